@@ -1,0 +1,240 @@
+//! Acknowledgement rules: Acknowledgement IG 2.0 and MedCom governance 040 (KR1–KR7, MR8).
+
+use super::Finding;
+use crate::message::{Message, resources_of_type};
+use crate::message::Identity;
+use crate::rule;
+
+/// Judges `ack` as the acknowledgement of `acked` (a message the harness sent), expecting
+/// `expected_code` (`ok`, `transient-error`, `fatal-error`).
+///
+/// Rules: `ack-event`, `ack-response-identifier`, KR3/KR6/`ack-code`, `medcom-acknowledgement-1`,
+/// `ack-provenance`, `ack-addressing`.
+pub fn acknowledgement(ack: &Message, acked: &Message, expected_code: &str) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let a = &ack.identity;
+    let m = &acked.identity;
+    if !ack.is_acknowledgement() {
+        out.push(Finding::breach(
+            &rule::ACK_EVENT,
+            format!(
+                "the answer is not an acknowledgement: MessageHeader.eventCoding is `{}`",
+                a.event.as_deref().unwrap_or("missing")
+            ),
+        ).at("Bundle.entry[0].resource.eventCoding"));
+        return out;
+    }
+    out.push(Finding::pass(&rule::ACK_EVENT, "MessageHeader.eventCoding is `acknowledgement-message`"));
+    let letter = m.letter_id.as_deref().unwrap_or("");
+    let response = a.response.clone().unwrap_or_default();
+    match response.identifier.as_deref() {
+        Some(id) if id == letter => out.push(Finding::pass(
+            &rule::ACK_RESPONSE_IDENTIFIER,
+            format!("response.identifier `{id}` is the acknowledged MessageHeader.id"),
+        )),
+        other => out.push(
+            Finding::breach(
+                &rule::ACK_RESPONSE_IDENTIFIER,
+                format!(
+                    "response.identifier is {} but the acknowledged MessageHeader.id is `{letter}`{}",
+                    other.map_or_else(|| "missing".to_string(), |o| format!("`{o}`")),
+                    if other.is_some() && Some(other) == Some(m.envelope_id.as_deref()) {
+                        " (it is the Bundle.id: R4 correlates on MessageHeader.id)"
+                    } else {
+                        ""
+                    }
+                ),
+            )
+            .at("Bundle.entry[0].resource.response.identifier"),
+        ),
+    }
+    out.extend(code(&response.code, expected_code));
+    out.extend(operation_outcome(ack));
+    out.extend(provenance(a, m));
+    out.extend(addressing(a, m));
+    out
+}
+
+fn code(actual: &Option<String>, expected: &str) -> Vec<Finding> {
+    let actual = actual.as_deref().unwrap_or("missing");
+    if actual == expected {
+        let r = match expected {
+            "ok" => &rule::KR3,
+            "fatal-error" => &rule::KR6,
+            _ => &rule::ACK_CODE,
+        };
+        return vec![Finding::pass(r, format!("response.code is `{actual}` as expected"))];
+    }
+    let at = "Bundle.entry[0].resource.response.code";
+    let f = match expected {
+        "ok" => Finding::breach(
+            &rule::KR3,
+            format!("a message without errors was acknowledged `{actual}`; KR3 requires `ok`"),
+        ),
+        "fatal-error" => Finding::breach(
+            &rule::KR6,
+            format!("a message that breaks the profile was acknowledged `{actual}`; KR6 requires `fatal-error`"),
+        ),
+        _ => Finding::breach(&rule::ACK_CODE, format!("response.code is `{actual}`, expected `{expected}`")),
+    };
+    vec![f.at(at)]
+}
+
+/// `medcom-acknowledgement-1`: a non-ok code comes with an OperationOutcome, referenced from
+/// `response.details`.
+fn operation_outcome(ack: &Message) -> Vec<Finding> {
+    let r = ack.identity.response.clone().unwrap_or_default();
+    let outcomes: Vec<_> = resources_of_type(&ack.resource, "OperationOutcome").collect();
+    if r.code.as_deref() == Some("ok") {
+        return Vec::new();
+    }
+    if outcomes.is_empty() {
+        return vec![Finding::breach(
+            &rule::ACK_OPERATION_OUTCOME,
+            format!(
+                "response.code is `{}` but the acknowledgement carries no OperationOutcome",
+                r.code.as_deref().unwrap_or("missing")
+            ),
+        )
+        .at("Bundle.entry")];
+    }
+    let detailed = r.details.as_deref().is_some_and(|d| {
+        outcomes.iter().any(|(_, o)| {
+            o["id"]
+                .as_str()
+                .is_some_and(|id| crate::message::reference_names(d, "OperationOutcome", id))
+        })
+    });
+    if detailed {
+        vec![Finding::pass(&rule::ACK_OPERATION_OUTCOME, "the non-ok acknowledgement carries its OperationOutcome in response.details")]
+    } else {
+        vec![Finding::new(
+            &rule::ACK_OPERATION_OUTCOME,
+            crate::finding::Grade::F3,
+            "an OperationOutcome is present but response.details does not reference it",
+        )
+        .at("Bundle.entry[0].resource.response.details")]
+    }
+}
+
+/// `ack-provenance`: exactly two Provenances, the copy and the new acknowledgement Provenance.
+fn provenance(a: &Identity, m: &Identity) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let letter = m.letter_id.as_deref().unwrap_or("");
+    let ack_letter = a.letter_id.as_deref().unwrap_or("");
+    if a.provenances.len() != 2 {
+        out.push(Finding::breach(
+            &rule::ACK_PROVENANCE,
+            format!("the acknowledgement has {} Provenance(s); exactly two are required", a.provenances.len()),
+        ));
+    }
+    let new = a.provenances.iter().find(|p| p.activity.as_deref() == Some("acknowledgement"));
+    match new {
+        None => out.push(Finding::breach(&rule::ACK_PROVENANCE, "no Provenance with activity `acknowledgement`")),
+        Some(p) => {
+            if !p.targets_letter(ack_letter) {
+                out.push(Finding::breach(&rule::ACK_PROVENANCE, format!(
+                    "the `acknowledgement` Provenance targets {:?}, not the acknowledgement's own MessageHeader `{ack_letter}`", p.targets)));
+            }
+            let points = p.entities.iter().any(|e| {
+                e.role.as_deref() == Some("revision")
+                    && e.what_reference.as_deref().is_some_and(|r| crate::message::reference_names(r, "MessageHeader", letter))
+            });
+            if !points {
+                out.push(Finding::breach(&rule::ACK_PROVENANCE, format!(
+                    "the `acknowledgement` Provenance has no entity with role `revision` and what = `MessageHeader/{letter}`")));
+            }
+        }
+    }
+    if let Some(latest) = m.own_provenance() {
+        let copied = a.provenances.iter().any(|p| {
+            p.activity != Some("acknowledgement".into())
+                && p.activity == latest.activity
+                && p.targets_letter(letter)
+        });
+        if !copied {
+            out.push(Finding::breach(&rule::ACK_PROVENANCE, format!(
+                "no copy of the acknowledged message's latest Provenance (activity `{}`, target `MessageHeader/{letter}`)",
+                latest.activity.as_deref().unwrap_or("?"))));
+        }
+    }
+    if out.is_empty() {
+        out.push(Finding::pass(&rule::ACK_PROVENANCE, "two Provenances: the copied one and the `acknowledgement` one pointing to the acknowledged MessageHeader"));
+    }
+    out
+}
+
+/// `ack-addressing`: the acknowledgement goes back to the sender of the acknowledged message.
+fn addressing(a: &Identity, m: &Identity) -> Vec<Finding> {
+    let ean = |p: &Option<crate::message::Party>| p.as_ref().and_then(|p| p.ean.clone());
+    let (to, from) = (ean(&a.receiver), ean(&a.sender));
+    let (orig_from, orig_to) = (ean(&m.sender), ean(&m.receiver));
+    if to == orig_from && from == orig_to {
+        return vec![Finding::pass(&rule::ACK_ADDRESSING, "the acknowledgement goes from the receiver back to the sender (EAN)")];
+    }
+    vec![Finding::breach(
+        &rule::ACK_ADDRESSING,
+        format!(
+            "the acknowledgement goes from EAN {} to EAN {}, but the acknowledged message went from {} to {}",
+            from.as_deref().unwrap_or("?"),
+            to.as_deref().unwrap_or("?"),
+            orig_from.as_deref().unwrap_or("?"),
+            orig_to.as_deref().unwrap_or("?")
+        ),
+    )]
+}
+
+/// Judges an acknowledgement on its own, without the acknowledged message: its
+/// `response.identifier` must name the MessageHeader that its `acknowledgement` Provenance's
+/// `entity.what` points to, and a non-ok code needs an OperationOutcome. Used on received
+/// acknowledgements and on the published examples.
+pub fn acknowledgement_alone(ack: &Message) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let a = &ack.identity;
+    let id = a.response.as_ref().and_then(|r| r.identifier.clone()).unwrap_or_default();
+    let entity_targets: Vec<String> = a
+        .provenances
+        .iter()
+        .filter(|p| p.activity.as_deref() == Some("acknowledgement"))
+        .flat_map(|p| p.entities.iter().filter_map(|e| e.what_reference.clone()))
+        .collect();
+    if entity_targets.iter().any(|r| crate::message::reference_names(r, "MessageHeader", &id)) {
+        out.push(Finding::pass(&rule::ACK_RESPONSE_IDENTIFIER, format!("response.identifier `{id}` agrees with the acknowledgement Provenance's entity")));
+    } else {
+        out.push(Finding::breach(
+            &rule::ACK_RESPONSE_IDENTIFIER,
+            format!(
+                "response.identifier `{id}` disagrees with the acknowledgement Provenance's entity.what {entity_targets:?}: one of them names the wrong message"
+            ),
+        ).at("Bundle.entry[0].resource.response.identifier"));
+    }
+    out.extend(operation_outcome(ack));
+    out
+}
+
+/// MR8: the acknowledgement of a duplicate is the same acknowledgement as the first copy's: the
+/// same code (never first positive, then negative) and the same acknowledgement (its
+/// MessageHeader.id), resent.
+pub fn same_acknowledgement(first: &Message, again: &Message) -> Vec<Finding> {
+    let code = |m: &Message| m.identity.response.as_ref().and_then(|r| r.code.clone()).unwrap_or_default();
+    let (c1, c2) = (code(first), code(again));
+    if c1 != c2 {
+        return vec![Finding::breach(
+            &rule::MR8,
+            format!("the duplicate was acknowledged `{c2}` but the first copy `{c1}`: a receiver answers a duplicate with the same acknowledgement"),
+        )];
+    }
+    let (l1, l2) = (first.identity.letter_id.clone(), again.identity.letter_id.clone());
+    if l1 != l2 {
+        return vec![Finding::new(
+            &rule::MR8,
+            crate::finding::Grade::F3,
+            format!(
+                "the duplicate got a new acknowledgement (MessageHeader.id `{}`) instead of the first one (`{}`) resent; the code agrees (`{c1}`)",
+                l2.unwrap_or_default(),
+                l1.unwrap_or_default()
+            ),
+        )];
+    }
+    vec![Finding::pass(&rule::MR8, format!("the duplicate got the same acknowledgement (`{c1}`, same MessageHeader.id)"))]
+}

@@ -1,0 +1,80 @@
+//! Attachment rules of CareCommunication 5.0 (bilag) and FHIR R4 Attachment.
+
+use super::Finding;
+use crate::finding::Grade;
+use crate::message::Message;
+use crate::rule;
+
+/// The MIME types of ValueSet `medcom-core-attachmentMimeTypes` (CareCommunication 5.0).
+pub const ALLOWED_MIME_TYPES: [&str; 6] = [
+    "application/pdf",
+    "image/gif",
+    "image/jpeg",
+    "image/png",
+    "image/tiff",
+    "image/bmp",
+];
+
+/// Judges every attachment of `message`: MIME type from the ValueSet (for attachments with
+/// data), valid base64 whose decoded size and SHA-1 agree with a declared `size` and `hash`,
+/// magic bytes that agree with `contentType`, and a title.
+pub fn attachments(message: &Message) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for a in &message.identity.attachments {
+        let at = a.location.clone();
+        match a.title.as_deref() {
+            Some(t) if !t.trim().is_empty() => {}
+            _ => out.push(Finding::breach(&rule::CC_ATTACHMENT_TITLE, "an attachment has no title").at(format!("{at}.title"))),
+        }
+        // Without data there is nothing to decode: a link (url) or, in a reply, a reference to an
+        // earlier attachment that keeps only contentType and title.
+        if !a.has_data {
+            continue;
+        }
+        let ct = a.content_type.as_deref().unwrap_or("");
+        if !ALLOWED_MIME_TYPES.contains(&ct) {
+            out.push(
+                Finding::breach(
+                    &rule::CC_ATTACHMENT_MIME,
+                    if ct.is_empty() {
+                        "an attachment with data has no contentType (FHIR att-1)".to_string()
+                    } else {
+                        format!("contentType `{ct}` is not in medcom-core-attachmentMimeTypes ({})", ALLOWED_MIME_TYPES.join(", "))
+                    },
+                )
+                .at(format!("{at}.contentType")),
+            );
+        }
+        let Some(data) = &a.data else {
+            out.push(Finding::breach(
+                &rule::CC_ATTACHMENT_DATA,
+                format!("attachment `{}`: data is {}", a.title.as_deref().unwrap_or("?"), a.data_error.as_deref().unwrap_or("not decodable")),
+            ).at(format!("{at}.data")));
+            continue;
+        };
+        if let Some(size) = a.declared_size
+            && size != data.size
+        {
+            out.push(Finding::breach(&rule::CC_ATTACHMENT_DATA, format!(
+                "size says {size} bytes but the data decodes to {} bytes", data.size)).at(format!("{at}.size")));
+        }
+        if let Some(hash) = &a.declared_hash
+            && hash != &data.sha1_base64
+        {
+            out.push(Finding::breach(&rule::CC_ATTACHMENT_DATA, format!(
+                "hash `{hash}` is not the base64 SHA-1 of the decoded data (`{}`)", data.sha1_base64)).at(format!("{at}.hash")));
+        }
+        if let Some(sniffed) = &data.sniffed_type
+            && ALLOWED_MIME_TYPES.contains(&ct)
+            && sniffed != ct
+        {
+            out.push(Finding::new(&rule::CC_ATTACHMENT_MIME, Grade::F3, format!(
+                "contentType says `{ct}` but the bytes are `{sniffed}` (magic number)")).at(format!("{at}.contentType")));
+        }
+    }
+    if out.is_empty() && !message.identity.attachments.is_empty() {
+        out.push(Finding::pass(&rule::CC_ATTACHMENT_DATA, format!(
+            "{} attachment(s): titles, MIME types and data are in order", message.identity.attachments.len())));
+    }
+    out
+}

@@ -1,0 +1,289 @@
+//! Command-line parsing and dispatch. Raw flags become validated settings here; the library never
+//! sees clap types. Errors print as `error: …`, one `caused by: …` per source and a `hint: …`.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+use medcom_harness::config::Config;
+use medcom_harness::exit;
+use medcom_harness::finding::Grade;
+use medcom_harness::report;
+use medcom_harness::run::{self, Settings, Target, UpdateGolden};
+use medcom_harness::scenario;
+use medcom_harness::simulator::{Fault, Simulator, VendorConfig};
+
+const AFTER_HELP: &str = "\
+Examples:
+  medcom-harness run                              bundled suite vs the embedded reference vendor
+  medcom-harness run --target http://vendor:8080/fhir/\\$process-message
+  medcom-harness run scenarios/carecommunication --filter reply --jobs 1
+  medcom-harness serve --listen 127.0.0.1:8080 --fault no-ack
+  medcom-harness diff golden/carecommunication/ack-ok.json reports/evidence/cc-new/e2.json
+
+Exit codes: 0 every scenario passed · 1 a scenario failed · 2 the harness could not run";
+
+/// Conformance test harness for Danish MedCom messaging (CareCommunication, Acknowledgement).
+#[derive(Debug, Parser)]
+#[command(name = "medcom-harness", version, after_help = AFTER_HELP, max_term_width = 100)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run scenarios against a vendor system (default: the embedded reference vendor) and write
+    /// the HTML, JUnit and JSON reports.
+    Run(RunArgs),
+    /// Run the reference vendor: a correct MedCom counterparty over HTTP, optionally with a fault.
+    Serve(ServeArgs),
+    /// Compare two messages as the golden check does (exit 0 equal, 1 different).
+    Diff(DiffArgs),
+    /// List the fault profiles of the reference vendor and the rules they break.
+    Faults,
+}
+
+#[derive(Debug, clap::Args)]
+struct RunArgs {
+    /// Scenario files or folders (searched for *.toml).
+    #[arg(default_value = "scenarios")]
+    paths: Vec<PathBuf>,
+    /// The vendor's HTTP endpoint that accepts FHIR messages (POST, the Bundle as body).
+    /// Default: the embedded reference vendor.
+    #[arg(long, value_name = "URL")]
+    target: Option<String>,
+    /// Run the embedded reference vendor with this fault profile (see `medcom-harness faults`).
+    #[arg(long, value_name = "NAME", conflicts_with = "target")]
+    fault: Option<String>,
+    /// Configuration file (harness and vendor identities, timeouts, threshold).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// HTML report.
+    #[arg(long, value_name = "FILE", default_value = "reports/report.html")]
+    report_html: PathBuf,
+    /// JUnit XML report.
+    #[arg(long, value_name = "FILE", default_value = "reports/junit.xml")]
+    report_junit: PathBuf,
+    /// JSON results; evidence files go to `evidence/` beside it.
+    #[arg(long, value_name = "FILE", default_value = "reports/results.json")]
+    report_json: PathBuf,
+    /// Scenarios run at once (default: the number of CPUs).
+    #[arg(long, short = 'j', value_name = "N")]
+    jobs: Option<usize>,
+    /// Run only scenarios whose id, title or tags contain TEXT (repeatable).
+    #[arg(long, value_name = "TEXT")]
+    filter: Vec<String>,
+    /// Leave out scenarios whose id, title or tags contain TEXT (repeatable).
+    #[arg(long, value_name = "TEXT")]
+    skip: Vec<String>,
+    /// List the scenarios that would run, and exit.
+    #[arg(long)]
+    list: bool,
+    /// The worst grade that still passes (MedCom approval: F4).
+    #[arg(long, value_name = "GRADE", value_parser = ["OK", "F4", "F3", "F2", "F1"])]
+    fail_on_worse_than: Option<String>,
+    /// Write goldens from this run: `new` writes `<golden>.new` beside a mismatching golden,
+    /// `always` replaces it.
+    #[arg(long, value_enum, value_name = "MODE")]
+    update_golden: Option<GoldenMode>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum GoldenMode {
+    New,
+    Always,
+}
+
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
+    /// Address to listen on; port 0 picks a free port. The first line on stdout is
+    /// `listening on http://HOST:PORT`.
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+    listen: std::net::SocketAddr,
+    /// Misbehave in one named way (see `medcom-harness faults`).
+    #[arg(long, value_name = "NAME")]
+    fault: Option<String>,
+    /// Configuration file; the reference vendor uses its `[vendor]` identity.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+struct DiffArgs {
+    /// The expected message (a golden, placeholders allowed).
+    expected: PathBuf,
+    /// The actual message.
+    actual: PathBuf,
+}
+
+/// Runs the command line and returns the exit code.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(args) => run_command(args),
+        Command::Serve(args) => serve_command(args),
+        Command::Diff(args) => diff_command(&args),
+        Command::Faults => {
+            for f in Fault::ALL {
+                println!("{:<34} {} [breaks {}]", f.name(), f.description(), f.violates().join(", "));
+            }
+            Ok(exit::PASSED)
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(failure) => {
+            failure.print();
+            exit::ERROR
+        }
+    }
+}
+
+/// An error to print: the error chain and an optional hint.
+struct Failure {
+    error: Box<dyn std::error::Error>,
+    hint: Option<String>,
+}
+
+impl Failure {
+    fn new(error: impl std::error::Error + 'static) -> Failure {
+        Failure { error: Box::new(error), hint: None }
+    }
+
+    fn msg(text: impl Into<String>, hint: Option<String>) -> Failure {
+        Failure { error: text.into().into(), hint }
+    }
+
+    fn print(&self) {
+        eprintln!("error: {}", self.error);
+        let mut source = self.error.source();
+        while let Some(s) = source {
+            eprintln!("caused by: {s}");
+            source = s.source();
+        }
+        if let Some(h) = &self.hint {
+            eprintln!("hint: {h}");
+        }
+    }
+}
+
+fn parse_fault(name: &str) -> Result<Fault, Failure> {
+    name.parse().map_err(|e: String| Failure::msg(e, Some("`medcom-harness faults` lists them".into())))
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(Failure::new)
+}
+
+fn run_command(args: RunArgs) -> Result<i32, Failure> {
+    let mut config = Config::load(args.config.as_deref()).map_err(Failure::new)?;
+    if let Some(g) = &args.fail_on_worse_than {
+        config.threshold = Grade::parse(g).unwrap_or(Grade::F4);
+    }
+    let target = match (&args.target, &args.fault) {
+        (Some(url), _) => {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(Failure::msg(
+                    format!("`--target {url}` is not an HTTP URL"),
+                    Some("give the vendor endpoint as `http://host:port/path`".into()),
+                ));
+            }
+            Target::Http(url.clone())
+        }
+        (None, Some(f)) => Target::Embedded(Some(parse_fault(f)?)),
+        (None, None) => Target::Embedded(None),
+    };
+    let scenarios = scenario::load(&args.paths).map_err(|e| {
+        let hint = e.hint().map(str::to_string);
+        Failure { error: Box::new(e), hint }
+    })?;
+    let matches = |s: &scenario::Scenario, text: &str| {
+        s.id.contains(text) || s.title.contains(text) || s.tags.iter().any(|t| t.contains(text))
+    };
+    let scenarios: Vec<_> = scenarios
+        .into_iter()
+        .filter(|s| args.filter.is_empty() || args.filter.iter().any(|f| matches(s, f)))
+        .filter(|s| !args.skip.iter().any(|f| matches(s, f)))
+        .collect();
+    if args.list {
+        for s in &scenarios {
+            println!("{:<40} {:<10} {}", s.id, s.protocol_step.as_deref().unwrap_or("-"), s.title);
+        }
+        return Ok(exit::PASSED);
+    }
+    if scenarios.is_empty() {
+        return Err(Failure::msg("no scenario left after --filter/--skip", Some("`--list` shows what is selected".into())));
+    }
+    use std::io::IsTerminal;
+    let settings = Settings {
+        config: config.clone(),
+        target,
+        jobs: args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from)).max(1),
+        update_golden: match args.update_golden {
+            None => UpdateGolden::Never,
+            Some(GoldenMode::New) => UpdateGolden::New,
+            Some(GoldenMode::Always) => UpdateGolden::Always,
+        },
+        interactive: std::io::stdin().is_terminal(),
+    };
+    let console = report::console::Console::new(config.threshold);
+    let outcome = runtime()?
+        .block_on(run::run(scenarios, settings, move |e| console.event(&e)))
+        .map_err(|e| {
+            let hint = matches!(e, run::RunError::Transport(_)).then(|| "choose another `listen` address in the config".to_string());
+            Failure { error: Box::new(e), hint }
+        })?;
+    console.summary(&outcome);
+    report::write_all(&outcome, &args.report_html, &args.report_junit, &args.report_json).map_err(Failure::new)?;
+    eprintln!("report: {}", args.report_html.display());
+    Ok(if outcome.passed() { exit::PASSED } else { exit::FAILED })
+}
+
+fn serve_command(args: ServeArgs) -> Result<i32, Failure> {
+    let config = Config::load(args.config.as_deref()).map_err(Failure::new)?;
+    let mut vc = VendorConfig::new(config.vendor.clone());
+    if let Some(f) = &args.fault {
+        vc.fault = Some(parse_fault(f)?);
+    }
+    let rt = runtime()?;
+    rt.block_on(async move {
+        let sim = Simulator::start(args.listen, vc).await.map_err(|e| {
+            Failure {
+                error: Box::new(e),
+                hint: Some(format!("is another program listening on {}? `--listen 127.0.0.1:0` picks a free port", args.listen)),
+            }
+        })?;
+        {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "listening on {}", sim.url());
+            let _ = out.flush();
+        }
+        eprintln!(
+            "reference vendor{}: POST FHIR messages to {}; Ctrl-C stops",
+            args.fault.as_ref().map(|f| format!(" with fault `{f}`")).unwrap_or_default(),
+            sim.url()
+        );
+        let _ = tokio::signal::ctrl_c().await;
+        drop(sim);
+        Ok(exit::PASSED)
+    })
+}
+
+fn diff_command(args: &DiffArgs) -> Result<i32, Failure> {
+    let read = |p: &PathBuf| {
+        std::fs::read(p).map_err(|e| Failure::msg(format!("failed to read `{}`: {e}", p.display()), None))
+    };
+    let (expected, actual) = (read(&args.expected)?, read(&args.actual)?);
+    let opts = medcom_harness::golden::CompareOptions::default();
+    let comparison = medcom_harness::golden::compare(&expected, &actual, &opts).map_err(Failure::new)?;
+    if comparison.is_match() {
+        println!("equal");
+        return Ok(exit::PASSED);
+    }
+    for d in &comparison.differences {
+        println!("{}: {:?}", d.path, d.kind);
+    }
+    println!("{}", comparison.diff);
+    Ok(exit::FAILED)
+}

@@ -1,0 +1,236 @@
+//! MedCom FHIR messages: bytes, format, parsed resource and the identity the harness correlates on.
+//!
+//! A message is a FHIR R4 `Bundle` of `type = message` whose first entry is the `MessageHeader`
+//! (FHIR `bdl-12`, MedCom `medcom-messaging-1`). It travels as `application/fhir+json` or
+//! `application/fhir+xml`; XML is converted to FHIR JSON by [`crate::fhir`] so that every check
+//! reads one shape. The original bytes are kept untouched as evidence.
+
+pub mod attachment;
+mod bundle;
+mod identity;
+
+pub use attachment::{Attachment, AttachmentData};
+pub use bundle::{entries, resolve, resources_of_type};
+pub use identity::{Entity, Identity, Party, ProvenanceInfo, Response, reference_names};
+
+use serde_json::Value;
+
+/// The two FHIR encodings MedCom receivers must accept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// `application/fhir+json`
+    Json,
+    /// `application/fhir+xml`
+    Xml,
+}
+
+impl Format {
+    /// The media type to send it with.
+    pub fn media_type(self) -> &'static str {
+        match self {
+            Format::Json => "application/fhir+json",
+            Format::Xml => "application/fhir+xml",
+        }
+    }
+
+    /// The file extension for evidence files.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Xml => "xml",
+        }
+    }
+
+    /// The format named by a `Content-Type` header value (parameters such as `charset` and case
+    /// are ignored, as FHIR R4 HTTP says); `None` for other media types.
+    pub fn from_content_type(value: &str) -> Option<Format> {
+        let essence = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        match essence.as_str() {
+            "application/fhir+json" | "application/json" | "application/json+fhir" => {
+                Some(Format::Json)
+            }
+            "application/fhir+xml" | "application/xml" | "text/xml" | "application/xml+fhir" => {
+                Some(Format::Xml)
+            }
+            _ => None,
+        }
+    }
+
+    /// Guesses the format from the first byte that is not white space or a byte-order mark.
+    pub fn sniff(bytes: &[u8]) -> Option<Format> {
+        let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        match body.iter().find(|b| !b.is_ascii_whitespace()) {
+            Some(b'{') => Some(Format::Json),
+            Some(b'<') => Some(Format::Xml),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Format {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Format::Json => "JSON",
+            Format::Xml => "XML",
+        })
+    }
+}
+
+/// Why bytes could not be read as a FHIR message.
+#[derive(Debug, thiserror::Error)]
+pub enum MessageError {
+    /// Neither JSON nor XML.
+    #[error("the body is neither FHIR JSON nor FHIR XML (it starts with {start:?})")]
+    UnknownFormat {
+        /// The first bytes, for the reader.
+        start: String,
+    },
+    /// JSON syntax error.
+    #[error("invalid FHIR JSON at line {line}, column {column}: {message}")]
+    Json {
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What serde_json said.
+        message: String,
+    },
+    /// XML that is not FHIR XML.
+    #[error("invalid FHIR XML: {0}")]
+    Xml(#[from] crate::fhir::XmlError),
+    /// Parsed, but not a message Bundle.
+    #[error("not a FHIR message: {0}")]
+    NotAMessage(String),
+}
+
+/// A FHIR message as received or sent: the exact bytes, their format, the parsed resource (FHIR
+/// JSON shape, whatever the wire format) and the identity extracted from it.
+#[derive(Debug, Clone)]
+pub struct Message {
+    /// The bytes exactly as they travelled.
+    pub bytes: Vec<u8>,
+    /// The wire format.
+    pub format: Format,
+    /// The resource as FHIR JSON.
+    pub resource: Value,
+    /// What the harness correlates on.
+    pub identity: Identity,
+}
+
+impl Message {
+    /// Parses `bytes`. `hint` (from a `Content-Type`) wins over sniffing when the body agrees.
+    ///
+    /// # Errors
+    /// [`MessageError`] when the body is not FHIR JSON/XML or not a Bundle of type `message` with
+    /// a MessageHeader first.
+    pub fn parse(bytes: Vec<u8>, hint: Option<Format>) -> Result<Message, MessageError> {
+        let format = match (Format::sniff(&bytes), hint) {
+            (Some(sniffed), _) => sniffed,
+            (None, _) => {
+                let start = String::from_utf8_lossy(&bytes[..bytes.len().min(40)]).into_owned();
+                return Err(MessageError::UnknownFormat { start });
+            }
+        };
+        let resource = match format {
+            Format::Json => {
+                let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+                serde_json::from_slice::<Value>(body).map_err(|e| MessageError::Json {
+                    line: e.line(),
+                    column: e.column(),
+                    message: e.to_string(),
+                })?
+            }
+            Format::Xml => crate::fhir::xml_to_json(&bytes)?,
+        };
+        Message::from_resource(bytes, format, resource)
+    }
+
+    /// Wraps an already parsed resource with its bytes.
+    ///
+    /// # Errors
+    /// [`MessageError::NotAMessage`] when it is not a message Bundle.
+    pub fn from_resource(
+        bytes: Vec<u8>,
+        format: Format,
+        resource: Value,
+    ) -> Result<Message, MessageError> {
+        if resource.get("resourceType").and_then(Value::as_str) != Some("Bundle") {
+            return Err(MessageError::NotAMessage(format!(
+                "resourceType is {}, not `Bundle`",
+                resource
+                    .get("resourceType")
+                    .map_or_else(|| "missing".to_string(), |v| format!("`{}`", v.as_str().unwrap_or("?")))
+            )));
+        }
+        if resource.get("type").and_then(Value::as_str) != Some("message") {
+            return Err(MessageError::NotAMessage(
+                "Bundle.type is not `message`".to_string(),
+            ));
+        }
+        let first = resource
+            .pointer("/entry/0/resource/resourceType")
+            .and_then(Value::as_str);
+        if first != Some("MessageHeader") {
+            return Err(MessageError::NotAMessage(
+                "entry[0] is not a MessageHeader (bdl-12, medcom-messaging-1)".to_string(),
+            ));
+        }
+        let identity = Identity::extract(&resource);
+        Ok(Message {
+            bytes,
+            format,
+            resource,
+            identity,
+        })
+    }
+
+    /// Serializes `resource` in `format` and parses the result, so the bytes and the resource
+    /// always agree.
+    ///
+    /// # Errors
+    /// As [`Message::parse`], and when FHIR XML cannot be written for the resource.
+    pub fn encode(resource: &Value, format: Format) -> Result<Message, MessageError> {
+        let bytes = match format {
+            Format::Json => serde_json::to_vec_pretty(resource).map_err(|e| MessageError::Json {
+                line: 0,
+                column: 0,
+                message: e.to_string(),
+            })?,
+            Format::Xml => crate::fhir::json_to_xml(resource)?.into_bytes(),
+        };
+        Message::from_resource(bytes, format, resource.clone())
+    }
+
+    /// Whether this is an acknowledgement (event `acknowledgement-message`).
+    pub fn is_acknowledgement(&self) -> bool {
+        self.identity.event.as_deref() == Some("acknowledgement-message")
+    }
+
+    /// The MessageHeader resource.
+    pub fn header(&self) -> &Value {
+        self.resource
+            .pointer("/entry/0/resource")
+            .unwrap_or(&Value::Null)
+    }
+
+    /// A short label for reports: event, activity and letter id.
+    pub fn label(&self) -> String {
+        let id = &self.identity;
+        let what = if let Some(r) = &id.response {
+            format!("acknowledgement `{}`", r.code.as_deref().unwrap_or("?"))
+        } else {
+            format!(
+                "{} {}",
+                id.event.as_deref().unwrap_or("message"),
+                id.activity().unwrap_or("")
+            )
+            .trim_end()
+            .to_string()
+        };
+        format!(
+            "{what} (MessageHeader.id `{}`)",
+            id.letter_id.as_deref().unwrap_or("?")
+        )
+    }
+}

@@ -1,0 +1,694 @@
+//! The HTML report: one self-contained file a vendor hands to MedCom.
+//!
+//! The page is `report.html.hbs` (embedded at build time) rendered by handlebars with its default
+//! HTML escaping over a view built here from the [`RunOutcome`]; every value from a run (ids,
+//! messages, evidence bytes, diffs) goes through `{{…}}`, never `{{{…}}}`, so nothing a vendor's
+//! system sent can become markup. The file has inline CSS, no script and no external resource; the
+//! only links are anchors within the page. Grades and statuses are always written as text, so the
+//! report reads the same printed in black and white.
+//!
+//! Order, top to bottom: header (target, harness version, start, threshold, duration), summary
+//! (verdict, counts, scenario table, every finding worse than the threshold), then one section per
+//! scenario (failing findings first, then steps with findings and golden diffs, then evidence),
+//! unclaimed messages, and the rules the findings cite.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
+use std::time::Duration;
+
+use handlebars::Handlebars;
+use serde::Serialize;
+
+use super::ReportError;
+use super::slug::Slugs;
+use crate::finding::{Finding, Grade};
+use crate::run::{
+    Direction, Evidence, RunOutcome, ScenarioOutcome, ScenarioStatus, StepOutcome, StepStatus,
+};
+
+const TEMPLATE: &str = include_str!("report.html.hbs");
+
+/// The HTML report of `run` as a string: a complete, self-contained document.
+pub fn render_html(run: &RunOutcome) -> String {
+    let mut registry = Handlebars::new();
+    // Strict in tests, so a misspelt field in the template fails them; lenient in use, so a report
+    // is never lost to a template slip.
+    registry.set_strict_mode(cfg!(test));
+    registry.set_prevent_indent(true);
+    registry
+        .register_template_string("report", TEMPLATE)
+        .expect("the embedded report template parses (checked by the tests)");
+    registry
+        .render("report", &Page::new(run))
+        .expect("the report view has every field the template uses (checked by the tests)")
+}
+
+/// Writes the HTML report of `run` to `path` (conventionally `reports/report.html`), creating the
+/// folder.
+///
+/// # Errors
+///
+/// [`ReportError::Write`] with `path` when the folder cannot be created or the file written.
+pub fn write_html(run: &RunOutcome, path: &Path) -> Result<(), ReportError> {
+    super::write_report(path, render_html(run).as_bytes())
+}
+
+#[derive(Serialize)]
+struct Page<'a> {
+    target: &'a str,
+    harness_version: &'a str,
+    started: &'a str,
+    threshold: GradeView,
+    duration: String,
+    verdict: &'static str,
+    verdict_class: &'static str,
+    passed: usize,
+    failed: usize,
+    errors: usize,
+    skipped: usize,
+    total: usize,
+    scenarios: Vec<ScenarioView<'a>>,
+    failing: Vec<FailingView<'a>>,
+    unclaimed: Vec<UnclaimedView<'a>>,
+    rules: Vec<RuleView>,
+}
+
+#[derive(Serialize)]
+struct ScenarioView<'a> {
+    number: usize,
+    anchor: String,
+    id: &'a str,
+    title: &'a str,
+    path: &'a str,
+    standard: &'a str,
+    protocol_step: Option<&'a str>,
+    tags: &'a [String],
+    status: &'static str,
+    status_word: &'static str,
+    verdict: GradeView,
+    has_findings: bool,
+    reason: Option<Text<'a>>,
+    duration: String,
+    failing: Vec<FailingView<'a>>,
+    steps: Vec<StepView<'a>>,
+    evidence: Vec<EvidenceView<'a>>,
+}
+
+#[derive(Serialize)]
+struct StepView<'a> {
+    index: usize,
+    kind: &'a str,
+    summary: Text<'a>,
+    status: &'static str,
+    reason: Option<Text<'a>>,
+    duration: String,
+    verdict: GradeView,
+    findings: Vec<FindingView<'a>>,
+    diffs: Vec<DiffView<'a>>,
+    evidence: Vec<LinkView<'a>>,
+}
+
+/// A finding worse than the threshold, with where it happened.
+#[derive(Serialize, Clone)]
+struct FailingView<'a> {
+    scenario_id: &'a str,
+    scenario_anchor: String,
+    step: usize,
+    kind: &'a str,
+    finding: FindingView<'a>,
+}
+
+#[derive(Serialize, Clone)]
+struct FindingView<'a> {
+    grade: GradeView,
+    failing: bool,
+    rule: &'a str,
+    statement: Option<&'static str>,
+    message: Text<'a>,
+    location: Option<&'a str>,
+    evidence: Vec<LinkView<'a>>,
+}
+
+/// A link to an evidence item; `anchor` is `None` when the id names no evidence of the scenario.
+#[derive(Serialize, Clone)]
+struct LinkView<'a> {
+    id: &'a str,
+    anchor: Option<String>,
+}
+
+#[derive(Serialize, Clone, Copy)]
+struct GradeView {
+    text: &'static str,
+    class: &'static str,
+    title: &'static str,
+}
+
+#[derive(Serialize)]
+struct DiffView<'a> {
+    golden: &'a str,
+    lines: Vec<DiffLine<'a>>,
+}
+
+#[derive(Serialize)]
+struct DiffLine<'a> {
+    class: &'static str,
+    text: &'a str,
+}
+
+#[derive(Serialize)]
+struct EvidenceView<'a> {
+    anchor: String,
+    id: &'a str,
+    direction: &'static str,
+    label: Text<'a>,
+    media_type: &'a str,
+    size: usize,
+    sha256: &'a str,
+    pretty: String,
+}
+
+#[derive(Serialize)]
+struct UnclaimedView<'a> {
+    finding: FindingView<'a>,
+    evidence: EvidenceView<'a>,
+}
+
+#[derive(Serialize)]
+struct RuleView {
+    id: &'static str,
+    grade: GradeView,
+    statement: Text<'static>,
+    source: &'static str,
+}
+
+/// Text in pieces: a piece between backticks is `code` (findings and summaries quote values
+/// that way), shown in a monospace font without the backticks.
+type Text<'a> = Vec<Piece<'a>>;
+
+#[derive(Serialize, Clone)]
+struct Piece<'a> {
+    text: &'a str,
+    code: bool,
+}
+
+impl<'a> Page<'a> {
+    fn new(run: &'a RunOutcome) -> Page<'a> {
+        let mut slugs = Slugs::default();
+        for reserved in ["summary", "failing", "scenarios", "unclaimed", "rules"] {
+            slugs.unique(reserved);
+        }
+        let scenarios: Vec<ScenarioView<'a>> = run
+            .scenarios
+            .iter()
+            .enumerate()
+            .map(|(i, s)| ScenarioView::new(i + 1, s, run.threshold, &mut slugs))
+            .collect();
+        let failing = scenarios
+            .iter()
+            .flat_map(|s| s.failing.iter().cloned())
+            .collect();
+        let unclaimed = run
+            .unclaimed
+            .iter()
+            .map(|(evidence, finding)| {
+                let anchor = slugs.unique(&format!("unclaimed.{}", evidence.id));
+                let anchors = HashMap::from([(evidence.id.as_str(), anchor.clone())]);
+                UnclaimedView {
+                    finding: FindingView::new(finding, run.threshold, &anchors),
+                    evidence: EvidenceView::new(evidence, anchor),
+                }
+            })
+            .collect();
+        let summary = run.summary();
+        Page {
+            target: &run.target,
+            harness_version: &run.harness_version,
+            started: &run.started,
+            threshold: GradeView::of(run.threshold),
+            duration: duration(run.duration),
+            verdict: super::verdict_word(run),
+            verdict_class: if run.passed() { "passed" } else { "failed" },
+            passed: summary.passed,
+            failed: summary.failed,
+            errors: summary.errors,
+            skipped: summary.skipped,
+            total: run.scenarios.len(),
+            scenarios,
+            failing,
+            unclaimed,
+            rules: cited_rules(run),
+        }
+    }
+}
+
+impl<'a> ScenarioView<'a> {
+    fn new(
+        number: usize,
+        s: &'a ScenarioOutcome,
+        threshold: Grade,
+        slugs: &mut Slugs,
+    ) -> ScenarioView<'a> {
+        let anchor = slugs.unique(&s.id);
+        let evidence: Vec<EvidenceView<'a>> = s
+            .evidence
+            .iter()
+            .map(|e| EvidenceView::new(e, slugs.unique(&format!("{anchor}.{}", e.id))))
+            .collect();
+        let anchors: HashMap<&str, String> =
+            evidence.iter().map(|e| (e.id, e.anchor.clone())).collect();
+        let failing = s
+            .failures(threshold)
+            .map(|(step, f)| FailingView {
+                scenario_id: &s.id,
+                scenario_anchor: anchor.clone(),
+                step: step.index,
+                kind: &step.kind,
+                finding: FindingView::new(f, threshold, &anchors),
+            })
+            .collect();
+        ScenarioView {
+            number,
+            id: &s.id,
+            title: &s.title,
+            path: &s.path,
+            standard: &s.standard,
+            protocol_step: s.protocol_step.as_deref(),
+            tags: &s.tags,
+            status: status_class(s.status),
+            status_word: status_word(s.status),
+            verdict: GradeView::of(s.verdict),
+            has_findings: s.findings().next().is_some(),
+            reason: s.reason.as_deref().map(pieces),
+            duration: duration(s.duration),
+            failing,
+            steps: s
+                .steps
+                .iter()
+                .map(|step| StepView::new(step, threshold, &anchors))
+                .collect(),
+            evidence,
+            anchor,
+        }
+    }
+}
+
+impl<'a> StepView<'a> {
+    fn new(
+        step: &'a StepOutcome,
+        threshold: Grade,
+        anchors: &HashMap<&str, String>,
+    ) -> StepView<'a> {
+        StepView {
+            index: step.index,
+            kind: &step.kind,
+            summary: pieces(&step.summary),
+            status: match step.status {
+                StepStatus::Ran => "ran",
+                StepStatus::Skipped => "skipped",
+                StepStatus::Error => "error",
+            },
+            reason: step.reason.as_deref().map(pieces),
+            duration: duration(step.duration),
+            verdict: GradeView::of(step.verdict()),
+            findings: step
+                .findings
+                .iter()
+                .map(|f| FindingView::new(f, threshold, anchors))
+                .collect(),
+            diffs: step
+                .diffs
+                .iter()
+                .map(|d| DiffView {
+                    golden: &d.golden,
+                    lines: d.diff.lines().map(DiffLine::new).collect(),
+                })
+                .collect(),
+            evidence: links(&step.evidence, anchors),
+        }
+    }
+}
+
+impl<'a> FindingView<'a> {
+    fn new(f: &'a Finding, threshold: Grade, anchors: &HashMap<&str, String>) -> FindingView<'a> {
+        FindingView {
+            grade: GradeView::of(f.grade),
+            failing: f.grade.fails(threshold),
+            rule: &f.rule,
+            statement: crate::rule::find(&f.rule).map(|r| r.statement),
+            message: pieces(&f.message),
+            location: f.location.as_deref(),
+            evidence: links(&f.evidence, anchors),
+        }
+    }
+}
+
+impl<'a> DiffLine<'a> {
+    /// A line of a unified diff, classed by its first characters: file header, hunk header,
+    /// added, removed or context.
+    fn new(text: &'a str) -> DiffLine<'a> {
+        let class = if text.starts_with("+++") || text.starts_with("---") {
+            "file"
+        } else if text.starts_with("@@") {
+            "hunk"
+        } else if text.starts_with('+') {
+            "add"
+        } else if text.starts_with('-') {
+            "del"
+        } else {
+            "ctx"
+        };
+        DiffLine { class, text }
+    }
+}
+
+impl<'a> EvidenceView<'a> {
+    fn new(e: &'a Evidence, anchor: String) -> EvidenceView<'a> {
+        EvidenceView {
+            anchor,
+            id: &e.id,
+            direction: match e.direction {
+                Direction::Sent => "sent",
+                Direction::Received => "received",
+            },
+            label: pieces(&e.label),
+            media_type: &e.media_type,
+            size: e.size,
+            sha256: &e.sha256,
+            pretty: e.pretty(),
+        }
+    }
+}
+
+impl GradeView {
+    fn of(grade: Grade) -> GradeView {
+        let (class, title) = match grade {
+            Grade::Ok => ("ok", "OK: the rule holds"),
+            Grade::F4 => ("f4", "F4: minor (mindre betydelig)"),
+            Grade::F3 => ("f3", "F3: significant (betydelig)"),
+            Grade::F2 => ("f2", "F2: serious (alvorlig)"),
+            Grade::F1 => ("f1", "F1: critical (kritisk)"),
+        };
+        GradeView {
+            text: grade.as_str(),
+            class,
+            title,
+        }
+    }
+}
+
+/// `text` split at backticks into plain and code pieces. An unpaired backtick stays in the text.
+fn pieces(text: &str) -> Text<'_> {
+    let parts: Vec<&str> = text.split('`').collect();
+    // `n` parts are separated by `n - 1` backticks; with an odd number of backticks the last one
+    // opens nothing, and the last part keeps it.
+    let paired = if parts.len().is_multiple_of(2) {
+        parts.len() - 1
+    } else {
+        parts.len()
+    };
+    let mut out: Text<'_> = parts[..paired]
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| !p.is_empty())
+        .map(|(i, p)| Piece {
+            text: p,
+            code: i % 2 == 1,
+        })
+        .collect();
+    if let Some(last) = parts.get(paired) {
+        out.push(Piece {
+            text: &text[text.len() - last.len() - 1..],
+            code: false,
+        });
+    }
+    out
+}
+
+fn links<'a>(ids: &'a [String], anchors: &HashMap<&str, String>) -> Vec<LinkView<'a>> {
+    ids.iter()
+        .map(|id| LinkView {
+            id,
+            anchor: anchors.get(id.as_str()).cloned(),
+        })
+        .collect()
+}
+
+/// The catalogue rules that the run's findings cite, in catalogue order.
+fn cited_rules(run: &RunOutcome) -> Vec<RuleView> {
+    let cited: BTreeSet<&str> = run
+        .scenarios
+        .iter()
+        .flat_map(|s| s.findings().map(|(_, f)| f.rule.as_str()))
+        .chain(run.unclaimed.iter().map(|(_, f)| f.rule.as_str()))
+        .collect();
+    crate::rule::ALL
+        .iter()
+        .filter(|r| cited.contains(r.id))
+        .map(|r| RuleView {
+            id: r.id,
+            grade: GradeView::of(r.grade),
+            statement: pieces(r.statement),
+            source: r.source,
+        })
+        .collect()
+}
+
+fn status_class(status: ScenarioStatus) -> &'static str {
+    match status {
+        ScenarioStatus::Passed => "passed",
+        ScenarioStatus::Failed => "failed",
+        ScenarioStatus::Error => "error",
+        ScenarioStatus::Skipped => "skipped",
+    }
+}
+
+fn status_word(status: ScenarioStatus) -> &'static str {
+    match status {
+        ScenarioStatus::Passed => "PASSED",
+        ScenarioStatus::Failed => "FAILED",
+        ScenarioStatus::Error => "ERROR",
+        ScenarioStatus::Skipped => "SKIPPED",
+    }
+}
+
+/// A duration for people: `0.12 s`, `59.90 s`, `2 min 05 s`.
+fn duration(d: Duration) -> String {
+    let secs = d.as_secs_f64();
+    if secs < 60.0 {
+        format!("{secs:.2} s")
+    } else {
+        let whole = d.as_secs();
+        format!("{} min {:02} s", whole / 60, whole % 60)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::sample;
+    use scraper::{Html, Selector};
+
+    fn select<'h>(doc: &'h Html, css: &str) -> Vec<scraper::ElementRef<'h>> {
+        let selector = Selector::parse(css).expect("test selectors are valid CSS");
+        doc.select(&selector).collect()
+    }
+
+    fn text(el: &scraper::ElementRef<'_>) -> String {
+        el.text().collect()
+    }
+
+    #[test]
+    fn hostile_text_is_escaped_and_reads_back_as_written() {
+        let run = sample::run();
+        let html = render_html(&run);
+        assert!(
+            !html.contains("<script>alert"),
+            "unescaped script in the report"
+        );
+        assert!(!html.contains("<b>bold"), "unescaped markup in the report");
+        let doc = Html::parse_document(&html);
+        assert!(
+            select(&doc, "script").is_empty(),
+            "the report has a <script> element"
+        );
+        assert!(
+            select(&doc, "b").iter().all(|b| text(b) != "bold"),
+            "markup from a message became an element"
+        );
+        // The parsed text is the original text: escaped, not mangled.
+        let hostile = run.scenarios[1].evidence[1].pretty();
+        assert!(
+            hostile.contains("<script>alert(1)</script> &"),
+            "the sample carries the hostile text"
+        );
+        assert!(
+            select(&doc, "pre.evidence")
+                .iter()
+                .any(|p| text(p) == hostile)
+        );
+        assert!(
+            select(&doc, ".message")
+                .iter()
+                .any(|m| text(m).contains(sample::HOSTILE))
+        );
+    }
+
+    #[test]
+    fn report_names_every_scenario_and_the_failing_rule() {
+        let run = sample::run();
+        let html = render_html(&run);
+        for s in &run.scenarios {
+            assert!(
+                html.contains(&s.id),
+                "scenario `{}` missing",
+                s.id.escape_default()
+            );
+        }
+        // The scenario ids read back from the parsed summary table, including the odd one.
+        let doc = Html::parse_document(&html);
+        let ids: Vec<String> = select(&doc, "#summary table.scenarios tbody tr td.id")
+            .iter()
+            .map(text)
+            .collect();
+        let expected: Vec<&str> = run.scenarios.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(ids, expected);
+        assert!(html.contains(crate::rule::CC_REPLY_NO_RESEND.id));
+    }
+
+    #[test]
+    fn summary_comes_first_with_one_row_per_scenario() {
+        let html = render_html(&sample::run());
+        let doc = Html::parse_document(&html);
+        assert_eq!(select(&doc, "#summary table.scenarios tbody tr").len(), 4);
+        let summary = html.find("id=\"summary\"").expect("a summary section");
+        let first_scenario = html.find("class=\"scenario ").expect("a scenario section");
+        assert!(summary < first_scenario);
+        let verdict = select(&doc, ".verdict");
+        assert!(
+            verdict.iter().any(|v| text(v).contains("FAILED")),
+            "a run with a failed scenario fails"
+        );
+    }
+
+    #[test]
+    fn report_loads_nothing_from_outside_and_every_link_lands() {
+        let html = render_html(&sample::run());
+        let lower = html.to_ascii_lowercase();
+        for bad in [
+            "src=\"http",
+            "href=\"http",
+            "src='http",
+            "href='http",
+            "@import",
+            "url(",
+        ] {
+            assert!(!lower.contains(bad), "report contains `{bad}`");
+        }
+        let doc = Html::parse_document(&html);
+        assert!(select(&doc, "[src], link, script, iframe, object, embed").is_empty());
+        let ids: BTreeSet<String> = select(&doc, "[id]")
+            .iter()
+            .filter_map(|e| e.value().attr("id").map(str::to_owned))
+            .collect();
+        let links = select(&doc, "a[href]");
+        assert!(!links.is_empty());
+        for a in links {
+            let href = a.value().attr("href").unwrap_or_default();
+            let target = href
+                .strip_prefix('#')
+                .unwrap_or_else(|| panic!("non-local link `{href}`"));
+            assert!(ids.contains(target), "link `{href}` has no target");
+        }
+    }
+
+    #[test]
+    fn failing_findings_lead_the_failed_scenario() {
+        let run = sample::run();
+        let doc = Html::parse_document(&render_html(&run));
+        let failed = &run.scenarios[1];
+        let anchor = format!("section#{}", failed.id);
+        let section = select(&doc, &anchor);
+        let section = section.first().expect("the failed scenario's section");
+        let boxed: Vec<String> = section
+            .select(&Selector::parse(".failing .rule").expect("valid CSS"))
+            .map(|e| text(&e))
+            .collect();
+        let expected: Vec<&str> = failed
+            .failures(run.threshold)
+            .map(|(_, f)| f.rule.as_str())
+            .collect();
+        assert_eq!(boxed, expected);
+    }
+
+    #[test]
+    fn grades_are_written_as_text_beside_their_colour() {
+        let doc = Html::parse_document(&render_html(&sample::run()));
+        let badges = select(&doc, ".grade");
+        assert!(!badges.is_empty());
+        for b in badges {
+            let t = text(&b);
+            assert!(Grade::parse(t.trim()).is_some(), "grade badge reads `{t}`");
+        }
+    }
+
+    #[test]
+    fn diff_lines_are_classed_by_their_sign() {
+        let doc = Html::parse_document(&render_html(&sample::run()));
+        let added: Vec<String> = select(&doc, "pre.diff .add").iter().map(text).collect();
+        let removed: Vec<String> = select(&doc, "pre.diff .del").iter().map(text).collect();
+        let want_added: Vec<&str> = sample::DIFF
+            .lines()
+            .filter(|l| l.starts_with('+') && !l.starts_with("+++"))
+            .collect();
+        let want_removed: Vec<&str> = sample::DIFF
+            .lines()
+            .filter(|l| l.starts_with('-') && !l.starts_with("---"))
+            .collect();
+        assert_eq!(added, want_added);
+        assert_eq!(removed, want_removed);
+    }
+
+    #[test]
+    fn evidence_ids_that_name_nothing_are_not_links() {
+        let doc = Html::parse_document(&render_html(&sample::run()));
+        // The sample's F2 finding cites `e9`, which the scenario does not have.
+        assert!(
+            select(&doc, ".message, .evidence-refs")
+                .iter()
+                .any(|e| text(e).contains("e9"))
+        );
+        assert!(select(&doc, "a[href$='.e9']").is_empty());
+    }
+
+    #[test]
+    fn backticks_mark_code_and_an_unpaired_one_stays() {
+        let shown = |text: &str| -> Vec<(String, bool)> {
+            pieces(text)
+                .into_iter()
+                .map(|p| (p.text.to_owned(), p.code))
+                .collect()
+        };
+        assert_eq!(
+            shown("code `ok` expected, got `fatal-error`"),
+            [
+                ("code ", false),
+                ("ok", true),
+                (" expected, got ", false),
+                ("fatal-error", true)
+            ]
+            .map(|(t, c)| (t.to_owned(), c))
+        );
+        assert_eq!(
+            shown("a `b` c `d"),
+            [("a ", false), ("b", true), (" c ", false), ("`d", false)]
+                .map(|(t, c)| (t.to_owned(), c))
+        );
+        assert!(pieces("").is_empty());
+    }
+
+    #[test]
+    fn durations_read_in_seconds_then_minutes() {
+        assert_eq!(duration(Duration::from_millis(120)), "0.12 s");
+        assert_eq!(duration(Duration::from_secs(125)), "2 min 05 s");
+    }
+}

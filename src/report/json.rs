@@ -1,0 +1,240 @@
+//! The JSON results (`reports/results.json`) and the evidence files beside them: the stable
+//! interface for CI scripts and for merging partitioned runs.
+//!
+//! # Shape
+//!
+//! One object, pretty-printed. Top-level keys (add, don't break):
+//!
+//! | key | value |
+//! |---|---|
+//! | `harness_version` | string: the harness version that judged |
+//! | `target` | string: vendor URL or folder, or `embedded reference vendor` |
+//! | `threshold` | grade (`"OK"`, `"F4"` … `"F1"`): the worst grade that still passes |
+//! | `started` | string: FHIR instant the run started |
+//! | `scenarios` | array of scenario objects, ordered by path (below) |
+//! | `unclaimed` | array of `[evidence, finding]` pairs: messages no scenario claimed |
+//! | `duration` | number: wall time in seconds (millisecond precision) |
+//! | `summary` | object: `passed`, `failed`, `errors`, `skipped` scenario counts |
+//! | `passed` | boolean: no scenario failed or errored (the exit code's rule) |
+//!
+//! A scenario: `id`, `title`, `path`, `standard`, `protocol_step` (absent when unstated), `tags`,
+//! `status` (`passed`, `failed`, `error`, `skipped`), `verdict` (worst grade), `reason` (absent
+//! unless error or skipped), `steps`, `evidence`, `duration` (seconds). A step: `index` (1-based),
+//! `kind`, `summary`, `status` (`ran`, `skipped`, `error`), `reason`, `findings`, `evidence` (ids),
+//! `diffs` (absent when none; `golden`, `diff` as unified diff text), `duration`. A finding: `rule`,
+//! `grade`, `message`, `evidence` (ids; absent when none), `location` (absent when none). An
+//! evidence item: `id`, `direction` (`sent`, `received`), `label`, `media_type`, `sha256` (lower-case
+//! hex of the bytes), `size` (bytes), `file`.
+//!
+//! # Evidence files
+//!
+//! The bytes of every evidence item are written, exactly as they travelled, to
+//! `evidence/<scenario>/<evidence>.<ext>` beside the results file (`evidence/unclaimed/…` for
+//! unclaimed messages), and `file` holds that path relative to the results file's folder, with
+//! `/` separators. `<scenario>` and `<evidence>` are the ids reduced to `[A-Za-z0-9._-]` (made unique
+//! if two ids reduce to the same name); `<ext>` is `json`, `xml` or `bin` by media type. Files from
+//! an earlier run in the same folder are overwritten, not removed.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::ReportError;
+use super::slug::Slugs;
+use crate::run::{Evidence, RunOutcome, Summary};
+
+/// The results document: the run, with `file` filled in, plus the derived counts.
+#[derive(Serialize)]
+struct Results<'a> {
+    #[serde(flatten)]
+    run: &'a RunOutcome,
+    summary: Summary,
+    passed: bool,
+}
+
+/// Writes the JSON results of `run` to `path` (conventionally `reports/results.json`) and every
+/// evidence item's bytes under `evidence/` beside it (see the module docs for both shapes). The
+/// evidence files are written first, so the results never name a file that is not there.
+///
+/// # Errors
+///
+/// [`ReportError::WriteEvidence`] with the evidence file's path, [`ReportError::Json`] or
+/// [`ReportError::Write`] with `path`.
+pub fn write_json(run: &RunOutcome, path: &Path) -> Result<(), ReportError> {
+    let dir = path.parent().unwrap_or(Path::new(""));
+    let mut filed = run.clone();
+    let mut folders = Slugs::default();
+    for scenario in &mut filed.scenarios {
+        let folder = folders.unique(&scenario.id);
+        file_evidence(dir, &folder, scenario.evidence.iter_mut())?;
+    }
+    if !filed.unclaimed.is_empty() {
+        let folder = folders.unique("unclaimed");
+        file_evidence(dir, &folder, filed.unclaimed.iter_mut().map(|(e, _)| e))?;
+    }
+    let results = Results {
+        run: &filed,
+        summary: filed.summary(),
+        passed: filed.passed(),
+    };
+    let mut text = serde_json::to_string_pretty(&results).map_err(|source| ReportError::Json {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    text.push('\n');
+    super::write_report(path, text.as_bytes())
+}
+
+/// Writes each item's bytes to `dir/evidence/<folder>/<id>.<ext>` and records the relative path
+/// in its `file`.
+fn file_evidence<'e>(
+    dir: &Path,
+    folder: &str,
+    items: impl Iterator<Item = &'e mut Evidence>,
+) -> Result<(), ReportError> {
+    let folder_path = dir.join("evidence").join(folder);
+    let mut names = Slugs::default();
+    for evidence in items {
+        let name = format!(
+            "{}.{}",
+            names.unique(&evidence.id),
+            extension(&evidence.media_type)
+        );
+        let file: PathBuf = folder_path.join(&name);
+        let failed = |source| ReportError::WriteEvidence {
+            path: file.clone(),
+            source,
+        };
+        std::fs::create_dir_all(&folder_path).map_err(failed)?;
+        std::fs::write(&file, &evidence.bytes).map_err(failed)?;
+        let relative = format!("evidence/{folder}/{name}");
+        evidence.file = Some(relative);
+    }
+    Ok(())
+}
+
+/// `json`, `xml` or `bin`, from a media type such as `application/fhir+json; fhirVersion=4.0`.
+fn extension(media_type: &str) -> &'static str {
+    let essence = media_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    if essence.ends_with("json") {
+        "json"
+    } else if essence.ends_with("xml") {
+        "xml"
+    } else {
+        "bin"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::sample;
+    use serde_json::Value;
+
+    fn written(run: &RunOutcome) -> (tempfile::TempDir, PathBuf, Value) {
+        let tmp = tempfile::tempdir().expect("a temp dir");
+        let path = tmp.path().join("reports").join("results.json");
+        write_json(run, &path).expect("writes");
+        let text = std::fs::read_to_string(&path).expect("results written");
+        let value = serde_json::from_str(&text).expect("results parse as JSON");
+        (tmp, path, value)
+    }
+
+    #[test]
+    fn results_have_the_documented_top_level_keys() {
+        let run = sample::run();
+        let (_tmp, _path, json) = written(&run);
+        let object = json.as_object().expect("an object");
+        for key in [
+            "harness_version",
+            "target",
+            "threshold",
+            "started",
+            "scenarios",
+            "unclaimed",
+            "duration",
+            "summary",
+            "passed",
+        ] {
+            assert!(object.contains_key(key), "missing `{key}`");
+        }
+        assert_eq!(json["passed"], Value::Bool(false));
+        assert_eq!(json["summary"]["failed"], 1);
+        assert_eq!(
+            json["scenarios"].as_array().map(Vec::len),
+            Some(run.scenarios.len())
+        );
+        assert_eq!(json["scenarios"][1]["status"], "failed");
+        assert_eq!(json["scenarios"][1]["verdict"], "F2");
+        assert_eq!(json["duration"], 6.25);
+    }
+
+    #[test]
+    fn every_evidence_item_names_a_file_holding_its_bytes() {
+        let run = sample::run();
+        let (_tmp, path, json) = written(&run);
+        let dir = path.parent().expect("a folder");
+        let mut items: Vec<(&Value, &Evidence)> = Vec::new();
+        for (i, s) in run.scenarios.iter().enumerate() {
+            for (j, e) in s.evidence.iter().enumerate() {
+                items.push((&json["scenarios"][i]["evidence"][j], e));
+            }
+        }
+        for (i, (e, _)) in run.unclaimed.iter().enumerate() {
+            items.push((&json["unclaimed"][i][0], e));
+        }
+        assert_eq!(items.len(), 6);
+        for (value, evidence) in items {
+            let file = value["file"].as_str().expect("`file` is set");
+            assert!(file.starts_with("evidence/"), "`{file}`");
+            let on_disk = dir.join(file);
+            assert!(on_disk.starts_with(dir.join("evidence")));
+            let bytes = std::fs::read(&on_disk).expect("the evidence file exists");
+            assert_eq!(bytes, evidence.bytes);
+            assert_eq!(value["sha256"], evidence.sha256.as_str());
+            assert!(value.get("bytes").is_none(), "bytes leaked into the JSON");
+        }
+    }
+
+    #[test]
+    fn an_unsafe_scenario_id_stays_inside_the_evidence_folder() {
+        let mut run = sample::run();
+        run.scenarios[0].id = "../../outside".to_owned();
+        run.scenarios[0].evidence[0].id = "../e1".to_owned();
+        let (tmp, path, json) = written(&run);
+        let file = json["scenarios"][0]["evidence"][0]["file"]
+            .as_str()
+            .expect("`file` is set");
+        let parts: Vec<&str> = file.split('/').collect();
+        assert_eq!(parts.len(), 3, "`{file}` is not evidence/<scenario>/<item>");
+        assert!(
+            parts.iter().all(|p| !p.is_empty() && !p.starts_with('.')),
+            "`{file}`"
+        );
+        assert!(path.parent().expect("a folder").join(file).is_file());
+        assert!(!tmp.path().join("outside").exists());
+    }
+
+    #[test]
+    fn extension_follows_the_media_type() {
+        assert_eq!(extension("application/fhir+json; fhirVersion=4.0"), "json");
+        assert_eq!(extension("application/fhir+xml"), "xml");
+        assert_eq!(extension("text/xml"), "xml");
+        assert_eq!(extension("application/pdf"), "bin");
+    }
+
+    #[test]
+    fn an_unwritable_folder_is_an_error_naming_the_path() {
+        let tmp = tempfile::tempdir().expect("a temp dir");
+        let blocker = tmp.path().join("reports");
+        std::fs::write(&blocker, b"a file where the folder should be").expect("write");
+        let path = blocker.join("results.json");
+        let err = write_json(&sample::run(), &path).expect_err("cannot write under a file");
+        assert!(err.to_string().contains("reports"), "`{err}`");
+    }
+}

@@ -1,0 +1,327 @@
+//! The JUnit XML report for CI systems (`reports/junit.xml`).
+//!
+//! One `<testsuite name="medcom-harness">` with one `<testcase>` per scenario, in run order:
+//! `name` is the scenario id, `classname` its standard (or, when it names none, the folder of its
+//! file), `time` its wall time in seconds. A failed scenario is a `<failure>` whose `message` is the
+//! first finding worse than the threshold (`RULE GRADE: message`), whose `type` is the scenario's
+//! verdict grade and whose text lists every such finding, one a line (`RULE GRADE: message [step
+//! N kind]`). A scenario the harness could not run is an `<error>` (kept apart from failures, as CI
+//! systems do), a skipped one a `<skipped>`; both carry the reason. Every test case's `<system-out>` lists its steps and their
+//! findings. The run's target, threshold, start and harness version are suite properties; messages
+//! no scenario claimed go to the suite's `<system-out>`.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
+
+use super::ReportError;
+use crate::finding::Finding;
+use crate::run::{RunOutcome, ScenarioOutcome, ScenarioStatus, StepOutcome, StepStatus};
+
+/// The suite name, and the report name, in the XML.
+const SUITE: &str = "medcom-harness";
+
+/// The JUnit XML report of `run`.
+///
+/// # Errors
+///
+/// [`ReportError::Junit`] when the XML cannot be serialized.
+pub fn render_junit(run: &RunOutcome) -> Result<String, ReportError> {
+    let mut suite = TestSuite::new(SUITE);
+    suite.set_time(run.duration);
+    suite.add_properties([
+        Property::new("target", run.target.as_str()),
+        Property::new("threshold", run.threshold.as_str()),
+        Property::new("started", run.started.as_str()),
+        Property::new("harness-version", run.harness_version.as_str()),
+        Property::new("verdict", super::verdict_word(run)),
+    ]);
+    suite.add_test_cases(run.scenarios.iter().map(|s| test_case(s, run)));
+    if !run.unclaimed.is_empty() {
+        let mut out = String::from("messages no scenario claimed:\n");
+        for (evidence, finding) in &run.unclaimed {
+            let _ = writeln!(
+                out,
+                "  {} ({}): {}",
+                evidence.id,
+                evidence.label,
+                finding_line(finding)
+            );
+        }
+        suite.set_system_out(out);
+    }
+    let mut report = Report::new(SUITE);
+    report.set_time(run.duration);
+    report.add_test_suite(suite);
+    report
+        .to_string()
+        .map_err(|source| ReportError::Junit { source })
+}
+
+/// Writes the JUnit XML report of `run` to `path` (conventionally `reports/junit.xml`), creating
+/// the folder.
+///
+/// # Errors
+///
+/// [`ReportError::Junit`] when the XML cannot be serialized, [`ReportError::Write`] with `path`
+/// when the folder cannot be created or the file written.
+pub fn write_junit(run: &RunOutcome, path: &Path) -> Result<(), ReportError> {
+    super::write_report(path, render_junit(run)?.as_bytes())
+}
+
+fn test_case(s: &ScenarioOutcome, run: &RunOutcome) -> TestCase {
+    let status = match s.status {
+        ScenarioStatus::Passed => TestCaseStatus::success(),
+        ScenarioStatus::Failed => {
+            let failures: Vec<(&StepOutcome, &Finding)> = s.failures(run.threshold).collect();
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            status.set_type(s.verdict.as_str());
+            match failures.first() {
+                Some((_, first)) => {
+                    status.set_message(finding_line(first));
+                    let text: Vec<String> = failures
+                        .iter()
+                        .map(|(step, f)| {
+                            format!("{} [step {} {}]", finding_line(f), step.index, step.kind)
+                        })
+                        .collect();
+                    status.set_description(text.join("\n"));
+                }
+                None => {
+                    status.set_message(s.reason.clone().unwrap_or_else(|| {
+                        format!(
+                            "verdict {} is worse than the threshold {}",
+                            s.verdict, run.threshold
+                        )
+                    }));
+                }
+            }
+            status
+        }
+        ScenarioStatus::Error => {
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+            status.set_message(
+                s.reason
+                    .as_deref()
+                    .unwrap_or("the harness could not run the scenario"),
+            );
+            let errors: Vec<String> = s
+                .steps
+                .iter()
+                .filter(|step| step.status == StepStatus::Error)
+                .map(|step| {
+                    format!(
+                        "step {} `{}`: {}",
+                        step.index,
+                        step.kind,
+                        step.reason.as_deref().unwrap_or("error")
+                    )
+                })
+                .collect();
+            if !errors.is_empty() {
+                status.set_description(errors.join("\n"));
+            }
+            status
+        }
+        ScenarioStatus::Skipped => {
+            let mut status = TestCaseStatus::skipped();
+            if let Some(reason) = &s.reason {
+                status.set_message(reason.as_str());
+            }
+            status
+        }
+    };
+    let mut case = TestCase::new(s.id.as_str(), status);
+    case.set_classname(classname(s));
+    case.set_time(s.duration);
+    let steps = steps_text(s);
+    if !steps.is_empty() {
+        case.set_system_out(steps);
+    }
+    case
+}
+
+/// The scenario's standard, or the folder of its file when it names none.
+fn classname(s: &ScenarioOutcome) -> String {
+    if !s.standard.trim().is_empty() {
+        return s.standard.clone();
+    }
+    match s.path.rsplit_once(['/', '\\']) {
+        Some((folder, _)) if !folder.is_empty() => folder.to_owned(),
+        _ => SUITE.to_owned(),
+    }
+}
+
+/// `RULE GRADE: message`, with the location when the finding has one.
+fn finding_line(f: &Finding) -> String {
+    match &f.location {
+        Some(at) => format!("{} {}: {} (at {at})", f.rule, f.grade, f.message),
+        None => format!("{} {}: {}", f.rule, f.grade, f.message),
+    }
+}
+
+/// One line per step (`2. expect-ack [ran, F2, 0.520 s] summary`), its reason and its findings
+/// indented below it.
+fn steps_text(s: &ScenarioOutcome) -> String {
+    let mut out = String::new();
+    for step in &s.steps {
+        let state = match step.status {
+            StepStatus::Ran => format!("ran, {}", step.verdict()),
+            StepStatus::Skipped => "skipped".to_owned(),
+            StepStatus::Error => "error".to_owned(),
+        };
+        let _ = writeln!(
+            out,
+            "{}. {} [{state}, {:.3} s] {}",
+            step.index,
+            step.kind,
+            step.duration.as_secs_f64(),
+            step.summary
+        );
+        if let Some(reason) = &step.reason {
+            let _ = writeln!(out, "   reason: {reason}");
+        }
+        for f in &step.findings {
+            let _ = writeln!(out, "   {}", finding_line(f));
+        }
+        for d in &step.diffs {
+            let _ = writeln!(
+                out,
+                "   golden diff against {} (see the HTML report)",
+                d.golden
+            );
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::sample;
+
+    fn parse(xml: &str) -> roxmltree::Document<'_> {
+        roxmltree::Document::parse(xml).expect("the JUnit report is well-formed XML")
+    }
+
+    fn count(doc: &roxmltree::Document<'_>, name: &str) -> usize {
+        doc.descendants().filter(|n| n.has_tag_name(name)).count()
+    }
+
+    #[test]
+    fn one_testcase_per_scenario_with_failure_error_and_skip_kept_apart() {
+        let run = sample::run();
+        let xml = render_junit(&run).expect("renders");
+        let doc = parse(&xml);
+        assert_eq!(count(&doc, "testsuite"), 1);
+        assert_eq!(count(&doc, "testcase"), 4);
+        assert_eq!(count(&doc, "failure"), 1);
+        assert_eq!(count(&doc, "error"), 1);
+        assert_eq!(count(&doc, "skipped"), 1);
+        let names: Vec<&str> = doc
+            .descendants()
+            .filter(|n| n.has_tag_name("testcase"))
+            .filter_map(|n| n.attribute("name"))
+            .collect();
+        let ids: Vec<&str> = run.scenarios.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(names, ids);
+        let suite = doc
+            .descendants()
+            .find(|n| n.has_tag_name("testsuite"))
+            .expect("a suite");
+        assert_eq!(suite.attribute("name"), Some(SUITE));
+        assert_eq!(suite.attribute("tests"), Some("4"));
+        assert_eq!(suite.attribute("failures"), Some("1"));
+        assert_eq!(suite.attribute("errors"), Some("1"));
+    }
+
+    #[test]
+    fn failure_message_is_the_first_failing_finding_and_survives_escaping() {
+        let run = sample::run();
+        let xml = render_junit(&run).expect("renders");
+        let doc = parse(&xml);
+        let failure = doc
+            .descendants()
+            .find(|n| n.has_tag_name("failure"))
+            .expect("a failure");
+        let case = failure.parent().expect("inside a testcase");
+        assert_eq!(case.attribute("name"), Some(run.scenarios[1].id.as_str()));
+        let message = failure.attribute("message").expect("a message");
+        let rule = crate::rule::CC_REPLY_NO_RESEND.id;
+        assert!(
+            message.starts_with(&format!("{rule} F2: ")),
+            "message `{message}`"
+        );
+        assert!(
+            message.contains(sample::HOSTILE),
+            "escaping mangled `{message}`"
+        );
+        assert_eq!(failure.attribute("type"), Some("F2"));
+        let text = failure.text().unwrap_or_default();
+        let failing = run.scenarios[1].failures(run.threshold).count();
+        assert_eq!(text.lines().count(), failing);
+    }
+
+    #[test]
+    fn error_and_skip_carry_their_reason() {
+        let run = sample::run();
+        let xml = render_junit(&run).expect("renders");
+        let doc = parse(&xml);
+        let error = doc
+            .descendants()
+            .find(|n| n.has_tag_name("error"))
+            .expect("an error");
+        assert_eq!(
+            error.attribute("message"),
+            run.scenarios[2].reason.as_deref()
+        );
+        assert_eq!(
+            error.parent().and_then(|c| c.attribute("name")),
+            Some(sample::ODD_ID)
+        );
+        let skipped = doc
+            .descendants()
+            .find(|n| n.has_tag_name("skipped"))
+            .expect("a skip");
+        assert_eq!(
+            skipped.attribute("message"),
+            run.scenarios[3].reason.as_deref()
+        );
+    }
+
+    #[test]
+    fn steps_go_to_system_out_and_classname_is_the_standard() {
+        let run = sample::run();
+        let xml = render_junit(&run).expect("renders");
+        let doc = parse(&xml);
+        let case = doc
+            .descendants()
+            .find(|n| n.has_tag_name("testcase"))
+            .expect("a testcase");
+        assert_eq!(
+            case.attribute("classname"),
+            Some(run.scenarios[0].standard.as_str())
+        );
+        let out = case
+            .children()
+            .find(|n| n.has_tag_name("system-out"))
+            .and_then(|n| n.text())
+            .expect("system-out");
+        for step in &run.scenarios[0].steps {
+            assert!(
+                out.contains(&step.summary),
+                "step {} missing from system-out",
+                step.index
+            );
+        }
+    }
+
+    #[test]
+    fn classname_falls_back_to_the_scenario_folder() {
+        let mut s = sample::run().scenarios.remove(0);
+        s.standard = String::new();
+        s.path = "scenarios/acknowledgement/duplicate.toml".to_owned();
+        assert_eq!(classname(&s), "scenarios/acknowledgement");
+    }
+}

@@ -1,0 +1,146 @@
+//! The catalogue of rules the harness judges, each with its default grade and its source.
+//!
+//! Ids follow the standard wherever it names the rule: MedCom's governance numbers the
+//! acknowledgement rules `KR1`–`KR7` and the reliable-messaging rules `MR…`; profile invariants keep
+//! their keys (`medcom-acknowledgement-1`). Rules that the standard states only in prose get a
+//! harness id of the form `<family>-<what>` and name their source document.
+//!
+//! Grades are MedCom's approval scale. A default grade is chosen by what the breach does to the
+//! exchange: a message that can be lost or mis-correlated is `F1`, one that a receiver must reject
+//! or that breaks the clinical record is `F2`, a breach a receiver can work around is `F3`, cosmetic
+//! or advisory is `F4`.
+
+use crate::finding::Grade;
+
+/// One rule: its id, default grade, a one-line statement and the document it comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rule {
+    /// Stable id used in findings and reports.
+    pub id: &'static str,
+    /// Default grade of a breach.
+    pub grade: Grade,
+    /// The rule in one sentence.
+    pub statement: &'static str,
+    /// Where the rule is written down.
+    pub source: &'static str,
+}
+
+macro_rules! rules {
+    ($( $(#[$doc:meta])* $name:ident = $id:literal, $grade:ident, $statement:literal, $source:literal; )*) => {
+        $( $(#[$doc])* pub const $name: Rule = Rule { id: $id, grade: Grade::$grade, statement: $statement, source: $source }; )*
+        /// Every rule in the catalogue, in declaration order.
+        pub const ALL: &[Rule] = &[$($name),*];
+    };
+}
+
+rules! {
+    /// F1: without an acknowledgement the sender resends and the exchange cannot be trusted.
+    KR1 = "KR1", F1, "Every FHIR message is acknowledged.", "MedCom governance 040 (acknowledgement rules)";
+    /// F2: acknowledging an acknowledgement starts an endless ping-pong between systems.
+    KR2 = "KR2", F2, "An acknowledgement is never acknowledged.", "MedCom governance 040";
+    /// F1: a valid message answered with an error is lost to the receiver's users.
+    KR3 = "KR3", F1, "A message without errors is acknowledged `ok`.", "MedCom governance 040";
+    /// F2: an invalid message acknowledged `ok` hides the error from the sender.
+    KR6 = "KR6", F2, "A message that fails profile validation is acknowledged `fatal-error` (AE).", "MedCom governance 040";
+    /// F1: the sender cannot correlate the acknowledgement and will resend forever.
+    ACK_RESPONSE_IDENTIFIER = "ack-response-identifier", F1,
+        "`MessageHeader.response.identifier` equals the acknowledged `MessageHeader.id`.",
+        "FHIR R4 MessageHeader.response; Acknowledgement IG 2.0";
+    /// F1: a message that is not an acknowledgement cannot acknowledge anything.
+    ACK_EVENT = "ack-event", F1,
+        "An acknowledgement has `MessageHeader.eventCoding` = `acknowledgement-message`.",
+        "Acknowledgement IG 2.0, MedComAcknowledgementMessageHeader";
+    /// F2: the sender's system cannot show the user what went wrong.
+    ACK_OPERATION_OUTCOME = "medcom-acknowledgement-1", F2,
+        "A `response.code` other than `ok` comes with an OperationOutcome.",
+        "Acknowledgement IG 2.0, invariant medcom-acknowledgement-1";
+    /// F2: the receiving system's audit trail breaks.
+    ACK_PROVENANCE = "ack-provenance", F2,
+        "An acknowledgement has exactly two Provenances: a copy of the acknowledged message's latest Provenance and a new one with activity `acknowledgement` whose `entity` (role `revision`) points to `MessageHeader/<acknowledged id>`.",
+        "Acknowledgement IG 2.0, MedComAcknowledgementMessage";
+    /// F3: the acknowledgement travels to the wrong party or cannot be routed back.
+    ACK_ADDRESSING = "ack-addressing", F3,
+        "An acknowledgement goes back to the acknowledged message's sender: its receiver is that sender and its sender is that receiver.",
+        "Acknowledgement IG 2.0; MedCom governance 052.2";
+    /// F1: never first positive, then negative; the sender cannot know which answer holds.
+    MR8 = "MR8", F1,
+        "A duplicate (a resend of the same MessageHeader.id) is answered with the same acknowledgement as the first copy.",
+        "MedCom governance 040 (reliable messaging), 043";
+    /// F3: the resend is not a new envelope: envelope id reuse is an error at the receiver.
+    RESEND_IDENTITY = "resend-identity", F3,
+        "A resend has a new Bundle.id and the same MessageHeader.id.",
+        "MedCom governance 052.2 (identity)";
+    /// F2: a receiver rejects attachments it cannot show.
+    CC_ATTACHMENT_MIME = "cc-attachment-mime", F2,
+        "An attachment with data has a contentType in medcom-core-attachmentMimeTypes.",
+        "CareCommunication IG 5.0, ValueSet medcom-core-attachmentMimeTypes";
+    /// F2: the attachment is lost.
+    CC_ATTACHMENT_DATA = "cc-attachment-data", F2,
+        "Attachment data is valid base64, and a declared size and hash agree with the decoded bytes.",
+        "FHIR R4 Attachment (att-1, size, hash); CareCommunication IG 5.0";
+    /// F3: the receiver cannot name the attachment to its user.
+    CC_ATTACHMENT_TITLE = "cc-attachment-title", F3,
+        "Every attachment has a title.",
+        "CareCommunication IG 5.0, attachments";
+    /// F2: resent data duplicates documents in the receiver's record.
+    CC_REPLY_NO_RESEND = "cc-reply-no-resend", F2,
+        "A reply does not resend the data or url of earlier attachments (it may keep contentType and title as a reference).",
+        "CareCommunication IG 5.0, attachments (cited as medcom-carecommunication-6 in DOMAIN.md)";
+    /// F2: the forwarded letter reaches its new receiver without its attachments.
+    CC_FORWARD_KEEPS = "cc-forward-keeps-attachments", F2,
+        "A forward includes every attachment of the forwarded message, byte for byte.",
+        "CareCommunication IG 5.0, attachments";
+    /// F2: the conversation falls apart in the receiver's inbox.
+    CC_THREAD = "cc-thread", F2,
+        "A reply keeps the thread id (Communication.identifier); a forward starts a new one.",
+        "CareCommunication IG 5.0, Communication.identifier";
+    /// F2: the message's history is lost.
+    PROVENANCE_CHAIN = "provenance-chain", F2,
+        "A follow-up message carries every earlier Provenance plus a new one that targets its MessageHeader, with activity for what it is and `entity.what` pointing to the previous message.",
+        "MedCom messaging IG, medcom-messaging-provenance";
+    /// F1: the vendor did not send the message the scenario waits for.
+    EXPECTED_MESSAGE = "expected-message", F1,
+        "The vendor sends the message the scenario expects within the step's time limit.",
+        "MedCom test protocol (the scenario's step)";
+    /// F3: a golden mismatch is a deviation from MedCom's example of the message.
+    GOLDEN = "golden", F3,
+        "The message matches the scenario's golden message (placeholders and ignore paths aside).",
+        "The scenario's golden file";
+    /// F1: the vendor could not be reached or answered with an HTTP error.
+    TRANSPORT = "transport", F1,
+        "The vendor's endpoint accepts the message (HTTP 2xx).",
+        "FHIR R4 messaging over HTTP ($process-message)";
+    /// F1: an unreadable message cannot be processed at all.
+    WELL_FORMED = "well-formed", F1,
+        "A message is a well-formed FHIR Bundle of type `message` with a MessageHeader first.",
+        "FHIR R4 Bundle (bdl-12), MedCom messaging (medcom-messaging-1)";
+    /// F2: a receiver must reject it (KR6).
+    MESSAGING_2 = "medcom-messaging-2", F2,
+        "There is at least one Provenance resource in a MedCom message.",
+        "MedCom messaging IG, invariant medcom-messaging-2";
+    /// F2: the message is about no one, or about two patients.
+    CC_ONE_PATIENT = "medcom-careCommunication-2", F2,
+        "A CareCommunication Bundle contains exactly one Patient.",
+        "CareCommunication IG 5.0, invariant medcom-careCommunication-2";
+    /// F2: the thread cannot be followed across systems.
+    UUIDV4 = "medcom-uuidv4", F2,
+        "The thread id (Communication.identifier.value) is `urn:uuid:` + a lower-case UUID version 4.",
+        "CareCommunication IG 5.0, invariant medcom-uuidv4";
+    /// F2: the receiver cannot file the letter.
+    CC_CATEGORY = "cc-category", F2,
+        "Communication.category is one of the 18 codes of medcom-careCommunication-categoryCodes.",
+        "CareCommunication IG 5.0, ValueSet medcom-careCommunication-categories";
+    /// F2: a reference that resolves nowhere leaves a hole in the message.
+    REFERENCES_RESOLVE = "references-resolve", F2,
+        "Every reference inside the message resolves to an entry of the Bundle.",
+        "MedCom messaging IG; FHIR R4 Bundle references";
+    /// F2: the ack code differs from what the scenario expects for this input.
+    ACK_CODE = "ack-code", F2,
+        "The acknowledgement's response.code is the one the scenario expects.",
+        "MedCom governance 040 (KR3, KR4, KR6)";
+}
+
+/// Looks a rule up by id.
+pub fn find(id: &str) -> Option<&'static Rule> {
+    ALL.iter().find(|r| r.id == id)
+}

@@ -1,0 +1,573 @@
+//! One scenario's exchange with the vendor: its steps in order, its captures and its evidence.
+
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use super::outcome::{
+    Direction, Evidence, GoldenDiff, ScenarioOutcome, ScenarioStatus, StepOutcome, StepStatus,
+};
+use super::{Env, Event, Operator, UpdateGolden};
+use crate::check;
+use crate::finding::{Finding, Grade, worst};
+use crate::message::{Format, Message, attachment};
+use crate::rule;
+use crate::scenario::{self, Scenario, Step};
+use crate::template::{AttachmentInput, Context};
+use crate::transport::{Origin, Received};
+
+/// A step could not be performed (an error) or has nothing to work on (skipped).
+enum Stop {
+    Error(String),
+    Skip(String),
+    Operator(String),
+}
+
+struct StepResult {
+    summary: String,
+    findings: Vec<Finding>,
+    evidence: Vec<String>,
+    diffs: Vec<GoldenDiff>,
+}
+
+impl StepResult {
+    fn new(summary: impl Into<String>) -> StepResult {
+        StepResult {
+            summary: summary.into(),
+            findings: Vec::new(),
+            evidence: Vec::new(),
+            diffs: Vec::new(),
+        }
+    }
+}
+
+struct Exchange<'a> {
+    env: &'a Env,
+    scenario: &'a Scenario,
+    dir: PathBuf,
+    messages: HashMap<String, Message>,
+    message_evidence: HashMap<String, String>,
+    send_seq: HashMap<String, u64>,
+    acks: HashMap<String, Message>,
+    captures: BTreeMap<String, String>,
+    evidence: Vec<Evidence>,
+    own_acks: Vec<String>,
+}
+
+/// Runs every step of `scenario` and returns its outcome. Never fails: what goes wrong is in the
+/// outcome.
+pub(crate) async fn run_scenario(env: &Env, scenario: &Scenario) -> ScenarioOutcome {
+    let started = Instant::now();
+    let mut x = Exchange {
+        env,
+        scenario,
+        dir: scenario.path.parent().map(Path::to_path_buf).unwrap_or_default(),
+        messages: HashMap::new(),
+        message_evidence: HashMap::new(),
+        send_seq: HashMap::new(),
+        acks: HashMap::new(),
+        captures: BTreeMap::new(),
+        evidence: Vec::new(),
+        own_acks: Vec::new(),
+    };
+    let mut steps = Vec::new();
+    let mut status_reason: Option<(ScenarioStatus, String)> = None;
+    for (i, spanned) in scenario.steps.iter().enumerate() {
+        let step = spanned.get_ref();
+        let t = Instant::now();
+        let (status, reason, result) = if let Some((_, why)) = &status_reason {
+            (StepStatus::Skipped, Some(format!("not run: {why}")), StepResult::new(describe(step)))
+        } else {
+            match x.step(step).await {
+                Ok(r) => (StepStatus::Ran, None, r),
+                Err(Stop::Skip(why)) => (StepStatus::Skipped, Some(why), StepResult::new(describe(step))),
+                Err(Stop::Error(why)) => {
+                    status_reason = Some((ScenarioStatus::Error, format!("step {} (`{}`) could not run: {why}", i + 1, step.kind())));
+                    (StepStatus::Error, Some(why), StepResult::new(describe(step)))
+                }
+                Err(Stop::Operator(why)) => {
+                    status_reason = Some((ScenarioStatus::Skipped, why.clone()));
+                    (StepStatus::Skipped, Some(why), StepResult::new(describe(step)))
+                }
+            }
+        };
+        steps.push(StepOutcome {
+            index: i + 1,
+            kind: step.kind().to_string(),
+            summary: result.summary,
+            status,
+            reason,
+            findings: result.findings,
+            evidence: result.evidence,
+            diffs: result.diffs,
+            duration: t.elapsed(),
+        });
+    }
+    // KR2: an acknowledgement the harness sent must never be acknowledged.
+    let kr2 = x.acks_of_own_acks();
+    if let Some(last) = steps.last_mut() {
+        last.findings.extend(kr2);
+    }
+    let verdict = worst(steps.iter().flat_map(|s| s.findings.iter()));
+    let (status, reason) = match status_reason {
+        Some((ScenarioStatus::Skipped, why)) if !verdict.fails(env.config.threshold) => (ScenarioStatus::Skipped, Some(why)),
+        Some((ScenarioStatus::Error, why)) => (ScenarioStatus::Error, Some(why)),
+        _ if verdict.fails(env.config.threshold) => (ScenarioStatus::Failed, None),
+        Some((_, why)) => (ScenarioStatus::Skipped, Some(why)),
+        None => (ScenarioStatus::Passed, None),
+    };
+    ScenarioOutcome {
+        id: scenario.id.clone(),
+        title: scenario.title.clone(),
+        path: scenario.path.display().to_string(),
+        standard: scenario.standard.clone(),
+        protocol_step: scenario.protocol_step.clone(),
+        tags: scenario.tags.clone(),
+        status,
+        verdict,
+        reason,
+        steps,
+        evidence: x.evidence,
+        duration: started.elapsed(),
+    }
+}
+
+fn describe(step: &Step) -> String {
+    match step {
+        Step::Send(s) => format!("send `{}` as `{}`", s.message, s.as_),
+        Step::ExpectAck(a) => format!("expect the acknowledgement of `{}`", a.for_),
+        Step::Resend(r) => format!("resend `{}`", r.of),
+        Step::ExpectMessage(m) => format!("expect a message `{}`", m.activity.as_deref().unwrap_or("from the vendor")),
+        Step::Ack(a) => format!("acknowledge `{}`", a.for_),
+        Step::Instruct(i) => format!("instruct: {}", i.text),
+    }
+}
+
+impl Exchange<'_> {
+    async fn step(&mut self, step: &Step) -> Result<StepResult, Stop> {
+        match step {
+            Step::Send(s) => self.send(s).await,
+            Step::ExpectAck(a) => self.expect_ack(a).await,
+            Step::Resend(r) => self.resend(r).await,
+            Step::ExpectMessage(m) => self.expect_message(m).await,
+            Step::Ack(a) => self.ack(a).await,
+            Step::Instruct(i) => self.instruct(i).await,
+        }
+    }
+
+    fn captured(&self, name: &str) -> Result<&Message, Stop> {
+        self.messages.get(name).ok_or_else(|| {
+            Stop::Skip(format!("`{name}` was not captured: the step that should have produced it got nothing"))
+        })
+    }
+
+    fn add_evidence(&mut self, direction: Direction, label: String, media_type: String, bytes: Vec<u8>) -> String {
+        let id = format!("e{}", self.evidence.len() + 1);
+        self.evidence.push(Evidence::new(id.clone(), direction, label, media_type, bytes));
+        id
+    }
+
+    fn capture(&mut self, name: &str, message: &Message, evidence: &str) {
+        let id = &message.identity;
+        let mut put = |key: &str, value: Option<&String>| {
+            if let Some(v) = value {
+                self.captures.insert(format!("{name}.{key}"), v.clone());
+            }
+        };
+        put("letter-id", id.letter_id.as_ref());
+        put("envelope-id", id.envelope_id.as_ref());
+        put("thread-id", id.thread_id.as_ref());
+        put("sender-ean", id.sender.as_ref().and_then(|p| p.ean.as_ref()));
+        put("sender-sor-id", id.sender.as_ref().and_then(|p| p.sor_id.as_ref()));
+        put("receiver-ean", id.receiver.as_ref().and_then(|p| p.ean.as_ref()));
+        put("receiver-sor-id", id.receiver.as_ref().and_then(|p| p.sor_id.as_ref()));
+        put("code", id.response.as_ref().and_then(|r| r.code.as_ref()));
+        self.messages.insert(name.to_string(), message.clone());
+        self.message_evidence.insert(name.to_string(), evidence.to_string());
+    }
+
+    /// POSTs a message, keeps it and the response as evidence; the response body goes to the
+    /// inbox for `expect-ack` to claim.
+    async fn deliver(&mut self, message: &Message, result: &mut StepResult) -> (String, u64) {
+        let sent = self.add_evidence(Direction::Sent, message.label(), message.format.media_type().into(), message.bytes.clone());
+        result.evidence.push(sent.clone());
+        let seq = self.env.inbox.next_send();
+        let delivery = self.env.http.send(message).await;
+        match (delivery.status, &delivery.failure) {
+            (Some(status), None) if (200..300).contains(&status) => {
+                if !delivery.body.iter().all(u8::is_ascii_whitespace) {
+                    self.env.inbox.push(Origin::Response { send_seq: seq }, delivery.body, delivery.content_type);
+                }
+            }
+            (Some(status), failure) => {
+                let id = self.add_evidence(Direction::Received, format!("HTTP {status} response"), delivery.content_type.clone(), delivery.body.clone());
+                result.evidence.push(id.clone());
+                result.findings.push(
+                    Finding::breach(&rule::TRANSPORT, format!(
+                        "the vendor answered HTTP {status}{}", failure.as_ref().map(|f| format!(" ({f})")).unwrap_or_default()))
+                    .with_evidence([id]),
+                );
+            }
+            (None, failure) => result.findings.push(Finding::breach(&rule::TRANSPORT, format!(
+                "no HTTP response from `{}`: {}", self.env.http.target(), failure.as_deref().unwrap_or("unknown failure")))),
+        }
+        (sent, seq)
+    }
+
+    async fn send(&mut self, s: &scenario::Send) -> Result<StepResult, Stop> {
+        let config = &self.env.config;
+        let mut ctx = match &s.follows {
+            Some(prev) => Context::follow_up(&config.fhir_base, self.captured(prev)?, config.harness.clone(), None),
+            None => Context::new_message(&config.fhir_base, config.harness.clone(), config.vendor.clone()),
+        };
+        if let Some(c) = &s.category {
+            ctx.category = c.clone();
+        }
+        ctx.text = s.text.clone().unwrap_or_else(|| format!("Testbrev fra medcom-harness, scenarie {}.", self.scenario.id));
+        for a in &s.attachments {
+            ctx.attachments.push(self.attachment(a)?.into());
+        }
+        ctx.captures = self.captures.clone();
+        let mut resource = {
+            let mut templates = self.env.templates.lock().map_err(|_| Stop::Error("template registry poisoned".into()))?;
+            let name = templates.resolve(&s.message, &self.dir).map_err(|e| Stop::Error(e.to_string()))?;
+            templates.render_resource(&name, &ctx).map_err(|e| Stop::Error(e.to_string()))?
+        };
+        if !s.patch.is_empty() {
+            let ops: Value = serde_json::to_value(&s.patch).map_err(|e| Stop::Error(e.to_string()))?;
+            let patch: json_patch::Patch = serde_json::from_value(ops).map_err(|e| Stop::Error(format!("`patch` is not a JSON Patch: {e}")))?;
+            json_patch::patch(&mut resource, &patch).map_err(|e| Stop::Error(format!("`patch` does not apply: {e}")))?;
+        }
+        let format = s.format.unwrap_or(Format::Json);
+        let message = Message::encode(&resource, format).map_err(|e| Stop::Error(e.to_string()))?;
+        let mut result = StepResult::new(format!("sent {} as `{}` ({format})", message.label(), s.as_));
+        let (evidence, seq) = self.deliver(&message, &mut result).await;
+        self.send_seq.insert(s.as_.clone(), seq);
+        self.capture(&s.as_, &message, &evidence);
+        Ok(result)
+    }
+
+    fn attachment(&self, spec: &scenario::AttachmentSpec) -> Result<AttachmentInput, Stop> {
+        if let Some(url) = &spec.url {
+            return Ok(AttachmentInput {
+                content_type: spec.content_type.clone(),
+                title: spec.title.clone(),
+                url: Some(url.clone()),
+                ..AttachmentInput::default()
+            });
+        }
+        let file = spec.file.as_ref().map(|f| self.dir.join(f)).unwrap_or_default();
+        let bytes = std::fs::read(&file).map_err(|e| Stop::Error(format!("failed to read attachment `{}`: {e}", file.display())))?;
+        let fp = attachment::fingerprint(&bytes);
+        let content_type = spec
+            .content_type
+            .clone()
+            .or_else(|| fp.sniffed_type.clone())
+            .ok_or_else(|| Stop::Error(format!("attachment `{}`: give `content-type`, its magic bytes say nothing", file.display())))?;
+        Ok(AttachmentInput {
+            content_type: Some(content_type),
+            title: spec.title.clone(),
+            data: Some(attachment::encode_base64(&bytes)),
+            size: Some(fp.size),
+            hash: Some(fp.sha1_base64),
+            creation: None,
+            url: None,
+        })
+    }
+
+    fn within(&self, w: Option<Duration>) -> Duration {
+        w.unwrap_or(self.env.config.default_within)
+    }
+
+    async fn expect_ack(&mut self, a: &scenario::ExpectAck) -> Result<StepResult, Stop> {
+        let sent = self.captured(&a.for_)?.clone();
+        let letter = sent.identity.letter_id.clone().unwrap_or_default();
+        let seq = self.send_seq.get(&a.for_).copied();
+        let within = self.within(a.within);
+        let own = seq.map(|s| Origin::Response { send_seq: s });
+        let found = self
+            .env
+            .inbox
+            .claim(within, |r: &Received| {
+                if own.as_ref() == Some(&r.origin) {
+                    return true;
+                }
+                matches!(&r.origin, Origin::Delivered { .. })
+                    && r.message.as_ref().is_ok_and(|m| {
+                        m.is_acknowledgement()
+                            && (m.identity.response.as_ref().and_then(|x| x.identifier.as_deref()) == Some(letter.as_str())
+                                || m.identity.refers_to_letter(&letter))
+                    })
+            })
+            .await;
+        let mut result = StepResult::new(format!("waited up to {} for the acknowledgement of `{}`", humantime::format_duration(within), a.for_));
+        let Some(received) = found else {
+            result.findings.push(
+                Finding::breach(&rule::KR1, format!(
+                    "no acknowledgement of `{}` (MessageHeader.id `{letter}`) within {}", a.for_, humantime::format_duration(within)))
+                    .with_evidence(self.message_evidence.get(&a.for_).cloned()),
+            );
+            return Ok(result);
+        };
+        let label = match &received.message {
+            Ok(m) => m.label(),
+            Err(_) => "unreadable answer".to_string(),
+        };
+        let ev = self.add_evidence(Direction::Received, label, received.media_type.clone(), received.bytes.clone());
+        result.evidence.push(ev.clone());
+        let ack = match received.message {
+            Ok(m) => m,
+            Err(e) => {
+                result.findings.push(Finding::breach(&rule::WELL_FORMED, format!("the answer is not a FHIR message: {e}")).with_evidence([ev]));
+                return Ok(result);
+            }
+        };
+        result.summary = format!("received {}", ack.label());
+        let expected = a.code.as_deref().unwrap_or("ok");
+        let mut findings = check::acknowledgement(&ack, &sent, expected);
+        if let Some(same) = &a.same_as {
+            let first = self
+                .acks
+                .get(same)
+                .or_else(|| self.messages.get(same).filter(|m| m.is_acknowledgement()))
+                .ok_or_else(|| Stop::Skip(format!("`{same}` holds no acknowledgement to compare with")))?;
+            findings.extend(check::same_acknowledgement(first, &ack));
+        }
+        if let Some(golden) = &a.golden {
+            let (f, d) = self.golden(golden, &ack)?;
+            findings.extend(f);
+            result.diffs.extend(d);
+        }
+        result.findings.extend(findings.into_iter().map(|f| f.with_evidence([ev.clone()])));
+        let name = a.as_.clone().unwrap_or_else(|| format!("{}-ack", a.for_));
+        self.acks.insert(name.clone(), ack.clone());
+        self.capture(&name, &ack, &ev);
+        Ok(result)
+    }
+
+    async fn resend(&mut self, r: &scenario::Resend) -> Result<StepResult, Stop> {
+        let original = self.captured(&r.of)?.clone();
+        let mut resource = original.resource.clone();
+        if !r.same_envelope {
+            resource["id"] = Value::String(uuid::Uuid::new_v4().to_string());
+        }
+        resource["timestamp"] = Value::String(crate::template::now_instant());
+        let message = Message::encode(&resource, original.format).map_err(|e| Stop::Error(e.to_string()))?;
+        let name = r.as_.clone().unwrap_or_else(|| format!("{}-resend", r.of));
+        let mut result = StepResult::new(format!(
+            "resent `{}` as `{name}`: Bundle.id `{}`, MessageHeader.id `{}` kept",
+            r.of,
+            message.identity.envelope_id.as_deref().unwrap_or("?"),
+            message.identity.letter_id.as_deref().unwrap_or("?")
+        ));
+        let (evidence, seq) = self.deliver(&message, &mut result).await;
+        self.send_seq.insert(name.clone(), seq);
+        self.capture(&name, &message, &evidence);
+        Ok(result)
+    }
+
+    async fn expect_message(&mut self, m: &scenario::ExpectMessage) -> Result<StepResult, Stop> {
+        let previous = match &m.follows {
+            Some(p) => Some(self.captured(p)?.clone()),
+            None => None,
+        };
+        let prev_letter = previous.as_ref().and_then(|p| p.identity.letter_id.clone());
+        let event = m.event.clone().unwrap_or_else(|| "care-communication-message".into());
+        let within = self.within(m.within);
+        let found = self
+            .env
+            .inbox
+            .claim(within, |r: &Received| {
+                matches!(r.origin, Origin::Delivered { .. })
+                    && r.message.as_ref().is_ok_and(|msg| {
+                        !msg.is_acknowledgement()
+                            && msg.identity.event.as_deref() == Some(event.as_str())
+                            && prev_letter.as_deref().is_none_or(|l| msg.identity.refers_to_letter(l))
+                            && m.activity.as_deref().is_none_or(|a| msg.identity.activity() == Some(a) || prev_letter.is_some())
+                    })
+            })
+            .await;
+        let mut result = StepResult::new(format!(
+            "waited up to {} for a `{}` message{}",
+            humantime::format_duration(within),
+            m.activity.as_deref().unwrap_or(&event),
+            m.follows.as_ref().map(|f| format!(" following `{f}`")).unwrap_or_default()
+        ));
+        let Some(received) = found else {
+            result.findings.push(Finding::breach(&rule::EXPECTED_MESSAGE, format!(
+                "no {} message{} arrived within {}",
+                m.activity.as_deref().unwrap_or(&event),
+                m.follows.as_ref().map(|f| format!(" following `{f}`")).unwrap_or_default(),
+                humantime::format_duration(within))));
+            return Ok(result);
+        };
+        let message = received.message.map_err(Stop::Error)?;
+        let ev = self.add_evidence(Direction::Received, message.label(), received.media_type.clone(), received.bytes.clone());
+        result.evidence.push(ev.clone());
+        result.summary = format!("received {}", message.label());
+        let mut findings = Vec::new();
+        if let Some(activity) = &m.activity {
+            if message.identity.activity() == Some(activity.as_str()) {
+                findings.push(Finding::pass(&rule::EXPECTED_MESSAGE, format!("the vendor sent a `{activity}` message")));
+            } else {
+                findings.push(Finding::breach(&rule::EXPECTED_MESSAGE, format!(
+                    "expected a `{activity}` message, the vendor sent `{}`", message.identity.activity().unwrap_or("no activity"))));
+            }
+        }
+        findings.extend(crate::validate::message(&message));
+        findings.extend(check::attachments(&message));
+        if let Some(prev) = &previous {
+            match message.identity.activity() {
+                Some("reply-message") => findings.extend(check::reply(&message, prev)),
+                Some("forward-message") => findings.extend(check::forward(&message, prev)),
+                _ => {}
+            }
+        }
+        if let Some(golden) = &m.golden {
+            let (f, d) = self.golden(golden, &message)?;
+            findings.extend(f);
+            result.diffs.extend(d);
+        }
+        result.findings.extend(findings.into_iter().map(|f| f.with_evidence([ev.clone()])));
+        self.capture(&m.as_, &message, &ev);
+        Ok(result)
+    }
+
+    async fn ack(&mut self, a: &scenario::Ack) -> Result<StepResult, Stop> {
+        let acked = self.captured(&a.for_)?.clone();
+        let code = a.code.as_deref().unwrap_or("ok");
+        let config = &self.env.config;
+        let ctx = Context::acknowledgement(&config.fhir_base, &acked, config.harness.clone(), code, Vec::new());
+        let resource = {
+            let templates = self.env.templates.lock().map_err(|_| Stop::Error("template registry poisoned".into()))?;
+            templates.render_resource("acknowledgement/ack", &ctx).map_err(|e| Stop::Error(e.to_string()))?
+        };
+        let message = Message::encode(&resource, a.format.unwrap_or(acked.format)).map_err(|e| Stop::Error(e.to_string()))?;
+        if let Some(l) = &message.identity.letter_id {
+            self.own_acks.push(l.clone());
+        }
+        let mut result = StepResult::new(format!("acknowledged `{}` with `{code}`", a.for_));
+        let (evidence, _) = self.deliver(&message, &mut result).await;
+        self.capture(&format!("{}-ack", a.for_), &message, &evidence);
+        Ok(result)
+    }
+
+    async fn instruct(&mut self, i: &scenario::Instruct) -> Result<StepResult, Stop> {
+        match &self.env.operator {
+            Operator::ReferenceVendor(url) => {
+                let (Some(action), Some(of)) = (i.action, &i.of) else {
+                    return Ok(StepResult::new(format!("instruction for a person, nothing for the reference vendor to do: {}", i.text)));
+                };
+                let letter = self.captured(of)?.identity.letter_id.clone().unwrap_or_default();
+                let body = serde_json::json!({
+                    "action": action,
+                    "letter-id": letter,
+                    "deliver-to": self.env.listen_url,
+                    "format": i.format.unwrap_or(Format::Json),
+                });
+                match self.env.http.post_json(url, &body).await {
+                    Ok((200, text)) => Ok(StepResult::new(format!("the reference vendor was instructed: {} ({text})", i.text))),
+                    Ok((status, text)) => Err(Stop::Error(format!("the reference vendor refused the instruction (HTTP {status}): {text}"))),
+                    Err(e) => Err(Stop::Error(format!("the reference vendor's control endpoint `{url}` failed: {e}"))),
+                }
+            }
+            Operator::Terminal => {
+                (self.env.events)(Event::Instruction {
+                    scenario: self.scenario.id.clone(),
+                    text: i.text.clone(),
+                });
+                let _ = tokio::task::spawn_blocking(|| {
+                    let mut line = String::new();
+                    std::io::stdin().read_line(&mut line)
+                })
+                .await;
+                Ok(StepResult::new(format!("the operator was instructed: {}", i.text)))
+            }
+            Operator::None => Err(Stop::Operator(format!(
+                "needs an operator (\"{}\"): run it at a terminal, or against the reference vendor",
+                i.text
+            ))),
+        }
+    }
+
+    /// Compares `actual` with a golden file; on a mismatch updates it if asked.
+    fn golden(&self, golden: &str, actual: &Message) -> Result<(Vec<Finding>, Vec<GoldenDiff>), Stop> {
+        let path = super::golden_dir(&self.scenario.path).join(golden);
+        let update = self.env.update_golden;
+        let write_new = |what: &str| -> Result<(), Stop> {
+            let text = crate::golden::render_normalized(&actual.bytes).map_err(|e| Stop::Error(e.to_string()))?;
+            let target = match update {
+                UpdateGolden::Always => path.clone(),
+                _ => PathBuf::from(format!("{}.new", path.display())),
+            };
+            if let Some(parent) = target.parent() {
+                let _ = std::fs::create_dir_all(parent);
+            }
+            std::fs::write(&target, text).map_err(|e| Stop::Error(format!("failed to write golden `{}`: {e} ({what})", target.display())))
+        };
+        let expected = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) => {
+                if update != UpdateGolden::Never {
+                    write_new("new golden")?;
+                    return Ok((vec![Finding::new(&rule::GOLDEN, Grade::F4, format!("golden `{}` did not exist and was written", path.display()))], Vec::new()));
+                }
+                return Err(Stop::Error(format!(
+                    "failed to read golden `{}`: {e}; run with `--update-golden new` to write it from this run",
+                    path.display()
+                )));
+            }
+        };
+        let opts = crate::golden::CompareOptions {
+            captures: self.captures.clone(),
+            ignore: vec!["entry[*].resource.text".into()],
+            unordered: vec!["entry".into()],
+        };
+        let comparison = crate::golden::compare(&expected, &actual.bytes, &opts)
+            .map_err(|e| Stop::Error(format!("golden `{}`: {e}", path.display())))?;
+        if comparison.is_match() {
+            return Ok((vec![Finding::pass(&rule::GOLDEN, format!("matches golden `{golden}`"))], Vec::new()));
+        }
+        if update != UpdateGolden::Never {
+            write_new("update")?;
+        }
+        let list: Vec<String> = comparison
+            .differences
+            .iter()
+            .take(5)
+            .map(|d| format!("`{}` ({:?})", d.path, d.kind))
+            .collect();
+        let more = comparison.differences.len().saturating_sub(5);
+        Ok((
+            vec![Finding::breach(&rule::GOLDEN, format!(
+                "differs from golden `{golden}` at {}{}",
+                list.join(", "),
+                if more > 0 { format!(" and {more} more") } else { String::new() }
+            )).at(comparison.differences.first().map(|d| d.path.clone()).unwrap_or_default())],
+            vec![GoldenDiff { golden: golden.to_string(), diff: comparison.diff }],
+        ))
+    }
+
+    /// KR2 findings for acknowledgements of the harness's own acknowledgements.
+    fn acks_of_own_acks(&mut self) -> Vec<Finding> {
+        let own = self.own_acks.clone();
+        if own.is_empty() {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        while let Some(r) = self.env.inbox.try_claim(&mut |r: &Received| {
+            r.message.as_ref().is_ok_and(|m| {
+                m.is_acknowledgement()
+                    && m.identity.response.as_ref().and_then(|x| x.identifier.as_ref()).is_some_and(|id| own.contains(id))
+            })
+        }) {
+            let ev = self.add_evidence(Direction::Received, "acknowledgement of an acknowledgement".into(), r.media_type.clone(), r.bytes.clone());
+            out.push(Finding::breach(&rule::KR2, "the vendor acknowledged the harness's acknowledgement").with_evidence([ev]));
+        }
+        if out.is_empty() {
+            out.push(Finding::pass(&rule::KR2, "the vendor did not acknowledge the harness's acknowledgement"));
+        }
+        out
+    }
+}

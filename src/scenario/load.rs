@@ -1,0 +1,316 @@
+//! Loading scenario files: discovery, strict parsing, positions and did-you-mean hints.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use super::model::{Scenario, Step};
+
+/// Why a scenario could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    /// The file or folder could not be read.
+    #[error("failed to read scenario `{path}`")]
+    Read {
+        /// The path.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not a valid scenario.
+    #[error("{path}:{line}:{column}: {message}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What is wrong.
+        message: String,
+        /// A next step, such as "did you mean `expect-ack`?".
+        hint: Option<String>,
+    },
+    /// Two scenarios share an id.
+    #[error("scenario id `{id}` is used by both `{first}` and `{second}`")]
+    DuplicateId {
+        /// The id.
+        id: String,
+        /// The first file.
+        first: PathBuf,
+        /// The second file.
+        second: PathBuf,
+    },
+    /// Nothing to run.
+    #[error("no scenario files (*.toml) found in {paths}")]
+    NoneFound {
+        /// The paths searched.
+        paths: String,
+    },
+}
+
+impl ScenarioError {
+    /// The hint to print after the error, if any.
+    pub fn hint(&self) -> Option<&str> {
+        match self {
+            ScenarioError::Invalid { hint, .. } => hint.as_deref(),
+            ScenarioError::NoneFound { .. } => {
+                Some("scenario files end in `.toml`; the bundled suite is in `scenarios/`")
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Loads every scenario under `paths` (files, or folders searched recursively for `*.toml`),
+/// ordered by path.
+///
+/// # Errors
+/// The first [`ScenarioError`] met; a suite with a broken file does not run half.
+pub fn load(paths: &[PathBuf]) -> Result<Vec<Scenario>, ScenarioError> {
+    let mut files = Vec::new();
+    for path in paths {
+        collect(path, &mut files)?;
+    }
+    files.sort();
+    files.dedup();
+    if files.is_empty() {
+        return Err(ScenarioError::NoneFound {
+            paths: paths.iter().map(|p| format!("`{}`", p.display())).collect::<Vec<_>>().join(", "),
+        });
+    }
+    let mut scenarios: Vec<Scenario> = Vec::new();
+    for file in files {
+        let scenario = load_file(&file)?;
+        if let Some(other) = scenarios.iter().find(|s| s.id == scenario.id) {
+            return Err(ScenarioError::DuplicateId {
+                id: scenario.id.clone(),
+                first: other.path.clone(),
+                second: file,
+            });
+        }
+        scenarios.push(scenario);
+    }
+    Ok(scenarios)
+}
+
+fn collect(path: &Path, files: &mut Vec<PathBuf>) -> Result<(), ScenarioError> {
+    let meta = std::fs::metadata(path).map_err(|source| ScenarioError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if meta.is_file() {
+        files.push(path.to_path_buf());
+        return Ok(());
+    }
+    let read = std::fs::read_dir(path).map_err(|source| ScenarioError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    for entry in read {
+        let entry = entry.map_err(|source| ScenarioError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let p = entry.path();
+        if p.is_dir() {
+            collect(&p, files)?;
+        } else if p.extension().is_some_and(|e| e == "toml") {
+            files.push(p);
+        }
+    }
+    Ok(())
+}
+
+/// Loads one scenario file.
+///
+/// # Errors
+/// [`ScenarioError::Read`] or [`ScenarioError::Invalid`] with line, column and a hint.
+pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let invalid = |offset: usize, message: String, hint: Option<String>| {
+        let (line, column) = line_column(&text, offset);
+        ScenarioError::Invalid {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message,
+            hint,
+        }
+    };
+    let mut scenario: Scenario = toml::from_str(&text).map_err(|e| {
+        let offset = e.span().map_or(0, |s| s.start);
+        let message = e.message().trim().to_string();
+        let hint = did_you_mean(&message);
+        invalid(offset, message, hint)
+    })?;
+    scenario.path = path.to_path_buf();
+    if scenario.steps.is_empty() {
+        return Err(invalid(0, "a scenario needs at least one `[[step]]`".into(), None));
+    }
+    // Every reference to a capture must name a message an earlier step captured.
+    let mut captured: BTreeSet<String> = BTreeSet::new();
+    for spanned in &scenario.steps {
+        let offset = spanned.span().start;
+        let step = spanned.get_ref();
+        let check = |name: &str, key: &str, captured: &BTreeSet<String>| {
+            if captured.contains(name) {
+                Ok(())
+            } else {
+                let known = captured.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>();
+                let hint = best_match(name, captured.iter().map(String::as_str))
+                    .map(|m| format!("did you mean `{m}`?"))
+                    .or_else(|| {
+                        (!known.is_empty()).then(|| format!("captured so far: {}", known.join(", ")))
+                    });
+                Err(invalid(
+                    offset,
+                    format!("`{key} = \"{name}\"` names no message captured by an earlier step"),
+                    hint,
+                ))
+            }
+        };
+        match step {
+            Step::Send(s) => {
+                if let Some(f) = &s.follows {
+                    check(f, "follows", &captured)?;
+                }
+                if s.attachments.iter().any(|a| a.file.is_some() == a.url.is_some()) {
+                    return Err(invalid(offset, "an attachment has either `file` or `url`, not both or neither".into(), None));
+                }
+                captured.insert(s.as_.clone());
+            }
+            Step::ExpectAck(a) => {
+                check(&a.for_, "for", &captured)?;
+                if let Some(s) = &a.same_as {
+                    check(s, "same-as", &captured)?;
+                }
+                if let Some(code) = &a.code {
+                    check_code(code).map_err(|m| invalid(offset, m, None))?;
+                }
+                if let Some(name) = &a.as_ {
+                    captured.insert(name.clone());
+                }
+            }
+            Step::Resend(r) => {
+                check(&r.of, "of", &captured)?;
+                captured.insert(r.as_.clone().unwrap_or_else(|| format!("{}-resend", r.of)));
+            }
+            Step::ExpectMessage(m) => {
+                if let Some(f) = &m.follows {
+                    check(f, "follows", &captured)?;
+                }
+                captured.insert(m.as_.clone());
+            }
+            Step::Ack(a) => {
+                check(&a.for_, "for", &captured)?;
+                if let Some(code) = &a.code {
+                    check_code(code).map_err(|m| invalid(offset, m, None))?;
+                }
+            }
+            Step::Instruct(i) => {
+                if let Some(of) = &i.of {
+                    check(of, "of", &captured)?;
+                }
+                if i.action.is_some() && i.of.is_none() {
+                    return Err(invalid(offset, "an `instruct` with an `action` needs `of`, the message to act on".into(), None));
+                }
+            }
+        }
+    }
+    Ok(scenario)
+}
+
+fn check_code(code: &str) -> Result<(), String> {
+    const CODES: [&str; 3] = ["ok", "transient-error", "fatal-error"];
+    if CODES.contains(&code) {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{code}` is not an acknowledgement code; use `ok`, `transient-error` or `fatal-error`"
+        ))
+    }
+}
+
+/// 1-based line and column of a byte offset.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+/// Turns toml/serde's "unknown field `x`, expected one of `a`, `b`" into "did you mean `a`?".
+fn did_you_mean(message: &str) -> Option<String> {
+    let unknown = ["unknown field `", "unknown variant `"]
+        .iter()
+        .find_map(|prefix| message.split(prefix).nth(1))?;
+    let word = unknown.split('`').next()?;
+    let expected = message.split("expected").nth(1)?;
+    let candidates: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+    best_match(word, candidates.iter().copied()).map(|m| format!("did you mean `{m}`?"))
+}
+
+fn best_match<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .map(|c| (strsim::jaro_winkler(word, c), c))
+        .filter(|(score, _)| *score > 0.7)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(text: &str) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("s.toml");
+        std::fs::write(&path, text).expect("write");
+        (dir, path)
+    }
+
+    const HEAD: &str = "id = \"x\"\ntitle = \"t\"\nstandard = \"CareCommunication 5.0\"\n";
+
+    #[test]
+    fn misspelt_step_kind_names_line_and_suggests_the_right_one() {
+        let (_d, p) = write(&format!(
+            "{HEAD}[[step]]\nsend = {{ message = \"carecommunication/new\", as = \"first\" }}\n[[step]]\nexpect-ak = {{ for = \"first\" }}\n"
+        ));
+        let e = load_file(&p).expect_err("must fail");
+        let text = e.to_string();
+        assert!(text.contains(":7:"), "{text}");
+        assert_eq!(e.hint(), Some("did you mean `expect-ack`?"));
+    }
+
+    #[test]
+    fn reference_to_an_unknown_capture_is_an_error_with_a_hint() {
+        let (_d, p) = write(&format!(
+            "{HEAD}[[step]]\nsend = {{ message = \"carecommunication/new\", as = \"first\" }}\n[[step]]\nexpect-ack = {{ for = \"frist\" }}\n"
+        ));
+        let e = load_file(&p).expect_err("must fail");
+        assert!(e.to_string().contains("`for = \"frist\"`"), "{e}");
+        assert_eq!(e.hint(), Some("did you mean `first`?"));
+    }
+
+    #[test]
+    fn a_bad_duration_is_an_error() {
+        let (_d, p) = write(&format!(
+            "{HEAD}[[step]]\nsend = {{ message = \"carecommunication/new\", as = \"first\" }}\n[[step]]\nexpect-ack = {{ for = \"first\", within = \"soon\" }}\n"
+        ));
+        let e = load_file(&p).expect_err("must fail");
+        assert!(e.to_string().contains("`soon` is not a duration"), "{e}");
+    }
+
+    #[test]
+    fn ids_and_codes_stay_strings() {
+        let (_d, p) = write(&format!(
+            "{HEAD}tags = [\"0012\"]\n[[step]]\nsend = {{ message = \"carecommunication/new\", as = \"first\" }}\n"
+        ));
+        let s = load_file(&p).expect("loads");
+        assert_eq!(s.tags, vec!["0012".to_string()]);
+    }
+}

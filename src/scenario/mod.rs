@@ -1,0 +1,25 @@
+//! Scenario files: TOML, parsed strictly.
+//!
+//! A scenario is one test of the vendor's system: metadata (`id`, `title`, `standard`,
+//! `protocol-step`, `rules`, `tags`) and `[[step]]` tables, each with exactly one step kind:
+//!
+//! | step | what it does |
+//! |---|---|
+//! | `send` | renders a message template and sends it (`as` names it for later steps) |
+//! | `expect-ack` | waits `within` for the acknowledgement of a sent message and judges it |
+//! | `resend` | sends a message again with a new Bundle.id and the same MessageHeader.id |
+//! | `expect-message` | waits for a message from the vendor (a reply, a forward) and judges it |
+//! | `ack` | acknowledges a message the vendor sent |
+//! | `instruct` | asks the operator (a person, or the reference vendor) to act |
+//!
+//! TOML because codes, CPR numbers, SOR ids and EAN numbers must never be retyped by the parser.
+//! Unknown keys are errors with the file, line and column and a did-you-mean; a step that refers
+//! to a capture no earlier step made is an error too, before anything is sent.
+
+mod load;
+mod model;
+
+pub use load::{ScenarioError, load, load_file};
+pub use model::{
+    Ack, Action, AttachmentSpec, ExpectAck, ExpectMessage, Instruct, Resend, Scenario, Send, Step,
+};

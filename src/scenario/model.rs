@@ -1,0 +1,234 @@
+//! The scenario model: what a scenario file says, after strict parsing.
+
+use serde::Deserialize;
+use serde_spanned::Spanned;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::message::Format;
+
+/// A scenario: metadata and the steps, in order.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Scenario {
+    /// Stable id (`cc-receive-new-with-pdf`); names the scenario in every report.
+    pub id: String,
+    /// One line saying what is tested.
+    pub title: String,
+    /// The standard and version under test (`CareCommunication 5.0`).
+    pub standard: String,
+    /// Longer description for the report.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The MedCom test-protocol step it covers (`R-A`, `S-E`).
+    #[serde(default)]
+    pub protocol_step: Option<String>,
+    /// Rule ids it exercises.
+    #[serde(default)]
+    pub rules: Vec<String>,
+    /// Free tags for `--filter`.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// The steps.
+    #[serde(rename = "step")]
+    pub steps: Vec<Spanned<Step>>,
+    /// The file it was loaded from (set by the loader).
+    #[serde(skip)]
+    pub path: PathBuf,
+}
+
+/// One step. Written as a `[[step]]` table with exactly one key, the step kind.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Step {
+    /// Send a new message to the vendor.
+    Send(Send),
+    /// Wait for the vendor's acknowledgement of a sent message and judge it.
+    ExpectAck(ExpectAck),
+    /// Send a sent message again: new Bundle.id and timestamp, same MessageHeader.id (MR rules).
+    Resend(Resend),
+    /// Wait for a message the vendor sends (a reply, a forward, a new message) and judge it.
+    ExpectMessage(ExpectMessage),
+    /// Acknowledge a message the vendor sent.
+    Ack(Ack),
+    /// Ask the operator (a person, or the reference vendor) to do something in the vendor system.
+    Instruct(Instruct),
+}
+
+impl Step {
+    /// The step kind as written in the file.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Step::Send(_) => "send",
+            Step::ExpectAck(_) => "expect-ack",
+            Step::Resend(_) => "resend",
+            Step::ExpectMessage(_) => "expect-message",
+            Step::Ack(_) => "ack",
+            Step::Instruct(_) => "instruct",
+        }
+    }
+}
+
+/// `send`: render a template and send the message.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Send {
+    /// A built-in template (`carecommunication/new`) or a template file relative to the scenario.
+    pub message: String,
+    /// Capture name for the sent message (`first`): later steps refer to it.
+    #[serde(rename = "as")]
+    pub as_: String,
+    /// Wire format; JSON by default.
+    #[serde(default)]
+    pub format: Option<Format>,
+    /// `Communication.category` code (default `other`).
+    #[serde(default)]
+    pub category: Option<String>,
+    /// The letter's text.
+    #[serde(default)]
+    pub text: Option<String>,
+    /// Attachments (bilag).
+    #[serde(default)]
+    pub attachments: Vec<AttachmentSpec>,
+    /// For a reply or forward template: the captured message it follows up.
+    #[serde(default)]
+    pub follows: Option<String>,
+    /// JSON Patch (RFC 6902) operations applied to the rendered FHIR JSON before sending, to
+    /// build a deliberately broken message: `{ op = "replace", path = "/entry/0/…", value = "…" }`.
+    #[serde(default)]
+    pub patch: Vec<toml::Value>,
+}
+
+/// An attachment of a `send` step: a file (its bytes become `data`) or a link (`url`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct AttachmentSpec {
+    /// A file relative to the scenario file.
+    #[serde(default)]
+    pub file: Option<PathBuf>,
+    /// A link instead of data.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// `contentType`; for a file, default from its magic bytes.
+    #[serde(default)]
+    pub content_type: Option<String>,
+    /// `title` (required by CareCommunication; never given a file extension automatically).
+    pub title: String,
+}
+
+/// `expect-ack`: wait for the acknowledgement of a sent message.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct ExpectAck {
+    /// The captured message it acknowledges.
+    #[serde(rename = "for")]
+    pub for_: String,
+    /// How long to wait (`30s`, `2m`); KR7 allows 30 minutes, the default is 30 seconds.
+    #[serde(default, with = "duration_opt")]
+    pub within: Option<Duration>,
+    /// Expected `response.code`: `ok` (default), `transient-error` or `fatal-error`.
+    #[serde(default)]
+    pub code: Option<String>,
+    /// A golden acknowledgement to compare with (mirrors the scenario path under `golden/`).
+    #[serde(default)]
+    pub golden: Option<String>,
+    /// Must be the same acknowledgement as this earlier captured one (MR8 duplicate rule).
+    #[serde(default)]
+    pub same_as: Option<String>,
+    /// Capture name for the acknowledgement.
+    #[serde(default, rename = "as")]
+    pub as_: Option<String>,
+}
+
+/// `resend`: send a captured message again as a resend.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Resend {
+    /// The captured message to resend.
+    pub of: String,
+    /// Capture name of the resend (default `<of>-resend`).
+    #[serde(default, rename = "as")]
+    pub as_: Option<String>,
+    /// Reuse the Bundle.id as well: the (yes, yes) case of the duplicate matrix, as when the
+    /// original response was lost in transport.
+    #[serde(default)]
+    pub same_envelope: bool,
+}
+
+/// `expect-message`: wait for a message the vendor sends.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct ExpectMessage {
+    /// Expected Provenance activity of the new message (`reply-message`, `forward-message`).
+    #[serde(default)]
+    pub activity: Option<String>,
+    /// Expected MessageHeader event (default `care-communication-message`).
+    #[serde(default)]
+    pub event: Option<String>,
+    /// The captured message it replies to or forwards (its Provenance points there).
+    #[serde(default)]
+    pub follows: Option<String>,
+    /// How long to wait (`10m`); default 30 seconds.
+    #[serde(default, with = "duration_opt")]
+    pub within: Option<Duration>,
+    /// Capture name.
+    #[serde(rename = "as")]
+    pub as_: String,
+    /// A golden message to compare with.
+    #[serde(default)]
+    pub golden: Option<String>,
+}
+
+/// `ack`: acknowledge a vendor message.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Ack {
+    /// The captured vendor message.
+    #[serde(rename = "for")]
+    pub for_: String,
+    /// `ok` (default), `transient-error` or `fatal-error`.
+    #[serde(default)]
+    pub code: Option<String>,
+    /// Wire format; default the format of the acknowledged message.
+    #[serde(default)]
+    pub format: Option<Format>,
+}
+
+/// `instruct`: an operator task.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Instruct {
+    /// The instruction as a person reads it.
+    pub text: String,
+    /// What the reference vendor does for it: `reply` or `forward`.
+    #[serde(default)]
+    pub action: Option<Action>,
+    /// The captured message the action applies to.
+    #[serde(default)]
+    pub of: Option<String>,
+    /// Wire format of the vendor's message (reference vendor only; default JSON).
+    #[serde(default)]
+    pub format: Option<Format>,
+}
+
+/// What the reference vendor can do on instruction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    /// Reply to the message (same thread, earlier attachments as references only).
+    Reply,
+    /// Forward the message (new thread, attachments included).
+    Forward,
+}
+
+mod duration_opt {
+    use serde::{Deserialize, Deserializer};
+    use std::time::Duration;
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+        let text = String::deserialize(d)?;
+        humantime::parse_duration(&text)
+            .map(Some)
+            .map_err(|e| serde::de::Error::custom(format!("`{text}` is not a duration like `30s` or `10m`: {e}")))
+    }
+}

@@ -1,0 +1,102 @@
+//! Fault profiles: the reference vendor misbehaving in one named way each.
+//!
+//! The bundled suite must catch every profile; that is how the harness proves it judges and does
+//! not just pass.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// One way to misbehave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Fault {
+    /// Never acknowledges (breaks KR1).
+    NoAck,
+    /// Acknowledges with a `response.identifier` that names no sent MessageHeader.
+    WrongResponseIdentifier,
+    /// Acknowledges valid messages with `fatal-error` (breaks KR3).
+    FatalForValid,
+    /// Non-ok acknowledgements carry no OperationOutcome (breaks medcom-acknowledgement-1).
+    NonOkWithoutOperationOutcome,
+    /// Acknowledgements lack the copied Provenance (breaks the two-Provenance rule).
+    AckMissingProvenance,
+    /// A duplicate gets a different acknowledgement than the first copy (breaks MR8).
+    DuplicateDifferentAck,
+    /// A reply resends the data of earlier attachments.
+    ReplyResendsAttachment,
+    /// A forward leaves out the forwarded message's attachments.
+    ForwardDropsAttachment,
+}
+
+impl Fault {
+    /// Every profile, in documentation order.
+    pub const ALL: [Fault; 8] = [
+        Fault::NoAck,
+        Fault::WrongResponseIdentifier,
+        Fault::FatalForValid,
+        Fault::NonOkWithoutOperationOutcome,
+        Fault::AckMissingProvenance,
+        Fault::DuplicateDifferentAck,
+        Fault::ReplyResendsAttachment,
+        Fault::ForwardDropsAttachment,
+    ];
+
+    /// The profile's name as the command line writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Fault::NoAck => "no-ack",
+            Fault::WrongResponseIdentifier => "wrong-response-identifier",
+            Fault::FatalForValid => "fatal-for-valid",
+            Fault::NonOkWithoutOperationOutcome => "non-ok-without-operationoutcome",
+            Fault::AckMissingProvenance => "ack-missing-provenance",
+            Fault::DuplicateDifferentAck => "duplicate-different-ack",
+            Fault::ReplyResendsAttachment => "reply-resends-attachment",
+            Fault::ForwardDropsAttachment => "forward-drops-attachment",
+        }
+    }
+
+    /// What the profile does, for `--help` and reports.
+    pub fn description(self) -> &'static str {
+        match self {
+            Fault::NoAck => "never acknowledges (KR1)",
+            Fault::WrongResponseIdentifier => "acknowledges with a response.identifier that names no sent message",
+            Fault::FatalForValid => "acknowledges valid messages with fatal-error (KR3)",
+            Fault::NonOkWithoutOperationOutcome => "sends non-ok acknowledgements without an OperationOutcome (medcom-acknowledgement-1)",
+            Fault::AckMissingProvenance => "leaves the copied Provenance out of acknowledgements",
+            Fault::DuplicateDifferentAck => "answers a duplicate with a different acknowledgement (MR8)",
+            Fault::ReplyResendsAttachment => "resends earlier attachment data in replies",
+            Fault::ForwardDropsAttachment => "leaves attachments out of forwards",
+        }
+    }
+
+    /// The rule ids a suite run against this profile must report broken.
+    pub fn violates(self) -> &'static [&'static str] {
+        match self {
+            Fault::NoAck => &["KR1"],
+            Fault::WrongResponseIdentifier => &["ack-response-identifier"],
+            Fault::FatalForValid => &["KR3"],
+            Fault::NonOkWithoutOperationOutcome => &["medcom-acknowledgement-1"],
+            Fault::AckMissingProvenance => &["ack-provenance"],
+            Fault::DuplicateDifferentAck => &["MR8"],
+            Fault::ReplyResendsAttachment => &["cc-reply-no-resend"],
+            Fault::ForwardDropsAttachment => &["cc-forward-keeps-attachments"],
+        }
+    }
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Fault {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Fault, String> {
+        Fault::ALL.into_iter().find(|f| f.name() == s).ok_or_else(|| {
+            format!(
+                "unknown fault profile `{s}`; known: {}",
+                Fault::ALL.iter().map(|f| f.name()).collect::<Vec<_>>().join(", ")
+            )
+        })
+    }
+}

@@ -1,0 +1,394 @@
+//! The reference vendor: a correct MedCom counterparty, with fault profiles.
+//!
+//! It is what `run` tests when no `--target` is given, and what `serve` runs on its own. Over HTTP
+//! it accepts a message POSTed to any path and acknowledges it in the HTTP response, by the rules:
+//!
+//! - KR2: an acknowledgement is never acknowledged (`202 Accepted`, no body);
+//! - KR3/KR6: a message that passes [`crate::validate`] gets `ok`, one that breaks a rule gets
+//!   `fatal-error` with an OperationOutcome naming the issue (details code and FHIRPath location);
+//! - the duplicate matrix on (Bundle.id seen?, MessageHeader.id seen?): (no, no) process;
+//!   (yes, yes) the original response was lost, resend it; (no, yes) a resend after a lost
+//!   acknowledgement (MR8), answer with the same acknowledgement; (yes, no) an envelope id reused
+//!   for a new letter: `fatal-error` `MSG_DUPLICATE_ID`.
+//!
+//! It also performs `instruct` steps: `POST /_harness/instruct` with
+//! `{"action": "reply"|"forward", "letter-id": …, "deliver-to": URL, "format": "json"|"xml"}` makes
+//! it reply to or forward a message it received and deliver the result to the URL. `GET /_harness`
+//! says what it is. A [`Fault`] makes it misbehave in one named way.
+
+mod fault;
+
+pub use fault::Fault;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use crate::finding::Finding;
+use crate::message::{Format, Message};
+use crate::template::{Context, Issue, Organization, Templates};
+
+/// The body of `GET /_harness`, by which the harness recognises a reference vendor.
+pub const PRODUCT: &str = "medcom-harness reference vendor";
+
+/// Settings of a reference vendor.
+#[derive(Debug, Clone)]
+pub struct VendorConfig {
+    /// Its own identity (used when a message names no receiver Organization).
+    pub identity: Organization,
+    /// The party it forwards to.
+    pub forward_to: Organization,
+    /// Base of the fullUrls it writes.
+    pub fhir_base: String,
+    /// The fault profile, if any.
+    pub fault: Option<Fault>,
+}
+
+impl VendorConfig {
+    /// A correct vendor with the given identity.
+    pub fn new(identity: Organization) -> VendorConfig {
+        VendorConfig {
+            identity,
+            forward_to: Organization {
+                ean: "5790000000036".into(),
+                sor_id: "999971000016003".into(),
+                name: "Videresendelsesmodtager (test)".into(),
+            },
+            fhir_base: "https://reference-vendor.medcom.example/fhir/".into(),
+            fault: None,
+        }
+    }
+}
+
+struct Seen {
+    envelopes: Vec<String>,
+    message: Message,
+    ack: Message,
+}
+
+struct Vendor {
+    config: VendorConfig,
+    templates: Templates,
+    seen: Mutex<HashMap<String, Seen>>,
+    envelopes: Mutex<HashMap<String, String>>,
+    client: reqwest::Client,
+}
+
+/// A running reference vendor.
+pub struct Simulator {
+    /// The bound address.
+    pub addr: SocketAddr,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl std::fmt::Debug for Simulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Simulator").field("addr", &self.addr).finish()
+    }
+}
+
+impl Simulator {
+    /// Binds `addr` and serves until dropped.
+    ///
+    /// # Errors
+    /// When the address cannot be bound.
+    pub async fn start(addr: SocketAddr, config: VendorConfig) -> std::io::Result<Simulator> {
+        let socket = tokio::net::TcpListener::bind(addr).await?;
+        let bound = socket.local_addr()?;
+        let vendor = Arc::new(Vendor {
+            config,
+            templates: Templates::builtin(),
+            seen: Mutex::new(HashMap::new()),
+            envelopes: Mutex::new(HashMap::new()),
+            client: reqwest::Client::builder().no_proxy().build().map_err(std::io::Error::other)?,
+        });
+        let app = Router::new()
+            .route("/_harness", get(hello))
+            .route("/_harness/instruct", post(instruct))
+            .fallback(receive)
+            .layer(axum::extract::DefaultBodyLimit::max(crate::MAX_BODY_BYTES))
+            .with_state(vendor);
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let _ = axum::serve(socket, app)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await;
+        });
+        Ok(Simulator {
+            addr: bound,
+            shutdown: Some(tx),
+        })
+    }
+
+    /// The endpoint URL messages are POSTed to.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Serves until the process is stopped (for `serve`).
+    pub async fn wait(self) {
+        std::future::pending::<()>().await;
+        drop(self);
+    }
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+async fn hello(State(v): State<Arc<Vendor>>) -> impl IntoResponse {
+    let body = json!({
+        "product": PRODUCT,
+        "version": env!("CARGO_PKG_VERSION"),
+        "fault": v.config.fault.map(|f| f.name()),
+    });
+    ([(header::CONTENT_TYPE, "application/json")], body.to_string())
+}
+
+fn fhir_response(status: StatusCode, message: &Message) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, message.format.media_type())],
+        message.bytes.clone(),
+    )
+        .into_response()
+}
+
+fn outcome_response(status: StatusCode, text: &str) -> Response {
+    let body = json!({
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "error", "code": "structure", "diagnostics": text}]
+    });
+    (status, [(header::CONTENT_TYPE, "application/fhir+json")], body.to_string()).into_response()
+}
+
+async fn receive(State(v): State<Arc<Vendor>>, headers: HeaderMap, body: Bytes) -> Response {
+    let hint = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|h| h.to_str().ok())
+        .and_then(Format::from_content_type);
+    let message = match Message::parse(body.to_vec(), hint) {
+        Ok(m) => m,
+        Err(e) => return outcome_response(StatusCode::BAD_REQUEST, &e.to_string()),
+    };
+    if message.is_acknowledgement() {
+        // KR2: an acknowledgement is never acknowledged.
+        return StatusCode::ACCEPTED.into_response();
+    }
+    let fault = v.config.fault;
+    if fault == Some(Fault::NoAck) {
+        return StatusCode::ACCEPTED.into_response();
+    }
+    match v.answer(message) {
+        Ok(ack) => fhir_response(StatusCode::OK, &ack),
+        Err(e) => outcome_response(StatusCode::INTERNAL_SERVER_ERROR, &e),
+    }
+}
+
+impl Vendor {
+    /// The acknowledgement for a received message, by the duplicate matrix.
+    fn answer(&self, message: Message) -> Result<Message, String> {
+        let letter = message.identity.letter_id.clone().unwrap_or_default();
+        let envelope = message.identity.envelope_id.clone().unwrap_or_default();
+        let fault = self.config.fault;
+        let mut seen = self.seen.lock().map_err(|_| "state poisoned".to_string())?;
+        if let Some(earlier) = seen.get_mut(&letter) {
+            let repeat_envelope = earlier.envelopes.contains(&envelope);
+            earlier.envelopes.push(envelope);
+            if fault == Some(Fault::DuplicateDifferentAck) && !repeat_envelope {
+                let issue = Issue {
+                    severity: "error".into(),
+                    code: "duplicate".into(),
+                    system: HL7_OUTCOME.into(),
+                    details: "MSG_DUPLICATE_ID".into(),
+                    diagnostics: "this message was received before".into(),
+                    expression: None,
+                };
+                return self.acknowledge(&earlier.message, "fatal-error", vec![issue], message.format);
+            }
+            // MR8: the same acknowledgement as the first copy, for a lost response and a resend alike.
+            return Ok(earlier.ack.clone());
+        }
+        let reused = self
+            .envelopes
+            .lock()
+            .map_err(|_| "state poisoned".to_string())?
+            .get(&envelope)
+            .is_some_and(|l| l != &letter);
+        let (code, issues) = if reused {
+            (
+                "fatal-error",
+                vec![Issue {
+                    severity: "error".into(),
+                    code: "duplicate".into(),
+                    system: HL7_OUTCOME.into(),
+                    details: "MSG_DUPLICATE_ID".into(),
+                    diagnostics: format!("Bundle.id `{envelope}` was used before for another letter"),
+                    expression: Some("Bundle.id".into()),
+                }],
+            )
+        } else {
+            let findings = crate::validate::message(&message);
+            if findings.is_empty() {
+                ("ok", Vec::new())
+            } else {
+                ("fatal-error", findings.iter().map(issue_for).collect())
+            }
+        };
+        let (code, issues) = if fault == Some(Fault::FatalForValid) && code == "ok" {
+            (
+                "fatal-error",
+                vec![Issue {
+                    severity: "error".into(),
+                    code: "processing".into(),
+                    system: MEDCOM_ERRORS.into(),
+                    details: "MSG_RECEIVER_UNABLE_TO_RECEIVE_MSG_TYPE".into(),
+                    diagnostics: "rejected by fault profile fatal-for-valid".into(),
+                    expression: None,
+                }],
+            )
+        } else {
+            (code, issues)
+        };
+        let ack = self.acknowledge(&message, code, issues, message.format)?;
+        self.envelopes
+            .lock()
+            .map_err(|_| "state poisoned".to_string())?
+            .insert(envelope.clone(), letter.clone());
+        seen.insert(
+            letter,
+            Seen {
+                envelopes: vec![envelope],
+                message,
+                ack: ack.clone(),
+            },
+        );
+        Ok(ack)
+    }
+
+    fn acknowledge(&self, acked: &Message, code: &str, issues: Vec<Issue>, format: Format) -> Result<Message, String> {
+        let fault = self.config.fault;
+        let issues = if fault == Some(Fault::NonOkWithoutOperationOutcome) { Vec::new() } else { issues };
+        let ctx = Context::acknowledgement(&self.config.fhir_base, acked, self.config.identity.clone(), code, issues);
+        let mut resource = self
+            .templates
+            .render_resource("acknowledgement/ack", &ctx)
+            .map_err(|e| e.to_string())?;
+        if fault == Some(Fault::WrongResponseIdentifier) {
+            resource["entry"][0]["resource"]["response"]["identifier"] = json!(uuid::Uuid::new_v4().to_string());
+        }
+        if fault == Some(Fault::AckMissingProvenance)
+            && let Some(entries) = resource.get_mut("entry").and_then(Value::as_array_mut)
+        {
+            let ack_letter = ctx.ids.header.clone();
+            entries.retain(|e| {
+                e.pointer("/resource/resourceType").and_then(Value::as_str) != Some("Provenance")
+                    || e.pointer("/resource/target/0/reference").and_then(Value::as_str)
+                        == Some(&format!("MessageHeader/{ack_letter}"))
+            });
+        }
+        Message::encode(&resource, format).map_err(|e| e.to_string())
+    }
+
+    /// Builds a reply or forward to a received message.
+    fn follow_up(&self, action: crate::scenario::Action, letter: &str, format: Format) -> Result<Message, String> {
+        let seen = self.seen.lock().map_err(|_| "state poisoned".to_string())?;
+        let original = &seen
+            .get(letter)
+            .ok_or_else(|| format!("the reference vendor received no message with MessageHeader.id `{letter}`"))?
+            .message;
+        let fault = self.config.fault;
+        let (template, to, text) = match action {
+            crate::scenario::Action::Reply => ("carecommunication/reply", None, "Svar fra referenceleverandøren."),
+            crate::scenario::Action::Forward => (
+                "carecommunication/forward",
+                Some(self.config.forward_to.clone()),
+                "Videresendt af referenceleverandøren.",
+            ),
+        };
+        let mut ctx = Context::follow_up(&self.config.fhir_base, original, self.config.identity.clone(), to);
+        ctx.text = text.to_string();
+        if let Some(previous) = ctx.previous.as_mut() {
+            if fault == Some(Fault::ReplyResendsAttachment) && action == crate::scenario::Action::Reply {
+                previous["payload_reference_only"] = previous["payload"].clone();
+            }
+            if fault == Some(Fault::ForwardDropsAttachment) && action == crate::scenario::Action::Forward {
+                let kept: Vec<Value> = previous["payload"]
+                    .as_array()
+                    .map(|p| p.iter().filter(|s| s.get("contentAttachment").is_none()).cloned().collect())
+                    .unwrap_or_default();
+                previous["payload"] = Value::Array(kept);
+            }
+        }
+        let resource = self.templates.render_resource(template, &ctx).map_err(|e| e.to_string())?;
+        Message::encode(&resource, format).map_err(|e| e.to_string())
+    }
+}
+
+/// HL7's OperationOutcome code system (R4 `MSG_*` codes).
+pub const HL7_OUTCOME: &str = "http://terminology.hl7.org/CodeSystem/operation-outcome";
+/// MedCom's acknowledgement error codes.
+pub const MEDCOM_ERRORS: &str = "http://medcomfhir.dk/ig/terminology/CodeSystem/medcom-acknowledgement-error-codes";
+
+/// The OperationOutcome issue that reports a validation finding (KR6).
+fn issue_for(f: &Finding) -> Issue {
+    let (system, details) = match f.rule.as_str() {
+        "cc-category" => (MEDCOM_ERRORS, "MSG_CodeSystem_VALUE_UNKNOWN"),
+        "medcom-careCommunication-2" | "medcom-messaging-2" => (HL7_OUTCOME, "MSG_RESOURCE_REQUIRED"),
+        "cc-attachment-mime" => (MEDCOM_ERRORS, "MSG_VALUESET_VALUE_UNKNOWN"),
+        _ => (HL7_OUTCOME, "MSG_BAD_FORMAT"),
+    };
+    Issue {
+        severity: "error".into(),
+        code: "invalid".into(),
+        system: system.into(),
+        details: details.into(),
+        diagnostics: format!("{}: {}", f.rule, f.message),
+        expression: f.location.clone(),
+    }
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct Instruction {
+    action: crate::scenario::Action,
+    letter_id: String,
+    deliver_to: String,
+    #[serde(default)]
+    format: Option<Format>,
+}
+
+async fn instruct(State(v): State<Arc<Vendor>>, body: Bytes) -> Response {
+    let instruction: Instruction = match serde_json::from_slice(&body) {
+        Ok(i) => i,
+        Err(e) => return (StatusCode::BAD_REQUEST, format!("bad instruction: {e}")).into_response(),
+    };
+    let message = match v.follow_up(instruction.action, &instruction.letter_id, instruction.format.unwrap_or(Format::Json)) {
+        Ok(m) => m,
+        Err(e) => return (StatusCode::UNPROCESSABLE_ENTITY, e).into_response(),
+    };
+    let sent = v
+        .client
+        .post(&instruction.deliver_to)
+        .header(header::CONTENT_TYPE, message.format.media_type())
+        .body(message.bytes.clone())
+        .send()
+        .await;
+    match sent {
+        Ok(r) => (StatusCode::OK, format!("delivered {} to {} ({})", message.label(), instruction.deliver_to, r.status())).into_response(),
+        Err(e) => (StatusCode::BAD_GATEWAY, format!("could not deliver to {}: {e}", instruction.deliver_to)).into_response(),
+    }
+}

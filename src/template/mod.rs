@@ -1,0 +1,337 @@
+//! Message templates: handlebars files that produce fresh MedCom messages per send.
+//!
+//! A template is FHIR JSON (`*.json.hbs`) or FHIR XML (`*.xml.hbs`) with handlebars expressions.
+//! Values are escaped for the template's format (JSON string escaping or XML escaping), so a
+//! patient name with a quote or an ampersand can never break the message. Raw JSON fragments
+//! (carried-over Provenances and Organizations) are written with the triple-stash `{{{json x}}}`.
+//!
+//! Helpers:
+//! - `{{uuid}}` a fresh UUID v4 on every call; `{{now}}` the current instant (UTC, seconds, `Z`);
+//! - `{{capture "first.letter-id"}}` a value captured from an earlier step (an unknown capture
+//!   is an error naming the capture);
+//! - `{{json value}}` the JSON serialization of a context value.
+//!
+//! The built-in templates (`carecommunication/new`, `…/reply`, `…/forward`,
+//! `acknowledgement/ack`) are embedded in the binary; a scenario may also name a file of its own.
+
+mod context;
+
+pub use context::{AttachmentInput, AttachmentSegment, Context, Ids, Issue, Organization};
+
+use handlebars::{
+    Context as HbContext, Handlebars, Helper, HelperResult, JsonRender, Output, RenderContext,
+    RenderError, RenderErrorReason,
+};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::message::Format;
+
+/// The built-in templates: name and source.
+pub const BUILTIN: &[(&str, &str)] = &[
+    (
+        "carecommunication/new",
+        include_str!("../../templates/carecommunication/new.json.hbs"),
+    ),
+    (
+        "carecommunication/reply",
+        include_str!("../../templates/carecommunication/reply.json.hbs"),
+    ),
+    (
+        "carecommunication/forward",
+        include_str!("../../templates/carecommunication/forward.json.hbs"),
+    ),
+    (
+        "acknowledgement/ack",
+        include_str!("../../templates/acknowledgement/ack.json.hbs"),
+    ),
+];
+
+/// Why a template could not produce a message.
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateError {
+    /// The named template is neither built in nor a readable file.
+    #[error("unknown template `{name}`; built-in templates are {known}")]
+    Unknown {
+        /// The name asked for.
+        name: String,
+        /// The built-in names.
+        known: String,
+    },
+    /// The template file could not be read.
+    #[error("failed to read template `{path}`")]
+    Read {
+        /// The file.
+        path: String,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Handlebars syntax error.
+    #[error("template `{name}` does not parse: {message}")]
+    Syntax {
+        /// The template.
+        name: String,
+        /// What handlebars said (with line and column).
+        message: String,
+    },
+    /// Rendering failed (unknown capture, missing helper argument).
+    #[error("template `{name}` failed to render: {message}")]
+    Render {
+        /// The template.
+        name: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// The rendered text is not a FHIR message.
+    #[error("template `{name}` rendered text that is not a FHIR message: {source}")]
+    Output {
+        /// The template.
+        name: String,
+        /// The cause.
+        #[source]
+        source: crate::message::MessageError,
+    },
+}
+
+/// A set of templates, built-in ones registered up front.
+pub struct Templates {
+    json: Handlebars<'static>,
+    xml: Handlebars<'static>,
+    formats: BTreeMap<String, Format>,
+}
+
+impl std::fmt::Debug for Templates {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Templates")
+            .field("names", &self.formats.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl Templates {
+    /// The built-in templates.
+    ///
+    /// # Panics
+    /// Never in a released build: the built-in templates are parsed by a unit test.
+    pub fn builtin() -> Templates {
+        let mut t = Templates {
+            json: engine(Format::Json),
+            xml: engine(Format::Xml),
+            formats: BTreeMap::new(),
+        };
+        for (name, source) in BUILTIN {
+            t.register(name, source, Format::Json)
+                .expect("built-in templates parse (checked by a unit test)");
+        }
+        t
+    }
+
+    /// Registers a template source under `name`.
+    ///
+    /// # Errors
+    /// [`TemplateError::Syntax`].
+    pub fn register(&mut self, name: &str, source: &str, format: Format) -> Result<(), TemplateError> {
+        let engine = match format {
+            Format::Json => &mut self.json,
+            Format::Xml => &mut self.xml,
+        };
+        engine
+            .register_template_string(name, source)
+            .map_err(|e| TemplateError::Syntax {
+                name: name.to_string(),
+                message: e.to_string(),
+            })?;
+        self.formats.insert(name.to_string(), format);
+        Ok(())
+    }
+
+    /// Resolves a scenario's `message` value: a built-in name, or a file (`.json`, `.xml`,
+    /// optionally with `.hbs`) relative to `base_dir`, registered on first use.
+    ///
+    /// # Errors
+    /// [`TemplateError::Unknown`], [`TemplateError::Read`], [`TemplateError::Syntax`].
+    pub fn resolve(&mut self, name: &str, base_dir: &Path) -> Result<String, TemplateError> {
+        if self.formats.contains_key(name) {
+            return Ok(name.to_string());
+        }
+        let path = base_dir.join(name);
+        let stem = name.strip_suffix(".hbs").unwrap_or(name);
+        let format = if stem.ends_with(".json") {
+            Format::Json
+        } else if stem.ends_with(".xml") {
+            Format::Xml
+        } else {
+            return Err(TemplateError::Unknown {
+                name: name.to_string(),
+                known: BUILTIN.iter().map(|(n, _)| format!("`{n}`")).collect::<Vec<_>>().join(", "),
+            });
+        };
+        let key = path.display().to_string();
+        if !self.formats.contains_key(&key) {
+            let source = std::fs::read_to_string(&path).map_err(|source| TemplateError::Read {
+                path: key.clone(),
+                source,
+            })?;
+            self.register(&key, &source, format)?;
+        }
+        Ok(key)
+    }
+
+    /// Renders template `name` (as returned by [`Templates::resolve`] or a built-in name) and
+    /// returns the text and the template's own format.
+    ///
+    /// # Errors
+    /// [`TemplateError::Render`].
+    pub fn render(&self, name: &str, context: &Context) -> Result<(String, Format), TemplateError> {
+        let format = *self.formats.get(name).ok_or_else(|| TemplateError::Unknown {
+            name: name.to_string(),
+            known: BUILTIN.iter().map(|(n, _)| format!("`{n}`")).collect::<Vec<_>>().join(", "),
+        })?;
+        let engine = match format {
+            Format::Json => &self.json,
+            Format::Xml => &self.xml,
+        };
+        let text = engine
+            .render(name, &context.to_json())
+            .map_err(|e| TemplateError::Render {
+                name: name.to_string(),
+                message: render_error_text(&e),
+            })?;
+        Ok((text, format))
+    }
+
+    /// Renders template `name` and returns the resource as FHIR JSON.
+    ///
+    /// # Errors
+    /// [`TemplateError::Render`], [`TemplateError::Output`].
+    pub fn render_resource(
+        &self,
+        name: &str,
+        context: &Context,
+    ) -> Result<serde_json::Value, TemplateError> {
+        let (text, format) = self.render(name, context)?;
+        crate::message::Message::parse(text.into_bytes(), Some(format))
+            .map(|m| m.resource)
+            .map_err(|source| TemplateError::Output {
+                name: name.to_string(),
+                source,
+            })
+    }
+}
+
+fn render_error_text(e: &RenderError) -> String {
+    let mut text = e.to_string();
+    if let Some(source) = std::error::Error::source(e) {
+        text.push_str(&format!(": {source}"));
+    }
+    text
+}
+
+fn engine(format: Format) -> Handlebars<'static> {
+    let mut h = Handlebars::new();
+    h.set_strict_mode(true);
+    h.set_prevent_indent(true);
+    match format {
+        Format::Json => h.register_escape_fn(escape_json),
+        Format::Xml => h.register_escape_fn(handlebars::html_escape),
+    }
+    h.register_helper("uuid", Box::new(uuid_helper));
+    h.register_helper("now", Box::new(now_helper));
+    h.register_helper("capture", Box::new(capture_helper));
+    h.register_helper("json", Box::new(json_helper));
+    h
+}
+
+/// Escapes text for the inside of a JSON string literal.
+pub fn escape_json(text: &str) -> String {
+    let quoted = serde_json::Value::String(text.to_string()).to_string();
+    quoted[1..quoted.len() - 1].to_string()
+}
+
+fn uuid_helper(
+    _: &Helper<'_>,
+    _: &Handlebars<'_>,
+    _: &HbContext,
+    _: &mut RenderContext<'_, '_>,
+    out: &mut dyn Output,
+) -> HelperResult {
+    out.write(&uuid::Uuid::new_v4().to_string())?;
+    Ok(())
+}
+
+/// The current instant as a FHIR instant: UTC, whole seconds, `Z`.
+pub fn now_instant() -> String {
+    let now = time::OffsetDateTime::now_utc();
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
+    );
+    now.format(&format).unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_string())
+}
+
+fn now_helper(
+    _: &Helper<'_>,
+    _: &Handlebars<'_>,
+    _: &HbContext,
+    _: &mut RenderContext<'_, '_>,
+    out: &mut dyn Output,
+) -> HelperResult {
+    out.write(&now_instant())?;
+    Ok(())
+}
+
+fn capture_helper(
+    h: &Helper<'_>,
+    hb: &Handlebars<'_>,
+    ctx: &HbContext,
+    _: &mut RenderContext<'_, '_>,
+    out: &mut dyn Output,
+) -> HelperResult {
+    let name = h
+        .param(0)
+        .and_then(|p| p.value().as_str())
+        .ok_or_else(|| RenderErrorReason::ParamNotFoundForIndex("capture", 0))?;
+    let value = ctx
+        .data()
+        .get("captures")
+        .and_then(|c| c.get(name))
+        .and_then(serde_json::Value::as_str)
+        .ok_or_else(|| {
+            RenderErrorReason::Other(format!("no capture named `{name}` (captured so far: {})",
+                ctx.data().get("captures").and_then(|c| c.as_object()).map(|o| o.keys().cloned().collect::<Vec<_>>().join(", ")).unwrap_or_default()))
+        })?;
+    out.write(&hb.get_escape_fn()(value))?;
+    Ok(())
+}
+
+fn json_helper(
+    h: &Helper<'_>,
+    _: &Handlebars<'_>,
+    _: &HbContext,
+    _: &mut RenderContext<'_, '_>,
+    out: &mut dyn Output,
+) -> HelperResult {
+    let value = h
+        .param(0)
+        .ok_or_else(|| RenderErrorReason::ParamNotFoundForIndex("json", 0))?;
+    let text = serde_json::to_string(value.value())
+        .unwrap_or_else(|_| value.value().render());
+    out.write(&text)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_escaping_keeps_quotes_and_newlines_inside_the_string() {
+        assert_eq!(escape_json("a\"b\nc\\"), "a\\\"b\\nc\\\\");
+    }
+
+    #[test]
+    fn builtin_templates_parse() {
+        let t = Templates::builtin();
+        assert_eq!(t.formats.len(), BUILTIN.len());
+    }
+}

@@ -1,0 +1,145 @@
+//! The inbox: everything the vendor sent, kept in arrival order until a step claims it.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::Notify;
+
+use crate::message::{Format, Message};
+
+/// Where a received message came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// The body of the HTTP response to the harness's send number `send_seq`.
+    Response {
+        /// The send it answered.
+        send_seq: u64,
+    },
+    /// Delivered to the harness's listener.
+    Delivered {
+        /// The request path.
+        path: String,
+    },
+}
+
+/// One thing the vendor sent.
+#[derive(Debug, Clone)]
+pub struct Received {
+    /// Arrival number.
+    pub seq: u64,
+    /// Where it came from.
+    pub origin: Origin,
+    /// The bytes as received.
+    pub bytes: Vec<u8>,
+    /// The media type as received.
+    pub media_type: String,
+    /// The parsed message, or why it is not one.
+    pub message: Result<Message, String>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    next_seq: u64,
+    items: Vec<(Received, bool)>,
+}
+
+/// Arrivals, shared by the transports (which push) and the scenarios (which claim).
+#[derive(Debug, Default, Clone)]
+pub struct Inbox {
+    state: Arc<Mutex<State>>,
+    notify: Arc<Notify>,
+    sends: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Inbox {
+    /// An empty inbox.
+    pub fn new() -> Inbox {
+        Inbox::default()
+    }
+
+    /// A new send number, unique in this run, to tie an HTTP response to its send.
+    pub fn next_send(&self) -> u64 {
+        self.sends.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1
+    }
+
+    /// Adds what arrived; parses it. Returns the arrival number.
+    pub fn push(&self, origin: Origin, bytes: Vec<u8>, media_type: String) -> u64 {
+        let hint = Format::from_content_type(&media_type);
+        let message = Message::parse(bytes.clone(), hint).map_err(|e| e.to_string());
+        let seq = {
+            let mut state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            state.next_seq += 1;
+            let seq = state.next_seq;
+            state.items.push((
+                Received {
+                    seq,
+                    origin,
+                    bytes,
+                    media_type,
+                    message,
+                },
+                false,
+            ));
+            seq
+        };
+        self.notify.notify_waiters();
+        seq
+    }
+
+    /// Claims the first unclaimed arrival `matches` accepts, waiting up to `within`.
+    /// `None` when nothing matched in time.
+    pub async fn claim(
+        &self,
+        within: Duration,
+        mut matches: impl FnMut(&Received) -> bool,
+    ) -> Option<Received> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let notified = self.notify.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if let Some(found) = self.try_claim(&mut matches) {
+                return Some(found);
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                return self.try_claim(&mut matches);
+            }
+        }
+    }
+
+    /// Claims the first unclaimed arrival `matches` accepts, without waiting.
+    pub fn try_claim(&self, matches: &mut impl FnMut(&Received) -> bool) -> Option<Received> {
+        let mut state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (item, claimed) = state.items.iter_mut().find(|(r, claimed)| !*claimed && matches(r))?;
+        *claimed = true;
+        Some(item.clone())
+    }
+
+    /// Every arrival no step claimed, in order.
+    pub fn unclaimed(&self) -> Vec<Received> {
+        let state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        state
+            .items
+            .iter()
+            .filter(|(_, claimed)| !claimed)
+            .map(|(r, _)| r.clone())
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn claim_waits_for_a_later_arrival_and_takes_it_once() {
+        let inbox = Inbox::new();
+        let pusher = inbox.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            pusher.push(Origin::Delivered { path: "/".into() }, b"x".to_vec(), "text/plain".into());
+        });
+        let got = inbox.claim(Duration::from_secs(2), |_| true).await;
+        assert_eq!(got.map(|r| r.seq), Some(1));
+        assert!(inbox.claim(Duration::from_millis(10), |_| true).await.is_none());
+    }
+}

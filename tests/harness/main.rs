@@ -1,0 +1,6 @@
+//! Integration tests: the built binary as users run it, the fault profiles, and the real MedCom
+//! corpus.
+
+mod corpus;
+mod faults;
+mod support;
