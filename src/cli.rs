@@ -106,6 +106,16 @@ struct ServeArgs {
     /// Configuration file; the reference vendor uses its `[vendor]` identity.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Where acknowledgements go: in the HTTP `response`, or `later` (`202 Accepted`, then a POST
+    /// to the URL the harness registers).
+    #[arg(long, value_enum, default_value = "response", value_name = "WHEN")]
+    ack_delivery: AckWhen,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum AckWhen {
+    Response,
+    Later,
 }
 
 #[derive(Debug, clap::Args)]
@@ -125,7 +135,12 @@ pub fn main() -> i32 {
         Command::Diff(args) => diff_command(&args),
         Command::Faults => {
             for f in Fault::ALL {
-                println!("{:<34} {} [breaks {}]", f.name(), f.description(), f.violates().join(", "));
+                println!(
+                    "{:<34} {} [breaks {}]",
+                    f.name(),
+                    f.description(),
+                    f.violates().join(", ")
+                );
             }
             Ok(exit::PASSED)
         }
@@ -147,11 +162,17 @@ struct Failure {
 
 impl Failure {
     fn new(error: impl std::error::Error + 'static) -> Failure {
-        Failure { error: Box::new(error), hint: None }
+        Failure {
+            error: Box::new(error),
+            hint: None,
+        }
     }
 
     fn msg(text: impl Into<String>, hint: Option<String>) -> Failure {
-        Failure { error: text.into().into(), hint }
+        Failure {
+            error: text.into().into(),
+            hint,
+        }
     }
 
     fn print(&self) {
@@ -168,11 +189,15 @@ impl Failure {
 }
 
 fn parse_fault(name: &str) -> Result<Fault, Failure> {
-    name.parse().map_err(|e: String| Failure::msg(e, Some("`medcom-harness faults` lists them".into())))
+    name.parse()
+        .map_err(|e: String| Failure::msg(e, Some("`medcom-harness faults` lists them".into())))
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(Failure::new)
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(Failure::new)
 }
 
 fn run_command(args: RunArgs) -> Result<i32, Failure> {
@@ -195,7 +220,10 @@ fn run_command(args: RunArgs) -> Result<i32, Failure> {
     };
     let scenarios = scenario::load(&args.paths).map_err(|e| {
         let hint = e.hint().map(str::to_string);
-        Failure { error: Box::new(e), hint }
+        Failure {
+            error: Box::new(e),
+            hint,
+        }
     })?;
     let matches = |s: &scenario::Scenario, text: &str| {
         s.id.contains(text) || s.title.contains(text) || s.tags.iter().any(|t| t.contains(text))
@@ -207,18 +235,29 @@ fn run_command(args: RunArgs) -> Result<i32, Failure> {
         .collect();
     if args.list {
         for s in &scenarios {
-            println!("{:<40} {:<10} {}", s.id, s.protocol_step.as_deref().unwrap_or("-"), s.title);
+            println!(
+                "{:<40} {:<10} {}",
+                s.id,
+                s.protocol_step.as_deref().unwrap_or("-"),
+                s.title
+            );
         }
         return Ok(exit::PASSED);
     }
     if scenarios.is_empty() {
-        return Err(Failure::msg("no scenario left after --filter/--skip", Some("`--list` shows what is selected".into())));
+        return Err(Failure::msg(
+            "no scenario left after --filter/--skip",
+            Some("`--list` shows what is selected".into()),
+        ));
     }
     use std::io::IsTerminal;
     let settings = Settings {
         config: config.clone(),
         target,
-        jobs: args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from)).max(1),
+        jobs: args
+            .jobs
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from))
+            .max(1),
         update_golden: match args.update_golden {
             None => UpdateGolden::Never,
             Some(GoldenMode::New) => UpdateGolden::New,
@@ -230,13 +269,27 @@ fn run_command(args: RunArgs) -> Result<i32, Failure> {
     let outcome = runtime()?
         .block_on(run::run(scenarios, settings, move |e| console.event(&e)))
         .map_err(|e| {
-            let hint = matches!(e, run::RunError::Transport(_)).then(|| "choose another `listen` address in the config".to_string());
-            Failure { error: Box::new(e), hint }
+            let hint = matches!(e, run::RunError::Transport(_))
+                .then(|| "choose another `listen` address in the config".to_string());
+            Failure {
+                error: Box::new(e),
+                hint,
+            }
         })?;
     console.summary(&outcome);
-    report::write_all(&outcome, &args.report_html, &args.report_junit, &args.report_json).map_err(Failure::new)?;
+    report::write_all(
+        &outcome,
+        &args.report_html,
+        &args.report_junit,
+        &args.report_json,
+    )
+    .map_err(Failure::new)?;
     eprintln!("report: {}", args.report_html.display());
-    Ok(if outcome.passed() { exit::PASSED } else { exit::FAILED })
+    Ok(if outcome.passed() {
+        exit::PASSED
+    } else {
+        exit::FAILED
+    })
 }
 
 fn serve_command(args: ServeArgs) -> Result<i32, Failure> {
@@ -245,14 +298,21 @@ fn serve_command(args: ServeArgs) -> Result<i32, Failure> {
     if let Some(f) = &args.fault {
         vc.fault = Some(parse_fault(f)?);
     }
+    vc.ack_delivery = match args.ack_delivery {
+        AckWhen::Response => medcom_harness::simulator::AckDelivery::Response,
+        AckWhen::Later => medcom_harness::simulator::AckDelivery::Later,
+    };
     let rt = runtime()?;
     rt.block_on(async move {
-        let sim = Simulator::start(args.listen, vc).await.map_err(|e| {
-            Failure {
+        let sim = Simulator::start(args.listen, vc)
+            .await
+            .map_err(|e| Failure {
                 error: Box::new(e),
-                hint: Some(format!("is another program listening on {}? `--listen 127.0.0.1:0` picks a free port", args.listen)),
-            }
-        })?;
+                hint: Some(format!(
+                    "is another program listening on {}? `--listen 127.0.0.1:0` picks a free port",
+                    args.listen
+                )),
+            })?;
         {
             use std::io::Write;
             let mut out = std::io::stdout().lock();
@@ -261,7 +321,10 @@ fn serve_command(args: ServeArgs) -> Result<i32, Failure> {
         }
         eprintln!(
             "reference vendor{}: POST FHIR messages to {}; Ctrl-C stops",
-            args.fault.as_ref().map(|f| format!(" with fault `{f}`")).unwrap_or_default(),
+            args.fault
+                .as_ref()
+                .map(|f| format!(" with fault `{f}`"))
+                .unwrap_or_default(),
             sim.url()
         );
         let _ = tokio::signal::ctrl_c().await;
@@ -272,11 +335,13 @@ fn serve_command(args: ServeArgs) -> Result<i32, Failure> {
 
 fn diff_command(args: &DiffArgs) -> Result<i32, Failure> {
     let read = |p: &PathBuf| {
-        std::fs::read(p).map_err(|e| Failure::msg(format!("failed to read `{}`: {e}", p.display()), None))
+        std::fs::read(p)
+            .map_err(|e| Failure::msg(format!("failed to read `{}`: {e}", p.display()), None))
     };
     let (expected, actual) = (read(&args.expected)?, read(&args.actual)?);
     let opts = medcom_harness::golden::CompareOptions::default();
-    let comparison = medcom_harness::golden::compare(&expected, &actual, &opts).map_err(Failure::new)?;
+    let comparison =
+        medcom_harness::golden::compare(&expected, &actual, &opts).map_err(Failure::new)?;
     if comparison.is_match() {
         println!("equal");
         return Ok(exit::PASSED);

@@ -49,7 +49,10 @@ fn run_one(scenario: medcom_harness::scenario::Scenario) -> Result<(), Failed> {
     }
     let mut text = format!("{:?}: {}\n", s.status, s.reason.clone().unwrap_or_default());
     for (step, f) in s.failures(outcome.threshold) {
-        text.push_str(&format!("  step {} {}: {} {}: {}\n", step.index, step.kind, f.rule, f.grade, f.message));
+        text.push_str(&format!(
+            "  step {} {}: {} {}: {}\n",
+            step.index, step.kind, f.rule, f.grade, f.message
+        ));
     }
     for step in &s.steps {
         for d in &step.diffs {

@@ -1,8 +1,8 @@
 //! Acknowledgement rules: Acknowledgement IG 2.0 and MedCom governance 040 (KR1–KR7, MR8).
 
 use super::Finding;
-use crate::message::{Message, resources_of_type};
 use crate::message::Identity;
+use crate::message::{Message, resources_of_type};
 use crate::rule;
 
 /// Judges `ack` as the acknowledgement of `acked` (a message the harness sent), expecting
@@ -15,16 +15,22 @@ pub fn acknowledgement(ack: &Message, acked: &Message, expected_code: &str) -> V
     let a = &ack.identity;
     let m = &acked.identity;
     if !ack.is_acknowledgement() {
-        out.push(Finding::breach(
-            &rule::ACK_EVENT,
-            format!(
-                "the answer is not an acknowledgement: MessageHeader.eventCoding is `{}`",
-                a.event.as_deref().unwrap_or("missing")
-            ),
-        ).at("Bundle.entry[0].resource.eventCoding"));
+        out.push(
+            Finding::breach(
+                &rule::ACK_EVENT,
+                format!(
+                    "the answer is not an acknowledgement: MessageHeader.eventCoding is `{}`",
+                    a.event.as_deref().unwrap_or("missing")
+                ),
+            )
+            .at("Bundle.entry[0].resource.eventCoding"),
+        );
         return out;
     }
-    out.push(Finding::pass(&rule::ACK_EVENT, "MessageHeader.eventCoding is `acknowledgement-message`"));
+    out.push(Finding::pass(
+        &rule::ACK_EVENT,
+        "MessageHeader.eventCoding is `acknowledgement-message`",
+    ));
     let letter = m.letter_id.as_deref().unwrap_or("");
     let response = a.response.clone().unwrap_or_default();
     match response.identifier.as_deref() {
@@ -63,7 +69,10 @@ fn code(actual: &Option<String>, expected: &str) -> Vec<Finding> {
             "fatal-error" => &rule::KR6,
             _ => &rule::ACK_CODE,
         };
-        return vec![Finding::pass(r, format!("response.code is `{actual}` as expected"))];
+        return vec![Finding::pass(
+            r,
+            format!("response.code is `{actual}` as expected"),
+        )];
     }
     let at = "Bundle.entry[0].resource.response.code";
     let f = match expected {
@@ -73,9 +82,14 @@ fn code(actual: &Option<String>, expected: &str) -> Vec<Finding> {
         ),
         "fatal-error" => Finding::breach(
             &rule::KR6,
-            format!("a message that breaks the profile was acknowledged `{actual}`; KR6 requires `fatal-error`"),
+            format!(
+                "a message that breaks the profile was acknowledged `{actual}`; KR6 requires `fatal-error`"
+            ),
         ),
-        _ => Finding::breach(&rule::ACK_CODE, format!("response.code is `{actual}`, expected `{expected}`")),
+        _ => Finding::breach(
+            &rule::ACK_CODE,
+            format!("response.code is `{actual}`, expected `{expected}`"),
+        ),
     };
     vec![f.at(at)]
 }
@@ -89,14 +103,16 @@ fn operation_outcome(ack: &Message) -> Vec<Finding> {
         return Vec::new();
     }
     if outcomes.is_empty() {
-        return vec![Finding::breach(
-            &rule::ACK_OPERATION_OUTCOME,
-            format!(
-                "response.code is `{}` but the acknowledgement carries no OperationOutcome",
-                r.code.as_deref().unwrap_or("missing")
-            ),
-        )
-        .at("Bundle.entry")];
+        return vec![
+            Finding::breach(
+                &rule::ACK_OPERATION_OUTCOME,
+                format!(
+                    "response.code is `{}` but the acknowledgement carries no OperationOutcome",
+                    r.code.as_deref().unwrap_or("missing")
+                ),
+            )
+            .at("Bundle.entry"),
+        ];
     }
     let detailed = r.details.as_deref().is_some_and(|d| {
         outcomes.iter().any(|(_, o)| {
@@ -106,14 +122,19 @@ fn operation_outcome(ack: &Message) -> Vec<Finding> {
         })
     });
     if detailed {
-        vec![Finding::pass(&rule::ACK_OPERATION_OUTCOME, "the non-ok acknowledgement carries its OperationOutcome in response.details")]
-    } else {
-        vec![Finding::new(
+        vec![Finding::pass(
             &rule::ACK_OPERATION_OUTCOME,
-            crate::finding::Grade::F3,
-            "an OperationOutcome is present but response.details does not reference it",
-        )
-        .at("Bundle.entry[0].resource.response.details")]
+            "the non-ok acknowledgement carries its OperationOutcome in response.details",
+        )]
+    } else {
+        vec![
+            Finding::new(
+                &rule::ACK_OPERATION_OUTCOME,
+                crate::finding::Grade::F3,
+                "an OperationOutcome is present but response.details does not reference it",
+            )
+            .at("Bundle.entry[0].resource.response.details"),
+        ]
     }
 }
 
@@ -125,12 +146,21 @@ fn provenance(a: &Identity, m: &Identity) -> Vec<Finding> {
     if a.provenances.len() != 2 {
         out.push(Finding::breach(
             &rule::ACK_PROVENANCE,
-            format!("the acknowledgement has {} Provenance(s); exactly two are required", a.provenances.len()),
+            format!(
+                "the acknowledgement has {} Provenance(s); exactly two are required",
+                a.provenances.len()
+            ),
         ));
     }
-    let new = a.provenances.iter().find(|p| p.activity.as_deref() == Some("acknowledgement"));
+    let new = a
+        .provenances
+        .iter()
+        .find(|p| p.activity.as_deref() == Some("acknowledgement"));
     match new {
-        None => out.push(Finding::breach(&rule::ACK_PROVENANCE, "no Provenance with activity `acknowledgement`")),
+        None => out.push(Finding::breach(
+            &rule::ACK_PROVENANCE,
+            "no Provenance with activity `acknowledgement`",
+        )),
         Some(p) => {
             if !p.targets_letter(ack_letter) {
                 out.push(Finding::breach(&rule::ACK_PROVENANCE, format!(
@@ -138,7 +168,9 @@ fn provenance(a: &Identity, m: &Identity) -> Vec<Finding> {
             }
             let points = p.entities.iter().any(|e| {
                 e.role.as_deref() == Some("revision")
-                    && e.what_reference.as_deref().is_some_and(|r| crate::message::reference_names(r, "MessageHeader", letter))
+                    && e.what_reference.as_deref().is_some_and(|r| {
+                        crate::message::reference_names(r, "MessageHeader", letter)
+                    })
             });
             if !points {
                 out.push(Finding::breach(&rule::ACK_PROVENANCE, format!(
@@ -170,7 +202,10 @@ fn addressing(a: &Identity, m: &Identity) -> Vec<Finding> {
     let (to, from) = (ean(&a.receiver), ean(&a.sender));
     let (orig_from, orig_to) = (ean(&m.sender), ean(&m.receiver));
     if to == orig_from && from == orig_to {
-        return vec![Finding::pass(&rule::ACK_ADDRESSING, "the acknowledgement goes from the receiver back to the sender (EAN)")];
+        return vec![Finding::pass(
+            &rule::ACK_ADDRESSING,
+            "the acknowledgement goes from the receiver back to the sender (EAN)",
+        )];
     }
     vec![Finding::breach(
         &rule::ACK_ADDRESSING,
@@ -191,15 +226,27 @@ fn addressing(a: &Identity, m: &Identity) -> Vec<Finding> {
 pub fn acknowledgement_alone(ack: &Message) -> Vec<Finding> {
     let mut out = Vec::new();
     let a = &ack.identity;
-    let id = a.response.as_ref().and_then(|r| r.identifier.clone()).unwrap_or_default();
+    let id = a
+        .response
+        .as_ref()
+        .and_then(|r| r.identifier.clone())
+        .unwrap_or_default();
     let entity_targets: Vec<String> = a
         .provenances
         .iter()
         .filter(|p| p.activity.as_deref() == Some("acknowledgement"))
         .flat_map(|p| p.entities.iter().filter_map(|e| e.what_reference.clone()))
         .collect();
-    if entity_targets.iter().any(|r| crate::message::reference_names(r, "MessageHeader", &id)) {
-        out.push(Finding::pass(&rule::ACK_RESPONSE_IDENTIFIER, format!("response.identifier `{id}` agrees with the acknowledgement Provenance's entity")));
+    if entity_targets
+        .iter()
+        .any(|r| crate::message::reference_names(r, "MessageHeader", &id))
+    {
+        out.push(Finding::pass(
+            &rule::ACK_RESPONSE_IDENTIFIER,
+            format!(
+                "response.identifier `{id}` agrees with the acknowledgement Provenance's entity"
+            ),
+        ));
     } else {
         out.push(Finding::breach(
             &rule::ACK_RESPONSE_IDENTIFIER,
@@ -216,15 +263,26 @@ pub fn acknowledgement_alone(ack: &Message) -> Vec<Finding> {
 /// same code (never first positive, then negative) and the same acknowledgement (its
 /// MessageHeader.id), resent.
 pub fn same_acknowledgement(first: &Message, again: &Message) -> Vec<Finding> {
-    let code = |m: &Message| m.identity.response.as_ref().and_then(|r| r.code.clone()).unwrap_or_default();
+    let code = |m: &Message| {
+        m.identity
+            .response
+            .as_ref()
+            .and_then(|r| r.code.clone())
+            .unwrap_or_default()
+    };
     let (c1, c2) = (code(first), code(again));
     if c1 != c2 {
         return vec![Finding::breach(
             &rule::MR8,
-            format!("the duplicate was acknowledged `{c2}` but the first copy `{c1}`: a receiver answers a duplicate with the same acknowledgement"),
+            format!(
+                "the duplicate was acknowledged `{c2}` but the first copy `{c1}`: a receiver answers a duplicate with the same acknowledgement"
+            ),
         )];
     }
-    let (l1, l2) = (first.identity.letter_id.clone(), again.identity.letter_id.clone());
+    let (l1, l2) = (
+        first.identity.letter_id.clone(),
+        again.identity.letter_id.clone(),
+    );
     if l1 != l2 {
         return vec![Finding::new(
             &rule::MR8,
@@ -236,5 +294,8 @@ pub fn same_acknowledgement(first: &Message, again: &Message) -> Vec<Finding> {
             ),
         )];
     }
-    vec![Finding::pass(&rule::MR8, format!("the duplicate got the same acknowledgement (`{c1}`, same MessageHeader.id)"))]
+    vec![Finding::pass(
+        &rule::MR8,
+        format!("the duplicate got the same acknowledgement (`{c1}`, same MessageHeader.id)"),
+    )]
 }

@@ -24,7 +24,10 @@ pub fn attachments(message: &Message) -> Vec<Finding> {
         let at = a.location.clone();
         match a.title.as_deref() {
             Some(t) if !t.trim().is_empty() => {}
-            _ => out.push(Finding::breach(&rule::CC_ATTACHMENT_TITLE, "an attachment has no title").at(format!("{at}.title"))),
+            _ => out.push(
+                Finding::breach(&rule::CC_ATTACHMENT_TITLE, "an attachment has no title")
+                    .at(format!("{at}.title")),
+            ),
         }
         // Without data there is nothing to decode: a link (url) or, in a reply, a reference to an
         // earlier attachment that keeps only contentType and title.
@@ -39,42 +42,79 @@ pub fn attachments(message: &Message) -> Vec<Finding> {
                     if ct.is_empty() {
                         "an attachment with data has no contentType (FHIR att-1)".to_string()
                     } else {
-                        format!("contentType `{ct}` is not in medcom-core-attachmentMimeTypes ({})", ALLOWED_MIME_TYPES.join(", "))
+                        format!(
+                            "contentType `{ct}` is not in medcom-core-attachmentMimeTypes ({})",
+                            ALLOWED_MIME_TYPES.join(", ")
+                        )
                     },
                 )
                 .at(format!("{at}.contentType")),
             );
         }
         let Some(data) = &a.data else {
-            out.push(Finding::breach(
-                &rule::CC_ATTACHMENT_DATA,
-                format!("attachment `{}`: data is {}", a.title.as_deref().unwrap_or("?"), a.data_error.as_deref().unwrap_or("not decodable")),
-            ).at(format!("{at}.data")));
+            out.push(
+                Finding::breach(
+                    &rule::CC_ATTACHMENT_DATA,
+                    format!(
+                        "attachment `{}`: data is {}",
+                        a.title.as_deref().unwrap_or("?"),
+                        a.data_error.as_deref().unwrap_or("not decodable")
+                    ),
+                )
+                .at(format!("{at}.data")),
+            );
             continue;
         };
         if let Some(size) = a.declared_size
             && size != data.size
         {
-            out.push(Finding::breach(&rule::CC_ATTACHMENT_DATA, format!(
-                "size says {size} bytes but the data decodes to {} bytes", data.size)).at(format!("{at}.size")));
+            out.push(
+                Finding::breach(
+                    &rule::CC_ATTACHMENT_DATA,
+                    format!(
+                        "size says {size} bytes but the data decodes to {} bytes",
+                        data.size
+                    ),
+                )
+                .at(format!("{at}.size")),
+            );
         }
         if let Some(hash) = &a.declared_hash
             && hash != &data.sha1_base64
         {
-            out.push(Finding::breach(&rule::CC_ATTACHMENT_DATA, format!(
-                "hash `{hash}` is not the base64 SHA-1 of the decoded data (`{}`)", data.sha1_base64)).at(format!("{at}.hash")));
+            out.push(
+                Finding::breach(
+                    &rule::CC_ATTACHMENT_DATA,
+                    format!(
+                        "hash `{hash}` is not the base64 SHA-1 of the decoded data (`{}`)",
+                        data.sha1_base64
+                    ),
+                )
+                .at(format!("{at}.hash")),
+            );
         }
         if let Some(sniffed) = &data.sniffed_type
             && ALLOWED_MIME_TYPES.contains(&ct)
             && sniffed != ct
         {
-            out.push(Finding::new(&rule::CC_ATTACHMENT_MIME, Grade::F3, format!(
-                "contentType says `{ct}` but the bytes are `{sniffed}` (magic number)")).at(format!("{at}.contentType")));
+            out.push(
+                Finding::new(
+                    &rule::CC_ATTACHMENT_MIME,
+                    Grade::F3,
+                    format!("contentType says `{ct}` but the bytes are `{sniffed}` (magic number)"),
+                )
+                .at(format!("{at}.contentType")),
+            );
         }
     }
     if out.is_empty() && !message.identity.attachments.is_empty() {
-        out.push(Finding::pass(&rule::CC_ATTACHMENT_DATA, format!(
-            "{} attachment(s): titles, MIME types and data are in order", message.identity.attachments.len())));
+        out.push(Finding::pass(
+            &rule::CC_ATTACHMENT_DATA,
+            format!(
+                "{} attachment(s): titles, MIME types and data are in order",
+                message.identity.attachments.len()
+            ),
+        ));
     }
     out
 }

@@ -10,26 +10,47 @@ pub fn reply(reply: &Message, original: &Message) -> Vec<Finding> {
     let mut out = chain(reply, original, "reply-message");
     let (t1, t2) = (&original.identity.thread_id, &reply.identity.thread_id);
     if t1.is_some() && t1 == t2 {
-        out.push(Finding::pass(&rule::CC_THREAD, "the reply keeps the thread id"));
+        out.push(Finding::pass(
+            &rule::CC_THREAD,
+            "the reply keeps the thread id",
+        ));
     } else {
-        out.push(Finding::breach(&rule::CC_THREAD, format!(
-            "the reply's thread id {t2:?} differs from the original's {t1:?}")).at("Communication.identifier"));
+        out.push(
+            Finding::breach(
+                &rule::CC_THREAD,
+                format!("the reply's thread id {t2:?} differs from the original's {t1:?}"),
+            )
+            .at("Communication.identifier"),
+        );
     }
     let mut resent = Vec::new();
     for old in &original.identity.attachments {
         for new in &reply.identity.attachments {
-            let same_data = matches!((&old.data, &new.data), (Some(a), Some(b)) if a.sha256 == b.sha256);
+            let same_data =
+                matches!((&old.data, &new.data), (Some(a), Some(b)) if a.sha256 == b.sha256);
             let same_url = old.url.is_some() && old.url == new.url;
             if same_data || same_url {
-                resent.push(format!("`{}` at {}", new.title.as_deref().unwrap_or("?"), new.location));
+                resent.push(format!(
+                    "`{}` at {}",
+                    new.title.as_deref().unwrap_or("?"),
+                    new.location
+                ));
             }
         }
     }
     if resent.is_empty() {
-        out.push(Finding::pass(&rule::CC_REPLY_NO_RESEND, "the reply does not resend earlier attachments"));
+        out.push(Finding::pass(
+            &rule::CC_REPLY_NO_RESEND,
+            "the reply does not resend earlier attachments",
+        ));
     } else {
-        out.push(Finding::breach(&rule::CC_REPLY_NO_RESEND, format!(
-            "the reply resends the data or url of earlier attachment(s): {}", resent.join(", "))));
+        out.push(Finding::breach(
+            &rule::CC_REPLY_NO_RESEND,
+            format!(
+                "the reply resends the data or url of earlier attachment(s): {}",
+                resent.join(", ")
+            ),
+        ));
     }
     out
 }
@@ -37,27 +58,52 @@ pub fn reply(reply: &Message, original: &Message) -> Vec<Finding> {
 /// Judges `forward` as a forward of `original`.
 pub fn forward(forward: &Message, original: &Message) -> Vec<Finding> {
     let mut out = chain(forward, original, "forward-message");
-    if forward.identity.thread_id.is_some() && forward.identity.thread_id != original.identity.thread_id {
-        out.push(Finding::pass(&rule::CC_THREAD, "the forward starts a new thread"));
+    if forward.identity.thread_id.is_some()
+        && forward.identity.thread_id != original.identity.thread_id
+    {
+        out.push(Finding::pass(
+            &rule::CC_THREAD,
+            "the forward starts a new thread",
+        ));
     } else {
-        out.push(Finding::breach(&rule::CC_THREAD, "the forward keeps the original's thread id; a forward starts a new thread").at("Communication.identifier"));
+        out.push(
+            Finding::breach(
+                &rule::CC_THREAD,
+                "the forward keeps the original's thread id; a forward starts a new thread",
+            )
+            .at("Communication.identifier"),
+        );
     }
     let mut missing = Vec::new();
     for old in &original.identity.attachments {
-        let kept = forward.identity.attachments.iter().any(|new| match (&old.data, &new.data) {
-            (Some(a), Some(b)) => a.sha256 == b.sha256,
-            _ => old.url.is_some() && old.url == new.url,
-        });
+        let kept = forward
+            .identity
+            .attachments
+            .iter()
+            .any(|new| match (&old.data, &new.data) {
+                (Some(a), Some(b)) => a.sha256 == b.sha256,
+                _ => old.url.is_some() && old.url == new.url,
+            });
         if !kept {
             missing.push(format!("`{}`", old.title.as_deref().unwrap_or("?")));
         }
     }
     if missing.is_empty() {
-        out.push(Finding::pass(&rule::CC_FORWARD_KEEPS, format!(
-            "the forward keeps all {} attachment(s) byte for byte", original.identity.attachments.len())));
+        out.push(Finding::pass(
+            &rule::CC_FORWARD_KEEPS,
+            format!(
+                "the forward keeps all {} attachment(s) byte for byte",
+                original.identity.attachments.len()
+            ),
+        ));
     } else {
-        out.push(Finding::breach(&rule::CC_FORWARD_KEEPS, format!(
-            "the forward lacks attachment(s) of the forwarded message: {}", missing.join(", "))));
+        out.push(Finding::breach(
+            &rule::CC_FORWARD_KEEPS,
+            format!(
+                "the forward lacks attachment(s) of the forwarded message: {}",
+                missing.join(", ")
+            ),
+        ));
     }
     out
 }
@@ -73,23 +119,38 @@ fn chain(next: &Message, original: &Message, activity: &str) -> Vec<Finding> {
     let carried: Vec<_> = o
         .provenances
         .iter()
-        .filter(|p| !n.provenances.iter().any(|q| q.id == p.id && q.targets == p.targets))
+        .filter(|p| {
+            !n.provenances
+                .iter()
+                .any(|q| q.id == p.id && q.targets == p.targets)
+        })
         .map(|p| p.id.clone().unwrap_or_default())
         .collect();
     if !carried.is_empty() {
-        out.push(Finding::breach(&rule::PROVENANCE_CHAIN, format!(
-            "earlier Provenance(s) {carried:?} are not carried over")));
+        out.push(Finding::breach(
+            &rule::PROVENANCE_CHAIN,
+            format!("earlier Provenance(s) {carried:?} are not carried over"),
+        ));
     }
     match n.provenances.iter().find(|p| p.targets_letter(letter)) {
-        None => out.push(Finding::breach(&rule::PROVENANCE_CHAIN, format!(
-            "no Provenance targets the new MessageHeader `{letter}`"))),
+        None => out.push(Finding::breach(
+            &rule::PROVENANCE_CHAIN,
+            format!("no Provenance targets the new MessageHeader `{letter}`"),
+        )),
         Some(p) => {
             if p.activity.as_deref() != Some(activity) {
-                out.push(Finding::breach(&rule::PROVENANCE_CHAIN, format!(
-                    "the new Provenance's activity is `{}`, expected `{activity}`", p.activity.as_deref().unwrap_or("missing"))));
+                out.push(Finding::breach(
+                    &rule::PROVENANCE_CHAIN,
+                    format!(
+                        "the new Provenance's activity is `{}`, expected `{activity}`",
+                        p.activity.as_deref().unwrap_or("missing")
+                    ),
+                ));
             }
             let points = p.entities.iter().any(|e| {
-                e.what_reference.as_deref().is_some_and(|r| reference_names(r, "MessageHeader", previous))
+                e.what_reference
+                    .as_deref()
+                    .is_some_and(|r| reference_names(r, "MessageHeader", previous))
             });
             if !points {
                 out.push(Finding::breach(&rule::PROVENANCE_CHAIN, format!(

@@ -81,10 +81,11 @@ impl Config {
     /// # Errors
     /// [`ConfigError`] naming the file and what is wrong.
     pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
-        let defaults: RawConfig = toml::from_str(DEFAULT_TOML).map_err(|e| ConfigError::Invalid {
-            path: PathBuf::from("(built-in)"),
-            message: e.to_string(),
-        })?;
+        let defaults: RawConfig =
+            toml::from_str(DEFAULT_TOML).map_err(|e| ConfigError::Invalid {
+                path: PathBuf::from("(built-in)"),
+                message: e.to_string(),
+            })?;
         let Some(path) = path else {
             return Config::from_raw(defaults, None, Path::new("(built-in)"));
         };
@@ -106,18 +107,32 @@ impl Config {
             message,
         };
         let threshold_text = u.threshold.or(d.threshold).unwrap_or_else(|| "F4".into());
-        let threshold = Grade::parse(&threshold_text)
-            .ok_or_else(|| invalid(format!("`threshold = \"{threshold_text}\"` is not one of OK, F4, F3, F2, F1")))?;
-        let listen_text = u.listen.or(d.listen).unwrap_or_else(|| "127.0.0.1:0".into());
-        let listen = listen_text
-            .parse()
-            .map_err(|_| invalid(format!("`listen = \"{listen_text}\"` is not an address like `127.0.0.1:0`")))?;
+        let threshold = Grade::parse(&threshold_text).ok_or_else(|| {
+            invalid(format!(
+                "`threshold = \"{threshold_text}\"` is not one of OK, F4, F3, F2, F1"
+            ))
+        })?;
+        let listen_text = u
+            .listen
+            .or(d.listen)
+            .unwrap_or_else(|| "127.0.0.1:0".into());
+        let listen = listen_text.parse().map_err(|_| {
+            invalid(format!(
+                "`listen = \"{listen_text}\"` is not an address like `127.0.0.1:0`"
+            ))
+        })?;
         let mut fhir_base = u.fhir_base.or(d.fhir_base).unwrap_or_default();
         if !fhir_base.ends_with('/') {
             fhir_base.push('/');
         }
-        let harness = u.harness.or(d.harness).ok_or_else(|| invalid("missing `[harness]`".into()))?;
-        let vendor = u.vendor.or(d.vendor).ok_or_else(|| invalid("missing `[vendor]`".into()))?;
+        let harness = u
+            .harness
+            .or(d.harness)
+            .ok_or_else(|| invalid("missing `[harness]`".into()))?;
+        let vendor = u
+            .vendor
+            .or(d.vendor)
+            .ok_or_else(|| invalid("missing `[vendor]`".into()))?;
         for (table, org) in [("harness", &harness), ("vendor", &vendor)] {
             if !crate::identifier::is_valid_gln(&org.ean) {
                 return Err(invalid(format!(
@@ -128,9 +143,13 @@ impl Config {
         }
         Ok(Config {
             threshold,
-            default_within: Duration::from_secs(u.default_within.or(d.default_within).unwrap_or(30)),
+            default_within: Duration::from_secs(
+                u.default_within.or(d.default_within).unwrap_or(30),
+            ),
             listen,
-            request_timeout: Duration::from_secs(u.request_timeout.or(d.request_timeout).unwrap_or(30)),
+            request_timeout: Duration::from_secs(
+                u.request_timeout.or(d.request_timeout).unwrap_or(30),
+            ),
             fhir_base,
             harness,
             vendor,

@@ -72,7 +72,8 @@ impl Attachment {
             title: s("title"),
             url: s("url"),
             declared_size: a.get("size").and_then(|v| {
-                v.as_u64().or_else(|| v.as_str().and_then(|t| t.parse().ok()))
+                v.as_u64()
+                    .or_else(|| v.as_str().and_then(|t| t.parse().ok()))
             }),
             declared_hash: s("hash"),
             has_data: raw.is_some(),
@@ -119,13 +120,19 @@ mod tests {
 
     #[test]
     fn base64_with_line_breaks_decodes() {
-        assert_eq!(decode_base64("SGVs\nbG8=\r\n").as_deref(), Ok(&b"Hello"[..]));
+        assert_eq!(
+            decode_base64("SGVs\nbG8=\r\n").as_deref(),
+            Ok(&b"Hello"[..])
+        );
     }
 
     #[test]
     fn fhir_hash_is_base64_sha1_of_decoded_bytes() {
         // SHA-1("abc") = a9993e364706816aba3e25717850c26c9cd0d89d (FIPS 180-1 test vector).
-        assert_eq!(fingerprint(b"abc").sha1_base64, "qZk+NkcGgWq6PiVxeFDCbJzQ2J0=");
+        assert_eq!(
+            fingerprint(b"abc").sha1_base64,
+            "qZk+NkcGgWq6PiVxeFDCbJzQ2J0="
+        );
     }
 
     #[test]

@@ -85,7 +85,11 @@ mod tests {
         let b = bundle();
         let from_b = resolve(&b, "https://b.example/MessageHeader/9", "Organization/1");
         assert_eq!(from_b.and_then(|r| r["name"].as_str()), Some("B"));
-        let from_a = resolve(&b, "https://a.example/fhir/MessageHeader/9", "Organization/1");
+        let from_a = resolve(
+            &b,
+            "https://a.example/fhir/MessageHeader/9",
+            "Organization/1",
+        );
         assert_eq!(from_a.and_then(|r| r["name"].as_str()), Some("A"));
     }
 

@@ -60,7 +60,9 @@ pub struct ProvenanceInfo {
 impl ProvenanceInfo {
     /// Whether this Provenance targets `MessageHeader/<letter_id>` (also as an absolute URL).
     pub fn targets_letter(&self, letter_id: &str) -> bool {
-        self.targets.iter().any(|t| reference_names(t, "MessageHeader", letter_id))
+        self.targets
+            .iter()
+            .any(|t| reference_names(t, "MessageHeader", letter_id))
     }
 }
 
@@ -134,7 +136,10 @@ impl Identity {
                 reference: reference.to_string(),
                 ean: ident(&[GLN_SYSTEM, GLN_SYSTEM_OID]),
                 sor_id: ident(&[SOR_SYSTEM]),
-                name: org.and_then(|o| o.get("name")).and_then(Value::as_str).map(str::to_string),
+                name: org
+                    .and_then(|o| o.get("name"))
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
             })
         };
         let destinations = header
@@ -144,17 +149,22 @@ impl Identity {
         let primary = destinations
             .iter()
             .find(|d| {
-                d.get("extension").and_then(Value::as_array).is_some_and(|exts| {
-                    exts.iter().any(|x| {
-                        x.pointer("/valueCoding/code").and_then(Value::as_str) == Some("primary")
+                d.get("extension")
+                    .and_then(Value::as_array)
+                    .is_some_and(|exts| {
+                        exts.iter().any(|x| {
+                            x.pointer("/valueCoding/code").and_then(Value::as_str)
+                                == Some("primary")
+                        })
                     })
-                })
             })
             .or_else(|| destinations.first());
         let provenances = resources_of_type(bundle, "Provenance")
             .map(|(_, p)| provenance(p))
             .collect();
-        let communication = resources_of_type(bundle, "Communication").next().map(|(_, c)| c);
+        let communication = resources_of_type(bundle, "Communication")
+            .next()
+            .map(|(_, c)| c);
         let thread_id = communication
             .and_then(|c| c.get("identifier"))
             .and_then(|ids| match ids {
@@ -176,8 +186,12 @@ impl Identity {
                     .iter()
                     .enumerate()
                     .filter_map(|(i, seg)| {
-                        seg.get("contentAttachment")
-                            .map(|a| Attachment::from_fhir(a, format!("Communication.payload[{i}].contentAttachment")))
+                        seg.get("contentAttachment").map(|a| {
+                            Attachment::from_fhir(
+                                a,
+                                format!("Communication.payload[{i}].contentAttachment"),
+                            )
+                        })
                     })
                     .collect()
             })
@@ -228,9 +242,9 @@ impl Identity {
                 e.what_reference
                     .as_deref()
                     .is_some_and(|r| reference_names(r, "MessageHeader", letter_id))
-                    || e.what_identifier.as_deref().is_some_and(|i| {
-                        i == letter_id || i.rsplit('#').next() == Some(letter_id)
-                    })
+                    || e.what_identifier
+                        .as_deref()
+                        .is_some_and(|i| i == letter_id || i.rsplit('#').next() == Some(letter_id))
             })
         })
     }
@@ -255,7 +269,11 @@ fn provenance(p: &Value) -> ProvenanceInfo {
         activity: str_at(p, "/activity/coding/0/code"),
         targets: list("target")
             .iter()
-            .filter_map(|t| t.get("reference").and_then(Value::as_str).map(str::to_string))
+            .filter_map(|t| {
+                t.get("reference")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            })
             .collect(),
         entities: list("entity")
             .iter()
@@ -270,7 +288,9 @@ fn provenance(p: &Value) -> ProvenanceInfo {
 }
 
 fn str_at(v: &Value, pointer: &str) -> Option<String> {
-    v.pointer(pointer).and_then(Value::as_str).map(str::to_string)
+    v.pointer(pointer)
+        .and_then(Value::as_str)
+        .map(str::to_string)
 }
 
 #[cfg(test)]
@@ -280,9 +300,21 @@ mod tests {
     #[test]
     fn reference_names_relative_absolute_and_versioned_references() {
         assert!(reference_names("MessageHeader/abc", "MessageHeader", "abc"));
-        assert!(reference_names("https://x.dk/fhir/MessageHeader/abc", "MessageHeader", "abc"));
-        assert!(reference_names("MessageHeader/abc/_history/2", "MessageHeader", "abc"));
+        assert!(reference_names(
+            "https://x.dk/fhir/MessageHeader/abc",
+            "MessageHeader",
+            "abc"
+        ));
+        assert!(reference_names(
+            "MessageHeader/abc/_history/2",
+            "MessageHeader",
+            "abc"
+        ));
         assert!(!reference_names("Organization/abc", "MessageHeader", "abc"));
-        assert!(!reference_names("MessageHeader/abcd", "MessageHeader", "abc"));
+        assert!(!reference_names(
+            "MessageHeader/abcd",
+            "MessageHeader",
+            "abc"
+        ));
     }
 }

@@ -45,7 +45,12 @@ impl Format {
     /// The format named by a `Content-Type` header value (parameters such as `charset` and case
     /// are ignored, as FHIR R4 HTTP says); `None` for other media types.
     pub fn from_content_type(value: &str) -> Option<Format> {
-        let essence = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        let essence = value
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
         match essence.as_str() {
             "application/fhir+json" | "application/json" | "application/json+fhir" => {
                 Some(Format::Json)
@@ -158,9 +163,10 @@ impl Message {
         if resource.get("resourceType").and_then(Value::as_str) != Some("Bundle") {
             return Err(MessageError::NotAMessage(format!(
                 "resourceType is {}, not `Bundle`",
-                resource
-                    .get("resourceType")
-                    .map_or_else(|| "missing".to_string(), |v| format!("`{}`", v.as_str().unwrap_or("?")))
+                resource.get("resourceType").map_or_else(
+                    || "missing".to_string(),
+                    |v| format!("`{}`", v.as_str().unwrap_or("?"))
+                )
             )));
         }
         if resource.get("type").and_then(Value::as_str) != Some("message") {
@@ -192,11 +198,13 @@ impl Message {
     /// As [`Message::parse`], and when FHIR XML cannot be written for the resource.
     pub fn encode(resource: &Value, format: Format) -> Result<Message, MessageError> {
         let bytes = match format {
-            Format::Json => serde_json::to_vec_pretty(resource).map_err(|e| MessageError::Json {
-                line: 0,
-                column: 0,
-                message: e.to_string(),
-            })?,
+            Format::Json => {
+                serde_json::to_vec_pretty(resource).map_err(|e| MessageError::Json {
+                    line: 0,
+                    column: 0,
+                    message: e.to_string(),
+                })?
+            }
             Format::Xml => crate::fhir::json_to_xml(resource)?.into_bytes(),
         };
         Message::from_resource(bytes, format, resource.clone())

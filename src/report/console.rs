@@ -19,12 +19,17 @@ impl Console {
     /// A console reporter; colour when stdout is a terminal and `NO_COLOR` is unset.
     pub fn new(threshold: Grade) -> Console {
         use std::io::IsTerminal;
-        let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        let colour = std::io::stdout().is_terminal()
+            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
         Console { colour, threshold }
     }
 
     fn paint(&self, text: &str, code: &str) -> String {
-        if self.colour { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_string() }
+        if self.colour {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
     }
 
     /// The status word of a scenario, padded.
@@ -40,7 +45,11 @@ impl Console {
     /// Handles a progress event.
     pub fn event(&self, event: &Event) {
         match event {
-            Event::Started { scenarios, target, listen } => {
+            Event::Started {
+                scenarios,
+                target,
+                listen,
+            } => {
                 eprintln!("running {scenarios} scenario(s) against {target}");
                 eprintln!("the vendor delivers acknowledgements and messages to {listen}");
             }
@@ -89,15 +98,26 @@ impl Console {
                     f.rule,
                     f.grade,
                     f.message,
-                    f.location.as_ref().map(|l| format!(" (at {l})")).unwrap_or_default()
+                    f.location
+                        .as_ref()
+                        .map(|l| format!(" (at {l})"))
+                        .unwrap_or_default()
                 );
             }
         }
         for (e, f) in &run.unclaimed {
-            let _ = writeln!(out, "note: {} {}: {} [{}]", f.rule, f.grade, f.message, e.label);
+            let _ = writeln!(
+                out,
+                "note: {} {}: {} [{}]",
+                f.rule, f.grade, f.message, e.label
+            );
         }
         let s = run.summary();
-        let verdict = if run.passed() { self.paint("PASSED", "32;1") } else { self.paint("FAILED", "31;1") };
+        let verdict = if run.passed() {
+            self.paint("PASSED", "32;1")
+        } else {
+            self.paint("FAILED", "31;1")
+        };
         let _ = writeln!(
             out,
             "\n{verdict}: {} passed, {} failed, {} errors, {} skipped in {:.2}s (threshold {}, target {})",

@@ -62,7 +62,11 @@ pub(crate) async fn run_scenario(env: &Env, scenario: &Scenario) -> ScenarioOutc
     let mut x = Exchange {
         env,
         scenario,
-        dir: scenario.path.parent().map(Path::to_path_buf).unwrap_or_default(),
+        dir: scenario
+            .path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default(),
         messages: HashMap::new(),
         message_evidence: HashMap::new(),
         send_seq: HashMap::new(),
@@ -77,18 +81,37 @@ pub(crate) async fn run_scenario(env: &Env, scenario: &Scenario) -> ScenarioOutc
         let step = spanned.get_ref();
         let t = Instant::now();
         let (status, reason, result) = if let Some((_, why)) = &status_reason {
-            (StepStatus::Skipped, Some(format!("not run: {why}")), StepResult::new(describe(step)))
+            (
+                StepStatus::Skipped,
+                Some(format!("not run: {why}")),
+                StepResult::new(describe(step)),
+            )
         } else {
             match x.step(step).await {
                 Ok(r) => (StepStatus::Ran, None, r),
-                Err(Stop::Skip(why)) => (StepStatus::Skipped, Some(why), StepResult::new(describe(step))),
+                Err(Stop::Skip(why)) => (
+                    StepStatus::Skipped,
+                    Some(why),
+                    StepResult::new(describe(step)),
+                ),
                 Err(Stop::Error(why)) => {
-                    status_reason = Some((ScenarioStatus::Error, format!("step {} (`{}`) could not run: {why}", i + 1, step.kind())));
-                    (StepStatus::Error, Some(why), StepResult::new(describe(step)))
+                    status_reason = Some((
+                        ScenarioStatus::Error,
+                        format!("step {} (`{}`) could not run: {why}", i + 1, step.kind()),
+                    ));
+                    (
+                        StepStatus::Error,
+                        Some(why),
+                        StepResult::new(describe(step)),
+                    )
                 }
                 Err(Stop::Operator(why)) => {
                     status_reason = Some((ScenarioStatus::Skipped, why.clone()));
-                    (StepStatus::Skipped, Some(why), StepResult::new(describe(step)))
+                    (
+                        StepStatus::Skipped,
+                        Some(why),
+                        StepResult::new(describe(step)),
+                    )
                 }
             }
         };
@@ -111,7 +134,9 @@ pub(crate) async fn run_scenario(env: &Env, scenario: &Scenario) -> ScenarioOutc
     }
     let verdict = worst(steps.iter().flat_map(|s| s.findings.iter()));
     let (status, reason) = match status_reason {
-        Some((ScenarioStatus::Skipped, why)) if !verdict.fails(env.config.threshold) => (ScenarioStatus::Skipped, Some(why)),
+        Some((ScenarioStatus::Skipped, why)) if !verdict.fails(env.config.threshold) => {
+            (ScenarioStatus::Skipped, Some(why))
+        }
         Some((ScenarioStatus::Error, why)) => (ScenarioStatus::Error, Some(why)),
         _ if verdict.fails(env.config.threshold) => (ScenarioStatus::Failed, None),
         Some((_, why)) => (ScenarioStatus::Skipped, Some(why)),
@@ -138,7 +163,10 @@ fn describe(step: &Step) -> String {
         Step::Send(s) => format!("send `{}` as `{}`", s.message, s.as_),
         Step::ExpectAck(a) => format!("expect the acknowledgement of `{}`", a.for_),
         Step::Resend(r) => format!("resend `{}`", r.of),
-        Step::ExpectMessage(m) => format!("expect a message `{}`", m.activity.as_deref().unwrap_or("from the vendor")),
+        Step::ExpectMessage(m) => format!(
+            "expect a message `{}`",
+            m.activity.as_deref().unwrap_or("from the vendor")
+        ),
         Step::Ack(a) => format!("acknowledge `{}`", a.for_),
         Step::Instruct(i) => format!("instruct: {}", i.text),
     }
@@ -158,13 +186,27 @@ impl Exchange<'_> {
 
     fn captured(&self, name: &str) -> Result<&Message, Stop> {
         self.messages.get(name).ok_or_else(|| {
-            Stop::Skip(format!("`{name}` was not captured: the step that should have produced it got nothing"))
+            Stop::Skip(format!(
+                "`{name}` was not captured: the step that should have produced it got nothing"
+            ))
         })
     }
 
-    fn add_evidence(&mut self, direction: Direction, label: String, media_type: String, bytes: Vec<u8>) -> String {
+    fn add_evidence(
+        &mut self,
+        direction: Direction,
+        label: String,
+        media_type: String,
+        bytes: Vec<u8>,
+    ) -> String {
         let id = format!("e{}", self.evidence.len() + 1);
-        self.evidence.push(Evidence::new(id.clone(), direction, label, media_type, bytes));
+        self.evidence.push(Evidence::new(
+            id.clone(),
+            direction,
+            label,
+            media_type,
+            bytes,
+        ));
         id
     }
 
@@ -178,39 +220,80 @@ impl Exchange<'_> {
         put("letter-id", id.letter_id.as_ref());
         put("envelope-id", id.envelope_id.as_ref());
         put("thread-id", id.thread_id.as_ref());
-        put("sender-ean", id.sender.as_ref().and_then(|p| p.ean.as_ref()));
-        put("sender-sor-id", id.sender.as_ref().and_then(|p| p.sor_id.as_ref()));
-        put("receiver-ean", id.receiver.as_ref().and_then(|p| p.ean.as_ref()));
-        put("receiver-sor-id", id.receiver.as_ref().and_then(|p| p.sor_id.as_ref()));
+        put(
+            "sender-ean",
+            id.sender.as_ref().and_then(|p| p.ean.as_ref()),
+        );
+        put(
+            "sender-sor-id",
+            id.sender.as_ref().and_then(|p| p.sor_id.as_ref()),
+        );
+        put(
+            "receiver-ean",
+            id.receiver.as_ref().and_then(|p| p.ean.as_ref()),
+        );
+        put(
+            "receiver-sor-id",
+            id.receiver.as_ref().and_then(|p| p.sor_id.as_ref()),
+        );
         put("code", id.response.as_ref().and_then(|r| r.code.as_ref()));
         self.messages.insert(name.to_string(), message.clone());
-        self.message_evidence.insert(name.to_string(), evidence.to_string());
+        self.message_evidence
+            .insert(name.to_string(), evidence.to_string());
     }
 
     /// POSTs a message, keeps it and the response as evidence; the response body goes to the
     /// inbox for `expect-ack` to claim.
     async fn deliver(&mut self, message: &Message, result: &mut StepResult) -> (String, u64) {
-        let sent = self.add_evidence(Direction::Sent, message.label(), message.format.media_type().into(), message.bytes.clone());
+        let sent = self.add_evidence(
+            Direction::Sent,
+            message.label(),
+            message.format.media_type().into(),
+            message.bytes.clone(),
+        );
         result.evidence.push(sent.clone());
         let seq = self.env.inbox.next_send();
         let delivery = self.env.http.send(message).await;
         match (delivery.status, &delivery.failure) {
             (Some(status), None) if (200..300).contains(&status) => {
                 if !delivery.body.iter().all(u8::is_ascii_whitespace) {
-                    self.env.inbox.push(Origin::Response { send_seq: seq }, delivery.body, delivery.content_type);
+                    self.env.inbox.push(
+                        Origin::Response { send_seq: seq },
+                        delivery.body,
+                        delivery.content_type,
+                    );
                 }
             }
             (Some(status), failure) => {
-                let id = self.add_evidence(Direction::Received, format!("HTTP {status} response"), delivery.content_type.clone(), delivery.body.clone());
+                let id = self.add_evidence(
+                    Direction::Received,
+                    format!("HTTP {status} response"),
+                    delivery.content_type.clone(),
+                    delivery.body.clone(),
+                );
                 result.evidence.push(id.clone());
                 result.findings.push(
-                    Finding::breach(&rule::TRANSPORT, format!(
-                        "the vendor answered HTTP {status}{}", failure.as_ref().map(|f| format!(" ({f})")).unwrap_or_default()))
+                    Finding::breach(
+                        &rule::TRANSPORT,
+                        format!(
+                            "the vendor answered HTTP {status}{}",
+                            failure
+                                .as_ref()
+                                .map(|f| format!(" ({f})"))
+                                .unwrap_or_default()
+                        ),
+                    )
                     .with_evidence([id]),
                 );
             }
-            (None, failure) => result.findings.push(Finding::breach(&rule::TRANSPORT, format!(
-                "no HTTP response from `{}`: {}", self.env.http.target(), failure.as_deref().unwrap_or("unknown failure")))),
+            (None, failure) => result.findings.push(Finding::breach(
+                &rule::TRANSPORT,
+                format!(
+                    "no HTTP response from `{}`: {}",
+                    self.env.http.target(),
+                    failure.as_deref().unwrap_or("unknown failure")
+                ),
+            )),
         }
         (sent, seq)
     }
@@ -218,30 +301,59 @@ impl Exchange<'_> {
     async fn send(&mut self, s: &scenario::Send) -> Result<StepResult, Stop> {
         let config = &self.env.config;
         let mut ctx = match &s.follows {
-            Some(prev) => Context::follow_up(&config.fhir_base, self.captured(prev)?, config.harness.clone(), None),
-            None => Context::new_message(&config.fhir_base, config.harness.clone(), config.vendor.clone()),
+            Some(prev) => Context::follow_up(
+                &config.fhir_base,
+                self.captured(prev)?,
+                config.harness.clone(),
+                None,
+            ),
+            None => Context::new_message(
+                &config.fhir_base,
+                config.harness.clone(),
+                config.vendor.clone(),
+            ),
         };
         if let Some(c) = &s.category {
             ctx.category = c.clone();
         }
-        ctx.text = s.text.clone().unwrap_or_else(|| format!("Testbrev fra medcom-harness, scenarie {}.", self.scenario.id));
+        ctx.text = s.text.clone().unwrap_or_else(|| {
+            format!(
+                "Testbrev fra medcom-harness, scenarie {}.",
+                self.scenario.id
+            )
+        });
         for a in &s.attachments {
             ctx.attachments.push(self.attachment(a)?.into());
         }
         ctx.captures = self.captures.clone();
         let mut resource = {
-            let mut templates = self.env.templates.lock().map_err(|_| Stop::Error("template registry poisoned".into()))?;
-            let name = templates.resolve(&s.message, &self.dir).map_err(|e| Stop::Error(e.to_string()))?;
-            templates.render_resource(&name, &ctx).map_err(|e| Stop::Error(e.to_string()))?
+            let mut templates = self
+                .env
+                .templates
+                .lock()
+                .map_err(|_| Stop::Error("template registry poisoned".into()))?;
+            let name = templates
+                .resolve(&s.message, &self.dir)
+                .map_err(|e| Stop::Error(e.to_string()))?;
+            templates
+                .render_resource(&name, &ctx)
+                .map_err(|e| Stop::Error(e.to_string()))?
         };
         if !s.patch.is_empty() {
-            let ops: Value = serde_json::to_value(&s.patch).map_err(|e| Stop::Error(e.to_string()))?;
-            let patch: json_patch::Patch = serde_json::from_value(ops).map_err(|e| Stop::Error(format!("`patch` is not a JSON Patch: {e}")))?;
-            json_patch::patch(&mut resource, &patch).map_err(|e| Stop::Error(format!("`patch` does not apply: {e}")))?;
+            let ops: Value =
+                serde_json::to_value(&s.patch).map_err(|e| Stop::Error(e.to_string()))?;
+            let patch: json_patch::Patch = serde_json::from_value(ops)
+                .map_err(|e| Stop::Error(format!("`patch` is not a JSON Patch: {e}")))?;
+            json_patch::patch(&mut resource, &patch)
+                .map_err(|e| Stop::Error(format!("`patch` does not apply: {e}")))?;
         }
         let format = s.format.unwrap_or(Format::Json);
         let message = Message::encode(&resource, format).map_err(|e| Stop::Error(e.to_string()))?;
-        let mut result = StepResult::new(format!("sent {} as `{}` ({format})", message.label(), s.as_));
+        let mut result = StepResult::new(format!(
+            "sent {} as `{}` ({format})",
+            message.label(),
+            s.as_
+        ));
         let (evidence, seq) = self.deliver(&message, &mut result).await;
         self.send_seq.insert(s.as_.clone(), seq);
         self.capture(&s.as_, &message, &evidence);
@@ -257,14 +369,28 @@ impl Exchange<'_> {
                 ..AttachmentInput::default()
             });
         }
-        let file = spec.file.as_ref().map(|f| self.dir.join(f)).unwrap_or_default();
-        let bytes = std::fs::read(&file).map_err(|e| Stop::Error(format!("failed to read attachment `{}`: {e}", file.display())))?;
+        let file = spec
+            .file
+            .as_ref()
+            .map(|f| self.dir.join(f))
+            .unwrap_or_default();
+        let bytes = std::fs::read(&file).map_err(|e| {
+            Stop::Error(format!(
+                "failed to read attachment `{}`: {e}",
+                file.display()
+            ))
+        })?;
         let fp = attachment::fingerprint(&bytes);
         let content_type = spec
             .content_type
             .clone()
             .or_else(|| fp.sniffed_type.clone())
-            .ok_or_else(|| Stop::Error(format!("attachment `{}`: give `content-type`, its magic bytes say nothing", file.display())))?;
+            .ok_or_else(|| {
+                Stop::Error(format!(
+                    "attachment `{}`: give `content-type`, its magic bytes say nothing",
+                    file.display()
+                ))
+            })?;
         Ok(AttachmentInput {
             content_type: Some(content_type),
             title: spec.title.clone(),
@@ -296,30 +422,60 @@ impl Exchange<'_> {
                 matches!(&r.origin, Origin::Delivered { .. })
                     && r.message.as_ref().is_ok_and(|m| {
                         m.is_acknowledgement()
-                            && (m.identity.response.as_ref().and_then(|x| x.identifier.as_deref()) == Some(letter.as_str())
+                            && (m
+                                .identity
+                                .response
+                                .as_ref()
+                                .and_then(|x| x.identifier.as_deref())
+                                == Some(letter.as_str())
                                 || m.identity.refers_to_letter(&letter))
                     })
             })
             .await;
-        let mut result = StepResult::new(format!("waited up to {} for the acknowledgement of `{}`", humantime::format_duration(within), a.for_));
+        let mut result = StepResult::new(format!(
+            "waited up to {} for the acknowledgement of `{}`",
+            humantime::format_duration(within),
+            a.for_
+        ));
         let Some(received) = found else {
             result.findings.push(
-                Finding::breach(&rule::KR1, format!(
-                    "no acknowledgement of `{}` (MessageHeader.id `{letter}`) within {}", a.for_, humantime::format_duration(within)))
-                    .with_evidence(self.message_evidence.get(&a.for_).cloned()),
+                Finding::breach(
+                    &rule::KR1,
+                    format!(
+                        "no acknowledgement of `{}` (MessageHeader.id `{letter}`) within {}",
+                        a.for_,
+                        humantime::format_duration(within)
+                    ),
+                )
+                .with_evidence(self.message_evidence.get(&a.for_).cloned()),
             );
             return Ok(result);
         };
-        let label = match &received.message {
-            Ok(m) => m.label(),
-            Err(_) => "unreadable answer".to_string(),
+        let how = match &received.origin {
+            Origin::Response { .. } => "in the HTTP response".to_string(),
+            Origin::Delivered { path } => format!("delivered later to the listener at `{path}`"),
         };
-        let ev = self.add_evidence(Direction::Received, label, received.media_type.clone(), received.bytes.clone());
+        let label = match &received.message {
+            Ok(m) => format!("{}, {how}", m.label()),
+            Err(_) => format!("unreadable answer, {how}"),
+        };
+        let ev = self.add_evidence(
+            Direction::Received,
+            label,
+            received.media_type.clone(),
+            received.bytes.clone(),
+        );
         result.evidence.push(ev.clone());
         let ack = match received.message {
             Ok(m) => m,
             Err(e) => {
-                result.findings.push(Finding::breach(&rule::WELL_FORMED, format!("the answer is not a FHIR message: {e}")).with_evidence([ev]));
+                result.findings.push(
+                    Finding::breach(
+                        &rule::WELL_FORMED,
+                        format!("the answer is not a FHIR message: {e}"),
+                    )
+                    .with_evidence([ev]),
+                );
                 return Ok(result);
             }
         };
@@ -331,7 +487,9 @@ impl Exchange<'_> {
                 .acks
                 .get(same)
                 .or_else(|| self.messages.get(same).filter(|m| m.is_acknowledgement()))
-                .ok_or_else(|| Stop::Skip(format!("`{same}` holds no acknowledgement to compare with")))?;
+                .ok_or_else(|| {
+                    Stop::Skip(format!("`{same}` holds no acknowledgement to compare with"))
+                })?;
             findings.extend(check::same_acknowledgement(first, &ack));
         }
         if let Some(golden) = &a.golden {
@@ -339,7 +497,9 @@ impl Exchange<'_> {
             findings.extend(f);
             result.diffs.extend(d);
         }
-        result.findings.extend(findings.into_iter().map(|f| f.with_evidence([ev.clone()])));
+        result
+            .findings
+            .extend(findings.into_iter().map(|f| f.with_evidence([ev.clone()])));
         let name = a.as_.clone().unwrap_or_else(|| format!("{}-ack", a.for_));
         self.acks.insert(name.clone(), ack.clone());
         self.capture(&name, &ack, &ev);
@@ -353,7 +513,8 @@ impl Exchange<'_> {
             resource["id"] = Value::String(uuid::Uuid::new_v4().to_string());
         }
         resource["timestamp"] = Value::String(crate::template::now_instant());
-        let message = Message::encode(&resource, original.format).map_err(|e| Stop::Error(e.to_string()))?;
+        let message =
+            Message::encode(&resource, original.format).map_err(|e| Stop::Error(e.to_string()))?;
         let name = r.as_.clone().unwrap_or_else(|| format!("{}-resend", r.of));
         let mut result = StepResult::new(format!(
             "resent `{}` as `{name}`: Bundle.id `{}`, MessageHeader.id `{}` kept",
@@ -373,7 +534,10 @@ impl Exchange<'_> {
             None => None,
         };
         let prev_letter = previous.as_ref().and_then(|p| p.identity.letter_id.clone());
-        let event = m.event.clone().unwrap_or_else(|| "care-communication-message".into());
+        let event = m
+            .event
+            .clone()
+            .unwrap_or_else(|| "care-communication-message".into());
         let within = self.within(m.within);
         let found = self
             .env
@@ -383,8 +547,12 @@ impl Exchange<'_> {
                     && r.message.as_ref().is_ok_and(|msg| {
                         !msg.is_acknowledgement()
                             && msg.identity.event.as_deref() == Some(event.as_str())
-                            && prev_letter.as_deref().is_none_or(|l| msg.identity.refers_to_letter(l))
-                            && m.activity.as_deref().is_none_or(|a| msg.identity.activity() == Some(a) || prev_letter.is_some())
+                            && prev_letter
+                                .as_deref()
+                                .is_none_or(|l| msg.identity.refers_to_letter(l))
+                            && m.activity.as_deref().is_none_or(|a| {
+                                msg.identity.activity() == Some(a) || prev_letter.is_some()
+                            })
                     })
             })
             .await;
@@ -392,27 +560,50 @@ impl Exchange<'_> {
             "waited up to {} for a `{}` message{}",
             humantime::format_duration(within),
             m.activity.as_deref().unwrap_or(&event),
-            m.follows.as_ref().map(|f| format!(" following `{f}`")).unwrap_or_default()
+            m.follows
+                .as_ref()
+                .map(|f| format!(" following `{f}`"))
+                .unwrap_or_default()
         ));
         let Some(received) = found else {
-            result.findings.push(Finding::breach(&rule::EXPECTED_MESSAGE, format!(
-                "no {} message{} arrived within {}",
-                m.activity.as_deref().unwrap_or(&event),
-                m.follows.as_ref().map(|f| format!(" following `{f}`")).unwrap_or_default(),
-                humantime::format_duration(within))));
+            result.findings.push(Finding::breach(
+                &rule::EXPECTED_MESSAGE,
+                format!(
+                    "no {} message{} arrived within {}",
+                    m.activity.as_deref().unwrap_or(&event),
+                    m.follows
+                        .as_ref()
+                        .map(|f| format!(" following `{f}`"))
+                        .unwrap_or_default(),
+                    humantime::format_duration(within)
+                ),
+            ));
             return Ok(result);
         };
         let message = received.message.map_err(Stop::Error)?;
-        let ev = self.add_evidence(Direction::Received, message.label(), received.media_type.clone(), received.bytes.clone());
+        let ev = self.add_evidence(
+            Direction::Received,
+            message.label(),
+            received.media_type.clone(),
+            received.bytes.clone(),
+        );
         result.evidence.push(ev.clone());
         result.summary = format!("received {}", message.label());
         let mut findings = Vec::new();
         if let Some(activity) = &m.activity {
             if message.identity.activity() == Some(activity.as_str()) {
-                findings.push(Finding::pass(&rule::EXPECTED_MESSAGE, format!("the vendor sent a `{activity}` message")));
+                findings.push(Finding::pass(
+                    &rule::EXPECTED_MESSAGE,
+                    format!("the vendor sent a `{activity}` message"),
+                ));
             } else {
-                findings.push(Finding::breach(&rule::EXPECTED_MESSAGE, format!(
-                    "expected a `{activity}` message, the vendor sent `{}`", message.identity.activity().unwrap_or("no activity"))));
+                findings.push(Finding::breach(
+                    &rule::EXPECTED_MESSAGE,
+                    format!(
+                        "expected a `{activity}` message, the vendor sent `{}`",
+                        message.identity.activity().unwrap_or("no activity")
+                    ),
+                ));
             }
         }
         findings.extend(crate::validate::message(&message));
@@ -429,7 +620,9 @@ impl Exchange<'_> {
             findings.extend(f);
             result.diffs.extend(d);
         }
-        result.findings.extend(findings.into_iter().map(|f| f.with_evidence([ev.clone()])));
+        result
+            .findings
+            .extend(findings.into_iter().map(|f| f.with_evidence([ev.clone()])));
         self.capture(&m.as_, &message, &ev);
         Ok(result)
     }
@@ -438,12 +631,25 @@ impl Exchange<'_> {
         let acked = self.captured(&a.for_)?.clone();
         let code = a.code.as_deref().unwrap_or("ok");
         let config = &self.env.config;
-        let ctx = Context::acknowledgement(&config.fhir_base, &acked, config.harness.clone(), code, Vec::new());
+        let ctx = Context::acknowledgement(
+            &config.fhir_base,
+            &acked,
+            config.harness.clone(),
+            code,
+            Vec::new(),
+        );
         let resource = {
-            let templates = self.env.templates.lock().map_err(|_| Stop::Error("template registry poisoned".into()))?;
-            templates.render_resource("acknowledgement/ack", &ctx).map_err(|e| Stop::Error(e.to_string()))?
+            let templates = self
+                .env
+                .templates
+                .lock()
+                .map_err(|_| Stop::Error("template registry poisoned".into()))?;
+            templates
+                .render_resource("acknowledgement/ack", &ctx)
+                .map_err(|e| Stop::Error(e.to_string()))?
         };
-        let message = Message::encode(&resource, a.format.unwrap_or(acked.format)).map_err(|e| Stop::Error(e.to_string()))?;
+        let message = Message::encode(&resource, a.format.unwrap_or(acked.format))
+            .map_err(|e| Stop::Error(e.to_string()))?;
         if let Some(l) = &message.identity.letter_id {
             self.own_acks.push(l.clone());
         }
@@ -457,9 +663,17 @@ impl Exchange<'_> {
         match &self.env.operator {
             Operator::ReferenceVendor(url) => {
                 let (Some(action), Some(of)) = (i.action, &i.of) else {
-                    return Ok(StepResult::new(format!("instruction for a person, nothing for the reference vendor to do: {}", i.text)));
+                    return Ok(StepResult::new(format!(
+                        "instruction for a person, nothing for the reference vendor to do: {}",
+                        i.text
+                    )));
                 };
-                let letter = self.captured(of)?.identity.letter_id.clone().unwrap_or_default();
+                let letter = self
+                    .captured(of)?
+                    .identity
+                    .letter_id
+                    .clone()
+                    .unwrap_or_default();
                 let body = serde_json::json!({
                     "action": action,
                     "letter-id": letter,
@@ -467,9 +681,16 @@ impl Exchange<'_> {
                     "format": i.format.unwrap_or(Format::Json),
                 });
                 match self.env.http.post_json(url, &body).await {
-                    Ok((200, text)) => Ok(StepResult::new(format!("the reference vendor was instructed: {} ({text})", i.text))),
-                    Ok((status, text)) => Err(Stop::Error(format!("the reference vendor refused the instruction (HTTP {status}): {text}"))),
-                    Err(e) => Err(Stop::Error(format!("the reference vendor's control endpoint `{url}` failed: {e}"))),
+                    Ok((200, text)) => Ok(StepResult::new(format!(
+                        "the reference vendor was instructed: {} ({text})",
+                        i.text
+                    ))),
+                    Ok((status, text)) => Err(Stop::Error(format!(
+                        "the reference vendor refused the instruction (HTTP {status}): {text}"
+                    ))),
+                    Err(e) => Err(Stop::Error(format!(
+                        "the reference vendor's control endpoint `{url}` failed: {e}"
+                    ))),
                 }
             }
             Operator::Terminal => {
@@ -482,7 +703,10 @@ impl Exchange<'_> {
                     std::io::stdin().read_line(&mut line)
                 })
                 .await;
-                Ok(StepResult::new(format!("the operator was instructed: {}", i.text)))
+                Ok(StepResult::new(format!(
+                    "the operator was instructed: {}",
+                    i.text
+                )))
             }
             Operator::None => Err(Stop::Operator(format!(
                 "needs an operator (\"{}\"): run it at a terminal, or against the reference vendor",
@@ -492,11 +716,16 @@ impl Exchange<'_> {
     }
 
     /// Compares `actual` with a golden file; on a mismatch updates it if asked.
-    fn golden(&self, golden: &str, actual: &Message) -> Result<(Vec<Finding>, Vec<GoldenDiff>), Stop> {
+    fn golden(
+        &self,
+        golden: &str,
+        actual: &Message,
+    ) -> Result<(Vec<Finding>, Vec<GoldenDiff>), Stop> {
         let path = super::golden_dir(&self.scenario.path).join(golden);
         let update = self.env.update_golden;
         let write_new = |what: &str| -> Result<(), Stop> {
-            let text = crate::golden::render_normalized(&actual.bytes).map_err(|e| Stop::Error(e.to_string()))?;
+            let text = crate::golden::render_normalized(&actual.bytes)
+                .map_err(|e| Stop::Error(e.to_string()))?;
             let target = match update {
                 UpdateGolden::Always => path.clone(),
                 _ => PathBuf::from(format!("{}.new", path.display())),
@@ -504,14 +733,26 @@ impl Exchange<'_> {
             if let Some(parent) = target.parent() {
                 let _ = std::fs::create_dir_all(parent);
             }
-            std::fs::write(&target, text).map_err(|e| Stop::Error(format!("failed to write golden `{}`: {e} ({what})", target.display())))
+            std::fs::write(&target, text).map_err(|e| {
+                Stop::Error(format!(
+                    "failed to write golden `{}`: {e} ({what})",
+                    target.display()
+                ))
+            })
         };
         let expected = match std::fs::read(&path) {
             Ok(b) => b,
             Err(e) => {
                 if update != UpdateGolden::Never {
                     write_new("new golden")?;
-                    return Ok((vec![Finding::new(&rule::GOLDEN, Grade::F4, format!("golden `{}` did not exist and was written", path.display()))], Vec::new()));
+                    return Ok((
+                        vec![Finding::new(
+                            &rule::GOLDEN,
+                            Grade::F4,
+                            format!("golden `{}` did not exist and was written", path.display()),
+                        )],
+                        Vec::new(),
+                    ));
                 }
                 return Err(Stop::Error(format!(
                     "failed to read golden `{}`: {e}; run with `--update-golden new` to write it from this run",
@@ -527,7 +768,13 @@ impl Exchange<'_> {
         let comparison = crate::golden::compare(&expected, &actual.bytes, &opts)
             .map_err(|e| Stop::Error(format!("golden `{}`: {e}", path.display())))?;
         if comparison.is_match() {
-            return Ok((vec![Finding::pass(&rule::GOLDEN, format!("matches golden `{golden}`"))], Vec::new()));
+            return Ok((
+                vec![Finding::pass(
+                    &rule::GOLDEN,
+                    format!("matches golden `{golden}`"),
+                )],
+                Vec::new(),
+            ));
         }
         if update != UpdateGolden::Never {
             write_new("update")?;
@@ -540,12 +787,29 @@ impl Exchange<'_> {
             .collect();
         let more = comparison.differences.len().saturating_sub(5);
         Ok((
-            vec![Finding::breach(&rule::GOLDEN, format!(
-                "differs from golden `{golden}` at {}{}",
-                list.join(", "),
-                if more > 0 { format!(" and {more} more") } else { String::new() }
-            )).at(comparison.differences.first().map(|d| d.path.clone()).unwrap_or_default())],
-            vec![GoldenDiff { golden: golden.to_string(), diff: comparison.diff }],
+            vec![
+                Finding::breach(
+                    &rule::GOLDEN,
+                    format!(
+                        "differs from golden `{golden}` at {}{}",
+                        list.join(", "),
+                        if more > 0 {
+                            format!(" and {more} more")
+                        } else {
+                            String::new()
+                        }
+                    ),
+                )
+                .at(comparison
+                    .differences
+                    .first()
+                    .map(|d| d.path.clone())
+                    .unwrap_or_default()),
+            ],
+            vec![GoldenDiff {
+                golden: golden.to_string(),
+                diff: comparison.diff,
+            }],
         ))
     }
 
@@ -559,14 +823,32 @@ impl Exchange<'_> {
         while let Some(r) = self.env.inbox.try_claim(&mut |r: &Received| {
             r.message.as_ref().is_ok_and(|m| {
                 m.is_acknowledgement()
-                    && m.identity.response.as_ref().and_then(|x| x.identifier.as_ref()).is_some_and(|id| own.contains(id))
+                    && m.identity
+                        .response
+                        .as_ref()
+                        .and_then(|x| x.identifier.as_ref())
+                        .is_some_and(|id| own.contains(id))
             })
         }) {
-            let ev = self.add_evidence(Direction::Received, "acknowledgement of an acknowledgement".into(), r.media_type.clone(), r.bytes.clone());
-            out.push(Finding::breach(&rule::KR2, "the vendor acknowledged the harness's acknowledgement").with_evidence([ev]));
+            let ev = self.add_evidence(
+                Direction::Received,
+                "acknowledgement of an acknowledgement".into(),
+                r.media_type.clone(),
+                r.bytes.clone(),
+            );
+            out.push(
+                Finding::breach(
+                    &rule::KR2,
+                    "the vendor acknowledged the harness's acknowledgement",
+                )
+                .with_evidence([ev]),
+            );
         }
         if out.is_empty() {
-            out.push(Finding::pass(&rule::KR2, "the vendor did not acknowledge the harness's acknowledgement"));
+            out.push(Finding::pass(
+                &rule::KR2,
+                "the vendor did not acknowledge the harness's acknowledgement",
+            ));
         }
         out
     }

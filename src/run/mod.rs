@@ -151,6 +151,13 @@ pub async fn run(
     };
     let http = HttpTransport::new(&target_url, settings.config.request_timeout)?;
     let operator = detect_operator(&http, &target_url, settings.interactive).await;
+    if let Operator::ReferenceVendor(instruct) = &operator {
+        // Tell a reference vendor where to deliver acknowledgements it sends later.
+        let session = instruct.replace("/_harness/instruct", "/_harness/session");
+        let _ = http
+            .post_json(&session, &serde_json::json!({"deliver-to": listener.url()}))
+            .await;
+    }
     let env = Arc::new(Env {
         config: settings.config.clone(),
         http,
@@ -195,7 +202,13 @@ pub async fn run(
                 Ok(m) => m.label(),
                 Err(e) => format!("unreadable body ({e})"),
             };
-            let evidence = Evidence::new(format!("u{}", i + 1), Direction::Received, label, r.media_type.clone(), r.bytes.clone());
+            let evidence = Evidence::new(
+                format!("u{}", i + 1),
+                Direction::Received,
+                label,
+                r.media_type.clone(),
+                r.bytes.clone(),
+            );
             let finding = Finding::new(
                 &crate::rule::EXPECTED_MESSAGE,
                 Grade::F4,
@@ -245,7 +258,11 @@ async fn detect_operator(http: &HttpTransport, target: &str, interactive: bool) 
             return Operator::ReferenceVendor(format!("{origin}/_harness/instruct"));
         }
     }
-    if interactive { Operator::Terminal } else { Operator::None }
+    if interactive {
+        Operator::Terminal
+    } else {
+        Operator::None
+    }
 }
 
 /// `scheme://host:port` of a URL.
@@ -280,11 +297,17 @@ mod tests {
             golden_dir(Path::new("suite/scenarios/carecommunication/new.toml")),
             PathBuf::from("suite/golden/carecommunication")
         );
-        assert_eq!(golden_dir(Path::new("/tmp/x/y.toml")), PathBuf::from("/tmp/x"));
+        assert_eq!(
+            golden_dir(Path::new("/tmp/x/y.toml")),
+            PathBuf::from("/tmp/x")
+        );
     }
 
     #[test]
     fn origin_drops_the_path() {
-        assert_eq!(origin_of("http://127.0.0.1:8080/fhir/$process-message").as_deref(), Some("http://127.0.0.1:8080"));
+        assert_eq!(
+            origin_of("http://127.0.0.1:8080/fhir/$process-message").as_deref(),
+            Some("http://127.0.0.1:8080")
+        );
     }
 }

@@ -44,7 +44,13 @@ pub struct Evidence {
 
 impl Evidence {
     /// Evidence for `bytes`, hashing them.
-    pub fn new(id: String, direction: Direction, label: String, media_type: String, bytes: Vec<u8>) -> Evidence {
+    pub fn new(
+        id: String,
+        direction: Direction,
+        label: String,
+        media_type: String,
+        bytes: Vec<u8>,
+    ) -> Evidence {
         let fp = crate::message::AttachmentData::of(&bytes);
         Evidence {
             id,
@@ -173,12 +179,15 @@ pub struct ScenarioOutcome {
 impl ScenarioOutcome {
     /// Every finding of every step, in order.
     pub fn findings(&self) -> impl Iterator<Item = (&StepOutcome, &Finding)> {
-        self.steps.iter().flat_map(|s| s.findings.iter().map(move |f| (s, f)))
+        self.steps
+            .iter()
+            .flat_map(|s| s.findings.iter().map(move |f| (s, f)))
     }
 
     /// The findings worse than `threshold`.
     pub fn failures(&self, threshold: Grade) -> impl Iterator<Item = (&StepOutcome, &Finding)> {
-        self.findings().filter(move |(_, f)| f.grade.fails(threshold))
+        self.findings()
+            .filter(move |(_, f)| f.grade.fails(threshold))
     }
 }
 

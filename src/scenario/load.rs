@@ -76,7 +76,11 @@ pub fn load(paths: &[PathBuf]) -> Result<Vec<Scenario>, ScenarioError> {
     files.dedup();
     if files.is_empty() {
         return Err(ScenarioError::NoneFound {
-            paths: paths.iter().map(|p| format!("`{}`", p.display())).collect::<Vec<_>>().join(", "),
+            paths: paths
+                .iter()
+                .map(|p| format!("`{}`", p.display()))
+                .collect::<Vec<_>>()
+                .join(", "),
         });
     }
     let mut scenarios: Vec<Scenario> = Vec::new();
@@ -149,7 +153,11 @@ pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
     })?;
     scenario.path = path.to_path_buf();
     if scenario.steps.is_empty() {
-        return Err(invalid(0, "a scenario needs at least one `[[step]]`".into(), None));
+        return Err(invalid(
+            0,
+            "a scenario needs at least one `[[step]]`".into(),
+            None,
+        ));
     }
     // Every reference to a capture must name a message an earlier step captured.
     let mut captured: BTreeSet<String> = BTreeSet::new();
@@ -160,11 +168,15 @@ pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
             if captured.contains(name) {
                 Ok(())
             } else {
-                let known = captured.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>();
+                let known = captured
+                    .iter()
+                    .map(|c| format!("`{c}`"))
+                    .collect::<Vec<_>>();
                 let hint = best_match(name, captured.iter().map(String::as_str))
                     .map(|m| format!("did you mean `{m}`?"))
                     .or_else(|| {
-                        (!known.is_empty()).then(|| format!("captured so far: {}", known.join(", ")))
+                        (!known.is_empty())
+                            .then(|| format!("captured so far: {}", known.join(", ")))
                     });
                 Err(invalid(
                     offset,
@@ -178,8 +190,15 @@ pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
                 if let Some(f) = &s.follows {
                     check(f, "follows", &captured)?;
                 }
-                if s.attachments.iter().any(|a| a.file.is_some() == a.url.is_some()) {
-                    return Err(invalid(offset, "an attachment has either `file` or `url`, not both or neither".into(), None));
+                if s.attachments
+                    .iter()
+                    .any(|a| a.file.is_some() == a.url.is_some())
+                {
+                    return Err(invalid(
+                        offset,
+                        "an attachment has either `file` or `url`, not both or neither".into(),
+                        None,
+                    ));
                 }
                 captured.insert(s.as_.clone());
             }
@@ -216,7 +235,11 @@ pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
                     check(of, "of", &captured)?;
                 }
                 if i.action.is_some() && i.of.is_none() {
-                    return Err(invalid(offset, "an `instruct` with an `action` needs `of`, the message to act on".into(), None));
+                    return Err(invalid(
+                        offset,
+                        "an `instruct` with an `action` needs `of`, the message to act on".into(),
+                        None,
+                    ));
                 }
             }
         }

@@ -227,8 +227,10 @@ mod duration_opt {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
         let text = String::deserialize(d)?;
-        humantime::parse_duration(&text)
-            .map(Some)
-            .map_err(|e| serde::de::Error::custom(format!("`{text}` is not a duration like `30s` or `10m`: {e}")))
+        humantime::parse_duration(&text).map(Some).map_err(|e| {
+            serde::de::Error::custom(format!(
+                "`{text}` is not a duration like `30s` or `10m`: {e}"
+            ))
+        })
     }
 }

@@ -58,11 +58,17 @@ impl Fault {
     pub fn description(self) -> &'static str {
         match self {
             Fault::NoAck => "never acknowledges (KR1)",
-            Fault::WrongResponseIdentifier => "acknowledges with a response.identifier that names no sent message",
+            Fault::WrongResponseIdentifier => {
+                "acknowledges with a response.identifier that names no sent message"
+            }
             Fault::FatalForValid => "acknowledges valid messages with fatal-error (KR3)",
-            Fault::NonOkWithoutOperationOutcome => "sends non-ok acknowledgements without an OperationOutcome (medcom-acknowledgement-1)",
+            Fault::NonOkWithoutOperationOutcome => {
+                "sends non-ok acknowledgements without an OperationOutcome (medcom-acknowledgement-1)"
+            }
             Fault::AckMissingProvenance => "leaves the copied Provenance out of acknowledgements",
-            Fault::DuplicateDifferentAck => "answers a duplicate with a different acknowledgement (MR8)",
+            Fault::DuplicateDifferentAck => {
+                "answers a duplicate with a different acknowledgement (MR8)"
+            }
             Fault::ReplyResendsAttachment => "resends earlier attachment data in replies",
             Fault::ForwardDropsAttachment => "leaves attachments out of forwards",
         }
@@ -92,11 +98,18 @@ impl fmt::Display for Fault {
 impl FromStr for Fault {
     type Err = String;
     fn from_str(s: &str) -> Result<Fault, String> {
-        Fault::ALL.into_iter().find(|f| f.name() == s).ok_or_else(|| {
-            format!(
-                "unknown fault profile `{s}`; known: {}",
-                Fault::ALL.iter().map(|f| f.name()).collect::<Vec<_>>().join(", ")
-            )
-        })
+        Fault::ALL
+            .into_iter()
+            .find(|f| f.name() == s)
+            .ok_or_else(|| {
+                format!(
+                    "unknown fault profile `{s}`; known: {}",
+                    Fault::ALL
+                        .iter()
+                        .map(|f| f.name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })
     }
 }

@@ -11,6 +11,9 @@
 //!   acknowledgement (MR8), answer with the same acknowledgement; (yes, no) an envelope id reused
 //!   for a new letter: `fatal-error` `MSG_DUPLICATE_ID`.
 //!
+//! With [`AckDelivery::Later`] it answers `202 Accepted` and POSTs the acknowledgement to the URL a
+//! harness registered with `POST /_harness/session {"deliver-to": URL}`.
+//!
 //! It also performs `instruct` steps: `POST /_harness/instruct` with
 //! `{"action": "reply"|"forward", "letter-id": …, "deliver-to": URL, "format": "json"|"xml"}` makes
 //! it reply to or forward a message it received and deliver the result to the URL. `GET /_harness`
@@ -49,6 +52,19 @@ pub struct VendorConfig {
     pub fhir_base: String,
     /// The fault profile, if any.
     pub fault: Option<Fault>,
+    /// Where acknowledgements go: in the HTTP response, or later to the URL a harness
+    /// registered with `POST /_harness/session`.
+    pub ack_delivery: AckDelivery,
+}
+
+/// How the reference vendor delivers acknowledgements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AckDelivery {
+    /// In the body of the HTTP response to the message (`200 OK`).
+    #[default]
+    Response,
+    /// `202 Accepted` with no body, then a POST of the acknowledgement to the registered URL.
+    Later,
 }
 
 impl VendorConfig {
@@ -63,6 +79,7 @@ impl VendorConfig {
             },
             fhir_base: "https://reference-vendor.medcom.example/fhir/".into(),
             fault: None,
+            ack_delivery: AckDelivery::Response,
         }
     }
 }
@@ -79,6 +96,7 @@ struct Vendor {
     seen: Mutex<HashMap<String, Seen>>,
     envelopes: Mutex<HashMap<String, String>>,
     client: reqwest::Client,
+    deliver_to: Mutex<Option<String>>,
 }
 
 /// A running reference vendor.
@@ -90,7 +108,9 @@ pub struct Simulator {
 
 impl std::fmt::Debug for Simulator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Simulator").field("addr", &self.addr).finish()
+        f.debug_struct("Simulator")
+            .field("addr", &self.addr)
+            .finish()
     }
 }
 
@@ -107,11 +127,16 @@ impl Simulator {
             templates: Templates::builtin(),
             seen: Mutex::new(HashMap::new()),
             envelopes: Mutex::new(HashMap::new()),
-            client: reqwest::Client::builder().no_proxy().build().map_err(std::io::Error::other)?,
+            client: reqwest::Client::builder()
+                .no_proxy()
+                .build()
+                .map_err(std::io::Error::other)?,
+            deliver_to: Mutex::new(None),
         });
         let app = Router::new()
             .route("/_harness", get(hello))
             .route("/_harness/instruct", post(instruct))
+            .route("/_harness/session", post(session))
             .fallback(receive)
             .layer(axum::extract::DefaultBodyLimit::max(crate::MAX_BODY_BYTES))
             .with_state(vendor);
@@ -155,7 +180,10 @@ async fn hello(State(v): State<Arc<Vendor>>) -> impl IntoResponse {
         "version": env!("CARGO_PKG_VERSION"),
         "fault": v.config.fault.map(|f| f.name()),
     });
-    ([(header::CONTENT_TYPE, "application/json")], body.to_string())
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
 }
 
 fn fhir_response(status: StatusCode, message: &Message) -> Response {
@@ -172,7 +200,12 @@ fn outcome_response(status: StatusCode, text: &str) -> Response {
         "resourceType": "OperationOutcome",
         "issue": [{"severity": "error", "code": "structure", "diagnostics": text}]
     });
-    (status, [(header::CONTENT_TYPE, "application/fhir+json")], body.to_string()).into_response()
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/fhir+json")],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 async fn receive(State(v): State<Arc<Vendor>>, headers: HeaderMap, body: Bytes) -> Response {
@@ -192,9 +225,46 @@ async fn receive(State(v): State<Arc<Vendor>>, headers: HeaderMap, body: Bytes) 
     if fault == Some(Fault::NoAck) {
         return StatusCode::ACCEPTED.into_response();
     }
-    match v.answer(message) {
-        Ok(ack) => fhir_response(StatusCode::OK, &ack),
-        Err(e) => outcome_response(StatusCode::INTERNAL_SERVER_ERROR, &e),
+    let ack = match v.answer(message) {
+        Ok(ack) => ack,
+        Err(e) => return outcome_response(StatusCode::INTERNAL_SERVER_ERROR, &e),
+    };
+    if v.config.ack_delivery == AckDelivery::Later {
+        let target = v.deliver_to.lock().ok().and_then(|t| t.clone());
+        if let Some(url) = target {
+            let client = v.client.clone();
+            tokio::spawn(async move {
+                // A short pause, so the acknowledgement really arrives after the HTTP response.
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                let _ = client
+                    .post(&url)
+                    .header(header::CONTENT_TYPE, ack.format.media_type())
+                    .body(ack.bytes.clone())
+                    .send()
+                    .await;
+            });
+            return StatusCode::ACCEPTED.into_response();
+        }
+    }
+    fhir_response(StatusCode::OK, &ack)
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct Session {
+    deliver_to: String,
+}
+
+/// `POST /_harness/session {"deliver-to": URL}`: where later acknowledgements go.
+async fn session(State(v): State<Arc<Vendor>>, body: Bytes) -> Response {
+    match serde_json::from_slice::<Session>(&body) {
+        Ok(s) => {
+            if let Ok(mut t) = v.deliver_to.lock() {
+                *t = Some(s.deliver_to);
+            }
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Err(e) => (StatusCode::BAD_REQUEST, format!("bad session: {e}")).into_response(),
     }
 }
 
@@ -217,7 +287,12 @@ impl Vendor {
                     diagnostics: "this message was received before".into(),
                     expression: None,
                 };
-                return self.acknowledge(&earlier.message, "fatal-error", vec![issue], message.format);
+                return self.acknowledge(
+                    &earlier.message,
+                    "fatal-error",
+                    vec![issue],
+                    message.format,
+                );
             }
             // MR8: the same acknowledgement as the first copy, for a lost response and a resend alike.
             return Ok(earlier.ack.clone());
@@ -236,7 +311,9 @@ impl Vendor {
                     code: "duplicate".into(),
                     system: HL7_OUTCOME.into(),
                     details: "MSG_DUPLICATE_ID".into(),
-                    diagnostics: format!("Bundle.id `{envelope}` was used before for another letter"),
+                    diagnostics: format!(
+                        "Bundle.id `{envelope}` was used before for another letter"
+                    ),
                     expression: Some("Bundle.id".into()),
                 }],
             )
@@ -279,16 +356,33 @@ impl Vendor {
         Ok(ack)
     }
 
-    fn acknowledge(&self, acked: &Message, code: &str, issues: Vec<Issue>, format: Format) -> Result<Message, String> {
+    fn acknowledge(
+        &self,
+        acked: &Message,
+        code: &str,
+        issues: Vec<Issue>,
+        format: Format,
+    ) -> Result<Message, String> {
         let fault = self.config.fault;
-        let issues = if fault == Some(Fault::NonOkWithoutOperationOutcome) { Vec::new() } else { issues };
-        let ctx = Context::acknowledgement(&self.config.fhir_base, acked, self.config.identity.clone(), code, issues);
+        let issues = if fault == Some(Fault::NonOkWithoutOperationOutcome) {
+            Vec::new()
+        } else {
+            issues
+        };
+        let ctx = Context::acknowledgement(
+            &self.config.fhir_base,
+            acked,
+            self.config.identity.clone(),
+            code,
+            issues,
+        );
         let mut resource = self
             .templates
             .render_resource("acknowledgement/ack", &ctx)
             .map_err(|e| e.to_string())?;
         if fault == Some(Fault::WrongResponseIdentifier) {
-            resource["entry"][0]["resource"]["response"]["identifier"] = json!(uuid::Uuid::new_v4().to_string());
+            resource["entry"][0]["resource"]["response"]["identifier"] =
+                json!(uuid::Uuid::new_v4().to_string());
         }
         if fault == Some(Fault::AckMissingProvenance)
             && let Some(entries) = resource.get_mut("entry").and_then(Value::as_array_mut)
@@ -296,7 +390,8 @@ impl Vendor {
             let ack_letter = ctx.ids.header.clone();
             entries.retain(|e| {
                 e.pointer("/resource/resourceType").and_then(Value::as_str) != Some("Provenance")
-                    || e.pointer("/resource/target/0/reference").and_then(Value::as_str)
+                    || e.pointer("/resource/target/0/reference")
+                        .and_then(Value::as_str)
                         == Some(&format!("MessageHeader/{ack_letter}"))
             });
         }
@@ -304,36 +399,64 @@ impl Vendor {
     }
 
     /// Builds a reply or forward to a received message.
-    fn follow_up(&self, action: crate::scenario::Action, letter: &str, format: Format) -> Result<Message, String> {
+    fn follow_up(
+        &self,
+        action: crate::scenario::Action,
+        letter: &str,
+        format: Format,
+    ) -> Result<Message, String> {
         let seen = self.seen.lock().map_err(|_| "state poisoned".to_string())?;
         let original = &seen
             .get(letter)
-            .ok_or_else(|| format!("the reference vendor received no message with MessageHeader.id `{letter}`"))?
+            .ok_or_else(|| {
+                format!("the reference vendor received no message with MessageHeader.id `{letter}`")
+            })?
             .message;
         let fault = self.config.fault;
         let (template, to, text) = match action {
-            crate::scenario::Action::Reply => ("carecommunication/reply", None, "Svar fra referenceleverandøren."),
+            crate::scenario::Action::Reply => (
+                "carecommunication/reply",
+                None,
+                "Svar fra referenceleverandøren.",
+            ),
             crate::scenario::Action::Forward => (
                 "carecommunication/forward",
                 Some(self.config.forward_to.clone()),
                 "Videresendt af referenceleverandøren.",
             ),
         };
-        let mut ctx = Context::follow_up(&self.config.fhir_base, original, self.config.identity.clone(), to);
+        let mut ctx = Context::follow_up(
+            &self.config.fhir_base,
+            original,
+            self.config.identity.clone(),
+            to,
+        );
         ctx.text = text.to_string();
         if let Some(previous) = ctx.previous.as_mut() {
-            if fault == Some(Fault::ReplyResendsAttachment) && action == crate::scenario::Action::Reply {
+            if fault == Some(Fault::ReplyResendsAttachment)
+                && action == crate::scenario::Action::Reply
+            {
                 previous["payload_reference_only"] = previous["payload"].clone();
             }
-            if fault == Some(Fault::ForwardDropsAttachment) && action == crate::scenario::Action::Forward {
+            if fault == Some(Fault::ForwardDropsAttachment)
+                && action == crate::scenario::Action::Forward
+            {
                 let kept: Vec<Value> = previous["payload"]
                     .as_array()
-                    .map(|p| p.iter().filter(|s| s.get("contentAttachment").is_none()).cloned().collect())
+                    .map(|p| {
+                        p.iter()
+                            .filter(|s| s.get("contentAttachment").is_none())
+                            .cloned()
+                            .collect()
+                    })
                     .unwrap_or_default();
                 previous["payload"] = Value::Array(kept);
             }
         }
-        let resource = self.templates.render_resource(template, &ctx).map_err(|e| e.to_string())?;
+        let resource = self
+            .templates
+            .render_resource(template, &ctx)
+            .map_err(|e| e.to_string())?;
         Message::encode(&resource, format).map_err(|e| e.to_string())
     }
 }
@@ -341,13 +464,16 @@ impl Vendor {
 /// HL7's OperationOutcome code system (R4 `MSG_*` codes).
 pub const HL7_OUTCOME: &str = "http://terminology.hl7.org/CodeSystem/operation-outcome";
 /// MedCom's acknowledgement error codes.
-pub const MEDCOM_ERRORS: &str = "http://medcomfhir.dk/ig/terminology/CodeSystem/medcom-acknowledgement-error-codes";
+pub const MEDCOM_ERRORS: &str =
+    "http://medcomfhir.dk/ig/terminology/CodeSystem/medcom-acknowledgement-error-codes";
 
 /// The OperationOutcome issue that reports a validation finding (KR6).
 fn issue_for(f: &Finding) -> Issue {
     let (system, details) = match f.rule.as_str() {
         "cc-category" => (MEDCOM_ERRORS, "MSG_CodeSystem_VALUE_UNKNOWN"),
-        "medcom-careCommunication-2" | "medcom-messaging-2" => (HL7_OUTCOME, "MSG_RESOURCE_REQUIRED"),
+        "medcom-careCommunication-2" | "medcom-messaging-2" => {
+            (HL7_OUTCOME, "MSG_RESOURCE_REQUIRED")
+        }
         "cc-attachment-mime" => (MEDCOM_ERRORS, "MSG_VALUESET_VALUE_UNKNOWN"),
         _ => (HL7_OUTCOME, "MSG_BAD_FORMAT"),
     };
@@ -374,9 +500,15 @@ struct Instruction {
 async fn instruct(State(v): State<Arc<Vendor>>, body: Bytes) -> Response {
     let instruction: Instruction = match serde_json::from_slice(&body) {
         Ok(i) => i,
-        Err(e) => return (StatusCode::BAD_REQUEST, format!("bad instruction: {e}")).into_response(),
+        Err(e) => {
+            return (StatusCode::BAD_REQUEST, format!("bad instruction: {e}")).into_response();
+        }
     };
-    let message = match v.follow_up(instruction.action, &instruction.letter_id, instruction.format.unwrap_or(Format::Json)) {
+    let message = match v.follow_up(
+        instruction.action,
+        &instruction.letter_id,
+        instruction.format.unwrap_or(Format::Json),
+    ) {
         Ok(m) => m,
         Err(e) => return (StatusCode::UNPROCESSABLE_ENTITY, e).into_response(),
     };
@@ -388,7 +520,20 @@ async fn instruct(State(v): State<Arc<Vendor>>, body: Bytes) -> Response {
         .send()
         .await;
     match sent {
-        Ok(r) => (StatusCode::OK, format!("delivered {} to {} ({})", message.label(), instruction.deliver_to, r.status())).into_response(),
-        Err(e) => (StatusCode::BAD_GATEWAY, format!("could not deliver to {}: {e}", instruction.deliver_to)).into_response(),
+        Ok(r) => (
+            StatusCode::OK,
+            format!(
+                "delivered {} to {} ({})",
+                message.label(),
+                instruction.deliver_to,
+                r.status()
+            ),
+        )
+            .into_response(),
+        Err(e) => (
+            StatusCode::BAD_GATEWAY,
+            format!("could not deliver to {}: {e}", instruction.deliver_to),
+        )
+            .into_response(),
     }
 }

@@ -227,17 +227,25 @@ impl Context {
     /// A context for a follow-up to `previous` (reply, forward or acknowledgement) sent by
     /// `sender`. For a reply or an acknowledgement `to` is `None` and the message goes back to
     /// the previous sender; a forward names its new receiver.
-    pub fn follow_up(base: &str, previous: &Message, sender: Organization, to: Option<Organization>) -> Context {
+    pub fn follow_up(
+        base: &str,
+        previous: &Message,
+        sender: Organization,
+        to: Option<Organization>,
+    ) -> Context {
         let bundle = &previous.resource;
         let id = &previous.identity;
-        let orgs: Vec<Value> = resources_of_type(bundle, "Organization").map(|(_, r)| r.clone()).collect();
+        let orgs: Vec<Value> = resources_of_type(bundle, "Organization")
+            .map(|(_, r)| r.clone())
+            .collect();
         let find_org = |party: Option<&crate::message::Party>| {
             party.and_then(|p| {
                 crate::message::resolve(bundle, previous_header_url(bundle), &p.reference).cloned()
             })
         };
         // The previous receiver is the new sender; keep its resource (and id) when present.
-        let sender_resource = find_org(id.receiver.as_ref()).unwrap_or_else(|| organization(&sender));
+        let sender_resource =
+            find_org(id.receiver.as_ref()).unwrap_or_else(|| organization(&sender));
         let (receiver, receiver_resource) = match to {
             Some(new_receiver) => {
                 let r = organization(&new_receiver);
@@ -247,7 +255,9 @@ impl Context {
                 let prev_sender = id.sender.as_ref();
                 let org = Organization {
                     ean: prev_sender.and_then(|p| p.ean.clone()).unwrap_or_default(),
-                    sor_id: prev_sender.and_then(|p| p.sor_id.clone()).unwrap_or_default(),
+                    sor_id: prev_sender
+                        .and_then(|p| p.sor_id.clone())
+                        .unwrap_or_default(),
                     name: prev_sender.and_then(|p| p.name.clone()).unwrap_or_default(),
                 };
                 let r = find_org(prev_sender).unwrap_or_else(|| organization(&org));
@@ -308,14 +318,22 @@ fn previous_header_url(bundle: &Value) -> &str {
 /// - `authors`: Practitioner, PractitionerRole and CareTeam resources the segments refer to.
 fn previous_view(previous: &Message) -> Value {
     let bundle = &previous.resource;
-    let provenances: Vec<Value> = resources_of_type(bundle, "Provenance").map(|(_, p)| p.clone()).collect();
+    let provenances: Vec<Value> = resources_of_type(bundle, "Provenance")
+        .map(|(_, p)| p.clone())
+        .collect();
     let latest = previous
         .identity
         .own_provenance()
-        .and_then(|own| provenances.iter().find(|p| p["id"].as_str() == own.id.as_deref()))
+        .and_then(|own| {
+            provenances
+                .iter()
+                .find(|p| p["id"].as_str() == own.id.as_deref())
+        })
         .cloned()
         .unwrap_or(Value::Null);
-    let communication = resources_of_type(bundle, "Communication").next().map(|(_, c)| c);
+    let communication = resources_of_type(bundle, "Communication")
+        .next()
+        .map(|(_, c)| c);
     let payload: Vec<Value> = communication
         .and_then(|c| c.get("payload"))
         .and_then(Value::as_array)
@@ -325,7 +343,10 @@ fn previous_view(previous: &Message) -> Value {
         .iter()
         .map(|seg| {
             let mut seg = seg.clone();
-            if let Some(att) = seg.get_mut("contentAttachment").and_then(Value::as_object_mut) {
+            if let Some(att) = seg
+                .get_mut("contentAttachment")
+                .and_then(Value::as_object_mut)
+            {
                 for key in ["data", "url", "size", "hash"] {
                     att.remove(key);
                 }
@@ -361,18 +382,34 @@ impl Context {
     /// A context for the acknowledgement of `acked`, sent by its receiver (`sender` is used when
     /// the acked message names no receiver Organization). Only the two parties' Organizations and
     /// those the copied Provenance's agents refer to are kept.
-    pub fn acknowledgement(base: &str, acked: &Message, sender: Organization, code: &str, issues: Vec<Issue>) -> Context {
+    pub fn acknowledgement(
+        base: &str,
+        acked: &Message,
+        sender: Organization,
+        code: &str,
+        issues: Vec<Issue>,
+    ) -> Context {
         let mut ctx = Context::follow_up(base, acked, sender, None);
         let mut keep: Vec<String> = vec![ctx.sender_ref.clone(), ctx.receiver_ref.clone()];
-        if let Some(latest) = ctx.previous.as_ref().and_then(|p| p.get("latest_provenance")) {
-            for agent in latest.get("agent").and_then(Value::as_array).map_or(&[][..], Vec::as_slice) {
+        if let Some(latest) = ctx
+            .previous
+            .as_ref()
+            .and_then(|p| p.get("latest_provenance"))
+        {
+            for agent in latest
+                .get("agent")
+                .and_then(Value::as_array)
+                .map_or(&[][..], Vec::as_slice)
+            {
                 if let Some(r) = agent.pointer("/who/reference").and_then(Value::as_str) {
                     keep.push(r.to_string());
                 }
             }
         }
         ctx.organizations.retain(|o| {
-            keep.iter().any(|r| crate::message::reference_names(r, "Organization", o["id"].as_str().unwrap_or("")))
+            keep.iter().any(|r| {
+                crate::message::reference_names(r, "Organization", o["id"].as_str().unwrap_or(""))
+            })
         });
         ctx.response_code = Some(code.to_string());
         ctx.issues = issues;

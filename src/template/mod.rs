@@ -131,7 +131,12 @@ impl Templates {
     ///
     /// # Errors
     /// [`TemplateError::Syntax`].
-    pub fn register(&mut self, name: &str, source: &str, format: Format) -> Result<(), TemplateError> {
+    pub fn register(
+        &mut self,
+        name: &str,
+        source: &str,
+        format: Format,
+    ) -> Result<(), TemplateError> {
         let engine = match format {
             Format::Json => &mut self.json,
             Format::Xml => &mut self.xml,
@@ -164,7 +169,11 @@ impl Templates {
         } else {
             return Err(TemplateError::Unknown {
                 name: name.to_string(),
-                known: BUILTIN.iter().map(|(n, _)| format!("`{n}`")).collect::<Vec<_>>().join(", "),
+                known: BUILTIN
+                    .iter()
+                    .map(|(n, _)| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
             });
         };
         let key = path.display().to_string();
@@ -184,10 +193,17 @@ impl Templates {
     /// # Errors
     /// [`TemplateError::Render`].
     pub fn render(&self, name: &str, context: &Context) -> Result<(String, Format), TemplateError> {
-        let format = *self.formats.get(name).ok_or_else(|| TemplateError::Unknown {
-            name: name.to_string(),
-            known: BUILTIN.iter().map(|(n, _)| format!("`{n}`")).collect::<Vec<_>>().join(", "),
-        })?;
+        let format = *self
+            .formats
+            .get(name)
+            .ok_or_else(|| TemplateError::Unknown {
+                name: name.to_string(),
+                known: BUILTIN
+                    .iter()
+                    .map(|(n, _)| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })?;
         let engine = match format {
             Format::Json => &self.json,
             Format::Xml => &self.xml,
@@ -263,10 +279,10 @@ fn uuid_helper(
 /// The current instant as a FHIR instant: UTC, whole seconds, `Z`.
 pub fn now_instant() -> String {
     let now = time::OffsetDateTime::now_utc();
-    let format = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
-    );
-    now.format(&format).unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_string())
+    let format =
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    now.format(&format)
+        .unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_string())
 }
 
 fn now_helper(
@@ -297,8 +313,14 @@ fn capture_helper(
         .and_then(|c| c.get(name))
         .and_then(serde_json::Value::as_str)
         .ok_or_else(|| {
-            RenderErrorReason::Other(format!("no capture named `{name}` (captured so far: {})",
-                ctx.data().get("captures").and_then(|c| c.as_object()).map(|o| o.keys().cloned().collect::<Vec<_>>().join(", ")).unwrap_or_default()))
+            RenderErrorReason::Other(format!(
+                "no capture named `{name}` (captured so far: {})",
+                ctx.data()
+                    .get("captures")
+                    .and_then(|c| c.as_object())
+                    .map(|o| o.keys().cloned().collect::<Vec<_>>().join(", "))
+                    .unwrap_or_default()
+            ))
         })?;
     out.write(&hb.get_escape_fn()(value))?;
     Ok(())
@@ -314,8 +336,7 @@ fn json_helper(
     let value = h
         .param(0)
         .ok_or_else(|| RenderErrorReason::ParamNotFoundForIndex("json", 0))?;
-    let text = serde_json::to_string(value.value())
-        .unwrap_or_else(|_| value.value().render());
+    let text = serde_json::to_string(value.value()).unwrap_or_else(|_| value.value().render());
     out.write(&text)?;
     Ok(())
 }

@@ -74,7 +74,10 @@ impl HttpTransport {
         let result = self
             .client
             .post(&self.target)
-            .header(header::CONTENT_TYPE, format!("{}; charset=utf-8", message.format.media_type()))
+            .header(
+                header::CONTENT_TYPE,
+                format!("{}; charset=utf-8", message.format.media_type()),
+            )
             .header(header::ACCEPT, message.format.media_type())
             .body(message.bytes.clone())
             .send()
@@ -113,7 +116,11 @@ impl HttpTransport {
     }
 
     /// POSTs a JSON control request (reference vendor only) and returns status and body.
-    pub async fn post_json(&self, url: &str, body: &serde_json::Value) -> Result<(u16, String), String> {
+    pub async fn post_json(
+        &self,
+        url: &str,
+        body: &serde_json::Value,
+    ) -> Result<(u16, String), String> {
         let response = self
             .client
             .post(url)
@@ -205,7 +212,12 @@ impl Drop for Listener {
     }
 }
 
-async fn receive(State(inbox): State<Inbox>, uri: Uri, headers: HeaderMap, body: Bytes) -> impl IntoResponse {
+async fn receive(
+    State(inbox): State<Inbox>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> impl IntoResponse {
     let media_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

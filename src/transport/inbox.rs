@@ -58,7 +58,9 @@ impl Inbox {
 
     /// A new send number, unique in this run, to tie an HTTP response to its send.
     pub fn next_send(&self) -> u64 {
-        self.sends.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1
+        self.sends
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            + 1
     }
 
     /// Adds what arrived; parses it. Returns the arrival number.
@@ -66,7 +68,10 @@ impl Inbox {
         let hint = Format::from_content_type(&media_type);
         let message = Message::parse(bytes.clone(), hint).map_err(|e| e.to_string());
         let seq = {
-            let mut state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut state = self
+                .state
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             state.next_seq += 1;
             let seq = state.next_seq;
             state.items.push((
@@ -108,15 +113,24 @@ impl Inbox {
 
     /// Claims the first unclaimed arrival `matches` accepts, without waiting.
     pub fn try_claim(&self, matches: &mut impl FnMut(&Received) -> bool) -> Option<Received> {
-        let mut state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let (item, claimed) = state.items.iter_mut().find(|(r, claimed)| !*claimed && matches(r))?;
+        let mut state = self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (item, claimed) = state
+            .items
+            .iter_mut()
+            .find(|(r, claimed)| !*claimed && matches(r))?;
         *claimed = true;
         Some(item.clone())
     }
 
     /// Every arrival no step claimed, in order.
     pub fn unclaimed(&self) -> Vec<Received> {
-        let state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let state = self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         state
             .items
             .iter()
@@ -136,10 +150,19 @@ mod tests {
         let pusher = inbox.clone();
         tokio::spawn(async move {
             tokio::time::sleep(Duration::from_millis(20)).await;
-            pusher.push(Origin::Delivered { path: "/".into() }, b"x".to_vec(), "text/plain".into());
+            pusher.push(
+                Origin::Delivered { path: "/".into() },
+                b"x".to_vec(),
+                "text/plain".into(),
+            );
         });
         let got = inbox.claim(Duration::from_secs(2), |_| true).await;
         assert_eq!(got.map(|r| r.seq), Some(1));
-        assert!(inbox.claim(Duration::from_millis(10), |_| true).await.is_none());
+        assert!(
+            inbox
+                .claim(Duration::from_millis(10), |_| true)
+                .await
+                .is_none()
+        );
     }
 }

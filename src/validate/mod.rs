@@ -15,10 +15,24 @@ use crate::rule;
 
 /// The codes of CodeSystem `medcom-careCommunication-categoryCodes` (CareCommunication 5.0).
 pub const CATEGORY_CODES: [&str; 18] = [
-    "alcohol-and-drug-treatment", "assistive-devices", "carecoordination", "decease", "discharge",
-    "examination-results", "healthcare", "home-care-assessment", "medicine", "nursing", "outpatient",
-    "psychiatry-social-disability", "regarding-referral", "telemedicine", "training", "acute-ambulant",
-    "extended-care-responsibility", "other",
+    "alcohol-and-drug-treatment",
+    "assistive-devices",
+    "carecoordination",
+    "decease",
+    "discharge",
+    "examination-results",
+    "healthcare",
+    "home-care-assessment",
+    "medicine",
+    "nursing",
+    "outpatient",
+    "psychiatry-social-disability",
+    "regarding-referral",
+    "telemedicine",
+    "training",
+    "acute-ambulant",
+    "extended-care-responsibility",
+    "other",
 ];
 
 /// Every breach (no passes) of the structural MedCom rules in `message`.
@@ -26,7 +40,9 @@ pub fn message(message: &Message) -> Vec<Finding> {
     let mut out = Vec::new();
     let bundle = &message.resource;
     if resources_of_type(bundle, "Provenance").next().is_none() {
-        out.push(Finding::breach(&rule::MESSAGING_2, "the message has no Provenance").at("Bundle.entry"));
+        out.push(
+            Finding::breach(&rule::MESSAGING_2, "the message has no Provenance").at("Bundle.entry"),
+        );
     }
     if message.identity.event.as_deref() == Some("care-communication-message") {
         let patients = resources_of_type(bundle, "Patient").count();
@@ -35,9 +51,16 @@ pub fn message(message: &Message) -> Vec<Finding> {
         }
         match message.identity.thread_id.as_deref() {
             Some(t) if is_urn_uuid_v4(t) => {}
-            other => out.push(Finding::breach(&rule::UUIDV4, format!(
-                "the thread id {} is not `urn:uuid:` + a lower-case UUID v4",
-                other.map_or_else(|| "is missing".to_string(), |t| format!("`{t}`")))).at("Communication.identifier.value")),
+            other => out.push(
+                Finding::breach(
+                    &rule::UUIDV4,
+                    format!(
+                        "the thread id {} is not `urn:uuid:` + a lower-case UUID v4",
+                        other.map_or_else(|| "is missing".to_string(), |t| format!("`{t}`"))
+                    ),
+                )
+                .at("Communication.identifier.value"),
+            ),
         }
         match message.identity.category.as_deref() {
             Some(c) if CATEGORY_CODES.contains(&c) => {}
@@ -45,7 +68,11 @@ pub fn message(message: &Message) -> Vec<Finding> {
                 "Communication.category {} is not a code of medcom-careCommunication-categoryCodes",
                 other.map_or_else(|| "is missing".to_string(), |c| format!("`{c}`")))).at("Communication.category")),
         }
-        out.extend(check::attachments(message).into_iter().filter(|f| f.grade != Grade::Ok));
+        out.extend(
+            check::attachments(message)
+                .into_iter()
+                .filter(|f| f.grade != Grade::Ok),
+        );
     }
     out.extend(references(bundle));
     out
@@ -70,7 +97,9 @@ fn references(bundle: &Value) -> Vec<Finding> {
     let mut out = Vec::new();
     for (i, e) in entries(bundle).iter().enumerate() {
         let from = e.get("fullUrl").and_then(Value::as_str).unwrap_or("");
-        let Some(resource) = e.get("resource") else { continue };
+        let Some(resource) = e.get("resource") else {
+            continue;
+        };
         let mut refs = Vec::new();
         if resource.get("resourceType").and_then(Value::as_str) == Some("Provenance") {
             // A Provenance's target and entity name earlier messages, which a follow-up carries
@@ -85,8 +114,13 @@ fn references(bundle: &Value) -> Vec<Finding> {
             if r.starts_with('#') || resolve(bundle, from, r).is_some() {
                 continue;
             }
-            out.push(Finding::breach(&rule::REFERENCES_RESOLVE, format!("reference `{r}` resolves to no entry of the Bundle"))
-                .at(format!("Bundle.entry[{i}].resource")));
+            out.push(
+                Finding::breach(
+                    &rule::REFERENCES_RESOLVE,
+                    format!("reference `{r}` resolves to no entry of the Bundle"),
+                )
+                .at(format!("Bundle.entry[{i}].resource")),
+            );
         }
     }
     out
@@ -116,9 +150,15 @@ mod tests {
 
     #[test]
     fn urn_uuid_v4_form() {
-        assert!(is_urn_uuid_v4("urn:uuid:cefe0dee-13b5-4bec-a843-09b4d58e4fe6"));
+        assert!(is_urn_uuid_v4(
+            "urn:uuid:cefe0dee-13b5-4bec-a843-09b4d58e4fe6"
+        ));
         assert!(!is_urn_uuid_v4("cefe0dee-13b5-4bec-a843-09b4d58e4fe6"));
-        assert!(!is_urn_uuid_v4("urn:uuid:cefe0dee-13b5-4bec-a843-09b4d58e4fe"));
-        assert!(!is_urn_uuid_v4("urn:uuid:CEFE0DEE-13B5-4BEC-A843-09B4D58E4FE6"));
+        assert!(!is_urn_uuid_v4(
+            "urn:uuid:cefe0dee-13b5-4bec-a843-09b4d58e4fe"
+        ));
+        assert!(!is_urn_uuid_v4(
+            "urn:uuid:CEFE0DEE-13B5-4BEC-A843-09B4D58E4FE6"
+        ));
     }
 }

@@ -27,7 +27,8 @@ fn examples(family: &str, ext: &str) -> Vec<PathBuf> {
 
 /// What a JSON example says, read with plain JSON pointers (independent of our extraction).
 fn said_in_json(path: &PathBuf) -> (String, String, String, Option<String>) {
-    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(path).expect("read")).expect("json");
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(path).expect("read")).expect("json");
     let s = |p: &str| v.pointer(p).and_then(|x| x.as_str()).map(str::to_string);
     (
         s("/id").expect("Bundle.id"),
@@ -45,7 +46,11 @@ fn said_in_xml(path: &PathBuf) -> (String, String, String) {
     fn child<'a, 'i>(n: roxmltree::Node<'a, 'i>, name: &str) -> Option<roxmltree::Node<'a, 'i>> {
         n.children().find(|c| c.has_tag_name(name))
     }
-    let value = |n: Option<roxmltree::Node<'_, '_>>| n.and_then(|n| n.attribute("value")).unwrap_or("").to_string();
+    let value = |n: Option<roxmltree::Node<'_, '_>>| {
+        n.and_then(|n| n.attribute("value"))
+            .unwrap_or("")
+            .to_string()
+    };
     let header = root
         .children()
         .find(|c| c.has_tag_name("entry"))
@@ -66,18 +71,53 @@ fn current_carecommunication_and_acknowledgement_examples_parse_with_the_identit
             let m = Message::parse(std::fs::read(&path).expect("read"), Some(Format::Json))
                 .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             let (bundle, header, event, response) = said_in_json(&path);
-            assert_eq!(m.identity.envelope_id.as_deref(), Some(bundle.as_str()), "{}", path.display());
-            assert_eq!(m.identity.letter_id.as_deref(), Some(header.as_str()), "{}", path.display());
-            assert_eq!(m.identity.event.as_deref(), Some(event.as_str()), "{}", path.display());
-            assert_eq!(m.identity.response.and_then(|r| r.identifier), response, "{}", path.display());
+            assert_eq!(
+                m.identity.envelope_id.as_deref(),
+                Some(bundle.as_str()),
+                "{}",
+                path.display()
+            );
+            assert_eq!(
+                m.identity.letter_id.as_deref(),
+                Some(header.as_str()),
+                "{}",
+                path.display()
+            );
+            assert_eq!(
+                m.identity.event.as_deref(),
+                Some(event.as_str()),
+                "{}",
+                path.display()
+            );
+            assert_eq!(
+                m.identity.response.and_then(|r| r.identifier),
+                response,
+                "{}",
+                path.display()
+            );
         }
         for path in examples(family, ".xml") {
             let m = Message::parse(std::fs::read(&path).expect("read"), Some(Format::Xml))
                 .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             let (bundle, header, event) = said_in_xml(&path);
-            assert_eq!(m.identity.envelope_id.as_deref(), Some(bundle.as_str()), "{}", path.display());
-            assert_eq!(m.identity.letter_id.as_deref(), Some(header.as_str()), "{}", path.display());
-            assert_eq!(m.identity.event.as_deref(), Some(event.as_str()), "{}", path.display());
+            assert_eq!(
+                m.identity.envelope_id.as_deref(),
+                Some(bundle.as_str()),
+                "{}",
+                path.display()
+            );
+            assert_eq!(
+                m.identity.letter_id.as_deref(),
+                Some(header.as_str()),
+                "{}",
+                path.display()
+            );
+            assert_eq!(
+                m.identity.event.as_deref(),
+                Some(event.as_str()),
+                "{}",
+                path.display()
+            );
         }
     }
 }
@@ -87,16 +127,36 @@ fn carecommunication_examples_carry_thread_ids_and_attachments_as_published() {
     // Bundle-gfd00bc2 has a PDF with data and a link; Bundle-3dcb5618 keeps a PDF as a reference
     // (contentType and title, no data) in a reply: facts read from the files by hand.
     let dir = corpus().join("medcomfhir-website/ig/carecommunication");
-    let m = Message::parse(std::fs::read(dir.join("Bundle-gfd00bc2-9c26-4174-934e-f6e4360845de.json")).expect("read"), None).expect("parse");
+    let m = Message::parse(
+        std::fs::read(dir.join("Bundle-gfd00bc2-9c26-4174-934e-f6e4360845de.json")).expect("read"),
+        None,
+    )
+    .expect("parse");
     assert_eq!(m.identity.attachments.len(), 2);
     let pdf = &m.identity.attachments[0];
     assert_eq!(pdf.content_type.as_deref(), Some("application/pdf"));
-    assert_eq!(pdf.data.as_ref().and_then(|d| d.sniffed_type.as_deref()), Some("application/pdf"));
-    assert_eq!(m.identity.attachments[1].url.as_deref(), Some("https://medcom.dk/"));
-    let reply = Message::parse(std::fs::read(dir.join("Bundle-3dcb5618-3055-406a-9034-1b8fc8de0fea.json")).expect("read"), None).expect("parse");
+    assert_eq!(
+        pdf.data.as_ref().and_then(|d| d.sniffed_type.as_deref()),
+        Some("application/pdf")
+    );
+    assert_eq!(
+        m.identity.attachments[1].url.as_deref(),
+        Some("https://medcom.dk/")
+    );
+    let reply = Message::parse(
+        std::fs::read(dir.join("Bundle-3dcb5618-3055-406a-9034-1b8fc8de0fea.json")).expect("read"),
+        None,
+    )
+    .expect("parse");
     assert_eq!(reply.identity.activity(), Some("reply-message"));
     assert!(reply.identity.attachments.iter().all(|a| !a.has_data));
-    assert!(reply.identity.thread_id.as_deref().is_some_and(|t| t.starts_with("urn:uuid:")));
+    assert!(
+        reply
+            .identity
+            .thread_id
+            .as_deref()
+            .is_some_and(|t| t.starts_with("urn:uuid:"))
+    );
 }
 
 #[test]
@@ -110,7 +170,11 @@ fn reference_vendor_acknowledges_every_current_carecommunication_example_ok() {
         )
         .await
         .expect("simulator");
-        let http = medcom_harness::transport::HttpTransport::new(&sim.url(), std::time::Duration::from_secs(30)).expect("client");
+        let http = medcom_harness::transport::HttpTransport::new(
+            &sim.url(),
+            std::time::Duration::from_secs(30),
+        )
+        .expect("client");
         let mut failures = Vec::new();
         for ext in [".json", ".xml"] {
             for path in examples("carecommunication", ext) {
@@ -120,11 +184,18 @@ fn reference_vendor_acknowledges_every_current_carecommunication_example_ok() {
                 let ack = match Message::parse(delivery.body.clone(), None) {
                     Ok(a) => a,
                     Err(e) => {
-                        failures.push(format!("{}: no acknowledgement ({e}): {}", path.display(), String::from_utf8_lossy(&delivery.body)));
+                        failures.push(format!(
+                            "{}: no acknowledgement ({e}): {}",
+                            path.display(),
+                            String::from_utf8_lossy(&delivery.body)
+                        ));
                         continue;
                     }
                 };
-                assert_eq!(ack.format, sent.format, "the acknowledgement answers in the message's format");
+                assert_eq!(
+                    ack.format, sent.format,
+                    "the acknowledgement answers in the message's format"
+                );
                 let bad: Vec<_> = check::acknowledgement(&ack, &sent, "ok")
                     .into_iter()
                     .filter(|f| f.grade != Grade::Ok)
@@ -140,7 +211,8 @@ fn reference_vendor_acknowledges_every_current_carecommunication_example_ok() {
 }
 
 #[test]
-fn published_error_acknowledgements_are_flagged_for_their_response_identifier_and_the_ok_one_is_not() {
+fn published_error_acknowledgements_are_flagged_for_their_response_identifier_and_the_ok_one_is_not()
+ {
     // The fatal-error and transient-error examples say response.identifier 53128d9b-… while their
     // acknowledgement Provenance points to MessageHeader/42cb9200-… (read from the files by hand).
     let defective = ["Bundle-bc9535ef", "Bundle-c9c2b2f6"];
@@ -157,7 +229,10 @@ fn published_error_acknowledgements_are_flagged_for_their_response_identifier_an
                 .iter()
                 .any(|f| f.rule == "ack-response-identifier" && f.grade != Grade::Ok);
             let should = defective.iter().any(|d| name.starts_with(d));
-            assert_eq!(flagged, should, "{name}: flagged {flagged}, expected {should}");
+            assert_eq!(
+                flagged, should,
+                "{name}: flagged {flagged}, expected {should}"
+            );
         }
     }
     assert_eq!(seen, 6, "three acknowledgement examples, JSON and XML");

@@ -52,15 +52,32 @@ fn bundled_suite_passes_against_the_correct_reference_vendor() {
 }
 
 #[test]
+fn bundled_suite_passes_when_acknowledgements_arrive_later_at_the_listener() {
+    let serve = Serve::start(&["--ack-delivery", "later"]);
+    let (code, failing, stdout) = run_suite(&serve.url);
+    assert_eq!(code, 0, "failing rules {failing:?}\n{stdout}");
+}
+
+#[test]
 fn every_fault_profile_fails_the_suite_naming_the_broken_rule() {
     let mut missed = Vec::new();
     for fault in Fault::ALL {
         let serve = Serve::start(&["--fault", fault.name()]);
         let (code, failing, stdout) = run_suite(&serve.url);
-        let named = fault.violates().iter().all(|r| failing.iter().any(|f| f == r));
+        let named = fault
+            .violates()
+            .iter()
+            .all(|r| failing.iter().any(|f| f == r));
         if code != 1 || !named {
-            missed.push(format!("{fault}: exit {code}, failing rules {failing:?}, wanted {:?}\n{stdout}", fault.violates()));
+            missed.push(format!(
+                "{fault}: exit {code}, failing rules {failing:?}, wanted {:?}\n{stdout}",
+                fault.violates()
+            ));
         }
     }
-    assert!(missed.is_empty(), "faults not caught:\n{}", missed.join("\n"));
+    assert!(
+        missed.is_empty(),
+        "faults not caught:\n{}",
+        missed.join("\n")
+    );
 }

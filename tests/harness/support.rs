@@ -51,7 +51,9 @@ impl Serve {
             .expect("start serve");
         let stdout = child.stdout.take().expect("stdout");
         let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).expect("first line");
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("first line");
         let url = line
             .trim()
             .strip_prefix("listening on ")
