@@ -760,10 +760,22 @@ impl Exchange<'_> {
                 )));
             }
         };
+        // Narratives are the sender's own text, and entry order matters only for entry[0]
+        // (bdl-12), which unordered pairing still holds to the MessageHeader by its content.
+        let (ignore, unordered) = match Format::sniff(&expected) {
+            Some(Format::Xml) => (
+                vec!["/Bundle/entry/resource/*/text".to_string()],
+                vec!["/Bundle".to_string()],
+            ),
+            _ => (
+                vec!["entry[*].resource.text".to_string()],
+                vec!["entry".to_string()],
+            ),
+        };
         let opts = crate::golden::CompareOptions {
             captures: self.captures.clone(),
-            ignore: vec!["entry[*].resource.text".into()],
-            unordered: vec!["entry".into()],
+            ignore,
+            unordered,
         };
         let comparison = crate::golden::compare(&expected, &actual.bytes, &opts)
             .map_err(|e| Stop::Error(format!("golden `{}`: {e}", path.display())))?;

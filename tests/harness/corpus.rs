@@ -164,20 +164,22 @@ fn reference_vendor_acknowledges_every_current_carecommunication_example_ok() {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     rt.block_on(async {
         let config = medcom_harness::config::Config::load(None).expect("config");
-        let sim = medcom_harness::simulator::Simulator::start(
-            ([127, 0, 0, 1], 0).into(),
-            medcom_harness::simulator::VendorConfig::new(config.vendor.clone()),
-        )
-        .await
-        .expect("simulator");
-        let http = medcom_harness::transport::HttpTransport::new(
-            &sim.url(),
-            std::time::Duration::from_secs(30),
-        )
-        .expect("client");
         let mut failures = Vec::new();
         for ext in [".json", ".xml"] {
             for path in examples("carecommunication", ext) {
+                // A fresh vendor per example: the JSON and XML forms share their ids, and a
+                // second copy would rightly be answered as a duplicate.
+                let sim = medcom_harness::simulator::Simulator::start(
+                    ([127, 0, 0, 1], 0).into(),
+                    medcom_harness::simulator::VendorConfig::new(config.vendor.clone()),
+                )
+                .await
+                .expect("simulator");
+                let http = medcom_harness::transport::HttpTransport::new(
+                    &sim.url(),
+                    std::time::Duration::from_secs(30),
+                )
+                .expect("client");
                 let bytes = std::fs::read(&path).expect("read");
                 let sent = Message::parse(bytes, None).expect("parse");
                 let delivery = http.send(&sent).await;
