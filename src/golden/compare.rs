@@ -42,6 +42,10 @@ pub struct Comparison {
     /// placeholder, ignored paths are left out, unordered items appear in the order they were
     /// paired in, so `-` and `+` lines mark real differences only.
     pub diff: String,
+    /// The actual message in normalized form with every value that satisfied a placeholder
+    /// written as that placeholder, ignored paths left out: what `--update-golden` writes over an
+    /// existing golden, so the placeholders survive an update.
+    pub updated_golden: String,
 }
 
 impl Comparison {
@@ -176,11 +180,13 @@ pub fn compare(
             });
         }
     };
-    let diff = unified_diff(
-        &normalize::render(&golden_view),
-        &normalize::render(&actual_view),
-    );
-    Ok(Comparison { differences, diff })
+    let updated_golden = normalize::render(&actual_view);
+    let diff = unified_diff(&normalize::render(&golden_view), &updated_golden);
+    Ok(Comparison {
+        differences,
+        diff,
+        updated_golden,
+    })
 }
 
 /// How long the line diff and the alignment of XML siblings may search for the smallest edit

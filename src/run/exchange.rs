@@ -723,19 +723,19 @@ impl Exchange<'_> {
     ) -> Result<(Vec<Finding>, Vec<GoldenDiff>), Stop> {
         let path = super::golden_dir(&self.scenario.path).join(golden);
         let update = self.env.update_golden;
-        let write_new = |what: &str| -> Result<(), Stop> {
-            let text = crate::golden::render_normalized(&actual.bytes)
-                .map_err(|e| Stop::Error(e.to_string()))?;
+        let write_golden = |text: String| -> Result<(), Stop> {
             let target = match update {
                 UpdateGolden::Always => path.clone(),
                 _ => PathBuf::from(format!("{}.new", path.display())),
             };
             if let Some(parent) = target.parent() {
-                let _ = std::fs::create_dir_all(parent);
+                std::fs::create_dir_all(parent).map_err(|e| {
+                    Stop::Error(format!("failed to create `{}`: {e}", parent.display()))
+                })?;
             }
             std::fs::write(&target, text).map_err(|e| {
                 Stop::Error(format!(
-                    "failed to write golden `{}`: {e} ({what})",
+                    "failed to write golden `{}`: {e}",
                     target.display()
                 ))
             })
@@ -744,7 +744,11 @@ impl Exchange<'_> {
             Ok(b) => b,
             Err(e) => {
                 if update != UpdateGolden::Never {
-                    write_new("new golden")?;
+                    // A first golden holds this run's concrete ids and times: replace them with
+                    // placeholders by hand before committing it.
+                    let text = crate::golden::render_normalized(&actual.bytes)
+                        .map_err(|e| Stop::Error(e.to_string()))?;
+                    write_golden(text)?;
                     return Ok((
                         vec![Finding::new(
                             &rule::GOLDEN,
@@ -789,7 +793,7 @@ impl Exchange<'_> {
             ));
         }
         if update != UpdateGolden::Never {
-            write_new("update")?;
+            write_golden(comparison.updated_golden.clone())?;
         }
         let list: Vec<String> = comparison
             .differences

@@ -1,0 +1,131 @@
+//! The command line as users run it: exit codes, errors with positions, `diff`, `--update-golden`.
+
+use crate::support::bin;
+use std::path::Path;
+
+const SCENARIO_HEAD: &str = "id = \"t\"\ntitle = \"t\"\nstandard = \"CareCommunication 5.0\"\n";
+
+fn suite(dir: &Path, body: &str) {
+    std::fs::create_dir_all(dir.join("scenarios/cc")).expect("mkdir");
+    std::fs::write(
+        dir.join("scenarios/cc/t.toml"),
+        format!("{SCENARIO_HEAD}{body}"),
+    )
+    .expect("write");
+}
+
+#[test]
+fn a_misspelt_step_kind_exits_2_naming_file_line_and_the_right_kind() {
+    let dir = tempfile::tempdir().expect("tmp");
+    suite(
+        dir.path(),
+        "[[step]]\nsend = { message = \"carecommunication/new\", as = \"first\" }\n[[step]]\nexpect-ak = { for = \"first\" }\n",
+    );
+    let out = bin()
+        .current_dir(dir.path())
+        .arg("run")
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("t.toml:7:"), "{err}");
+    assert!(err.contains("hint: did you mean `expect-ack`?"), "{err}");
+}
+
+#[test]
+fn a_vendor_that_is_not_there_is_a_kr1_failure_not_a_hang() {
+    let dir = tempfile::tempdir().expect("tmp");
+    suite(
+        dir.path(),
+        "[[step]]\nsend = { message = \"carecommunication/new\", as = \"first\" }\n[[step]]\nexpect-ack = { for = \"first\", within = \"1s\" }\n",
+    );
+    // A port from a listener that is closed again: nothing answers there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("port")
+        .port();
+    let out = bin()
+        .current_dir(dir.path())
+        .args(["run", "--target", &format!("http://127.0.0.1:{port}/fhir")])
+        .output()
+        .expect("run");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("transport F1"), "{text}");
+    assert!(text.contains("KR1 F1"), "{text}");
+    let json: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(dir.path().join("reports/results.json")).expect("results"),
+    )
+    .expect("json");
+    assert_eq!(json["scenarios"][0]["status"], "failed");
+}
+
+#[test]
+fn diff_is_0_for_equal_messages_in_any_key_order_and_1_with_the_path_otherwise() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let a = dir.path().join("a.json");
+    let b = dir.path().join("b.json");
+    let c = dir.path().join("c.json");
+    std::fs::write(
+        &a,
+        r#"{"resourceType":"Bundle","id":"{{uuid}}","type":"message"}"#,
+    )
+    .expect("w");
+    std::fs::write(
+        &b,
+        r#"{"type":"message","id":"0b0d7c43-3d0e-4d61-9c38-5b3b8a6c2f10","resourceType":"Bundle"}"#,
+    )
+    .expect("w");
+    std::fs::write(
+        &c,
+        r#"{"type":"history","id":"0b0d7c43-3d0e-4d61-9c38-5b3b8a6c2f10","resourceType":"Bundle"}"#,
+    )
+    .expect("w");
+    let same = bin().arg("diff").arg(&a).arg(&b).output().expect("diff");
+    assert_eq!(same.status.code(), Some(0));
+    let differ = bin().arg("diff").arg(&a).arg(&c).output().expect("diff");
+    assert_eq!(differ.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&differ.stdout).contains("type"));
+}
+
+#[test]
+fn update_golden_new_writes_a_new_file_that_keeps_the_placeholders() {
+    let dir = tempfile::tempdir().expect("tmp");
+    suite(
+        dir.path(),
+        "[[step]]\nsend = { message = \"carecommunication/new\", as = \"first\" }\n[[step]]\nexpect-ack = { for = \"first\", golden = \"ack.json\" }\n",
+    );
+    std::fs::create_dir_all(dir.path().join("golden/cc")).expect("mkdir");
+    let golden = dir.path().join("golden/cc/ack.json");
+    let bundled = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("golden/carecommunication/ack-ok.json"),
+    )
+    .expect("golden");
+    // A golden that expects the wrong code.
+    std::fs::write(
+        &golden,
+        bundled.replace("\"code\": \"ok\"", "\"code\": \"transient-error\""),
+    )
+    .expect("w");
+    let out = bin()
+        .current_dir(dir.path())
+        .args(["run", "--update-golden", "new"])
+        .output()
+        .expect("run");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let new =
+        std::fs::read_to_string(dir.path().join("golden/cc/ack.json.new")).expect("a .new golden");
+    assert!(new.contains("{{capture:first.letter-id}}"), "{new}");
+    assert!(new.contains("\"ok\""), "{new}");
+    assert!(
+        std::fs::read_to_string(&golden)
+            .expect("golden")
+            .contains("transient-error"),
+        "the golden itself is untouched"
+    );
+}
