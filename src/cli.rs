@@ -37,6 +37,9 @@ enum Command {
     Run(RunArgs),
     /// Run the reference vendor: a correct MedCom counterparty over HTTP, optionally with a fault.
     Serve(ServeArgs),
+    /// Validate message files against MedCom's rules (exit 0 nothing worse than the threshold,
+    /// 1 a worse finding, 2 a file could not be read).
+    Validate(ValidateArgs),
     /// Compare two messages as the golden check does (exit 0 equal, 1 different).
     Diff(DiffArgs),
     /// List the fault profiles of the reference vendor and the rules they break.
@@ -119,6 +122,33 @@ enum AckWhen {
 }
 
 #[derive(Debug, clap::Args)]
+struct ValidateArgs {
+    /// FHIR message files (JSON or XML).
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Output: `text` (one finding per line: file, location, rule, grade, message) or `json`.
+    #[arg(long, value_enum, default_value = "text")]
+    format: OutputFormat,
+    /// Exit 1 when a finding is this grade or worse. Default: worse than F4 (F3, F2, F1) fails,
+    /// as in MedCom approval.
+    #[arg(long, value_name = "GRADE", value_parser = ["F4", "F3", "F2", "F1"])]
+    fail_on: Option<String>,
+    /// Show notes and passes (grade OK) too.
+    #[arg(long)]
+    all: bool,
+    /// The MedCom implementation guides: a folder of IG resources (StructureDefinitions,
+    /// ValueSets, CodeSystems) or a `package.tgz`, for profile validation.
+    #[arg(long, value_name = "DIR")]
+    ig: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum OutputFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
 struct DiffArgs {
     /// The expected message (a golden, placeholders allowed).
     expected: PathBuf,
@@ -132,6 +162,7 @@ pub fn main() -> i32 {
     let result = match cli.command {
         Command::Run(args) => run_command(args),
         Command::Serve(args) => serve_command(args),
+        Command::Validate(args) => validate_command(&args),
         Command::Diff(args) => diff_command(&args),
         Command::Faults => {
             for f in Fault::ALL {
@@ -351,4 +382,82 @@ fn diff_command(args: &DiffArgs) -> Result<i32, Failure> {
     }
     println!("{}", comparison.diff);
     Ok(exit::FAILED)
+}
+
+fn validate_command(args: &ValidateArgs) -> Result<i32, Failure> {
+    // `--fail-on F3` fails on F3 or worse; the default fails on anything worse than F4.
+    let fails = |g: Grade| match args.fail_on.as_deref().and_then(Grade::parse) {
+        Some(limit) => g >= limit,
+        None => g.fails(Grade::F4),
+    };
+    let settings = medcom_harness::validate::Settings::default();
+    for ig in &args.ig {
+        if !ig.exists() {
+            return Err(Failure::msg(
+                format!("`--ig {}` does not exist", ig.display()),
+                Some("give a folder of IG resources or an IG package.tgz".into()),
+            ));
+        }
+    }
+    let mut unreadable = false;
+    let mut failed = false;
+    let mut files = Vec::new();
+    for path in &args.files {
+        let bytes = match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("error: failed to read `{}`: {e}", path.display());
+                unreadable = true;
+                continue;
+            }
+        };
+        let findings: Vec<_> = medcom_harness::validate::bytes(bytes, &settings)
+            .into_iter()
+            .filter(|f| args.all || f.grade != Grade::Ok || f.message.starts_with("note:"))
+            .collect();
+        let verdict = medcom_harness::finding::worst(&findings);
+        failed |= findings.iter().any(|f| fails(f.grade));
+        files.push((path, verdict, findings));
+    }
+    match args.format {
+        OutputFormat::Text => {
+            for (path, _, findings) in &files {
+                for f in findings {
+                    println!(
+                        "{}: {}: {} {}: {}",
+                        path.display(),
+                        f.location.as_deref().unwrap_or("Bundle"),
+                        f.rule,
+                        f.grade,
+                        f.message
+                    );
+                }
+            }
+            eprintln!(
+                "{} file(s) validated, {} with a failing finding",
+                files.len(),
+                files
+                    .iter()
+                    .filter(|(_, _, fs)| fs.iter().any(|f| fails(f.grade)))
+                    .count()
+            );
+        }
+        OutputFormat::Json => {
+            let doc = serde_json::json!({
+                "files": files.iter().map(|(path, verdict, findings)| serde_json::json!({
+                    "path": path.display().to_string(),
+                    "verdict": verdict,
+                    "findings": findings,
+                })).collect::<Vec<_>>()
+            });
+            println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        }
+    }
+    Ok(if unreadable {
+        exit::ERROR
+    } else if failed {
+        exit::FAILED
+    } else {
+        exit::PASSED
+    })
 }

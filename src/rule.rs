@@ -134,6 +134,35 @@ rules! {
     REFERENCES_RESOLVE = "references-resolve", F2,
         "Every reference inside the message resolves to an entry of the Bundle.",
         "MedCom messaging IG; FHIR R4 Bundle references";
+    /// F2 for an invalid id (a receiver cannot store it); a valid non-UUID id is only a note,
+    /// because the receive test case Tek-B sends such ids and receivers must accept them.
+    FHIR_ID = "fhir-id", F2,
+        "Bundle.id and MessageHeader.id are valid FHIR ids ([A-Za-z0-9-.]{1,64}); governance asks for UUIDs, which is a note only.",
+        "FHIR R4 id datatype; MedCom governance 052.2; CareCommunication test protocol Tek-B";
+    /// F2: a time without a zone is ambiguous across summer time and systems.
+    TIME_ZONE = "time-zone", F2,
+        "Every dateTime and instant with a time carries a time zone.",
+        "FHIR R4 dateTime/instant; MedCom messaging IG";
+    /// F2: the message's own history step is missing or wrong.
+    PROVENANCE_OWN = "provenance-own", F2,
+        "A Provenance targets the message's own MessageHeader, and a follow-up's revision entity points to a message whose Provenance the bundle carries.",
+        "MedCom messaging IG, medcom-messaging-provenance";
+    /// F2: an activity the standard does not allow for the message family makes the message meaningless to the receiver.
+    ACTIVITY_ALLOWED = "activity-allowed", F2,
+        "The Provenance activity of the message's own step is allowed for its family and version (CareCommunication 5.0: new, reply, forward; HospitalNotification 3.0: the admit/leave/discharge codes and their revise-/cancel- variants; Acknowledgement: acknowledgement).",
+        "MedCom terminology: medcom-careCommunication-messagingActivities, medcom-hospitalNotification-messageActivities";
+    /// F2 over the limit (the message will not be delivered); F4 over the warning size.
+    ATTACHMENT_SIZE = "cc-attachment-size", F2,
+        "The message stays under the size limit (governance: the enveloped message under 100 MB); over 50 MB (the clinical guideline) is a warning.",
+        "MedCom governance; CareCommunication clinical guideline (50 MB)";
+    /// F2: the receiver cannot route an answer back.
+    PARTY_IDENTIFIERS = "party-identifiers", F2,
+        "The sender and receiver Organizations carry both a SOR id and an EAN/GLN, and the EAN has a valid GS1 check digit.",
+        "MedCom messaging IG, medcom-messaging-organization; GS1 GLN";
+    /// F2: the municipality reads the wrong stay status.
+    HN_CONSISTENCY = "hn-consistency", F2,
+        "A HospitalNotification's activity agrees with its Encounter: admit -> in-progress (finished for a deceased patient), start-leave -> onleave, end-leave -> in-progress, discharge -> finished, cancel -> entered-in-error; inpatient -> class IMP, emergency -> EMER.",
+        "HospitalNotification IG 3.0";
     /// F2: the ack code differs from what the scenario expects for this input.
     ACK_CODE = "ack-code", F2,
         "The acknowledgement's response.code is the one the scenario expects.",

@@ -318,11 +318,15 @@ impl Vendor {
                 }],
             )
         } else {
-            let findings = crate::validate::message(&message);
-            if findings.is_empty() {
+            // KR6: an error (F1, F2) rejects the message; minor findings and notes do not.
+            let errors: Vec<Finding> = crate::validate::message(&message)
+                .into_iter()
+                .filter(|f| f.grade >= crate::finding::Grade::F2)
+                .collect();
+            if errors.is_empty() {
                 ("ok", Vec::new())
             } else {
-                ("fatal-error", findings.iter().map(issue_for).collect())
+                ("fatal-error", errors.iter().map(issue_for).collect())
             }
         };
         let (code, issues) = if fault == Some(Fault::FatalForValid) && code == "ok" {

@@ -6,6 +6,10 @@
 //! references that resolve inside the Bundle, and the attachment rules. Profile validation
 //! driven by the IG's StructureDefinitions builds on it.
 
+mod medcom;
+
+pub use medcom::{is_fhir_id, is_uuid};
+
 use serde_json::Value;
 
 use crate::check;
@@ -35,9 +39,38 @@ pub const CATEGORY_CODES: [&str; 18] = [
     "other",
 ];
 
-/// Every breach (no passes) of the structural MedCom rules in `message`.
+/// Settings where MedCom's sources disagree (DOMAIN.md §6), with their documented defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settings {
+    /// Largest message in bytes: governance says the enveloped message stays under 100 MB.
+    pub size_limit: u64,
+    /// Size in bytes over which a warning (F4) is given: the clinical guideline says 50 MB.
+    pub size_warning: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            size_limit: 100_000_000,
+            size_warning: 50_000_000,
+        }
+    }
+}
+
+/// Every breach (and note) of the MedCom rules in `message`, with the default settings.
 pub fn message(message: &Message) -> Vec<Finding> {
+    message_with(message, &Settings::default())
+}
+
+/// Every breach (and note) of the MedCom rules in `message`.
+pub fn message_with(message: &Message, settings: &Settings) -> Vec<Finding> {
     let mut out = Vec::new();
+    out.extend(medcom::ids(message));
+    out.extend(medcom::time_zones(message));
+    out.extend(medcom::provenance(message));
+    out.extend(medcom::parties(message));
+    out.extend(medcom::size(message, settings));
+    out.extend(medcom::hospital_notification(message));
     let bundle = &message.resource;
     if resources_of_type(bundle, "Provenance").next().is_none() {
         out.push(
@@ -76,6 +109,25 @@ pub fn message(message: &Message) -> Vec<Finding> {
     }
     out.extend(references(bundle));
     out
+}
+
+/// Validates the bytes of one file as a MedCom message: well-formedness, the MedCom rules and,
+/// for an acknowledgement, its own consistency ([`check::acknowledgement_alone`]).
+pub fn bytes(bytes: Vec<u8>, settings: &Settings) -> Vec<Finding> {
+    match Message::parse(bytes, None) {
+        Err(e) => vec![Finding::breach(&rule::WELL_FORMED, e.to_string())],
+        Ok(m) => {
+            let mut out = message_with(&m, settings);
+            if m.is_acknowledgement() {
+                out.extend(
+                    check::acknowledgement_alone(&m)
+                        .into_iter()
+                        .filter(|f| f.grade != Grade::Ok),
+                );
+            }
+            out
+        }
+    }
 }
 
 /// `urn:uuid:` + a lower-case UUID, as the expression of invariant `medcom-uuidv4` reads

@@ -1,0 +1,368 @@
+//! MedCom rules that profiles cannot express: identity, time zones, the Provenance of the
+//! message's own step, activities per family, parties, attachment size and HospitalNotification
+//! consistency. Each rule is in the catalogue ([`crate::rule`]) with its grade and source.
+
+use serde_json::Value;
+
+use super::Settings;
+use crate::finding::{Finding, Grade};
+use crate::identifier::{is_valid_gln, is_valid_sor_id};
+use crate::message::{Message, reference_names, resources_of_type};
+use crate::rule;
+
+/// A FHIR id: `[A-Za-z0-9\-\.]{1,64}`.
+pub fn is_fhir_id(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+}
+
+/// A UUID in its canonical text form (any version, either case).
+pub fn is_uuid(id: &str) -> bool {
+    uuid::Uuid::try_parse(id).is_ok_and(|u| u.hyphenated().to_string().eq_ignore_ascii_case(id))
+}
+
+/// `fhir-id`: Bundle.id and MessageHeader.id.
+pub fn ids(message: &Message) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for (what, at, value) in [
+        ("Bundle.id", "Bundle.id", &message.identity.envelope_id),
+        (
+            "MessageHeader.id",
+            "Bundle.entry[0].resource.id",
+            &message.identity.letter_id,
+        ),
+    ] {
+        match value.as_deref() {
+            None => out.push(Finding::breach(&rule::FHIR_ID, format!("{what} is missing")).at(at)),
+            Some(id) if !is_fhir_id(id) => out.push(Finding::breach(&rule::FHIR_ID, format!("{what} `{id}` is not a valid FHIR id")).at(at)),
+            Some(id) if !is_uuid(id) => out.push(
+                Finding::new(&rule::FHIR_ID, Grade::Ok, format!(
+                    "note: {what} `{id}` is a valid FHIR id but not a UUID; governance asks for UUIDs, receivers must accept it (Tek-B)"))
+                .at(at),
+            ),
+            Some(_) => {}
+        }
+    }
+    out
+}
+
+/// `time-zone`: every string that is a date with a time has a zone.
+pub fn time_zones(message: &Message) -> Vec<Finding> {
+    let mut out = Vec::new();
+    walk(
+        &message.resource,
+        &mut String::from("Bundle"),
+        &mut |path, text| {
+            if looks_like_date_time(text) && !has_zone(text) {
+                out.push(
+                    Finding::breach(
+                        &rule::TIME_ZONE,
+                        format!("`{text}` has a time but no time zone"),
+                    )
+                    .at(path.to_string()),
+                );
+            }
+        },
+    );
+    out
+}
+
+fn looks_like_date_time(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() >= 16
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b[10] == b'T'
+        && b[11..13].iter().all(u8::is_ascii_digit)
+        && b[13] == b':'
+}
+
+fn has_zone(s: &str) -> bool {
+    if s.ends_with('Z') {
+        return true;
+    }
+    let tail = &s[s.len().saturating_sub(6)..];
+    let b = tail.as_bytes();
+    b.len() == 6 && (b[0] == b'+' || b[0] == b'-') && b[3] == b':'
+}
+
+fn walk(v: &Value, path: &mut String, f: &mut impl FnMut(&str, &str)) {
+    match v {
+        Value::String(s) => f(path, s),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                walk(item, path, f);
+                path.truncate(len);
+            }
+        }
+        Value::Object(map) => {
+            for (k, child) in map {
+                if k == "text" && child.get("div").is_some() {
+                    continue;
+                }
+                let len = path.len();
+                path.push('.');
+                path.push_str(k);
+                walk(child, path, f);
+                path.truncate(len);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The activities allowed for a message family, by its MessageHeader event.
+fn allowed_activities(event: &str) -> Option<&'static [&'static str]> {
+    match event {
+        "care-communication-message" => Some(&["new-message", "reply-message", "forward-message"]),
+        "hospital-notification-message" => Some(&[
+            "admit-emergency",
+            "revise-admit-emergency",
+            "cancel-admit-emergency",
+            "admit-inpatient",
+            "revise-admit-inpatient",
+            "cancel-admit-inpatient",
+            "start-leave-inpatient",
+            "revise-start-leave-inpatient",
+            "cancel-start-leave-inpatient",
+            "end-leave-inpatient",
+            "revise-end-leave-inpatient",
+            "cancel-end-leave-inpatient",
+            "discharge-emergency-home",
+            "discharge-inpatient-home",
+            "revise-discharge-emergency-home",
+            "revise-discharge-inpatient-home",
+            "cancel-discharge-emergency-home",
+            "cancel-discharge-inpatient-home",
+        ]),
+        "acknowledgement-message" => Some(&["acknowledgement"]),
+        _ => None,
+    }
+}
+
+/// `provenance-own` and `activity-allowed`.
+pub fn provenance(message: &Message) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let id = &message.identity;
+    let letter = id.letter_id.as_deref().unwrap_or("");
+    let Some(own) = id
+        .provenances
+        .iter()
+        .rev()
+        .find(|p| p.targets_letter(letter))
+    else {
+        if !id.provenances.is_empty() {
+            // For the clinical families and acknowledgements the history is part of the message;
+            // for other events (the technical `empty-message`) a stray target is minor.
+            let grade = if id.event.as_deref().and_then(allowed_activities).is_some() {
+                rule::PROVENANCE_OWN.grade
+            } else {
+                Grade::F4
+            };
+            out.push(
+                Finding::new(
+                    &rule::PROVENANCE_OWN,
+                    grade,
+                    format!("no Provenance targets the message's own MessageHeader `{letter}`"),
+                )
+                .at("Bundle.entry"),
+            );
+        }
+        return out;
+    };
+    let activity = own.activity.as_deref().unwrap_or("");
+    if let Some(allowed) = id.event.as_deref().and_then(allowed_activities)
+        && !allowed.contains(&activity)
+    {
+        out.push(
+            Finding::breach(
+                &rule::ACTIVITY_ALLOWED,
+                format!(
+                    "activity `{activity}` is not allowed for `{}` (allowed: {})",
+                    id.event.as_deref().unwrap_or(""),
+                    allowed.join(", ")
+                ),
+            )
+            .at("Provenance.activity"),
+        );
+    }
+    // A revision points to an earlier message; a CareCommunication follow-up carries that
+    // message's Provenance along, so the bundle must hold one targeting it.
+    if id.event.as_deref() == Some("care-communication-message") {
+        for e in own
+            .entities
+            .iter()
+            .filter(|e| e.role.as_deref() == Some("revision"))
+        {
+            let Some(r) = e.what_reference.as_deref() else {
+                continue;
+            };
+            let previous = r.rsplit('/').next().unwrap_or("");
+            if !id.provenances.iter().any(|p| {
+                p.targets
+                    .iter()
+                    .any(|t| reference_names(t, "MessageHeader", previous))
+            }) {
+                out.push(Finding::breach(&rule::PROVENANCE_OWN, format!(
+                    "the revision entity points to `{r}`, but no carried-over Provenance targets that message")).at("Provenance.entity"));
+            }
+        }
+    }
+    out
+}
+
+/// `party-identifiers`: sender and primary receiver Organizations.
+pub fn parties(message: &Message) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for (role, party) in [
+        ("sender", &message.identity.sender),
+        ("receiver", &message.identity.receiver),
+    ] {
+        let Some(p) = party else {
+            out.push(Finding::breach(
+                &rule::PARTY_IDENTIFIERS,
+                format!("the {role} Organization is missing or its reference does not resolve"),
+            ));
+            continue;
+        };
+        match p.ean.as_deref() {
+            None => out.push(Finding::breach(
+                &rule::PARTY_IDENTIFIERS,
+                format!(
+                    "the {role} `{}` has no EAN/GLN (https://www.gs1.org/gln)",
+                    p.reference
+                ),
+            )),
+            Some(ean) if !is_valid_gln(ean) => out.push(Finding::breach(
+                &rule::PARTY_IDENTIFIERS,
+                format!(
+                    "the {role}'s EAN/GLN `{ean}` is not 13 digits with a valid GS1 check digit"
+                ),
+            )),
+            Some(_) => {}
+        }
+        match p.sor_id.as_deref() {
+            None => out.push(Finding::breach(&rule::PARTY_IDENTIFIERS, format!("the {role} `{}` has no SOR id (urn:oid:1.2.208.176.1.1)", p.reference))),
+            Some(sor) if !is_valid_sor_id(sor) => out.push(Finding::new(&rule::PARTY_IDENTIFIERS, Grade::F3, format!(
+                "the {role}'s SOR id `{sor}` does not have the SOR form (15–18 digits ending in 100001600 + a digit)"))),
+            Some(_) => {}
+        }
+    }
+    out
+}
+
+/// `cc-attachment-size`: the whole message's size against the limits.
+pub fn size(message: &Message, settings: &Settings) -> Vec<Finding> {
+    let n = message.bytes.len() as u64;
+    if n > settings.size_limit {
+        vec![Finding::breach(
+            &rule::ATTACHMENT_SIZE,
+            format!(
+                "the message is {n} bytes, over the limit of {} bytes",
+                settings.size_limit
+            ),
+        )]
+    } else if n > settings.size_warning {
+        vec![Finding::new(
+            &rule::ATTACHMENT_SIZE,
+            Grade::F4,
+            format!(
+                "the message is {n} bytes, over the clinical guideline's {} bytes",
+                settings.size_warning
+            ),
+        )]
+    } else {
+        Vec::new()
+    }
+}
+
+/// `hn-consistency`: activity against Encounter status and class.
+pub fn hospital_notification(message: &Message) -> Vec<Finding> {
+    if message.identity.event.as_deref() != Some("hospital-notification-message") {
+        return Vec::new();
+    }
+    let bundle = &message.resource;
+    let Some((_, encounter)) = resources_of_type(bundle, "Encounter").next() else {
+        return vec![Finding::breach(
+            &rule::HN_CONSISTENCY,
+            "a HospitalNotification without an Encounter",
+        )];
+    };
+    let status = encounter["status"].as_str().unwrap_or("");
+    let class = encounter
+        .pointer("/class/code")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let deceased = resources_of_type(bundle, "Patient").any(|(_, p)| {
+        p.get("deceasedBoolean").and_then(Value::as_bool) == Some(true)
+            || p.get("deceasedDateTime").is_some()
+    });
+    let Some(activity) = message.identity.activity() else {
+        return Vec::new();
+    };
+    let base = activity
+        .trim_start_matches("revise-")
+        .trim_start_matches("cancel-");
+    let expected_status: &[&str] = if activity.starts_with("cancel-") {
+        &["entered-in-error"]
+    } else {
+        match base {
+            "admit-inpatient" | "admit-emergency" if deceased => &["finished"],
+            "admit-inpatient" | "admit-emergency" | "end-leave-inpatient" => &["in-progress"],
+            "start-leave-inpatient" => &["onleave"],
+            "discharge-inpatient-home" | "discharge-emergency-home" => &["finished"],
+            _ => return Vec::new(),
+        }
+    };
+    let expected_class = if base.contains("emergency") {
+        "EMER"
+    } else {
+        "IMP"
+    };
+    let mut out = Vec::new();
+    if !expected_status.contains(&status) {
+        out.push(
+            Finding::breach(
+                &rule::HN_CONSISTENCY,
+                format!(
+                    "activity `{activity}` needs Encounter.status `{}`, found `{status}`",
+                    expected_status.join("` or `")
+                ),
+            )
+            .at("Encounter.status"),
+        );
+    }
+    if class != expected_class {
+        out.push(Finding::breach(&rule::HN_CONSISTENCY, format!(
+            "activity `{activity}` needs Encounter.class `{expected_class}`, found `{class}`")).at("Encounter.class"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fhir_ids_and_uuids() {
+        assert!(is_fhir_id("gfd00bc2-9c26-4174-934e-f6e4360845de"));
+        assert!(!is_uuid("gfd00bc2-9c26-4174-934e-f6e4360845de"));
+        assert!(is_uuid("0d5b3c18-fab6-4d93-9d88-c9c8abf1f18c"));
+        assert!(!is_fhir_id("has space"));
+        assert!(!is_fhir_id(&"a".repeat(65)));
+    }
+
+    #[test]
+    fn zones() {
+        assert!(has_zone("2024-06-01T13:55:00+02:00"));
+        assert!(has_zone("2024-06-01T13:55:00Z"));
+        assert!(!has_zone("2024-06-01T13:55:00"));
+        assert!(looks_like_date_time("2024-06-01T13:55:00"));
+        assert!(!looks_like_date_time("2024-06-01"));
+    }
+}
