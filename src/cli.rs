@@ -51,7 +51,8 @@ struct RunArgs {
     /// Scenario files or folders (searched for *.toml).
     #[arg(default_value = "scenarios")]
     paths: Vec<PathBuf>,
-    /// The vendor's HTTP endpoint that accepts FHIR messages (POST, the Bundle as body).
+    /// The vendor's HTTP endpoint that accepts FHIR messages (POST, the Bundle as body), or its
+    /// exchange folder (the harness writes into `DIR/in` and reads `DIR/out`).
     /// Default: the embedded reference vendor.
     #[arg(long, value_name = "URL")]
     target: Option<String>,
@@ -113,6 +114,10 @@ struct ServeArgs {
     /// to the URL the harness registers).
     #[arg(long, value_enum, default_value = "response", value_name = "WHEN")]
     ack_delivery: AckWhen,
+    /// Serve an exchange folder too: messages are read from `DIR/in` and answered into
+    /// `DIR/out` (written under a temporary name, then renamed). The HTTP endpoint stays up.
+    #[arg(long, value_name = "DIR")]
+    folder: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -237,14 +242,18 @@ fn run_command(args: RunArgs) -> Result<i32, Failure> {
         config.threshold = Grade::parse(g).unwrap_or(Grade::F4);
     }
     let target = match (&args.target, &args.fault) {
-        (Some(url), _) => {
-            if !(url.starts_with("http://") || url.starts_with("https://")) {
+        (Some(url), _) if url.starts_with("http://") || url.starts_with("https://") => {
+            Target::Http(url.clone())
+        }
+        (Some(dir), _) => {
+            let path = PathBuf::from(dir);
+            if !path.is_dir() {
                 return Err(Failure::msg(
-                    format!("`--target {url}` is not an HTTP URL"),
-                    Some("give the vendor endpoint as `http://host:port/path`".into()),
+                    format!("`--target {dir}` is neither an HTTP URL nor an existing folder"),
+                    Some("give the vendor endpoint as `http://host:port/path`, or the exchange folder (with `in/` and `out/`)".into()),
                 ));
             }
-            Target::Http(url.clone())
+            Target::Folder(path)
         }
         (None, Some(f)) => Target::Embedded(Some(parse_fault(f)?)),
         (None, None) => Target::Embedded(None),
@@ -329,6 +338,7 @@ fn serve_command(args: ServeArgs) -> Result<i32, Failure> {
     if let Some(f) = &args.fault {
         vc.fault = Some(parse_fault(f)?);
     }
+    vc.folder = args.folder.clone();
     vc.ack_delivery = match args.ack_delivery {
         AckWhen::Response => medcom_harness::simulator::AckDelivery::Response,
         AckWhen::Later => medcom_harness::simulator::AckDelivery::Later,

@@ -110,6 +110,10 @@ rules! {
     TRANSPORT = "transport", F1,
         "The vendor's endpoint accepts the message (HTTP 2xx).",
         "FHIR R4 messaging over HTTP ($process-message)";
+    /// F3: a reader that is not as careful as the harness takes the file half-written.
+    FOLDER_ATOMIC = "folder-atomic-write", F3,
+        "A file delivered to an exchange folder is written under a temporary name and renamed when complete, never written in place under its final name.",
+        "MedCom VANS folder exchange (write, then rename)";
     /// F1: an unreadable message cannot be processed at all.
     WELL_FORMED = "well-formed", F1,
         "A message is a well-formed FHIR Bundle of type `message` with a MessageHeader first.",

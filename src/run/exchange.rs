@@ -253,6 +253,26 @@ impl Exchange<'_> {
         );
         result.evidence.push(sent.clone());
         let seq = self.env.inbox.next_send();
+        if let Some(layout) = &self.env.folder {
+            // The send number keeps a resend of the same envelope from clashing with the first copy.
+            let name = format!(
+                "{}_{}_{seq}.{}",
+                message.identity.letter_id.as_deref().unwrap_or("message"),
+                message
+                    .identity
+                    .envelope_id
+                    .as_deref()
+                    .unwrap_or("envelope"),
+                message.format.extension()
+            );
+            if let Err(e) = crate::transport::write_atomic(&layout.inbox, &name, &message.bytes) {
+                result.findings.push(Finding::breach(
+                    &rule::TRANSPORT,
+                    format!("the message could not be written to the vendor's inbox: {e}"),
+                ));
+            }
+            return (sent, seq);
+        }
         let delivery = self.env.http.send(message).await;
         match (delivery.status, &delivery.failure) {
             (Some(status), None) if (200..300).contains(&status) => {
@@ -466,6 +486,9 @@ impl Exchange<'_> {
             received.bytes.clone(),
         );
         result.evidence.push(ev.clone());
+        if received.written_in_place {
+            result.findings.push(in_place(&received, &ev));
+        }
         let ack = match received.message {
             Ok(m) => m,
             Err(e) => {
@@ -580,7 +603,7 @@ impl Exchange<'_> {
             ));
             return Ok(result);
         };
-        let message = received.message.map_err(Stop::Error)?;
+        let message = received.message.clone().map_err(Stop::Error)?;
         let ev = self.add_evidence(
             Direction::Received,
             message.label(),
@@ -588,6 +611,9 @@ impl Exchange<'_> {
             received.bytes.clone(),
         );
         result.evidence.push(ev.clone());
+        if received.written_in_place {
+            result.findings.push(in_place(&received, &ev));
+        }
         result.summary = format!("received {}", message.label());
         let mut findings = Vec::new();
         if let Some(activity) = &m.activity {
@@ -677,7 +703,7 @@ impl Exchange<'_> {
                 let body = serde_json::json!({
                     "action": action,
                     "letter-id": letter,
-                    "deliver-to": self.env.listen_url,
+                    "deliver-to": if self.env.folder.is_some() { "folder".to_string() } else { self.env.listen_url.clone() },
                     "format": i.format.unwrap_or(Format::Json),
                 });
                 match self.env.http.post_json(url, &body).await {
@@ -868,4 +894,16 @@ impl Exchange<'_> {
         }
         out
     }
+}
+
+fn in_place(received: &Received, evidence: &str) -> Finding {
+    let name = match &received.origin {
+        Origin::Delivered { path } => path.clone(),
+        Origin::Response { .. } => String::new(),
+    };
+    Finding::breach(
+        &rule::FOLDER_ATOMIC,
+        format!("`{name}` was written in place: the harness saw it grow under its final name instead of being renamed into the folder when complete"),
+    )
+    .with_evidence([evidence.to_string()])
 }

@@ -24,7 +24,7 @@ use crate::finding::{Finding, Grade};
 use crate::scenario::Scenario;
 use crate::simulator::{Fault, Simulator, VendorConfig};
 use crate::template::Templates;
-use crate::transport::{HttpTransport, Inbox, Listener, TransportError};
+use crate::transport::{FolderLayout, HttpTransport, Inbox, Listener, TransportError};
 
 /// What to test.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +33,8 @@ pub enum Target {
     Embedded(Option<Fault>),
     /// A vendor's HTTP endpoint.
     Http(String),
+    /// A vendor's exchange folder: the harness writes into `<root>/in` and reads `<root>/out`.
+    Folder(PathBuf),
 }
 
 /// Who performs `instruct` steps.
@@ -105,12 +107,16 @@ pub enum RunError {
     /// The embedded reference vendor could not start.
     #[error("failed to start the embedded reference vendor")]
     Simulator(#[source] std::io::Error),
+    /// The exchange folder could not be set up or watched.
+    #[error(transparent)]
+    Folder(#[from] crate::transport::FolderError),
 }
 
 /// Shared by every scenario of a run.
 pub(crate) struct Env {
     pub config: Config,
     pub http: HttpTransport,
+    pub folder: Option<FolderLayout>,
     pub inbox: Inbox,
     pub listen_url: String,
     pub operator: Operator,
@@ -133,6 +139,8 @@ pub async fn run(
     let started = crate::template::now_instant();
     let inbox = Inbox::new();
     let listener = Listener::start(settings.config.listen, inbox.clone()).await?;
+    let mut folder = None;
+    let mut watcher = None;
     let (simulator, target_url, target_label) = match &settings.target {
         Target::Embedded(fault) => {
             let mut vc = VendorConfig::new(settings.config.vendor.clone());
@@ -148,6 +156,21 @@ pub async fn run(
             (Some(sim), url, label)
         }
         Target::Http(url) => (None, url.clone(), url.clone()),
+        Target::Folder(root) => {
+            let layout = FolderLayout::new(root);
+            layout.create().map_err(RunError::Folder)?;
+            watcher = Some(
+                crate::transport::watch_outbox(&layout, inbox.clone()).map_err(RunError::Folder)?,
+            );
+            // A reference vendor serving this folder says where its control endpoint is.
+            let control = crate::simulator::control_url_of_folder(root).unwrap_or_default();
+            folder = Some(layout);
+            (
+                None,
+                control,
+                format!("exchange folder `{}`", root.display()),
+            )
+        }
     };
     let http = HttpTransport::new(&target_url, settings.config.request_timeout)?;
     let operator = detect_operator(&http, &target_url, settings.interactive).await;
@@ -161,6 +184,7 @@ pub async fn run(
     let env = Arc::new(Env {
         config: settings.config.clone(),
         http,
+        folder,
         inbox: inbox.clone(),
         listen_url: listener.url(),
         operator,
@@ -220,6 +244,7 @@ pub async fn run(
         .collect();
     drop(simulator);
     drop(listener);
+    drop(watcher);
     Ok(RunOutcome {
         harness_version: env!("CARGO_PKG_VERSION").to_string(),
         target: target_label,

@@ -25,11 +25,13 @@ pub enum Fault {
     ReplyResendsAttachment,
     /// A forward leaves out the forwarded message's attachments.
     ForwardDropsAttachment,
+    /// Answers in an exchange folder are written slowly in place under their final name.
+    WritesInPlace,
 }
 
 impl Fault {
     /// Every profile, in documentation order.
-    pub const ALL: [Fault; 8] = [
+    pub const ALL: [Fault; 9] = [
         Fault::NoAck,
         Fault::WrongResponseIdentifier,
         Fault::FatalForValid,
@@ -38,7 +40,13 @@ impl Fault {
         Fault::DuplicateDifferentAck,
         Fault::ReplyResendsAttachment,
         Fault::ForwardDropsAttachment,
+        Fault::WritesInPlace,
     ];
+
+    /// Whether the profile shows only over exchange folders.
+    pub fn folder_only(self) -> bool {
+        matches!(self, Fault::WritesInPlace)
+    }
 
     /// The profile's name as the command line writes it.
     pub fn name(self) -> &'static str {
@@ -51,6 +59,7 @@ impl Fault {
             Fault::DuplicateDifferentAck => "duplicate-different-ack",
             Fault::ReplyResendsAttachment => "reply-resends-attachment",
             Fault::ForwardDropsAttachment => "forward-drops-attachment",
+            Fault::WritesInPlace => "writes-in-place",
         }
     }
 
@@ -71,6 +80,9 @@ impl Fault {
             }
             Fault::ReplyResendsAttachment => "resends earlier attachment data in replies",
             Fault::ForwardDropsAttachment => "leaves attachments out of forwards",
+            Fault::WritesInPlace => {
+                "writes answers slowly in place in the exchange folder instead of renaming a finished file"
+            }
         }
     }
 
@@ -85,6 +97,7 @@ impl Fault {
             Fault::DuplicateDifferentAck => &["MR8"],
             Fault::ReplyResendsAttachment => &["cc-reply-no-resend"],
             Fault::ForwardDropsAttachment => &["cc-forward-keeps-attachments"],
+            Fault::WritesInPlace => &["folder-atomic-write"],
         }
     }
 }

@@ -55,6 +55,9 @@ pub struct VendorConfig {
     /// Where acknowledgements go: in the HTTP response, or later to the URL a harness
     /// registered with `POST /_harness/session`.
     pub ack_delivery: AckDelivery,
+    /// An exchange folder to serve as well: messages arrive in `<folder>/in`, answers go to
+    /// `<folder>/out`.
+    pub folder: Option<std::path::PathBuf>,
 }
 
 /// How the reference vendor delivers acknowledgements.
@@ -80,6 +83,7 @@ impl VendorConfig {
             fhir_base: "https://reference-vendor.medcom.example/fhir/".into(),
             fault: None,
             ack_delivery: AckDelivery::Response,
+            folder: None,
         }
     }
 }
@@ -97,6 +101,7 @@ struct Vendor {
     envelopes: Mutex<HashMap<String, String>>,
     client: reqwest::Client,
     deliver_to: Mutex<Option<String>>,
+    files: std::sync::atomic::AtomicU64,
 }
 
 /// A running reference vendor.
@@ -104,6 +109,7 @@ pub struct Simulator {
     /// The bound address.
     pub addr: SocketAddr,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    watcher: Option<crate::transport::FolderWatcher>,
 }
 
 impl std::fmt::Debug for Simulator {
@@ -122,6 +128,7 @@ impl Simulator {
     pub async fn start(addr: SocketAddr, config: VendorConfig) -> std::io::Result<Simulator> {
         let socket = tokio::net::TcpListener::bind(addr).await?;
         let bound = socket.local_addr()?;
+        let folder = config.folder.clone();
         let vendor = Arc::new(Vendor {
             config,
             templates: Templates::builtin(),
@@ -132,7 +139,12 @@ impl Simulator {
                 .build()
                 .map_err(std::io::Error::other)?,
             deliver_to: Mutex::new(None),
+            files: std::sync::atomic::AtomicU64::new(1),
         });
+        let watcher = match &folder {
+            Some(root) => Some(serve_folder(root, vendor.clone(), bound)?),
+            None => None,
+        };
         let app = Router::new()
             .route("/_harness", get(hello))
             .route("/_harness/instruct", post(instruct))
@@ -151,6 +163,7 @@ impl Simulator {
         Ok(Simulator {
             addr: bound,
             shutdown: Some(tx),
+            watcher,
         })
     }
 
@@ -171,7 +184,53 @@ impl Drop for Simulator {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
+        self.watcher.take();
     }
+}
+
+/// The file in an exchange folder by which a reference vendor tells a harness its control URL.
+pub const CONTROL_FILE: &str = "reference-vendor.json";
+
+/// The HTTP base URL of the reference vendor serving the exchange folder `root`, if one does.
+pub fn control_url_of_folder(root: &std::path::Path) -> Option<String> {
+    let text = std::fs::read_to_string(root.join(CONTROL_FILE)).ok()?;
+    let v: Value = serde_json::from_str(&text).ok()?;
+    v.get("url").and_then(Value::as_str).map(str::to_string)
+}
+
+/// Serves the exchange folder `root`: every complete file in `<root>/in` is answered into
+/// `<root>/out` as the HTTP endpoint would answer it.
+fn serve_folder(
+    root: &std::path::Path,
+    vendor: Arc<Vendor>,
+    addr: SocketAddr,
+) -> std::io::Result<crate::transport::FolderWatcher> {
+    use crate::transport::{Disposition, FolderLayout, FolderWatcher, ReadPolicy};
+    let layout = FolderLayout::new(root);
+    layout.create().map_err(std::io::Error::other)?;
+    // Announce the control endpoint; replace an earlier run's file atomically.
+    let control = json!({"product": PRODUCT, "url": format!("http://{addr}")}).to_string();
+    let tmp = root.join(format!(".{CONTROL_FILE}.tmp"));
+    std::fs::write(&tmp, control)?;
+    std::fs::rename(&tmp, root.join(CONTROL_FILE))?;
+    let outbox = layout.outbox.clone();
+    FolderWatcher::start(&layout.inbox, ReadPolicy::default(), move |arrived| {
+        let message = match Message::parse(arrived.bytes.clone(), None) {
+            Ok(m) => m,
+            Err(e) => return Disposition::Rejected(e.to_string()),
+        };
+        if message.is_acknowledgement() || vendor.config.fault == Some(Fault::NoAck) {
+            return Disposition::Processed;
+        }
+        match vendor.answer(message) {
+            Ok(ack) => match vendor.drop_file(&outbox, &ack) {
+                Ok(()) => Disposition::Processed,
+                Err(e) => Disposition::Rejected(format!("the answer could not be written: {e}")),
+            },
+            Err(e) => Disposition::Rejected(e),
+        }
+    })
+    .map_err(std::io::Error::other)
 }
 
 async fn hello(State(v): State<Arc<Vendor>>) -> impl IntoResponse {
@@ -269,6 +328,43 @@ async fn session(State(v): State<Arc<Vendor>>, body: Bytes) -> Response {
 }
 
 impl Vendor {
+    /// Writes an answer into an outbox: atomically (temporary name, then rename), or, with the
+    /// `writes-in-place` fault, slowly in place under its final name.
+    fn drop_file(&self, outbox: &std::path::Path, message: &Message) -> Result<(), String> {
+        let n = self
+            .files
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let name = format!(
+            "{}_{}_{n}.{}",
+            message.identity.letter_id.as_deref().unwrap_or("answer"),
+            message
+                .identity
+                .envelope_id
+                .as_deref()
+                .unwrap_or("envelope"),
+            message.format.extension()
+        );
+        if self.config.fault == Some(Fault::WritesInPlace) {
+            let path = outbox.join(&name);
+            let bytes = message.bytes.clone();
+            std::thread::spawn(move || {
+                use std::io::Write;
+                let Ok(mut f) = std::fs::File::create(&path) else {
+                    return;
+                };
+                for chunk in bytes.chunks(bytes.len().div_ceil(4).max(1)) {
+                    let _ = f.write_all(chunk);
+                    let _ = f.flush();
+                    std::thread::sleep(std::time::Duration::from_millis(300));
+                }
+            });
+            return Ok(());
+        }
+        crate::transport::write_atomic(outbox, &name, &message.bytes)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
     /// The acknowledgement for a received message, by the duplicate matrix.
     fn answer(&self, message: Message) -> Result<Message, String> {
         let letter = message.identity.letter_id.clone().unwrap_or_default();
@@ -516,6 +612,24 @@ async fn instruct(State(v): State<Arc<Vendor>>, body: Bytes) -> Response {
         Ok(m) => m,
         Err(e) => return (StatusCode::UNPROCESSABLE_ENTITY, e).into_response(),
     };
+    if instruction.deliver_to == "folder" {
+        let Some(root) = &v.config.folder else {
+            return (
+                StatusCode::BAD_REQUEST,
+                "this reference vendor serves no exchange folder",
+            )
+                .into_response();
+        };
+        let outbox = crate::transport::FolderLayout::new(root).outbox;
+        return match v.drop_file(&outbox, &message) {
+            Ok(()) => (
+                StatusCode::OK,
+                format!("wrote {} to {}", message.label(), outbox.display()),
+            )
+                .into_response(),
+            Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e).into_response(),
+        };
+    }
     let sent = v
         .client
         .post(&instruction.deliver_to)

@@ -34,6 +34,9 @@ pub struct Received {
     pub media_type: String,
     /// The parsed message, or why it is not one.
     pub message: Result<Message, String>,
+    /// Set when the vendor wrote the file in place instead of renaming a finished temporary
+    /// file into the folder (folder transport only).
+    pub written_in_place: bool,
 }
 
 #[derive(Debug, Default)]
@@ -67,6 +70,18 @@ impl Inbox {
     pub fn push(&self, origin: Origin, bytes: Vec<u8>, media_type: String) -> u64 {
         let hint = Format::from_content_type(&media_type);
         let message = Message::parse(bytes.clone(), hint).map_err(|e| e.to_string());
+        self.push_parsed(origin, bytes, media_type, message, false)
+    }
+
+    /// Adds what arrived, already parsed.
+    pub fn push_parsed(
+        &self,
+        origin: Origin,
+        bytes: Vec<u8>,
+        media_type: String,
+        message: Result<Message, String>,
+        written_in_place: bool,
+    ) -> u64 {
         let seq = {
             let mut state = self
                 .state
@@ -81,6 +96,7 @@ impl Inbox {
                     bytes,
                     media_type,
                     message,
+                    written_in_place,
                 },
                 false,
             ));

@@ -8,8 +8,47 @@
 //! the Provenance that points to a sent message), so scenarios can run in parallel over one
 //! listener.
 
+mod folder;
 mod http;
 mod inbox;
 
+pub use folder::{
+    Arrived, Disposition, FolderError, FolderLayout, FolderWatcher, PROCESSED, REASON_SUFFIX,
+    REJECTED, ReadPolicy, TEMPORARY_SUFFIXES, write_atomic,
+};
 pub use http::{Delivery, HttpTransport, Listener, TransportError};
 pub use inbox::{Inbox, Origin, Received};
+
+/// Watches a vendor's outbox: every complete file goes into `inbox` (parsed as a FHIR message);
+/// a file that is not one moves to `rejected/` with its reason, the others to `processed/`.
+///
+/// # Errors
+/// [`FolderError`] when the folder cannot be watched.
+pub fn watch_outbox(layout: &FolderLayout, inbox: Inbox) -> Result<FolderWatcher, FolderError> {
+    FolderWatcher::start(
+        &layout.outbox,
+        ReadPolicy::default(),
+        move |arrived: Arrived| {
+            let format = crate::message::Format::sniff(&arrived.bytes);
+            let media_type = format
+                .map_or("application/octet-stream", |f| f.media_type())
+                .to_string();
+            let message = crate::message::Message::parse(arrived.bytes.clone(), format)
+                .map_err(|e| e.to_string());
+            let disposition = match &message {
+                Ok(_) => Disposition::Processed,
+                Err(e) => Disposition::Rejected(e.clone()),
+            };
+            inbox.push_parsed(
+                Origin::Delivered {
+                    path: arrived.name.clone(),
+                },
+                arrived.bytes,
+                media_type,
+                message,
+                arrived.written_in_place,
+            );
+            disposition
+        },
+    )
+}

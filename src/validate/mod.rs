@@ -214,3 +214,191 @@ mod tests {
         ));
     }
 }
+
+#[cfg(test)]
+mod rule_tests {
+    //! Each rule on a small message of our own that breaks only that rule: a fresh
+    //! CareCommunication from the built-in template, changed in one place.
+
+    use super::*;
+    use crate::message::Format;
+    use crate::template::{Context, Organization, Templates};
+    use serde_json::json;
+
+    fn org(ean: &str, sor: &str) -> Organization {
+        Organization {
+            ean: ean.into(),
+            sor_id: sor.into(),
+            name: "Test".into(),
+        }
+    }
+
+    fn fresh() -> Value {
+        let mut ctx = Context::new_message(
+            "https://test.example/fhir/",
+            org("5790000000012", "999991000016001"),
+            org("5790000000029", "999981000016002"),
+        );
+        ctx.text = "Hej".into();
+        Templates::builtin()
+            .render_resource("carecommunication/new", &ctx)
+            .expect("template renders")
+    }
+
+    fn rules_broken(v: &Value) -> Vec<String> {
+        let m = Message::encode(v, Format::Json).expect("encodes");
+        message(&m)
+            .into_iter()
+            .filter(|f| f.grade != Grade::Ok)
+            .map(|f| f.rule)
+            .collect()
+    }
+
+    fn entry_of<'a>(v: &'a mut Value, rtype: &str) -> &'a mut Value {
+        let entries = v["entry"].as_array_mut().expect("entries");
+        let e = entries
+            .iter_mut()
+            .find(|e| e["resource"]["resourceType"] == rtype)
+            .expect("entry");
+        &mut e["resource"]
+    }
+
+    #[test]
+    fn the_template_message_breaks_no_rule() {
+        assert_eq!(rules_broken(&fresh()), Vec::<String>::new());
+    }
+
+    #[test]
+    fn invalid_bundle_id_breaks_fhir_id() {
+        let mut v = fresh();
+        v["id"] = json!("not valid!");
+        assert_eq!(rules_broken(&v), vec!["fhir-id"]);
+    }
+
+    #[test]
+    fn non_uuid_id_is_only_a_note() {
+        let mut v = fresh();
+        v["id"] = json!("gfd00bc2-9c26-4174-934e-f6e4360845de");
+        let m = Message::encode(&v, Format::Json).expect("encodes");
+        let notes: Vec<_> = message(&m)
+            .into_iter()
+            .filter(|f| f.rule == "fhir-id")
+            .collect();
+        assert_eq!(notes.len(), 1);
+        assert_eq!(notes[0].grade, Grade::Ok);
+    }
+
+    #[test]
+    fn a_time_without_zone_breaks_time_zone() {
+        let mut v = fresh();
+        v["timestamp"] = json!("2024-06-01T13:55:00");
+        assert_eq!(rules_broken(&v), vec!["time-zone"]);
+    }
+
+    #[test]
+    fn a_provenance_for_another_header_breaks_provenance_own() {
+        let mut v = fresh();
+        entry_of(&mut v, "Provenance")["target"] =
+            json!([{"reference": "MessageHeader/0b0d7c43-3d0e-4d61-9c38-5b3b8a6c2f10"}]);
+        assert_eq!(rules_broken(&v), vec!["provenance-own"]);
+    }
+
+    #[test]
+    fn retract_message_breaks_activity_allowed_for_carecommunication_5() {
+        let mut v = fresh();
+        entry_of(&mut v, "Provenance")["activity"]["coding"][0]["code"] = json!("retract-message");
+        assert_eq!(rules_broken(&v), vec!["activity-allowed"]);
+    }
+
+    #[test]
+    fn a_bad_ean_check_digit_breaks_party_identifiers() {
+        let mut v = fresh();
+        let sender = v["entry"][0]["resource"]["sender"]["reference"]
+            .as_str()
+            .expect("ref")
+            .rsplit('/')
+            .next()
+            .expect("id")
+            .to_string();
+        let entries = v["entry"].as_array_mut().expect("entries");
+        let org = entries
+            .iter_mut()
+            .find(|e| e["resource"]["id"] == sender.as_str())
+            .expect("sender org");
+        org["resource"]["identifier"][0]["value"] = json!("5790000000013");
+        assert_eq!(rules_broken(&v), vec!["party-identifiers"]);
+    }
+
+    #[test]
+    fn a_second_patient_breaks_one_patient() {
+        let mut v = fresh();
+        let patient = v["entry"]
+            .as_array()
+            .expect("entries")
+            .iter()
+            .find(|e| e["resource"]["resourceType"] == "Patient")
+            .cloned()
+            .expect("patient");
+        let mut other = patient;
+        other["resource"]["id"] = json!("other-patient");
+        other["fullUrl"] = json!("https://test.example/fhir/Patient/other-patient");
+        v["entry"].as_array_mut().expect("entries").push(other);
+        assert_eq!(rules_broken(&v), vec!["medcom-careCommunication-2"]);
+    }
+
+    #[test]
+    fn a_thread_id_without_urn_uuid_breaks_uuidv4() {
+        let mut v = fresh();
+        entry_of(&mut v, "Communication")["identifier"][0]["value"] = json!("thread-42");
+        assert_eq!(rules_broken(&v), vec!["medcom-uuidv4"]);
+    }
+
+    #[test]
+    fn an_unknown_category_breaks_cc_category() {
+        let mut v = fresh();
+        entry_of(&mut v, "Communication")["category"][0]["coding"][0]["code"] = json!("gossip");
+        let broken = rules_broken(&v);
+        assert_eq!(broken, vec!["cc-category"]);
+    }
+
+    #[test]
+    fn no_provenance_breaks_messaging_2() {
+        let mut v = fresh();
+        v["entry"]
+            .as_array_mut()
+            .expect("entries")
+            .retain(|e| e["resource"]["resourceType"] != "Provenance");
+        assert_eq!(rules_broken(&v), vec!["medcom-messaging-2"]);
+    }
+
+    #[test]
+    fn a_dangling_reference_breaks_references_resolve() {
+        let mut v = fresh();
+        entry_of(&mut v, "Communication")["subject"]["reference"] = json!("Patient/nobody");
+        assert_eq!(rules_broken(&v), vec!["references-resolve"]);
+    }
+
+    #[test]
+    fn an_exe_attachment_breaks_the_mime_rule() {
+        let mut v = fresh();
+        entry_of(&mut v, "Communication")["payload"].as_array_mut().expect("payload").push(json!({
+            "contentAttachment": {"contentType": "application/x-msdownload", "data": "TVqQAAMAAAAEAAAA", "title": "virus"}
+        }));
+        assert_eq!(rules_broken(&v), vec!["cc-attachment-mime"]);
+    }
+
+    #[test]
+    fn a_message_over_the_limit_breaks_the_size_rule() {
+        let m = Message::encode(&fresh(), Format::Json).expect("encodes");
+        let settings = Settings {
+            size_limit: 100,
+            size_warning: 50,
+        };
+        let broken: Vec<_> = message_with(&m, &settings)
+            .into_iter()
+            .filter(|f| f.grade != Grade::Ok)
+            .map(|f| f.rule)
+            .collect();
+        assert_eq!(broken, vec!["cc-attachment-size"]);
+    }
+}
