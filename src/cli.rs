@@ -145,6 +145,14 @@ struct ValidateArgs {
     /// ValueSets, CodeSystems) or a `package.tgz`, for profile validation.
     #[arg(long, value_name = "DIR")]
     ig: Vec<PathBuf>,
+    /// MedCom's envelope XML Schemas, in the layout of the MedCom corpus
+    /// (`vans-envelope/vans-envelope-1.0.4.xsd`, `dk-ehmi-sbdh/…/ehmiStandardBusinessDocumentHeader.xsd`).
+    /// Default: `$MEDCOM_CORPUS`.
+    #[arg(long, value_name = "DIR")]
+    schemas: Option<PathBuf>,
+    /// For an envelope, validate the message it carries as well.
+    #[arg(long)]
+    payload: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -400,7 +408,10 @@ fn validate_command(args: &ValidateArgs) -> Result<i32, Failure> {
         Some(limit) => g >= limit,
         None => g.fails(Grade::F4),
     };
-    let settings = medcom_harness::validate::Settings::default();
+    let settings = medcom_harness::validate::Settings {
+        payload: args.payload,
+        ..medcom_harness::validate::Settings::default()
+    };
     for ig in &args.ig {
         if !ig.exists() {
             return Err(Failure::msg(
@@ -409,6 +420,11 @@ fn validate_command(args: &ValidateArgs) -> Result<i32, Failure> {
             ));
         }
     }
+    let schemas = args
+        .schemas
+        .clone()
+        .or_else(|| std::env::var_os("MEDCOM_CORPUS").map(PathBuf::from))
+        .map(|dir| medcom_harness::envelope::SchemaFiles::in_corpus(&dir));
     let mut unreadable = false;
     let mut failed = false;
     let mut files = Vec::new();
@@ -421,7 +437,7 @@ fn validate_command(args: &ValidateArgs) -> Result<i32, Failure> {
                 continue;
             }
         };
-        let findings: Vec<_> = medcom_harness::validate::bytes(bytes, &settings)
+        let findings: Vec<_> = medcom_harness::validate::bytes(bytes, &settings, schemas.as_ref())
             .into_iter()
             .filter(|f| args.all || f.grade != Grade::Ok || f.message.starts_with("note:"))
             .collect();

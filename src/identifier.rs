@@ -3,7 +3,7 @@
 //! - EAN/GLN (GS1 Global Location Number): 13 digits, the last a GS1 mod-10 check digit
 //!   (weights 3,1,3,1,… from the right, excluding the check digit). Danish GLNs start with `579`.
 //! - SOR id (Sundhedsvæsenets Organisationsregister, `urn:oid:1.2.208.176.1.1`): digits only;
-//!   MedCom's examples and SOR exports use 15–18 digits ending in `1000016` + `00` + one digit.
+//!   MedCom's examples and SOR exports use 14–18 digits ending in `1000016` + `00` + one digit.
 //!   SOR ids carry no check digit the harness can rely on (DOMAIN.md §8).
 
 /// The GS1 mod-10 check digit for the first 12 digits of a GLN (or any GS1 key body).
@@ -27,10 +27,10 @@ pub fn is_valid_gln(ean: &str) -> bool {
         && gs1_check_digit(&ean[..12]) == Some(ean.as_bytes()[12] - b'0')
 }
 
-/// Whether `sor` has the SOR id form seen in SOR exports and MedCom's examples: 15 to 18 digits
-/// ending in `1000016` + `00` + one digit.
+/// Whether `sor` has the SOR id form seen in SOR exports and MedCom's examples: digits ending in
+/// `1000016` + `00` + one digit, with at least one digit before (14 to 18 digits are seen).
 pub fn is_valid_sor_id(sor: &str) -> bool {
-    (15..=18).contains(&sor.len())
+    (11..=18).contains(&sor.len())
         && sor.bytes().all(|b| b.is_ascii_digit())
         && sor[..sor.len() - 1].ends_with("100001600")
 }

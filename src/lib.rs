@@ -24,6 +24,7 @@
 
 pub mod check;
 pub mod config;
+pub mod envelope;
 pub mod fhir;
 pub mod finding;
 pub mod golden;
@@ -50,4 +51,20 @@ pub mod exit {
     pub const FAILED: i32 = 1;
     /// The harness could not run: bad arguments, an unreadable scenario, a port in use.
     pub const ERROR: i32 = 2;
+}
+
+/// The MedCom corpus for unit tests: `$MEDCOM_CORPUS`, default `../shared/medcom` beside the
+/// project. Panics when it is missing, so a run without the corpus fails loudly.
+#[cfg(test)]
+pub(crate) fn test_corpus() -> std::path::PathBuf {
+    let dir = std::env::var_os("MEDCOM_CORPUS").map_or_else(
+        || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/medcom"),
+        std::path::PathBuf::from,
+    );
+    assert!(
+        dir.join("PROVENANCE.tsv").is_file(),
+        "the MedCom corpus is missing at `{}` (set MEDCOM_CORPUS to the folder holding PROVENANCE.tsv)",
+        dir.display()
+    );
+    dir
 }

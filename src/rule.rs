@@ -114,6 +114,11 @@ rules! {
     FOLDER_ATOMIC = "folder-atomic-write", F3,
         "A file delivered to an exchange folder is written under a temporary name and renamed when complete, never written in place under its final name.",
         "MedCom VANS folder exchange (write, then rename)";
+    /// The umbrella for the envelope rules (`vans-*`, `sbdh-*` in [`crate::envelope::RULES`]),
+    /// used to record that an envelope was checked and holds.
+    ENVELOPE = "envelope", F2,
+        "An envelope agrees with its payload (SizeInBytes, Format, Name, MCM:MIME) and validates against its XML Schema.",
+        "VANSEnvelope 1.0.4; ehmiSBDH; DOMAIN.md §3, §8";
     /// F1: an unreadable message cannot be processed at all.
     WELL_FORMED = "well-formed", F1,
         "A message is a well-formed FHIR Bundle of type `message` with a MessageHeader first.",

@@ -1752,16 +1752,9 @@ mod tests {
     use std::path::{Path, PathBuf};
     use std::time::Instant;
 
-    /// The MedCom corpus: `$MEDCOM_CORPUS`, default `/work/shared/medcom`.
+    /// The MedCom corpus, through the crate's one helper.
     fn corpus() -> PathBuf {
-        let dir = std::env::var_os("MEDCOM_CORPUS")
-            .map_or_else(|| PathBuf::from("/work/shared/medcom"), PathBuf::from);
-        assert!(
-            dir.join("medcomfhir-website/ig").is_dir(),
-            "MedCom corpus not found at {} (set MEDCOM_CORPUS to the folder holding medcomfhir-website/ig)",
-            dir.display()
-        );
-        dir
+        crate::test_corpus()
     }
 
     fn files(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {

@@ -255,17 +255,33 @@ impl Exchange<'_> {
         let seq = self.env.inbox.next_send();
         if let Some(layout) = &self.env.folder {
             // The send number keeps a resend of the same envelope from clashing with the first copy.
-            let name = format!(
-                "{}_{}_{seq}.{}",
+            let stem = format!(
+                "{}_{}_{seq}",
                 message.identity.letter_id.as_deref().unwrap_or("message"),
                 message
                     .identity
                     .envelope_id
                     .as_deref()
                     .unwrap_or("envelope"),
-                message.format.extension()
             );
-            if let Err(e) = crate::transport::write_atomic(&layout.inbox, &name, &message.bytes) {
+            let (name, bytes) = match crate::envelope::carry::wrap_fhir(message, None) {
+                Ok(envelope) => {
+                    let id = self.add_evidence(
+                        Direction::Sent,
+                        format!("VANSEnvelope carrying {sent}"),
+                        "application/xml".into(),
+                        envelope.clone(),
+                    );
+                    result.evidence.push(id);
+                    (format!("{stem}.vans.xml"), envelope)
+                }
+                // A message with no envelope name (an `empty-message`) goes as it is.
+                Err(_) => (
+                    format!("{stem}.{}", message.format.extension()),
+                    message.bytes.clone(),
+                ),
+            };
+            if let Err(e) = crate::transport::write_atomic(&layout.inbox, &name, &bytes) {
                 result.findings.push(Finding::breach(
                     &rule::TRANSPORT,
                     format!("the message could not be written to the vendor's inbox: {e}"),
@@ -489,6 +505,7 @@ impl Exchange<'_> {
         if received.written_in_place {
             result.findings.push(in_place(&received, &ev));
         }
+        self.envelope_findings(&received, &ev, &mut result);
         let ack = match received.message {
             Ok(m) => m,
             Err(e) => {
@@ -614,6 +631,7 @@ impl Exchange<'_> {
         if received.written_in_place {
             result.findings.push(in_place(&received, &ev));
         }
+        self.envelope_findings(&received, &ev, &mut result);
         result.summary = format!("received {}", message.label());
         let mut findings = Vec::new();
         if let Some(activity) = &m.activity {
@@ -853,6 +871,34 @@ impl Exchange<'_> {
                 diff: comparison.diff,
             }],
         ))
+    }
+
+    /// Keeps the envelope a message arrived in as evidence, with its findings.
+    fn envelope_findings(
+        &mut self,
+        received: &Received,
+        payload_evidence: &str,
+        result: &mut StepResult,
+    ) {
+        let Some(bytes) = &received.envelope else {
+            return;
+        };
+        let id = self.add_evidence(
+            Direction::Received,
+            format!("VANSEnvelope carrying {payload_evidence}"),
+            "application/xml".into(),
+            bytes.clone(),
+        );
+        result.evidence.push(id.clone());
+        if received.envelope_findings.is_empty() {
+            result.findings.push(
+                Finding::pass(&rule::ENVELOPE, "the VANSEnvelope's SizeInBytes, Format, Name and MCM:MIME agree with its payload")
+                    .with_evidence([id.clone()]),
+            );
+        }
+        for f in &received.envelope_findings {
+            result.findings.push(f.clone().with_evidence([id.clone()]));
+        }
     }
 
     /// KR2 findings for acknowledgements of the harness's own acknowledgements.

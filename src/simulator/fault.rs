@@ -27,11 +27,14 @@ pub enum Fault {
     ForwardDropsAttachment,
     /// Answers in an exchange folder are written slowly in place under their final name.
     WritesInPlace,
+    /// Acknowledgements in an exchange folder travel in a VANSEnvelope whose `Name` is not the
+    /// acknowledgement's statistical code.
+    EnvelopeNameMismatch,
 }
 
 impl Fault {
     /// Every profile, in documentation order.
-    pub const ALL: [Fault; 9] = [
+    pub const ALL: [Fault; 10] = [
         Fault::NoAck,
         Fault::WrongResponseIdentifier,
         Fault::FatalForValid,
@@ -41,11 +44,12 @@ impl Fault {
         Fault::ReplyResendsAttachment,
         Fault::ForwardDropsAttachment,
         Fault::WritesInPlace,
+        Fault::EnvelopeNameMismatch,
     ];
 
     /// Whether the profile shows only over exchange folders.
     pub fn folder_only(self) -> bool {
-        matches!(self, Fault::WritesInPlace)
+        matches!(self, Fault::WritesInPlace | Fault::EnvelopeNameMismatch)
     }
 
     /// The profile's name as the command line writes it.
@@ -60,6 +64,7 @@ impl Fault {
             Fault::ReplyResendsAttachment => "reply-resends-attachment",
             Fault::ForwardDropsAttachment => "forward-drops-attachment",
             Fault::WritesInPlace => "writes-in-place",
+            Fault::EnvelopeNameMismatch => "envelope-name-mismatch",
         }
     }
 
@@ -83,6 +88,9 @@ impl Fault {
             Fault::WritesInPlace => {
                 "writes answers slowly in place in the exchange folder instead of renaming a finished file"
             }
+            Fault::EnvelopeNameMismatch => {
+                "names the VANSEnvelope of an acknowledgement `MCM:FDIS91#other` instead of `MCM:FCTL#<code>`"
+            }
         }
     }
 
@@ -98,6 +106,7 @@ impl Fault {
             Fault::ReplyResendsAttachment => &["cc-reply-no-resend"],
             Fault::ForwardDropsAttachment => &["cc-forward-keeps-attachments"],
             Fault::WritesInPlace => &["folder-atomic-write"],
+            Fault::EnvelopeNameMismatch => &["vans-name"],
         }
     }
 }

@@ -215,7 +215,12 @@ fn serve_folder(
     std::fs::rename(&tmp, root.join(CONTROL_FILE))?;
     let outbox = layout.outbox.clone();
     FolderWatcher::start(&layout.inbox, ReadPolicy::default(), move |arrived| {
-        let message = match Message::parse(arrived.bytes.clone(), None) {
+        let unwrapped = match crate::envelope::carry::unwrap_fhir(&arrived.bytes) {
+            Ok(u) => u,
+            Err(e) => return Disposition::Rejected(e),
+        };
+        let in_envelope = unwrapped.envelope.is_some();
+        let message = match Message::parse(unwrapped.payload, None) {
             Ok(m) => m,
             Err(e) => return Disposition::Rejected(e.to_string()),
         };
@@ -223,7 +228,7 @@ fn serve_folder(
             return Disposition::Processed;
         }
         match vendor.answer(message) {
-            Ok(ack) => match vendor.drop_file(&outbox, &ack) {
+            Ok(ack) => match vendor.drop_file(&outbox, &ack, in_envelope) {
                 Ok(()) => Disposition::Processed,
                 Err(e) => Disposition::Rejected(format!("the answer could not be written: {e}")),
             },
@@ -330,23 +335,38 @@ async fn session(State(v): State<Arc<Vendor>>, body: Bytes) -> Response {
 impl Vendor {
     /// Writes an answer into an outbox: atomically (temporary name, then rename), or, with the
     /// `writes-in-place` fault, slowly in place under its final name.
-    fn drop_file(&self, outbox: &std::path::Path, message: &Message) -> Result<(), String> {
+    fn drop_file(
+        &self,
+        outbox: &std::path::Path,
+        message: &Message,
+        in_envelope: bool,
+    ) -> Result<(), String> {
         let n = self
             .files
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let name = format!(
-            "{}_{}_{n}.{}",
+        let stem = format!(
+            "{}_{}_{n}",
             message.identity.letter_id.as_deref().unwrap_or("answer"),
             message
                 .identity
                 .envelope_id
                 .as_deref()
                 .unwrap_or("envelope"),
-            message.format.extension()
         );
+        let (name, bytes) = if in_envelope {
+            // The envelope-name-mismatch fault names the envelope as if it carried a letter.
+            let wrong = (self.config.fault == Some(Fault::EnvelopeNameMismatch))
+                .then_some("MCM:FDIS91#other");
+            let bytes = crate::envelope::carry::wrap_fhir(message, wrong)?;
+            (format!("{stem}.vans.xml"), bytes)
+        } else {
+            (
+                format!("{stem}.{}", message.format.extension()),
+                message.bytes.clone(),
+            )
+        };
         if self.config.fault == Some(Fault::WritesInPlace) {
             let path = outbox.join(&name);
-            let bytes = message.bytes.clone();
             std::thread::spawn(move || {
                 use std::io::Write;
                 let Ok(mut f) = std::fs::File::create(&path) else {
@@ -360,7 +380,7 @@ impl Vendor {
             });
             return Ok(());
         }
-        crate::transport::write_atomic(outbox, &name, &message.bytes)
+        crate::transport::write_atomic(outbox, &name, &bytes)
             .map(|_| ())
             .map_err(|e| e.to_string())
     }
@@ -621,7 +641,7 @@ async fn instruct(State(v): State<Arc<Vendor>>, body: Bytes) -> Response {
                 .into_response();
         };
         let outbox = crate::transport::FolderLayout::new(root).outbox;
-        return match v.drop_file(&outbox, &message) {
+        return match v.drop_file(&outbox, &message, true) {
             Ok(()) => (
                 StatusCode::OK,
                 format!("wrote {} to {}", message.label(), outbox.display()),

@@ -37,6 +37,10 @@ pub struct Received {
     /// Set when the vendor wrote the file in place instead of renaming a finished temporary
     /// file into the folder (folder transport only).
     pub written_in_place: bool,
+    /// The envelope the message arrived in (the file's bytes), when it came in one.
+    pub envelope: Option<Vec<u8>>,
+    /// Findings about that envelope (size, format, name, MIME service tag).
+    pub envelope_findings: Vec<crate::finding::Finding>,
 }
 
 #[derive(Debug, Default)]
@@ -70,7 +74,7 @@ impl Inbox {
     pub fn push(&self, origin: Origin, bytes: Vec<u8>, media_type: String) -> u64 {
         let hint = Format::from_content_type(&media_type);
         let message = Message::parse(bytes.clone(), hint).map_err(|e| e.to_string());
-        self.push_parsed(origin, bytes, media_type, message, false)
+        self.push_parsed(origin, bytes, media_type, message, false, None)
     }
 
     /// Adds what arrived, already parsed.
@@ -81,7 +85,12 @@ impl Inbox {
         media_type: String,
         message: Result<Message, String>,
         written_in_place: bool,
+        envelope: Option<(Vec<u8>, Vec<crate::finding::Finding>)>,
     ) -> u64 {
+        let (envelope, envelope_findings) = match envelope {
+            Some((bytes, findings)) => (Some(bytes), findings),
+            None => (None, Vec::new()),
+        };
         let seq = {
             let mut state = self
                 .state
@@ -97,6 +106,8 @@ impl Inbox {
                     media_type,
                     message,
                     written_in_place,
+                    envelope,
+                    envelope_findings,
                 },
                 false,
             ));

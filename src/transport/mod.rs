@@ -19,8 +19,9 @@ pub use folder::{
 pub use http::{Delivery, HttpTransport, Listener, TransportError};
 pub use inbox::{Inbox, Origin, Received};
 
-/// Watches a vendor's outbox: every complete file goes into `inbox` (parsed as a FHIR message);
-/// a file that is not one moves to `rejected/` with its reason, the others to `processed/`.
+/// Watches a vendor's outbox: every complete file goes into `inbox`, unwrapped from its
+/// VANSEnvelope when it comes in one and parsed as a FHIR message; a file that is not one moves
+/// to `rejected/` with its reason, the others to `processed/`.
 ///
 /// # Errors
 /// [`FolderError`] when the folder cannot be watched.
@@ -29,12 +30,35 @@ pub fn watch_outbox(layout: &FolderLayout, inbox: Inbox) -> Result<FolderWatcher
         &layout.outbox,
         ReadPolicy::default(),
         move |arrived: Arrived| {
-            let format = crate::message::Format::sniff(&arrived.bytes);
+            let unwrapped = crate::envelope::carry::unwrap_fhir(&arrived.bytes);
+            let (payload, envelope) = match unwrapped {
+                Ok(u) => {
+                    let envelope = u
+                        .envelope
+                        .is_some()
+                        .then(|| (arrived.bytes.clone(), u.findings));
+                    (u.payload, envelope)
+                }
+                Err(e) => {
+                    inbox.push_parsed(
+                        Origin::Delivered {
+                            path: arrived.name.clone(),
+                        },
+                        arrived.bytes,
+                        "application/xml".to_string(),
+                        Err(e.clone()),
+                        arrived.written_in_place,
+                        None,
+                    );
+                    return Disposition::Rejected(e);
+                }
+            };
+            let format = crate::message::Format::sniff(&payload);
             let media_type = format
                 .map_or("application/octet-stream", |f| f.media_type())
                 .to_string();
-            let message = crate::message::Message::parse(arrived.bytes.clone(), format)
-                .map_err(|e| e.to_string());
+            let message =
+                crate::message::Message::parse(payload.clone(), format).map_err(|e| e.to_string());
             let disposition = match &message {
                 Ok(_) => Disposition::Processed,
                 Err(e) => Disposition::Rejected(e.clone()),
@@ -43,10 +67,11 @@ pub fn watch_outbox(layout: &FolderLayout, inbox: Inbox) -> Result<FolderWatcher
                 Origin::Delivered {
                     path: arrived.name.clone(),
                 },
-                arrived.bytes,
+                payload,
                 media_type,
                 message,
                 arrived.written_in_place,
+                envelope,
             );
             disposition
         },

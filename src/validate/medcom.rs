@@ -249,7 +249,7 @@ pub fn parties(message: &Message) -> Vec<Finding> {
         match p.sor_id.as_deref() {
             None => out.push(Finding::breach(&rule::PARTY_IDENTIFIERS, format!("the {role} `{}` has no SOR id (urn:oid:1.2.208.176.1.1)", p.reference))),
             Some(sor) if !is_valid_sor_id(sor) => out.push(Finding::new(&rule::PARTY_IDENTIFIERS, Grade::F3, format!(
-                "the {role}'s SOR id `{sor}` does not have the SOR form (15–18 digits ending in 100001600 + a digit)"))),
+                "the {role}'s SOR id `{sor}` does not have the SOR form (digits ending in 100001600 + a digit)"))),
             Some(_) => {}
         }
     }

@@ -46,6 +46,8 @@ pub struct Settings {
     pub size_limit: u64,
     /// Size in bytes over which a warning (F4) is given: the clinical guideline says 50 MB.
     pub size_warning: u64,
+    /// Whether validating an envelope validates the message it carries too.
+    pub payload: bool,
 }
 
 impl Default for Settings {
@@ -53,6 +55,7 @@ impl Default for Settings {
         Settings {
             size_limit: 100_000_000,
             size_warning: 50_000_000,
+            payload: false,
         }
     }
 }
@@ -111,9 +114,118 @@ pub fn message_with(message: &Message, settings: &Settings) -> Vec<Finding> {
     out
 }
 
+/// Validates the bytes of one file: an envelope (VANSEnvelope, ehmiSBDH) against its XML Schema
+/// and its payload, or a MedCom message by [`message_bytes`].
+///
+/// `schemas` names MedCom's envelope XSDs; without them an envelope's schema is not checked and a
+/// finding says so.
+pub fn bytes(
+    bytes: Vec<u8>,
+    settings: &Settings,
+    schemas: Option<&crate::envelope::SchemaFiles>,
+) -> Vec<Finding> {
+    let Ok(kind) = crate::envelope::detect(&bytes) else {
+        return message_bytes(bytes, settings);
+    };
+    let mut out = Vec::new();
+    match schemas.map(crate::envelope::Validator::shared) {
+        Some(Ok(validator)) => match validator.validate(
+            &bytes,
+            crate::envelope::BinaryContentRule::AcceptEnvelopeSchema,
+        ) {
+            Ok((_, report)) => {
+                for e in &report.errors {
+                    out.push(
+                        Finding::breach(&rule::ENVELOPE, format!("XML Schema: {}", e.message))
+                            .at(e
+                                .line
+                                .map_or_else(|| "envelope".to_string(), |l| format!("line {l}"))),
+                    );
+                }
+                for n in report.notes.iter().chain(report.overruled.iter()) {
+                    out.push(Finding::new(
+                        &rule::ENVELOPE,
+                        Grade::Ok,
+                        format!("note: {n}"),
+                    ));
+                }
+            }
+            Err(e) => out.push(Finding::breach(
+                &rule::ENVELOPE,
+                format!("the envelope could not be schema-validated: {e}"),
+            )),
+        },
+        Some(Err(e)) => out.push(Finding::new(
+            &rule::ENVELOPE,
+            Grade::F4,
+            format!("the envelope schemas could not be loaded: {e}"),
+        )),
+        None => out.push(Finding::new(
+            &rule::ENVELOPE,
+            Grade::F4,
+            "the envelope was not schema-validated: no XSDs (set MEDCOM_CORPUS or --schemas)",
+        )),
+    }
+    let unwrapped = match kind {
+        crate::envelope::EnvelopeKind::Vans => match crate::envelope::carry::unwrap_fhir(&bytes) {
+            Ok(u) => {
+                out.extend(u.findings);
+                Some(u.payload)
+            }
+            Err(e) => {
+                out.push(Finding::breach(&rule::ENVELOPE, e));
+                None
+            }
+        },
+        crate::envelope::EnvelopeKind::Sbdh => match crate::envelope::unwrap_sbdh(&bytes) {
+            Ok(sbdh) => {
+                out.extend(
+                    crate::envelope::check_sbdh(
+                        &sbdh,
+                        Some(sbdh.binary_content.mime_type.as_str()),
+                    )
+                    .iter()
+                    .map(crate::envelope::carry::finding),
+                );
+                Some(sbdh.binary_content.payload.clone())
+            }
+            Err(e) => {
+                out.push(Finding::breach(
+                    &rule::ENVELOPE,
+                    format!("unreadable ehmiSBDH: {e}"),
+                ));
+                None
+            }
+        },
+    };
+    // The payload is a message of its own: its findings join only when asked for, so an
+    // envelope's verdict is the envelope's.
+    if let Some(payload) = unwrapped
+        && let Ok(m) = Message::parse(payload.clone(), None)
+    {
+        if settings.payload {
+            out.extend(message_bytes(payload, settings).into_iter().map(|mut f| {
+                f.location = Some(format!("payload: {}", f.location.unwrap_or_default()));
+                f
+            }));
+        } else {
+            out.push(Finding::new(
+                &rule::ENVELOPE,
+                Grade::Ok,
+                format!(
+                    "note: the payload is {} in FHIR {}; `--payload` validates it too",
+                    m.label(),
+                    m.format
+                ),
+            ));
+        }
+    }
+    out
+}
+
 /// Validates the bytes of one file as a MedCom message: well-formedness, the MedCom rules and,
 /// for an acknowledgement, its own consistency ([`check::acknowledgement_alone`]).
-pub fn bytes(bytes: Vec<u8>, settings: &Settings) -> Vec<Finding> {
+pub fn message_bytes(bytes: Vec<u8>, settings: &Settings) -> Vec<Finding> {
     match Message::parse(bytes, None) {
         Err(e) => vec![Finding::breach(&rule::WELL_FORMED, e.to_string())],
         Ok(m) => {
@@ -393,6 +505,7 @@ mod rule_tests {
         let settings = Settings {
             size_limit: 100,
             size_warning: 50,
+            payload: false,
         };
         let broken: Vec<_> = message_with(&m, &settings)
             .into_iter()

@@ -1,0 +1,132 @@
+//! Carrying FHIR messages in VANSEnvelopes over exchange folders, and judging the envelopes that
+//! arrive.
+//!
+//! A FHIR message travels in a VANSEnvelope with `Format = HL7`, `Name` = its statistical code
+//! (`MCM:FDIS91#<category>`, `MCM:FDIS20#…`, `MCM:FCTL#<code>`) and the `MCM:MIME` service tag
+//! (DOMAIN.md §3). `EnvelopeIdentifier` follows the Bundle.id (new on every send, kept when the
+//! same envelope is sent again) and `MetaInformation/Identifier` the MessageHeader.id, so the
+//! duplicate matrix means the same on both levels.
+
+use super::{
+    DocumentInfo, EndPoint, FhirFacts, Format, MIME_SERVICE_TAG, MetaInformation, Problem,
+    ServiceTag, Transport, TransportType, VansBody, VansEnvelope, VansMessage, check_vans_fhir,
+    fhir_envelope_fields, unwrap_vans, wrap_vans,
+};
+use crate::finding::{Finding, Grade};
+use crate::message::Message;
+
+/// The envelope facts of a FHIR message.
+pub fn facts_of(message: &Message) -> FhirFacts<'_> {
+    let id = &message.identity;
+    FhirFacts {
+        event_code: id.event.as_deref().unwrap_or(""),
+        category: id.category.as_deref(),
+        activity: id.activity(),
+        ack_code: id.response.as_ref().and_then(|r| r.code.as_deref()),
+        media_type: message.format.media_type(),
+    }
+}
+
+/// Wraps `message` in a VANSEnvelope from its sender's to its receiver's EAN. `name` overrides
+/// the derived `Document/Name` (a fault profile sends a wrong one on purpose).
+///
+/// # Errors
+/// When no envelope name is defined for the message (e.g. an `empty-message`).
+pub fn wrap_fhir(message: &Message, name: Option<&str>) -> Result<Vec<u8>, String> {
+    let fields = fhir_envelope_fields(&facts_of(message)).map_err(|e| e.to_string())?;
+    let ean = |p: &Option<crate::message::Party>| {
+        p.as_ref().and_then(|p| p.ean.clone()).unwrap_or_default()
+    };
+    let envelope_identifier = message
+        .identity
+        .envelope_id
+        .clone()
+        .filter(|id| crate::validate::is_uuid(id))
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let meta = MetaInformation {
+        identifier: message.identity.letter_id.clone().unwrap_or_default(),
+        processing: None,
+        document: DocumentInfo {
+            format: Format::Hl7,
+            name: name.map_or(fields.name, str::to_string),
+            version: None,
+            size_in_bytes: 0,
+        },
+        transport: Some(Transport {
+            transport_type: Some(TransportType::Reliable),
+            transform_message: false,
+            service_tags: vec![ServiceTag {
+                name: MIME_SERVICE_TAG.to_string(),
+                value: fields.mime,
+            }],
+        }),
+    };
+    let envelope = VansEnvelope {
+        sender: EndPoint::ean(ean(&message.identity.sender)),
+        receiver: EndPoint::ean(ean(&message.identity.receiver)),
+        envelope_identifier,
+        sent_date_time: crate::template::now_instant(),
+        body: VansBody::Message(VansMessage::new(meta, message.bytes.clone())),
+    };
+    Ok(wrap_vans(&envelope).into_bytes())
+}
+
+/// What came out of an envelope (or the bytes themselves when they are not one).
+#[derive(Debug, Clone)]
+pub struct Unwrapped {
+    /// The payload: the FHIR message's bytes exactly as the envelope carried them.
+    pub payload: Vec<u8>,
+    /// The envelope, when there was one.
+    pub envelope: Option<VansEnvelope>,
+    /// Findings about the envelope (size, format, name, MIME tag).
+    pub findings: Vec<Finding>,
+}
+
+/// Unwraps a VANSEnvelope carrying a FHIR message and judges the envelope against its payload;
+/// bytes that are not a VANSEnvelope come back as they are.
+///
+/// # Errors
+/// A sentence when the bytes are a VANSEnvelope that cannot be read, or a receipt.
+pub fn unwrap_fhir(bytes: &[u8]) -> Result<Unwrapped, String> {
+    if !matches!(super::detect(bytes), Ok(super::EnvelopeKind::Vans)) {
+        return Ok(Unwrapped {
+            payload: bytes.to_vec(),
+            envelope: None,
+            findings: Vec::new(),
+        });
+    }
+    let envelope = unwrap_vans(bytes).map_err(|e| format!("unreadable VANSEnvelope: {e}"))?;
+    let payload = envelope
+        .message()
+        .map(|m| m.payload.clone())
+        .ok_or_else(|| "a VANSEnvelope receipt, not a message".to_string())?;
+    let findings = match Message::parse(payload.clone(), None) {
+        Ok(message) => check_vans_fhir(&envelope, &facts_of(&message))
+            .iter()
+            .map(finding)
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    Ok(Unwrapped {
+        payload,
+        envelope: Some(envelope),
+        findings,
+    })
+}
+
+/// An envelope [`Problem`] as a harness [`Finding`].
+pub fn finding(p: &Problem) -> Finding {
+    let grade = match p.grade {
+        super::Grade::F1 => Grade::F1,
+        super::Grade::F2 => Grade::F2,
+        super::Grade::F3 => Grade::F3,
+        super::Grade::F4 => Grade::F4,
+    };
+    Finding {
+        rule: p.rule.to_string(),
+        grade,
+        message: p.message.clone(),
+        evidence: Vec::new(),
+        location: Some(p.location.to_string()),
+    }
+}
