@@ -30,6 +30,7 @@ pub mod finding;
 pub mod golden;
 pub mod identifier;
 pub mod message;
+pub mod oioxml;
 pub mod report;
 pub mod rule;
 pub mod run;

@@ -110,6 +110,51 @@ rules! {
     TRANSPORT = "transport", F1,
         "The vendor's endpoint accepts the message (HTTP 2xx).",
         "FHIR R4 messaging over HTTP ($process-message)";
+    /// F2: a receiver's schema validation rejects the letter (a negative receipt `syntaksfejl`)
+    /// or the letter loses what the breach concerns.
+    OIOXML_STRUCTURE = "oioxml-structure", F2,
+        "An OIOXML message has the elements, codes and lengths of its letter type (XDIS91 `XD9134L`, XBIN01 `XB0131X`, XCTL01/02/03): required elements present, VersionCode and TypeCode of the type, StatusCode, codes from their lists, OrganisationName at most 35 characters.",
+        "DOMAIN.md §4 (classic OIOXML); the harness's own structure, no official schema being public";
+    /// F1: like `ack-response-identifier`: a receipt that quotes the wrong envelope, parties or
+    /// letters cannot be correlated, and the sender resends or loses track of the letter.
+    OIOXML_RECEIPT_QUOTES = "oioxml-receipt-quotes", F1,
+        "A receipt quotes the original's Envelope/Identifier (OriginalEnvelopeIdentifier), its sender and receiver EAN, and each of its letters (OriginalLetterIdentifier, with its VersionCode), and no other letter.",
+        "DOMAIN.md §4 (receipts)";
+    /// F3: like `ack-addressing`: the receipt travels to the wrong party.
+    OIOXML_RECEIPT_ADDRESSING = "oioxml-receipt-addressing", F3,
+        "A receipt goes back to the original's sender: its Receiver EAN is the original's sender EAN and (except a VANS receipt) its Sender EAN the original's receiver EAN.",
+        "DOMAIN.md §4 (receipts); as ack-addressing for FHIR";
+    /// F2: like `medcom-acknowledgement-1`: the sender's user cannot be told why the letter was
+    /// refused.
+    OIOXML_REFUSECODE = "oioxml-refusecode", F2,
+        "A negative receipt (XCTL02, XCTL01) gives a RefuseCode from the list (ikke_specificeret, ukendt_lokationsnummer, problem_med_modtagerID, problem_med_version, syntaksfejl) for each letter or for the whole envelope; a positive receipt gives none.",
+        "DOMAIN.md §4 (receipts)";
+    /// F2: like KR2: answering a receipt starts an endless exchange between two systems.
+    OIOXML_RECEIPT_NO_RECEIPT = "oioxml-receipt-no-receipt", F2,
+        "A receipt is never answered with a receipt, and asks for none (AcknowledgementCode `minuspositivkvitt`).",
+        "DOMAIN.md §4 (receipts are never acknowledged); as KR2 for FHIR";
+    /// F1: like MR8: first positive then negative leaves the sender unable to know which holds.
+    OIOXML_SAME_RECEIPT = "oioxml-receipt-duplicate", F1,
+        "A duplicate (the same Letter/Identifier in a new envelope) is answered with the same receipt as the first copy: the same kind and the same RefuseCodes.",
+        "DOMAIN.md §4 and §2 (reliable messaging); as MR8 for FHIR";
+    /// F3: like `resend-identity`: envelope identifier reuse is an error at the receiver.
+    OIOXML_RESEND_IDENTITY = "oioxml-resend-identity", F3,
+        "A resend has a new Envelope/Identifier and the same Letter/Identifier; an Envelope/Identifier is never reused for another letter.",
+        "DOMAIN.md §4 (dedup key) and §2 (the receiver's matrix)";
+    /// F2: like `cc-attachment-data`: the attachment is lost, or a binary arrives that no letter
+    /// refers to.
+    OIOXML_BIN_MATCH = "oioxml-bin-match", F2,
+        "Every XDIS91 Reference/BIN is matched by an XBIN01 BinaryObject with the same ObjectIdentifier, between the same sender and receiver, whichever arrives first, and every XBIN01 object by a reference.",
+        "DOMAIN.md §1 (XBIN01 linked from XDIS91 Reference/BIN/ObjectIdentifier) and §4";
+    /// F2: like `cc-attachment-mime`: the receiver opens the bytes with the wrong program, or
+    /// cannot show them.
+    OIOXML_BIN_EXTENSION = "oioxml-bin-extension", F2,
+        "ObjectExtensionCode (in XBIN01 and in the XDIS91 Reference/BIN) agrees with the object's bytes (magic numbers: pdf, jpeg, png, gif, tiff, bmp, …).",
+        "DOMAIN.md §4; file signatures as the `infer` crate knows them";
+    /// F2: like `cc-attachment-data`: a size that disagrees means a truncated or damaged object.
+    OIOXML_BIN_SIZE = "oioxml-bin-size", F2,
+        "OriginalObjectSize (in XBIN01 and in the XDIS91 Reference/BIN) is the size in bytes of the decoded Object_Base64Encoded.",
+        "DOMAIN.md §4 and §8 (sizes count decoded bytes)";
     /// F3: a reader that is not as careful as the harness takes the file half-written.
     FOLDER_ATOMIC = "folder-atomic-write", F3,
         "A file delivered to an exchange folder is written under a temporary name and renamed when complete, never written in place under its final name.",
