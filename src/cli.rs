@@ -18,7 +18,8 @@ Examples:
   medcom-harness run --target http://vendor:8080/fhir/\\$process-message
   medcom-harness run scenarios/carecommunication --filter reply --jobs 1
   medcom-harness serve --listen 127.0.0.1:8080 --fault no-ack
-  medcom-harness diff golden/carecommunication/ack-ok.json reports/evidence/cc-new/e2.json
+  medcom-harness diff golden/carecommunication/ack-ok.json reports/evidence/cc-new-json/e2.json \\
+      --capture first.letter-id=… --capture first.sender-ean=…
 
 Exit codes: 0 every scenario passed · 1 a scenario failed · 2 the harness could not run";
 
@@ -73,7 +74,8 @@ struct RunArgs {
     report_json: PathBuf,
     /// Scenarios run at once (default: the number of CPUs).
     #[arg(long, short = 'j', value_name = "N")]
-    jobs: Option<usize>,
+    #[arg(value_parser = clap::value_parser!(u16).range(1..))]
+    jobs: Option<u16>,
     /// Run only scenarios whose id, title or tags contain TEXT (repeatable).
     #[arg(long, value_name = "TEXT")]
     filter: Vec<String>,
@@ -167,6 +169,10 @@ struct DiffArgs {
     expected: PathBuf,
     /// The actual message.
     actual: PathBuf,
+    /// A value for a `{{capture:NAME}}` placeholder of the golden, as `NAME=VALUE`
+    /// (e.g. `first.letter-id=0b0d7c43-…`); repeatable.
+    #[arg(long, value_name = "NAME=VALUE")]
+    capture: Vec<String>,
 }
 
 /// Runs the command line and returns the exit code.
@@ -266,13 +272,31 @@ fn run_command(args: RunArgs) -> Result<i32, Failure> {
         (None, Some(f)) => Target::Embedded(Some(parse_fault(f)?)),
         (None, None) => Target::Embedded(None),
     };
-    let scenarios = scenario::load(&args.paths).map_err(|e| {
-        let hint = e.hint().map(str::to_string);
-        Failure {
-            error: Box::new(e),
-            hint,
+    let scenarios = match scenario::load(&args.paths) {
+        Ok(s) => s,
+        Err(scenario::ScenarioError::Several { errors }) => {
+            for e in &errors {
+                eprintln!("error: {e}");
+                if let Some(h) = e.hint() {
+                    eprintln!("hint: {h}");
+                }
+            }
+            return Err(Failure::msg(
+                format!(
+                    "{} scenario files have errors; nothing was run",
+                    errors.len()
+                ),
+                None,
+            ));
         }
-    })?;
+        Err(e) => {
+            let hint = e.hint().map(str::to_string);
+            return Err(Failure {
+                error: Box::new(e),
+                hint,
+            });
+        }
+    };
     let matches = |s: &scenario::Scenario, text: &str| {
         s.id.contains(text) || s.title.contains(text) || s.tags.iter().any(|t| t.contains(text))
     };
@@ -302,10 +326,10 @@ fn run_command(args: RunArgs) -> Result<i32, Failure> {
     let settings = Settings {
         config: config.clone(),
         target,
-        jobs: args
-            .jobs
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from))
-            .max(1),
+        jobs: args.jobs.map_or_else(
+            || std::thread::available_parallelism().map_or(2, usize::from),
+            usize::from,
+        ),
         update_golden: match args.update_golden {
             None => UpdateGolden::Never,
             Some(GoldenMode::New) => UpdateGolden::New,
@@ -314,11 +338,24 @@ fn run_command(args: RunArgs) -> Result<i32, Failure> {
         interactive: std::io::stdin().is_terminal(),
     };
     let console = report::console::Console::new(config.threshold);
+    let (stop, interrupt) = tokio::sync::watch::channel(false);
     let outcome = runtime()?
-        .block_on(run::run(scenarios, settings, move |e| console.event(&e)))
+        .block_on(async move {
+            // Ctrl-C stops the run early; what was exchanged so far still goes into the reports.
+            tokio::spawn(async move {
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    eprintln!("interrupted: finishing the reports with what was exchanged so far");
+                    let _ = stop.send(true);
+                }
+            });
+            run::run_until(scenarios, settings, move |e| console.event(&e), interrupt).await
+        })
         .map_err(|e| {
-            let hint = matches!(e, run::RunError::Transport(_))
-                .then(|| "choose another `listen` address in the config".to_string());
+            let hint = match &e {
+                run::RunError::Transport(_) => Some("choose another `listen` address in the config".to_string()),
+                run::RunError::Unreachable { .. } => Some("is the vendor system running and listening there? Check the host, port and firewall".to_string()),
+                _ => None,
+            };
             Failure {
                 error: Box::new(e),
                 hint,
@@ -333,6 +370,9 @@ fn run_command(args: RunArgs) -> Result<i32, Failure> {
     )
     .map_err(Failure::new)?;
     eprintln!("report: {}", args.report_html.display());
+    if outcome.interrupted {
+        return Ok(exit::ERROR);
+    }
     Ok(if outcome.passed() {
         exit::PASSED
     } else {
@@ -388,7 +428,18 @@ fn diff_command(args: &DiffArgs) -> Result<i32, Failure> {
             .map_err(|e| Failure::msg(format!("failed to read `{}`: {e}", p.display()), None))
     };
     let (expected, actual) = (read(&args.expected)?, read(&args.actual)?);
-    let opts = medcom_harness::golden::CompareOptions::default();
+    let mut opts = medcom_harness::golden::CompareOptions::default();
+    for c in &args.capture {
+        let (name, value) = c.split_once('=').ok_or_else(|| {
+            Failure::msg(
+                format!("`--capture {c}` is not NAME=VALUE"),
+                Some(
+                    "e.g. `--capture first.letter-id=0b0d7c43-3d0e-4d61-9c38-5b3b8a6c2f10`".into(),
+                ),
+            )
+        })?;
+        opts.captures.insert(name.to_string(), value.to_string());
+    }
     let comparison =
         medcom_harness::golden::compare(&expected, &actual, &opts).map_err(Failure::new)?;
     if comparison.is_match() {

@@ -54,7 +54,31 @@ pub fn acknowledgement(ack: &Message, acked: &Message, expected_code: &str) -> V
             .at("Bundle.entry[0].resource.response.identifier"),
         ),
     }
-    out.extend(code(&response.code, expected_code));
+    let mut judged = code(&response.code, expected_code);
+    // When the code is not the expected one, the vendor's own words say why.
+    if judged.iter().any(|f| f.grade != crate::finding::Grade::Ok) {
+        let said: Vec<String> = resources_of_type(&ack.resource, "OperationOutcome")
+            .flat_map(|(_, o)| o["issue"].as_array().cloned().unwrap_or_default())
+            .map(|i| {
+                let code = i
+                    .pointer("/details/coding/0/code")
+                    .and_then(|c| c.as_str())
+                    .unwrap_or("");
+                let text = i["diagnostics"].as_str().unwrap_or("");
+                format!("{code} {text}").trim().to_string()
+            })
+            .filter(|t| !t.is_empty())
+            .collect();
+        if !said.is_empty()
+            && let Some(f) = judged.first_mut()
+        {
+            f.message.push_str(&format!(
+                "; the vendor's OperationOutcome says: {}",
+                said.join("; ")
+            ));
+        }
+    }
+    out.extend(judged);
     out.extend(operation_outcome(ack));
     out.extend(provenance(a, m));
     out.extend(addressing(a, m));

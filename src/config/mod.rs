@@ -38,12 +38,42 @@ pub struct Config {
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 struct RawConfig {
     threshold: Option<String>,
-    default_within: Option<u64>,
+    default_within: Option<Seconds>,
     listen: Option<String>,
-    request_timeout: Option<u64>,
+    request_timeout: Option<Seconds>,
     fhir_base: Option<String>,
-    harness: Option<Organization>,
-    vendor: Option<Organization>,
+    harness: Option<RawParty>,
+    vendor: Option<RawParty>,
+}
+
+/// A party where every key is optional: what is left out keeps its default.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+struct RawParty {
+    ean: Option<String>,
+    sor_id: Option<String>,
+    name: Option<String>,
+}
+
+/// A duration in whole seconds (`30`) or as text (`"30s"`, `"2m"`), like a scenario's `within`.
+#[derive(Debug, Clone, Copy)]
+struct Seconds(Duration);
+
+impl<'de> Deserialize<'de> for Seconds {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Seconds, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Number(u64),
+            Text(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Number(n) => Ok(Seconds(Duration::from_secs(n))),
+            Raw::Text(t) => humantime::parse_duration(&t).map(Seconds).map_err(|e| {
+                serde::de::Error::custom(format!("`{t}` is not a duration like `30s` or `2m`: {e}"))
+            }),
+        }
+    }
 }
 
 /// Why the configuration is not usable.
@@ -125,14 +155,23 @@ impl Config {
         if !fhir_base.ends_with('/') {
             fhir_base.push('/');
         }
-        let harness = u
-            .harness
-            .or(d.harness)
-            .ok_or_else(|| invalid("missing `[harness]`".into()))?;
-        let vendor = u
-            .vendor
-            .or(d.vendor)
-            .ok_or_else(|| invalid("missing `[vendor]`".into()))?;
+        let party = |user: Option<RawParty>,
+                     default: Option<RawParty>,
+                     table: &str|
+         -> Result<Organization, ConfigError> {
+            let (user, default) = (user.unwrap_or_default(), default.unwrap_or_default());
+            let pick = |u: Option<String>, d: Option<String>, key: &str| {
+                u.or(d)
+                    .ok_or_else(|| invalid(format!("missing `[{table}] {key}`")))
+            };
+            Ok(Organization {
+                ean: pick(user.ean, default.ean, "ean")?,
+                sor_id: pick(user.sor_id, default.sor_id, "sor-id")?,
+                name: pick(user.name, default.name, "name")?,
+            })
+        };
+        let harness = party(u.harness, d.harness, "harness")?;
+        let vendor = party(u.vendor, d.vendor, "vendor")?;
         for (table, org) in [("harness", &harness), ("vendor", &vendor)] {
             if !crate::identifier::is_valid_gln(&org.ean) {
                 return Err(invalid(format!(
@@ -140,16 +179,37 @@ impl Config {
                     org.ean
                 )));
             }
+            if !crate::identifier::is_valid_sor_id(&org.sor_id) {
+                return Err(invalid(format!(
+                    "`[{table}] sor-id = \"{}\"` is not a SOR id (digits ending in 100001600 + one digit)",
+                    org.sor_id
+                )));
+            }
         }
+        if harness.ean == vendor.ean {
+            return Err(invalid(format!(
+                "`[harness]` and `[vendor]` have the same EAN `{}`: the harness must be another party than the system under test",
+                harness.ean
+            )));
+        }
+        let request_timeout = u
+            .request_timeout
+            .or(d.request_timeout)
+            .map_or(Duration::from_secs(30), |s| s.0);
+        if request_timeout.is_zero() {
+            return Err(invalid(
+                "`request-timeout` must be at least 1 second".into(),
+            ));
+        }
+        let default_within = u
+            .default_within
+            .or(d.default_within)
+            .map_or(Duration::from_secs(10), |s| s.0);
         Ok(Config {
             threshold,
-            default_within: Duration::from_secs(
-                u.default_within.or(d.default_within).unwrap_or(30),
-            ),
+            default_within,
             listen,
-            request_timeout: Duration::from_secs(
-                u.request_timeout.or(d.request_timeout).unwrap_or(30),
-            ),
+            request_timeout,
             fhir_base,
             harness,
             vendor,
@@ -167,6 +227,21 @@ mod tests {
         assert_eq!(c.threshold, Grade::F4);
         assert!(crate::identifier::is_valid_gln(&c.harness.ean));
         assert!(crate::identifier::is_valid_sor_id(&c.vendor.sor_id));
+    }
+
+    #[test]
+    fn a_partial_vendor_table_keeps_the_other_defaults_and_durations_take_text() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let p = dir.path().join("h.toml");
+        std::fs::write(
+            &p,
+            "default-within = \"2m\"\n[vendor]\nean = \"5790000209354\"\n",
+        )
+        .expect("write");
+        let c = Config::load(Some(&p)).expect("loads");
+        assert_eq!(c.vendor.ean, "5790000209354");
+        assert_eq!(c.vendor.sor_id, Config::default_config().vendor.sor_id);
+        assert_eq!(c.default_within, Duration::from_secs(120));
     }
 
     #[test]

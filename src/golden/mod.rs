@@ -106,3 +106,4 @@ mod placeholder;
 pub use compare::{CompareOptions, Comparison, Difference, DifferenceKind, compare};
 pub use error::{GoldenError, PatternOption, Side};
 pub use normalize::{Format, render_normalized};
+pub use placeholder::generalize;

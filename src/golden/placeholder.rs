@@ -441,3 +441,128 @@ mod tests {
         assert_eq!(template.resolved_text(&captures), "{{uuid}}/42");
     }
 }
+
+/// Turns a normalized message into a first golden: every value captured by earlier steps (at
+/// least 8 characters long) becomes `{{capture:NAME}}`, then every remaining UUID becomes
+/// `{{uuid}}` and every date-time with a zone `{{datetime}}`, so the golden holds what the
+/// standard fixes and not this run's ids and times. When several captures share a value, the
+/// shortest name (then the first alphabetically) is used.
+pub fn generalize(text: &str, captures: &std::collections::BTreeMap<String, String>) -> String {
+    let mut by_value: Vec<(&str, &str)> = Vec::new();
+    for (name, value) in captures {
+        if value.len() < 8 || value.contains("{{") {
+            continue;
+        }
+        match by_value.iter_mut().find(|(v, _)| *v == value.as_str()) {
+            Some(entry) => {
+                if (name.len(), name.as_str()) < (entry.1.len(), entry.1) {
+                    entry.1 = name;
+                }
+            }
+            None => by_value.push((value, name)),
+        }
+    }
+    // Longer values first, so a value that contains another is replaced whole.
+    by_value.sort_by_key(|(v, _)| std::cmp::Reverse(v.len()));
+    let mut out = text.to_string();
+    for (value, name) in by_value {
+        out = out.replace(value, &format!("{{{{capture:{name}}}}}"));
+    }
+    replace_shapes(&out)
+}
+
+fn replace_shapes(text: &str) -> String {
+    let b = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < b.len() {
+        if let Some(n) = uuid_at(&b[i..]) {
+            out.push_str("{{uuid}}");
+            i += n;
+        } else if let Some(n) = datetime_at(&b[i..]) {
+            out.push_str("{{datetime}}");
+            i += n;
+        } else {
+            let ch = text[i..].chars().next().unwrap_or(' ');
+            out.push(ch);
+            i += ch.len_utf8();
+        }
+    }
+    out
+}
+
+fn uuid_at(b: &[u8]) -> Option<usize> {
+    const SHAPE: [usize; 5] = [8, 4, 4, 4, 12];
+    let mut i = 0;
+    for (k, len) in SHAPE.iter().enumerate() {
+        if b.len() < i + len || !b[i..i + len].iter().all(u8::is_ascii_hexdigit) {
+            return None;
+        }
+        i += len;
+        if k < 4 {
+            if b.get(i) != Some(&b'-') {
+                return None;
+            }
+            i += 1;
+        }
+    }
+    // Not part of a longer hex run.
+    (!b.get(i).is_some_and(u8::is_ascii_hexdigit)).then_some(i)
+}
+
+fn datetime_at(b: &[u8]) -> Option<usize> {
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|s| s.iter().all(u8::is_ascii_digit));
+    if !(digits(0..4)
+        && b.get(4) == Some(&b'-')
+        && digits(5..7)
+        && b.get(7) == Some(&b'-')
+        && digits(8..10)
+        && b.get(10) == Some(&b'T')
+        && digits(11..13)
+        && b.get(13) == Some(&b':')
+        && digits(14..16)
+        && b.get(16) == Some(&b':')
+        && digits(17..19))
+    {
+        return None;
+    }
+    let mut i = 19;
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+    }
+    match b.get(i) {
+        Some(b'Z') => Some(i + 1),
+        Some(b'+' | b'-')
+            if digits(i + 1..i + 3) && b.get(i + 3) == Some(&b':') && digits(i + 4..i + 6) =>
+        {
+            Some(i + 6)
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod generalize_tests {
+    use super::generalize;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn captures_uuids_and_times_become_placeholders() {
+        let mut captures = BTreeMap::new();
+        captures.insert(
+            "first.letter-id".to_string(),
+            "0b0d7c43-3d0e-4d61-9c38-5b3b8a6c2f10".to_string(),
+        );
+        captures.insert("first.code".to_string(), "ok".to_string());
+        let text = r#"{"identifier": "0b0d7c43-3d0e-4d61-9c38-5b3b8a6c2f10", "id": "6cf34276-fa45-46fc-a610-309038da53c3", "t": "2026-11-29T18:05:31Z", "code": "ok", "ref": "MessageHeader/0b0d7c43-3d0e-4d61-9c38-5b3b8a6c2f10"}"#;
+        let g = generalize(text, &captures);
+        assert_eq!(
+            g,
+            r#"{"identifier": "{{capture:first.letter-id}}", "id": "{{uuid}}", "t": "{{datetime}}", "code": "ok", "ref": "MessageHeader/{{capture:first.letter-id}}"}"#
+        );
+    }
+}

@@ -62,15 +62,25 @@ impl Console {
 
     fn scenario_line(&self, s: &ScenarioOutcome) {
         let mut out = std::io::stdout().lock();
+        // A scenario that did not run to its end has no verdict of its own to show.
+        let verdict = match s.status {
+            ScenarioStatus::Passed | ScenarioStatus::Failed => s.verdict.as_str(),
+            ScenarioStatus::Error | ScenarioStatus::Skipped => "-",
+        };
         let _ = writeln!(
             out,
             "{} [{:>6.2}s] {:<2} {}  {}",
             self.status(s.status),
             s.duration.as_secs_f64(),
-            s.verdict.as_str(),
+            verdict,
             s.id,
             s.title
         );
+        if s.status == ScenarioStatus::Skipped
+            && let Some(reason) = &s.reason
+        {
+            let _ = writeln!(out, "{:>16} skipped: {reason}", "");
+        }
     }
 
     /// The summary and every failing finding, after the run.

@@ -374,9 +374,25 @@ impl<'a> EvidenceView<'a> {
             media_type: &e.media_type,
             size: e.size,
             sha256: &e.sha256,
-            pretty: e.pretty(),
+            pretty: shown(e),
         }
     }
+}
+
+/// The most of one evidence item the page shows, in bytes: a 50 MB answer must not make a
+/// 50 MB page. The whole item is in `evidence/` beside the JSON results.
+const SHOWN_BYTES: usize = 256 * 1024;
+
+fn shown(e: &Evidence) -> String {
+    if e.bytes.len() <= SHOWN_BYTES {
+        return e.pretty();
+    }
+    let head = String::from_utf8_lossy(&e.bytes[..SHOWN_BYTES]).into_owned();
+    format!(
+        "{head}\n\n[… {} more bytes not shown; the whole item is in the evidence folder beside the JSON results, SHA-256 {}]",
+        e.bytes.len() - SHOWN_BYTES,
+        e.sha256
+    )
 }
 
 impl GradeView {

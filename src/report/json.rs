@@ -62,6 +62,7 @@ struct Results<'a> {
 /// [`ReportError::Write`] with `path`.
 pub fn write_json(run: &RunOutcome, path: &Path) -> Result<(), ReportError> {
     let dir = path.parent().unwrap_or(Path::new(""));
+    clear_evidence(dir)?;
     let mut filed = run.clone();
     let mut folders = Slugs::default();
     for scenario in &mut filed.scenarios {
@@ -83,6 +84,34 @@ pub fn write_json(run: &RunOutcome, path: &Path) -> Result<(), ReportError> {
     })?;
     text.push('\n');
     super::write_report(path, text.as_bytes())
+}
+
+/// The marker file by which an `evidence/` folder is known to be the harness's own.
+const MARKER: &str = ".medcom-harness-evidence";
+
+/// Empties `dir/evidence` of an earlier run, so the folder holds this run's evidence only (a
+/// zipped `reports/` must not carry evidence of another run). Only a folder the harness made (it
+/// holds the marker file) is emptied; another folder of that name is an error, never touched.
+fn clear_evidence(dir: &Path) -> Result<(), ReportError> {
+    let evidence = dir.join("evidence");
+    let failed = |source| ReportError::WriteEvidence {
+        path: evidence.clone(),
+        source,
+    };
+    if evidence.exists() {
+        if !evidence.join(MARKER).exists() {
+            return Err(failed(std::io::Error::other(
+                "this folder was not written by medcom-harness; move it or choose another report folder",
+            )));
+        }
+        std::fs::remove_dir_all(&evidence).map_err(failed)?;
+    }
+    std::fs::create_dir_all(&evidence).map_err(failed)?;
+    std::fs::write(
+        evidence.join(MARKER),
+        "evidence of the last medcom-harness run; emptied by the next\n",
+    )
+    .map_err(failed)
 }
 
 /// Writes each item's bytes to `dir/evidence/<folder>/<id>.<ext>` and records the relative path

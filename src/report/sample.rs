@@ -205,6 +205,7 @@ pub(crate) fn run() -> RunOutcome {
     .with_evidence(["u1"]);
 
     RunOutcome {
+        interrupted: false,
         harness_version: "0.1.0".to_owned(),
         target: "http://127.0.0.1:8080/fhir".to_owned(),
         threshold: Grade::F4,

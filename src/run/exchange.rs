@@ -53,6 +53,9 @@ struct Exchange<'a> {
     captures: BTreeMap<String, String>,
     evidence: Vec<Evidence>,
     own_acks: Vec<String>,
+    /// Captures whose send got no HTTP response at all: nothing arrived, so nothing is awaited.
+    undelivered: HashMap<String, usize>,
+    step_index: usize,
 }
 
 /// Runs every step of `scenario` and returns its outcome. Never fails: what goes wrong is in the
@@ -74,11 +77,14 @@ pub(crate) async fn run_scenario(env: &Env, scenario: &Scenario) -> ScenarioOutc
         captures: BTreeMap::new(),
         evidence: Vec::new(),
         own_acks: Vec::new(),
+        undelivered: HashMap::new(),
+        step_index: 0,
     };
     let mut steps = Vec::new();
     let mut status_reason: Option<(ScenarioStatus, String)> = None;
     for (i, spanned) in scenario.steps.iter().enumerate() {
         let step = spanned.get_ref();
+        x.step_index = i + 1;
         let t = Instant::now();
         let (status, reason, result) = if let Some((_, why)) = &status_reason {
             (
@@ -87,7 +93,18 @@ pub(crate) async fn run_scenario(env: &Env, scenario: &Scenario) -> ScenarioOutc
                 StepResult::new(describe(step)),
             )
         } else {
-            match x.step(step).await {
+            let mut interrupt = env.interrupt.clone();
+            let result = if *interrupt.borrow() {
+                Err(Stop::Error(
+                    "not run: the run was interrupted (Ctrl-C)".into(),
+                ))
+            } else {
+                tokio::select! {
+                    r = x.step(step) => r,
+                    _ = interrupt.wait_for(|stop| *stop) => Err(Stop::Error("interrupted (Ctrl-C) while the step ran".into())),
+                }
+            };
+            match result {
                 Ok(r) => (StepStatus::Ran, None, r),
                 Err(Stop::Skip(why)) => (
                     StepStatus::Skipped,
@@ -244,7 +261,9 @@ impl Exchange<'_> {
 
     /// POSTs a message, keeps it and the response as evidence; the response body goes to the
     /// inbox for `expect-ack` to claim.
-    async fn deliver(&mut self, message: &Message, result: &mut StepResult) -> (String, u64) {
+    /// Returns the evidence id of the sent message, the send number, and whether the vendor got it
+    /// (an HTTP response came, or the file was written).
+    async fn deliver(&mut self, message: &Message, result: &mut StepResult) -> (String, u64, bool) {
         let sent = self.add_evidence(
             Direction::Sent,
             message.label(),
@@ -286,8 +305,9 @@ impl Exchange<'_> {
                     &rule::TRANSPORT,
                     format!("the message could not be written to the vendor's inbox: {e}"),
                 ));
+                return (sent, seq, false);
             }
-            return (sent, seq);
+            return (sent, seq, true);
         }
         let delivery = self.env.http.send(message).await;
         match (delivery.status, &delivery.failure) {
@@ -322,16 +342,19 @@ impl Exchange<'_> {
                     .with_evidence([id]),
                 );
             }
-            (None, failure) => result.findings.push(Finding::breach(
-                &rule::TRANSPORT,
-                format!(
-                    "no HTTP response from `{}`: {}",
-                    self.env.http.target(),
-                    failure.as_deref().unwrap_or("unknown failure")
-                ),
-            )),
+            (None, failure) => {
+                result.findings.push(Finding::breach(
+                    &rule::TRANSPORT,
+                    format!(
+                        "no HTTP response from `{}`: {}",
+                        self.env.http.target(),
+                        failure.as_deref().unwrap_or("unknown failure")
+                    ),
+                ));
+                return (sent, seq, false);
+            }
         }
-        (sent, seq)
+        (sent, seq, true)
     }
 
     async fn send(&mut self, s: &scenario::Send) -> Result<StepResult, Stop> {
@@ -390,7 +413,10 @@ impl Exchange<'_> {
             message.label(),
             s.as_
         ));
-        let (evidence, seq) = self.deliver(&message, &mut result).await;
+        let (evidence, seq, delivered) = self.deliver(&message, &mut result).await;
+        if !delivered {
+            self.undelivered.insert(s.as_.clone(), self.step_index);
+        }
         self.send_seq.insert(s.as_.clone(), seq);
         self.capture(&s.as_, &message, &evidence);
         Ok(result)
@@ -444,6 +470,12 @@ impl Exchange<'_> {
 
     async fn expect_ack(&mut self, a: &scenario::ExpectAck) -> Result<StepResult, Stop> {
         let sent = self.captured(&a.for_)?.clone();
+        if let Some(step) = self.undelivered.get(&a.for_) {
+            return Err(Stop::Skip(format!(
+                "`{}` never reached the vendor (step {step}), so there is no acknowledgement to wait for",
+                a.for_
+            )));
+        }
         let letter = sent.identity.letter_id.clone().unwrap_or_default();
         let seq = self.send_seq.get(&a.for_).copied();
         let within = self.within(a.within);
@@ -562,7 +594,10 @@ impl Exchange<'_> {
             message.identity.envelope_id.as_deref().unwrap_or("?"),
             message.identity.letter_id.as_deref().unwrap_or("?")
         ));
-        let (evidence, seq) = self.deliver(&message, &mut result).await;
+        let (evidence, seq, delivered) = self.deliver(&message, &mut result).await;
+        if !delivered {
+            self.undelivered.insert(name.clone(), self.step_index);
+        }
         self.send_seq.insert(name.clone(), seq);
         self.capture(&name, &message, &evidence);
         Ok(result)
@@ -698,7 +733,7 @@ impl Exchange<'_> {
             self.own_acks.push(l.clone());
         }
         let mut result = StepResult::new(format!("acknowledged `{}` with `{code}`", a.for_));
-        let (evidence, _) = self.deliver(&message, &mut result).await;
+        let (evidence, _, _) = self.deliver(&message, &mut result).await;
         self.capture(&format!("{}-ack", a.for_), &message, &evidence);
         Ok(result)
     }
@@ -767,11 +802,11 @@ impl Exchange<'_> {
     ) -> Result<(Vec<Finding>, Vec<GoldenDiff>), Stop> {
         let path = super::golden_dir(&self.scenario.path).join(golden);
         let update = self.env.update_golden;
+        let target = match update {
+            UpdateGolden::Always => path.clone(),
+            _ => PathBuf::from(format!("{}.new", path.display())),
+        };
         let write_golden = |text: String| -> Result<(), Stop> {
-            let target = match update {
-                UpdateGolden::Always => path.clone(),
-                _ => PathBuf::from(format!("{}.new", path.display())),
-            };
             if let Some(parent) = target.parent() {
                 std::fs::create_dir_all(parent).map_err(|e| {
                     Stop::Error(format!("failed to create `{}`: {e}", parent.display()))
@@ -788,16 +823,20 @@ impl Exchange<'_> {
             Ok(b) => b,
             Err(e) => {
                 if update != UpdateGolden::Never {
-                    // A first golden holds this run's concrete ids and times: replace them with
-                    // placeholders by hand before committing it.
+                    // A first golden gets placeholders for this run's captured values, ids and
+                    // times, so it passes on the next run; review it before committing it.
                     let text = crate::golden::render_normalized(&actual.bytes)
                         .map_err(|e| Stop::Error(e.to_string()))?;
-                    write_golden(text)?;
+                    write_golden(crate::golden::generalize(&text, &self.captures))?;
                     return Ok((
                         vec![Finding::new(
                             &rule::GOLDEN,
                             Grade::F4,
-                            format!("golden `{}` did not exist and was written", path.display()),
+                            format!(
+                                "golden `{}` did not exist; `{}` was written from this message for review",
+                                path.display(),
+                                target.display()
+                            ),
                         )],
                         Vec::new(),
                     ));
@@ -836,14 +875,17 @@ impl Exchange<'_> {
                 Vec::new(),
             ));
         }
-        if update != UpdateGolden::Never {
+        let written = if update == UpdateGolden::Never {
+            String::new()
+        } else {
             write_golden(comparison.updated_golden.clone())?;
-        }
+            format!("; `{}` was written from this message", target.display())
+        };
         let list: Vec<String> = comparison
             .differences
             .iter()
             .take(5)
-            .map(|d| format!("`{}` ({:?})", d.path, d.kind))
+            .map(|d| d.to_string())
             .collect();
         let more = comparison.differences.len().saturating_sub(5);
         Ok((
@@ -851,8 +893,8 @@ impl Exchange<'_> {
                 Finding::breach(
                     &rule::GOLDEN,
                     format!(
-                        "differs from golden `{golden}` at {}{}",
-                        list.join(", "),
+                        "differs from golden `{golden}`: {}{}{written}",
+                        list.join("; "),
                         if more > 0 {
                             format!(" and {more} more")
                         } else {

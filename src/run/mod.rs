@@ -107,6 +107,14 @@ pub enum RunError {
     /// The embedded reference vendor could not start.
     #[error("failed to start the embedded reference vendor")]
     Simulator(#[source] std::io::Error),
+    /// The vendor's endpoint does not accept connections: nothing to test.
+    #[error("cannot connect to the vendor endpoint `{url}`: {reason}")]
+    Unreachable {
+        /// The endpoint.
+        url: String,
+        /// Why.
+        reason: String,
+    },
     /// The exchange folder could not be set up or watched.
     #[error(transparent)]
     Folder(#[from] crate::transport::FolderError),
@@ -123,6 +131,7 @@ pub(crate) struct Env {
     pub templates: Mutex<Templates>,
     pub update_golden: UpdateGolden,
     pub events: Box<dyn Fn(Event) + Send + Sync>,
+    pub interrupt: tokio::sync::watch::Receiver<bool>,
 }
 
 /// Runs `scenarios` against the settings' target.
@@ -134,6 +143,22 @@ pub async fn run(
     scenarios: Vec<Scenario>,
     settings: Settings,
     events: impl Fn(Event) + Send + Sync + 'static,
+) -> Result<RunOutcome, RunError> {
+    let (_keep, interrupt) = tokio::sync::watch::channel(false);
+    run_until(scenarios, settings, events, interrupt).await
+}
+
+/// As [`run`], stopping early when `interrupt` turns `true` (Ctrl-C): the step under way ends as
+/// an error "interrupted", later steps and scenarios are not run, and the outcome keeps every
+/// message already exchanged, so the reports still hold the evidence.
+///
+/// # Errors
+/// As [`run`].
+pub async fn run_until(
+    scenarios: Vec<Scenario>,
+    settings: Settings,
+    events: impl Fn(Event) + Send + Sync + 'static,
+    interrupt: tokio::sync::watch::Receiver<bool>,
 ) -> Result<RunOutcome, RunError> {
     let started_at = Instant::now();
     let started = crate::template::now_instant();
@@ -155,7 +180,10 @@ pub async fn run(
             };
             (Some(sim), url, label)
         }
-        Target::Http(url) => (None, url.clone(), url.clone()),
+        Target::Http(url) => {
+            reachable(url).await?;
+            (None, url.clone(), url.clone())
+        }
         Target::Folder(root) => {
             let layout = FolderLayout::new(root);
             layout.create().map_err(RunError::Folder)?;
@@ -191,6 +219,7 @@ pub async fn run(
         templates: Mutex::new(Templates::builtin()),
         update_golden: settings.update_golden,
         events: Box::new(events),
+        interrupt: interrupt.clone(),
     });
     (env.events)(Event::Started {
         scenarios: scenarios.len(),
@@ -246,6 +275,7 @@ pub async fn run(
     drop(listener);
     drop(watcher);
     Ok(RunOutcome {
+        interrupted: *interrupt.borrow(),
         harness_version: env!("CARGO_PKG_VERSION").to_string(),
         target: target_label,
         threshold: settings.config.threshold,
@@ -270,6 +300,29 @@ fn panicked(text: &str) -> ScenarioOutcome {
         steps: Vec::new(),
         evidence: Vec::new(),
         duration: std::time::Duration::ZERO,
+    }
+}
+
+/// Whether the endpoint's host accepts TCP connections (3-second limit), so a vendor system that
+/// is not running is an error of the run, not a failed certification.
+async fn reachable(url: &str) -> Result<(), RunError> {
+    let unreachable = |reason: String| RunError::Unreachable {
+        url: url.to_string(),
+        reason,
+    };
+    let parsed = reqwest::Url::parse(url).map_err(|e| unreachable(e.to_string()))?;
+    let host = parsed
+        .host_str()
+        .ok_or_else(|| unreachable("no host".into()))?
+        .to_string();
+    let port = parsed
+        .port_or_known_default()
+        .ok_or_else(|| unreachable("no port".into()))?;
+    let connect = tokio::net::TcpStream::connect((host.as_str(), port));
+    match tokio::time::timeout(std::time::Duration::from_secs(3), connect).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(unreachable(e.to_string())),
+        Err(_) => Err(unreachable("no answer to the connection within 3 s".into())),
     }
 }
 

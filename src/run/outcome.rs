@@ -207,6 +207,8 @@ pub struct Summary {
 /// A whole run.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunOutcome {
+    /// Whether the run was stopped early (Ctrl-C): the scenarios it did not finish are errors.
+    pub interrupted: bool,
     /// The harness version that judged.
     pub harness_version: String,
     /// What was tested: the vendor URL or folder, or `embedded reference vendor`.

@@ -41,6 +41,12 @@ pub enum ScenarioError {
         /// The second file.
         second: PathBuf,
     },
+    /// More than one file is broken: every error, so all can be fixed in one go.
+    #[error("{} scenario files have errors", errors.len())]
+    Several {
+        /// The errors, by file.
+        errors: Vec<ScenarioError>,
+    },
     /// Nothing to run.
     #[error("no scenario files (*.toml) found in {paths}")]
     NoneFound {
@@ -57,6 +63,9 @@ impl ScenarioError {
             ScenarioError::NoneFound { .. } => {
                 Some("scenario files end in `.toml`; the bundled suite is in `scenarios/`")
             }
+            ScenarioError::Read { path, .. } if path.as_os_str() == "scenarios" => Some(
+                "`run` without a path reads `./scenarios`: run it in the project folder, or name your scenario files or folders",
+            ),
             _ => None,
         }
     }
@@ -84,18 +93,28 @@ pub fn load(paths: &[PathBuf]) -> Result<Vec<Scenario>, ScenarioError> {
         });
     }
     let mut scenarios: Vec<Scenario> = Vec::new();
+    let mut errors = Vec::new();
     for file in files {
-        let scenario = load_file(&file)?;
-        if let Some(other) = scenarios.iter().find(|s| s.id == scenario.id) {
-            return Err(ScenarioError::DuplicateId {
-                id: scenario.id.clone(),
-                first: other.path.clone(),
-                second: file,
-            });
+        match load_file(&file) {
+            Ok(scenario) => {
+                if let Some(other) = scenarios.iter().find(|s| s.id == scenario.id) {
+                    errors.push(ScenarioError::DuplicateId {
+                        id: scenario.id.clone(),
+                        first: other.path.clone(),
+                        second: file,
+                    });
+                } else {
+                    scenarios.push(scenario);
+                }
+            }
+            Err(e) => errors.push(e),
         }
-        scenarios.push(scenario);
     }
-    Ok(scenarios)
+    match errors.len() {
+        0 => Ok(scenarios),
+        1 => Err(errors.remove(0)),
+        _ => Err(ScenarioError::Several { errors }),
+    }
 }
 
 fn collect(path: &Path, files: &mut Vec<PathBuf>) -> Result<(), ScenarioError> {
@@ -152,6 +171,7 @@ pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
         invalid(offset, message, hint)
     })?;
     scenario.path = path.to_path_buf();
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     if scenario.steps.is_empty() {
         return Err(invalid(
             0,
@@ -185,10 +205,43 @@ pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
                 ))
             }
         };
+        let capture_once = |name: &str, captured: &BTreeSet<String>| {
+            if captured.contains(name) {
+                Err(invalid(
+                    offset,
+                    format!(
+                        "`as = \"{name}\"` is used by an earlier step; every capture needs its own name"
+                    ),
+                    None,
+                ))
+            } else {
+                Ok(())
+            }
+        };
         match step {
             Step::Send(s) => {
                 if let Some(f) = &s.follows {
                     check(f, "follows", &captured)?;
+                }
+                capture_once(&s.as_, &captured)?;
+                check_template(&s.message, &dir).map_err(|(m, h)| invalid(offset, m, h))?;
+                if let Some(c) = &s.category {
+                    check_listed(c, "category", &crate::validate::CATEGORY_CODES)
+                        .map_err(|(m, h)| invalid(offset, m, h))?;
+                }
+                for a in &s.attachments {
+                    if let Some(f) = &a.file
+                        && !dir.join(f).is_file()
+                    {
+                        return Err(invalid(
+                            offset,
+                            format!(
+                                "attachment file `{}` does not exist (paths are relative to the scenario file)",
+                                dir.join(f).display()
+                            ),
+                            None,
+                        ));
+                    }
                 }
                 if s.attachments
                     .iter()
@@ -222,6 +275,11 @@ pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
                 if let Some(f) = &m.follows {
                     check(f, "follows", &captured)?;
                 }
+                capture_once(&m.as_, &captured)?;
+                if let Some(a) = &m.activity {
+                    check_listed(a, "activity", &crate::validate::ACTIVITY_CODES)
+                        .map_err(|(msg, h)| invalid(offset, msg, h))?;
+                }
                 captured.insert(m.as_.clone());
             }
             Step::Ack(a) => {
@@ -245,6 +303,46 @@ pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
         }
     }
     Ok(scenario)
+}
+
+/// A `message` names a built-in template or an existing `.json`/`.xml` (`.hbs`) file.
+fn check_template(name: &str, dir: &Path) -> Result<(), (String, Option<String>)> {
+    let builtin: Vec<&str> = crate::template::BUILTIN.iter().map(|(n, _)| *n).collect();
+    if builtin.contains(&name) {
+        return Ok(());
+    }
+    let stem = name.strip_suffix(".hbs").unwrap_or(name);
+    if stem.ends_with(".json") || stem.ends_with(".xml") {
+        if dir.join(name).is_file() {
+            return Ok(());
+        }
+        return Err((
+            format!(
+                "template file `{}` does not exist (paths are relative to the scenario file)",
+                dir.join(name).display()
+            ),
+            None,
+        ));
+    }
+    Err((
+        format!("`{name}` is neither a built-in template nor a `.json`/`.xml` template file"),
+        best_match(name, builtin.iter().copied())
+            .map(|m| format!("did you mean `{m}`?"))
+            .or_else(|| Some(format!("built-in templates: {}", builtin.join(", ")))),
+    ))
+}
+
+/// A code from a closed list, with a did-you-mean.
+fn check_listed(code: &str, key: &str, list: &[&str]) -> Result<(), (String, Option<String>)> {
+    if list.contains(&code) {
+        return Ok(());
+    }
+    Err((
+        format!("`{key} = \"{code}\"` is not a code MedCom defines for it"),
+        best_match(code, list.iter().copied())
+            .map(|m| format!("did you mean `{m}`?"))
+            .or_else(|| Some(format!("the codes are: {}", list.join(", ")))),
+    ))
 }
 
 fn check_code(code: &str) -> Result<(), String> {

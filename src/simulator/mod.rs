@@ -224,10 +224,11 @@ fn serve_folder(
             Ok(m) => m,
             Err(e) => return Disposition::Rejected(e.to_string()),
         };
-        if message.is_acknowledgement() || vendor.config.fault == Some(Fault::NoAck) {
+        if message.is_acknowledgement() {
             return Disposition::Processed;
         }
         match vendor.answer(message) {
+            Ok(_) if vendor.config.fault == Some(Fault::NoAck) => Disposition::Processed,
             Ok(ack) => match vendor.drop_file(&outbox, &ack, in_envelope) {
                 Ok(()) => Disposition::Processed,
                 Err(e) => Disposition::Rejected(format!("the answer could not be written: {e}")),
@@ -272,7 +273,30 @@ fn outcome_response(status: StatusCode, text: &str) -> Response {
         .into_response()
 }
 
-async fn receive(State(v): State<Arc<Vendor>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn receive(
+    State(v): State<Arc<Vendor>>,
+    method: axum::http::Method,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
+    if method != axum::http::Method::POST {
+        return outcome_response(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "POST a FHIR message (Bundle of type message) to any path",
+        );
+    }
+    let body = match body {
+        Ok(b) => b,
+        Err(e) => {
+            return outcome_response(
+                e.status(),
+                &format!(
+                    "the body could not be read ({e}); the limit is {} bytes",
+                    crate::MAX_BODY_BYTES
+                ),
+            );
+        }
+    };
     let hint = headers
         .get(header::CONTENT_TYPE)
         .and_then(|h| h.to_str().ok())
@@ -285,14 +309,24 @@ async fn receive(State(v): State<Arc<Vendor>>, headers: HeaderMap, body: Bytes) 
         // KR2: an acknowledgement is never acknowledged.
         return StatusCode::ACCEPTED.into_response();
     }
-    let fault = v.config.fault;
-    if fault == Some(Fault::NoAck) {
-        return StatusCode::ACCEPTED.into_response();
-    }
+    let label = message.label();
     let ack = match v.answer(message) {
         Ok(ack) => ack,
         Err(e) => return outcome_response(StatusCode::INTERNAL_SERVER_ERROR, &e),
     };
+    // The no-ack fault processes the message (so it can be replied to) but never answers.
+    if v.config.fault == Some(Fault::NoAck) {
+        eprintln!("received {label}; not acknowledged (fault no-ack)");
+        return StatusCode::ACCEPTED.into_response();
+    }
+    eprintln!(
+        "received {label}; acknowledged `{}`",
+        ack.identity
+            .response
+            .as_ref()
+            .and_then(|r| r.code.as_deref())
+            .unwrap_or("?")
+    );
     if v.config.ack_delivery == AckDelivery::Later {
         let target = v.deliver_to.lock().ok().and_then(|t| t.clone());
         if let Some(url) = target {

@@ -83,7 +83,7 @@ impl HttpTransport {
             .send()
             .await;
         match result {
-            Ok(response) => {
+            Ok(mut response) => {
                 let status = response.status().as_u16();
                 let content_type = response
                     .headers()
@@ -91,19 +91,38 @@ impl HttpTransport {
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or("")
                     .to_string();
-                match response.bytes().await {
-                    Ok(body) => Delivery {
-                        status: Some(status),
-                        body: body.to_vec(),
-                        content_type,
-                        failure: None,
-                    },
-                    Err(e) => Delivery {
-                        status: Some(status),
-                        body: Vec::new(),
-                        content_type,
-                        failure: Some(format!("the response body broke off: {e}")),
-                    },
+                // Read at most MAX_BODY_BYTES; keep what came when the body breaks off.
+                let mut body = Vec::new();
+                let mut failure = None;
+                loop {
+                    match response.chunk().await {
+                        Ok(Some(chunk)) => {
+                            if body.len() + chunk.len() > crate::MAX_BODY_BYTES {
+                                failure = Some(format!(
+                                    "the response body is larger than {} bytes; the harness kept the first {} bytes",
+                                    crate::MAX_BODY_BYTES,
+                                    body.len()
+                                ));
+                                break;
+                            }
+                            body.extend_from_slice(&chunk);
+                        }
+                        Ok(None) => break,
+                        Err(e) => {
+                            failure = Some(format!(
+                                "the response body broke off after {} bytes: {}",
+                                body.len(),
+                                describe(&e)
+                            ));
+                            break;
+                        }
+                    }
+                }
+                Delivery {
+                    status: Some(status),
+                    body,
+                    content_type,
+                    failure,
                 }
             }
             Err(e) => Delivery {
@@ -134,9 +153,15 @@ impl HttpTransport {
         Ok((status, text))
     }
 
-    /// GETs `url`; `None` when it does not answer 2xx.
+    /// GETs `url` with a 3-second limit; `None` when it does not answer 2xx in time.
     pub async fn get(&self, url: &str) -> Option<String> {
-        let response = self.client.get(url).send().await.ok()?;
+        let response = self
+            .client
+            .get(url)
+            .timeout(Duration::from_secs(3))
+            .send()
+            .await
+            .ok()?;
         if !response.status().is_success() {
             return None;
         }
@@ -146,7 +171,7 @@ impl HttpTransport {
 
 fn describe(e: &reqwest::Error) -> String {
     let mut text = if e.is_timeout() {
-        "no response within the request timeout".to_string()
+        "nothing more within the request timeout".to_string()
     } else if e.is_connect() {
         "could not connect".to_string()
     } else {
@@ -216,19 +241,58 @@ async fn receive(
     State(inbox): State<Inbox>,
     uri: Uri,
     headers: HeaderMap,
-    body: Bytes,
-) -> impl IntoResponse {
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> axum::response::Response {
+    let outcome = |status: StatusCode, text: String| {
+        let body = serde_json::json!({
+            "resourceType": "OperationOutcome",
+            "issue": [{"severity": "error", "code": "structure", "diagnostics": text}]
+        });
+        (
+            status,
+            [(header::CONTENT_TYPE, "application/fhir+json")],
+            body.to_string(),
+        )
+            .into_response()
+    };
+    let body = match body {
+        Ok(b) => b,
+        Err(e) => {
+            let text = format!(
+                "the body could not be read ({e}); the limit is {} bytes",
+                crate::MAX_BODY_BYTES
+            );
+            // Kept as evidence: a vendor that tried to deliver something is part of the record.
+            inbox.push(
+                Origin::Delivered {
+                    path: uri.path().to_string(),
+                },
+                text.clone().into_bytes(),
+                "text/plain".into(),
+            );
+            return outcome(e.status(), text);
+        }
+    };
     let media_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
-    inbox.push(
+    let hint = crate::message::Format::from_content_type(&media_type);
+    let parsed = Message::parse(body.to_vec(), hint).map_err(|e| e.to_string());
+    let problem = parsed.as_ref().err().cloned();
+    inbox.push_parsed(
         Origin::Delivered {
             path: uri.path().to_string(),
         },
         body.to_vec(),
         media_type,
+        parsed,
+        false,
+        None,
     );
-    StatusCode::ACCEPTED
+    match problem {
+        None => StatusCode::ACCEPTED.into_response(),
+        Some(e) => outcome(StatusCode::BAD_REQUEST, e),
+    }
 }

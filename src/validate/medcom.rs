@@ -116,6 +116,35 @@ fn walk(v: &Value, path: &mut String, f: &mut impl FnMut(&str, &str)) {
     }
 }
 
+/// Every code of CodeSystem `medcom-messaging-activityCodes`.
+pub const ACTIVITY_CODES: [&str; 25] = [
+    "new-message",
+    "forward-message",
+    "reply-message",
+    "retract-message",
+    "modified-message",
+    "carboncopy-message",
+    "admit-emergency",
+    "revise-admit-emergency",
+    "cancel-admit-emergency",
+    "admit-inpatient",
+    "revise-admit-inpatient",
+    "cancel-admit-inpatient",
+    "start-leave-inpatient",
+    "revise-start-leave-inpatient",
+    "cancel-start-leave-inpatient",
+    "end-leave-inpatient",
+    "revise-end-leave-inpatient",
+    "cancel-end-leave-inpatient",
+    "discharge-emergency-home",
+    "discharge-inpatient-home",
+    "revise-discharge-emergency-home",
+    "revise-discharge-inpatient-home",
+    "cancel-discharge-emergency-home",
+    "cancel-discharge-inpatient-home",
+    "acknowledgement",
+];
+
 /// The activities allowed for a message family, by its MessageHeader event.
 fn allowed_activities(event: &str) -> Option<&'static [&'static str]> {
     match event {

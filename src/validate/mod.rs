@@ -8,7 +8,7 @@
 
 mod medcom;
 
-pub use medcom::{is_fhir_id, is_uuid};
+pub use medcom::{ACTIVITY_CODES, is_fhir_id, is_uuid};
 
 use serde_json::Value;
 

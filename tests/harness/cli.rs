@@ -33,13 +33,13 @@ fn a_misspelt_step_kind_exits_2_naming_file_line_and_the_right_kind() {
 }
 
 #[test]
-fn a_vendor_that_is_not_there_is_a_kr1_failure_not_a_hang() {
+fn a_vendor_that_is_not_running_is_an_error_of_the_run_exit_2() {
     let dir = tempfile::tempdir().expect("tmp");
     suite(
         dir.path(),
-        "[[step]]\nsend = { message = \"carecommunication/new\", as = \"first\" }\n[[step]]\nexpect-ack = { for = \"first\", within = \"1s\" }\n",
+        "[[step]]\nsend = { message = \"carecommunication/new\", as = \"first\" }\n",
     );
-    // A port from a listener that is closed again: nothing answers there.
+    // A port from a listener that is closed again: nothing listens there.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("port")
@@ -49,15 +49,59 @@ fn a_vendor_that_is_not_there_is_a_kr1_failure_not_a_hang() {
         .args(["run", "--target", &format!("http://127.0.0.1:{port}/fhir")])
         .output()
         .expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("cannot connect to the vendor endpoint"),
+        "{err}"
+    );
+    assert!(err.contains("hint:"), "{err}");
+}
+
+#[test]
+fn a_vendor_that_never_answers_is_a_transport_finding_within_the_request_timeout() {
+    let dir = tempfile::tempdir().expect("tmp");
+    suite(
+        dir.path(),
+        "[[step]]\nsend = { message = \"carecommunication/new\", as = \"first\" }\n[[step]]\nexpect-ack = { for = \"first\" }\n",
+    );
+    std::fs::write(
+        dir.path().join("h.toml"),
+        "request-timeout = 1\ndefault-within = 1\n",
+    )
+    .expect("config");
+    // Accepts connections (the kernel's backlog) and never answers.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = silent.local_addr().expect("addr").port();
+    let started = std::time::Instant::now();
+    let out = bin()
+        .current_dir(dir.path())
+        .args([
+            "run",
+            "--config",
+            "h.toml",
+            "--target",
+            &format!("http://127.0.0.1:{port}/fhir"),
+        ])
+        .output()
+        .expect("run");
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(text.contains("transport F1"), "{text}");
-    assert!(text.contains("KR1 F1"), "{text}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "bounded by the timeouts"
+    );
     let json: serde_json::Value = serde_json::from_slice(
         &std::fs::read(dir.path().join("reports/results.json")).expect("results"),
     )
     .expect("json");
     assert_eq!(json["scenarios"][0]["status"], "failed");
+    assert_eq!(
+        json["scenarios"][0]["steps"][1]["status"], "skipped",
+        "nothing to wait for"
+    );
+    drop(silent);
 }
 
 #[test]
