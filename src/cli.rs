@@ -387,6 +387,7 @@ fn serve_command(args: ServeArgs) -> Result<i32, Failure> {
         vc.fault = Some(parse_fault(f)?);
     }
     vc.folder = args.folder.clone();
+    vc.log = true;
     vc.ack_delivery = match args.ack_delivery {
         AckWhen::Response => medcom_harness::simulator::AckDelivery::Response,
         AckWhen::Later => medcom_harness::simulator::AckDelivery::Later,

@@ -155,6 +155,15 @@ rules! {
     OIOXML_BIN_SIZE = "oioxml-bin-size", F2,
         "OriginalObjectSize (in XBIN01 and in the XDIS91 Reference/BIN) is the size in bytes of the decoded Object_Base64Encoded.",
         "DOMAIN.md §4 and §8 (sizes count decoded bytes)";
+    /// F1: like KR1: without a receipt the sender resends and cannot trust the exchange.
+    OIOXML_RECEIPT_RECEIVED = "oioxml-receipt-received", F1,
+        "Every OIOXML letter sent with `pluspositivkvitt`, and every letter refused, gets an XCTL receipt.",
+        "DOMAIN.md §4 (receipts); MedCom VANS receipts";
+    /// F1 when a valid letter is refused (like KR3); the same grade for a broken letter accepted,
+    /// which hides the error from the sender.
+    OIOXML_RECEIPT_KIND = "oioxml-receipt-kind", F1,
+        "A valid letter gets a positive receipt (XCTL03); a letter with an unknown receiver or a syntax error gets a negative one (XCTL02) with the RefuseCode for the reason.",
+        "DOMAIN.md §4 (receipts, RefuseCode)";
     /// F3: a reader that is not as careful as the harness takes the file half-written.
     FOLDER_ATOMIC = "folder-atomic-write", F3,
         "A file delivered to an exchange folder is written under a temporary name and renamed when complete, never written in place under its final name.",

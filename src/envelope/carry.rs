@@ -71,6 +71,35 @@ pub fn wrap_fhir(message: &Message, name: Option<&str>) -> Result<Vec<u8>, Strin
     Ok(wrap_vans(&envelope).into_bytes())
 }
 
+/// Wraps an OIOXML message (its bytes as written) in a VANSEnvelope: `Format = XML`,
+/// `Name = MCM:<TypeCode>`, `Version = <VersionCode>` (DOMAIN.md §8), from its sender's to its
+/// receiver's EAN.
+pub fn wrap_oioxml(bytes: &[u8], message: &crate::oioxml::Emessage) -> Vec<u8> {
+    let meta = MetaInformation {
+        identifier: message.letter_identifier().to_string(),
+        processing: None,
+        document: DocumentInfo {
+            format: Format::Xml,
+            name: format!("MCM:{}", message.type_code()),
+            version: Some(message.version_code().to_string()),
+            size_in_bytes: 0,
+        },
+        transport: Some(Transport {
+            transport_type: Some(TransportType::Reliable),
+            transform_message: false,
+            service_tags: Vec::new(),
+        }),
+    };
+    let envelope = VansEnvelope {
+        sender: EndPoint::ean(message.sender_ean()),
+        receiver: EndPoint::ean(message.receiver_ean()),
+        envelope_identifier: uuid::Uuid::new_v4().to_string(),
+        sent_date_time: crate::template::now_instant(),
+        body: VansBody::Message(VansMessage::new(meta, bytes.to_vec())),
+    };
+    wrap_vans(&envelope).into_bytes()
+}
+
 /// What came out of an envelope (or the bytes themselves when they are not one).
 #[derive(Debug, Clone)]
 pub struct Unwrapped {

@@ -95,7 +95,9 @@ pub fn receipt(receipt: &Receipt, original: &Emessage) -> Vec<Finding> {
             .at(format!("{o_at}.OriginalLetter")),
         ),
         [(i, quoted)] => {
-            if quoted.original_version_code != original.version_code() {
+            // A letter that lacks its VersionCode (refused `syntaksfejl`) is quoted with the
+            // version its type implies; only a version the letter states can be held against it.
+            if !original.version_code().is_empty() && quoted.original_version_code != original.version_code() {
                 quotes.push(
                     Finding::breach(
                         &rule::OIOXML_RECEIPT_QUOTES,

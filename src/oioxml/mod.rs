@@ -41,6 +41,7 @@
 //! schema; the older `XB0130X` form in the receipts' namespace is refused with a namespace error.
 //! Every element must be in its root's namespace.
 
+pub mod build;
 pub mod check;
 mod error;
 mod model;

@@ -17,6 +17,8 @@ use crate::scenario::{self, Scenario, Step};
 use crate::template::{AttachmentInput, Context};
 use crate::transport::{Origin, Received};
 
+mod letter;
+
 /// A step could not be performed (an error) or has nothing to work on (skipped).
 enum Stop {
     Error(String),
@@ -56,6 +58,8 @@ struct Exchange<'a> {
     /// Captures whose send got no HTTP response at all: nothing arrived, so nothing is awaited.
     undelivered: HashMap<String, usize>,
     step_index: usize,
+    /// OIOXML letters and receipts, by capture name.
+    letters: HashMap<String, crate::oioxml::Emessage>,
 }
 
 /// Runs every step of `scenario` and returns its outcome. Never fails: what goes wrong is in the
@@ -79,6 +83,7 @@ pub(crate) async fn run_scenario(env: &Env, scenario: &Scenario) -> ScenarioOutc
         own_acks: Vec::new(),
         undelivered: HashMap::new(),
         step_index: 0,
+        letters: HashMap::new(),
     };
     let mut steps = Vec::new();
     let mut status_reason: Option<(ScenarioStatus, String)> = None;
@@ -186,6 +191,10 @@ fn describe(step: &Step) -> String {
         ),
         Step::Ack(a) => format!("acknowledge `{}`", a.for_),
         Step::Instruct(i) => format!("instruct: {}", i.text),
+        Step::SendLetter(l) => format!("send an XDIS91 letter as `{}`", l.as_),
+        Step::ExpectReceipt(r) => format!("expect the receipt of `{}`", r.for_),
+        Step::ExpectLetter(l) => format!("expect an XDIS91 letter as `{}`", l.as_),
+        Step::Receipt(r) => format!("send the receipt for `{}`", r.for_),
     }
 }
 
@@ -198,6 +207,10 @@ impl Exchange<'_> {
             Step::ExpectMessage(m) => self.expect_message(m).await,
             Step::Ack(a) => self.ack(a).await,
             Step::Instruct(i) => self.instruct(i).await,
+            Step::SendLetter(l) => self.send_letter(l).await,
+            Step::ExpectReceipt(r) => self.expect_receipt(r).await,
+            Step::ExpectLetter(l) => self.expect_letter(l).await,
+            Step::Receipt(r) => self.receipt(r).await,
         }
     }
 
@@ -272,7 +285,12 @@ impl Exchange<'_> {
         );
         result.evidence.push(sent.clone());
         let seq = self.env.inbox.next_send();
-        if let Some(layout) = &self.env.folder {
+        if let Some(layout) = self
+            .env
+            .folder
+            .as_ref()
+            .filter(|_| self.env.fhir_over_folder)
+        {
             // The send number keeps a resend of the same envelope from clashing with the first copy.
             let stem = format!(
                 "{}_{}_{seq}",
@@ -579,6 +597,9 @@ impl Exchange<'_> {
     }
 
     async fn resend(&mut self, r: &scenario::Resend) -> Result<StepResult, Stop> {
+        if self.letters.contains_key(&r.of) {
+            return self.resend_letter(r).await;
+        }
         let original = self.captured(&r.of)?.clone();
         let mut resource = original.resource.clone();
         if !r.same_envelope {
@@ -741,22 +762,30 @@ impl Exchange<'_> {
     async fn instruct(&mut self, i: &scenario::Instruct) -> Result<StepResult, Stop> {
         match &self.env.operator {
             Operator::ReferenceVendor(url) => {
-                let (Some(action), Some(of)) = (i.action, &i.of) else {
+                let Some(action) = i.action else {
                     return Ok(StepResult::new(format!(
                         "instruction for a person, nothing for the reference vendor to do: {}",
                         i.text
                     )));
                 };
-                let letter = self
-                    .captured(of)?
-                    .identity
-                    .letter_id
-                    .clone()
-                    .unwrap_or_default();
+                let letter = match &i.of {
+                    Some(of) => self
+                        .captured(of)?
+                        .identity
+                        .letter_id
+                        .clone()
+                        .unwrap_or_default(),
+                    None => String::new(),
+                };
+                let over_folder =
+                    self.env.fhir_over_folder || action == crate::scenario::Action::SendLetter;
+                if over_folder && self.env.folder.is_none() {
+                    return Err(Stop::Skip("a classic letter travels through an exchange folder: run with `--target DIR`".into()));
+                }
                 let body = serde_json::json!({
                     "action": action,
                     "letter-id": letter,
-                    "deliver-to": if self.env.folder.is_some() { "folder".to_string() } else { self.env.listen_url.clone() },
+                    "deliver-to": if over_folder { "folder".to_string() } else { self.env.listen_url.clone() },
                     "format": i.format.unwrap_or(Format::Json),
                 });
                 match self.env.http.post_json(url, &body).await {

@@ -125,6 +125,9 @@ pub(crate) struct Env {
     pub config: Config,
     pub http: HttpTransport,
     pub folder: Option<FolderLayout>,
+    /// Whether FHIR messages go through the folder too (a folder target), or only OIOXML letters
+    /// (the embedded vendor serves a folder beside its HTTP endpoint for them).
+    pub fhir_over_folder: bool,
     pub inbox: Inbox,
     pub listen_url: String,
     pub operator: Operator,
@@ -166,10 +169,28 @@ pub async fn run_until(
     let listener = Listener::start(settings.config.listen, inbox.clone()).await?;
     let mut folder = None;
     let mut watcher = None;
+    let mut mailbox: Option<tempfile::TempDir> = None;
     let (simulator, target_url, target_label) = match &settings.target {
         Target::Embedded(fault) => {
             let mut vc = VendorConfig::new(settings.config.vendor.clone());
             vc.fault = *fault;
+            // Classic OIOXML letters travel through a mailbox: the embedded vendor serves one in
+            // a temporary folder when a scenario needs it.
+            if scenarios
+                .iter()
+                .any(|s| s.transport == Some(crate::scenario::TransportKind::Folder))
+            {
+                let dir = tempfile::tempdir().map_err(RunError::Simulator)?;
+                let layout = FolderLayout::new(dir.path());
+                layout.create().map_err(RunError::Folder)?;
+                vc.folder = Some(dir.path().to_path_buf());
+                watcher = Some(
+                    crate::transport::watch_outbox(&layout, inbox.clone())
+                        .map_err(RunError::Folder)?,
+                );
+                folder = Some(layout);
+                mailbox = Some(dir);
+            }
             let sim = Simulator::start(([127, 0, 0, 1], 0).into(), vc)
                 .await
                 .map_err(RunError::Simulator)?;
@@ -212,6 +233,7 @@ pub async fn run_until(
     let env = Arc::new(Env {
         config: settings.config.clone(),
         http,
+        fhir_over_folder: matches!(settings.target, Target::Folder(_)),
         folder,
         inbox: inbox.clone(),
         listen_url: listener.url(),
@@ -274,6 +296,7 @@ pub async fn run_until(
     drop(simulator);
     drop(listener);
     drop(watcher);
+    drop(mailbox);
     Ok(RunOutcome {
         interrupted: *interrupt.borrow(),
         harness_version: env!("CARGO_PKG_VERSION").to_string(),

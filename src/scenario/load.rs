@@ -288,11 +288,75 @@ pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
                     check_code(code).map_err(|m| invalid(offset, m, None))?;
                 }
             }
+            Step::SendLetter(l) => {
+                capture_once(&l.as_, &captured)?;
+                for a in &l.attachments {
+                    match &a.file {
+                        Some(f) if !dir.join(f).is_file() => {
+                            return Err(invalid(
+                                offset,
+                                format!(
+                                    "attachment file `{}` does not exist (paths are relative to the scenario file)",
+                                    dir.join(f).display()
+                                ),
+                                None,
+                            ));
+                        }
+                        None => return Err(invalid(
+                            offset,
+                            "a letter's attachment needs a `file`: XBIN01 carries bytes, not links"
+                                .into(),
+                            None,
+                        )),
+                        Some(_) => {}
+                    }
+                }
+                captured.insert(l.as_.clone());
+                for n in 1..=l.attachments.len() {
+                    captured.insert(format!("{}-bin{n}", l.as_));
+                }
+            }
+            Step::ExpectReceipt(r) => {
+                check(&r.for_, "for", &captured)?;
+                if let Some(s) = &r.same_as {
+                    check(s, "same-as", &captured)?;
+                }
+                if let Some(k) = &r.kind {
+                    check_listed(k, "kind", &["positive", "negative"])
+                        .map_err(|(m, h)| invalid(offset, m, h))?;
+                }
+                if let Some(c) = &r.refuse_code {
+                    check_listed(
+                        c,
+                        "refuse-code",
+                        &[
+                            "ikke_specificeret",
+                            "ukendt_lokationsnummer",
+                            "problem_med_modtagerID",
+                            "problem_med_version",
+                            "syntaksfejl",
+                        ],
+                    )
+                    .map_err(|(m, h)| invalid(offset, m, h))?;
+                }
+                if let Some(name) = &r.as_ {
+                    capture_once(name, &captured)?;
+                    captured.insert(name.clone());
+                }
+            }
+            Step::ExpectLetter(l) => {
+                capture_once(&l.as_, &captured)?;
+                captured.insert(l.as_.clone());
+            }
+            Step::Receipt(r) => check(&r.for_, "for", &captured)?,
             Step::Instruct(i) => {
                 if let Some(of) = &i.of {
                     check(of, "of", &captured)?;
                 }
-                if i.action.is_some() && i.of.is_none() {
+                if i.action.is_some()
+                    && i.action != Some(super::model::Action::SendLetter)
+                    && i.of.is_none()
+                {
                     return Err(invalid(
                         offset,
                         "an `instruct` with an `action` needs `of`, the message to act on".into(),

@@ -11,6 +11,10 @@
 //! | `expect-message` | waits for a message from the vendor (a reply, a forward) and judges it |
 //! | `ack` | acknowledges a message the vendor sent |
 //! | `instruct` | asks the operator (a person, or the reference vendor) to act |
+//! | `send-letter` | sends a classic XDIS91 letter with an XBIN01 per attachment (folders) |
+//! | `expect-receipt` | waits for the XCTL receipt of a letter and judges it |
+//! | `expect-letter` | waits for an XDIS91 from the vendor with its XBIN01s and judges them |
+//! | `receipt` | sends the harness's receipt for a vendor letter |
 //!
 //! TOML because codes, CPR numbers, SOR ids and EAN numbers must never be retyped by the parser.
 //! Unknown keys are errors with the file, line and column and a did-you-mean; a step that refers
@@ -21,5 +25,6 @@ mod model;
 
 pub use load::{ScenarioError, load, load_file};
 pub use model::{
-    Ack, Action, AttachmentSpec, ExpectAck, ExpectMessage, Instruct, Resend, Scenario, Send, Step,
+    Ack, Action, AttachmentSpec, ExpectAck, ExpectLetter, ExpectMessage, ExpectReceipt, Instruct,
+    ReceiptStep, Resend, Scenario, Send, SendLetter, Step, TransportKind,
 };

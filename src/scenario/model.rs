@@ -29,6 +29,11 @@ pub struct Scenario {
     /// Free tags for `--filter`.
     #[serde(default)]
     pub tags: Vec<String>,
+    /// The transport the scenario needs: `folder` for classic OIOXML letters, which travel only
+    /// through VANS mailboxes. Against an HTTP target the embedded reference vendor serves a
+    /// folder for them; against a vendor's HTTP endpoint they are skipped.
+    #[serde(default)]
+    pub transport: Option<TransportKind>,
     /// The steps.
     #[serde(rename = "step")]
     pub steps: Vec<Spanned<Step>>,
@@ -53,6 +58,97 @@ pub enum Step {
     Ack(Ack),
     /// Ask the operator (a person, or the reference vendor) to do something in the vendor system.
     Instruct(Instruct),
+    /// Send a classic XDIS91 letter, with an XBIN01 for each attachment (exchange folders).
+    SendLetter(SendLetter),
+    /// Wait for the XCTL receipt of a letter the harness sent and judge it.
+    ExpectReceipt(ExpectReceipt),
+    /// Wait for an XDIS91 letter from the vendor, with the XBIN01s it refers to, and judge them.
+    ExpectLetter(ExpectLetter),
+    /// Send the XCTL receipt for a letter the vendor sent.
+    Receipt(ReceiptStep),
+}
+
+/// Which way a scenario's messages travel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TransportKind {
+    /// Exchange folders (VANS mailbox).
+    Folder,
+    /// HTTP.
+    Http,
+}
+
+/// `send-letter`: a classic XDIS91 letter.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct SendLetter {
+    /// Capture name; its binary letters are `<as>-bin1`, `<as>-bin2`, …
+    #[serde(rename = "as")]
+    pub as_: String,
+    /// The receiver's EAN; default the vendor's from the config.
+    #[serde(default)]
+    pub receiver_ean: Option<String>,
+    /// `AdditionalInformation/Subject`.
+    #[serde(default)]
+    pub subject: Option<String>,
+    /// The letter's text (`\n` becomes `<Break/>`).
+    #[serde(default)]
+    pub text: Option<String>,
+    /// Attachments sent as XBIN01 letters (`file` and `title`; `content-type` picks the
+    /// `ObjectExtensionCode`).
+    #[serde(default)]
+    pub attachments: Vec<AttachmentSpec>,
+    /// Leave `Letter/VersionCode` out, a syntax error the receiver must refuse (`syntaksfejl`).
+    #[serde(default)]
+    pub syntax_error: bool,
+}
+
+/// `expect-receipt`: the XCTL receipt of a sent letter.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct ExpectReceipt {
+    /// The captured letter (or binary letter, `<as>-bin1`).
+    #[serde(rename = "for")]
+    pub for_: String,
+    /// `positive` (default) or `negative`.
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// For a negative receipt: the expected RefuseCode.
+    #[serde(default)]
+    pub refuse_code: Option<String>,
+    /// How long to wait; default from the config.
+    #[serde(default, with = "duration_opt")]
+    pub within: Option<Duration>,
+    /// A golden receipt.
+    #[serde(default)]
+    pub golden: Option<String>,
+    /// Must be the same receipt as this earlier one (a duplicate gets the same receipt).
+    #[serde(default)]
+    pub same_as: Option<String>,
+    /// Capture name for the receipt.
+    #[serde(default, rename = "as")]
+    pub as_: Option<String>,
+}
+
+/// `expect-letter`: an XDIS91 from the vendor and its XBIN01s.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct ExpectLetter {
+    /// Capture name.
+    #[serde(rename = "as")]
+    pub as_: String,
+    /// How long to wait for the letter and its binary letters; default from the config.
+    #[serde(default, with = "duration_opt")]
+    pub within: Option<Duration>,
+}
+
+/// `receipt`: the harness's receipt for a vendor letter (and its binary letters).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct ReceiptStep {
+    /// The captured vendor letter.
+    #[serde(rename = "for")]
+    pub for_: String,
 }
 
 impl Step {
@@ -65,6 +161,10 @@ impl Step {
             Step::ExpectMessage(_) => "expect-message",
             Step::Ack(_) => "ack",
             Step::Instruct(_) => "instruct",
+            Step::SendLetter(_) => "send-letter",
+            Step::ExpectReceipt(_) => "expect-receipt",
+            Step::ExpectLetter(_) => "expect-letter",
+            Step::Receipt(_) => "receipt",
         }
     }
 }
@@ -219,6 +319,8 @@ pub enum Action {
     Reply,
     /// Forward the message (new thread, attachments included).
     Forward,
+    /// Send a classic XDIS91 letter with a PDF as XBIN01 (exchange folders; `of` is not needed).
+    SendLetter,
 }
 
 mod duration_opt {

@@ -30,11 +30,21 @@ pub enum Fault {
     /// Acknowledgements in an exchange folder travel in a VANSEnvelope whose `Name` is not the
     /// acknowledgement's statistical code.
     EnvelopeNameMismatch,
+    /// OIOXML letters get no receipt.
+    NoReceipt,
+    /// Receipts quote a wrong OriginalEnvelopeIdentifier.
+    ReceiptWrongEnvelopeId,
+    /// Receipts quote no OriginalLetterIdentifier.
+    ReceiptMissingLetter,
+    /// Negative receipts give a RefuseCode that is not on MedCom's list.
+    NegativeReceiptBadRefusecode,
+    /// Letters the vendor sends declare an OriginalObjectSize that is not the binary's size.
+    BinSizeMismatch,
 }
 
 impl Fault {
     /// Every profile, in documentation order.
-    pub const ALL: [Fault; 10] = [
+    pub const ALL: [Fault; 15] = [
         Fault::NoAck,
         Fault::WrongResponseIdentifier,
         Fault::FatalForValid,
@@ -45,11 +55,25 @@ impl Fault {
         Fault::ForwardDropsAttachment,
         Fault::WritesInPlace,
         Fault::EnvelopeNameMismatch,
+        Fault::NoReceipt,
+        Fault::ReceiptWrongEnvelopeId,
+        Fault::ReceiptMissingLetter,
+        Fault::NegativeReceiptBadRefusecode,
+        Fault::BinSizeMismatch,
     ];
 
     /// Whether the profile shows only over exchange folders.
     pub fn folder_only(self) -> bool {
-        matches!(self, Fault::WritesInPlace | Fault::EnvelopeNameMismatch)
+        matches!(
+            self,
+            Fault::WritesInPlace
+                | Fault::EnvelopeNameMismatch
+                | Fault::NoReceipt
+                | Fault::ReceiptWrongEnvelopeId
+                | Fault::ReceiptMissingLetter
+                | Fault::NegativeReceiptBadRefusecode
+                | Fault::BinSizeMismatch
+        )
     }
 
     /// The profile's name as the command line writes it.
@@ -65,6 +89,11 @@ impl Fault {
             Fault::ForwardDropsAttachment => "forward-drops-attachment",
             Fault::WritesInPlace => "writes-in-place",
             Fault::EnvelopeNameMismatch => "envelope-name-mismatch",
+            Fault::NoReceipt => "no-receipt",
+            Fault::ReceiptWrongEnvelopeId => "receipt-wrong-envelope-id",
+            Fault::ReceiptMissingLetter => "receipt-missing-letter",
+            Fault::NegativeReceiptBadRefusecode => "negative-receipt-bad-refusecode",
+            Fault::BinSizeMismatch => "bin-size-mismatch",
         }
     }
 
@@ -91,6 +120,17 @@ impl Fault {
             Fault::EnvelopeNameMismatch => {
                 "names the VANSEnvelope of an acknowledgement `MCM:FDIS91#other` instead of `MCM:FCTL#<code>`"
             }
+            Fault::NoReceipt => "sends no receipt for OIOXML letters",
+            Fault::ReceiptWrongEnvelopeId => {
+                "quotes a wrong OriginalEnvelopeIdentifier in receipts"
+            }
+            Fault::ReceiptMissingLetter => "quotes no OriginalLetterIdentifier in receipts",
+            Fault::NegativeReceiptBadRefusecode => {
+                "gives negative receipts a RefuseCode not on MedCom's list"
+            }
+            Fault::BinSizeMismatch => {
+                "declares a wrong OriginalObjectSize for the binaries of letters it sends"
+            }
         }
     }
 
@@ -107,6 +147,12 @@ impl Fault {
             Fault::ForwardDropsAttachment => &["cc-forward-keeps-attachments"],
             Fault::WritesInPlace => &["folder-atomic-write"],
             Fault::EnvelopeNameMismatch => &["vans-name"],
+            Fault::NoReceipt => &["oioxml-receipt-received"],
+            Fault::ReceiptWrongEnvelopeId | Fault::ReceiptMissingLetter => {
+                &["oioxml-receipt-quotes"]
+            }
+            Fault::NegativeReceiptBadRefusecode => &["oioxml-refusecode"],
+            Fault::BinSizeMismatch => &["oioxml-bin-size"],
         }
     }
 }

@@ -58,6 +58,9 @@ pub struct VendorConfig {
     /// An exchange folder to serve as well: messages arrive in `<folder>/in`, answers go to
     /// `<folder>/out`.
     pub folder: Option<std::path::PathBuf>,
+    /// Whether to log one line per message to stderr (`serve` does; the embedded vendor does not,
+    /// so it does not mix into the harness's output).
+    pub log: bool,
 }
 
 /// How the reference vendor delivers acknowledgements.
@@ -84,6 +87,7 @@ impl VendorConfig {
             fault: None,
             ack_delivery: AckDelivery::Response,
             folder: None,
+            log: false,
         }
     }
 }
@@ -102,6 +106,18 @@ struct Vendor {
     client: reqwest::Client,
     deliver_to: Mutex<Option<String>>,
     files: std::sync::atomic::AtomicU64,
+    letters: Mutex<LetterState>,
+}
+
+/// What the reference vendor remembers of classic OIOXML letters: the receiver's seen-before
+/// table and the receipt it gave for each dedup key and each letter.
+#[derive(Default)]
+struct LetterState {
+    seen: crate::oioxml::check::Seen,
+    by_key: HashMap<crate::oioxml::DedupKey, crate::oioxml::Emessage>,
+    by_letter: HashMap<String, crate::oioxml::Emessage>,
+    /// The last party that sent a letter: where `send-letter` instructions send to.
+    last_sender: Option<crate::oioxml::Party>,
 }
 
 /// A running reference vendor.
@@ -140,6 +156,7 @@ impl Simulator {
                 .map_err(std::io::Error::other)?,
             deliver_to: Mutex::new(None),
             files: std::sync::atomic::AtomicU64::new(1),
+            letters: Mutex::new(LetterState::default()),
         });
         let watcher = match &folder {
             Some(root) => Some(serve_folder(root, vendor.clone(), bound)?),
@@ -220,9 +237,25 @@ fn serve_folder(
             Err(e) => return Disposition::Rejected(e),
         };
         let in_envelope = unwrapped.envelope.is_some();
-        let message = match Message::parse(unwrapped.payload, None) {
+        let message = match Message::parse(unwrapped.payload.clone(), None) {
             Ok(m) => m,
-            Err(e) => return Disposition::Rejected(e.to_string()),
+            Err(e) => {
+                // Not FHIR: a classic OIOXML letter or receipt, answered with an XCTL receipt.
+                return match crate::oioxml::parse(&unwrapped.payload) {
+                    Ok(letter) => match vendor.receipt_for(&letter) {
+                        Some(receipt) => match vendor.drop_letter(&outbox, &receipt) {
+                            Ok(()) => Disposition::Processed,
+                            Err(e) => Disposition::Rejected(format!(
+                                "the receipt could not be written: {e}"
+                            )),
+                        },
+                        None => Disposition::Processed,
+                    },
+                    Err(oe) => Disposition::Rejected(format!(
+                        "neither a FHIR message ({e}) nor an OIOXML message ({oe})"
+                    )),
+                };
+            }
         };
         if message.is_acknowledgement() {
             return Disposition::Processed;
@@ -316,17 +349,21 @@ async fn receive(
     };
     // The no-ack fault processes the message (so it can be replied to) but never answers.
     if v.config.fault == Some(Fault::NoAck) {
-        eprintln!("received {label}; not acknowledged (fault no-ack)");
+        if v.config.log {
+            eprintln!("received {label}; not acknowledged (fault no-ack)");
+        }
         return StatusCode::ACCEPTED.into_response();
     }
-    eprintln!(
-        "received {label}; acknowledged `{}`",
-        ack.identity
-            .response
-            .as_ref()
-            .and_then(|r| r.code.as_deref())
-            .unwrap_or("?")
-    );
+    if v.config.log {
+        eprintln!(
+            "received {label}; acknowledged `{}`",
+            ack.identity
+                .response
+                .as_ref()
+                .and_then(|r| r.code.as_deref())
+                .unwrap_or("?")
+        );
+    }
     if v.config.ack_delivery == AckDelivery::Later {
         let target = v.deliver_to.lock().ok().and_then(|t| t.clone());
         if let Some(url) = target {
@@ -399,8 +436,19 @@ impl Vendor {
                 message.bytes.clone(),
             )
         };
+        self.drop_bytes(outbox, &name, bytes)
+    }
+
+    /// Writes `bytes` into `outbox` as `name`: atomically (temporary name, then rename), or,
+    /// with the `writes-in-place` fault, slowly in place under the final name.
+    fn drop_bytes(
+        &self,
+        outbox: &std::path::Path,
+        name: &str,
+        bytes: Vec<u8>,
+    ) -> Result<(), String> {
         if self.config.fault == Some(Fault::WritesInPlace) {
-            let path = outbox.join(&name);
+            let path = outbox.join(name);
             std::thread::spawn(move || {
                 use std::io::Write;
                 let Ok(mut f) = std::fs::File::create(&path) else {
@@ -414,9 +462,189 @@ impl Vendor {
             });
             return Ok(());
         }
-        crate::transport::write_atomic(outbox, &name, &bytes)
+        crate::transport::write_atomic(outbox, name, &bytes)
             .map(|_| ())
             .map_err(|e| e.to_string())
+    }
+
+    /// Writes an OIOXML message (UTF-8) in a VANSEnvelope into `outbox`.
+    fn drop_letter(
+        &self,
+        outbox: &std::path::Path,
+        m: &crate::oioxml::Emessage,
+    ) -> Result<(), String> {
+        let bytes = crate::oioxml::write(m, crate::oioxml::Encoding::Utf8);
+        let envelope = crate::envelope::carry::wrap_oioxml(&bytes, m);
+        let n = self
+            .files
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.drop_bytes(
+            outbox,
+            &format!(
+                "{}_{}_{n}.vans.xml",
+                m.letter_identifier(),
+                m.envelope.identifier
+            ),
+            envelope,
+        )
+    }
+
+    /// The XCTL receipt for an arriving OIOXML message, by the receiver's matrix: a repeat gets
+    /// the receipt again, a duplicate the first copy's receipt; a new letter is refused
+    /// `ukendt_lokationsnummer` when it is not addressed to this vendor's EAN, `syntaksfejl` when
+    /// it breaks the structure, and otherwise gets a positive receipt when it asks for one.
+    /// Receipts are never receipted.
+    fn receipt_for(&self, letter: &crate::oioxml::Emessage) -> Option<crate::oioxml::Emessage> {
+        use crate::oioxml::{Body, ReceiptKind, RefuseCode, build, check::Arrival};
+        if letter.is_receipt() {
+            return None;
+        }
+        let fault = self.config.fault;
+        let mut state = self.letters.lock().ok()?;
+        if let Body::ClinicalEmail(x) = &letter.body {
+            state.last_sender = Some(x.sender.clone());
+        }
+        let key = letter.dedup_key();
+        let arrival = state.seen.arrive(&key);
+        if let Some(earlier) = match arrival {
+            Arrival::Repeat => state.by_key.get(&key).cloned(),
+            Arrival::Duplicate => state.by_letter.get(&key.letter).cloned(),
+            Arrival::New | Arrival::EnvelopeReused => None,
+        } {
+            return (fault != Some(Fault::NoReceipt)).then_some(earlier);
+        }
+        let errors: Vec<String> = crate::oioxml::structure::check(letter)
+            .into_iter()
+            .filter(|f| f.grade >= crate::finding::Grade::F2)
+            .map(|f| f.message)
+            .collect();
+        let refuse = if letter.receiver_ean() != self.config.identity.ean {
+            Some((
+                RefuseCode::parse("ukendt_lokationsnummer"),
+                format!("EAN {} er ikke kendt her", letter.receiver_ean()),
+            ))
+        } else if arrival == Arrival::EnvelopeReused {
+            Some((
+                RefuseCode::parse("ikke_specificeret"),
+                format!(
+                    "Envelope/Identifier {} er brugt før til et andet brev",
+                    key.envelope
+                ),
+            ))
+        } else if !errors.is_empty() {
+            Some((
+                RefuseCode::parse("syntaksfejl"),
+                errors.join("; ").chars().take(200).collect(),
+            ))
+        } else {
+            None
+        };
+        if refuse.is_none() && !letter.wants_positive_receipt() {
+            return None;
+        }
+        let kind = if refuse.is_some() {
+            ReceiptKind::Negative
+        } else {
+            ReceiptKind::Positive
+        };
+        let refuse = refuse.map(|(code, text)| {
+            if fault == Some(Fault::NegativeReceiptBadRefusecode) {
+                (RefuseCode::parse("ukendt_fejl"), text)
+            } else {
+                (code, text)
+            }
+        });
+        let mut receipt = build::receipt(letter, kind, refuse);
+        if let Body::Receipt(r) = &mut receipt.body {
+            if fault == Some(Fault::ReceiptWrongEnvelopeId) {
+                r.original_envelope_identifier = build::identifier('E');
+            }
+            if fault == Some(Fault::ReceiptMissingLetter) {
+                r.letters.clear();
+            }
+        }
+        state.by_key.insert(key.clone(), receipt.clone());
+        state
+            .by_letter
+            .entry(key.letter)
+            .or_insert_with(|| receipt.clone());
+        (fault != Some(Fault::NoReceipt)).then_some(receipt)
+    }
+
+    /// Sends a classic XDIS91 letter with a PDF (as XBIN01) to the last party that sent this
+    /// vendor a letter, or the harness's default identity.
+    fn send_letter(&self, outbox: &std::path::Path) -> Result<String, String> {
+        use crate::oioxml::{Body, build};
+        let to = self
+            .letters
+            .lock()
+            .ok()
+            .and_then(|s| s.last_sender.clone())
+            .unwrap_or_else(|| {
+                build::party(
+                    "5790000000012",
+                    "999991000016001",
+                    "medcom-harness testafsender",
+                )
+            });
+        let me = build::party(
+            &self.config.identity.ean,
+            &self.config.identity.sor_id,
+            &self.config.identity.name,
+        );
+        let pdf = simple_pdf("Epikrise fra referenceleverandoeren");
+        let (mut letter, mut bins) = build::xdis91(
+            me,
+            to,
+            "Epikrise",
+            "Kære kolleger\nVedlagt epikrise.\nMed venlig hilsen\nReferenceleverandøren",
+            &[build::BinaryAttachment {
+                title: "Epikrise".into(),
+                extension: "pdf".into(),
+                bytes: pdf,
+            }],
+        );
+        if self.config.fault == Some(Fault::BinSizeMismatch) {
+            let wrong =
+                |size: &mut String| *size = (size.parse::<u64>().unwrap_or(0) + 17).to_string();
+            if let Body::ClinicalEmail(x) = &mut letter.body {
+                for r in &mut x.references {
+                    if let Some(crate::oioxml::ReferenceTarget::Bin(b)) = &mut r.target {
+                        wrong(&mut b.original_object_size);
+                    }
+                }
+            }
+            for bin in &mut bins {
+                if let Body::BinaryLetter(b) = &mut bin.body {
+                    for o in &mut b.objects {
+                        wrong(&mut o.original_object_size);
+                    }
+                }
+            }
+        }
+        // ISO-8859-1, as many systems still write, so the receiver's decoding is exercised.
+        for m in std::iter::once(&letter).chain(bins.iter()) {
+            let bytes = crate::oioxml::write(m, crate::oioxml::Encoding::Iso88591);
+            let envelope = crate::envelope::carry::wrap_oioxml(&bytes, m);
+            let n = self
+                .files
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            self.drop_bytes(
+                outbox,
+                &format!(
+                    "{}_{}_{n}.vans.xml",
+                    m.letter_identifier(),
+                    m.envelope.identifier
+                ),
+                envelope,
+            )?;
+        }
+        Ok(format!(
+            "wrote XDIS91 `{}` with {} XBIN01 letter(s) to {}",
+            letter.letter_identifier(),
+            bins.len(),
+            outbox.display()
+        ))
     }
 
     /// The acknowledgement for a received message, by the duplicate matrix.
@@ -568,6 +796,9 @@ impl Vendor {
             .message;
         let fault = self.config.fault;
         let (template, to, text) = match action {
+            crate::scenario::Action::SendLetter => {
+                return Err("a letter is not a follow-up".to_string());
+            }
             crate::scenario::Action::Reply => (
                 "carecommunication/reply",
                 None,
@@ -658,6 +889,20 @@ async fn instruct(State(v): State<Arc<Vendor>>, body: Bytes) -> Response {
             return (StatusCode::BAD_REQUEST, format!("bad instruction: {e}")).into_response();
         }
     };
+    if instruction.action == crate::scenario::Action::SendLetter {
+        let Some(root) = &v.config.folder else {
+            return (
+                StatusCode::BAD_REQUEST,
+                "this reference vendor serves no exchange folder",
+            )
+                .into_response();
+        };
+        let outbox = crate::transport::FolderLayout::new(root).outbox;
+        return match v.send_letter(&outbox) {
+            Ok(text) => (StatusCode::OK, text).into_response(),
+            Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e).into_response(),
+        };
+    }
     let message = match v.follow_up(
         instruction.action,
         &instruction.letter_id,
@@ -708,4 +953,35 @@ async fn instruct(State(v): State<Arc<Vendor>>, body: Bytes) -> Response {
         )
             .into_response(),
     }
+}
+
+/// A small, real one-page PDF with `text` (ASCII), written by hand from the PDF 1.4 structure.
+fn simple_pdf(text: &str) -> Vec<u8> {
+    let stream = format!("BT /F1 18 Tf 72 760 Td ({text}) Tj ET");
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>".to_string(),
+        format!("<< /Length {} >>\nstream\n{stream}\nendstream", stream.len()),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_string(),
+    ];
+    let mut out = String::from("%PDF-1.4\n");
+    let mut offsets = Vec::new();
+    for (i, o) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.push_str(&format!("{} 0 obj\n{o}\nendobj\n", i + 1));
+    }
+    let xref = out.len();
+    out.push_str(&format!(
+        "xref\n0 {}\n0000000000 65535 f \n",
+        objects.len() + 1
+    ));
+    for off in offsets {
+        out.push_str(&format!("{off:010} 00000 n \n"));
+    }
+    out.push_str(&format!(
+        "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+        objects.len() + 1
+    ));
+    out.into_bytes()
 }

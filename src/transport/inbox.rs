@@ -37,6 +37,8 @@ pub struct Received {
     /// Set when the vendor wrote the file in place instead of renaming a finished temporary
     /// file into the folder (folder transport only).
     pub written_in_place: bool,
+    /// The OIOXML letter or receipt, when the payload is one instead of a FHIR message.
+    pub letter: Option<crate::oioxml::Emessage>,
     /// The envelope the message arrived in (the file's bytes), when it came in one.
     pub envelope: Option<Vec<u8>>,
     /// Findings about that envelope (size, format, name, MIME service tag).
@@ -106,6 +108,7 @@ impl Inbox {
                     media_type,
                     message,
                     written_in_place,
+                    letter: None,
                     envelope,
                     envelope_findings,
                 },
@@ -114,6 +117,33 @@ impl Inbox {
             seq
         };
         self.notify.notify_waiters();
+        seq
+    }
+
+    /// Adds an OIOXML letter or receipt that arrived.
+    pub fn push_letter(
+        &self,
+        origin: Origin,
+        bytes: Vec<u8>,
+        letter: crate::oioxml::Emessage,
+        written_in_place: bool,
+        envelope: Option<(Vec<u8>, Vec<crate::finding::Finding>)>,
+    ) -> u64 {
+        let seq = self.push_parsed(
+            origin,
+            bytes,
+            "application/xml".to_string(),
+            Err("an OIOXML message, not FHIR".to_string()),
+            written_in_place,
+            envelope,
+        );
+        let mut state = self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((r, _)) = state.items.iter_mut().find(|(r, _)| r.seq == seq) {
+            r.letter = Some(letter);
+        }
         seq
     }
 

@@ -59,6 +59,21 @@ pub fn watch_outbox(layout: &FolderLayout, inbox: Inbox) -> Result<FolderWatcher
                 .to_string();
             let message =
                 crate::message::Message::parse(payload.clone(), format).map_err(|e| e.to_string());
+            // Not FHIR: an OIOXML letter or receipt is the other thing a VANS mailbox carries.
+            if message.is_err()
+                && let Ok(letter) = crate::oioxml::parse(&payload)
+            {
+                inbox.push_letter(
+                    Origin::Delivered {
+                        path: arrived.name.clone(),
+                    },
+                    payload,
+                    letter,
+                    arrived.written_in_place,
+                    envelope,
+                );
+                return Disposition::Processed;
+            }
             let disposition = match &message {
                 Ok(_) => Disposition::Processed,
                 Err(e) => Disposition::Rejected(e.clone()),

@@ -4,4 +4,5 @@
 mod cli;
 mod corpus;
 mod faults;
+mod folders;
 mod support;

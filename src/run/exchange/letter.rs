@@ -1,0 +1,465 @@
+//! The classic OIOXML steps of an exchange: XDIS91 letters with XBIN01 binaries out, XCTL
+//! receipts back, and letters from the vendor with the harness's receipts. They travel only
+//! through exchange folders, each file in a VANSEnvelope (`Format` XML, `Name` `MCM:<TypeCode>`).
+
+use std::time::Instant;
+
+use super::{Exchange, StepResult, Stop, in_place};
+use crate::finding::Finding;
+use crate::oioxml::build::{self, BinaryAttachment};
+use crate::oioxml::{Body, Emessage, Encoding, ReceiptKind, check, structure};
+use crate::rule;
+use crate::run::outcome::Direction;
+use crate::scenario::{ExpectLetter, ExpectReceipt, ReceiptStep, Resend, SendLetter};
+use crate::transport::Received;
+
+/// The `ObjectExtensionCode` of a MIME type.
+fn extension_of(content_type: &str) -> Option<&'static str> {
+    Some(match content_type {
+        "application/pdf" => "pdf",
+        "image/png" => "png",
+        "image/jpeg" => "jpeg",
+        "image/gif" => "gif",
+        "image/tiff" => "tiff",
+        "image/bmp" => "bmp",
+        "text/plain" => "txt",
+        _ => return None,
+    })
+}
+
+impl Exchange<'_> {
+    fn letter_folder(&self) -> Result<crate::transport::FolderLayout, Stop> {
+        self.env.folder.clone().ok_or_else(|| {
+            Stop::Skip("classic OIOXML letters travel through exchange folders: run with `--target DIR` (or against the embedded reference vendor)".into())
+        })
+    }
+
+    fn captured_letter(&self, name: &str) -> Result<Emessage, Stop> {
+        self.letters.get(name).cloned().ok_or_else(|| {
+            Stop::Skip(format!(
+                "`{name}` was not captured: the step that should have produced it got nothing"
+            ))
+        })
+    }
+
+    fn capture_letter(&mut self, name: &str, m: &Emessage, evidence: &str) {
+        for (key, value) in [
+            ("envelope-id", m.envelope.identifier.clone()),
+            ("letter-id", m.letter_identifier().to_string()),
+            ("sender-ean", m.sender_ean().to_string()),
+            ("receiver-ean", m.receiver_ean().to_string()),
+        ] {
+            self.captures.insert(format!("{name}.{key}"), value);
+        }
+        if let Some(r) = m.receipt() {
+            self.captures
+                .insert(format!("{name}.code"), r.kind.standard().to_string());
+        }
+        self.letters.insert(name.to_string(), m.clone());
+        self.message_evidence
+            .insert(name.to_string(), evidence.to_string());
+    }
+
+    /// Writes one OIOXML message into the vendor's inbox in a VANSEnvelope; returns the evidence id.
+    fn drop_letter(&mut self, m: &Emessage, result: &mut StepResult) -> Result<String, Stop> {
+        let layout = self.letter_folder()?;
+        let bytes = crate::oioxml::write(m, Encoding::Iso88591);
+        let label = format!(
+            "{} `{}` (Envelope `{}`)",
+            m.type_code(),
+            m.letter_identifier(),
+            m.envelope.identifier
+        );
+        let ev = self.add_evidence(
+            Direction::Sent,
+            label,
+            "application/xml".into(),
+            bytes.clone(),
+        );
+        result.evidence.push(ev.clone());
+        let envelope = crate::envelope::carry::wrap_oioxml(&bytes, m);
+        let env_ev = self.add_evidence(
+            Direction::Sent,
+            format!("VANSEnvelope carrying {ev}"),
+            "application/xml".into(),
+            envelope.clone(),
+        );
+        result.evidence.push(env_ev);
+        let seq = self.env.inbox.next_send();
+        let name = format!(
+            "{}_{}_{seq}.vans.xml",
+            m.letter_identifier(),
+            m.envelope.identifier
+        );
+        if let Err(e) = crate::transport::write_atomic(&layout.inbox, &name, &envelope) {
+            result.findings.push(Finding::breach(
+                &rule::TRANSPORT,
+                format!("the letter could not be written to the vendor's inbox: {e}"),
+            ));
+        }
+        Ok(ev)
+    }
+
+    pub(super) async fn send_letter(&mut self, l: &SendLetter) -> Result<StepResult, Stop> {
+        self.letter_folder()?;
+        let c = &self.env.config;
+        let sender = build::party(&c.harness.ean, &c.harness.sor_id, &c.harness.name);
+        let receiver = build::party(
+            l.receiver_ean.as_deref().unwrap_or(&c.vendor.ean),
+            &c.vendor.sor_id,
+            &c.vendor.name,
+        );
+        let mut attachments = Vec::new();
+        for a in &l.attachments {
+            let file = a
+                .file
+                .as_ref()
+                .map(|f| self.dir.join(f))
+                .unwrap_or_default();
+            let bytes = std::fs::read(&file).map_err(|e| {
+                Stop::Error(format!(
+                    "failed to read attachment `{}`: {e}",
+                    file.display()
+                ))
+            })?;
+            let content_type = a
+                .content_type
+                .clone()
+                .or_else(|| infer::get(&bytes).map(|t| t.mime_type().to_string()))
+                .unwrap_or_default();
+            let extension = extension_of(&content_type)
+                .ok_or_else(|| Stop::Error(format!("attachment `{}`: no ObjectExtensionCode for `{content_type}`; give `content-type` (application/pdf, image/png, …)", file.display())))?;
+            attachments.push(BinaryAttachment {
+                title: a.title.clone(),
+                extension: extension.to_string(),
+                bytes,
+            });
+        }
+        let subject = l
+            .subject
+            .clone()
+            .unwrap_or_else(|| format!("Testbrev {}", self.scenario.id));
+        let text = l.text.clone().unwrap_or_else(|| {
+            format!("Testbrev fra medcom-harness\nScenarie {}", self.scenario.id)
+        });
+        let (mut letter, bins) = build::xdis91(sender, receiver, &subject, &text, &attachments);
+        if l.syntax_error
+            && let Body::ClinicalEmail(x) = &mut letter.body
+        {
+            // An empty required element is left out when written: a syntax error to refuse.
+            x.letter.version_code.clear();
+        }
+        let mut result = StepResult::new(format!(
+            "sent XDIS91 `{}` as `{}` with {} XBIN01 letter(s)",
+            letter.letter_identifier(),
+            l.as_,
+            bins.len()
+        ));
+        // The binaries go first, as many systems send them: the receiver must match them whichever
+        // arrives first.
+        for (i, bin) in bins.iter().enumerate() {
+            let ev = self.drop_letter(bin, &mut result)?;
+            self.capture_letter(&format!("{}-bin{}", l.as_, i + 1), bin, &ev);
+        }
+        let ev = self.drop_letter(&letter, &mut result)?;
+        self.capture_letter(&l.as_, &letter, &ev);
+        Ok(result)
+    }
+
+    /// A letter sent again: a new Envelope/Identifier and the same letter (or the very same
+    /// envelope with `same-envelope`).
+    pub(super) async fn resend_letter(&mut self, r: &Resend) -> Result<StepResult, Stop> {
+        let mut again = self.captured_letter(&r.of)?;
+        if !r.same_envelope {
+            again.envelope.identifier = build::identifier('E');
+        }
+        let name = r.as_.clone().unwrap_or_else(|| format!("{}-resend", r.of));
+        let mut result = StepResult::new(format!(
+            "resent `{}` as `{name}`: Envelope `{}`, Letter `{}`",
+            r.of,
+            again.envelope.identifier,
+            again.letter_identifier()
+        ));
+        let ev = self.drop_letter(&again, &mut result)?;
+        self.capture_letter(&name, &again, &ev);
+        Ok(result)
+    }
+
+    fn received_evidence(
+        &mut self,
+        received: &Received,
+        label: String,
+        result: &mut StepResult,
+    ) -> String {
+        let ev = self.add_evidence(
+            Direction::Received,
+            label,
+            received.media_type.clone(),
+            received.bytes.clone(),
+        );
+        result.evidence.push(ev.clone());
+        if received.written_in_place {
+            result.findings.push(in_place(received, &ev));
+        }
+        self.envelope_findings(received, &ev, result);
+        ev
+    }
+
+    pub(super) async fn expect_receipt(&mut self, r: &ExpectReceipt) -> Result<StepResult, Stop> {
+        self.letter_folder()?;
+        let original = self.captured_letter(&r.for_)?;
+        let within = self.within(r.within);
+        let (envelope_id, letter_id) = (
+            original.envelope.identifier.clone(),
+            original.letter_identifier().to_string(),
+        );
+        let found = self
+            .env
+            .inbox
+            .claim(within, |x: &Received| {
+                x.letter
+                    .as_ref()
+                    .and_then(Emessage::receipt)
+                    .is_some_and(|rc| {
+                        rc.original_envelope_identifier == envelope_id
+                            || rc
+                                .letters
+                                .iter()
+                                .any(|l| l.original_letter_identifier == letter_id)
+                    })
+            })
+            .await;
+        let mut result = StepResult::new(format!(
+            "waited up to {} for the receipt of `{}`",
+            humantime::format_duration(within),
+            r.for_
+        ));
+        let Some(received) = found else {
+            result.findings.push(
+                Finding::breach(&rule::OIOXML_RECEIPT_RECEIVED, format!(
+                    "no receipt for `{}` (Envelope `{envelope_id}`, Letter `{letter_id}`) within {}",
+                    r.for_, humantime::format_duration(within)))
+                .with_evidence(self.message_evidence.get(&r.for_).cloned()),
+            );
+            return Ok(result);
+        };
+        let Some(message) = received.letter.clone() else {
+            return Err(Stop::Error("a claimed receipt without its letter".into()));
+        };
+        let Some(receipt) = message.receipt().cloned() else {
+            return Err(Stop::Error("a claimed receipt that is not one".into()));
+        };
+        let ev = self.received_evidence(
+            &received,
+            format!("{} receipt for `{}`", receipt.kind.standard(), r.for_),
+            &mut result,
+        );
+        result.summary = format!(
+            "received {} ({:?}) for `{}`",
+            receipt.kind.standard(),
+            receipt.kind,
+            r.for_
+        );
+        // A duplicate is answered with the first copy's receipt, which quotes the first envelope:
+        // judge the quote against the copy it names.
+        let quoted = self
+            .letters
+            .values()
+            .find(|m| {
+                !m.is_receipt()
+                    && m.letter_identifier() == original.letter_identifier()
+                    && m.envelope.identifier == receipt.original_envelope_identifier
+            })
+            .cloned()
+            .filter(|_| r.same_as.is_some())
+            .unwrap_or_else(|| original.clone());
+        let mut findings = check::receipt(&receipt, &quoted);
+        findings.extend(structure::check(&message));
+        let expected_negative = r.kind.as_deref() == Some("negative");
+        if receipt.kind.is_negative() == expected_negative {
+            findings.push(Finding::pass(
+                &rule::OIOXML_RECEIPT_KIND,
+                format!(
+                    "a {} receipt, as expected",
+                    if expected_negative {
+                        "negative"
+                    } else {
+                        "positive"
+                    }
+                ),
+            ));
+        } else {
+            findings.push(Finding::breach(
+                &rule::OIOXML_RECEIPT_KIND,
+                format!(
+                    "expected a {} receipt, the vendor sent {} ({:?})",
+                    if expected_negative {
+                        "negative"
+                    } else {
+                        "positive"
+                    },
+                    receipt.kind.standard(),
+                    receipt.kind
+                ),
+            ));
+        }
+        if let Some(code) = &r.refuse_code {
+            let given: Vec<String> = receipt
+                .letters
+                .iter()
+                .filter_map(|l| l.refuse_code.as_ref().map(|c| c.as_str().to_string()))
+                .chain(receipt.refuse_code.iter().map(|c| c.as_str().to_string()))
+                .collect();
+            if given.iter().any(|g| g == code) {
+                findings.push(Finding::pass(
+                    &rule::OIOXML_RECEIPT_KIND,
+                    format!("RefuseCode `{code}` as expected"),
+                ));
+            } else {
+                findings.push(Finding::breach(
+                    &rule::OIOXML_RECEIPT_KIND,
+                    format!("expected RefuseCode `{code}`, the receipt gives {given:?}"),
+                ));
+            }
+        }
+        if let Some(same) = &r.same_as {
+            let first = self.captured_letter(same)?;
+            if let Some(first) = first.receipt() {
+                findings.extend(check::same_receipt(first, &receipt));
+            }
+        }
+        if let Some(golden) = &r.golden {
+            let actual = crate::message::Message {
+                bytes: received.bytes.clone(),
+                format: crate::message::Format::Xml,
+                resource: serde_json::Value::Null,
+                identity: crate::message::Identity::default(),
+            };
+            let (f, d) = self.golden(golden, &actual)?;
+            findings.extend(f);
+            result.diffs.extend(d);
+        }
+        result
+            .findings
+            .extend(findings.into_iter().map(|f| f.with_evidence([ev.clone()])));
+        let name = r
+            .as_
+            .clone()
+            .unwrap_or_else(|| format!("{}-receipt", r.for_));
+        self.capture_letter(&name, &message, &ev);
+        Ok(result)
+    }
+
+    pub(super) async fn expect_letter(&mut self, l: &ExpectLetter) -> Result<StepResult, Stop> {
+        self.letter_folder()?;
+        let within = self.within(l.within);
+        let deadline = Instant::now() + within;
+        let found = self
+            .env
+            .inbox
+            .claim(within, |x: &Received| {
+                matches!(
+                    x.letter.as_ref().map(|m| &m.body),
+                    Some(Body::ClinicalEmail(_))
+                )
+            })
+            .await;
+        let mut result = StepResult::new(format!(
+            "waited up to {} for an XDIS91 letter",
+            humantime::format_duration(within)
+        ));
+        let Some(received) = found else {
+            result.findings.push(Finding::breach(
+                &rule::EXPECTED_MESSAGE,
+                format!(
+                    "no XDIS91 letter arrived within {}",
+                    humantime::format_duration(within)
+                ),
+            ));
+            return Ok(result);
+        };
+        let Some(letter) = received.letter.clone() else {
+            return Err(Stop::Error("a claimed letter without its content".into()));
+        };
+        let ev = self.received_evidence(
+            &received,
+            format!("XDIS91 `{}`", letter.letter_identifier()),
+            &mut result,
+        );
+        result.summary = format!("received XDIS91 `{}`", letter.letter_identifier());
+        let mut findings = structure::check(&letter);
+        let mut matcher = check::BinMatcher::new();
+        findings.extend(matcher.add(&letter, Some(&ev)));
+        // The XBIN01 letters it refers to, whenever they arrive within the same time limit.
+        let wanted: Vec<String> = match &letter.body {
+            Body::ClinicalEmail(x) => x
+                .references
+                .iter()
+                .filter_map(|r| r.bin())
+                .map(|b| check::object_key(&b.object_identifier))
+                .collect(),
+            _ => Vec::new(),
+        };
+        for (i, key) in wanted.iter().enumerate() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let bin = self
+                .env
+                .inbox
+                .claim(left, |x: &Received| {
+                    match x.letter.as_ref().map(|m| &m.body) {
+                        Some(Body::BinaryLetter(b)) => b
+                            .objects
+                            .iter()
+                            .any(|o| &check::object_key(&o.object_identifier) == key),
+                        _ => false,
+                    }
+                })
+                .await;
+            if let Some(bin_received) = bin
+                && let Some(bin) = bin_received.letter.clone()
+            {
+                let bev = self.received_evidence(
+                    &bin_received,
+                    format!("XBIN01 `{}`", bin.letter_identifier()),
+                    &mut result,
+                );
+                findings.extend(
+                    structure::check(&bin)
+                        .into_iter()
+                        .map(|f| f.with_evidence([bev.clone()])),
+                );
+                findings.extend(matcher.add(&bin, Some(&bev)));
+                self.capture_letter(&format!("{}-bin{}", l.as_, i + 1), &bin, &bev);
+            }
+        }
+        findings.extend(matcher.finish());
+        result.findings.extend(findings.into_iter().map(|f| {
+            if f.evidence.is_empty() {
+                f.with_evidence([ev.clone()])
+            } else {
+                f
+            }
+        }));
+        self.capture_letter(&l.as_, &letter, &ev);
+        Ok(result)
+    }
+
+    pub(super) async fn receipt(&mut self, r: &ReceiptStep) -> Result<StepResult, Stop> {
+        let letter = self.captured_letter(&r.for_)?;
+        let mut result = StepResult::new(format!(
+            "sent a positive receipt for `{}` and its binaries",
+            r.for_
+        ));
+        let mut originals = vec![letter];
+        let mut n = 1;
+        while let Some(bin) = self.letters.get(&format!("{}-bin{n}", r.for_)).cloned() {
+            originals.push(bin);
+            n += 1;
+        }
+        for original in originals.iter().filter(|m| m.wants_positive_receipt()) {
+            let receipt = build::receipt(original, ReceiptKind::Positive, None);
+            self.drop_letter(&receipt, &mut result)?;
+        }
+        Ok(result)
+    }
+}
