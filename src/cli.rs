@@ -63,6 +63,10 @@ struct RunArgs {
     /// Configuration file (harness and vendor identities, timeouts, threshold).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// A MedCom implementation guide (a folder of IG resources or a `package.tgz`) to validate
+    /// every received message against; repeatable, added to the config's `ig`.
+    #[arg(long, value_name = "DIR")]
+    ig: Vec<PathBuf>,
     /// HTML report.
     #[arg(long, value_name = "FILE", default_value = "reports/report.html")]
     report_html: PathBuf,
@@ -116,6 +120,9 @@ struct ServeArgs {
     /// to the URL the harness registers).
     #[arg(long, value_enum, default_value = "response", value_name = "WHEN")]
     ack_delivery: AckWhen,
+    /// A MedCom implementation guide to validate received messages against (KR6); repeatable.
+    #[arg(long, value_name = "DIR")]
+    ig: Vec<PathBuf>,
     /// Serve an exchange folder too: messages are read from `DIR/in` and answered into
     /// `DIR/out` (written under a temporary name, then renamed). The HTTP endpoint stays up.
     #[arg(long, value_name = "DIR")]
@@ -252,6 +259,7 @@ fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
 
 fn run_command(args: RunArgs) -> Result<i32, Failure> {
     let mut config = Config::load(args.config.as_deref()).map_err(Failure::new)?;
+    config.ig.extend(args.ig.iter().cloned());
     if let Some(g) = &args.fail_on_worse_than {
         config.threshold = Grade::parse(g).unwrap_or(Grade::F4);
     }
@@ -388,6 +396,16 @@ fn serve_command(args: ServeArgs) -> Result<i32, Failure> {
     }
     vc.folder = args.folder.clone();
     vc.log = true;
+    let mut igs = config.ig.clone();
+    igs.extend(args.ig.iter().cloned());
+    if !igs.is_empty() {
+        let paths: Vec<&std::path::Path> = igs.iter().map(PathBuf::as_path).collect();
+        let ig = medcom_harness::validate::profile::Ig::load_all(&paths).map_err(|e| Failure {
+            error: Box::new(e),
+            hint: Some("give a folder of IG resources or an IG package.tgz".into()),
+        })?;
+        vc.ig = Some(std::sync::Arc::new(ig));
+    }
     vc.ack_delivery = match args.ack_delivery {
         AckWhen::Response => medcom_harness::simulator::AckDelivery::Response,
         AckWhen::Later => medcom_harness::simulator::AckDelivery::Later,
@@ -464,14 +482,17 @@ fn validate_command(args: &ValidateArgs) -> Result<i32, Failure> {
         payload: args.payload,
         ..medcom_harness::validate::Settings::default()
     };
-    for ig in &args.ig {
-        if !ig.exists() {
-            return Err(Failure::msg(
-                format!("`--ig {}` does not exist", ig.display()),
-                Some("give a folder of IG resources or an IG package.tgz".into()),
-            ));
-        }
-    }
+    let ig = if args.ig.is_empty() {
+        None
+    } else {
+        let paths: Vec<&std::path::Path> = args.ig.iter().map(PathBuf::as_path).collect();
+        Some(
+            medcom_harness::validate::profile::Ig::load_all(&paths).map_err(|e| Failure {
+                error: Box::new(e),
+                hint: Some("give a folder of IG resources or an IG package.tgz".into()),
+            })?,
+        )
+    };
     let schemas = args
         .schemas
         .clone()
@@ -489,10 +510,11 @@ fn validate_command(args: &ValidateArgs) -> Result<i32, Failure> {
                 continue;
             }
         };
-        let findings: Vec<_> = medcom_harness::validate::bytes(bytes, &settings, schemas.as_ref())
-            .into_iter()
-            .filter(|f| args.all || f.grade != Grade::Ok || f.message.starts_with("note:"))
-            .collect();
+        let findings: Vec<_> =
+            medcom_harness::validate::bytes(bytes, &settings, schemas.as_ref(), ig.as_ref())
+                .into_iter()
+                .filter(|f| args.all || f.grade != Grade::Ok || f.message.starts_with("note:"))
+                .collect();
         let verdict = medcom_harness::finding::worst(&findings);
         failed |= findings.iter().any(|f| fails(f.grade));
         files.push((path, verdict, findings));

@@ -164,6 +164,46 @@ rules! {
     OIOXML_RECEIPT_KIND = "oioxml-receipt-kind", F1,
         "A valid letter gets a positive receipt (XCTL03); a letter with an unknown receiver or a syntax error gets a negative one (XCTL02) with the RefuseCode for the reason.",
         "DOMAIN.md §4 (receipts, RefuseCode)";
+    /// F2: a receiver validating against the profile rejects the message (KR6).
+    PROFILE_CARDINALITY = "profile-cardinality", F2,
+        "Every element occurs as often as its profile's `min`..`max` allow.",
+        "FHIR R4 ElementDefinition.min/max; the IG's StructureDefinition snapshots";
+    /// F2: a fixed value is the profile's promise about the element.
+    PROFILE_FIXED = "profile-fixed", F2,
+        "An element with `fixed[x]` in its profile has exactly that value.",
+        "FHIR R4 ElementDefinition.fixed[x]";
+    /// F2: a pattern value is how a profile pins codes and systems.
+    PROFILE_PATTERN = "profile-pattern", F2,
+        "An element with `pattern[x]` in its profile contains the pattern.",
+        "FHIR R4 ElementDefinition.pattern[x]";
+    /// F2: a code outside its required ValueSet cannot be understood by the receiver.
+    PROFILE_BINDING = "profile-binding", F2,
+        "A coded element with a required binding has a code from the bound ValueSet.",
+        "FHIR R4 ElementDefinition.binding (strength required); the IG's ValueSets and CodeSystems";
+    /// F2: slices are how MedCom tells primary from cc receivers and payload kinds apart.
+    PROFILE_SLICING = "profile-slicing", F2,
+        "Repeating elements fill their profile's slices within the slice cardinalities, and an item of a closed slicing fits a slice.",
+        "FHIR R4 ElementDefinition.slicing; the IG's StructureDefinition snapshots";
+    /// F2: a value of the wrong type or JSON shape cannot be read as FHIR.
+    PROFILE_TYPE = "profile-type", F2,
+        "Every element has a type its profile allows and the JSON form that type requires.",
+        "FHIR R4 ElementDefinition.type; FHIR R4 JSON representation";
+    /// F2: FHIR is closed: an element the type does not define is an error.
+    PROFILE_UNKNOWN_ELEMENT = "profile-unknown-element", F2,
+        "Every JSON property is an element of its FHIR type.",
+        "FHIR R4 JSON representation; the R4 type model";
+    /// F4: the harness could not judge the resource against a profile it declares.
+    PROFILE_NOT_FOUND = "profile-not-found", F4,
+        "Every profile a resource declares in `meta.profile` is loaded from the IG.",
+        "FHIR R4 Meta.profile; the IG given by `--ig`";
+    /// F4: the harness judged against another version of a profile than the message pins.
+    PROFILE_VERSION = "profile-version", F4,
+        "The version of a profile that the message's own profiles pin (`url|version`) is loaded.",
+        "FHIR R4 canonical references (`url|version`); the IG packages' dependencies";
+    /// F4: the harness could not judge an invariant (an expression the engine cannot evaluate).
+    PROFILE_INVARIANT_ERROR = "profile-invariant-error", F4,
+        "Every invariant of the loaded profiles can be evaluated.",
+        "FHIR R4 ElementDefinition.constraint; FHIRPath";
     /// F3: a reader that is not as careful as the harness takes the file half-written.
     FOLDER_ATOMIC = "folder-atomic-write", F3,
         "A file delivered to an exchange folder is written under a temporary name and renamed when complete, never written in place under its final name.",

@@ -32,6 +32,9 @@ pub struct Config {
     pub harness: Organization,
     /// The vendor under test.
     pub vendor: Organization,
+    /// MedCom implementation guides to validate against: folders of IG resources or
+    /// `package.tgz` files. Empty: MedCom's rules without profile validation.
+    pub ig: Vec<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -44,6 +47,7 @@ struct RawConfig {
     fhir_base: Option<String>,
     harness: Option<RawParty>,
     vendor: Option<RawParty>,
+    ig: Option<Vec<PathBuf>>,
 }
 
 /// A party where every key is optional: what is left out keeps its default.
@@ -213,6 +217,20 @@ impl Config {
             fhir_base,
             harness,
             vendor,
+            // Relative IG paths are relative to the config file.
+            ig: u
+                .ig
+                .or(d.ig)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|p| {
+                    if p.is_relative() {
+                        path.parent().unwrap_or(Path::new(".")).join(p)
+                    } else {
+                        p
+                    }
+                })
+                .collect(),
         })
     }
 }

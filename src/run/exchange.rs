@@ -572,6 +572,16 @@ impl Exchange<'_> {
         result.summary = format!("received {}", ack.label());
         let expected = a.code.as_deref().unwrap_or("ok");
         let mut findings = check::acknowledgement(&ack, &sent, expected);
+        // The acknowledgement is a message of its own and is validated like any other.
+        findings.extend(
+            crate::validate::with_profiles(
+                &ack,
+                &crate::validate::Settings::default(),
+                self.env.ig.as_deref(),
+            )
+            .into_iter()
+            .filter(|f| f.grade != Grade::Ok),
+        );
         if let Some(same) = &a.same_as {
             let first = self
                 .acks
@@ -610,8 +620,9 @@ impl Exchange<'_> {
             Message::encode(&resource, original.format).map_err(|e| Stop::Error(e.to_string()))?;
         let name = r.as_.clone().unwrap_or_else(|| format!("{}-resend", r.of));
         let mut result = StepResult::new(format!(
-            "resent `{}` as `{name}`: Bundle.id `{}`, MessageHeader.id `{}` kept",
+            "resent `{}` as `{name}`: {} Bundle.id `{}`, the same MessageHeader.id `{}`",
             r.of,
+            if r.same_envelope { "the same" } else { "a new" },
             message.identity.envelope_id.as_deref().unwrap_or("?"),
             message.identity.letter_id.as_deref().unwrap_or("?")
         ));
@@ -706,7 +717,11 @@ impl Exchange<'_> {
                 ));
             }
         }
-        findings.extend(crate::validate::message(&message));
+        findings.extend(crate::validate::with_profiles(
+            &message,
+            &crate::validate::Settings::default(),
+            self.env.ig.as_deref(),
+        ));
         findings.extend(check::attachments(&message));
         if let Some(prev) = &previous {
             match message.identity.activity() {

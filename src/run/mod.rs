@@ -115,6 +115,9 @@ pub enum RunError {
         /// Why.
         reason: String,
     },
+    /// An implementation guide named in the config could not be loaded.
+    #[error("failed to load the implementation guides")]
+    Ig(#[source] crate::validate::profile::IgError),
     /// The exchange folder could not be set up or watched.
     #[error(transparent)]
     Folder(#[from] crate::transport::FolderError),
@@ -135,6 +138,8 @@ pub(crate) struct Env {
     pub update_golden: UpdateGolden,
     pub events: Box<dyn Fn(Event) + Send + Sync>,
     pub interrupt: tokio::sync::watch::Receiver<bool>,
+    /// The loaded implementation guides, when the config names any.
+    pub ig: Option<Arc<crate::validate::profile::Ig>>,
 }
 
 /// Runs `scenarios` against the settings' target.
@@ -165,6 +170,15 @@ pub async fn run_until(
 ) -> Result<RunOutcome, RunError> {
     let started_at = Instant::now();
     let started = crate::template::now_instant();
+    let ig = if settings.config.ig.is_empty() {
+        None
+    } else {
+        let paths: Vec<&std::path::Path> =
+            settings.config.ig.iter().map(PathBuf::as_path).collect();
+        Some(Arc::new(
+            crate::validate::profile::Ig::load_all(&paths).map_err(RunError::Ig)?,
+        ))
+    };
     let inbox = Inbox::new();
     let listener = Listener::start(settings.config.listen, inbox.clone()).await?;
     let mut folder = None;
@@ -174,6 +188,7 @@ pub async fn run_until(
         Target::Embedded(fault) => {
             let mut vc = VendorConfig::new(settings.config.vendor.clone());
             vc.fault = *fault;
+            vc.ig = ig.clone();
             // Classic OIOXML letters travel through a mailbox: the embedded vendor serves one in
             // a temporary folder when a scenario needs it.
             if scenarios
@@ -242,6 +257,7 @@ pub async fn run_until(
         update_golden: settings.update_golden,
         events: Box::new(events),
         interrupt: interrupt.clone(),
+        ig,
     });
     (env.events)(Event::Started {
         scenarios: scenarios.len(),

@@ -58,6 +58,8 @@ pub struct VendorConfig {
     /// An exchange folder to serve as well: messages arrive in `<folder>/in`, answers go to
     /// `<folder>/out`.
     pub folder: Option<std::path::PathBuf>,
+    /// Implementation guides to validate received messages against (KR6), besides MedCom's rules.
+    pub ig: Option<Arc<crate::validate::profile::Ig>>,
     /// Whether to log one line per message to stderr (`serve` does; the embedded vendor does not,
     /// so it does not mix into the harness's output).
     pub log: bool,
@@ -87,6 +89,7 @@ impl VendorConfig {
             fault: None,
             ack_delivery: AckDelivery::Response,
             folder: None,
+            ig: None,
             log: false,
         }
     }
@@ -697,10 +700,14 @@ impl Vendor {
             )
         } else {
             // KR6: an error (F1, F2) rejects the message; minor findings and notes do not.
-            let errors: Vec<Finding> = crate::validate::message(&message)
-                .into_iter()
-                .filter(|f| f.grade >= crate::finding::Grade::F2)
-                .collect();
+            let errors: Vec<Finding> = crate::validate::with_profiles(
+                &message,
+                &crate::validate::Settings::default(),
+                self.config.ig.as_deref(),
+            )
+            .into_iter()
+            .filter(|f| f.grade >= crate::finding::Grade::F2)
+            .collect();
             if errors.is_empty() {
                 ("ok", Vec::new())
             } else {

@@ -7,6 +7,7 @@
 //! driven by the IG's StructureDefinitions builds on it.
 
 mod medcom;
+pub mod profile;
 
 pub use medcom::{ACTIVITY_CODES, is_fhir_id, is_uuid};
 
@@ -58,6 +59,20 @@ impl Default for Settings {
             payload: false,
         }
     }
+}
+
+/// The MedCom rules and, when an IG is loaded, profile validation of every entry against its
+/// declared or implied profile ([`profile::validate_bundle`]).
+pub fn with_profiles(
+    message: &Message,
+    settings: &Settings,
+    ig: Option<&profile::Ig>,
+) -> Vec<Finding> {
+    let mut out = message_with(message, settings);
+    if let Some(ig) = ig {
+        out.extend(profile::validate_bundle(ig, &message.resource));
+    }
+    out
 }
 
 /// Every breach (and note) of the MedCom rules in `message`, with the default settings.
@@ -123,9 +138,10 @@ pub fn bytes(
     bytes: Vec<u8>,
     settings: &Settings,
     schemas: Option<&crate::envelope::SchemaFiles>,
+    ig: Option<&profile::Ig>,
 ) -> Vec<Finding> {
     let Ok(kind) = crate::envelope::detect(&bytes) else {
-        return message_bytes(bytes, settings);
+        return message_bytes(bytes, settings, ig);
     };
     let mut out = Vec::new();
     match schemas.map(crate::envelope::Validator::shared) {
@@ -204,10 +220,14 @@ pub fn bytes(
         && let Ok(m) = Message::parse(payload.clone(), None)
     {
         if settings.payload {
-            out.extend(message_bytes(payload, settings).into_iter().map(|mut f| {
-                f.location = Some(format!("payload: {}", f.location.unwrap_or_default()));
-                f
-            }));
+            out.extend(
+                message_bytes(payload, settings, ig)
+                    .into_iter()
+                    .map(|mut f| {
+                        f.location = Some(format!("payload: {}", f.location.unwrap_or_default()));
+                        f
+                    }),
+            );
         } else {
             out.push(Finding::new(
                 &rule::ENVELOPE,
@@ -225,11 +245,15 @@ pub fn bytes(
 
 /// Validates the bytes of one file as a MedCom message: well-formedness, the MedCom rules and,
 /// for an acknowledgement, its own consistency ([`check::acknowledgement_alone`]).
-pub fn message_bytes(bytes: Vec<u8>, settings: &Settings) -> Vec<Finding> {
+pub fn message_bytes(
+    bytes: Vec<u8>,
+    settings: &Settings,
+    ig: Option<&profile::Ig>,
+) -> Vec<Finding> {
     match Message::parse(bytes, None) {
         Err(e) => vec![Finding::breach(&rule::WELL_FORMED, e.to_string())],
         Ok(m) => {
-            let mut out = message_with(&m, settings);
+            let mut out = with_profiles(&m, settings, ig);
             if m.is_acknowledgement() {
                 out.extend(
                     check::acknowledgement_alone(&m)

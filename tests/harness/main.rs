@@ -5,4 +5,5 @@ mod cli;
 mod corpus;
 mod faults;
 mod folders;
+mod profile;
 mod support;
