@@ -246,7 +246,11 @@ fn serve_folder(
                 // Not FHIR: a classic OIOXML letter or receipt, answered with an XCTL receipt.
                 return match crate::oioxml::parse(&unwrapped.payload) {
                     Ok(letter) => match vendor.receipt_for(&letter) {
-                        Some(receipt) => match vendor.drop_letter(&outbox, &receipt) {
+                        Some(receipt) => match vendor.drop_letter(
+                            &outbox,
+                            &receipt,
+                            crate::oioxml::Encoding::Utf8,
+                        ) {
                             Ok(()) => Disposition::Processed,
                             Err(e) => Disposition::Rejected(format!(
                                 "the receipt could not be written: {e}"
@@ -470,13 +474,14 @@ impl Vendor {
             .map_err(|e| e.to_string())
     }
 
-    /// Writes an OIOXML message (UTF-8) in a VANSEnvelope into `outbox`.
+    /// Writes an OIOXML message in `encoding` in a VANSEnvelope into `outbox`.
     fn drop_letter(
         &self,
         outbox: &std::path::Path,
         m: &crate::oioxml::Emessage,
+        encoding: crate::oioxml::Encoding,
     ) -> Result<(), String> {
-        let bytes = crate::oioxml::write(m, crate::oioxml::Encoding::Utf8);
+        let bytes = crate::oioxml::write(m, encoding);
         let envelope = crate::envelope::carry::wrap_oioxml(&bytes, m);
         let n = self
             .files
@@ -627,20 +632,7 @@ impl Vendor {
         }
         // ISO-8859-1, as many systems still write, so the receiver's decoding is exercised.
         for m in std::iter::once(&letter).chain(bins.iter()) {
-            let bytes = crate::oioxml::write(m, crate::oioxml::Encoding::Iso88591);
-            let envelope = crate::envelope::carry::wrap_oioxml(&bytes, m);
-            let n = self
-                .files
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            self.drop_bytes(
-                outbox,
-                &format!(
-                    "{}_{}_{n}.vans.xml",
-                    m.letter_identifier(),
-                    m.envelope.identifier
-                ),
-                envelope,
-            )?;
+            self.drop_letter(outbox, m, crate::oioxml::Encoding::Iso88591)?;
         }
         Ok(format!(
             "wrote XDIS91 `{}` with {} XBIN01 letter(s) to {}",

@@ -69,3 +69,40 @@ impl Drop for Serve {
         let _ = self.child.wait();
     }
 }
+
+/// Runs the bundled suite against `target` (a URL or an exchange folder) with a short
+/// `default-within`; returns the exit code, the rules of the findings worse than F4, and stdout.
+pub fn run_suite(target: &std::ffi::OsStr) -> (i32, Vec<String>, String) {
+    let dir = tempfile::tempdir().expect("tmp");
+    let config = dir.path().join("fast.toml");
+    std::fs::write(&config, "default-within = 3\n").expect("write config");
+    let json = dir.path().join("results.json");
+    let out = bin()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["run", "--jobs", "4", "--config"])
+        .arg(&config)
+        .arg("--target")
+        .arg(target)
+        .arg("--report-json")
+        .arg(&json)
+        .arg("--report-html")
+        .arg(dir.path().join("r.html"))
+        .arg("--report-junit")
+        .arg(dir.path().join("j.xml"))
+        .output()
+        .expect("run");
+    let text = std::fs::read_to_string(&json).unwrap_or_default();
+    let results: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+    let mut failing = Vec::new();
+    for s in results["scenarios"].as_array().into_iter().flatten() {
+        for step in s["steps"].as_array().into_iter().flatten() {
+            for f in step["findings"].as_array().into_iter().flatten() {
+                if f["grade"] != "OK" && f["grade"] != "F4" {
+                    failing.push(f["rule"].as_str().unwrap_or("").to_string());
+                }
+            }
+        }
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    (out.status.code().unwrap_or(-1), failing, stdout)
+}
