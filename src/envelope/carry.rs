@@ -44,7 +44,13 @@ pub fn wrap_fhir(message: &Message, name: Option<&str>) -> Result<Vec<u8>, Strin
         .filter(|id| crate::validate::is_uuid(id))
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let meta = MetaInformation {
-        identifier: message.identity.letter_id.clone().unwrap_or_default(),
+        // MetaInformation/Identifier is a UUID in the schema: the letter id when it is one.
+        identifier: message
+            .identity
+            .letter_id
+            .clone()
+            .filter(|id| crate::validate::is_uuid(id))
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
         processing: None,
         document: DocumentInfo {
             format: Format::Hl7,
@@ -76,7 +82,9 @@ pub fn wrap_fhir(message: &Message, name: Option<&str>) -> Result<Vec<u8>, Strin
 /// receiver's EAN.
 pub fn wrap_oioxml(bytes: &[u8], message: &crate::oioxml::Emessage) -> Vec<u8> {
     let meta = MetaInformation {
-        identifier: message.letter_identifier().to_string(),
+        // MetaInformation/Identifier is a UUID in the schema; the letter's own identifier is
+        // not, and its dedup key lives in the letter itself.
+        identifier: uuid::Uuid::new_v4().to_string(),
         processing: None,
         document: DocumentInfo {
             format: Format::Xml,
@@ -129,12 +137,25 @@ pub fn unwrap_fhir(bytes: &[u8]) -> Result<Unwrapped, String> {
         .message()
         .map(|m| m.payload.clone())
         .ok_or_else(|| "a VANSEnvelope receipt, not a message".to_string())?;
+    // The envelope is judged against what it carries: a FHIR message, an OIOXML letter, or at
+    // least its size.
     let findings = match Message::parse(payload.clone(), None) {
         Ok(message) => check_vans_fhir(&envelope, &facts_of(&message))
             .iter()
             .map(finding)
             .collect(),
-        Err(_) => Vec::new(),
+        Err(_) => match crate::oioxml::parse(&payload) {
+            Ok(letter) => {
+                super::check_vans_oioxml(&envelope, letter.type_code(), letter.version_code())
+                    .iter()
+                    .map(finding)
+                    .collect()
+            }
+            Err(_) => super::check_vans_size(&envelope)
+                .iter()
+                .map(finding)
+                .collect(),
+        },
     };
     Ok(Unwrapped {
         payload,

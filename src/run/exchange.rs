@@ -155,6 +155,14 @@ pub(crate) async fn run_scenario(env: &Env, scenario: &Scenario) -> ScenarioOutc
         last.findings.extend(kr2);
     }
     let verdict = worst(steps.iter().flat_map(|s| s.findings.iter()));
+    // A scenario none of whose steps ran tested nothing: it is skipped, never passed.
+    if status_reason.is_none() && steps.iter().all(|s| s.status == StepStatus::Skipped) {
+        let why = steps
+            .iter()
+            .find_map(|s| s.reason.clone())
+            .unwrap_or_default();
+        status_reason = Some((ScenarioStatus::Skipped, why));
+    }
     let (status, reason) = match status_reason {
         Some((ScenarioStatus::Skipped, why)) if !verdict.fails(env.config.threshold) => {
             (ScenarioStatus::Skipped, Some(why))
@@ -505,7 +513,7 @@ impl Exchange<'_> {
                 if own.as_ref() == Some(&r.origin) {
                     return true;
                 }
-                matches!(&r.origin, Origin::Delivered { .. })
+                matches!(&r.origin, Origin::Delivered { .. } | Origin::File { .. })
                     && r.message.as_ref().is_ok_and(|m| {
                         m.is_acknowledgement()
                             && (m
@@ -540,6 +548,7 @@ impl Exchange<'_> {
         let how = match &received.origin {
             Origin::Response { .. } => "in the HTTP response".to_string(),
             Origin::Delivered { path } => format!("delivered later to the listener at `{path}`"),
+            Origin::File { name } => format!("written to the exchange folder as `{name}`"),
         };
         let label = match &received.message {
             Ok(m) => format!("{}, {how}", m.label()),
@@ -650,7 +659,7 @@ impl Exchange<'_> {
             .env
             .inbox
             .claim(within, |r: &Received| {
-                matches!(r.origin, Origin::Delivered { .. })
+                matches!(r.origin, Origin::Delivered { .. } | Origin::File { .. })
                     && r.message.as_ref().is_ok_and(|msg| {
                         !msg.is_acknowledgement()
                             && msg.identity.event.as_deref() == Some(event.as_str())
@@ -967,6 +976,12 @@ impl Exchange<'_> {
         result: &mut StepResult,
     ) {
         let Some(bytes) = &received.envelope else {
+            if matches!(received.origin, Origin::File { .. }) {
+                result.findings.push(
+                    Finding::breach(&rule::ENVELOPE, "the file in the exchange folder is not in a VANSEnvelope; every message in a VANS mailbox travels in one")
+                        .with_evidence([payload_evidence.to_string()]),
+                );
+            }
             return;
         };
         let id = self.add_evidence(
@@ -1031,6 +1046,7 @@ impl Exchange<'_> {
 fn in_place(received: &Received, evidence: &str) -> Finding {
     let name = match &received.origin {
         Origin::Delivered { path } => path.clone(),
+        Origin::File { name } => name.clone(),
         Origin::Response { .. } => String::new(),
     };
     Finding::breach(

@@ -181,6 +181,8 @@ pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
     }
     // Every reference to a capture must name a message an earlier step captured.
     let mut captured: BTreeSet<String> = BTreeSet::new();
+    // Captures that are OIOXML letters (receipts answer those, acknowledgements the others).
+    let mut letters: BTreeSet<String> = BTreeSet::new();
     for spanned in &scenario.steps {
         let offset = spanned.span().start;
         let step = spanned.get_ref();
@@ -269,7 +271,11 @@ pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
             }
             Step::Resend(r) => {
                 check(&r.of, "of", &captured)?;
-                captured.insert(r.as_.clone().unwrap_or_else(|| format!("{}-resend", r.of)));
+                let name = r.as_.clone().unwrap_or_else(|| format!("{}-resend", r.of));
+                if letters.contains(&r.of) {
+                    letters.insert(name.clone());
+                }
+                captured.insert(name);
             }
             Step::ExpectMessage(m) => {
                 if let Some(f) = &m.follows {
@@ -312,12 +318,27 @@ pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
                     }
                 }
                 captured.insert(l.as_.clone());
+                letters.insert(l.as_.clone());
                 for n in 1..=l.attachments.len() {
                     captured.insert(format!("{}-bin{n}", l.as_));
+                    letters.insert(format!("{}-bin{n}", l.as_));
                 }
             }
             Step::ExpectReceipt(r) => {
                 check(&r.for_, "for", &captured)?;
+                if !letters.contains(&r.for_) {
+                    return Err(invalid(
+                        offset,
+                        format!(
+                            "`for = \"{}\"` names a FHIR message; `expect-receipt` waits for the receipt of a letter from `send-letter`",
+                            r.for_
+                        ),
+                        Some("a FHIR message is answered by `expect-ack`".into()),
+                    ));
+                }
+                if r.refuse_code.is_some() && r.kind.as_deref() != Some("negative") {
+                    return Err(invalid(offset, "`refuse-code` goes with `kind = \"negative\"`: only a negative receipt refuses".into(), None));
+                }
                 if let Some(s) = &r.same_as {
                     check(s, "same-as", &captured)?;
                 }
@@ -347,8 +368,21 @@ pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
             Step::ExpectLetter(l) => {
                 capture_once(&l.as_, &captured)?;
                 captured.insert(l.as_.clone());
+                letters.insert(l.as_.clone());
             }
-            Step::Receipt(r) => check(&r.for_, "for", &captured)?,
+            Step::Receipt(r) => {
+                check(&r.for_, "for", &captured)?;
+                if !letters.contains(&r.for_) {
+                    return Err(invalid(
+                        offset,
+                        format!(
+                            "`for = \"{}\"` names a FHIR message; `receipt` answers a letter from `expect-letter`",
+                            r.for_
+                        ),
+                        None,
+                    ));
+                }
+            }
             Step::Instruct(i) => {
                 if let Some(of) = &i.of {
                     check(of, "of", &captured)?;

@@ -231,9 +231,17 @@ pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, Fol
     };
     // The temporary name carries (the start of) the final name so a stray one can be traced.
     let prefix = format!(".{}.", name.chars().take(64).collect::<String>());
+    // Readable by the mailbox's other users (a VANS client often runs as another user): the
+    // usual 0644, not the temporary file's private 0600.
+    #[cfg(unix)]
+    let permissions = {
+        use std::os::unix::fs::PermissionsExt;
+        fs::Permissions::from_mode(0o644)
+    };
     let mut temp = tempfile::Builder::new()
         .prefix(&prefix)
         .suffix(".tmp")
+        .permissions(permissions)
         .tempfile_in(dir)
         .map_err(failed)?;
     temp.write_all(bytes).map_err(failed)?;

@@ -19,6 +19,11 @@ pub enum Origin {
         /// The request path.
         path: String,
     },
+    /// Written by the vendor into the exchange folder's `out/`.
+    File {
+        /// The file name.
+        name: String,
+    },
 }
 
 /// One thing the vendor sent.
@@ -89,6 +94,33 @@ impl Inbox {
         written_in_place: bool,
         envelope: Option<(Vec<u8>, Vec<crate::finding::Finding>)>,
     ) -> u64 {
+        self.insert(
+            origin,
+            bytes,
+            media_type,
+            message,
+            None,
+            written_in_place,
+            envelope,
+        )
+    }
+
+    /// Adds an arrival whole, under the lock, and only then wakes the waiters: a waiter must never
+    /// see an arrival half-filled (it would not match, and sleep until its deadline).
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one private constructor of an arrival"
+    )]
+    fn insert(
+        &self,
+        origin: Origin,
+        bytes: Vec<u8>,
+        media_type: String,
+        message: Result<Message, String>,
+        letter: Option<crate::oioxml::Emessage>,
+        written_in_place: bool,
+        envelope: Option<(Vec<u8>, Vec<crate::finding::Finding>)>,
+    ) -> u64 {
         let (envelope, envelope_findings) = match envelope {
             Some((bytes, findings)) => (Some(bytes), findings),
             None => (None, Vec::new()),
@@ -108,7 +140,7 @@ impl Inbox {
                     media_type,
                     message,
                     written_in_place,
-                    letter: None,
+                    letter,
                     envelope,
                     envelope_findings,
                 },
@@ -129,22 +161,15 @@ impl Inbox {
         written_in_place: bool,
         envelope: Option<(Vec<u8>, Vec<crate::finding::Finding>)>,
     ) -> u64 {
-        let seq = self.push_parsed(
+        self.insert(
             origin,
             bytes,
             "application/xml".to_string(),
             Err("an OIOXML message, not FHIR".to_string()),
+            Some(letter),
             written_in_place,
             envelope,
-        );
-        let mut state = self
-            .state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some((r, _)) = state.items.iter_mut().find(|(r, _)| r.seq == seq) {
-            r.letter = Some(letter);
-        }
-        seq
+        )
     }
 
     /// Claims the first unclaimed arrival `matches` accepts, waiting up to `within`.
@@ -200,6 +225,39 @@ impl Inbox {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_waiter_sees_an_oioxml_arrival_whole_when_it_wakes() {
+        // The letter is part of the arrival when the waiters wake: a predicate on it matches at
+        // once instead of at the deadline.
+        let inbox = Inbox::new();
+        let pusher = inbox.clone();
+        let letter = crate::oioxml::parse(include_bytes!("../../tests/fixtures/oioxml/xctl03.xml"))
+            .expect("fixture");
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(20));
+            pusher.push_letter(
+                Origin::File {
+                    name: "r.xml".into(),
+                },
+                b"<x/>".to_vec(),
+                letter,
+                false,
+                None,
+            );
+        });
+        let started = std::time::Instant::now();
+        let got = inbox
+            .claim(Duration::from_secs(5), |r| {
+                r.letter.as_ref().is_some_and(|l| l.is_receipt())
+            })
+            .await;
+        assert!(got.is_some());
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "woken by the arrival, not the deadline"
+        );
+    }
 
     #[tokio::test]
     async fn claim_waits_for_a_later_arrival_and_takes_it_once() {

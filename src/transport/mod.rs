@@ -41,8 +41,8 @@ pub fn watch_outbox(layout: &FolderLayout, inbox: Inbox) -> Result<FolderWatcher
                 }
                 Err(e) => {
                     inbox.push_parsed(
-                        Origin::Delivered {
-                            path: arrived.name.clone(),
+                        Origin::File {
+                            name: arrived.name.clone(),
                         },
                         arrived.bytes,
                         "application/xml".to_string(),
@@ -64,8 +64,8 @@ pub fn watch_outbox(layout: &FolderLayout, inbox: Inbox) -> Result<FolderWatcher
                 && let Ok(letter) = crate::oioxml::parse(&payload)
             {
                 inbox.push_letter(
-                    Origin::Delivered {
-                        path: arrived.name.clone(),
+                    Origin::File {
+                        name: arrived.name.clone(),
                     },
                     payload,
                     letter,
@@ -79,8 +79,8 @@ pub fn watch_outbox(layout: &FolderLayout, inbox: Inbox) -> Result<FolderWatcher
                 Err(e) => Disposition::Rejected(e.clone()),
             };
             inbox.push_parsed(
-                Origin::Delivered {
-                    path: arrived.name.clone(),
+                Origin::File {
+                    name: arrived.name.clone(),
                 },
                 payload,
                 media_type,
