@@ -523,6 +523,47 @@ mod rule_tests {
         assert_eq!(rules_broken(&v), vec!["cc-attachment-mime"]);
     }
 
+    /// A small HospitalNotification of our own: admit-inpatient, Encounter `status`/`class` given.
+    fn hospital_notification(status: &str, class: &str) -> Message {
+        let v = json!({
+            "resourceType": "Bundle", "id": "6b1f2c3e-8a4d-4f10-9a2b-1c2d3e4f5a6b", "type": "message",
+            "timestamp": "2026-11-29T10:00:00+01:00",
+            "entry": [
+                {"fullUrl": "https://t.example/MessageHeader/7c1f2c3e-8a4d-4f10-9a2b-1c2d3e4f5a6b", "resource": {
+                    "resourceType": "MessageHeader", "id": "7c1f2c3e-8a4d-4f10-9a2b-1c2d3e4f5a6b",
+                    "eventCoding": {"code": "hospital-notification-message"},
+                    "focus": [{"reference": "Encounter/e1"}]}},
+                {"fullUrl": "https://t.example/Patient/p1", "resource": {"resourceType": "Patient", "id": "p1"}},
+                {"fullUrl": "https://t.example/Encounter/e1", "resource": {
+                    "resourceType": "Encounter", "id": "e1", "status": status, "class": {"code": class}}},
+                {"fullUrl": "https://t.example/Provenance/v1", "resource": {
+                    "resourceType": "Provenance", "id": "v1",
+                    "target": [{"reference": "MessageHeader/7c1f2c3e-8a4d-4f10-9a2b-1c2d3e4f5a6b"}],
+                    "activity": {"coding": [{"code": "admit-inpatient"}]}}}
+            ]
+        });
+        Message::encode(&v, Format::Json).expect("encodes")
+    }
+
+    #[test]
+    fn an_admission_with_a_finished_encounter_breaks_hn_consistency() {
+        assert!(
+            medcom::hospital_notification(&hospital_notification("in-progress", "IMP")).is_empty()
+        );
+        let broken: Vec<_> =
+            medcom::hospital_notification(&hospital_notification("finished", "IMP"))
+                .into_iter()
+                .map(|f| f.rule)
+                .collect();
+        assert_eq!(broken, vec!["hn-consistency"]);
+        let wrong_class: Vec<_> =
+            medcom::hospital_notification(&hospital_notification("in-progress", "EMER"))
+                .into_iter()
+                .map(|f| f.rule)
+                .collect();
+        assert_eq!(wrong_class, vec!["hn-consistency"]);
+    }
+
     #[test]
     fn a_message_over_the_limit_breaks_the_size_rule() {
         let m = Message::encode(&fresh(), Format::Json).expect("encodes");
