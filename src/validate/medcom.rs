@@ -149,26 +149,9 @@ pub const ACTIVITY_CODES: [&str; 25] = [
 fn allowed_activities(event: &str) -> Option<&'static [&'static str]> {
     match event {
         "care-communication-message" => Some(&["new-message", "reply-message", "forward-message"]),
-        "hospital-notification-message" => Some(&[
-            "admit-emergency",
-            "revise-admit-emergency",
-            "cancel-admit-emergency",
-            "admit-inpatient",
-            "revise-admit-inpatient",
-            "cancel-admit-inpatient",
-            "start-leave-inpatient",
-            "revise-start-leave-inpatient",
-            "cancel-start-leave-inpatient",
-            "end-leave-inpatient",
-            "revise-end-leave-inpatient",
-            "cancel-end-leave-inpatient",
-            "discharge-emergency-home",
-            "discharge-inpatient-home",
-            "revise-discharge-emergency-home",
-            "revise-discharge-inpatient-home",
-            "cancel-discharge-emergency-home",
-            "cancel-discharge-inpatient-home",
-        ]),
+        // The admit, leave and discharge codes with their revise-/cancel- variants: the
+        // HospitalNotification part of the activity CodeSystem.
+        "hospital-notification-message" => Some(&ACTIVITY_CODES[6..24]),
         "acknowledgement-message" => Some(&["acknowledgement"]),
         _ => None,
     }
