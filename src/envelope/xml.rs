@@ -36,7 +36,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, EnvelopeError> {
     if let Some((encoding, bom_length)) = encoding_rs::Encoding::for_bom(bytes) {
         return decode_with(encoding, &bytes[bom_length..]);
     }
-    match declared_encoding(bytes) {
+    match crate::fhir::xml::declared_encoding(bytes) {
         None => decode_with(encoding_rs::UTF_8, bytes),
         Some(label) => match encoding_rs::Encoding::for_label(label.as_bytes()) {
             Some(encoding) => decode_with(encoding, bytes),
@@ -61,21 +61,6 @@ fn decode_with<'a>(
         .ok_or_else(|| EnvelopeError::Decoding {
             encoding: encoding.name().to_string(),
         })
-}
-
-/// The `encoding` pseudo-attribute of the XML declaration, if there is one.
-fn declared_encoding(bytes: &[u8]) -> Option<String> {
-    let head = bytes.get(..bytes.len().min(512))?;
-    if !head.starts_with(b"<?xml") {
-        return None;
-    }
-    let end = head.windows(2).position(|w| w == b"?>")?;
-    let declaration = std::str::from_utf8(&head[..end]).ok()?;
-    let after = &declaration[declaration.find("encoding")? + "encoding".len()..];
-    let after = after.trim_start().strip_prefix('=')?.trim_start();
-    let quote = after.chars().next().filter(|c| *c == '"' || *c == '\'')?;
-    let value = &after[1..];
-    Some(value[..value.find(quote)?].to_string())
 }
 
 /// Parses `text` with the hardening above.

@@ -1165,8 +1165,9 @@ fn utf16(bytes: &[u8], enc: &'static encoding_rs::Encoding) -> Result<Cow<'stati
         })
 }
 
-/// The `encoding` pseudo-attribute of an ASCII-compatible XML declaration.
-fn declared_encoding(bytes: &[u8]) -> Option<String> {
+/// The `encoding` pseudo-attribute of an ASCII-compatible XML declaration. Shared by every XML
+/// reader of the harness (FHIR, envelopes, OIOXML), which all decode by the declaration.
+pub(crate) fn declared_encoding(bytes: &[u8]) -> Option<String> {
     let rest = bytes.strip_prefix(b"<?xml")?;
     if !rest.first().is_some_and(|b| b.is_ascii_whitespace()) {
         return None;

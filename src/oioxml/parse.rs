@@ -980,7 +980,7 @@ fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, OioxmlError> {
         ));
     }
     if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
-        if let Some(label) = declared_encoding(rest)
+        if let Some(label) = crate::fhir::xml::declared_encoding(rest)
             && !matches!(label.to_ascii_lowercase().as_str(), "utf-8" | "utf8")
         {
             return Err(error(format!(
@@ -989,7 +989,7 @@ fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, OioxmlError> {
         }
         return utf8(rest);
     }
-    let Some(label) = declared_encoding(bytes) else {
+    let Some(label) = crate::fhir::xml::declared_encoding(bytes) else {
         return utf8(bytes);
     };
     match label.to_ascii_lowercase().as_str() {
@@ -1037,23 +1037,4 @@ fn utf8(bytes: &[u8]) -> Result<Cow<'_, str>, OioxmlError> {
             })
         }
     }
-}
-
-/// The `encoding` pseudo-attribute of an ASCII-compatible XML declaration.
-fn declared_encoding(bytes: &[u8]) -> Option<String> {
-    let rest = bytes.strip_prefix(b"<?xml")?;
-    if !rest.first().is_some_and(|b| b.is_ascii_whitespace()) {
-        return None;
-    }
-    let end = rest.windows(2).take(512).position(|w| w == b"?>")?;
-    let declaration = std::str::from_utf8(&rest[..end]).ok()?;
-    let at = declaration.find("encoding")?;
-    let after = declaration[at + "encoding".len()..]
-        .trim_start()
-        .strip_prefix('=')?
-        .trim_start();
-    let quote = after.chars().next().filter(|c| *c == '"' || *c == '\'')?;
-    let value = &after[1..];
-    let close = value.find(quote)?;
-    Some(value[..close].to_string())
 }

@@ -554,17 +554,7 @@ impl Exchange<'_> {
             Ok(m) => format!("{}, {how}", m.label()),
             Err(_) => format!("unreadable answer, {how}"),
         };
-        let ev = self.add_evidence(
-            Direction::Received,
-            label,
-            received.media_type.clone(),
-            received.bytes.clone(),
-        );
-        result.evidence.push(ev.clone());
-        if received.written_in_place {
-            result.findings.push(in_place(&received, &ev));
-        }
-        self.envelope_findings(&received, &ev, &mut result);
+        let ev = self.received_evidence(&received, label, &mut result);
         let ack = match received.message {
             Ok(m) => m,
             Err(e) => {
@@ -697,17 +687,7 @@ impl Exchange<'_> {
             return Ok(result);
         };
         let message = received.message.clone().map_err(Stop::Error)?;
-        let ev = self.add_evidence(
-            Direction::Received,
-            message.label(),
-            received.media_type.clone(),
-            received.bytes.clone(),
-        );
-        result.evidence.push(ev.clone());
-        if received.written_in_place {
-            result.findings.push(in_place(&received, &ev));
-        }
-        self.envelope_findings(&received, &ev, &mut result);
+        let ev = self.received_evidence(&received, message.label(), &mut result);
         result.summary = format!("received {}", message.label());
         let mut findings = Vec::new();
         if let Some(activity) = &m.activity {
@@ -966,6 +946,28 @@ impl Exchange<'_> {
                 diff: comparison.diff,
             }],
         ))
+    }
+
+    /// Keeps what arrived as evidence, with the findings about how it arrived (written in place,
+    /// its envelope); returns the evidence id.
+    fn received_evidence(
+        &mut self,
+        received: &Received,
+        label: String,
+        result: &mut StepResult,
+    ) -> String {
+        let ev = self.add_evidence(
+            Direction::Received,
+            label,
+            received.media_type.clone(),
+            received.bytes.clone(),
+        );
+        result.evidence.push(ev.clone());
+        if received.written_in_place {
+            result.findings.push(in_place(received, &ev));
+        }
+        self.envelope_findings(received, &ev, result);
+        ev
     }
 
     /// Keeps the envelope a message arrived in as evidence, with its findings.

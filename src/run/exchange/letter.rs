@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use super::{Exchange, StepResult, Stop, in_place};
+use super::{Exchange, StepResult, Stop};
 use crate::finding::Finding;
 use crate::oioxml::build::{self, BinaryAttachment};
 use crate::oioxml::{Body, Emessage, Encoding, ReceiptKind, check, structure};
@@ -183,26 +183,6 @@ impl Exchange<'_> {
         let ev = self.drop_letter(&again, &mut result)?;
         self.capture_letter(&name, &again, &ev);
         Ok(result)
-    }
-
-    fn received_evidence(
-        &mut self,
-        received: &Received,
-        label: String,
-        result: &mut StepResult,
-    ) -> String {
-        let ev = self.add_evidence(
-            Direction::Received,
-            label,
-            received.media_type.clone(),
-            received.bytes.clone(),
-        );
-        result.evidence.push(ev.clone());
-        if received.written_in_place {
-            result.findings.push(in_place(received, &ev));
-        }
-        self.envelope_findings(received, &ev, result);
-        ev
     }
 
     pub(super) async fn expect_receipt(&mut self, r: &ExpectReceipt) -> Result<StepResult, Stop> {
