@@ -113,7 +113,8 @@ struct ServeArgs {
     /// Misbehave in one named way (see `medcom-harness faults`).
     #[arg(long, value_name = "NAME")]
     fault: Option<String>,
-    /// Configuration file; the reference vendor uses its `[vendor]` identity.
+    /// Configuration file; the reference vendor uses its `[vendor]` identity, its `ig` and its
+    /// `[rules]` (what it validates by, how often it resends).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
     /// Where acknowledgements go: in the HTTP `response`, or `later` (`202 Accepted`, then a POST
@@ -162,6 +163,10 @@ struct ValidateArgs {
     /// For an envelope, validate the message it carries as well.
     #[arg(long)]
     payload: bool,
+    /// Configuration file: its `[rules]` settings (size limits, attachment MIME types, the
+    /// letter-identifier order, the ehmiSBDH `BinaryContent` rule) and its `ig` apply.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -391,6 +396,7 @@ fn run_command(args: RunArgs) -> Result<i32, Failure> {
 fn serve_command(args: ServeArgs) -> Result<i32, Failure> {
     let config = Config::load(args.config.as_deref()).map_err(Failure::new)?;
     let mut vc = VendorConfig::new(config.vendor.clone());
+    vc.rules = config.rules.clone();
     if let Some(f) = &args.fault {
         vc.fault = Some(parse_fault(f)?);
     }
@@ -478,14 +484,24 @@ fn validate_command(args: &ValidateArgs) -> Result<i32, Failure> {
         Some(limit) => g >= limit,
         None => g.fails(Grade::F4),
     };
+    let config = match &args.config {
+        Some(path) => Some(Config::load(Some(path)).map_err(Failure::new)?),
+        None => None,
+    };
     let settings = medcom_harness::validate::Settings {
         payload: args.payload,
-        ..medcom_harness::validate::Settings::default()
+        ..config.as_ref().map(|c| c.rules.clone()).unwrap_or_default()
     };
-    let ig = if args.ig.is_empty() {
+    // `--ig` adds to the config's `ig`.
+    let igs: Vec<PathBuf> = config
+        .iter()
+        .flat_map(|c| c.ig.iter().cloned())
+        .chain(args.ig.iter().cloned())
+        .collect();
+    let ig = if igs.is_empty() {
         None
     } else {
-        let paths: Vec<&std::path::Path> = args.ig.iter().map(PathBuf::as_path).collect();
+        let paths: Vec<&std::path::Path> = igs.iter().map(PathBuf::as_path).collect();
         Some(
             medcom_harness::validate::profile::Ig::load_all(&paths).map_err(|e| Failure {
                 error: Box::new(e),

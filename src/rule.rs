@@ -68,8 +68,8 @@ rules! {
         "MedCom governance 040 (reliable messaging), 043";
     /// F3: the resend is not a new envelope: envelope id reuse is an error at the receiver.
     RESEND_IDENTITY = "resend-identity", F3,
-        "A resend has a new Bundle.id and the same MessageHeader.id.",
-        "MedCom governance 052.2 (identity)";
+        "A resend has a new Bundle.id and the same MessageHeader.id, and the letter is otherwise unchanged.",
+        "MedCom governance 052.2 (identity), 020/043 (reliable messaging)";
     /// F2: a receiver rejects attachments it cannot show.
     CC_ATTACHMENT_MIME = "cc-attachment-mime", F2,
         "An attachment with data has a contentType in medcom-core-attachmentMimeTypes.",
@@ -250,6 +250,18 @@ rules! {
     PROVENANCE_OWN = "provenance-own", F2,
         "A Provenance targets the message's own MessageHeader, and a follow-up's revision entity points to a message whose Provenance the bundle carries.",
         "MedCom messaging IG, medcom-messaging-provenance";
+    /// F3: the receiver cannot find the EDIFACT or OIOXML letter a message follows up, but the
+    /// message itself is sound and its thread can be found by hand. The order of the two parts is
+    /// the `letter-identifier` setting (DOMAIN.md §6).
+    PROVENANCE_LETTER_IDENTIFIER = "provenance-letter-identifier", F3,
+        "A Provenance entity that points to a preceding EDIFACT or OIOXML letter gives `what.identifier.value` as `[lokationsnummer]#[brevid]`: the sender's 13-digit EAN/GLN location number and the letter's identifier.",
+        "MedCom CareCommunication IG 5.0, MedComCareCommunicationProvenance entity:preceedingMessage.what.identifier; MedCom messaging IG, medcom-messaging-provenance";
+    /// F3: a sender that never stops resending floods the receiver with duplicates it must log and
+    /// answer; each copy is still handled (MR8), so the exchange survives. The limit is the
+    /// `resend-limit` setting (DOMAIN.md §6).
+    RESEND_LIMIT = "resend-limit", F3,
+        "A sender resends an unacknowledged message at most `resend-limit` times (default 2).",
+        "MedCom governance 020/043 (reliable messaging), KR7 in governance 040";
     /// F2: an activity the standard does not allow for the message family makes the message meaningless to the receiver.
     ACTIVITY_ALLOWED = "activity-allowed", F2,
         "The Provenance activity of the message's own step is allowed for its family and version (CareCommunication 5.0: new, reply, forward; HospitalNotification 3.0: the admit/leave/discharge codes and their revise-/cancel- variants; Acknowledgement: acknowledgement).",

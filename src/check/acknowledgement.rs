@@ -4,6 +4,7 @@ use super::Finding;
 use crate::message::Identity;
 use crate::message::{Message, resources_of_type};
 use crate::rule;
+use crate::validate::AckCodes;
 
 /// Judges `ack` as the acknowledgement of `acked` (a message the harness sent), expecting
 /// `expected_code` (`ok`, `transient-error`, `fatal-error`).
@@ -11,6 +12,17 @@ use crate::rule;
 /// Rules: `ack-event`, `ack-response-identifier`, KR3/KR6/`ack-code`, `medcom-acknowledgement-1`,
 /// `ack-provenance`, `ack-addressing`.
 pub fn acknowledgement(ack: &Message, acked: &Message, expected_code: &str) -> Vec<Finding> {
+    acknowledgement_with(ack, acked, expected_code, AckCodes::default())
+}
+
+/// [`acknowledgement`], naming codes by their HL7 v2 name as the `transient-error` setting maps
+/// them (`fatal-error (AE)`).
+pub fn acknowledgement_with(
+    ack: &Message,
+    acked: &Message,
+    expected_code: &str,
+    codes: AckCodes,
+) -> Vec<Finding> {
     let mut out = Vec::new();
     let a = &ack.identity;
     let m = &acked.identity;
@@ -54,7 +66,7 @@ pub fn acknowledgement(ack: &Message, acked: &Message, expected_code: &str) -> V
             .at("Bundle.entry[0].resource.response.identifier"),
         ),
     }
-    let mut judged = code(&response.code, expected_code);
+    let mut judged = code(&response.code, expected_code, codes);
     // When the code is not the expected one, the vendor's own words say why.
     if judged.iter().any(|f| f.grade != crate::finding::Grade::Ok) {
         let said: Vec<String> = resources_of_type(&ack.resource, "OperationOutcome")
@@ -85,10 +97,12 @@ pub fn acknowledgement(ack: &Message, acked: &Message, expected_code: &str) -> V
     out
 }
 
-fn code(actual: &Option<String>, expected: &str) -> Vec<Finding> {
-    let actual = actual.as_deref().unwrap_or("missing");
-    if actual == expected {
-        let r = match expected {
+fn code(actual: &Option<String>, expected: &str, codes: AckCodes) -> Vec<Finding> {
+    let actual_code = actual.as_deref().unwrap_or("missing");
+    let same = actual_code == expected;
+    let (actual, expected) = (codes.label(actual_code), codes.label(expected));
+    if same {
+        let r = match expected_code_of(&expected) {
             "ok" => &rule::KR3,
             "fatal-error" => &rule::KR6,
             _ => &rule::ACK_CODE,
@@ -99,15 +113,17 @@ fn code(actual: &Option<String>, expected: &str) -> Vec<Finding> {
         )];
     }
     let at = "Bundle.entry[0].resource.response.code";
-    let f = match expected {
+    let f = match expected_code_of(&expected) {
         "ok" => Finding::breach(
             &rule::KR3,
-            format!("a message without errors was acknowledged `{actual}`; KR3 requires `ok`"),
+            format!(
+                "a message without errors was acknowledged `{actual}`; KR3 requires `{expected}`"
+            ),
         ),
         "fatal-error" => Finding::breach(
             &rule::KR6,
             format!(
-                "a message that breaks the profile was acknowledged `{actual}`; KR6 requires `fatal-error`"
+                "a message that breaks the profile was acknowledged `{actual}`; KR6 requires `{expected}`"
             ),
         ),
         _ => Finding::breach(
@@ -116,6 +132,11 @@ fn code(actual: &Option<String>, expected: &str) -> Vec<Finding> {
         ),
     };
     vec![f.at(at)]
+}
+
+/// The FHIR code of a label made by [`AckCodes::label`].
+fn expected_code_of(label: &str) -> &str {
+    label.split(' ').next().unwrap_or(label)
 }
 
 /// `medcom-acknowledgement-1`: a non-ok code comes with an OperationOutcome, referenced from

@@ -4,21 +4,12 @@ use super::Finding;
 use crate::finding::Grade;
 use crate::message::Message;
 use crate::rule;
-
-/// The MIME types of ValueSet `medcom-core-attachmentMimeTypes` (CareCommunication 5.0).
-pub const ALLOWED_MIME_TYPES: [&str; 6] = [
-    "application/pdf",
-    "image/gif",
-    "image/jpeg",
-    "image/png",
-    "image/tiff",
-    "image/bmp",
-];
+use crate::validate::MimeSet;
 
 /// Judges every attachment of `message`: MIME type from the ValueSet (for attachments with
 /// data), valid base64 whose decoded size and SHA-1 agree with a declared `size` and `hash`,
 /// magic bytes that agree with `contentType`, and a title.
-pub fn attachments(message: &Message) -> Vec<Finding> {
+pub fn attachments(message: &Message, allowed: &MimeSet) -> Vec<Finding> {
     let mut out = Vec::new();
     for a in &message.identity.attachments {
         let at = a.location.clone();
@@ -35,7 +26,7 @@ pub fn attachments(message: &Message) -> Vec<Finding> {
             continue;
         }
         let ct = a.content_type.as_deref().unwrap_or("");
-        if !ALLOWED_MIME_TYPES.contains(&ct) {
+        if !allowed.allows(ct) {
             out.push(
                 Finding::breach(
                     &rule::CC_ATTACHMENT_MIME,
@@ -43,8 +34,9 @@ pub fn attachments(message: &Message) -> Vec<Finding> {
                         "an attachment with data has no contentType (FHIR att-1)".to_string()
                     } else {
                         format!(
-                            "contentType `{ct}` is not in medcom-core-attachmentMimeTypes ({})",
-                            ALLOWED_MIME_TYPES.join(", ")
+                            "contentType `{ct}` is not in {} ({})",
+                            allowed.source,
+                            allowed.codes.join(", ")
                         )
                     },
                 )
@@ -94,8 +86,8 @@ pub fn attachments(message: &Message) -> Vec<Finding> {
             );
         }
         if let Some(sniffed) = &data.sniffed_type
-            && ALLOWED_MIME_TYPES.contains(&ct)
-            && sniffed != ct
+            && allowed.allows(ct)
+            && !sniffed.eq_ignore_ascii_case(ct)
         {
             out.push(
                 Finding::new(

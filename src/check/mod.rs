@@ -7,9 +7,13 @@
 mod acknowledgement;
 mod attachment;
 mod followup;
+mod resend;
 
-pub use acknowledgement::{acknowledgement, acknowledgement_alone, same_acknowledgement};
+pub use acknowledgement::{
+    acknowledgement, acknowledgement_alone, acknowledgement_with, same_acknowledgement,
+};
 pub use attachment::attachments;
 pub use followup::{forward, reply};
+pub use resend::resend;
 
 use crate::finding::Finding;

@@ -35,6 +35,8 @@ pub struct Config {
     /// MedCom implementation guides to validate against: folders of IG resources or
     /// `package.tgz` files. Empty: MedCom's rules without profile validation.
     pub ig: Vec<PathBuf>,
+    /// The `[rules]` table: settings where MedCom's sources disagree (DOMAIN.md §6).
+    pub rules: crate::validate::Settings,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -48,6 +50,28 @@ struct RawConfig {
     harness: Option<RawParty>,
     vendor: Option<RawParty>,
     ig: Option<Vec<PathBuf>>,
+    rules: Option<RawRules>,
+}
+
+/// The `[rules]` table; every key optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+struct RawRules {
+    transient_error: Option<String>,
+    resend_limit: Option<u32>,
+    size_limit: Option<u64>,
+    size_warning: Option<u64>,
+    attachment_mime_types: Option<MimeSetting>,
+    letter_identifier: Option<String>,
+    sbdh_binary_content: Option<String>,
+}
+
+/// `attachment-mime-types`: `"value-set"` or a list of MIME types.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum MimeSetting {
+    Word(String),
+    List(Vec<String>),
 }
 
 /// A party where every key is optional: what is left out keeps its default.
@@ -209,7 +233,10 @@ impl Config {
             .default_within
             .or(d.default_within)
             .map_or(Duration::from_secs(10), |s| s.0);
+        let rules =
+            rules(u.rules.unwrap_or_default(), d.rules.unwrap_or_default()).map_err(invalid)?;
         Ok(Config {
+            rules,
             threshold,
             default_within,
             listen,
@@ -233,6 +260,94 @@ impl Config {
                 .collect(),
         })
     }
+}
+
+/// The `[rules]` settings: the user's keys over the defaults, each checked.
+fn rules(u: RawRules, d: RawRules) -> Result<crate::validate::Settings, String> {
+    use crate::envelope::BinaryContentRule;
+    use crate::validate::{AckCodes, LetterIdentifier, MimeTypes, Settings, V2Code};
+    let builtin = Settings::default();
+    let transient_error = match u.transient_error.or(d.transient_error).as_deref() {
+        None => builtin.ack_codes.transient_error,
+        Some("AR") => V2Code::AR,
+        Some("AE") => V2Code::AE,
+        Some(other) => {
+            return Err(format!(
+                "`[rules] transient-error = \"{other}\"` is not `AR` (governance 040, the default) or `AE` (the older document)"
+            ));
+        }
+    };
+    let size_limit = u.size_limit.or(d.size_limit).unwrap_or(builtin.size_limit);
+    let size_warning = u
+        .size_warning
+        .or(d.size_warning)
+        .unwrap_or(builtin.size_warning);
+    if size_warning > size_limit {
+        return Err(format!(
+            "`[rules] size-warning = {size_warning}` is over `size-limit = {size_limit}`: the warning must come before the limit"
+        ));
+    }
+    let mime_types = match u.attachment_mime_types.or(d.attachment_mime_types) {
+        None => MimeTypes::ValueSet,
+        Some(MimeSetting::Word(w)) if w == "value-set" => MimeTypes::ValueSet,
+        Some(MimeSetting::Word(w)) => {
+            return Err(format!(
+                "`[rules] attachment-mime-types = \"{w}\"` is neither `\"value-set\"` nor a list such as `[\"application/pdf\", \"image/png\"]`"
+            ));
+        }
+        Some(MimeSetting::List(list)) => {
+            if list.is_empty() {
+                return Err("`[rules] attachment-mime-types = []` allows no attachment at all; use `\"value-set\"` or list the types".into());
+            }
+            if let Some(bad) = list.iter().find(|t| !is_mime_type(t)) {
+                return Err(format!(
+                    "`[rules] attachment-mime-types`: `{bad}` is not a MIME type like `application/pdf`"
+                ));
+            }
+            MimeTypes::List(list)
+        }
+    };
+    let letter_identifier = match u.letter_identifier.or(d.letter_identifier) {
+        None => builtin.letter_identifier,
+        Some(text) => LetterIdentifier::parse(&text).ok_or_else(|| {
+            format!(
+                "`[rules] letter-identifier = \"{text}\"` is not `lokationsnummer#brevid` (the Provenance profile, default) or `brevid#lokationsnummer`"
+            )
+        })?,
+    };
+    let binary_content = match u.sbdh_binary_content.or(d.sbdh_binary_content).as_deref() {
+        None | Some("envelope-schema") => BinaryContentRule::AcceptEnvelopeSchema,
+        Some("as-published") => BinaryContentRule::AsPublished,
+        Some(other) => {
+            return Err(format!(
+                "`[rules] sbdh-binary-content = \"{other}\"` is not `envelope-schema` (default) or `as-published`"
+            ));
+        }
+    };
+    Ok(Settings {
+        size_limit,
+        size_warning,
+        payload: false,
+        mime_types,
+        ack_codes: AckCodes { transient_error },
+        resend_limit: u
+            .resend_limit
+            .or(d.resend_limit)
+            .unwrap_or(builtin.resend_limit),
+        letter_identifier,
+        binary_content,
+    })
+}
+
+/// `type/subtype` with RFC 2045 token characters.
+fn is_mime_type(text: &str) -> bool {
+    let token = |t: &str| {
+        !t.is_empty()
+            && t.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$&^_.+-".contains(&b))
+    };
+    text.split_once('/')
+        .is_some_and(|(a, b)| token(a) && token(b))
 }
 
 #[cfg(test)]
@@ -260,6 +375,57 @@ mod tests {
         assert_eq!(c.vendor.ean, "5790000209354");
         assert_eq!(c.vendor.sor_id, Config::default_config().vendor.sor_id);
         assert_eq!(c.default_within, Duration::from_secs(120));
+    }
+
+    #[test]
+    fn the_rules_table_defaults_are_domain_section_6() {
+        let r = Config::default_config().rules;
+        assert_eq!(r, crate::validate::Settings::default());
+        assert_eq!(
+            r.ack_codes.v2("transient-error").map(|c| c.as_str()),
+            Some("AR")
+        );
+        assert_eq!(r.resend_limit, 2);
+        assert_eq!((r.size_limit, r.size_warning), (100_000_000, 50_000_000));
+        assert_eq!(r.mime_types, crate::validate::MimeTypes::ValueSet);
+        assert_eq!(r.letter_identifier.as_str(), "lokationsnummer#brevid");
+    }
+
+    #[test]
+    fn every_rules_key_can_be_set_and_a_bad_value_names_the_key() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let p = dir.path().join("h.toml");
+        std::fs::write(
+            &p,
+            "[rules]\ntransient-error = \"AE\"\nresend-limit = 3\nsize-limit = 2000\nsize-warning = 1000\nattachment-mime-types = [\"application/pdf\", \"text/plain\"]\nletter-identifier = \"brevid#lokationsnummer\"\nsbdh-binary-content = \"as-published\"\n",
+        )
+        .expect("write");
+        let r = Config::load(Some(&p)).expect("loads").rules;
+        assert_eq!(
+            r.ack_codes.v2("fatal-error").map(|c| c.as_str()),
+            Some("AR")
+        );
+        assert_eq!(r.resend_limit, 3);
+        assert_eq!((r.size_limit, r.size_warning), (2000, 1000));
+        assert!(r.mime_types.resolve(None).allows("text/plain"));
+        assert_eq!(r.letter_identifier.as_str(), "brevid#lokationsnummer");
+        assert_eq!(
+            r.binary_content,
+            crate::envelope::BinaryContentRule::AsPublished
+        );
+        for (text, key) in [
+            ("transient-error = \"AX\"", "transient-error"),
+            ("size-limit = 10\nsize-warning = 20", "size-warning"),
+            ("attachment-mime-types = \"all\"", "attachment-mime-types"),
+            ("attachment-mime-types = [\"pdf\"]", "attachment-mime-types"),
+            ("letter-identifier = \"brevid\"", "letter-identifier"),
+            ("sbdh-binary-content = \"strict\"", "sbdh-binary-content"),
+            ("resend-limt = 2", "resend-limt"),
+        ] {
+            std::fs::write(&p, format!("[rules]\n{text}\n")).expect("write");
+            let e = Config::load(Some(&p)).expect_err(text);
+            assert!(e.to_string().contains(key), "{text}: {e}");
+        }
     }
 
     #[test]

@@ -203,6 +203,7 @@ fn describe(step: &Step) -> String {
         Step::ExpectReceipt(r) => format!("expect the receipt of `{}`", r.for_),
         Step::ExpectLetter(l) => format!("expect an XDIS91 letter as `{}`", l.as_),
         Step::Receipt(r) => format!("send the receipt for `{}`", r.for_),
+        Step::ExpectResends(r) => format!("watch for resends of `{}`", r.of),
     }
 }
 
@@ -219,6 +220,7 @@ impl Exchange<'_> {
             Step::ExpectReceipt(r) => self.expect_receipt(r).await,
             Step::ExpectLetter(l) => self.expect_letter(l).await,
             Step::Receipt(r) => self.receipt(r).await,
+            Step::ExpectResends(r) => self.expect_resends(r).await,
         }
     }
 
@@ -522,7 +524,10 @@ impl Exchange<'_> {
                                 .as_ref()
                                 .and_then(|x| x.identifier.as_deref())
                                 == Some(letter.as_str())
-                                || m.identity.refers_to_letter(&letter))
+                                || m.identity.refers_to_letter(
+                                    &letter,
+                                    self.env.config.rules.letter_identifier,
+                                ))
                     })
             })
             .await;
@@ -569,17 +574,17 @@ impl Exchange<'_> {
             }
         };
         result.summary = format!("received {}", ack.label());
-        let expected = a.code.as_deref().unwrap_or("ok");
-        let mut findings = check::acknowledgement(&ack, &sent, expected);
+        let codes = self.env.config.rules.ack_codes;
+        // A scenario may name the code by its HL7 v2 name (`AE`); `[rules] transient-error` maps it.
+        let expected = codes
+            .fhir(a.code.as_deref().unwrap_or("ok"))
+            .unwrap_or("ok");
+        let mut findings = check::acknowledgement_with(&ack, &sent, expected, codes);
         // The acknowledgement is a message of its own and is validated like any other.
         findings.extend(
-            crate::validate::with_profiles(
-                &ack,
-                &crate::validate::Settings::default(),
-                self.env.ig.as_deref(),
-            )
-            .into_iter()
-            .filter(|f| f.grade != Grade::Ok),
+            crate::validate::with_profiles(&ack, &self.env.config.rules, self.env.ig.as_deref())
+                .into_iter()
+                .filter(|f| f.grade != Grade::Ok),
         );
         if let Some(same) = &a.same_as {
             let first = self
@@ -645,6 +650,7 @@ impl Exchange<'_> {
             .clone()
             .unwrap_or_else(|| "care-communication-message".into());
         let within = self.within(m.within);
+        let order = self.env.config.rules.letter_identifier;
         let found = self
             .env
             .inbox
@@ -655,7 +661,7 @@ impl Exchange<'_> {
                             && msg.identity.event.as_deref() == Some(event.as_str())
                             && prev_letter
                                 .as_deref()
-                                .is_none_or(|l| msg.identity.refers_to_letter(l))
+                                .is_none_or(|l| msg.identity.refers_to_letter(l, order))
                             && m.activity.as_deref().is_none_or(|a| {
                                 msg.identity.activity() == Some(a) || prev_letter.is_some()
                             })
@@ -708,10 +714,15 @@ impl Exchange<'_> {
         }
         findings.extend(crate::validate::with_profiles(
             &message,
-            &crate::validate::Settings::default(),
+            &self.env.config.rules,
             self.env.ig.as_deref(),
         ));
-        findings.extend(check::attachments(&message));
+        // The attachment breaches are among the validation findings above; this adds the pass.
+        findings.extend(
+            check::attachments(&message, &self.env.mime)
+                .into_iter()
+                .filter(|f| f.grade == Grade::Ok),
+        );
         if let Some(prev) = &previous {
             match message.identity.activity() {
                 Some("reply-message") => findings.extend(check::reply(&message, prev)),
@@ -731,10 +742,104 @@ impl Exchange<'_> {
         Ok(result)
     }
 
+    async fn expect_resends(&mut self, r: &scenario::ExpectResends) -> Result<StepResult, Stop> {
+        let first = self.captured(&r.of)?.clone();
+        let letter = first.identity.letter_id.clone().unwrap_or_default();
+        let during = self.within(r.during);
+        let limit = self.env.config.rules.resend_limit;
+        let at_least = r.at_least.unwrap_or(1);
+        let deadline = tokio::time::Instant::now() + during;
+        let mut result = StepResult::new(format!(
+            "watched {} for resends of `{}` (MessageHeader.id `{letter}`)",
+            humantime::format_duration(during),
+            r.of
+        ));
+        let mut count = 0u32;
+        let mut used: Vec<String> = first.identity.envelope_id.iter().cloned().collect();
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            let found = self
+                .env
+                .inbox
+                .claim(left, |x: &Received| {
+                    matches!(x.origin, Origin::Delivered { .. } | Origin::File { .. })
+                        && x.message.as_ref().is_ok_and(|m| {
+                            !m.is_acknowledgement()
+                                && m.identity.letter_id.as_deref() == Some(letter.as_str())
+                        })
+                })
+                .await;
+            let Some(received) = found else { break };
+            let Ok(again) = received.message.clone() else {
+                continue;
+            };
+            count += 1;
+            let ev = self.received_evidence(
+                &received,
+                format!("resend {count}: {}", again.label()),
+                &mut result,
+            );
+            let mut findings = check::resend(&first, &again, &used);
+            used.extend(again.identity.envelope_id.iter().cloned());
+            if count > limit {
+                findings.push(Finding::breach(
+                    &rule::RESEND_LIMIT,
+                    format!(
+                        "resend {count} of `{}`: the `resend-limit` setting allows {limit}",
+                        r.of
+                    ),
+                ));
+            }
+            findings.extend(
+                crate::validate::with_profiles(
+                    &again,
+                    &self.env.config.rules,
+                    self.env.ig.as_deref(),
+                )
+                .into_iter()
+                .filter(|f| f.grade != Grade::Ok),
+            );
+            result
+                .findings
+                .extend(findings.into_iter().map(|f| f.with_evidence([ev.clone()])));
+            let name = format!("{}-resend-{count}", r.of);
+            self.capture(&name, &again, &ev);
+        }
+        result.summary = format!(
+            "{count} resend(s) of `{}` in {}",
+            r.of,
+            humantime::format_duration(during)
+        );
+        if count < at_least {
+            result.findings.push(Finding::breach(
+                &rule::EXPECTED_MESSAGE,
+                format!(
+                    "{count} resend(s) of the unacknowledged `{}` within {}; expected at least {at_least} (KR7: a sender resends what is not acknowledged)",
+                    r.of,
+                    humantime::format_duration(during)
+                ),
+            ));
+        }
+        if count <= limit {
+            result.findings.push(Finding::pass(
+                &rule::RESEND_LIMIT,
+                format!("{count} resend(s), within the `resend-limit` of {limit}"),
+            ));
+        }
+        Ok(result)
+    }
+
     async fn ack(&mut self, a: &scenario::Ack) -> Result<StepResult, Stop> {
         let acked = self.captured(&a.for_)?.clone();
-        let code = a.code.as_deref().unwrap_or("ok");
         let config = &self.env.config;
+        let code = config
+            .rules
+            .ack_codes
+            .fhir(a.code.as_deref().unwrap_or("ok"))
+            .unwrap_or("ok");
         let ctx = Context::acknowledgement(
             &config.fhir_base,
             &acked,
@@ -791,6 +896,7 @@ impl Exchange<'_> {
                     "letter-id": letter,
                     "deliver-to": if over_folder { "folder".to_string() } else { self.env.listen_url.clone() },
                     "format": i.format.unwrap_or(Format::Json),
+                    "resend-after-ms": i.resend_after.map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
                 });
                 match self.env.http.post_json(url, &body).await {
                     Ok((200, text)) => Ok(StepResult::new(format!(

@@ -140,6 +140,8 @@ pub(crate) struct Env {
     pub interrupt: tokio::sync::watch::Receiver<bool>,
     /// The loaded implementation guides, when the config names any.
     pub ig: Option<Arc<crate::validate::profile::Ig>>,
+    /// The allowed attachment MIME types, resolved once from `[rules]` and the IG.
+    pub mime: crate::validate::MimeSet,
 }
 
 /// Runs `scenarios` against the settings' target.
@@ -189,6 +191,7 @@ pub async fn run_until(
             let mut vc = VendorConfig::new(settings.config.vendor.clone());
             vc.fault = *fault;
             vc.ig = ig.clone();
+            vc.rules = settings.config.rules.clone();
             // Classic OIOXML letters travel through a mailbox: the embedded vendor serves one in
             // a temporary folder when a scenario needs it.
             if scenarios
@@ -257,6 +260,7 @@ pub async fn run_until(
         update_golden: settings.update_golden,
         events: Box::new(events),
         interrupt: interrupt.clone(),
+        mime: settings.config.rules.mime_types.resolve(ig.as_deref()),
         ig,
     });
     (env.events)(Event::Started {

@@ -383,6 +383,26 @@ pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
                     ));
                 }
             }
+            Step::ExpectResends(r) => {
+                check(&r.of, "of", &captured)?;
+                if letters.contains(&r.of) {
+                    return Err(invalid(
+                        offset,
+                        format!(
+                            "`of = \"{}\"` names an OIOXML letter; `expect-resends` watches FHIR messages from `expect-message`",
+                            r.of
+                        ),
+                        None,
+                    ));
+                }
+                if r.during.is_some_and(|d| d.is_zero()) {
+                    return Err(invalid(
+                        offset,
+                        "`during` must be longer than 0 seconds".into(),
+                        None,
+                    ));
+                }
+            }
             Step::Instruct(i) => {
                 if let Some(of) = &i.of {
                     check(of, "of", &captured)?;
@@ -444,12 +464,13 @@ fn check_listed(code: &str, key: &str, list: &[&str]) -> Result<(), (String, Opt
 }
 
 fn check_code(code: &str) -> Result<(), String> {
-    const CODES: [&str; 3] = ["ok", "transient-error", "fatal-error"];
+    // The FHIR codes, or their HL7 v2 names, mapped at run time by `[rules] transient-error`.
+    const CODES: [&str; 6] = ["ok", "transient-error", "fatal-error", "AA", "AE", "AR"];
     if CODES.contains(&code) {
         Ok(())
     } else {
         Err(format!(
-            "`{code}` is not an acknowledgement code; use `ok`, `transient-error` or `fatal-error`"
+            "`{code}` is not an acknowledgement code; use `ok`, `transient-error` or `fatal-error` (or their HL7 v2 names `AA`, `AE`, `AR`)"
         ))
     }
 }

@@ -15,6 +15,7 @@
 //! | `expect-receipt` | waits for the XCTL receipt of a letter and judges it |
 //! | `expect-letter` | waits for an XDIS91 from the vendor with its XBIN01s and judges them |
 //! | `receipt` | sends the harness's receipt for a vendor letter |
+//! | `expect-resends` | watches `during` for the vendor's resends of an unacknowledged message (KR7) |
 //!
 //! TOML because codes, CPR numbers, SOR ids and EAN numbers must never be retyped by the parser.
 //! Unknown keys are errors with the file, line and column and a did-you-mean; a step that refers
@@ -25,6 +26,6 @@ mod model;
 
 pub use load::{ScenarioError, load, load_file};
 pub use model::{
-    Ack, Action, AttachmentSpec, ExpectAck, ExpectLetter, ExpectMessage, ExpectReceipt, Instruct,
-    ReceiptStep, Resend, Scenario, Send, SendLetter, Step, TransportKind,
+    Ack, Action, AttachmentSpec, ExpectAck, ExpectLetter, ExpectMessage, ExpectReceipt,
+    ExpectResends, Instruct, ReceiptStep, Resend, Scenario, Send, SendLetter, Step, TransportKind,
 };

@@ -66,6 +66,25 @@ pub enum Step {
     ExpectLetter(ExpectLetter),
     /// Send the XCTL receipt for a letter the vendor sent.
     Receipt(ReceiptStep),
+    /// Watch for the vendor's resends of a message left unacknowledged (KR7) and judge them:
+    /// each a true resend, and no more than the `resend-limit` setting allows.
+    ExpectResends(ExpectResends),
+}
+
+/// `expect-resends`: the vendor's resends of a captured vendor message the scenario did not
+/// acknowledge.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct ExpectResends {
+    /// The captured vendor message (from `expect-message`).
+    pub of: String,
+    /// How long to watch: every resend that arrives in this time is judged and counted. The step
+    /// always takes this long. Default from the config (`default-within`).
+    #[serde(default, with = "duration_opt")]
+    pub during: Option<Duration>,
+    /// The fewest resends that pass (default 1; 0 only checks the limit).
+    #[serde(default)]
+    pub at_least: Option<u32>,
 }
 
 /// Which way a scenario's messages travel.
@@ -165,6 +184,7 @@ impl Step {
             Step::ExpectReceipt(_) => "expect-receipt",
             Step::ExpectLetter(_) => "expect-letter",
             Step::Receipt(_) => "receipt",
+            Step::ExpectResends(_) => "expect-resends",
         }
     }
 }
@@ -226,7 +246,8 @@ pub struct ExpectAck {
     /// How long to wait (`30s`, `2m`); KR7 allows 30 minutes, the default is 30 seconds.
     #[serde(default, with = "duration_opt")]
     pub within: Option<Duration>,
-    /// Expected `response.code`: `ok` (default), `transient-error` or `fatal-error`.
+    /// Expected `response.code`: `ok` (default), `transient-error` or `fatal-error`; or the HL7
+    /// v2 names `AA`, `AE`, `AR`, mapped by the `[rules] transient-error` setting.
     #[serde(default)]
     pub code: Option<String>,
     /// A golden acknowledgement to compare with (mirrors the scenario path under `golden/`).
@@ -286,7 +307,8 @@ pub struct Ack {
     /// The captured vendor message.
     #[serde(rename = "for")]
     pub for_: String,
-    /// `ok` (default), `transient-error` or `fatal-error`.
+    /// `ok` (default), `transient-error` or `fatal-error`; or `AA`, `AE`, `AR` (mapped by the
+    /// `[rules] transient-error` setting).
     #[serde(default)]
     pub code: Option<String>,
     /// Wire format; default the format of the acknowledged message.
@@ -309,6 +331,10 @@ pub struct Instruct {
     /// Wire format of the vendor's message (reference vendor only; default JSON).
     #[serde(default)]
     pub format: Option<Format>,
+    /// KR7: how long the reference vendor waits for an acknowledgement of its message before it
+    /// resends (default 30 minutes, as governance 040 says). Say the same in `text` for a person.
+    #[serde(default, with = "duration_opt")]
+    pub resend_after: Option<Duration>,
 }
 
 /// What the reference vendor can do on instruction.

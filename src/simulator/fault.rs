@@ -40,11 +40,13 @@ pub enum Fault {
     NegativeReceiptBadRefusecode,
     /// Letters the vendor sends declare an OriginalObjectSize that is not the binary's size.
     BinSizeMismatch,
+    /// An unacknowledged message is resent once more than the `resend-limit` setting allows.
+    ResendsBeyondLimit,
 }
 
 impl Fault {
     /// Every profile, in documentation order.
-    pub const ALL: [Fault; 15] = [
+    pub const ALL: [Fault; 16] = [
         Fault::NoAck,
         Fault::WrongResponseIdentifier,
         Fault::FatalForValid,
@@ -60,6 +62,7 @@ impl Fault {
         Fault::ReceiptMissingLetter,
         Fault::NegativeReceiptBadRefusecode,
         Fault::BinSizeMismatch,
+        Fault::ResendsBeyondLimit,
     ];
 
     /// Whether the profile shows only over exchange folders.
@@ -94,6 +97,7 @@ impl Fault {
             Fault::ReceiptMissingLetter => "receipt-missing-letter",
             Fault::NegativeReceiptBadRefusecode => "negative-receipt-bad-refusecode",
             Fault::BinSizeMismatch => "bin-size-mismatch",
+            Fault::ResendsBeyondLimit => "resends-beyond-limit",
         }
     }
 
@@ -131,6 +135,9 @@ impl Fault {
             Fault::BinSizeMismatch => {
                 "declares a wrong OriginalObjectSize for the binaries of letters it sends"
             }
+            Fault::ResendsBeyondLimit => {
+                "resends an unacknowledged message once more than `resend-limit` allows (KR7)"
+            }
         }
     }
 
@@ -153,6 +160,7 @@ impl Fault {
             }
             Fault::NegativeReceiptBadRefusecode => &["oioxml-refusecode"],
             Fault::BinSizeMismatch => &["oioxml-bin-size"],
+            Fault::ResendsBeyondLimit => &["resend-limit"],
         }
     }
 }

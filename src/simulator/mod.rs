@@ -60,6 +60,9 @@ pub struct VendorConfig {
     pub folder: Option<std::path::PathBuf>,
     /// Implementation guides to validate received messages against (KR6), besides MedCom's rules.
     pub ig: Option<Arc<crate::validate::profile::Ig>>,
+    /// The settings of MedCom's rules (the harness's `[rules]`): what it validates by, and how
+    /// often it resends an unacknowledged message (`resend_limit`).
+    pub rules: crate::validate::Settings,
     /// Whether to log one line per message to stderr (`serve` does; the embedded vendor does not,
     /// so it does not mix into the harness's output).
     pub log: bool,
@@ -90,6 +93,7 @@ impl VendorConfig {
             ack_delivery: AckDelivery::Response,
             folder: None,
             ig: None,
+            rules: crate::validate::Settings::default(),
             log: false,
         }
     }
@@ -110,6 +114,8 @@ struct Vendor {
     deliver_to: Mutex<Option<String>>,
     files: std::sync::atomic::AtomicU64,
     letters: Mutex<LetterState>,
+    /// MessageHeader.ids of its own messages that an acknowledgement has answered: resends stop.
+    acked: Mutex<std::collections::HashSet<String>>,
 }
 
 /// What the reference vendor remembers of classic OIOXML letters: the receiver's seen-before
@@ -160,6 +166,7 @@ impl Simulator {
             deliver_to: Mutex::new(None),
             files: std::sync::atomic::AtomicU64::new(1),
             letters: Mutex::new(LetterState::default()),
+            acked: Mutex::new(std::collections::HashSet::new()),
         });
         let watcher = match &folder {
             Some(root) => Some(serve_folder(root, vendor.clone(), bound)?),
@@ -265,6 +272,7 @@ fn serve_folder(
             }
         };
         if message.is_acknowledgement() {
+            vendor.note_ack(&message);
             return Disposition::Processed;
         }
         match vendor.answer(message) {
@@ -346,7 +354,8 @@ async fn receive(
         Err(e) => return outcome_response(StatusCode::BAD_REQUEST, &e.to_string()),
     };
     if message.is_acknowledgement() {
-        // KR2: an acknowledgement is never acknowledged.
+        // KR2: an acknowledgement is never acknowledged. It stops the resends of what it answers.
+        v.note_ack(&message);
         return StatusCode::ACCEPTED.into_response();
     }
     let label = message.label();
@@ -411,6 +420,76 @@ async fn session(State(v): State<Arc<Vendor>>, body: Bytes) -> Response {
 }
 
 impl Vendor {
+    /// Remembers that an acknowledgement answered one of this vendor's messages.
+    fn note_ack(&self, ack: &Message) {
+        if let Some(id) = ack
+            .identity
+            .response
+            .as_ref()
+            .and_then(|r| r.identifier.clone())
+            && let Ok(mut acked) = self.acked.lock()
+        {
+            acked.insert(id);
+        }
+    }
+
+    fn is_acked(&self, letter_id: &str) -> bool {
+        self.acked.lock().is_ok_and(|a| a.contains(letter_id))
+    }
+
+    /// KR7: while `message` stays unacknowledged, resend it every `after`, at most
+    /// `rules.resend_limit` times (one more with the `resends-beyond-limit` fault), each time in a
+    /// new envelope (new Bundle.id and timestamp, the same MessageHeader.id and letter).
+    fn resend_unacknowledged(
+        self: &Arc<Self>,
+        message: Message,
+        after: std::time::Duration,
+        deliver: Delivery,
+    ) {
+        let Some(letter) = message.identity.letter_id.clone() else {
+            return;
+        };
+        let mut times = self.config.rules.resend_limit;
+        if self.config.fault == Some(Fault::ResendsBeyondLimit) {
+            times += 1;
+        }
+        let vendor = self.clone();
+        tokio::spawn(async move {
+            for n in 1..=times {
+                tokio::time::sleep(after).await;
+                if vendor.is_acked(&letter) {
+                    return;
+                }
+                let mut resource = message.resource.clone();
+                resource["id"] = Value::String(uuid::Uuid::new_v4().to_string());
+                resource["timestamp"] = Value::String(crate::template::now_instant());
+                let Ok(again) = Message::encode(&resource, message.format) else {
+                    return;
+                };
+                let result = match &deliver {
+                    Delivery::Http(url) => vendor
+                        .client
+                        .post(url)
+                        .header(header::CONTENT_TYPE, again.format.media_type())
+                        .body(again.bytes.clone())
+                        .send()
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| e.to_string()),
+                    Delivery::Folder(outbox) => vendor.drop_file(outbox, &again, true),
+                };
+                if vendor.config.log {
+                    match result {
+                        Ok(()) => {
+                            eprintln!("resent {} (resend {n} of {times}, KR7)", again.label())
+                        }
+                        Err(e) => eprintln!("could not resend {}: {e}", again.label()),
+                    }
+                }
+            }
+        });
+    }
+
     /// Writes an answer into an outbox: atomically (temporary name, then rename), or, with the
     /// `writes-in-place` fault, slowly in place under its final name.
     fn drop_file(
@@ -694,7 +773,7 @@ impl Vendor {
             // KR6: an error (F1, F2) rejects the message; minor findings and notes do not.
             let errors: Vec<Finding> = crate::validate::with_profiles(
                 &message,
-                &crate::validate::Settings::default(),
+                &self.config.rules,
                 self.config.ig.as_deref(),
             )
             .into_iter()
@@ -871,6 +950,12 @@ fn issue_for(f: &Finding) -> Issue {
     }
 }
 
+/// Where a resend goes: the URL the first copy was POSTed to, or the outbox it was written to.
+enum Delivery {
+    Http(String),
+    Folder(std::path::PathBuf),
+}
+
 #[derive(serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 struct Instruction {
@@ -879,6 +964,10 @@ struct Instruction {
     deliver_to: String,
     #[serde(default)]
     format: Option<Format>,
+    /// KR7: resend the message after this many milliseconds without an acknowledgement
+    /// (default 30 minutes).
+    #[serde(default)]
+    resend_after_ms: Option<u64>,
 }
 
 async fn instruct(State(v): State<Arc<Vendor>>, body: Bytes) -> Response {
@@ -902,6 +991,9 @@ async fn instruct(State(v): State<Arc<Vendor>>, body: Bytes) -> Response {
             Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e).into_response(),
         };
     }
+    // KR7: a sender may resend after 30 minutes without an acknowledgement.
+    let resend_after =
+        std::time::Duration::from_millis(instruction.resend_after_ms.unwrap_or(30 * 60 * 1000));
     let message = match v.follow_up(
         instruction.action,
         &instruction.letter_id,
@@ -920,11 +1012,15 @@ async fn instruct(State(v): State<Arc<Vendor>>, body: Bytes) -> Response {
         };
         let outbox = crate::transport::FolderLayout::new(root).outbox;
         return match v.drop_file(&outbox, &message, true) {
-            Ok(()) => (
-                StatusCode::OK,
-                format!("wrote {} to {}", message.label(), outbox.display()),
-            )
-                .into_response(),
+            Ok(()) => {
+                let label = message.label();
+                v.resend_unacknowledged(message, resend_after, Delivery::Folder(outbox.clone()));
+                (
+                    StatusCode::OK,
+                    format!("wrote {label} to {}", outbox.display()),
+                )
+                    .into_response()
+            }
             Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e).into_response(),
         };
     }
@@ -936,16 +1032,20 @@ async fn instruct(State(v): State<Arc<Vendor>>, body: Bytes) -> Response {
         .send()
         .await;
     match sent {
-        Ok(r) => (
-            StatusCode::OK,
-            format!(
+        Ok(r) => {
+            let text = format!(
                 "delivered {} to {} ({})",
                 message.label(),
                 instruction.deliver_to,
                 r.status()
-            ),
-        )
-            .into_response(),
+            );
+            v.resend_unacknowledged(
+                message,
+                resend_after,
+                Delivery::Http(instruction.deliver_to.clone()),
+            );
+            (StatusCode::OK, text).into_response()
+        }
         Err(e) => (
             StatusCode::BAD_GATEWAY,
             format!("could not deliver to {}: {e}", instruction.deliver_to),

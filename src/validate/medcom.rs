@@ -4,10 +4,10 @@
 
 use serde_json::Value;
 
-use super::Settings;
+use super::{LetterIdentifier, Settings};
 use crate::finding::{Finding, Grade};
 use crate::identifier::{is_valid_gln, is_valid_sor_id};
-use crate::message::{Message, reference_names, resources_of_type};
+use crate::message::{Message, ProvenanceInfo, reference_names, resources_of_type};
 use crate::rule;
 
 /// A FHIR id: `[A-Za-z0-9\-\.]{1,64}`.
@@ -158,7 +158,7 @@ fn allowed_activities(event: &str) -> Option<&'static [&'static str]> {
 }
 
 /// `provenance-own` and `activity-allowed`.
-pub fn provenance(message: &Message) -> Vec<Finding> {
+pub fn provenance(message: &Message, order: LetterIdentifier) -> Vec<Finding> {
     let mut out = Vec::new();
     let id = &message.identity;
     let letter = id.letter_id.as_deref().unwrap_or("");
@@ -187,6 +187,7 @@ pub fn provenance(message: &Message) -> Vec<Finding> {
         }
         return out;
     };
+    out.extend(letter_identifiers(own, order));
     let activity = own.activity.as_deref().unwrap_or("");
     if let Some(allowed) = id.event.as_deref().and_then(allowed_activities)
         && !allowed.contains(&activity)
@@ -223,6 +224,41 @@ pub fn provenance(message: &Message) -> Vec<Finding> {
                 out.push(Finding::breach(&rule::PROVENANCE_OWN, format!(
                     "the revision entity points to `{r}`, but no carried-over Provenance targets that message")).at("Provenance.entity"));
             }
+        }
+    }
+    out
+}
+
+/// `provenance-letter-identifier`: an entity of the message's own Provenance that names a
+/// preceding letter by identifier (role `revision` or `removal`, no `what.reference`) gives
+/// `[lokationsnummer]#[brevid]` in the configured order, with a valid EAN/GLN location number.
+fn letter_identifiers(own: &ProvenanceInfo, order: LetterIdentifier) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for e in own.entities.iter().filter(|e| {
+        matches!(e.role.as_deref(), Some("revision" | "removal")) && e.what_reference.is_none()
+    }) {
+        let Some(value) = e.what_identifier.as_deref() else {
+            continue;
+        };
+        let form = order.as_str();
+        match order.split(value) {
+            None => out.push(
+                Finding::breach(
+                    &rule::PROVENANCE_LETTER_IDENTIFIER,
+                    format!("`{value}` is not `{form}`"),
+                )
+                .at("Provenance.entity.what.identifier.value"),
+            ),
+            Some((location, _)) if !is_valid_gln(location) => out.push(
+                Finding::breach(
+                    &rule::PROVENANCE_LETTER_IDENTIFIER,
+                    format!(
+                        "`{value}`: the lokationsnummer `{location}` is not a 13-digit EAN/GLN with a valid check digit (read as `{form}`)"
+                    ),
+                )
+                .at("Provenance.entity.what.identifier.value"),
+            ),
+            Some(_) => {}
         }
     }
     out

@@ -8,8 +8,13 @@
 
 mod medcom;
 pub mod profile;
+mod settings;
 
 pub use medcom::{ACTIVITY_CODES, is_fhir_id, is_uuid};
+pub use settings::{
+    AckCodes, LetterIdentifier, MIME_VALUE_SET, MimeSet, MimeTypes, Settings, V2Code,
+    VALUE_SET_MIME_TYPES,
+};
 
 use serde_json::Value;
 
@@ -40,27 +45,6 @@ pub const CATEGORY_CODES: [&str; 18] = [
     "other",
 ];
 
-/// Settings where MedCom's sources disagree (DOMAIN.md §6), with their documented defaults.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Settings {
-    /// Largest message in bytes: governance says the enveloped message stays under 100 MB.
-    pub size_limit: u64,
-    /// Size in bytes over which a warning (F4) is given: the clinical guideline says 50 MB.
-    pub size_warning: u64,
-    /// Whether validating an envelope validates the message it carries too.
-    pub payload: bool,
-}
-
-impl Default for Settings {
-    fn default() -> Settings {
-        Settings {
-            size_limit: 100_000_000,
-            size_warning: 50_000_000,
-            payload: false,
-        }
-    }
-}
-
 /// The MedCom rules and, when an IG is loaded, profile validation of every entry against its
 /// declared or implied profile ([`profile::validate_bundle`]).
 pub fn with_profiles(
@@ -68,7 +52,7 @@ pub fn with_profiles(
     settings: &Settings,
     ig: Option<&profile::Ig>,
 ) -> Vec<Finding> {
-    let mut out = message_with(message, settings);
+    let mut out = rules(message, settings, ig);
     if let Some(ig) = ig {
         out.extend(profile::validate_bundle(ig, &message.resource));
     }
@@ -80,12 +64,17 @@ pub fn message(message: &Message) -> Vec<Finding> {
     message_with(message, &Settings::default())
 }
 
-/// Every breach (and note) of the MedCom rules in `message`.
+/// Every breach (and note) of the MedCom rules in `message`, without an IG: the MIME types of
+/// [`MimeTypes::ValueSet`] are the built-in copy.
 pub fn message_with(message: &Message, settings: &Settings) -> Vec<Finding> {
+    rules(message, settings, None)
+}
+
+fn rules(message: &Message, settings: &Settings, ig: Option<&profile::Ig>) -> Vec<Finding> {
     let mut out = Vec::new();
     out.extend(medcom::ids(message));
     out.extend(medcom::time_zones(message));
-    out.extend(medcom::provenance(message));
+    out.extend(medcom::provenance(message, settings.letter_identifier));
     out.extend(medcom::parties(message));
     out.extend(medcom::size(message, settings));
     out.extend(medcom::hospital_notification(message));
@@ -120,7 +109,7 @@ pub fn message_with(message: &Message, settings: &Settings) -> Vec<Finding> {
                 other.map_or_else(|| "is missing".to_string(), |c| format!("`{c}`")))).at("Communication.category")),
         }
         out.extend(
-            check::attachments(message)
+            check::attachments(message, &settings.mime_types.resolve(ig))
                 .into_iter()
                 .filter(|f| f.grade != Grade::Ok),
         );
@@ -145,10 +134,7 @@ pub fn bytes(
     };
     let mut out = Vec::new();
     match schemas.map(crate::envelope::Validator::shared) {
-        Some(Ok(validator)) => match validator.validate(
-            &bytes,
-            crate::envelope::BinaryContentRule::AcceptEnvelopeSchema,
-        ) {
+        Some(Ok(validator)) => match validator.validate(&bytes, settings.binary_content) {
             Ok((_, report)) => {
                 for e in &report.errors {
                     out.push(
@@ -570,7 +556,7 @@ mod rule_tests {
         let settings = Settings {
             size_limit: 100,
             size_warning: 50,
-            payload: false,
+            ..Settings::default()
         };
         let broken: Vec<_> = message_with(&m, &settings)
             .into_iter()
@@ -578,5 +564,84 @@ mod rule_tests {
             .map(|f| f.rule)
             .collect();
         assert_eq!(broken, vec!["cc-attachment-size"]);
+        // The same message under the default limits breaks nothing.
+        assert!(
+            message_with(&m, &Settings::default())
+                .iter()
+                .all(|f| f.grade == Grade::Ok)
+        );
+    }
+
+    fn broken_with(v: &Value, settings: &Settings) -> Vec<String> {
+        let m = Message::encode(v, Format::Json).expect("encodes");
+        message_with(&m, settings)
+            .into_iter()
+            .filter(|f| f.grade != Grade::Ok)
+            .map(|f| f.rule)
+            .collect()
+    }
+
+    /// The template message with a preceding OIOXML letter named by `value` in its Provenance.
+    fn following_a_letter(value: &str) -> Value {
+        let mut v = fresh();
+        let p = entry_of(&mut v, "Provenance");
+        p["entity"]
+            .as_array_mut()
+            .expect("the template's Provenance has entities")
+            .push(json!({"role": "revision", "what": {"identifier": {"value": value}}}));
+        v
+    }
+
+    #[test]
+    fn a_letter_identifier_follows_the_configured_order() {
+        let default = Settings::default();
+        // `[lokationsnummer]#[brevid]` as the Provenance profile says.
+        assert_eq!(
+            broken_with(&following_a_letter("5790000000029#B000042"), &default),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            broken_with(&following_a_letter("B000042#5790000000029"), &default),
+            vec!["provenance-letter-identifier"]
+        );
+        assert_eq!(
+            broken_with(&following_a_letter("B000042"), &default),
+            vec!["provenance-letter-identifier"]
+        );
+        // A lokationsnummer with a wrong GS1 check digit.
+        assert_eq!(
+            broken_with(&following_a_letter("5790000000028#B000042"), &default),
+            vec!["provenance-letter-identifier"]
+        );
+        let swapped = Settings {
+            letter_identifier: LetterIdentifier::LetterThenLocation,
+            ..Settings::default()
+        };
+        assert_eq!(
+            broken_with(&following_a_letter("B000042#5790000000029"), &swapped),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            broken_with(&following_a_letter("5790000000029#B000042"), &swapped),
+            vec!["provenance-letter-identifier"]
+        );
+    }
+
+    #[test]
+    fn the_allowed_mime_types_are_a_setting() {
+        let mut v = fresh();
+        let c = entry_of(&mut v, "Communication");
+        c["payload"].as_array_mut().expect("payload").push(json!({
+            "contentAttachment": {"contentType": "text/plain", "data": "SGVq", "title": "note"}
+        }));
+        assert_eq!(
+            broken_with(&v, &Settings::default()),
+            vec!["cc-attachment-mime"]
+        );
+        let own = Settings {
+            mime_types: MimeTypes::List(vec!["application/pdf".into(), "text/plain".into()]),
+            ..Settings::default()
+        };
+        assert_eq!(broken_with(&v, &own), Vec::<String>::new());
     }
 }

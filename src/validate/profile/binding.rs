@@ -219,6 +219,16 @@ fn collect_contains(expansion: Option<&Value>, out: &mut Expansion) {
 }
 
 impl Expansion {
+    /// Every code regardless of system, sorted; `None` when the expansion is partial.
+    pub(crate) fn complete_codes(&self) -> Option<Vec<String>> {
+        if !self.partial.is_empty() {
+            return None;
+        }
+        let mut codes: Vec<String> = self.bare.iter().cloned().collect();
+        codes.sort_unstable();
+        Some(codes)
+    }
+
     /// Membership of one coding; `None` when it cannot be judged (a partial system).
     pub(crate) fn contains(&self, system: Option<&str>, code: &str) -> Option<bool> {
         match system {

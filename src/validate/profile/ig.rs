@@ -197,6 +197,13 @@ impl Ig {
         urls
     }
 
+    /// The codes of the loaded ValueSet `canonical`, sorted; `None` when it is not loaded or its
+    /// expansion is partial (a CodeSystem it draws on is not loaded).
+    pub fn value_set_codes(&self, canonical: &str) -> Option<Vec<String>> {
+        let expansion = self.inner.terminology.expansion(canonical)?;
+        expansion.complete_codes()
+    }
+
     /// The profile for a canonical (`url` or `url|version`; an unknown version falls back to
     /// the url).
     pub(crate) fn profile(&self, canonical: &str) -> Option<&Arc<Profile>> {
