@@ -33,7 +33,7 @@ pub const VALUE_SET_MIME_TYPES: [&str; 6] = [
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
     /// Largest message in bytes, as received (with its envelope): governance says the enveloped
-    /// message stays under 100 MB. Over it: `cc-attachment-size` at F3.
+    /// message stays under 100 MB. Over it: `cc-attachment-size` at F2.
     pub size_limit: u64,
     /// Size in bytes over which a warning (F4) is given: the clinical guideline says 50 MB.
     pub size_warning: u64,

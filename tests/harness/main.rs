@@ -6,4 +6,5 @@ mod corpus;
 mod faults;
 mod folders;
 mod profile;
+mod rules;
 mod support;
