@@ -105,7 +105,11 @@ fn validate_reads_the_rules_of_a_config() {
         "medcomfhir-website/ig/carecommunication/Bundle-3dcb5618-3055-406a-9034-1b8fc8de0fea.json",
     );
     assert!(example.is_file(), "{}", example.display());
-    let plain = bin().arg("validate").arg(&example).output().expect("validate");
+    let plain = bin()
+        .arg("validate")
+        .arg(&example)
+        .output()
+        .expect("validate");
     let text = String::from_utf8_lossy(&plain.stdout);
     assert!(!text.contains("cc-attachment-size"), "{text}");
     let out = bin()
