@@ -237,23 +237,17 @@ impl Identity {
 
     /// Whether any Provenance entity of this message points to the letter `letter_id`: by
     /// `what.reference` to `MessageHeader/<letter_id>`, or by `what.identifier` naming the letter
-    /// itself or, for an EDIFACT or OIOXML letter, `[lokationsnummer]#[brevid]` in the `order`
-    /// of the `letter-identifier` setting.
-    pub fn refers_to_letter(
-        &self,
-        letter_id: &str,
-        order: crate::validate::LetterIdentifier,
-    ) -> bool {
+    /// itself or, for an EDIFACT or OIOXML letter, as one part of `[lokationsnummer]#[brevid]`.
+    /// Either order is found here (MedCom's sources disagree on it); whether the order is right
+    /// is rule `provenance-letter-identifier`'s question.
+    pub fn refers_to_letter(&self, letter_id: &str) -> bool {
         self.provenances.iter().any(|p| {
             p.entities.iter().any(|e| {
                 e.what_reference
                     .as_deref()
                     .is_some_and(|r| reference_names(r, "MessageHeader", letter_id))
                     || e.what_identifier.as_deref().is_some_and(|i| {
-                        i == letter_id
-                            || order
-                                .split(i)
-                                .is_some_and(|(_, brevid)| brevid == letter_id)
+                        i == letter_id || i.split('#').any(|part| part == letter_id)
                     })
             })
         })

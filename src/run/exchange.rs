@@ -524,10 +524,7 @@ impl Exchange<'_> {
                                 .as_ref()
                                 .and_then(|x| x.identifier.as_deref())
                                 == Some(letter.as_str())
-                                || m.identity.refers_to_letter(
-                                    &letter,
-                                    self.env.config.rules.letter_identifier,
-                                ))
+                                || m.identity.refers_to_letter(&letter))
                     })
             })
             .await;
@@ -650,7 +647,6 @@ impl Exchange<'_> {
             .clone()
             .unwrap_or_else(|| "care-communication-message".into());
         let within = self.within(m.within);
-        let order = self.env.config.rules.letter_identifier;
         let found = self
             .env
             .inbox
@@ -661,7 +657,7 @@ impl Exchange<'_> {
                             && msg.identity.event.as_deref() == Some(event.as_str())
                             && prev_letter
                                 .as_deref()
-                                .is_none_or(|l| msg.identity.refers_to_letter(l, order))
+                                .is_none_or(|l| msg.identity.refers_to_letter(l))
                             && m.activity.as_deref().is_none_or(|a| {
                                 msg.identity.activity() == Some(a) || prev_letter.is_some()
                             })

@@ -249,15 +249,29 @@ fn letter_identifiers(own: &ProvenanceInfo, order: LetterIdentifier) -> Vec<Find
                 )
                 .at("Provenance.entity.what.identifier.value"),
             ),
-            Some((location, _)) if !is_valid_gln(location) => out.push(
-                Finding::breach(
-                    &rule::PROVENANCE_LETTER_IDENTIFIER,
-                    format!(
-                        "`{value}`: the lokationsnummer `{location}` is not a 13-digit EAN/GLN with a valid check digit (read as `{form}`)"
+            Some((location, _)) if !is_valid_gln(location) => {
+                let other = order.other();
+                let finding = match other.split(value) {
+                    // The parts in the other order: MedCom's own CareCommunication example
+                    // (Bundle k7bfbc0c, `B300720181623#5790000121526`) writes them so, against
+                    // the Provenance profile's text. The letter is still found: minor.
+                    Some((gln, _)) if is_valid_gln(gln) => Finding::new(
+                        &rule::PROVENANCE_LETTER_IDENTIFIER,
+                        Grade::F4,
+                        format!(
+                            "`{value}` is `{}`; the `letter-identifier` setting says `{form}` (the Provenance profile's order; MedCom's CareCommunication example k7bfbc0c has the other)",
+                            other.as_str()
+                        ),
                     ),
-                )
-                .at("Provenance.entity.what.identifier.value"),
-            ),
+                    _ => Finding::breach(
+                        &rule::PROVENANCE_LETTER_IDENTIFIER,
+                        format!(
+                            "`{value}`: the lokationsnummer `{location}` is not a 13-digit EAN/GLN with a valid check digit (read as `{form}`)"
+                        ),
+                    ),
+                };
+                out.push(finding.at("Provenance.entity.what.identifier.value"));
+            }
             Some(_) => {}
         }
     }

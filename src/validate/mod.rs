@@ -592,38 +592,49 @@ mod rule_tests {
         v
     }
 
+    fn graded_with(v: &Value, settings: &Settings) -> Vec<(String, Grade)> {
+        let m = Message::encode(v, Format::Json).expect("encodes");
+        message_with(&m, settings)
+            .into_iter()
+            .filter(|f| f.grade != Grade::Ok)
+            .map(|f| (f.rule, f.grade))
+            .collect()
+    }
+
     #[test]
     fn a_letter_identifier_follows_the_configured_order() {
         let default = Settings::default();
+        let rule = || "provenance-letter-identifier".to_string();
         // `[lokationsnummer]#[brevid]` as the Provenance profile says.
         assert_eq!(
-            broken_with(&following_a_letter("5790000000029#B000042"), &default),
-            Vec::<String>::new()
+            graded_with(&following_a_letter("5790000000029#B000042"), &default),
+            vec![]
+        );
+        // The other order, as MedCom's example k7bfbc0c has it: the letter is still found, F4.
+        assert_eq!(
+            graded_with(&following_a_letter("B000042#5790000000029"), &default),
+            vec![(rule(), Grade::F4)]
+        );
+        // No `#`, or no valid EAN/GLN in either place (a wrong GS1 check digit): F3.
+        assert_eq!(
+            graded_with(&following_a_letter("B000042"), &default),
+            vec![(rule(), Grade::F3)]
         );
         assert_eq!(
-            broken_with(&following_a_letter("B000042#5790000000029"), &default),
-            vec!["provenance-letter-identifier"]
-        );
-        assert_eq!(
-            broken_with(&following_a_letter("B000042"), &default),
-            vec!["provenance-letter-identifier"]
-        );
-        // A lokationsnummer with a wrong GS1 check digit.
-        assert_eq!(
-            broken_with(&following_a_letter("5790000000028#B000042"), &default),
-            vec!["provenance-letter-identifier"]
+            graded_with(&following_a_letter("5790000000028#B000042"), &default),
+            vec![(rule(), Grade::F3)]
         );
         let swapped = Settings {
             letter_identifier: LetterIdentifier::LetterThenLocation,
             ..Settings::default()
         };
         assert_eq!(
-            broken_with(&following_a_letter("B000042#5790000000029"), &swapped),
-            Vec::<String>::new()
+            graded_with(&following_a_letter("B000042#5790000000029"), &swapped),
+            vec![]
         );
         assert_eq!(
-            broken_with(&following_a_letter("5790000000029#B000042"), &swapped),
-            vec!["provenance-letter-identifier"]
+            graded_with(&following_a_letter("5790000000029#B000042"), &swapped),
+            vec![(rule(), Grade::F4)]
         );
     }
 

@@ -242,6 +242,14 @@ impl LetterIdentifier {
         }
     }
 
+    /// The other order.
+    pub fn other(self) -> LetterIdentifier {
+        match self {
+            LetterIdentifier::LocationThenLetter => LetterIdentifier::LetterThenLocation,
+            LetterIdentifier::LetterThenLocation => LetterIdentifier::LocationThenLetter,
+        }
+    }
+
     /// Parses a configuration value.
     pub fn parse(text: &str) -> Option<LetterIdentifier> {
         match text {
