@@ -37,6 +37,9 @@ pub struct Config {
     pub ig: Vec<PathBuf>,
     /// The `[rules]` table: settings where MedCom's sources disagree (DOMAIN.md §6).
     pub rules: crate::validate::Settings,
+    /// A folder with MedCom's envelope XSDs in the corpus layout (`vans-envelope/…`,
+    /// `dk-ehmi-sbdh/…`); `None`: `$MEDCOM_CORPUS` when set.
+    pub schemas: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -50,6 +53,7 @@ struct RawConfig {
     harness: Option<RawParty>,
     vendor: Option<RawParty>,
     ig: Option<Vec<PathBuf>>,
+    schemas: Option<PathBuf>,
     rules: Option<RawRules>,
 }
 
@@ -235,8 +239,17 @@ impl Config {
             .map_or(Duration::from_secs(10), |s| s.0);
         let rules =
             rules(u.rules.unwrap_or_default(), d.rules.unwrap_or_default()).map_err(invalid)?;
+        let relative = |p: PathBuf| {
+            if p.is_relative() {
+                path.parent().unwrap_or(Path::new(".")).join(p)
+            } else {
+                p
+            }
+        };
+        let schemas = u.schemas.or(d.schemas).map(relative);
         Ok(Config {
             rules,
+            schemas,
             threshold,
             default_within,
             listen,

@@ -1095,12 +1095,6 @@ impl Exchange<'_> {
             bytes.clone(),
         );
         result.evidence.push(id.clone());
-        if received.envelope_findings.is_empty() {
-            result.findings.push(
-                Finding::pass(&rule::ENVELOPE, "the VANSEnvelope's SizeInBytes, Format, Name and MCM:MIME agree with its payload")
-                    .with_evidence([id.clone()]),
-            );
-        }
         for f in &received.envelope_findings {
             result.findings.push(f.clone().with_evidence([id.clone()]));
         }

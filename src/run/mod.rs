@@ -183,6 +183,14 @@ pub async fn run_until(
     };
     let inbox = Inbox::new();
     let listener = Listener::start(settings.config.listen, inbox.clone()).await?;
+    // MedCom's envelope XSDs, for envelopes arriving in an exchange folder: from the config's
+    // `schemas`, else `$MEDCOM_CORPUS`.
+    let schemas = settings
+        .config
+        .schemas
+        .clone()
+        .or_else(|| std::env::var_os("MEDCOM_CORPUS").map(std::path::PathBuf::from))
+        .map(|dir| crate::envelope::SchemaFiles::in_corpus(&dir));
     let mut folder = None;
     let mut watcher = None;
     let mut mailbox: Option<tempfile::TempDir> = None;
@@ -203,8 +211,13 @@ pub async fn run_until(
                 layout.create().map_err(RunError::Folder)?;
                 vc.folder = Some(dir.path().to_path_buf());
                 watcher = Some(
-                    crate::transport::watch_outbox(&layout, inbox.clone())
-                        .map_err(RunError::Folder)?,
+                    crate::transport::watch_outbox(
+                        &layout,
+                        inbox.clone(),
+                        schemas.clone(),
+                        settings.config.rules.clone(),
+                    )
+                    .map_err(RunError::Folder)?,
                 );
                 folder = Some(layout);
                 mailbox = Some(dir);
@@ -227,7 +240,13 @@ pub async fn run_until(
             let layout = FolderLayout::new(root);
             layout.create().map_err(RunError::Folder)?;
             watcher = Some(
-                crate::transport::watch_outbox(&layout, inbox.clone()).map_err(RunError::Folder)?,
+                crate::transport::watch_outbox(
+                    &layout,
+                    inbox.clone(),
+                    schemas.clone(),
+                    settings.config.rules.clone(),
+                )
+                .map_err(RunError::Folder)?,
             );
             // A reference vendor serving this folder says where its control endpoint is.
             let control = crate::simulator::control_url_of_folder(root).unwrap_or_default();

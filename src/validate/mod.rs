@@ -132,42 +132,7 @@ pub fn bytes(
     let Ok(kind) = crate::envelope::detect(&bytes) else {
         return message_bytes(bytes, settings, ig);
     };
-    let mut out = Vec::new();
-    match schemas.map(crate::envelope::Validator::shared) {
-        Some(Ok(validator)) => match validator.validate(&bytes, settings.binary_content) {
-            Ok((_, report)) => {
-                for e in &report.errors {
-                    out.push(
-                        Finding::breach(&rule::ENVELOPE, format!("XML Schema: {}", e.message))
-                            .at(e
-                                .line
-                                .map_or_else(|| "envelope".to_string(), |l| format!("line {l}"))),
-                    );
-                }
-                for n in report.notes.iter().chain(report.overruled.iter()) {
-                    out.push(Finding::new(
-                        &rule::ENVELOPE,
-                        Grade::Ok,
-                        format!("note: {n}"),
-                    ));
-                }
-            }
-            Err(e) => out.push(Finding::breach(
-                &rule::ENVELOPE,
-                format!("the envelope could not be schema-validated: {e}"),
-            )),
-        },
-        Some(Err(e)) => out.push(Finding::new(
-            &rule::ENVELOPE,
-            Grade::F4,
-            format!("the envelope schemas could not be loaded: {e}"),
-        )),
-        None => out.push(Finding::new(
-            &rule::ENVELOPE,
-            Grade::F4,
-            "the envelope was not schema-validated: no XSDs (set MEDCOM_CORPUS or --schemas)",
-        )),
-    }
+    let mut out = envelope_schema(&bytes, settings, schemas);
     let unwrapped = match kind {
         crate::envelope::EnvelopeKind::Vans => match crate::envelope::carry::unwrap_fhir(&bytes) {
             Ok(u) => {
@@ -225,6 +190,65 @@ pub fn bytes(
                 ),
             ));
         }
+    }
+    out
+}
+
+/// The XML Schema verdict on an envelope (VANSEnvelope, ehmiSBDH): each schema error an
+/// `envelope` breach with its line, the `BinaryContent` setting's remarks as notes; without
+/// `schemas` an F4 finding saying the envelope was not schema-validated.
+pub fn envelope_schema(
+    bytes: &[u8],
+    settings: &Settings,
+    schemas: Option<&crate::envelope::SchemaFiles>,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    match schemas.map(crate::envelope::Validator::shared) {
+        Some(Ok(validator)) => match validator.validate(bytes, settings.binary_content) {
+            Ok((kind, report)) => {
+                if report.errors.is_empty() {
+                    out.push(Finding::pass(
+                        &rule::ENVELOPE,
+                        format!(
+                            "the {} is valid against MedCom's XML Schema",
+                            match kind {
+                                Some(crate::envelope::EnvelopeKind::Sbdh) => "ehmiSBDH",
+                                _ => "VANSEnvelope",
+                            }
+                        ),
+                    ));
+                }
+                for e in &report.errors {
+                    out.push(
+                        Finding::breach(&rule::ENVELOPE, format!("XML Schema: {}", e.message))
+                            .at(e
+                                .line
+                                .map_or_else(|| "envelope".to_string(), |l| format!("line {l}"))),
+                    );
+                }
+                for n in report.notes.iter().chain(report.overruled.iter()) {
+                    out.push(Finding::new(
+                        &rule::ENVELOPE,
+                        Grade::Ok,
+                        format!("note: {n}"),
+                    ));
+                }
+            }
+            Err(e) => out.push(Finding::breach(
+                &rule::ENVELOPE,
+                format!("the envelope could not be schema-validated: {e}"),
+            )),
+        },
+        Some(Err(e)) => out.push(Finding::new(
+            &rule::ENVELOPE,
+            Grade::F4,
+            format!("the envelope schemas could not be loaded: {e}"),
+        )),
+        None => out.push(Finding::new(
+            &rule::ENVELOPE,
+            Grade::F4,
+            "the envelope was not schema-validated: no XSDs (set MEDCOM_CORPUS or --schemas)",
+        )),
     }
     out
 }
