@@ -186,10 +186,7 @@ mod tests {
         let breaches: Vec<_> = findings.iter().filter(|f| f.grade != Grade::Ok).collect();
         assert_eq!(breaches.len(), 1, "{findings:?}");
         assert_eq!(breaches[0].rule, "envelope");
-        assert!(
-            breaches[0].message.contains("Extra"),
-            "{breaches:?}"
-        );
+        assert!(breaches[0].message.contains("Extra"), "{breaches:?}");
         assert!(
             breaches[0]
                 .location

@@ -167,9 +167,16 @@ pub fn bytes(
     };
     // The payload is a message of its own: its findings join only when asked for, so an
     // envelope's verdict is the envelope's.
-    if let Some(payload) = unwrapped
-        && let Ok(m) = Message::parse(payload.clone(), None)
-    {
+    if let Some(payload) = unwrapped {
+        let label = if looks_like_emessage(&payload) {
+            crate::oioxml::parse(&payload)
+                .ok()
+                .map(|l| format!("an OIOXML {}", l.type_code()))
+        } else {
+            Message::parse(payload.clone(), None)
+                .ok()
+                .map(|m| format!("{} in FHIR {}", m.label(), m.format))
+        };
         if settings.payload {
             out.extend(
                 message_bytes(payload, settings, ig)
@@ -179,16 +186,22 @@ pub fn bytes(
                         f
                     }),
             );
-        } else {
+        } else if let Some(label) = label {
             out.push(Finding::new(
                 &rule::ENVELOPE,
                 Grade::Ok,
-                format!(
-                    "note: the payload is {} in FHIR {}; `--payload` validates it too",
-                    m.label(),
-                    m.format
-                ),
+                format!("note: the payload is {label}; `--payload` validates it too"),
             ));
+        }
+    }
+    // A finding about the envelope as a whole is located at its document element.
+    let root = match kind {
+        crate::envelope::EnvelopeKind::Vans => "VANSEnvelope",
+        crate::envelope::EnvelopeKind::Sbdh => "StandardBusinessDocument",
+    };
+    for f in &mut out {
+        if f.location.is_none() {
+            f.location = Some(root.to_string());
         }
     }
     out
@@ -260,6 +273,19 @@ pub fn message_bytes(
     settings: &Settings,
     ig: Option<&profile::Ig>,
 ) -> Vec<Finding> {
+    // A classic OIOXML letter or receipt (root `Emessage`): MedCom's OIOXML structure rules.
+    if looks_like_emessage(&bytes) {
+        return match crate::oioxml::parse(&bytes) {
+            Ok(letter) => crate::oioxml::structure::check(&letter)
+                .into_iter()
+                .filter(|f| f.grade != Grade::Ok)
+                .collect(),
+            Err(e) => vec![Finding::breach(
+                &rule::WELL_FORMED,
+                format!("unreadable OIOXML message: {e}"),
+            )],
+        };
+    }
     match Message::parse(bytes, None) {
         Err(e) => vec![Finding::breach(&rule::WELL_FORMED, e.to_string())],
         Ok(m) => {
@@ -274,6 +300,26 @@ pub fn message_bytes(
             out
         }
     }
+}
+
+/// Whether the document element of `bytes` (XML) is `Emessage`, in any prefix: OIOXML.
+fn looks_like_emessage(bytes: &[u8]) -> bool {
+    let head = &bytes[..bytes.len().min(4096)];
+    let text = String::from_utf8_lossy(head);
+    // The first start tag that is not a declaration, comment or processing instruction.
+    let mut rest = text.as_ref();
+    while let Some(i) = rest.find('<') {
+        rest = &rest[i + 1..];
+        if rest.starts_with('?') || rest.starts_with('!') {
+            continue;
+        }
+        let name: String = rest
+            .chars()
+            .take_while(|c| !c.is_whitespace() && *c != '>' && *c != '/')
+            .collect();
+        return name.rsplit(':').next() == Some("Emessage");
+    }
+    false
 }
 
 /// `urn:uuid:` + a lower-case UUID, as the expression of invariant `medcom-uuidv4` reads
@@ -614,6 +660,29 @@ mod rule_tests {
             .expect("the template's Provenance has entities")
             .push(json!({"role": "revision", "what": {"identifier": {"value": value}}}));
         v
+    }
+
+    #[test]
+    fn a_classic_oioxml_letter_is_judged_by_the_oioxml_structure_rules() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/oioxml/xdis91.xml");
+        let good = std::fs::read(&path).expect("our XDIS91 fixture");
+        assert_eq!(
+            message_bytes(good.clone(), &Settings::default(), None),
+            vec![]
+        );
+        // XDIS91 requires Letter/VersionCode (OIOXML XD9134L).
+        let text = String::from_utf8_lossy(&good);
+        let start = text.find("<VersionCode>").expect("has a VersionCode");
+        let end = text.find("</VersionCode>").expect("closes") + "</VersionCode>".len();
+        let broken = format!("{}{}", &text[..start], &text[end..]);
+        let findings = message_bytes(broken.into_bytes(), &Settings::default(), None);
+        assert_eq!(findings.len(), 1, "{findings:?}");
+        assert_eq!(findings[0].rule, "oioxml-structure");
+        assert_eq!(
+            findings[0].location.as_deref(),
+            Some("Emessage.ClinicalEmail.Letter.VersionCode")
+        );
     }
 
     fn graded_with(v: &Value, settings: &Settings) -> Vec<(String, Grade)> {
