@@ -54,6 +54,12 @@ rules! {
     ACK_OPERATION_OUTCOME = "medcom-acknowledgement-1", F2,
         "A `response.code` other than `ok` comes with an OperationOutcome.",
         "Acknowledgement IG 2.0, invariant medcom-acknowledgement-1";
+    /// F2: a value that is not of its datatype (a boolean written as text, a date that does not
+    /// exist) cannot be read by a conformant receiver; it is rejected (KR6), in every profile
+    /// version, so it is never graded down for a version mismatch.
+    FHIR_DATATYPE = "fhir-datatype", F2,
+        "A primitive value has its R4 datatype's JSON kind and lexical form (date, dateTime, instant, time, id, code, oid, uuid, uri, integers), and a date exists in the calendar.",
+        "FHIR R4 §2.24 Data Types (the regex of each primitive), JSON representation §2.6.2";
     /// F2: the receiving system's audit trail breaks.
     ACK_PROVENANCE = "ack-provenance", F2,
         "An acknowledgement has exactly two Provenances: a copy of the acknowledged message's latest Provenance and a new one with activity `acknowledgement` whose `entity` (role `revision`) points to `MessageHeader/<acknowledged id>`.",

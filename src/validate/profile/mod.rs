@@ -32,6 +32,7 @@
 mod binding;
 mod ig;
 mod invariant;
+mod primitive;
 mod structure;
 
 use std::collections::{HashMap, HashSet};
@@ -731,10 +732,13 @@ impl Job<'_> {
                 )
                 .await,
             );
-            if let Some(pin) = mismatch.filter(|_| found.iter().any(|f| f.grade > Grade::F4)) {
+            // Only what the profile says depends on its version; a datatype error of FHIR R4
+            // itself (`fhir-datatype`) is one in every version and keeps its grade.
+            let by_profile = |f: &Finding| f.grade > Grade::F4 && f.rule.starts_with("profile-");
+            if let Some(pin) = mismatch.filter(|_| found.iter().any(by_profile)) {
                 let loaded = p.version.as_deref().unwrap_or("?");
                 for f in &mut found {
-                    if f.grade > Grade::F4 {
+                    if by_profile(f) {
                         f.grade = Grade::F4;
                         f.message.push_str(&format!(
                             " (graded F4: this message's profiles pin version {pin} of `{}`, which is not loaded; the loaded version is {loaded})",

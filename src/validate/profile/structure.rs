@@ -596,11 +596,17 @@ impl<'a> Walker<'a, '_> {
                     };
                     if !ok {
                         self.push(
-                            &rule::PROFILE_TYPE,
+                            &rule::FHIR_DATATYPE,
                             format!(
                                 "`{}` is not a valid JSON value for FHIR type `{ty}`: {v}",
                                 self.at(&rel)
                             ),
+                            &rel,
+                        );
+                    } else if let Some(problem) = super::primitive::problem(ty, v) {
+                        self.push(
+                            &rule::FHIR_DATATYPE,
+                            format!("`{}`: {problem}", self.at(&rel)),
                             &rel,
                         );
                     }
