@@ -148,7 +148,8 @@ struct ValidateArgs {
     /// as in MedCom approval.
     #[arg(long, value_name = "GRADE", value_parser = ["F4", "F3", "F2", "F1"])]
     fail_on: Option<String>,
-    /// Show notes and passes (grade OK) too.
+    /// Print the checks that passed too (grade OK, where a rule reports them). Notes (grade OK,
+    /// starting with `note:`) are always printed.
     #[arg(long)]
     all: bool,
     /// The MedCom implementation guides: a folder of IG resources (StructureDefinitions,
@@ -187,6 +188,24 @@ struct DiffArgs {
     capture: Vec<String>,
 }
 
+/// Prints one line to stdout. When the reader has gone away (`validate … | head -1`), the
+/// process ends quietly with 141 (128 + SIGPIPE), as Unix tools do, instead of panicking.
+fn say(line: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_fmt(line).and_then(|()| out.write_all(b"\n")) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(141);
+        }
+        eprintln!("error: failed to write to stdout: {e}");
+        std::process::exit(exit::ERROR);
+    }
+}
+
+macro_rules! say {
+    ($($arg:tt)*) => { say(format_args!($($arg)*)) };
+}
+
 /// Runs the command line and returns the exit code.
 pub fn main() -> i32 {
     let cli = Cli::parse();
@@ -197,7 +216,7 @@ pub fn main() -> i32 {
         Command::Diff(args) => diff_command(&args),
         Command::Faults => {
             for f in Fault::ALL {
-                println!(
+                say!(
                     "{:<34} {} [breaks {}]",
                     f.name(),
                     f.description(),
@@ -320,7 +339,7 @@ fn run_command(args: RunArgs) -> Result<i32, Failure> {
         .collect();
     if args.list {
         for s in &scenarios {
-            println!(
+            say!(
                 "{:<40} {:<10} {}",
                 s.id,
                 s.protocol_step.as_deref().unwrap_or("-"),
@@ -468,14 +487,26 @@ fn diff_command(args: &DiffArgs) -> Result<i32, Failure> {
     let comparison =
         medcom_harness::golden::compare(&expected, &actual, &opts).map_err(Failure::new)?;
     if comparison.is_match() {
-        println!("equal");
+        say!("equal");
         return Ok(exit::PASSED);
     }
     for d in &comparison.differences {
-        println!("{}: {:?}", d.path, d.kind);
+        say!("{}: {:?}", d.path, d.kind);
     }
-    println!("{}", comparison.diff);
+    say!("{}", comparison.diff);
     Ok(exit::FAILED)
+}
+
+/// `text` with every run of white space that holds a line break folded into one space.
+fn one_line(text: &str) -> String {
+    if !text.contains(['\n', '\r']) {
+        return text.to_string();
+    }
+    text.split(['\n', '\r'])
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn validate_command(args: &ValidateArgs) -> Result<i32, Failure> {
@@ -509,19 +540,35 @@ fn validate_command(args: &ValidateArgs) -> Result<i32, Failure> {
             })?,
         )
     };
-    let schemas = args
+    // `--schemas`, else the config's `schemas`, else `$MEDCOM_CORPUS`. Schemas asked for by name
+    // must load: a wrong folder is the user's error, not a finding on every envelope.
+    let named = args
         .schemas
         .clone()
+        .or_else(|| config.as_ref().and_then(|c| c.schemas.clone()));
+    if let Some(dir) = &named {
+        let files = medcom_harness::envelope::SchemaFiles::in_corpus(dir);
+        medcom_harness::envelope::Validator::shared(&files).map_err(|e| Failure {
+            error: Box::new(e),
+            hint: Some(format!(
+                "`{}` must hold MedCom's XSDs in the layout of MedCom's repositories: vans-envelope/vans-envelope-1.0.4.xsd and dk-ehmi-sbdh/input/pagecontent/ehmiSBDH/ehmiStandardBusinessDocumentHeader.xsd",
+                dir.display()
+            )),
+        })?;
+    }
+    let schemas = named
         .or_else(|| std::env::var_os("MEDCOM_CORPUS").map(PathBuf::from))
         .map(|dir| medcom_harness::envelope::SchemaFiles::in_corpus(&dir));
     let mut unreadable = false;
     let mut failed = false;
     let mut files = Vec::new();
+    let mut errors = Vec::new();
     for path in &args.files {
         let bytes = match std::fs::read(path) {
             Ok(b) => b,
             Err(e) => {
                 eprintln!("error: failed to read `{}`: {e}", path.display());
+                errors.push((path, e.to_string()));
                 unreadable = true;
                 continue;
             }
@@ -539,16 +586,20 @@ fn validate_command(args: &ValidateArgs) -> Result<i32, Failure> {
         OutputFormat::Text => {
             for (path, _, findings) in &files {
                 for f in findings {
-                    println!(
+                    // One finding per line: a message quoting a validator's own line breaks
+                    // (libxml2) is folded onto one line.
+                    say!(
                         "{}: {}: {} {}: {}",
                         path.display(),
                         f.location.as_deref().unwrap_or("Bundle"),
                         f.rule,
                         f.grade,
-                        f.message
+                        one_line(&f.message)
                     );
                 }
             }
+            use std::io::Write as _;
+            let _ = std::io::stdout().flush();
             eprintln!(
                 "{} file(s) validated, {} with a failing finding",
                 files.len(),
@@ -557,16 +608,25 @@ fn validate_command(args: &ValidateArgs) -> Result<i32, Failure> {
                     .filter(|(_, _, fs)| fs.iter().any(|f| fails(f.grade)))
                     .count()
             );
+            if ig.is_none() {
+                eprintln!(
+                    "note: no implementation guide loaded (`--ig`, or `ig` in `--config`): MedCom's rules were checked, the IG's profiles (cardinality, datatypes, bindings, invariants) were not"
+                );
+            }
         }
         OutputFormat::Json => {
+            // A file that could not be read is listed too, with `error` and no verdict.
             let doc = serde_json::json!({
                 "files": files.iter().map(|(path, verdict, findings)| serde_json::json!({
                     "path": path.display().to_string(),
                     "verdict": verdict,
                     "findings": findings,
-                })).collect::<Vec<_>>()
+                })).chain(errors.iter().map(|(path, e)| serde_json::json!({
+                    "path": path.display().to_string(),
+                    "error": e,
+                }))).collect::<Vec<_>>()
             });
-            println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+            say!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
         }
     }
     Ok(if unreadable {

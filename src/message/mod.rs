@@ -86,9 +86,9 @@ impl std::fmt::Display for Format {
 #[derive(Debug, thiserror::Error)]
 pub enum MessageError {
     /// Neither JSON nor XML.
-    #[error("the body is neither FHIR JSON nor FHIR XML (it starts with {start:?})")]
+    #[error("the body is neither FHIR JSON nor FHIR XML: {start}")]
     UnknownFormat {
-        /// The first bytes, for the reader.
+        /// What it is instead, with its first bytes for the reader.
         start: String,
     },
     /// JSON syntax error.
@@ -133,7 +133,36 @@ impl Message {
         let format = match (Format::sniff(&bytes), hint) {
             (Some(sniffed), _) => sniffed,
             (None, _) => {
-                let start = String::from_utf8_lossy(&bytes[..bytes.len().min(40)]).into_owned();
+                let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+                let first = body.iter().find(|b| !b.is_ascii_whitespace()).copied();
+                let start = match first {
+                    None => "it is empty".to_string(),
+                    // A FHIR JSON resource is an object; a JSON array is a common mistake.
+                    Some(b'[') => {
+                        "it is a JSON array; a FHIR resource is a JSON object `{…}`".to_string()
+                    }
+                    Some(_) => {
+                        // Text is shown (control characters as `·`); binary is not echoed.
+                        let head = &body[..body.len().min(40)];
+                        let text = match std::str::from_utf8(head) {
+                            Ok(t) => Some(t),
+                            // A character cut off at the 40-byte mark is still text.
+                            Err(e) if e.error_len().is_none() => {
+                                std::str::from_utf8(&head[..e.valid_up_to()]).ok()
+                            }
+                            Err(_) => None,
+                        };
+                        match text {
+                            Some(t) if !t.chars().any(|c| c == '\0') => format!(
+                                "it starts with `{}`",
+                                t.chars()
+                                    .map(|c| if c.is_control() { '·' } else { c })
+                                    .collect::<String>()
+                            ),
+                            _ => "it is binary, not text".to_string(),
+                        }
+                    }
+                };
                 return Err(MessageError::UnknownFormat { start });
             }
         };
