@@ -40,6 +40,9 @@ rules! {
     KR2 = "KR2", F2, "An acknowledgement is never acknowledged.", "MedCom governance 040";
     /// F1: a valid message answered with an error is lost to the receiver's users.
     KR3 = "KR3", F1, "A message without errors is acknowledged `ok`.", "MedCom governance 040";
+    /// F3: a message that is never resent after a lost acknowledgement may be lost, but the
+    /// receiver's side is unharmed and the sender's users can send it again by hand.
+    KR7 = "KR7", F3, "A message with no acknowledgement within the agreed time is resent (at most `resend-limit` times), in a new envelope.", "MedCom governance 040 (KR7), 020/043 (reliable messaging)";
     /// F2: an invalid message acknowledged `ok` hides the error from the sender.
     KR6 = "KR6", F2, "A message that fails profile validation is acknowledged `fatal-error` (AE).", "MedCom governance 040";
     /// F1: the sender cannot correlate the acknowledgement and will resend forever.

@@ -117,13 +117,13 @@ fn code(actual: &Option<String>, expected: &str, codes: AckCodes) -> Vec<Finding
         "ok" => Finding::breach(
             &rule::KR3,
             format!(
-                "a message without errors was acknowledged `{actual}`; KR3 requires `{expected}`"
+                "the scenario sent a message without errors, which KR3 acknowledges `{expected}`; the vendor answered `{actual}`"
             ),
         ),
         "fatal-error" => Finding::breach(
             &rule::KR6,
             format!(
-                "a message that breaks the profile was acknowledged `{actual}`; KR6 requires `{expected}`"
+                "the scenario sent a message that breaks the profile, which KR6 acknowledges `{expected}`; the vendor answered `{actual}`"
             ),
         ),
         _ => Finding::breach(

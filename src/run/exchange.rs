@@ -743,7 +743,13 @@ impl Exchange<'_> {
         let letter = first.identity.letter_id.clone().unwrap_or_default();
         let during = self.within(r.during);
         let limit = self.env.config.rules.resend_limit;
-        let at_least = r.at_least.unwrap_or(1);
+        // With `resend-limit = 0` a sender may not resend at all.
+        let at_least = r.at_least.unwrap_or(1.min(limit));
+        if at_least > limit {
+            return Err(Stop::Error(format!(
+                "`at-least = {at_least}` asks for more resends than `[rules] resend-limit = {limit}` allows; no vendor can pass"
+            )));
+        }
         let deadline = tokio::time::Instant::now() + during;
         let mut result = StepResult::new(format!(
             "watched {} for resends of `{}` (MessageHeader.id `{letter}`)",
@@ -811,7 +817,7 @@ impl Exchange<'_> {
         );
         if count < at_least {
             result.findings.push(Finding::breach(
-                &rule::EXPECTED_MESSAGE,
+                &rule::KR7,
                 format!(
                     "{count} resend(s) of the unacknowledged `{}` within {}; expected at least {at_least} (KR7: a sender resends what is not acknowledged)",
                     r.of,

@@ -183,6 +183,9 @@ pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
     let mut captured: BTreeSet<String> = BTreeSet::new();
     // Captures that are OIOXML letters (receipts answer those, acknowledgements the others).
     let mut letters: BTreeSet<String> = BTreeSet::new();
+    // FHIR messages the vendor sent (`expect-message`), and those the scenario acknowledged.
+    let mut from_vendor: BTreeSet<String> = BTreeSet::new();
+    let mut acked: BTreeSet<String> = BTreeSet::new();
     for spanned in &scenario.steps {
         let offset = spanned.span().start;
         let step = spanned.get_ref();
@@ -224,6 +227,15 @@ pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
             Step::Send(s) => {
                 if let Some(f) = &s.follows {
                     check(f, "follows", &captured)?;
+                    if letters.contains(f) {
+                        return Err(invalid(
+                            offset,
+                            format!(
+                                "`follows = \"{f}\"` names an OIOXML letter; the FHIR templates reply to and forward FHIR messages only"
+                            ),
+                            Some("answer a letter with `receipt`, or follow a message from `expect-message`".into()),
+                        ));
+                    }
                 }
                 capture_once(&s.as_, &captured)?;
                 check_template(&s.message, &dir).map_err(|(m, h)| invalid(offset, m, h))?;
@@ -287,9 +299,11 @@ pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
                         .map_err(|(msg, h)| invalid(offset, msg, h))?;
                 }
                 captured.insert(m.as_.clone());
+                from_vendor.insert(m.as_.clone());
             }
             Step::Ack(a) => {
                 check(&a.for_, "for", &captured)?;
+                acked.insert(a.for_.clone());
                 if let Some(code) = &a.code {
                     check_code(code).map_err(|m| invalid(offset, m, None))?;
                 }
@@ -395,6 +409,26 @@ pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
                         None,
                     ));
                 }
+                if !from_vendor.contains(&r.of) {
+                    return Err(invalid(
+                        offset,
+                        format!(
+                            "`of = \"{}\"` is not a message the vendor sent; `expect-resends` watches the vendor's resends of a message from `expect-message`",
+                            r.of
+                        ),
+                        None,
+                    ));
+                }
+                if acked.contains(&r.of) {
+                    return Err(invalid(
+                        offset,
+                        format!(
+                            "`{}` is acknowledged by an earlier `ack` step; a sender resends only what is not acknowledged (KR7)",
+                            r.of
+                        ),
+                        Some("put `expect-resends` before the `ack`".into()),
+                    ));
+                }
                 if r.during.is_some_and(|d| d.is_zero()) {
                     return Err(invalid(
                         offset,
@@ -406,6 +440,25 @@ pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
             Step::Instruct(i) => {
                 if let Some(of) = &i.of {
                     check(of, "of", &captured)?;
+                }
+                if let Some(after) = i.resend_after {
+                    if !matches!(
+                        i.action,
+                        Some(super::model::Action::Reply | super::model::Action::Forward)
+                    ) {
+                        return Err(invalid(
+                            offset,
+                            "`resend-after` applies to the message the reference vendor sends for `action = \"reply\"` or `\"forward\"`".into(),
+                            None,
+                        ));
+                    }
+                    if after.is_zero() {
+                        return Err(invalid(
+                            offset,
+                            "`resend-after` must be longer than 0 seconds".into(),
+                            None,
+                        ));
+                    }
                 }
                 if i.action.is_some()
                     && i.action != Some(super::model::Action::SendLetter)
@@ -524,6 +577,52 @@ mod tests {
         let text = e.to_string();
         assert!(text.contains(":7:"), "{text}");
         assert_eq!(e.hint(), Some("did you mean `expect-ack`?"));
+    }
+
+    /// The load error of a scenario whose steps are `steps` (TOML `[[step]]` tables).
+    fn error_of(steps: &str) -> String {
+        let (_d, p) = write(&format!("{HEAD}{steps}"));
+        load_file(&p).expect_err("must fail").to_string()
+    }
+
+    const SEND_AND_REPLY: &str = "[[step]]\nsend = { message = \"carecommunication/new\", as = \"first\" }\n[[step]]\ninstruct = { text = \"Reply.\", action = \"reply\", of = \"first\" }\n[[step]]\nexpect-message = { activity = \"reply-message\", follows = \"first\", as = \"reply\" }\n";
+
+    #[test]
+    fn expect_resends_watches_an_unacknowledged_vendor_message() {
+        let (_d, p) = write(&format!(
+            "{HEAD}{SEND_AND_REPLY}[[step]]\nexpect-resends = {{ of = \"reply\", during = \"1s\" }}\n"
+        ));
+        load_file(&p).expect("a vendor message, not acknowledged yet");
+        let e = error_of(&format!(
+            "{SEND_AND_REPLY}[[step]]\nexpect-resends = {{ of = \"first\" }}\n"
+        ));
+        assert!(e.contains("is not a message the vendor sent"), "{e}");
+        let e = error_of(&format!(
+            "{SEND_AND_REPLY}[[step]]\nack = {{ for = \"reply\" }}\n[[step]]\nexpect-resends = {{ of = \"reply\" }}\n"
+        ));
+        assert!(e.contains("acknowledged by an earlier `ack`"), "{e}");
+        let e = error_of(&format!(
+            "{SEND_AND_REPLY}[[step]]\nexpect-resends = {{ of = \"reply\", during = \"0s\" }}\n"
+        ));
+        assert!(e.contains("`during` must be longer"), "{e}");
+    }
+
+    #[test]
+    fn resend_after_belongs_to_a_reply_or_forward_and_is_not_zero() {
+        let e = error_of("[[step]]\ninstruct = { text = \"Wait.\", resend-after = \"1s\" }\n");
+        assert!(e.contains("`resend-after` applies to"), "{e}");
+        let e = error_of(
+            "[[step]]\nsend = { message = \"carecommunication/new\", as = \"first\" }\n[[step]]\ninstruct = { text = \"Reply.\", action = \"reply\", of = \"first\", resend-after = \"0s\" }\n",
+        );
+        assert!(e.contains("longer than 0 seconds"), "{e}");
+    }
+
+    #[test]
+    fn a_fhir_template_does_not_follow_an_oioxml_letter() {
+        let e = error_of(
+            "transport = \"folder\"\n[[step]]\nexpect-letter = { as = \"theirs\" }\n[[step]]\nsend = { message = \"carecommunication/reply\", as = \"r\", follows = \"theirs\" }\n",
+        );
+        assert!(e.contains("names an OIOXML letter"), "{e}");
     }
 
     #[test]
