@@ -18,12 +18,16 @@ Examples:
   medcom-harness run --target http://vendor:8080/fhir/\\$process-message
   medcom-harness run scenarios/carecommunication --filter reply --jobs 1
   medcom-harness serve --listen 127.0.0.1:8080 --fault no-ack
-  medcom-harness diff golden/carecommunication/ack-ok.json reports/evidence/cc-new-json/e2.json \\
-      --capture first.letter-id=… --capture first.sender-ean=…
+  medcom-harness validate --ig medcom-ig/ message.json --format json
+  medcom-harness diff expected.json actual.json --capture first.letter-id=…
+      (a golden's {{capture:NAME}} placeholders each need a --capture; the report's failing
+      steps show the diff against the run's own captures)
 
 Exit codes: 0 every scenario passed · 1 a scenario failed · 2 the harness could not run";
 
-/// Conformance test harness for Danish MedCom messaging (CareCommunication, Acknowledgement).
+/// Conformance test harness for Danish MedCom messaging: FHIR CareCommunication,
+/// Acknowledgement and HospitalNotification, classic OIOXML letters and receipts, VANSEnvelope
+/// and ehmiSBDH.
 #[derive(Debug, Parser)]
 #[command(name = "medcom-harness", version, after_help = AFTER_HELP, max_term_width = 100)]
 struct Cli {
@@ -43,7 +47,9 @@ enum Command {
     Validate(ValidateArgs),
     /// Compare two messages as the golden check does (exit 0 equal, 1 different).
     Diff(DiffArgs),
-    /// List the fault profiles of the reference vendor and the rules they break.
+    /// List the fault profiles of the reference vendor and the rules they break. Use one with
+    /// `run --fault NAME` (the embedded vendor) or `serve --fault NAME`; a fault that shows only
+    /// in exchange folders makes the embedded vendor carry every message through its folder.
     Faults,
 }
 
@@ -60,7 +66,8 @@ struct RunArgs {
     /// Run the embedded reference vendor with this fault profile (see `medcom-harness faults`).
     #[arg(long, value_name = "NAME", conflicts_with = "target")]
     fault: Option<String>,
-    /// Configuration file (harness and vendor identities, timeouts, threshold).
+    /// Configuration file: harness and vendor identities, timeouts, threshold, `ig`, `schemas`
+    /// and the `[rules]` settings (the commented defaults are src/config/harness.toml).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
     /// A MedCom implementation guide (a folder of IG resources or a `package.tgz`) to validate

@@ -282,7 +282,16 @@ pub fn acknowledgement_alone(ack: &Message) -> Vec<Finding> {
         .filter(|p| p.activity.as_deref() == Some("acknowledgement"))
         .flat_map(|p| p.entities.iter().filter_map(|e| e.what_reference.clone()))
         .collect();
-    if entity_targets
+    if entity_targets.is_empty() {
+        // Nothing to compare with: that is the Provenance's fault, not response.identifier's.
+        out.push(
+            Finding::breach(
+                &rule::ACK_PROVENANCE,
+                "no Provenance with activity `acknowledgement` has an `entity.what.reference`, so nothing says which message is acknowledged besides response.identifier",
+            )
+            .at("Provenance.entity"),
+        );
+    } else if entity_targets
         .iter()
         .any(|r| crate::message::reference_names(r, "MessageHeader", &id))
     {
@@ -296,7 +305,8 @@ pub fn acknowledgement_alone(ack: &Message) -> Vec<Finding> {
         out.push(Finding::breach(
             &rule::ACK_RESPONSE_IDENTIFIER,
             format!(
-                "response.identifier `{id}` disagrees with the acknowledgement Provenance's entity.what {entity_targets:?}: one of them names the wrong message"
+                "response.identifier `{id}` disagrees with the acknowledgement Provenance's entity.what ({}): one of them names the wrong message",
+                entity_targets.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", ")
             ),
         ).at("Bundle.entry[0].resource.response.identifier"));
     }

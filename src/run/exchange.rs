@@ -576,6 +576,33 @@ impl Exchange<'_> {
         let expected = codes
             .fhir(a.code.as_deref().unwrap_or("ok"))
             .unwrap_or("ok");
+        // A rejection of a message the harness itself made invalid under the run's `[rules]`
+        // (a narrowed MIME list, a small size limit) is right: the scenario and the config
+        // disagree, and the vendor is not to blame.
+        if expected == "ok"
+            && ack
+                .identity
+                .response
+                .as_ref()
+                .is_some_and(|r| r.code.as_deref().is_some_and(|c| c != "ok"))
+        {
+            let own: Vec<String> = crate::validate::with_profiles(
+                &sent,
+                &self.env.config.rules,
+                self.env.ig.as_deref(),
+            )
+            .into_iter()
+            .filter(|f| f.grade >= Grade::F2)
+            .map(|f| format!("{}: {}", f.rule, f.message))
+            .collect();
+            if !own.is_empty() {
+                return Err(Stop::Error(format!(
+                    "`{}` breaks MedCom's rules as this run's config sets them, so the vendor rightly did not answer `ok`: {}. Change the scenario or the config's `[rules]`",
+                    a.for_,
+                    own.join("; ")
+                )));
+            }
+        }
         let mut findings = check::acknowledgement_with(&ack, &sent, expected, codes);
         // The acknowledgement is a message of its own and is validated like any other.
         findings.extend(

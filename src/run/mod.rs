@@ -194,6 +194,9 @@ pub async fn run_until(
     let mut folder = None;
     let mut watcher = None;
     let mut mailbox: Option<tempfile::TempDir> = None;
+    // A fault that shows only in an exchange folder (how files are written, envelopes) is tested
+    // with every message going through the embedded vendor's folder, as `--target DIR` would.
+    let over_folder = matches!(settings.target, Target::Embedded(Some(f)) if f.folder_only());
     let (simulator, target_url, target_label) = match &settings.target {
         Target::Embedded(fault) => {
             let mut vc = VendorConfig::new(settings.config.vendor.clone());
@@ -202,9 +205,10 @@ pub async fn run_until(
             vc.rules = settings.config.rules.clone();
             // Classic OIOXML letters travel through a mailbox: the embedded vendor serves one in
             // a temporary folder when a scenario needs it.
-            if scenarios
-                .iter()
-                .any(|s| s.transport == Some(crate::scenario::TransportKind::Folder))
+            if over_folder
+                || scenarios
+                    .iter()
+                    .any(|s| s.transport == Some(crate::scenario::TransportKind::Folder))
             {
                 let dir = tempfile::tempdir().map_err(RunError::Simulator)?;
                 let layout = FolderLayout::new(dir.path());
@@ -227,6 +231,9 @@ pub async fn run_until(
                 .map_err(RunError::Simulator)?;
             let url = sim.url();
             let label = match fault {
+                Some(f) if over_folder => {
+                    format!("embedded reference vendor over an exchange folder (fault `{f}`)")
+                }
                 Some(f) => format!("embedded reference vendor (fault `{f}`)"),
                 None => "embedded reference vendor".to_string(),
             };
@@ -270,7 +277,7 @@ pub async fn run_until(
     let env = Arc::new(Env {
         config: settings.config.clone(),
         http,
-        fhir_over_folder: matches!(settings.target, Target::Folder(_)),
+        fhir_over_folder: over_folder || matches!(settings.target, Target::Folder(_)),
         folder,
         inbox: inbox.clone(),
         listen_url: listener.url(),

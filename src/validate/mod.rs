@@ -94,19 +94,20 @@ fn rules(message: &Message, settings: &Settings, ig: Option<&profile::Ig>) -> Ve
             other => out.push(
                 Finding::breach(
                     &rule::UUIDV4,
-                    format!(
-                        "the thread id {} is not `urn:uuid:` + a lower-case UUID v4",
-                        other.map_or_else(|| "is missing".to_string(), |t| format!("`{t}`"))
-                    ),
+                    match other {
+                        None => "the thread id (Communication.identifier) is missing; it is `urn:uuid:` + a lower-case UUID v4".to_string(),
+                        Some(t) => format!("the thread id `{t}` is not `urn:uuid:` + a lower-case UUID v4"),
+                    },
                 )
                 .at("Communication.identifier.value"),
             ),
         }
         match message.identity.category.as_deref() {
             Some(c) if CATEGORY_CODES.contains(&c) => {}
-            other => out.push(Finding::breach(&rule::CC_CATEGORY, format!(
-                "Communication.category {} is not a code of medcom-careCommunication-categoryCodes",
-                other.map_or_else(|| "is missing".to_string(), |c| format!("`{c}`")))).at("Communication.category")),
+            other => out.push(Finding::breach(&rule::CC_CATEGORY, match other {
+                None => "Communication.category is missing; it is a code of medcom-careCommunication-categoryCodes".to_string(),
+                Some(c) => format!("Communication.category `{c}` is not a code of medcom-careCommunication-categoryCodes"),
+            }).at("Communication.category")),
         }
         out.extend(
             check::attachments(message, &settings.mime_types.resolve(ig))
