@@ -187,7 +187,8 @@ pub fn provenance(message: &Message, order: LetterIdentifier) -> Vec<Finding> {
         }
         return out;
     };
-    out.extend(letter_identifiers(own, order));
+    let base = provenance_location(&message.resource, own);
+    out.extend(letter_identifiers(own, order, &base));
     let activity = own.activity.as_deref().unwrap_or("");
     if let Some(allowed) = id.event.as_deref().and_then(allowed_activities)
         && !allowed.contains(&activity)
@@ -201,16 +202,17 @@ pub fn provenance(message: &Message, order: LetterIdentifier) -> Vec<Finding> {
                     allowed.join(", ")
                 ),
             )
-            .at("Provenance.activity"),
+            .at(format!("{base}.activity")),
         );
     }
     // A revision points to an earlier message; a CareCommunication follow-up carries that
     // message's Provenance along, so the bundle must hold one targeting it.
     if id.event.as_deref() == Some("care-communication-message") {
-        for e in own
+        for (k, e) in own
             .entities
             .iter()
-            .filter(|e| e.role.as_deref() == Some("revision"))
+            .enumerate()
+            .filter(|(_, e)| e.role.as_deref() == Some("revision"))
         {
             let Some(r) = e.what_reference.as_deref() else {
                 continue;
@@ -222,7 +224,7 @@ pub fn provenance(message: &Message, order: LetterIdentifier) -> Vec<Finding> {
                     .any(|t| reference_names(t, "MessageHeader", previous))
             }) {
                 out.push(Finding::breach(&rule::PROVENANCE_OWN, format!(
-                    "the revision entity points to `{r}`, but no carried-over Provenance targets that message")).at("Provenance.entity"));
+                    "the revision entity points to `{r}`, but no carried-over Provenance targets that message")).at(format!("{base}.entity[{k}].what.reference")));
             }
         }
     }
@@ -232,11 +234,12 @@ pub fn provenance(message: &Message, order: LetterIdentifier) -> Vec<Finding> {
 /// `provenance-letter-identifier`: an entity of the message's own Provenance that names a
 /// preceding letter by identifier (role `revision` or `removal`, no `what.reference`) gives
 /// `[lokationsnummer]#[brevid]` in the configured order, with a valid EAN/GLN location number.
-fn letter_identifiers(own: &ProvenanceInfo, order: LetterIdentifier) -> Vec<Finding> {
+fn letter_identifiers(own: &ProvenanceInfo, order: LetterIdentifier, base: &str) -> Vec<Finding> {
     let mut out = Vec::new();
-    for e in own.entities.iter().filter(|e| {
+    for (k, e) in own.entities.iter().enumerate().filter(|(_, e)| {
         matches!(e.role.as_deref(), Some("revision" | "removal")) && e.what_reference.is_none()
     }) {
+        let at = format!("{base}.entity[{k}].what.identifier.value");
         let Some(value) = e.what_identifier.as_deref() else {
             continue;
         };
@@ -247,7 +250,7 @@ fn letter_identifiers(own: &ProvenanceInfo, order: LetterIdentifier) -> Vec<Find
                     &rule::PROVENANCE_LETTER_IDENTIFIER,
                     format!("`{value}` is not `{form}`"),
                 )
-                .at("Provenance.entity.what.identifier.value"),
+                .at(at.clone()),
             ),
             Some((location, _)) if !is_valid_gln(location) => {
                 let other = order.other();
@@ -270,7 +273,7 @@ fn letter_identifiers(own: &ProvenanceInfo, order: LetterIdentifier) -> Vec<Find
                         ),
                     ),
                 };
-                out.push(finding.at("Provenance.entity.what.identifier.value"));
+                out.push(finding.at(at.clone()));
             }
             Some(_) => {}
         }
@@ -278,44 +281,98 @@ fn letter_identifiers(own: &ProvenanceInfo, order: LetterIdentifier) -> Vec<Find
     out
 }
 
+/// Where a Provenance is in the Bundle: `Bundle.entry[i].resource`, found by its id; `Provenance`
+/// when it has none.
+fn provenance_location(bundle: &Value, p: &ProvenanceInfo) -> String {
+    p.id.as_deref()
+        .and_then(|id| {
+            crate::message::entries(bundle).iter().position(|e| {
+                e["resource"]["resourceType"] == "Provenance" && e["resource"]["id"] == id
+            })
+        })
+        .map_or_else(
+            || "Provenance".to_string(),
+            |i| format!("Bundle.entry[{i}].resource"),
+        )
+}
+
 /// `party-identifiers`: sender and primary receiver Organizations.
 pub fn parties(message: &Message) -> Vec<Finding> {
     let mut out = Vec::new();
-    for (role, party) in [
-        ("sender", &message.identity.sender),
-        ("receiver", &message.identity.receiver),
+    for (role, party, header) in [
+        ("sender", &message.identity.sender, "MessageHeader.sender"),
+        (
+            "receiver",
+            &message.identity.receiver,
+            "MessageHeader.destination.receiver",
+        ),
     ] {
         let Some(p) = party else {
-            out.push(Finding::breach(
-                &rule::PARTY_IDENTIFIERS,
-                format!("the {role} Organization is missing or its reference does not resolve"),
-            ));
+            out.push(
+                Finding::breach(
+                    &rule::PARTY_IDENTIFIERS,
+                    format!("the {role} Organization is missing or its reference does not resolve"),
+                )
+                .at(header),
+            );
             continue;
         };
+        let at =
+            |value: Option<&str>| organization_location(&message.resource, &p.reference, value);
         match p.ean.as_deref() {
-            None => out.push(Finding::breach(
-                &rule::PARTY_IDENTIFIERS,
-                format!(
-                    "the {role} `{}` has no EAN/GLN (https://www.gs1.org/gln)",
-                    p.reference
-                ),
-            )),
-            Some(ean) if !is_valid_gln(ean) => out.push(Finding::breach(
-                &rule::PARTY_IDENTIFIERS,
-                format!(
-                    "the {role}'s EAN/GLN `{ean}` is not 13 digits with a valid GS1 check digit"
-                ),
-            )),
+            None => out.push(
+                Finding::breach(
+                    &rule::PARTY_IDENTIFIERS,
+                    format!(
+                        "the {role} `{}` has no EAN/GLN (https://www.gs1.org/gln)",
+                        p.reference
+                    ),
+                )
+                .at(at(None)),
+            ),
+            Some(ean) if !is_valid_gln(ean) => out.push(
+                Finding::breach(
+                    &rule::PARTY_IDENTIFIERS,
+                    format!(
+                        "the {role}'s EAN/GLN `{ean}` is not 13 digits with a valid GS1 check digit"
+                    ),
+                )
+                .at(at(Some(ean))),
+            ),
             Some(_) => {}
         }
         match p.sor_id.as_deref() {
-            None => out.push(Finding::breach(&rule::PARTY_IDENTIFIERS, format!("the {role} `{}` has no SOR id (urn:oid:1.2.208.176.1.1)", p.reference))),
+            None => out.push(Finding::breach(&rule::PARTY_IDENTIFIERS, format!("the {role} `{}` has no SOR id (urn:oid:1.2.208.176.1.1)", p.reference)).at(at(None))),
             Some(sor) if !is_valid_sor_id(sor) => out.push(Finding::new(&rule::PARTY_IDENTIFIERS, Grade::F3, format!(
-                "the {role}'s SOR id `{sor}` does not have the SOR form (digits ending in 100001600 + a digit)"))),
+                "the {role}'s SOR id `{sor}` does not have the SOR form (digits ending in 100001600 + a digit)")).at(at(Some(sor)))),
             Some(_) => {}
         }
     }
     out
+}
+
+/// Where an Organization's identifiers are: `Bundle.entry[i].resource.identifier[j].value` for
+/// the identifier with `value`, `….identifier` without one.
+fn organization_location(bundle: &Value, reference: &str, value: Option<&str>) -> String {
+    let found = crate::message::entries(bundle)
+        .iter()
+        .enumerate()
+        .find(|(_, e)| {
+            let r = &e["resource"];
+            r["resourceType"] == "Organization"
+                && (e["fullUrl"].as_str() == Some(reference)
+                    || r["id"]
+                        .as_str()
+                        .is_some_and(|id| reference_names(reference, "Organization", id)))
+        });
+    let Some((i, entry)) = found else {
+        return reference.to_string();
+    };
+    let identifiers = entry["resource"]["identifier"].as_array();
+    match value.and_then(|v| identifiers?.iter().position(|x| x["value"] == v)) {
+        Some(j) => format!("Bundle.entry[{i}].resource.identifier[{j}].value"),
+        None => format!("Bundle.entry[{i}].resource.identifier"),
+    }
 }
 
 /// `cc-attachment-size`: the whole message's size against the limits.
