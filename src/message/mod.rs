@@ -8,6 +8,7 @@
 pub mod attachment;
 mod bundle;
 mod identity;
+mod json;
 
 pub use attachment::{Attachment, AttachmentData};
 pub use bundle::{entries, resolve, resources_of_type};
@@ -169,10 +170,18 @@ impl Message {
         let resource = match format {
             Format::Json => {
                 let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-                serde_json::from_slice::<Value>(body).map_err(|e| MessageError::Json {
-                    line: e.line(),
-                    column: e.column(),
-                    message: e.to_string(),
+                json::from_slice_strict(body).map_err(|e| {
+                    // serde_json ends its text with the position, which the variant states.
+                    let text = e.to_string();
+                    let message = text
+                        .rsplit_once(" at line ")
+                        .map_or(text.as_str(), |(m, _)| m)
+                        .to_string();
+                    MessageError::Json {
+                        line: e.line(),
+                        column: e.column(),
+                        message,
+                    }
                 })?
             }
             Format::Xml => crate::fhir::xml_to_json(&bytes)?,

@@ -1,0 +1,97 @@
+//! Reading FHIR JSON strictly: RFC 8259 says the names in an object SHOULD be unique, and FHIR's
+//! JSON format has no meaning for a repeated property, so a repeated name is an error at its
+//! line and column (serde_json alone keeps the last one silently).
+
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Value};
+
+/// Parses `body` as JSON into a [`Value`], rejecting an object with a repeated property name.
+///
+/// # Errors
+/// serde_json's error, with line and column, for bad JSON or a repeated name.
+pub fn from_slice_strict(body: &[u8]) -> Result<Value, serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let value = Strict.deserialize(&mut de)?;
+    de.end()?;
+    Ok(value)
+}
+
+/// A [`Value`] builder that refuses repeated names.
+#[derive(Clone, Copy)]
+struct Strict;
+
+impl<'de> DeserializeSeed<'de> for Strict {
+    type Value = Value;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Strict {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(v) = seq.next_element_seed(Strict)? {
+            out.push(v);
+        }
+        Ok(Value::Array(out))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if out.contains_key(&key) {
+                return Err(de::Error::custom(format!(
+                    "the property `{key}` appears twice in one object; FHIR JSON names each property once"
+                )));
+            }
+            let v = map.next_value_seed(Strict)?;
+            out.insert(key, v);
+        }
+        Ok(Value::Object(out))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_repeated_property_is_an_error_with_its_position() {
+        let e = from_slice_strict(b"{\n  \"type\": \"document\",\n  \"type\": \"message\"\n}")
+            .expect_err("repeated");
+        assert_eq!(e.line(), 3, "{e}");
+        assert!(e.to_string().contains("`type` appears twice"), "{e}");
+        // The same name in two objects is fine, and the value is what serde_json would build.
+        let text = br#"{"a": {"id": 1}, "b": {"id": 2.5, "x": [true, null, "s"]}}"#;
+        assert_eq!(
+            from_slice_strict(text).expect("valid"),
+            serde_json::from_slice::<Value>(text).expect("valid")
+        );
+        assert!(from_slice_strict(b"{} x").is_err(), "trailing characters");
+    }
+}
