@@ -151,8 +151,8 @@ struct ValidateArgs {
     /// Output: `text` (one finding per line: file, location, rule, grade, message) or `json`.
     #[arg(long, value_enum, default_value = "text")]
     format: OutputFormat,
-    /// Exit 1 when a finding is this grade or worse. Default: worse than F4 (F3, F2, F1) fails,
-    /// as in MedCom approval.
+    /// Exit 1 when a finding is this grade or worse. Default: worse than the config's
+    /// `threshold` (F4 without `--config`: F3, F2, F1 fail, as in MedCom approval).
     #[arg(long, value_name = "GRADE", value_parser = ["F4", "F3", "F2", "F1"])]
     fail_on: Option<String>,
     /// Print the checks that passed too (grade OK, where a rule reports them). Notes (grade OK,
@@ -517,14 +517,16 @@ fn one_line(text: &str) -> String {
 }
 
 fn validate_command(args: &ValidateArgs) -> Result<i32, Failure> {
-    // `--fail-on F3` fails on F3 or worse; the default fails on anything worse than F4.
-    let fails = |g: Grade| match args.fail_on.as_deref().and_then(Grade::parse) {
-        Some(limit) => g >= limit,
-        None => g.fails(Grade::F4),
-    };
     let config = match &args.config {
         Some(path) => Some(Config::load(Some(path)).map_err(Failure::new)?),
         None => None,
+    };
+    // `--fail-on F3` fails on F3 or worse; without it the config's `threshold` (the worst grade
+    // that passes) decides, and by default anything worse than F4 fails.
+    let threshold = config.as_ref().map_or(Grade::F4, |c| c.threshold);
+    let fails = |g: Grade| match args.fail_on.as_deref().and_then(Grade::parse) {
+        Some(limit) => g >= limit,
+        None => g.fails(threshold),
     };
     let settings = medcom_harness::validate::Settings {
         payload: args.payload,

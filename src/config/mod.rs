@@ -52,7 +52,7 @@ struct RawConfig {
     fhir_base: Option<String>,
     harness: Option<RawParty>,
     vendor: Option<RawParty>,
-    ig: Option<Vec<PathBuf>>,
+    ig: Option<OneOrMore>,
     schemas: Option<PathBuf>,
     rules: Option<RawRules>,
 }
@@ -68,6 +68,23 @@ struct RawRules {
     attachment_mime_types: Option<MimeSetting>,
     letter_identifier: Option<String>,
     sbdh_binary_content: Option<String>,
+}
+
+/// `ig = "dir/"` or `ig = ["a/", "b.tgz"]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum OneOrMore {
+    One(PathBuf),
+    More(Vec<PathBuf>),
+}
+
+impl OneOrMore {
+    fn into_vec(self) -> Vec<PathBuf> {
+        match self {
+            OneOrMore::One(p) => vec![p],
+            OneOrMore::More(v) => v,
+        }
+    }
 }
 
 /// `attachment-mime-types`: `"value-set"` or a list of MIME types.
@@ -237,6 +254,11 @@ impl Config {
             .default_within
             .or(d.default_within)
             .map_or(Duration::from_secs(10), |s| s.0);
+        if default_within.is_zero() {
+            return Err(invalid(
+                "`default-within` must be longer than 0 seconds: an `expect-*` step could not wait at all".into(),
+            ));
+        }
         let rules =
             rules(u.rules.unwrap_or_default(), d.rules.unwrap_or_default()).map_err(invalid)?;
         let relative = |p: PathBuf| {
@@ -261,6 +283,7 @@ impl Config {
             ig: u
                 .ig
                 .or(d.ig)
+                .map(OneOrMore::into_vec)
                 .unwrap_or_default()
                 .into_iter()
                 .map(|p| {
@@ -439,6 +462,20 @@ mod tests {
             let e = Config::load(Some(&p)).expect_err(text);
             assert!(e.to_string().contains(key), "{text}: {e}");
         }
+    }
+
+    #[test]
+    fn ig_takes_one_path_or_a_list_and_default_within_is_not_zero() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let p = dir.path().join("h.toml");
+        std::fs::write(&p, "ig = \"medcom-ig/\"\n").expect("write");
+        let c = Config::load(Some(&p)).expect("one path");
+        assert_eq!(c.ig, vec![dir.path().join("medcom-ig/")]);
+        std::fs::write(&p, "ig = [\"a/\", \"b.tgz\"]\n").expect("write");
+        assert_eq!(Config::load(Some(&p)).expect("a list").ig.len(), 2);
+        std::fs::write(&p, "default-within = \"0s\"\n").expect("write");
+        let e = Config::load(Some(&p)).expect_err("zero wait");
+        assert!(e.to_string().contains("default-within"), "{e}");
     }
 
     #[test]

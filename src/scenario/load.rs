@@ -166,7 +166,11 @@ pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
     };
     let mut scenario: Scenario = toml::from_str(&text).map_err(|e| {
         let offset = e.span().map_or(0, |s| s.start);
-        let message = e.message().trim().to_string();
+        let mut message = e.message().trim().to_string();
+        // serde's words for a `[[step]]` table with two step kinds, or none.
+        if message.starts_with("wanted exactly 1 element") {
+            message = "a `[[step]]` has exactly one step kind (`send`, `expect-ack`, `instruct`, …); put each action in its own `[[step]]`".into();
+        }
         let hint = did_you_mean(&message);
         invalid(offset, message, hint)
     })?;
