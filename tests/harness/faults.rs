@@ -48,31 +48,18 @@ fn a_folder_fault_on_the_embedded_vendor_sends_everything_through_its_folder() {
     // `run --fault envelope-name-mismatch` without a target: the fault shows only in an exchange
     // folder, so the embedded vendor serves one for every message, and the suite catches it.
     let dir = tempfile::tempdir().expect("tmp");
-    let json = dir.path().join("r.json");
-    let out = crate::support::bin()
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["run", "--fault", "envelope-name-mismatch", "--report-json"])
-        .arg(&json)
-        .arg("--report-html")
-        .arg(dir.path().join("r.html"))
-        .arg("--report-junit")
-        .arg(dir.path().join("j.xml"))
-        .output()
-        .expect("run");
+    let out = crate::support::run_with_reports(
+        dir.path(),
+        &[
+            "run".as_ref(),
+            "--fault".as_ref(),
+            "envelope-name-mismatch".as_ref(),
+        ],
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("over an exchange folder"), "{stdout}");
-    let results: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json).expect("results")).expect("json");
-    let failing: Vec<&str> = results["scenarios"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|s| s["steps"].as_array().into_iter().flatten())
-        .flat_map(|st| st["findings"].as_array().into_iter().flatten())
-        .filter(|f| f["grade"] != "OK" && f["grade"] != "F4")
-        .filter_map(|f| f["rule"].as_str())
-        .collect();
+    let failing = crate::support::failing_rules(dir.path());
     assert!(!failing.is_empty());
     assert!(failing.iter().all(|r| *r == "vans-name"), "{failing:?}");
 }

@@ -7,35 +7,22 @@ use std::path::Path;
 /// Runs the bundled scenarios matching `filter` with `config` against `target` (the embedded
 /// vendor when `None`); returns the exit code and the rules of findings worse than F4.
 fn run(dir: &Path, config: &Path, target: Option<&str>, filter: &str) -> (i32, Vec<String>) {
-    let json = dir.join("results.json");
-    let mut cmd = bin();
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["run", "--filter", filter, "--config"])
-        .arg(config)
-        .arg("--report-json")
-        .arg(&json)
-        .arg("--report-html")
-        .arg(dir.join("r.html"))
-        .arg("--report-junit")
-        .arg(dir.join("j.xml"));
+    let mut args: Vec<&std::ffi::OsStr> = vec![
+        "run".as_ref(),
+        "--filter".as_ref(),
+        filter.as_ref(),
+        "--config".as_ref(),
+        config.as_os_str(),
+    ];
     if let Some(t) = target {
-        cmd.args(["--target", t]);
+        args.push("--target".as_ref());
+        args.push(t.as_ref());
     }
-    let out = cmd.output().expect("run");
-    let results: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json).unwrap_or_default())
-            .unwrap_or_default();
-    let mut failing = Vec::new();
-    for s in results["scenarios"].as_array().into_iter().flatten() {
-        for step in s["steps"].as_array().into_iter().flatten() {
-            for f in step["findings"].as_array().into_iter().flatten() {
-                if f["grade"] != "OK" && f["grade"] != "F4" {
-                    failing.push(f["rule"].as_str().unwrap_or("").to_string());
-                }
-            }
-        }
-    }
-    (out.status.code().unwrap_or(-1), failing)
+    let out = crate::support::run_with_reports(dir, &args);
+    (
+        out.status.code().unwrap_or(-1),
+        crate::support::failing_rules(dir),
+    )
 }
 
 #[test]

@@ -70,28 +70,25 @@ impl Drop for Serve {
     }
 }
 
-/// Runs the bundled suite against `target` (a URL or an exchange folder) with a short
-/// `default-within`; returns the exit code, the rules of the findings worse than F4, and stdout.
-pub fn run_suite(target: &std::ffi::OsStr) -> (i32, Vec<String>, String) {
-    let dir = tempfile::tempdir().expect("tmp");
-    let config = dir.path().join("fast.toml");
-    std::fs::write(&config, "default-within = 3\n").expect("write config");
-    let json = dir.path().join("results.json");
-    let out = bin()
+/// `run` with its three reports written into `dir` (`results.json`, `r.html`, `j.xml`), run from
+/// the project root; `args` come first (`run`, options).
+pub fn run_with_reports(dir: &Path, args: &[&std::ffi::OsStr]) -> std::process::Output {
+    bin()
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["run", "--jobs", "4", "--config"])
-        .arg(&config)
-        .arg("--target")
-        .arg(target)
+        .args(args)
         .arg("--report-json")
-        .arg(&json)
+        .arg(dir.join("results.json"))
         .arg("--report-html")
-        .arg(dir.path().join("r.html"))
+        .arg(dir.join("r.html"))
         .arg("--report-junit")
-        .arg(dir.path().join("j.xml"))
+        .arg(dir.join("j.xml"))
         .output()
-        .expect("run");
-    let text = std::fs::read_to_string(&json).unwrap_or_default();
+        .expect("run")
+}
+
+/// The rules of the findings worse than F4 in the `results.json` in `dir`.
+pub fn failing_rules(dir: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(dir.join("results.json")).unwrap_or_default();
     let results: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
     let mut failing = Vec::new();
     for s in results["scenarios"].as_array().into_iter().flatten() {
@@ -103,6 +100,31 @@ pub fn run_suite(target: &std::ffi::OsStr) -> (i32, Vec<String>, String) {
             }
         }
     }
+    failing
+}
+
+/// Runs the bundled suite against `target` (a URL or an exchange folder) with a short
+/// `default-within`; returns the exit code, the rules of the findings worse than F4, and stdout.
+pub fn run_suite(target: &std::ffi::OsStr) -> (i32, Vec<String>, String) {
+    let dir = tempfile::tempdir().expect("tmp");
+    let config = dir.path().join("fast.toml");
+    std::fs::write(&config, "default-within = 3\n").expect("write config");
+    let out = run_with_reports(
+        dir.path(),
+        &[
+            "run".as_ref(),
+            "--jobs".as_ref(),
+            "4".as_ref(),
+            "--config".as_ref(),
+            config.as_os_str(),
+            "--target".as_ref(),
+            target,
+        ],
+    );
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    (out.status.code().unwrap_or(-1), failing, stdout)
+    (
+        out.status.code().unwrap_or(-1),
+        failing_rules(dir.path()),
+        stdout,
+    )
 }
