@@ -15,6 +15,9 @@ use crate::template::Organization;
 /// The embedded default configuration, with comments.
 pub const DEFAULT_TOML: &str = include_str!("harness.toml");
 
+/// The longest wait a config or scenario may ask for: a day. Longer is a typo.
+pub const MAX_WAIT: Duration = Duration::from_secs(24 * 60 * 60);
+
 /// The validated configuration of a run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
@@ -114,14 +117,27 @@ impl<'de> Deserialize<'de> for Seconds {
         #[serde(untagged)]
         enum Raw {
             Number(u64),
+            Fraction(f64),
             Text(String),
         }
-        match Raw::deserialize(d)? {
-            Raw::Number(n) => Ok(Seconds(Duration::from_secs(n))),
-            Raw::Text(t) => humantime::parse_duration(&t).map(Seconds).map_err(|e| {
-                serde::de::Error::custom(format!("`{t}` is not a duration like `30s` or `2m`: {e}"))
-            }),
+        let invalid = |what: String| {
+            serde::de::Error::custom(format!(
+                "`{what}` is not a duration: give seconds (`30`, `0.5`) or text like `30s` or `2m`"
+            ))
+        };
+        let duration = match Raw::deserialize(d).map_err(|_| invalid("this value".into()))? {
+            Raw::Number(n) => Duration::from_secs(n),
+            Raw::Fraction(f) => {
+                Duration::try_from_secs_f64(f).map_err(|_| invalid(f.to_string()))?
+            }
+            Raw::Text(t) => humantime::parse_duration(&t).map_err(|_| invalid(t))?,
+        };
+        if duration > MAX_WAIT {
+            return Err(serde::de::Error::custom(
+                "a duration is longer than the longest wait, 24 hours",
+            ));
         }
+        Ok(Seconds(duration))
     }
 }
 
@@ -473,6 +489,17 @@ mod tests {
         assert_eq!(c.ig, vec![dir.path().join("medcom-ig/")]);
         std::fs::write(&p, "ig = [\"a/\", \"b.tgz\"]\n").expect("write");
         assert_eq!(Config::load(Some(&p)).expect("a list").ig.len(), 2);
+        std::fs::write(&p, "default-within = 0.5\n").expect("write");
+        assert_eq!(
+            Config::load(Some(&p))
+                .expect("half a second")
+                .default_within,
+            Duration::from_millis(500)
+        );
+        // Longer than a day is a typo (and would overflow the clock): an error, not a panic.
+        std::fs::write(&p, "default-within = \"18446744073709551615s\"\n").expect("write");
+        let e = Config::load(Some(&p)).expect_err("too long");
+        assert!(e.to_string().contains("24 hours"), "{e}");
         std::fs::write(&p, "default-within = \"0s\"\n").expect("write");
         let e = Config::load(Some(&p)).expect_err("zero wait");
         assert!(e.to_string().contains("default-within"), "{e}");

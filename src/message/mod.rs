@@ -144,7 +144,7 @@ impl Message {
                     }
                     Some(_) => {
                         // Text is shown (control characters as `·`); binary is not echoed.
-                        let head = &body[..body.len().min(40)];
+                        let head = body[..body.len().min(40)].trim_ascii_end();
                         let text = match std::str::from_utf8(head) {
                             Ok(t) => Some(t),
                             // A character cut off at the 40-byte mark is still text.

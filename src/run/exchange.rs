@@ -60,6 +60,9 @@ struct Exchange<'a> {
     step_index: usize,
     /// OIOXML letters and receipts, by capture name.
     letters: HashMap<String, crate::oioxml::Emessage>,
+    /// The resend interval given to the reference vendor by the last `instruct` with an action
+    /// (`None`: its default, KR7's 30 minutes).
+    resend_after: Option<Duration>,
 }
 
 /// Runs every step of `scenario` and returns its outcome. Never fails: what goes wrong is in the
@@ -84,6 +87,7 @@ pub(crate) async fn run_scenario(env: &Env, scenario: &Scenario) -> ScenarioOutc
         undelivered: HashMap::new(),
         step_index: 0,
         letters: HashMap::new(),
+        resend_after: None,
     };
     let mut steps = Vec::new();
     let mut status_reason: Option<(ScenarioStatus, String)> = None;
@@ -777,6 +781,20 @@ impl Exchange<'_> {
                 "`at-least = {at_least}` asks for more resends than `[rules] resend-limit = {limit}` allows; no vendor can pass"
             )));
         }
+        // The reference vendor resends at the interval the scenario gave it: a watch too short
+        // for `at-least` resends would fail a correct vendor.
+        if matches!(self.env.operator, Operator::ReferenceVendor(_)) {
+            let every = self.resend_after.unwrap_or(Duration::from_secs(30 * 60));
+            let needed = every.saturating_mul(at_least);
+            if needed > during {
+                return Err(Stop::Error(format!(
+                    "the reference vendor resends every {} (the `instruct`'s `resend-after`, default 30 minutes as KR7), so {at_least} resend(s) take {}, longer than `during = {}`; give the `instruct` a shorter `resend-after` or `expect-resends` a longer `during`",
+                    humantime::format_duration(every),
+                    humantime::format_duration(needed),
+                    humantime::format_duration(during)
+                )));
+            }
+        }
         let deadline = tokio::time::Instant::now() + during;
         let mut result = StepResult::new(format!(
             "watched {} for resends of `{}` (MessageHeader.id `{letter}`)",
@@ -900,6 +918,9 @@ impl Exchange<'_> {
     async fn instruct(&mut self, i: &scenario::Instruct) -> Result<StepResult, Stop> {
         match &self.env.operator {
             Operator::ReferenceVendor(url) => {
+                if i.action.is_some() {
+                    self.resend_after = i.resend_after;
+                }
                 let Some(action) = i.action else {
                     return Ok(StepResult::new(format!(
                         "instruction for a person, nothing for the reference vendor to do: {}",

@@ -169,7 +169,11 @@ pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
         let mut message = e.message().trim().to_string();
         // serde's words for a `[[step]]` table with two step kinds, or none.
         if message.starts_with("wanted exactly 1 element") {
-            message = "a `[[step]]` has exactly one step kind (`send`, `expect-ack`, `instruct`, …); put each action in its own `[[step]]`".into();
+            message = if message.contains("found 0") || message.contains("no elements") {
+                "this `[[step]]` has no step kind; give it one (`send`, `expect-ack`, `instruct`, …)".into()
+            } else {
+                "this `[[step]]` has more than one step kind; a step does one thing (`send`, `expect-ack`, `instruct`, …), so put each in its own `[[step]]`".into()
+            };
         }
         let hint = did_you_mean(&message);
         invalid(offset, message, hint)
@@ -609,6 +613,16 @@ mod tests {
             "{SEND_AND_REPLY}[[step]]\nexpect-resends = {{ of = \"reply\", during = \"0s\" }}\n"
         ));
         assert!(e.contains("`during` must be longer"), "{e}");
+    }
+
+    #[test]
+    fn a_wait_longer_than_a_day_and_a_step_without_a_kind_are_errors() {
+        let e = error_of(
+            "[[step]]\nsend = { message = \"carecommunication/new\", as = \"a\" }\n[[step]]\nexpect-ack = { for = \"a\", within = \"18446744073709551615s\" }\n",
+        );
+        assert!(e.contains("24 hours"), "{e}");
+        let e = error_of("[[step]]\n");
+        assert!(e.contains("has no step kind"), "{e}");
     }
 
     #[test]

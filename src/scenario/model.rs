@@ -355,10 +355,17 @@ mod duration_opt {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
         let text = String::deserialize(d)?;
-        humantime::parse_duration(&text).map(Some).map_err(|e| {
+        let duration = humantime::parse_duration(&text).map_err(|e| {
             serde::de::Error::custom(format!(
                 "`{text}` is not a duration like `30s` or `10m`: {e}"
             ))
-        })
+        })?;
+        // A wait longer than a day is a typo, and would overflow the clock arithmetic.
+        if duration > crate::config::MAX_WAIT {
+            return Err(serde::de::Error::custom(format!(
+                "`{text}` is longer than the longest wait, 24 hours"
+            )));
+        }
+        Ok(Some(duration))
     }
 }
