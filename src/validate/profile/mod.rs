@@ -710,7 +710,13 @@ impl Job<'_> {
             return (out, refs);
         };
         for p in &profiles {
-            let (p, mismatch) = pinned(ig, self.pins, p);
+            // A version the entry names itself in `meta.profile` decides; else the pins of the
+            // IG profiles that apply to the message.
+            let (p, mismatch) = match named_version(resource, &p.url) {
+                Some(v) if p.version.as_deref() == Some(v.as_str()) => (p.clone(), None),
+                Some(v) => (p.clone(), Some(v)),
+                None => pinned(ig, self.pins, p),
+            };
             let walked = structure::walk(ig, &p, resource, &loc, false);
             refs.extend(
                 walked
@@ -741,7 +747,7 @@ impl Job<'_> {
                     if by_profile(f) {
                         f.grade = Grade::F4;
                         f.message.push_str(&format!(
-                            " (graded F4: this message's profiles pin version {pin} of `{}`, which is not loaded; the loaded version is {loaded})",
+                            " (graded F4: this message asks for version {pin} of `{}` (in its meta.profile or through the IG profiles that apply to it), which is not loaded; the loaded version is {loaded})",
                             p.url
                         ));
                     }
@@ -751,7 +757,7 @@ impl Job<'_> {
                     Finding::breach(
                         &rule::PROFILE_VERSION,
                         format!(
-                            "this message's profiles pin `{}|{pin}`, but only version {loaded} is loaded; `{loc}` was checked against {loaded} and its breaches are graded F4 (load the IG package with version {pin} to judge them)",
+                            "this message asks for `{}|{pin}` (in its meta.profile or through the IG profiles that apply to it), but only version {loaded} is loaded; `{loc}` was checked against {loaded} and its breaches are graded F4 (load the IG package with version {pin} to judge them)",
                             p.url
                         ),
                     )
@@ -762,6 +768,20 @@ impl Job<'_> {
         }
         (out, refs)
     }
+}
+
+/// The version `resource.meta.profile` names for the profile `url` (`url|version`), if any.
+fn named_version(resource: &Value, url: &str) -> Option<String> {
+    resource
+        .pointer("/meta/profile")?
+        .as_array()?
+        .iter()
+        .filter_map(Value::as_str)
+        .find_map(|c| {
+            c.split_once('|')
+                .filter(|(u, _)| *u == url)
+                .map(|(_, v)| v.to_string())
+        })
 }
 
 /// The versions of profiles that the profiles applying to this message pin (`url|version` in
@@ -857,6 +877,26 @@ pub fn verdict(findings: &[Finding]) -> Grade {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_version_named_in_meta_profile_is_found_for_its_url_only() {
+        let r = serde_json::json!({"meta": {"profile": [
+            "http://x.example/StructureDefinition/a|4.0.0",
+            "http://x.example/StructureDefinition/b"
+        ]}});
+        assert_eq!(
+            named_version(&r, "http://x.example/StructureDefinition/a").as_deref(),
+            Some("4.0.0")
+        );
+        assert_eq!(
+            named_version(&r, "http://x.example/StructureDefinition/b"),
+            None
+        );
+        assert_eq!(
+            named_version(&r, "http://x.example/StructureDefinition/c"),
+            None
+        );
+    }
     use serde_json::json;
 
     const PROFILE: &str = "http://test/StructureDefinition/comm";
