@@ -23,7 +23,8 @@ Examples:
       (a golden's {{capture:NAME}} placeholders each need a --capture; the report's failing
       steps show the diff against the run's own captures)
 
-Exit codes: 0 every scenario passed · 1 a scenario failed · 2 the harness could not run";
+Exit codes: 0 every scenario passed · 1 a scenario failed · 2 the harness could not run, or a
+scenario could not run and none failed";
 
 /// Conformance test harness for Danish MedCom messaging: FHIR CareCommunication,
 /// Acknowledgement and HospitalNotification, classic OIOXML letters and receipts, VANSEnvelope
@@ -412,8 +413,13 @@ fn run_command(args: RunArgs) -> Result<i32, Failure> {
     if outcome.interrupted {
         return Ok(exit::ERROR);
     }
+    // A scenario the harness could not run (its own config contradicts it, a capture is
+    // missing) is not the vendor's failure: with no failure beside it, the run ends 2.
+    let summary = outcome.summary();
     Ok(if outcome.passed() {
         exit::PASSED
+    } else if summary.failed == 0 {
+        exit::ERROR
     } else {
         exit::FAILED
     })

@@ -50,7 +50,8 @@ pub mod exit {
     pub const PASSED: i32 = 0;
     /// A scenario failed, a finding is worse than the threshold (`diff`: different).
     pub const FAILED: i32 = 1;
-    /// The harness could not run: bad arguments, an unreadable scenario, a port in use.
+    /// The harness could not run: bad arguments, an unreadable scenario, a port in use; or
+    /// scenarios that could not run, with none failed.
     pub const ERROR: i32 = 2;
 }
 
