@@ -59,7 +59,13 @@ pub fn time_zones(message: &Message) -> Vec<Finding> {
                 out.push(
                     Finding::breach(
                         &rule::TIME_ZONE,
-                        format!("`{text}` has a time but no time zone"),
+                        // `+0100` is a zone in the wrong form, not a missing one.
+                        match text.get(19..).and_then(|t| t.find(['+', '-', 'z'])) {
+                            Some(_) => format!(
+                                "`{text}` has a time zone that is not `Z` or `±hh:mm` (FHIR dateTime, ISO 8601 extended form)"
+                            ),
+                            None => format!("`{text}` has a time but no time zone"),
+                        },
                     )
                     .at(path.to_string()),
                 );

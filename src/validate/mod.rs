@@ -486,6 +486,15 @@ mod rule_tests {
         let mut v = fresh();
         v["timestamp"] = json!("2024-06-01T13:55:00");
         assert_eq!(rules_broken(&v), vec!["time-zone"]);
+        // A zone in the basic form (`+0100`) is named as a malformed zone, not a missing one.
+        v["timestamp"] = json!("2024-06-01T13:55:00+0100");
+        let m = Message::encode(&v, Format::Json).expect("encodes");
+        let f: Vec<_> = message(&m)
+            .into_iter()
+            .filter(|f| f.rule == "time-zone")
+            .collect();
+        assert_eq!(f.len(), 1);
+        assert!(f[0].message.contains("not `Z` or `±hh:mm`"), "{f:?}");
     }
 
     #[test]
