@@ -1008,6 +1008,23 @@ mod tests {
     const AT: &str = "Bundle.entry[0].resource";
 
     #[test]
+    fn a_primitive_outside_its_r4_form_breaks_fhir_datatype_only() {
+        let mut r = good();
+        r["sent"] = json!("2024-02-30T10:00:00+01:00");
+        assert_eq!(
+            check(r),
+            vec![("fhir-datatype".to_string(), format!("{AT}.sent"))]
+        );
+        let mut r = good();
+        r["sent"] = json!("2024-02-29T10:00:00+01:00");
+        assert_eq!(check(r), vec![]);
+        // A code with a leading space is not an R4 code, whatever the profile says of it.
+        let mut r = good();
+        r["priority"] = json!(" routine");
+        assert!(check(r).contains(&("fhir-datatype".to_string(), format!("{AT}.priority"))),);
+    }
+
+    #[test]
     fn a_resource_that_meets_its_profile_has_no_findings() {
         assert_eq!(check(good()), vec![]);
     }
