@@ -197,6 +197,16 @@ pub async fn run_until(
     // A fault that shows only in an exchange folder (how files are written, envelopes) is tested
     // with every message going through the embedded vendor's folder, as `--target DIR` would.
     let over_folder = matches!(settings.target, Target::Embedded(Some(f)) if f.folder_only());
+    // Watches a vendor's outbox: arrivals go into the inbox, envelopes judged by `[rules]`.
+    let watch = |layout: &FolderLayout| {
+        crate::transport::watch_outbox(
+            layout,
+            inbox.clone(),
+            schemas.clone(),
+            settings.config.rules.clone(),
+        )
+        .map_err(RunError::Folder)
+    };
     let (simulator, target_url, target_label) = match &settings.target {
         Target::Embedded(fault) => {
             let mut vc = VendorConfig::new(settings.config.vendor.clone());
@@ -214,15 +224,7 @@ pub async fn run_until(
                 let layout = FolderLayout::new(dir.path());
                 layout.create().map_err(RunError::Folder)?;
                 vc.folder = Some(dir.path().to_path_buf());
-                watcher = Some(
-                    crate::transport::watch_outbox(
-                        &layout,
-                        inbox.clone(),
-                        schemas.clone(),
-                        settings.config.rules.clone(),
-                    )
-                    .map_err(RunError::Folder)?,
-                );
+                watcher = Some(watch(&layout)?);
                 folder = Some(layout);
                 mailbox = Some(dir);
             }
@@ -246,15 +248,7 @@ pub async fn run_until(
         Target::Folder(root) => {
             let layout = FolderLayout::new(root);
             layout.create().map_err(RunError::Folder)?;
-            watcher = Some(
-                crate::transport::watch_outbox(
-                    &layout,
-                    inbox.clone(),
-                    schemas.clone(),
-                    settings.config.rules.clone(),
-                )
-                .map_err(RunError::Folder)?,
-            );
+            watcher = Some(watch(&layout)?);
             // A reference vendor serving this folder says where its control endpoint is.
             let control = crate::simulator::control_url_of_folder(root).unwrap_or_default();
             folder = Some(layout);
