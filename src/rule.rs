@@ -291,6 +291,13 @@ rules! {
     ACK_CODE = "ack-code", F2,
         "The acknowledgement's response.code is the one the scenario expects.",
         "MedCom governance 040 (KR3, KR4, KR6)";
+    /// F2 when a new message's own Provenance names none of the message's segments (MedCom's
+    /// receive examples R-Tek-M and R-Tek-N, `dublicate-inv`, expect `fatal-error`); any other
+    /// entity naming no segment is a note, because MedCom's own current examples (IG gfd00bc2,
+    /// k7bfbc0c; send example S-Tek-C) carry such entities and are published as valid.
+    PROVENANCE_PAYLOAD = "provenance-payload", F2,
+        "The message's own Provenance names the payload segments it adds: an entity (role `source` or `revision`) whose `what.identifier` is the identifier (medcom-core-identifier-extension) of a `Communication.payload` segment of the message.",
+        "CareCommunication IG 5.0, MedComCareCommunicationProvenance entity:payload.what.identifier (\"The identifier of the newly included Communication.payload.extension.valueIdentifier must be included here\"); CareCommunication test protocol receive examples R-Tek-M/R-Tek-N (expected fatal-error); a note where MedCom's published examples do the same (IG gfd00bc2, k7bfbc0c; S-Tek-C)";
 }
 
 /// Looks a rule up by id.

@@ -211,6 +211,9 @@ pub fn provenance(message: &Message, order: LetterIdentifier) -> Vec<Finding> {
             .at(format!("{base}.activity")),
         );
     }
+    if id.event.as_deref() == Some("care-communication-message") {
+        out.extend(payload_entities(&message.resource, own, activity, &base));
+    }
     // A revision points to an earlier message; a CareCommunication follow-up carries that
     // message's Provenance along, so the bundle must hold one targeting it.
     if id.event.as_deref() == Some("care-communication-message") {
@@ -235,6 +238,85 @@ pub fn provenance(message: &Message, order: LetterIdentifier) -> Vec<Finding> {
         }
     }
     out
+}
+
+/// The identifiers of the CareCommunication's payload segments
+/// (`Communication.payload.extension.valueIdentifier.value`, medcom-core-identifier-extension).
+fn payload_identifiers(bundle: &Value) -> Vec<&str> {
+    resources_of_type(bundle, "Communication")
+        .flat_map(|(_, c)| c["payload"].as_array().into_iter().flatten())
+        .flat_map(|p| p["extension"].as_array().into_iter().flatten())
+        .filter_map(|x| x["valueIdentifier"]["value"].as_str())
+        .collect()
+}
+
+/// `provenance-payload`: the entities of the message's own Provenance that name a payload
+/// segment (role `source`, or `revision` with a `urn:uuid:` identifier; `what.identifier` and no
+/// `what.reference`; a revision entity with `lokationsnummer#brevid` names a preceding letter).
+///
+/// A new message consists only of segments it adds, so when none of its payload entities names a
+/// segment of the message, the message is broken: MedCom's receive examples R-Tek-M and R-Tek-N
+/// (`dublicate-inv`, whose only defect this is) expect `fatal-error`. Any other entity naming no
+/// segment is a note (F4): MedCom's own current examples carry such entities and are published as
+/// valid (IG example gfd00bc2, a new message naming two unknown ids beside a known one; IG example
+/// k7bfbc0c and send example S-Tek-C, replies naming ids not in the message), so MedCom's material
+/// decides the grade there.
+fn payload_entities(
+    bundle: &Value,
+    own: &ProvenanceInfo,
+    activity: &str,
+    base: &str,
+) -> Vec<Finding> {
+    let segments = payload_identifiers(bundle);
+    let named: Vec<(usize, &str)> = own
+        .entities
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.what_reference.is_none())
+        .filter_map(|(k, e)| {
+            e.what_identifier
+                .as_deref()
+                .map(|v| (k, e.role.as_deref(), v))
+        })
+        .filter(|(_, role, v)| match role {
+            Some("source") => true,
+            // A revision entity names a preceding letter (`lokationsnummer#brevid`) or a
+            // payload segment (a `urn:uuid:` like the segment identifiers).
+            Some("revision") => v.starts_with("urn:uuid:"),
+            _ => false,
+        })
+        .map(|(k, _, v)| (k, v))
+        .collect();
+    let unknown: Vec<&(usize, &str)> = named
+        .iter()
+        .filter(|(_, v)| !segments.contains(v))
+        .collect();
+    if named.is_empty() || unknown.is_empty() {
+        return Vec::new();
+    }
+    if unknown.len() == named.len() && activity == "new-message" {
+        return unknown
+            .iter()
+            .map(|(k, v)| {
+                Finding::breach(
+                    &rule::PROVENANCE_PAYLOAD,
+                    format!("the new message's Provenance entity names payload segment `{v}`, but no Communication.payload of the message has that identifier, and no entity names one that has"),
+                )
+                .at(format!("{base}.entity[{k}].what.identifier.value"))
+            })
+            .collect();
+    }
+    unknown
+        .iter()
+        .map(|(k, v)| {
+            Finding::new(
+                &rule::PROVENANCE_PAYLOAD,
+                Grade::F4,
+                format!("note: the Provenance entity names payload segment `{v}`, which no Communication.payload of the message has"),
+            )
+            .at(format!("{base}.entity[{k}].what.identifier.value"))
+        })
+        .collect()
 }
 
 /// `provenance-letter-identifier`: an entity of the message's own Provenance that names a

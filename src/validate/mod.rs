@@ -505,6 +505,38 @@ mod rule_tests {
         assert_eq!(rules_broken(&v), vec!["provenance-own"]);
     }
 
+    /// MedCom's receive examples R-Tek-M and R-Tek-N (`dublicate-inv`, expected `fatal-error`)
+    /// have a new-message Provenance whose only payload entity names no segment of the message.
+    #[test]
+    fn a_provenance_naming_no_segment_breaks_provenance_payload() {
+        let mut v = fresh();
+        entry_of(&mut v, "Provenance")["entity"] = json!([
+            {"role": "source", "what": {"identifier": {"value": "urn:uuid:69badd84-ec6d-475f-bedf-d6671b11865d"}}}
+        ]);
+        assert_eq!(rules_broken(&v), vec!["provenance-payload"]);
+    }
+
+    /// MedCom's IG example gfd00bc2 names two ids beside the segment it adds; the profile's
+    /// words ask only that the added segments are named, so a further id is a note (F4).
+    #[test]
+    fn a_further_unknown_payload_entity_is_a_note() {
+        let mut v = fresh();
+        entry_of(&mut v, "Provenance")["entity"]
+            .as_array_mut()
+            .expect("entities")
+            .push(json!({"role": "source", "what": {"identifier": {"value": "urn:uuid:f9cf2547-7a1c-4639-9fd3-9f717556ad36"}}}));
+        let m = Message::encode(&v, Format::Json).expect("encodes");
+        let f: Vec<_> = message(&m)
+            .into_iter()
+            .filter(|f| f.grade != Grade::Ok)
+            .collect();
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(
+            (f[0].rule.as_str(), f[0].grade),
+            ("provenance-payload", Grade::F4)
+        );
+    }
+
     #[test]
     fn retract_message_breaks_activity_allowed_for_carecommunication_5() {
         let mut v = fresh();
