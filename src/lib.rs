@@ -24,6 +24,7 @@
 
 pub mod check;
 pub mod config;
+pub mod encoding;
 pub mod envelope;
 pub mod fhir;
 pub mod finding;
