@@ -5,6 +5,8 @@
 //! - SOR id (Sundhedsvæsenets Organisationsregister, `urn:oid:1.2.208.176.1.1`): digits only;
 //!   MedCom's examples and SOR exports use 14–18 digits ending in `1000016` + `00` + one digit.
 //!   SOR ids carry no check digit the harness can rely on (DOMAIN.md §8).
+//! - FHIR ids (`Bundle.id`, `MessageHeader.id`) and UUIDs in their canonical text form, which
+//!   envelopes, validation and the runner all test.
 
 /// The GS1 mod-10 check digit for the first 12 digits of a GLN (or any GS1 key body).
 pub fn gs1_check_digit(body: &str) -> Option<u8> {
@@ -35,6 +37,19 @@ pub fn is_valid_sor_id(sor: &str) -> bool {
         && sor[..sor.len() - 1].ends_with("100001600")
 }
 
+/// A FHIR id: `[A-Za-z0-9\-\.]{1,64}`.
+pub fn is_fhir_id(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+}
+
+/// A UUID in its canonical text form (any version, either case).
+pub fn is_uuid(id: &str) -> bool {
+    uuid::Uuid::try_parse(id).is_ok_and(|u| u.hyphenated().to_string().eq_ignore_ascii_case(id))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -52,6 +67,17 @@ mod tests {
         assert!(is_valid_gln("5790000209354"));
         assert!(!is_valid_gln("5790000209355"));
         assert!(!is_valid_gln("579000020935"));
+    }
+
+    #[test]
+    fn a_uuid_is_hex_in_8_4_4_4_12_and_a_fhir_id_at_most_64_of_its_characters() {
+        // RFC 9562 §4: 8-4-4-4-12 hexadecimal digits; FHIR R4 `id`: [A-Za-z0-9\-\.]{1,64}.
+        assert!(is_uuid("0d5b3c18-fab6-4d93-9d88-c9c8abf1f18c"));
+        assert!(!is_uuid("gfd00bc2-9c26-4174-934e-f6e4360845de"));
+        assert!(!is_uuid("0d5b3c18fab64d939d88c9c8abf1f18c"));
+        assert!(is_fhir_id(&"a".repeat(64)));
+        assert!(!is_fhir_id(&"a".repeat(65)));
+        assert!(!is_fhir_id("a_b"));
     }
 
     #[test]

@@ -17,13 +17,17 @@
 //! - **thread**: `Communication.identifier` of a CareCommunication, kept by a reply.
 //! - **attachment (bilag)**: `Communication.payload.contentAttachment`.
 //! - **EAN/GLN, SOR id**: the location number and the organisation register id of a party.
+//! - **arrival**: bytes from anywhere read once into an optional envelope and a payload (FHIR
+//!   message, OIOXML letter, or unreadable with the reason), see [`arrival`].
 //! - **scenario, step, golden, finding, grade, verdict, evidence**: see [`scenario`],
 //!   [`golden`], [`finding`], [`run`].
 //!
 //! Start at [`run::run`].
 
+pub mod arrival;
 pub mod check;
 pub mod config;
+pub mod encoding;
 pub mod envelope;
 pub mod fhir;
 pub mod finding;

@@ -1,5 +1,6 @@
-//! Carrying FHIR messages in VANSEnvelopes over exchange folders, and judging the envelopes that
-//! arrive.
+//! Carrying FHIR messages and OIOXML letters in VANSEnvelopes over exchange folders. Reading what
+//! arrives (envelope or not, FHIR or OIOXML) is the `arrival` module's; envelope problems become
+//! findings here ([`finding`]).
 //!
 //! A FHIR message travels in a VANSEnvelope with `Format = HL7`, `Name` = its statistical code
 //! (`MCM:FDIS91#<category>`, `MCM:FDIS20#…`, `MCM:FCTL#<code>`) and the `MCM:MIME` service tag
@@ -9,8 +10,8 @@
 
 use super::{
     DocumentInfo, EndPoint, FhirFacts, Format, MIME_SERVICE_TAG, MetaInformation, Problem,
-    ServiceTag, Transport, TransportType, VansBody, VansEnvelope, VansMessage, check_vans_fhir,
-    fhir_envelope_fields, unwrap_vans, wrap_vans,
+    ServiceTag, Transport, TransportType, VansBody, VansEnvelope, VansMessage,
+    fhir_envelope_fields, wrap_vans,
 };
 use crate::finding::{Finding, Grade};
 use crate::message::Message;
@@ -41,7 +42,7 @@ pub fn wrap_fhir(message: &Message, name: Option<&str>) -> Result<Vec<u8>, Strin
         .identity
         .envelope_id
         .clone()
-        .filter(|id| crate::validate::is_uuid(id))
+        .filter(|id| crate::identifier::is_uuid(id))
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let meta = MetaInformation {
         // MetaInformation/Identifier is a UUID in the schema: the letter id when it is one.
@@ -49,7 +50,7 @@ pub fn wrap_fhir(message: &Message, name: Option<&str>) -> Result<Vec<u8>, Strin
             .identity
             .letter_id
             .clone()
-            .filter(|id| crate::validate::is_uuid(id))
+            .filter(|id| crate::identifier::is_uuid(id))
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
         processing: None,
         document: DocumentInfo {
@@ -106,62 +107,6 @@ pub fn wrap_oioxml(bytes: &[u8], message: &crate::oioxml::Emessage) -> Vec<u8> {
         body: VansBody::Message(VansMessage::new(meta, bytes.to_vec())),
     };
     wrap_vans(&envelope).into_bytes()
-}
-
-/// What came out of an envelope (or the bytes themselves when they are not one).
-#[derive(Debug, Clone)]
-pub struct Unwrapped {
-    /// The payload: the FHIR message's bytes exactly as the envelope carried them.
-    pub payload: Vec<u8>,
-    /// The envelope, when there was one.
-    pub envelope: Option<VansEnvelope>,
-    /// Findings about the envelope (size, format, name, MIME tag).
-    pub findings: Vec<Finding>,
-}
-
-/// Unwraps a VANSEnvelope carrying a FHIR message and judges the envelope against its payload;
-/// bytes that are not a VANSEnvelope come back as they are.
-///
-/// # Errors
-/// A sentence when the bytes are a VANSEnvelope that cannot be read, or a receipt.
-pub fn unwrap_fhir(bytes: &[u8]) -> Result<Unwrapped, String> {
-    if !matches!(super::detect(bytes), Ok(super::EnvelopeKind::Vans)) {
-        return Ok(Unwrapped {
-            payload: bytes.to_vec(),
-            envelope: None,
-            findings: Vec::new(),
-        });
-    }
-    let envelope = unwrap_vans(bytes).map_err(|e| format!("unreadable VANSEnvelope: {e}"))?;
-    let payload = envelope
-        .message()
-        .map(|m| m.payload.clone())
-        .ok_or_else(|| "a VANSEnvelope receipt, not a message".to_string())?;
-    // The envelope is judged against what it carries: a FHIR message, an OIOXML letter, or at
-    // least its size.
-    let findings = match Message::parse(payload.clone(), None) {
-        Ok(message) => check_vans_fhir(&envelope, &facts_of(&message))
-            .iter()
-            .map(finding)
-            .collect(),
-        Err(_) => match crate::oioxml::parse(&payload) {
-            Ok(letter) => {
-                super::check_vans_oioxml(&envelope, letter.type_code(), letter.version_code())
-                    .iter()
-                    .map(finding)
-                    .collect()
-            }
-            Err(_) => super::check_vans_size(&envelope)
-                .iter()
-                .map(finding)
-                .collect(),
-        },
-    };
-    Ok(Unwrapped {
-        payload,
-        envelope: Some(envelope),
-        findings,
-    })
 }
 
 /// An envelope [`Problem`] as a harness [`Finding`].

@@ -37,6 +37,9 @@ pub enum EnvelopeError {
     Decoding {
         /// The encoding the bytes were read as.
         encoding: String,
+        /// Where and why decoding failed.
+        #[source]
+        source: crate::encoding::DecodeError,
     },
     /// The document is not well-formed XML.
     #[error("the document is not well-formed XML at line {line}, column {column}")]

@@ -5,7 +5,8 @@
 //! - no document type declaration at all, which rules out entity expansion ("billion laughs")
 //!   and external DTD or entity loading; nothing is ever fetched from the network;
 //! - the encoding comes from a byte order mark or the XML declaration (MedCom's OIOXML world
-//!   uses ISO-8859-1), UTF-8 otherwise, and undecodable bytes are an error, never replaced.
+//!   uses ISO-8859-1, read as ISO-8859-1), UTF-8 otherwise, and undecodable bytes are an error,
+//!   never replaced ([`crate::encoding`], the harness's one XML decoding path).
 //!
 //! Element and attribute text is taken as written; callers trim where the schema type collapses
 //! whitespace.
@@ -25,7 +26,9 @@ pub const MAX_ENVELOPE_BYTES: usize = 256 * 1024 * 1024;
 /// A VANSEnvelope has about 40, the largest SBDH sample about 300.
 pub const MAX_NODES: u32 = 100_000;
 
-/// Decodes `bytes` to text by BOM or XML declaration, refusing oversized input.
+/// Decodes `bytes` to text by BOM or XML declaration ([`crate::encoding::decode_xml`], the
+/// harness's one XML decoding path: ISO-8859-1 as ISO-8859-1, not windows-1252), refusing
+/// oversized input.
 pub(crate) fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, EnvelopeError> {
     if bytes.len() > MAX_ENVELOPE_BYTES {
         return Err(EnvelopeError::TooLarge {
@@ -33,34 +36,21 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, EnvelopeError> {
             limit: MAX_ENVELOPE_BYTES,
         });
     }
-    if let Some((encoding, bom_length)) = encoding_rs::Encoding::for_bom(bytes) {
-        return decode_with(encoding, &bytes[bom_length..]);
-    }
-    match crate::fhir::xml::declared_encoding(bytes) {
-        None => decode_with(encoding_rs::UTF_8, bytes),
-        Some(label) => match encoding_rs::Encoding::for_label(label.as_bytes()) {
-            Some(encoding) => decode_with(encoding, bytes),
-            None => Err(EnvelopeError::UnsupportedEncoding { label }),
+    crate::encoding::decode_xml(bytes).map_err(|source| match source {
+        crate::encoding::DecodeError::Unsupported { label } => {
+            EnvelopeError::UnsupportedEncoding { label }
+        }
+        source => EnvelopeError::Decoding {
+            encoding: match &source {
+                crate::encoding::DecodeError::Invalid { encoding, .. } => encoding.clone(),
+                _ => crate::encoding::declared_encoding(
+                    bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes),
+                )
+                .unwrap_or_else(|| "utf-8".to_string()),
+            },
+            source,
         },
-    }
-}
-
-fn decode_with<'a>(
-    encoding: &'static encoding_rs::Encoding,
-    bytes: &'a [u8],
-) -> Result<Cow<'a, str>, EnvelopeError> {
-    if encoding == encoding_rs::UTF_8 {
-        return std::str::from_utf8(bytes).map(Cow::Borrowed).map_err(|_| {
-            EnvelopeError::Decoding {
-                encoding: "UTF-8".to_string(),
-            }
-        });
-    }
-    encoding
-        .decode_without_bom_handling_and_without_replacement(bytes)
-        .ok_or_else(|| EnvelopeError::Decoding {
-            encoding: encoding.name().to_string(),
-        })
+    })
 }
 
 /// Parses `text` with the hardening above.
@@ -248,6 +238,17 @@ mod tests {
         let bytes = b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a>\xe6\xf8\xe5</a>";
         let text = decode(bytes).expect("latin-1 decodes");
         assert!(text.ends_with("<a>\u{e6}\u{f8}\u{e5}</a>"));
+    }
+
+    #[test]
+    fn declared_iso_8859_1_reads_0x80_to_0x9f_as_c1_controls_not_windows_1252() {
+        // ISO/IEC 8859-1: byte = code point, so 0x80 is U+0080 and 0x9F U+009F; windows-1252,
+        // which the WHATWG encoding standard substitutes for this label, has U+20AC (euro) and
+        // U+0178 there.
+        let bytes = b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a>\x80\x9f</a>";
+        let text = decode(bytes).expect("every byte is ISO-8859-1");
+        assert!(text.ends_with("<a>\u{80}\u{9f}</a>"), "{text:?}");
+        assert!(!text.contains('\u{20ac}') && !text.contains('\u{178}'));
     }
 
     #[test]

@@ -14,7 +14,8 @@
 //! - **Encoding.** The input's encoding comes from its BOM or XML declaration: UTF-8
 //!   (any case, with or without BOM), UTF-16 (BOM), ISO-8859-1/Latin-1 (decoded
 //!   exactly, byte = code point), US-ASCII, and any other ASCII-compatible label
-//!   `encoding_rs` knows (e.g. windows-1252). Bytes invalid in the declared encoding
+//!   `encoding_rs` knows (e.g. windows-1252), decoded by [`crate::encoding`], the
+//!   harness's one XML decoding path. Bytes invalid in the declared encoding
 //!   are an error. Output is always UTF-8 with an XML declaration.
 //! - **Primitives.** `<x value="..."/>` becomes `"x": value` typed by the model:
 //!   `boolean` -> JSON boolean, `integer`/`positiveInt`/`unsignedInt` -> JSON integer,
@@ -262,7 +263,7 @@ impl<'a> Parser<'a> {
     // -- errors and positions ------------------------------------------------
 
     fn err(&self, class: Class, offset: usize, message: impl Into<String>) -> XmlError {
-        let (line, column) = line_col(self.src, offset);
+        let (line, column) = crate::encoding::line_column(self.src, offset);
         let message = message.into();
         match class {
             Class::Malformed => XmlError::Malformed {
@@ -1048,141 +1049,18 @@ fn lower_first(s: &str) -> String {
     }
 }
 
-/// 1-based line and column (in characters) of a byte offset.
-fn line_col(src: &str, offset: usize) -> (usize, usize) {
-    let mut off = offset.min(src.len());
-    while off > 0 && !src.is_char_boundary(off) {
-        off -= 1;
-    }
-    let before = &src[..off];
-    let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let column = before[line_start..].chars().count() + 1;
-    (line, column)
-}
-
 // ---------------------------------------------------------------------------
 // Encoding
 // ---------------------------------------------------------------------------
 
-/// Decodes the input to UTF-8 text according to its BOM / XML declaration.
+/// Decodes the input to text by its BOM or XML declaration ([`crate::encoding::decode_xml`],
+/// the harness's one XML decoding path).
 fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, XmlError> {
-    let enc_err = |text: &str, off: usize, message: String| {
-        let (line, column) = line_col(text, off);
-        XmlError::Encoding {
-            line,
-            column,
-            message,
-        }
-    };
-    if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
-        if let Some(label) = declared_encoding(rest)
-            && !matches!(label.to_ascii_lowercase().as_str(), "utf-8" | "utf8")
-        {
-            return Err(enc_err(
-                "",
-                0,
-                format!("the byte order mark says utf-8 but the declaration says `{label}`"),
-            ));
-        }
-        return utf8(rest);
-    }
-    if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"<\0?\0") {
-        return utf16(
-            bytes.strip_prefix(b"\xFF\xFE").unwrap_or(bytes),
-            encoding_rs::UTF_16LE,
-        );
-    }
-    if bytes.starts_with(b"\xFE\xFF") || bytes.starts_with(b"\0<\0?") {
-        return utf16(
-            bytes.strip_prefix(b"\xFE\xFF").unwrap_or(bytes),
-            encoding_rs::UTF_16BE,
-        );
-    }
-    let Some(label) = declared_encoding(bytes) else {
-        return utf8(bytes);
-    };
-    match label.to_ascii_lowercase().as_str() {
-        "utf-8" | "utf8" | "unicode-1-1-utf-8" => utf8(bytes),
-        // Exact ISO-8859-1 (encoding_rs would use windows-1252 for these labels).
-        "iso-8859-1" | "iso8859-1" | "iso_8859-1" | "iso88591" | "iso_8859-1:1987" | "latin1"
-        | "latin-1" | "l1" | "iso-ir-100" | "cp819" | "ibm819" | "csisolatin1" => {
-            Ok(Cow::Owned(bytes.iter().map(|&b| char::from(b)).collect()))
-        }
-        "us-ascii" | "ascii" | "ansi_x3.4-1968" | "iso646-us" => {
-            match bytes.iter().position(|b| !b.is_ascii()) {
-                None => utf8(bytes),
-                Some(i) => {
-                    let prefix = String::from_utf8_lossy(&bytes[..i]);
-                    Err(enc_err(
-                        &prefix,
-                        i,
-                        format!("byte 0x{:02x} is not us-ascii", bytes[i]),
-                    ))
-                }
-            }
-        }
-        "utf-16" | "utf-16le" | "utf-16be" => Err(enc_err(
-            "",
-            0,
-            format!("encoding `{label}` declared, but the document has no utf-16 byte order mark"),
-        )),
-        lower => match encoding_rs::Encoding::for_label(lower.as_bytes()) {
-            Some(enc) if enc.is_ascii_compatible() => enc
-                .decode_without_bom_handling_and_without_replacement(bytes)
-                .map(|s| Cow::Owned(s.into_owned()))
-                .ok_or_else(|| enc_err("", 0, format!("the document is not valid `{label}`"))),
-            _ => Err(enc_err("", 0, format!("unsupported encoding `{label}`"))),
-        },
-    }
-}
-
-fn utf8(bytes: &[u8]) -> Result<Cow<'_, str>, XmlError> {
-    match std::str::from_utf8(bytes) {
-        Ok(s) => Ok(Cow::Borrowed(s)),
-        Err(e) => {
-            let valid = std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or("");
-            let (line, column) = line_col(valid, valid.len());
-            Err(XmlError::Encoding {
-                line,
-                column,
-                message: "the document is not valid utf-8".to_string(),
-            })
-        }
-    }
-}
-
-fn utf16(bytes: &[u8], enc: &'static encoding_rs::Encoding) -> Result<Cow<'static, str>, XmlError> {
-    enc.decode_without_bom_handling_and_without_replacement(bytes)
-        .map(|s| Cow::Owned(s.into_owned()))
-        .ok_or_else(|| XmlError::Encoding {
-            line: 1,
-            column: 1,
-            message: format!(
-                "the document is not valid {}",
-                enc.name().to_ascii_lowercase()
-            ),
-        })
-}
-
-/// The `encoding` pseudo-attribute of an ASCII-compatible XML declaration. Shared by every XML
-/// reader of the harness (FHIR, envelopes, OIOXML), which all decode by the declaration.
-pub(crate) fn declared_encoding(bytes: &[u8]) -> Option<String> {
-    let rest = bytes.strip_prefix(b"<?xml")?;
-    if !rest.first().is_some_and(|b| b.is_ascii_whitespace()) {
-        return None;
-    }
-    let end = rest.windows(2).take(512).position(|w| w == b"?>")?;
-    let decl = std::str::from_utf8(&rest[..end]).ok()?;
-    let at = decl.find("encoding")?;
-    let after = decl[at + "encoding".len()..]
-        .trim_start()
-        .strip_prefix('=')?
-        .trim_start();
-    let quote = after.chars().next().filter(|c| *c == '"' || *c == '\'')?;
-    let value = &after[1..];
-    let close = value.find(quote)?;
-    Some(value[..close].to_string())
+    crate::encoding::decode_xml(bytes).map_err(|e| XmlError::Encoding {
+        line: e.line(),
+        column: e.column(),
+        message: e.to_string(),
+    })
 }
 
 // ---------------------------------------------------------------------------

@@ -76,18 +76,20 @@ pub enum GoldenError {
         #[source]
         source: roxmltree::Error,
     },
-    /// The document is not UTF-8, which FHIR requires of both JSON and XML.
-    #[error("the {side} is not UTF-8 at line {line}, column {column}")]
+    /// The document is not text in its encoding: JSON must be UTF-8; XML is decoded by its byte
+    /// order mark or declaration (UTF-8 without one, ISO-8859-1 as ISO-8859-1), the way every
+    /// XML reader of the harness decodes ([`crate::encoding::decode_xml`]).
+    #[error("the {side} cannot be decoded at line {line}, column {column}")]
     Encoding {
         /// Which document.
         side: Side,
-        /// Line of the first invalid byte.
+        /// Line of the first invalid byte (1 for an unsupported or contradictory encoding).
         line: usize,
-        /// Column of the first invalid byte.
+        /// Column of the first invalid byte, in characters.
         column: usize,
-        /// The decoding error.
+        /// The decoding error: which encoding, which byte.
         #[source]
-        source: std::str::Utf8Error,
+        source: crate::encoding::DecodeError,
     },
     /// The first character that is not whitespace is neither `{` (JSON) nor `<` (XML).
     #[error("the {side} is neither JSON nor XML: it does not start with `{{` or `<`")]

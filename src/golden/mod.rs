@@ -10,8 +10,11 @@
 //! # Formats
 //!
 //! The format is told by the first character that is not whitespace (after an optional UTF-8 byte
-//! order mark): `{` is JSON, `<` is XML. The golden and the actual message must be in the same
-//! format. Both must be UTF-8.
+//! order mark): `{` is JSON, `<` is XML (a UTF-16 byte order mark is XML too). The golden and the
+//! actual message must be in the same format. JSON must be UTF-8. XML is decoded by its byte order
+//! mark or XML declaration, as every XML reader of the harness decodes
+//! ([`crate::encoding::decode_xml`]): an ISO-8859-1 OIOXML receipt equals its UTF-8 golden when
+//! they hold the same characters.
 //!
 //! - **JSON** is compared by value. Object members match by name, in any order. Arrays are ordered:
 //!   item `i` is compared with item `i`, and surplus items are missing or unexpected. Numbers are

@@ -953,88 +953,26 @@ fn reject_doctype(text: &str) -> Result<(), OioxmlError> {
 
 /// 1-based line and column (characters) of a byte offset in `text`.
 fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let mut offset = offset.min(text.len());
-    while !text.is_char_boundary(offset) {
-        offset -= 1;
-    }
-    let before = &text[..offset];
-    let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    (line, before[line_start..].chars().count() + 1)
+    crate::encoding::line_column(text, offset)
 }
 
-/// Decodes the bytes to text by the byte order mark or the XML declaration.
+/// Decodes the bytes to text by the byte order mark or the XML declaration
+/// ([`crate::encoding::decode_xml`], the harness's one XML decoding path). UTF-16 is refused:
+/// OIOXML messages are ISO-8859-1 or UTF-8.
 fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, OioxmlError> {
-    let error = |message: String| OioxmlError::Encoding {
-        line: 1,
-        column: 1,
-        message,
-    };
-    if bytes.starts_with(b"\xFF\xFE")
-        || bytes.starts_with(b"\xFE\xFF")
+    if crate::encoding::looks_like_utf16(bytes)
         || bytes.starts_with(b"<\0")
         || bytes.starts_with(b"\0<")
     {
-        return Err(error(
-            "utf-16 is not supported; OIOXML messages are ISO-8859-1 or UTF-8".to_string(),
-        ));
+        return Err(OioxmlError::Encoding {
+            line: 1,
+            column: 1,
+            message: "utf-16 is not supported; OIOXML messages are ISO-8859-1 or UTF-8".to_string(),
+        });
     }
-    if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
-        if let Some(label) = crate::fhir::xml::declared_encoding(rest)
-            && !matches!(label.to_ascii_lowercase().as_str(), "utf-8" | "utf8")
-        {
-            return Err(error(format!(
-                "the byte order mark says utf-8 but the declaration says `{label}`"
-            )));
-        }
-        return utf8(rest);
-    }
-    let Some(label) = crate::fhir::xml::declared_encoding(bytes) else {
-        return utf8(bytes);
-    };
-    match label.to_ascii_lowercase().as_str() {
-        "utf-8" | "utf8" => utf8(bytes),
-        "iso-8859-1" | "iso8859-1" | "iso_8859-1" | "iso88591" | "iso_8859-1:1987" | "latin1"
-        | "latin-1" | "l1" | "iso-ir-100" | "cp819" | "ibm819" | "csisolatin1" => {
-            Ok(Cow::Owned(bytes.iter().map(|&b| char::from(b)).collect()))
-        }
-        "us-ascii" | "ascii" | "ansi_x3.4-1968" | "iso646-us" => {
-            match bytes.iter().position(|b| !b.is_ascii()) {
-                None => utf8(bytes),
-                Some(i) => {
-                    let (line, column) = line_column(&String::from_utf8_lossy(&bytes[..i]), i);
-                    Err(OioxmlError::Encoding {
-                        line,
-                        column,
-                        message: format!("byte 0x{:02x} is not us-ascii", bytes[i]),
-                    })
-                }
-            }
-        }
-        lower => match encoding_rs::Encoding::for_label(lower.as_bytes()) {
-            Some(encoding) if encoding.is_ascii_compatible() => encoding
-                .decode_without_bom_handling_and_without_replacement(bytes)
-                .map(|text| Cow::Owned(text.into_owned()))
-                .ok_or_else(|| error(format!("the document is not valid `{label}`"))),
-            _ => Err(error(format!("unsupported encoding `{label}`"))),
-        },
-    }
-}
-
-fn utf8(bytes: &[u8]) -> Result<Cow<'_, str>, OioxmlError> {
-    match std::str::from_utf8(bytes) {
-        Ok(text) => Ok(Cow::Borrowed(text)),
-        Err(e) => {
-            let valid = String::from_utf8_lossy(&bytes[..e.valid_up_to()]);
-            let (line, column) = line_column(&valid, valid.len());
-            Err(OioxmlError::Encoding {
-                line,
-                column,
-                message: format!(
-                    "the document is not valid utf-8 (byte 0x{:02x}); is it ISO-8859-1 without saying so?",
-                    bytes[e.valid_up_to()]
-                ),
-            })
-        }
-    }
+    crate::encoding::decode_xml(bytes).map_err(|e| OioxmlError::Encoding {
+        line: e.line(),
+        column: e.column(),
+        message: e.to_string(),
+    })
 }

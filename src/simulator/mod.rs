@@ -242,33 +242,26 @@ fn serve_folder(
     std::fs::rename(&tmp, root.join(CONTROL_FILE))?;
     let outbox = layout.outbox.clone();
     FolderWatcher::start(&layout.inbox, ReadPolicy::default(), move |arrived| {
-        let unwrapped = match crate::envelope::carry::unwrap_fhir(&arrived.bytes) {
-            Ok(u) => u,
-            Err(e) => return Disposition::Rejected(e),
-        };
-        let in_envelope = unwrapped.envelope.is_some();
-        let message = match Message::parse(unwrapped.payload.clone(), None) {
-            Ok(m) => m,
-            Err(e) => {
-                // Not FHIR: a classic OIOXML letter or receipt, answered with an XCTL receipt.
-                return match crate::oioxml::parse(&unwrapped.payload) {
-                    Ok(letter) => match vendor.receipt_for(&letter) {
-                        Some(receipt) => match vendor.drop_letter(
-                            &outbox,
-                            &receipt,
-                            crate::oioxml::Encoding::Utf8,
-                        ) {
+        let arrival = crate::arrival::Arrival::read(&arrived.bytes);
+        let in_envelope = arrival.envelope.is_some();
+        let message = match arrival.payload {
+            crate::arrival::Payload::Fhir(m) => m,
+            // A classic OIOXML letter or receipt, answered with an XCTL receipt.
+            crate::arrival::Payload::Oioxml(letter) => {
+                return match vendor.receipt_for(&letter) {
+                    Some(receipt) => {
+                        match vendor.drop_letter(&outbox, &receipt, crate::oioxml::Encoding::Utf8) {
                             Ok(()) => Disposition::Processed,
                             Err(e) => Disposition::Rejected(format!(
                                 "the receipt could not be written: {e}"
                             )),
-                        },
-                        None => Disposition::Processed,
-                    },
-                    Err(oe) => Disposition::Rejected(format!(
-                        "neither a FHIR message ({e}) nor an OIOXML message ({oe})"
-                    )),
+                        }
+                    }
+                    None => Disposition::Processed,
                 };
+            }
+            crate::arrival::Payload::Unreadable(reason) => {
+                return Disposition::Rejected(reason.to_string());
             }
         };
         if message.is_acknowledgement() {

@@ -152,6 +152,36 @@ impl Inbox {
         seq
     }
 
+    /// Adds what arrived, read once ([`crate::arrival::Arrival::read`]): a FHIR message, an
+    /// OIOXML letter or receipt, or the reason it is neither. `envelope` is the envelope's bytes
+    /// and findings, when the payload came in one. Returns the arrival number.
+    pub fn push_arrival(
+        &self,
+        origin: Origin,
+        arrival: crate::arrival::Arrival,
+        written_in_place: bool,
+        envelope: Option<(Vec<u8>, Vec<crate::finding::Finding>)>,
+    ) -> u64 {
+        use crate::arrival::Payload;
+        let media_type = arrival.payload.media_type(&arrival.bytes).to_string();
+        let (message, letter) = match arrival.payload {
+            Payload::Fhir(message) => (Ok(message), None),
+            Payload::Oioxml(letter) => {
+                (Err("an OIOXML message, not FHIR".to_string()), Some(letter))
+            }
+            Payload::Unreadable(reason) => (Err(reason.to_string()), None),
+        };
+        self.insert(
+            origin,
+            arrival.bytes,
+            media_type,
+            message,
+            letter,
+            written_in_place,
+            envelope,
+        )
+    }
+
     /// Adds an OIOXML letter or receipt that arrived.
     pub fn push_letter(
         &self,

@@ -19,11 +19,13 @@ pub use folder::{
 pub use http::{Delivery, HttpTransport, Listener, TransportError};
 pub use inbox::{Inbox, Origin, Received};
 
-/// Watches a vendor's outbox: every complete file goes into `inbox`, unwrapped from its
-/// VANSEnvelope when it comes in one and parsed as a FHIR message; a file that is not one moves
-/// to `rejected/` with its reason, the others to `processed/`. An envelope is judged against its
-/// payload and against MedCom's XML Schema (`schemas`; without them a note says it was not
-/// schema-validated), by the `rules` settings.
+use crate::arrival::{Arrival, Payload, Unreadable};
+
+/// Watches a vendor's outbox: every complete file is read once ([`Arrival::read`]: unwrapped from
+/// its envelope when it comes in one, then a FHIR message or an OIOXML letter) and goes into
+/// `inbox`; a file that is neither moves to `rejected/` with its reason, the others to
+/// `processed/`. An envelope is judged against its payload and against MedCom's XML Schema
+/// (`schemas`; without them a note says it was not schema-validated), by the `rules` settings.
 ///
 /// # Errors
 /// [`FolderError`] when the folder cannot be watched.
@@ -37,81 +39,58 @@ pub fn watch_outbox(
         &layout.outbox,
         ReadPolicy::default(),
         move |arrived: Arrived| {
-            let unwrapped = crate::envelope::carry::unwrap_fhir(&arrived.bytes);
-            let (payload, envelope) = match unwrapped {
-                Ok(u) => {
-                    let envelope = u.envelope.is_some().then(|| {
-                        // Without the XSDs that is the harness's setup, not the vendor's fault: a note.
-                        let mut findings = match &schemas {
-                            Some(files) => {
-                                crate::validate::envelope_schema(&arrived.bytes, &rules, Some(files))
-                            }
-                            None => vec![crate::finding::Finding::new(
-                                &crate::rule::ENVELOPE,
-                                crate::finding::Grade::Ok,
-                                "note: the envelope was not schema-validated: no XSDs (set `schemas` in the config or MEDCOM_CORPUS)",
-                            )],
-                        };
-                        if u.findings.is_empty() {
-                            findings.push(crate::finding::Finding::pass(
-                                &crate::rule::ENVELOPE,
-                                "the VANSEnvelope's SizeInBytes, Format, Name and MCM:MIME agree with its payload",
-                            ));
-                        }
-                        findings.extend(u.findings);
-                        (arrived.bytes.clone(), findings)
-                    });
-                    (u.payload, envelope)
-                }
-                Err(e) => {
-                    inbox.push_parsed(
-                        Origin::File {
-                            name: arrived.name.clone(),
-                        },
-                        arrived.bytes,
-                        "application/xml".to_string(),
-                        Err(e.clone()),
-                        arrived.written_in_place,
-                        None,
-                    );
-                    return Disposition::Rejected(e);
-                }
+            let origin = Origin::File {
+                name: arrived.name.clone(),
             };
-            let format = crate::message::Format::sniff(&payload);
-            let media_type = format
-                .map_or("application/octet-stream", |f| f.media_type())
-                .to_string();
-            let message =
-                crate::message::Message::parse(payload.clone(), format).map_err(|e| e.to_string());
-            // Not FHIR: an OIOXML letter or receipt is the other thing a VANS mailbox carries.
-            if message.is_err()
-                && let Ok(letter) = crate::oioxml::parse(&payload)
+            let arrival = Arrival::read(&arrived.bytes);
+            // An envelope that cannot be read, or one without a payload, is rejected whole.
+            if let Payload::Unreadable(
+                reason @ (Unreadable::Envelope { .. } | Unreadable::Receipt),
+            ) = &arrival.payload
             {
-                inbox.push_letter(
-                    Origin::File {
-                        name: arrived.name.clone(),
-                    },
-                    payload,
-                    letter,
+                let reason = reason.to_string();
+                inbox.push_parsed(
+                    origin,
+                    arrived.bytes,
+                    "application/xml".to_string(),
+                    Err(reason.clone()),
                     arrived.written_in_place,
-                    envelope,
+                    None,
                 );
-                return Disposition::Processed;
+                return Disposition::Rejected(reason);
             }
-            let disposition = match &message {
-                Ok(_) => Disposition::Processed,
-                Err(e) => Disposition::Rejected(e.clone()),
+            let envelope = arrival.envelope.is_some().then(|| {
+                // Without the XSDs that is the harness's setup, not the vendor's fault: a note.
+                let mut findings = match &schemas {
+                    Some(files) => {
+                        crate::validate::envelope_schema(&arrived.bytes, &rules, Some(files))
+                    }
+                    None => vec![crate::finding::Finding::new(
+                        &crate::rule::ENVELOPE,
+                        crate::finding::Grade::Ok,
+                        "note: the envelope was not schema-validated: no XSDs (set `schemas` in the config or MEDCOM_CORPUS)",
+                    )],
+                };
+                let problems = arrival.envelope_problems();
+                if problems.is_empty() {
+                    findings.push(crate::finding::Finding::pass(
+                        &crate::rule::ENVELOPE,
+                        match arrival.envelope_kind() {
+                            Some(crate::envelope::EnvelopeKind::Sbdh) => {
+                                "the ehmiSBDH's participants and scopes agree with its payload"
+                            }
+                            _ => "the VANSEnvelope's SizeInBytes, Format, Name and MCM:MIME agree with its payload",
+                        },
+                    ));
+                }
+                findings.extend(problems.iter().map(crate::envelope::carry::finding));
+                (arrived.bytes.clone(), findings)
+            });
+            let disposition = match &arrival.payload {
+                Payload::Unreadable(reason) => Disposition::Rejected(reason.to_string()),
+                Payload::Fhir(_) | Payload::Oioxml(_) => Disposition::Processed,
             };
-            inbox.push_parsed(
-                Origin::File {
-                    name: arrived.name.clone(),
-                },
-                payload,
-                media_type,
-                message,
-                arrived.written_in_place,
-                envelope,
-            );
+            inbox.push_arrival(origin, arrival, arrived.written_in_place, envelope);
             disposition
         },
     )

@@ -6,22 +6,9 @@ use serde_json::Value;
 
 use super::{LetterIdentifier, Settings};
 use crate::finding::{Finding, Grade};
-use crate::identifier::{is_valid_gln, is_valid_sor_id};
+use crate::identifier::{is_fhir_id, is_uuid, is_valid_gln, is_valid_sor_id};
 use crate::message::{Message, ProvenanceInfo, reference_names, resources_of_type};
 use crate::rule;
-
-/// A FHIR id: `[A-Za-z0-9\-\.]{1,64}`.
-pub fn is_fhir_id(id: &str) -> bool {
-    (1..=64).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
-}
-
-/// A UUID in its canonical text form (any version, either case).
-pub fn is_uuid(id: &str) -> bool {
-    uuid::Uuid::try_parse(id).is_ok_and(|u| u.hyphenated().to_string().eq_ignore_ascii_case(id))
-}
 
 /// `fhir-id`: Bundle.id and MessageHeader.id.
 pub fn ids(message: &Message) -> Vec<Finding> {

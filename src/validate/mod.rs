@@ -10,7 +10,8 @@ mod medcom;
 pub mod profile;
 mod settings;
 
-pub use medcom::{ACTIVITY_CODES, is_fhir_id, is_uuid};
+pub use crate::identifier::{is_fhir_id, is_uuid};
+pub use medcom::ACTIVITY_CODES;
 pub use settings::{
     AckCodes, LetterIdentifier, MIME_VALUE_SET, MimeSet, MimeTypes, Settings, V2Code,
     VALUE_SET_MIME_TYPES,
@@ -18,6 +19,7 @@ pub use settings::{
 
 use serde_json::Value;
 
+use crate::arrival::{Arrival, Payload, Unreadable};
 use crate::check;
 use crate::finding::{Finding, Grade};
 use crate::message::{Message, entries, resolve, resources_of_type};
@@ -120,7 +122,8 @@ fn rules(message: &Message, settings: &Settings, ig: Option<&profile::Ig>) -> Ve
 }
 
 /// Validates the bytes of one file: an envelope (VANSEnvelope, ehmiSBDH) against its XML Schema
-/// and its payload, or a MedCom message by [`message_bytes`].
+/// and its payload, or a MedCom message by [`message_bytes`]. What the file is, is decided once
+/// ([`Arrival::read`]).
 ///
 /// `schemas` names MedCom's envelope XSDs; without them an envelope's schema is not checked and a
 /// finding says so.
@@ -130,69 +133,41 @@ pub fn bytes(
     schemas: Option<&crate::envelope::SchemaFiles>,
     ig: Option<&profile::Ig>,
 ) -> Vec<Finding> {
-    let Ok(kind) = crate::envelope::detect(&bytes) else {
-        return message_bytes(bytes, settings, ig);
+    let arrival = Arrival::read(&bytes);
+    let Some(kind) = arrival.envelope_kind() else {
+        return payload(&arrival.payload, settings, ig);
     };
     let mut out = envelope_schema(&bytes, settings, schemas);
-    let unwrapped = match kind {
-        crate::envelope::EnvelopeKind::Vans => match crate::envelope::carry::unwrap_fhir(&bytes) {
-            Ok(u) => {
-                out.extend(u.findings);
-                Some(u.payload)
-            }
-            Err(e) => {
-                out.push(Finding::breach(&rule::ENVELOPE, e));
-                None
-            }
-        },
-        crate::envelope::EnvelopeKind::Sbdh => match crate::envelope::unwrap_sbdh(&bytes) {
-            Ok(sbdh) => {
-                out.extend(
-                    crate::envelope::check_sbdh(
-                        &sbdh,
-                        Some(sbdh.binary_content.mime_type.as_str()),
-                    )
+    match &arrival.payload {
+        Payload::Unreadable(reason @ (Unreadable::Envelope { .. } | Unreadable::Receipt)) => {
+            out.push(Finding::breach(&rule::ENVELOPE, reason.to_string()));
+        }
+        carried => {
+            out.extend(
+                arrival
+                    .envelope_problems()
                     .iter()
                     .map(crate::envelope::carry::finding),
-                );
-                Some(sbdh.binary_content.payload.clone())
-            }
-            Err(e) => {
-                out.push(Finding::breach(
-                    &rule::ENVELOPE,
-                    format!("unreadable ehmiSBDH: {e}"),
-                ));
-                None
-            }
-        },
-    };
-    // The payload is a message of its own: its findings join only when asked for, so an
-    // envelope's verdict is the envelope's.
-    if let Some(payload) = unwrapped {
-        let label = if looks_like_emessage(&payload) {
-            crate::oioxml::parse(&payload)
-                .ok()
-                .map(|l| format!("an OIOXML {}", l.type_code()))
-        } else {
-            Message::parse(payload.clone(), None)
-                .ok()
-                .map(|m| format!("{} in FHIR {}", m.label(), m.format))
-        };
-        if settings.payload {
-            out.extend(
-                message_bytes(payload, settings, ig)
-                    .into_iter()
-                    .map(|mut f| {
-                        f.location = Some(format!("payload: {}", f.location.unwrap_or_default()));
-                        f
-                    }),
             );
-        } else if let Some(label) = label {
-            out.push(Finding::new(
-                &rule::ENVELOPE,
-                Grade::Ok,
-                format!("note: the payload is {label}; `--payload` validates it too"),
-            ));
+            // The payload is a message of its own: its findings join only when asked for, so an
+            // envelope's verdict is the envelope's.
+            let label = match carried {
+                Payload::Oioxml(letter) => Some(format!("an OIOXML {}", letter.type_code())),
+                Payload::Fhir(m) => Some(format!("{} in FHIR {}", m.label(), m.format)),
+                Payload::Unreadable(_) => None,
+            };
+            if settings.payload {
+                out.extend(payload(carried, settings, ig).into_iter().map(|mut f| {
+                    f.location = Some(format!("payload: {}", f.location.unwrap_or_default()));
+                    f
+                }));
+            } else if let Some(label) = label {
+                out.push(Finding::new(
+                    &rule::ENVELOPE,
+                    Grade::Ok,
+                    format!("note: the payload is {label}; `--payload` validates it too"),
+                ));
+            }
         }
     }
     // A finding about the envelope as a whole is located at its document element.
@@ -268,32 +243,33 @@ pub fn envelope_schema(
 }
 
 /// Validates the bytes of one file as a MedCom message: well-formedness, the MedCom rules and,
-/// for an acknowledgement, its own consistency ([`check::acknowledgement_alone`]).
+/// for an acknowledgement, its own consistency ([`check::acknowledgement_alone`]). The bytes are
+/// read as a payload ([`Payload::read`]): an envelope is not unwrapped here.
 pub fn message_bytes(
     bytes: Vec<u8>,
     settings: &Settings,
     ig: Option<&profile::Ig>,
 ) -> Vec<Finding> {
-    // A classic OIOXML letter or receipt (root `Emessage`): MedCom's OIOXML structure rules.
-    if looks_like_emessage(&bytes) {
-        return match crate::oioxml::parse(&bytes) {
-            Ok(letter) => crate::oioxml::structure::check(&letter)
-                .into_iter()
-                .filter(|f| f.grade != Grade::Ok)
-                .collect(),
-            Err(e) => vec![Finding::breach(
-                &rule::WELL_FORMED,
-                format!("unreadable OIOXML message: {e}"),
-            )],
-        };
-    }
-    match Message::parse(bytes, None) {
-        Err(e) => vec![Finding::breach(&rule::WELL_FORMED, e.to_string())],
-        Ok(m) => {
-            let mut out = with_profiles(&m, settings, ig);
+    payload(&Payload::read(&bytes), settings, ig)
+}
+
+/// The findings on one payload: MedCom's OIOXML structure rules for a classic letter or receipt,
+/// the MedCom rules (and profiles, with `ig`) for a FHIR message, `well-formed` for what cannot
+/// be read.
+fn payload(payload: &Payload, settings: &Settings, ig: Option<&profile::Ig>) -> Vec<Finding> {
+    match payload {
+        Payload::Oioxml(letter) => crate::oioxml::structure::check(letter)
+            .into_iter()
+            .filter(|f| f.grade != Grade::Ok)
+            .collect(),
+        Payload::Unreadable(reason) => {
+            vec![Finding::breach(&rule::WELL_FORMED, reason.to_string())]
+        }
+        Payload::Fhir(m) => {
+            let mut out = with_profiles(m, settings, ig);
             if m.is_acknowledgement() {
                 out.extend(
-                    check::acknowledgement_alone(&m)
+                    check::acknowledgement_alone(m)
                         .into_iter()
                         .filter(|f| f.grade != Grade::Ok),
                 );
@@ -301,26 +277,6 @@ pub fn message_bytes(
             out
         }
     }
-}
-
-/// Whether the document element of `bytes` (XML) is `Emessage`, in any prefix: OIOXML.
-fn looks_like_emessage(bytes: &[u8]) -> bool {
-    let head = &bytes[..bytes.len().min(4096)];
-    let text = String::from_utf8_lossy(head);
-    // The first start tag that is not a declaration, comment or processing instruction.
-    let mut rest = text.as_ref();
-    while let Some(i) = rest.find('<') {
-        rest = &rest[i + 1..];
-        if rest.starts_with('?') || rest.starts_with('!') {
-            continue;
-        }
-        let name: String = rest
-            .chars()
-            .take_while(|c| !c.is_whitespace() && *c != '>' && *c != '/')
-            .collect();
-        return name.rsplit(':').next() == Some("Emessage");
-    }
-    false
 }
 
 /// `urn:uuid:` + a lower-case UUID, as the expression of invariant `medcom-uuidv4` reads

@@ -132,6 +132,97 @@ fn diff_is_0_for_equal_messages_in_any_key_order_and_1_with_the_path_otherwise()
     assert!(String::from_utf8_lossy(&differ.stdout).contains("type"));
 }
 
+/// An XCTL02 negative receipt (OIOXML 2005/08/07, DOMAIN.md §4) whose `RefuseText` names
+/// "Sygehus Sønderjylland", with the XML declaration naming `encoding`.
+fn xctl02_receipt(encoding: &str, refuse_text: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="{encoding}"?>
+<Emessage xmlns="http://rep.oio.dk/sundcom.dk/medcom.dk/xml/schemas/2005/08/07/">
+  <Envelope>
+    <Sent><Date>2024-05-01</Date><Time>10:21</Time></Sent>
+    <Identifier>E2405011021004</Identifier>
+    <AcknowledgementCode>minuspositivkvitt</AcknowledgementCode>
+  </Envelope>
+  <NegativeReceipt>
+    <Letter>
+      <Identifier>K2405011021004</Identifier>
+      <VersionCode>XC0230Q</VersionCode>
+      <StatisticalCode>XCTL02</StatisticalCode>
+    </Letter>
+    <Sender><EANIdentifier>5790000209354</EANIdentifier></Sender>
+    <Receiver><EANIdentifier>5790001348120</EANIdentifier></Receiver>
+    <OriginalEmessage>
+      <OriginalEnvelopeIdentifier>E2405011015001</OriginalEnvelopeIdentifier>
+      <OriginalSender><EANIdentifier>5790001348120</EANIdentifier></OriginalSender>
+      <OriginalReceiver><EANIdentifier>5790000209354</EANIdentifier></OriginalReceiver>
+      <OriginalLetter>
+        <OriginalLetterIdentifier>L2405011015001</OriginalLetterIdentifier>
+        <OriginalVersionCode>XD9134L</OriginalVersionCode>
+        <RefuseCode>problem_med_modtagerID</RefuseCode>
+        <RefuseText>{refuse_text}</RefuseText>
+      </OriginalLetter>
+    </OriginalEmessage>
+  </NegativeReceipt>
+</Emessage>
+"#
+    )
+}
+
+/// `text` in ISO-8859-1: every character is the byte of its code point (ISO/IEC 8859-1).
+fn iso_8859_1(text: &str) -> Vec<u8> {
+    text.chars()
+        .map(|c| u8::try_from(u32::from(c)).expect("a Latin-1 character"))
+        .collect()
+}
+
+#[test]
+fn an_iso_8859_1_xctl_receipt_equals_its_utf8_golden_and_a_real_difference_is_found() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let refuse = "Ukendt modtager hos Sygehus Sønderjylland, Åbenrå";
+    let golden = dir.path().join("xctl02.golden.xml");
+    std::fs::write(&golden, xctl02_receipt("UTF-8", refuse)).expect("w");
+    let received = dir.path().join("xctl02.xml");
+    let latin1 = iso_8859_1(&xctl02_receipt("ISO-8859-1", refuse));
+    assert!(
+        std::str::from_utf8(&latin1).is_err(),
+        "the received receipt must really be ISO-8859-1 (ø is the single byte 0xF8)"
+    );
+    std::fs::write(&received, &latin1).expect("w");
+    let same = bin()
+        .arg("diff")
+        .arg(&golden)
+        .arg(&received)
+        .output()
+        .expect("diff");
+    assert_eq!(
+        same.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&same.stdout),
+        String::from_utf8_lossy(&same.stderr)
+    );
+    // One letter differs: ø (0xF8) became o. The comparison still sees it, at its path.
+    let other = dir.path().join("xctl02-other.xml");
+    std::fs::write(
+        &other,
+        iso_8859_1(&xctl02_receipt(
+            "ISO-8859-1",
+            &refuse.replace("Sønderjylland", "Sonderjylland"),
+        )),
+    )
+    .expect("w");
+    let differ = bin()
+        .arg("diff")
+        .arg(&golden)
+        .arg(&other)
+        .output()
+        .expect("diff");
+    assert_eq!(differ.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&differ.stdout);
+    assert!(stdout.contains("RefuseText"), "{stdout}");
+    assert!(stdout.contains("Sønderjylland"), "{stdout}");
+}
+
 #[test]
 fn update_golden_new_writes_a_new_file_that_keeps_the_placeholders() {
     let dir = tempfile::tempdir().expect("tmp");
