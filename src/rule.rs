@@ -291,6 +291,11 @@ rules! {
     ACK_CODE = "ack-code", F2,
         "The acknowledgement's response.code is the one the scenario expects.",
         "MedCom governance 040 (KR3, KR4, KR6)";
+    /// F2: a receiver that reads only regular files it owns cannot take the message at all, and
+    /// one that follows the link would deliver a file the sender never wrote there.
+    FOLDER_LINK = "folder-link", F2,
+        "A file delivered to an exchange folder is a regular file, not a symbolic link, FIFO, socket or device; the harness never follows or reads such an entry.",
+        "MedCom VANS folder exchange (files written, then renamed); harness safety rule";
 }
 
 /// Looks a rule up by id.
