@@ -294,7 +294,7 @@ rules! {
     /// F2: a receiver that reads only regular files it owns cannot take the message at all, and
     /// one that follows the link would deliver a file the sender never wrote there.
     FOLDER_LINK = "folder-link", F2,
-        "A file delivered to an exchange folder is a regular file, not a symbolic link, FIFO, socket or device; the harness never follows or reads such an entry.",
+        "A file delivered to an exchange folder is a regular file with a UTF-8 name, not a symbolic link, FIFO, socket or device; the harness never follows or reads such an entry.",
         "MedCom VANS folder exchange (files written, then renamed); harness safety rule";
 }
 

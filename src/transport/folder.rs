@@ -25,13 +25,24 @@
 //!   What each rule trusts: a marker or a rename is believed (a writer that renames or marks a
 //!   file and then goes on writing it is caught only if it writes while the file is read); the
 //!   stability rule cannot tell a finished file from a writer that paused longer than
-//!   `stable_for` (such a file is taken as it is, and the rest of the writes land in the moved
-//!   file), and on file systems with coarse timestamps (FAT, some shares: 2 s) a rewrite that
-//!   keeps the size can go unseen. A vendor that writes in place must therefore not pause longer
-//!   than `stable_for`; the VANS convention (temporary name, then rename) has no such limit.
+//!   `stable_for`, so such a file is only *offered* ([`Arrived::settled`] `false`): a handler
+//!   that finds it cut off answers [`Disposition::Incomplete`], and the file stays in place,
+//!   unmoved, until it changes (then it is offered again) or has not changed for
+//!   [`ReadPolicy::settle_for`] (then the handler's answer counts). A file is never moved to
+//!   `rejected/` while it is written to: one that changed while the handler judged it waits
+//!   again. On file systems with coarse timestamps (FAT, some shares: 2 s) a rewrite that keeps
+//!   the size can go unseen. The VANS convention (temporary name, then rename) has none of these
+//!   limits.
+//! - **Only regular files are read.** A file is opened with `O_NOFOLLOW | O_NONBLOCK` and its
+//!   type checked on the open handle: a symbolic link is never followed (its target is never
+//!   opened, whatever it points to), a FIFO never blocks the watcher, a socket or device is never
+//!   read. Such an entry, and a file larger than [`ReadPolicy::max_bytes`], is handed over
+//!   without content ([`Arrived::refused`]) and moves to `rejected/` itself (a rename moves the
+//!   link, not its target) with its reason.
 //! - **A writer that dies mid-write** leaves a partial file. Under the stability rule it becomes
-//!   stable and is handed over as it is; the caller's parser rejects it, so it lands in
-//!   `rejected/` with its reason, visible in the report. Under a marker policy it never gets its
+//!   stable and is handed over as it is; the caller's parser rejects it (at once, or, answering
+//!   [`Disposition::Incomplete`], once it settled), so it lands in `rejected/` with its reason,
+//!   visible in the report. Under a marker policy it never gets its
 //!   marker and stays in the folder, untouched, for a person to look at.
 //! - **Temporary names are ignored**: names starting with `.`, names ending with `.tmp`, `.part`,
 //!   `.partial` or `.filepart` (any case), and the completion marker itself. Subfolders are
@@ -41,7 +52,11 @@
 //!   events. Files already present at start are found by the first scan.
 //! - **Handled files move** by rename to `processed/` or `rejected/` (then with `<name>.reason`
 //!   beside it, holding the reason text, written before the file moves so a rejected file is never
-//!   without its reason). A name already taken there gets a number before its extension
+//!   without its reason; backtick-quoted parts of the reason are replaced by `…`, so a `.reason`
+//!   file says why and never echoes the content). Any name the file system allows is handled,
+//!   a backslash included; a name that is not UTF-8 is refused like a link and moves to
+//!   `rejected/` under its name with `U+FFFD` for each byte that is not UTF-8. A name already
+//!   taken there gets a number before its extension
 //!   (`ack.xml`, `ack.1.xml`, `ack.2.xml`, …). A completion marker moves beside its file.
 //! - **Nothing is ever deleted or overwritten.** The only files this module removes are its own
 //!   temporary files when a write fails.
@@ -426,8 +441,9 @@ pub enum FolderError {
         #[source]
         source: io::Error,
     },
-    /// A file name is not UTF-8; such a file is left in place.
-    #[error("the name of `{path}` is not UTF-8; the file stays in place")]
+    /// A file name is not UTF-8. No longer reported: such a file is refused and moved to
+    /// `rejected/` ([`Refusal::NotRegular`]); kept so callers matching on it still compile.
+    #[error("the name of `{path}` is not UTF-8")]
     NotUtf8 {
         /// The file.
         path: PathBuf,
@@ -860,7 +876,9 @@ impl Worker {
                 continue;
             }
             let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
-                self.report(FolderError::NotUtf8 { path: entry.path() });
+                if let Some(shown) = self.refuse_name(&entry.path()) {
+                    present.insert(shown);
+                }
                 continue;
             };
             if self.policy.ignores(&name) || self.stuck.contains(&name) {
@@ -1002,6 +1020,45 @@ impl Worker {
             self.stuck.insert(name.to_string());
             self.report(e);
         }
+    }
+
+    /// Hands over a file whose name is not UTF-8 (legal on Unix, never a MedCom name) without
+    /// reading it, and moves it to `rejected/` under its name with each byte that is not UTF-8
+    /// shown as `U+FFFD`, with its reason. Temporary names are left alone, as any other.
+    /// Returns the name as shown, which stays known as stuck when the move failed, so the
+    /// handler hears of it once.
+    fn refuse_name(&mut self, path: &Path) -> Option<String> {
+        let shown = path.file_name()?.to_string_lossy().into_owned();
+        if self.policy.ignores(&shown) || self.stuck.contains(&shown) {
+            return Some(shown);
+        }
+        let refusal = Refusal::NotRegular(
+            "the file name is not UTF-8 (each byte that is not is shown as U+FFFD); the file was not read"
+                .to_string(),
+        );
+        let arrived = Arrived {
+            path: path.to_path_buf(),
+            name: shown.clone(),
+            bytes: Vec::new(),
+            landed: Instant::now(),
+            written_in_place: false,
+            settled: true,
+            refused: Some(refusal.clone()),
+        };
+        let handle = &self.handle;
+        if panic::catch_unwind(AssertUnwindSafe(|| handle(arrived))).is_err() {
+            self.stuck.insert(shown.clone());
+            self.report(FolderError::Handler {
+                path: path.to_path_buf(),
+            });
+            return Some(shown);
+        }
+        let disposition = Disposition::Rejected(refusal.reason().to_string());
+        if let Err(e) = settle_from(&self.dir, path, &shown, &disposition, None) {
+            self.stuck.insert(shown.clone());
+            self.report(e);
+        }
+        Some(shown)
     }
 
     /// Reads a complete file, hands it over, and moves it.
@@ -1251,13 +1308,25 @@ fn settle(
     disposition: &Disposition,
     marker_suffix: Option<&str>,
 ) -> Result<PathBuf, FolderError> {
+    settle_from(dir, &dir.join(name), name, disposition, marker_suffix)
+}
+
+/// [`settle`] for the file at `from`, moved under `name` (which differs from its own name only
+/// when that is not UTF-8).
+fn settle_from(
+    dir: &Path,
+    from: &Path,
+    name: &str,
+    disposition: &Disposition,
+    marker_suffix: Option<&str>,
+) -> Result<PathBuf, FolderError> {
     let (sub, reason) = match disposition {
         Disposition::Processed => (PROCESSED, None),
         Disposition::Rejected(reason) | Disposition::Incomplete(reason) => {
             (REJECTED, Some(reason_text(reason)))
         }
     };
-    let from = dir.join(name);
+    let from = from.to_path_buf();
     let into = dir.join(sub);
     fs::create_dir_all(&into).map_err(|source| FolderError::CreateDir {
         path: into.clone(),
@@ -2382,6 +2451,40 @@ mod tests {
         assert_eq!(
             fs::read_to_string(dir.path().join(REJECTED).join("cut.xml.reason")).expect("read"),
             "truncated: 9 bytes without the closing tag\n"
+        );
+        assert!(watcher.take_errors().is_empty());
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_name_that_is_not_utf8_is_moved_to_rejected_unread() {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let raw = std::ffi::OsStr::from_bytes(b"latin1-\xe6\xf8\xe5.xml");
+        fs::write(dir.path().join(raw), message(100, 1)).expect("write");
+        let recorder = Recorder::default();
+        let watcher = FolderWatcher::start(dir.path(), policy(20), recorder.handler(accept_all))
+            .expect("start");
+        let rejected = dir.path().join(REJECTED);
+        wait_for("the move", Duration::from_secs(10), || {
+            files(&rejected).len() == 2
+        });
+        assert_eq!(
+            files(&rejected),
+            [
+                "latin1-\u{FFFD}\u{FFFD}\u{FFFD}.xml",
+                "latin1-\u{FFFD}\u{FFFD}\u{FFFD}.xml.reason"
+            ]
+        );
+        assert!(entries(dir.path()).is_empty(), "nothing left in the folder");
+        let seen = recorder.all();
+        assert_eq!(seen.len(), 1);
+        assert!(seen[0].bytes.is_empty());
+        assert!(
+            seen[0]
+                .refused
+                .as_ref()
+                .is_some_and(|r| r.reason().contains("not UTF-8"))
         );
         assert!(watcher.take_errors().is_empty());
     }
