@@ -291,6 +291,12 @@ fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
 
 fn run_command(args: RunArgs) -> Result<i32, Failure> {
     let mut config = Config::load(args.config.as_deref()).map_err(Failure::new)?;
+    // The one place secrets named by `[http] …-env` are read from the environment.
+    config
+        .http
+        .auth
+        .resolve(|name| std::env::var(name).ok())
+        .map_err(Failure::new)?;
     config.ig.extend(args.ig.iter().cloned());
     if let Some(g) = &args.fail_on_worse_than {
         config.threshold = Grade::parse(g).unwrap_or(Grade::F4);

@@ -298,6 +298,11 @@ rules! {
     PROVENANCE_PAYLOAD = "provenance-payload", F2,
         "The message's own Provenance names the payload segments it adds: an entity (role `source` or `revision`) whose `what.identifier` is the identifier (medcom-core-identifier-extension) of a `Communication.payload` segment of the message.",
         "CareCommunication IG 5.0, MedComCareCommunicationProvenance entity:payload.what.identifier (\"The identifier of the newly included Communication.payload.extension.valueIdentifier must be included here\"); CareCommunication test protocol receive examples R-Tek-M/R-Tek-N (expected fatal-error); a note where MedCom's published examples do the same (IG gfd00bc2, k7bfbc0c; S-Tek-C)";
+    /// F2: a receiver that reads only regular files it owns cannot take the message at all, and
+    /// one that follows the link would deliver a file the sender never wrote there.
+    FOLDER_LINK = "folder-link", F2,
+        "A file delivered to an exchange folder is a regular file with a UTF-8 name, not a symbolic link, FIFO, socket or device; the harness never follows or reads such an entry.",
+        "MedCom VANS folder exchange (files written, then renamed); harness safety rule";
 }
 
 /// Looks a rule up by id.

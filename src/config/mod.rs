@@ -43,6 +43,10 @@ pub struct Config {
     /// A folder with MedCom's envelope XSDs in the corpus layout (`vans-envelope/…`,
     /// `dk-ehmi-sbdh/…`); `None`: `$MEDCOM_CORPUS` when set.
     pub schemas: Option<PathBuf>,
+    /// The `[http]` table: the response body limit and how the harness authenticates to the
+    /// vendor. Secrets given as environment variable names stay unread until
+    /// [`crate::transport::Auth::resolve`] (the command line calls it).
+    pub http: crate::transport::HttpSettings,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -58,6 +62,25 @@ struct RawConfig {
     ig: Option<OneOrMore>,
     schemas: Option<PathBuf>,
     rules: Option<RawRules>,
+    http: Option<RawHttp>,
+}
+
+/// The `[http]` table; every key optional. A secret is given as itself or as `…-env`, the name
+/// of an environment variable, never both.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+struct RawHttp {
+    body_limit: Option<u64>,
+    headers: Option<std::collections::BTreeMap<String, String>>,
+    headers_env: Option<std::collections::BTreeMap<String, String>>,
+    bearer_token: Option<String>,
+    bearer_token_env: Option<String>,
+    basic_user: Option<String>,
+    basic_password: Option<String>,
+    basic_password_env: Option<String>,
+    client_certificate: Option<PathBuf>,
+    client_key: Option<PathBuf>,
+    ca_certificates: Option<PathBuf>,
 }
 
 /// The `[rules]` table; every key optional.
@@ -285,7 +308,10 @@ impl Config {
             }
         };
         let schemas = u.schemas.or(d.schemas).map(relative);
+        let default_limit = d.http.and_then(|h| h.body_limit);
+        let http = http(u.http.unwrap_or_default(), default_limit, &relative).map_err(invalid)?;
         Ok(Config {
+            http,
             rules,
             schemas,
             threshold,
@@ -388,6 +414,84 @@ fn rules(u: RawRules, d: RawRules) -> Result<crate::validate::Settings, String> 
             .unwrap_or(builtin.resend_limit),
         letter_identifier,
         binary_content,
+    })
+}
+
+/// The `[http]` settings of the user's file over the default `body-limit` (the defaults set no
+/// credentials), each checked; relative certificate paths are relative to the config file.
+fn http(
+    u: RawHttp,
+    default_limit: Option<u64>,
+    relative: &dyn Fn(PathBuf) -> PathBuf,
+) -> Result<crate::transport::HttpSettings, String> {
+    use crate::transport::{Auth, HttpSettings, Secret};
+    let secret =
+        |value: Option<String>, env: Option<String>, key: &str| -> Result<Option<Secret>, String> {
+            match (value, env) {
+                (Some(_), Some(_)) => Err(format!(
+                    "`[http] {key}` and `{key}-env` are both set: give the secret one way"
+                )),
+                (Some(v), None) => Ok(Some(Secret::Value(v))),
+                (None, Some(name)) if name.is_empty() => Err(format!(
+                    "`[http] {key}-env` is empty: name an environment variable"
+                )),
+                (None, Some(name)) => Ok(Some(Secret::Env(name))),
+                (None, None) => Ok(None),
+            }
+        };
+    let mut headers: Vec<(String, Secret)> = Vec::new();
+    for (name, value) in u.headers.unwrap_or_default() {
+        headers.push((name, Secret::Value(value)));
+    }
+    for (name, variable) in u.headers_env.unwrap_or_default() {
+        if headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(&name)) {
+            return Err(format!(
+                "`[http]` header `{name}` is in both `headers` and `headers-env`"
+            ));
+        }
+        headers.push((name, Secret::Env(variable)));
+    }
+    for (name, _) in &headers {
+        if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
+            return Err(format!(
+                "`[http] headers`: `{name}` is not an HTTP header name"
+            ));
+        }
+    }
+    let bearer_token = secret(u.bearer_token, u.bearer_token_env, "bearer-token")?;
+    let password = secret(u.basic_password, u.basic_password_env, "basic-password")?;
+    let basic = match (u.basic_user, password) {
+        (Some(user), Some(password)) => Some((user, password)),
+        (Some(user), None) => Some((user, Secret::Value(String::new()))),
+        (None, Some(_)) => {
+            return Err("`[http] basic-password` is set without `basic-user`".into());
+        }
+        (None, None) => None,
+    };
+    if basic.is_some() && bearer_token.is_some() {
+        return Err(
+            "`[http]` sets both `basic-user` and `bearer-token`: a request carries one `Authorization`"
+                .into(),
+        );
+    }
+    if u.client_key.is_some() && u.client_certificate.is_none() {
+        return Err("`[http] client-key` is set without `client-certificate`".into());
+    }
+    let body_limit = match u.body_limit.or(default_limit) {
+        None => crate::MAX_BODY_BYTES,
+        Some(0) => return Err("`[http] body-limit = 0` would read no answer at all".into()),
+        Some(n) => usize::try_from(n).unwrap_or(usize::MAX),
+    };
+    Ok(HttpSettings {
+        body_limit,
+        auth: Auth {
+            headers,
+            bearer_token,
+            basic,
+            client_certificate: u.client_certificate.map(relative),
+            client_key: u.client_key.map(relative),
+            ca_certificates: u.ca_certificates.map(relative),
+        },
     })
 }
 
@@ -512,5 +616,48 @@ mod tests {
         std::fs::write(&p, "treshold = \"F3\"\n").expect("write");
         let e = Config::load(Some(&p)).expect_err("unknown key");
         assert!(e.to_string().contains("treshold"), "{e}");
+    }
+
+    #[test]
+    fn the_http_table_takes_credentials_by_value_or_by_environment_variable() {
+        use crate::transport::Secret;
+        let defaults = Config::default_config().http;
+        assert_eq!(defaults.body_limit, crate::MAX_BODY_BYTES);
+        assert_eq!(defaults.auth, crate::transport::Auth::default());
+        let dir = tempfile::tempdir().expect("tmp");
+        let p = dir.path().join("h.toml");
+        std::fs::write(
+            &p,
+            "[http]\nbody-limit = 5000\nbearer-token-env = \"VENDOR_TOKEN\"\nheaders = { \"X-Api-Key\" = \"k\" }\nheaders-env = { \"X-Other\" = \"OTHER\" }\nclient-certificate = \"c.pem\"\nclient-key = \"c.key\"\nca-certificates = \"ca.pem\"\n",
+        )
+        .expect("write");
+        let c = Config::load(Some(&p)).expect("loads");
+        assert_eq!(c.http.body_limit, 5000);
+        assert_eq!(
+            c.http.auth.bearer_token,
+            Some(Secret::Env("VENDOR_TOKEN".into()))
+        );
+        assert_eq!(c.http.auth.headers.len(), 2);
+        assert_eq!(
+            c.http.auth.client_certificate,
+            Some(dir.path().join("c.pem"))
+        );
+        assert_eq!(c.http.auth.ca_certificates, Some(dir.path().join("ca.pem")));
+        for (text, key) in [
+            (
+                "bearer-token = \"a\"\nbearer-token-env = \"B\"",
+                "bearer-token",
+            ),
+            ("basic-password = \"a\"", "basic-user"),
+            ("basic-user = \"u\"\nbearer-token = \"t\"", "bearer-token"),
+            ("client-key = \"k.pem\"", "client-certificate"),
+            ("headers = { \"bad header\" = \"x\" }", "bad header"),
+            ("body-limit = 0", "body-limit"),
+            ("bearer-tokn = \"t\"", "bearer-tokn"),
+        ] {
+            std::fs::write(&p, format!("[http]\n{text}\n")).expect("write");
+            let e = Config::load(Some(&p)).expect_err(text);
+            assert!(e.to_string().contains(key), "{text}: {e}");
+        }
     }
 }

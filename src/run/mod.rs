@@ -243,7 +243,7 @@ pub async fn run_until(
         }
         Target::Http(url) => {
             reachable(url).await?;
-            (None, url.clone(), url.clone())
+            (None, url.clone(), crate::transport::redact_url(url))
         }
         Target::Folder(root) => {
             let layout = FolderLayout::new(root);
@@ -259,8 +259,12 @@ pub async fn run_until(
             )
         }
     };
-    let http = HttpTransport::new(&target_url, settings.config.request_timeout)?;
-    let operator = detect_operator(&http, &target_url, settings.interactive).await;
+    let http = HttpTransport::with_settings(
+        &target_url,
+        settings.config.request_timeout,
+        &settings.config.http,
+    )?;
+    let operator = detect_operator(&http, http.target(), settings.interactive).await;
     if let Operator::ReferenceVendor(instruct) = &operator {
         // Tell a reference vendor where to deliver acknowledgements it sends later.
         let session = instruct.replace("/_harness/instruct", "/_harness/session");
@@ -324,12 +328,17 @@ pub async fn run_until(
                 r.media_type.clone(),
                 r.bytes.clone(),
             );
-            let finding = Finding::new(
-                &crate::rule::EXPECTED_MESSAGE,
-                Grade::F4,
-                "the vendor sent this, and no scenario expected it",
-            )
-            .with_evidence([evidence.id.clone()]);
+            let finding = r
+                .refused
+                .clone()
+                .unwrap_or_else(|| {
+                    Finding::new(
+                        &crate::rule::EXPECTED_MESSAGE,
+                        Grade::F4,
+                        "the vendor sent this, and no scenario expected it",
+                    )
+                })
+                .with_evidence([evidence.id.clone()]);
             (evidence, finding)
         })
         .collect();
@@ -370,7 +379,7 @@ fn panicked(text: &str) -> ScenarioOutcome {
 /// is not running is an error of the run, not a failed certification.
 async fn reachable(url: &str) -> Result<(), RunError> {
     let unreachable = |reason: String| RunError::Unreachable {
-        url: url.to_string(),
+        url: crate::transport::redact_url(url),
         reason,
     };
     let parsed = reqwest::Url::parse(url).map_err(|e| unreachable(e.to_string()))?;

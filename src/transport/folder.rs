@@ -25,13 +25,24 @@
 //!   What each rule trusts: a marker or a rename is believed (a writer that renames or marks a
 //!   file and then goes on writing it is caught only if it writes while the file is read); the
 //!   stability rule cannot tell a finished file from a writer that paused longer than
-//!   `stable_for` (such a file is taken as it is, and the rest of the writes land in the moved
-//!   file), and on file systems with coarse timestamps (FAT, some shares: 2 s) a rewrite that
-//!   keeps the size can go unseen. A vendor that writes in place must therefore not pause longer
-//!   than `stable_for`; the VANS convention (temporary name, then rename) has no such limit.
+//!   `stable_for`, so such a file is only *offered* ([`Arrived::settled`] `false`): a handler
+//!   that finds it cut off answers [`Disposition::Incomplete`], and the file stays in place,
+//!   unmoved, until it changes (then it is offered again) or has not changed for
+//!   [`ReadPolicy::settle_for`] (then the handler's answer counts). A file is never moved to
+//!   `rejected/` while it is written to: one that changed while the handler judged it waits
+//!   again. On file systems with coarse timestamps (FAT, some shares: 2 s) a rewrite that keeps
+//!   the size can go unseen. The VANS convention (temporary name, then rename) has none of these
+//!   limits.
+//! - **Only regular files are read.** A file is opened with `O_NOFOLLOW | O_NONBLOCK` and its
+//!   type checked on the open handle: a symbolic link is never followed (its target is never
+//!   opened, whatever it points to), a FIFO never blocks the watcher, a socket or device is never
+//!   read. Such an entry, and a file larger than [`ReadPolicy::max_bytes`], is handed over
+//!   without content ([`Arrived::refused`]) and moves to `rejected/` itself (a rename moves the
+//!   link, not its target) with its reason.
 //! - **A writer that dies mid-write** leaves a partial file. Under the stability rule it becomes
-//!   stable and is handed over as it is; the caller's parser rejects it, so it lands in
-//!   `rejected/` with its reason, visible in the report. Under a marker policy it never gets its
+//!   stable and is handed over as it is; the caller's parser rejects it (at once, or, answering
+//!   [`Disposition::Incomplete`], once it settled), so it lands in `rejected/` with its reason,
+//!   visible in the report. Under a marker policy it never gets its
 //!   marker and stays in the folder, untouched, for a person to look at.
 //! - **Temporary names are ignored**: names starting with `.`, names ending with `.tmp`, `.part`,
 //!   `.partial` or `.filepart` (any case), and the completion marker itself. Subfolders are
@@ -41,7 +52,11 @@
 //!   events. Files already present at start are found by the first scan.
 //! - **Handled files move** by rename to `processed/` or `rejected/` (then with `<name>.reason`
 //!   beside it, holding the reason text, written before the file moves so a rejected file is never
-//!   without its reason). A name already taken there gets a number before its extension
+//!   without its reason; backtick-quoted parts of the reason are replaced by `…`, so a `.reason`
+//!   file says why and never echoes the content). Any name the file system allows is handled,
+//!   a backslash included; a name that is not UTF-8 is refused like a link and moves to
+//!   `rejected/` under its name with `U+FFFD` for each byte that is not UTF-8. A name already
+//!   taken there gets a number before its extension
 //!   (`ack.xml`, `ack.1.xml`, `ack.2.xml`, …). A completion marker moves beside its file.
 //! - **Nothing is ever deleted or overwritten.** The only files this module removes are its own
 //!   temporary files when a write fails.
@@ -163,6 +178,17 @@ pub struct ReadPolicy {
     /// Watch with file-system events. `false`: rely on the rescan alone (for folders where the
     /// operating system cannot deliver events, or its watch limit is reached). Default `true`.
     pub events: bool,
+    /// How long a file not known to be complete (not renamed in, no marker) must stay unchanged
+    /// before the handler's [`Disposition::Incomplete`] counts: until then such a file is only
+    /// offered ([`Arrived::settled`] `false`), and a handler that finds it cut off leaves it in
+    /// place to be offered again when it changes or settles. Default 10 s: a vendor writing in
+    /// place that pauses longer than [`ReadPolicy::stable_for`] is still read whole, and is
+    /// judged for writing in place rather than for a message that never came.
+    pub settle_for: Duration,
+    /// The largest file read, in bytes. A larger file is not read: it moves to `rejected/` with
+    /// its reason and the handler learns why ([`Arrived::refused`]). Default
+    /// [`crate::MAX_BODY_BYTES`], the limit on an HTTP body.
+    pub max_bytes: u64,
 }
 
 impl Default for ReadPolicy {
@@ -173,6 +199,8 @@ impl Default for ReadPolicy {
             rescan: Duration::from_secs(1),
             trust_rename: true,
             events: true,
+            settle_for: Duration::from_secs(10),
+            max_bytes: crate::MAX_BODY_BYTES as u64,
         }
     }
 }
@@ -215,7 +243,19 @@ impl ReadPolicy {
 /// - [`FolderError::Write`] when the temporary file cannot be written or renamed (it is removed);
 /// - [`FolderError::SyncDir`] when the folder cannot be synced (the file is in place by then).
 pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, FolderError> {
-    if name.is_empty() || name == "." || name == ".." || name.contains(['/', '\\', '\0']) {
+    if name.contains('\\') {
+        return Err(FolderError::InvalidName {
+            dir: dir.to_path_buf(),
+            name: name.to_string(),
+        });
+    }
+    write_new(dir, name, bytes)
+}
+
+/// [`write_atomic`] for any name the file system takes as one component (a backslash included,
+/// as a vendor's file name may hold one): for the `.reason` file beside a rejected file.
+fn write_new(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, FolderError> {
+    if name.is_empty() || name == "." || name == ".." || name.contains(['/', '\0']) {
         return Err(FolderError::InvalidName {
             dir: dir.to_path_buf(),
             name: name.to_string(),
@@ -279,6 +319,36 @@ pub struct Arrived {
     /// not written under a temporary name and renamed (the VANS convention), so a careless
     /// reader could have taken it half-written.
     pub written_in_place: bool,
+    /// Whether the file is known complete: it was renamed in, has its marker, or has not changed
+    /// for [`ReadPolicy::settle_for`]. When `false` the file may still be growing: a handler that
+    /// finds it cut off answers [`Disposition::Incomplete`] (and records nothing), and is offered
+    /// it again when it changes or settles.
+    pub settled: bool,
+    /// Set when the watcher did not read the file, with the reason as a sentence ("the file is a
+    /// symbolic link; …"): a symbolic link (never
+    /// followed), not a regular file (a FIFO, a socket, a device), or larger than
+    /// [`ReadPolicy::max_bytes`]. `bytes` is empty then, and whatever the handler answers, the
+    /// file (a link itself, never its target) moves to `rejected/` with this reason.
+    pub refused: Option<Refusal>,
+}
+
+/// Why the watcher did not read a file; the text is a sentence ("the file is a symbolic link;
+/// …") that never quotes content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// A symbolic link (not followed), a FIFO, a socket or a device.
+    NotRegular(String),
+    /// Larger than [`ReadPolicy::max_bytes`].
+    TooLarge(String),
+}
+
+impl Refusal {
+    /// The reason, as a sentence.
+    pub fn reason(&self) -> &str {
+        match self {
+            Refusal::NotRegular(r) | Refusal::TooLarge(r) => r,
+        }
+    }
 }
 
 impl fmt::Debug for Arrived {
@@ -288,6 +358,8 @@ impl fmt::Debug for Arrived {
             .field("name", &self.name)
             .field("bytes", &format_args!("{} bytes", self.bytes.len()))
             .field("landed", &self.landed)
+            .field("settled", &self.settled)
+            .field("refused", &self.refused)
             .finish()
     }
 }
@@ -298,8 +370,13 @@ pub enum Disposition {
     /// Handled: move to `processed/`.
     Processed,
     /// Not usable (not parseable, not a message): move to `rejected/`, with this reason written
-    /// beside it as `<name>.reason` (UTF-8, a line end added when missing).
+    /// beside it as `<name>.reason` (UTF-8, a line end added when missing, and every
+    /// backtick-quoted part replaced by `…`, so that the reason never echoes content).
     Rejected(String),
+    /// Cut off, perhaps because it is still being written: when the file was not
+    /// [`Arrived::settled`], it stays in place and is offered again when it changes or settles;
+    /// when it was, this counts as [`Disposition::Rejected`] with this reason.
+    Incomplete(String),
 }
 
 /// Why the folder transport could not do its job.
@@ -364,8 +441,9 @@ pub enum FolderError {
         #[source]
         source: io::Error,
     },
-    /// A file name is not UTF-8; such a file is left in place.
-    #[error("the name of `{path}` is not UTF-8; the file stays in place")]
+    /// A file name is not UTF-8. No longer reported: such a file is refused and moved to
+    /// `rejected/` ([`Refusal::NotRegular`]); kept so callers matching on it still compile.
+    #[error("the name of `{path}` is not UTF-8")]
     NotUtf8 {
         /// The file.
         path: PathBuf,
@@ -604,6 +682,9 @@ struct Pending {
     renamed_in: bool,
     /// Seen to change under its final name after it was first looked at.
     grew: bool,
+    /// Offered before it settled and found cut off ([`Disposition::Incomplete`]): waits for a
+    /// change or for [`ReadPolicy::settle_for`].
+    held: bool,
 }
 
 /// The watcher thread's state.
@@ -741,7 +822,7 @@ impl Worker {
         if self.policy.ignores(name) || self.stuck.contains(name) {
             return;
         }
-        let stamp = fs::metadata(self.dir.join(name))
+        let stamp = fs::symlink_metadata(self.dir.join(name))
             .ok()
             .map(|m| Stamp::of(&m));
         let wait = if self.policy.suffix().is_some() {
@@ -760,8 +841,10 @@ impl Worker {
         pending.stamp = stamp;
         if renamed {
             pending.renamed_in = true;
+            pending.held = false;
             pending.due = now;
         } else {
+            pending.held = false;
             pending.renamed_in = false;
             pending.changed = now;
             pending.due = now + wait;
@@ -793,7 +876,9 @@ impl Worker {
                 continue;
             }
             let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
-                self.report(FolderError::NotUtf8 { path: entry.path() });
+                if let Some(shown) = self.refuse_name(&entry.path()) {
+                    present.insert(shown);
+                }
                 continue;
             };
             if self.policy.ignores(&name) || self.stuck.contains(&name) {
@@ -831,7 +916,7 @@ impl Worker {
     /// Decides whether `name` is complete; takes it when it is, or sets when to look again.
     fn check(&mut self, name: &str, now: Instant) {
         let path = self.dir.join(name);
-        let meta = match fs::metadata(&path) {
+        let meta = match fs::symlink_metadata(&path) {
             Ok(meta) => meta,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 self.pending.remove(name);
@@ -844,12 +929,22 @@ impl Worker {
                 return;
             }
         };
-        if !meta.is_file() {
+        if meta.is_dir() {
             self.pending.remove(name);
             return;
         }
         let stamp = Stamp::of(&meta);
+        if let Some(why) = not_regular(&meta.file_type()) {
+            // A link or a special file is never opened: refused at once, its target unread.
+            self.refuse(
+                name,
+                path,
+                Refusal::NotRegular(format!("the file is {why}")),
+            );
+            return;
+        }
         let stable_for = self.policy.stable_for;
+        let settle_for = self.policy.settle_for;
         let rescan = self.policy.rescan.max(MIN_RESCAN);
         let marker = self
             .policy
@@ -870,10 +965,20 @@ impl Worker {
             true
         } else if pending.stamp != Some(stamp) {
             pending.grew |= pending.stamp.is_some();
+            pending.held = false;
             pending.stamp = Some(stamp);
             pending.changed = now;
             pending.due = now + stable_for;
             false
+        } else if pending.held {
+            // Found cut off before: offered again only once it settled (or when it changes).
+            let settled_at = pending.changed + settle_for;
+            if now >= settled_at {
+                true
+            } else {
+                pending.due = settled_at.min(now + rescan);
+                false
+            }
         } else if now.duration_since(pending.changed) >= stable_for {
             true
         } else {
@@ -881,18 +986,94 @@ impl Worker {
             false
         };
         if complete {
-            self.take(name, path, stamp, now);
+            let settled = self.policy.suffix().is_some()
+                || (pending.renamed_in && trust_rename)
+                || now.duration_since(pending.changed) >= settle_for;
+            self.take(name, path, stamp, now, settled);
         }
     }
 
+    /// Hands over a file the watcher does not read (a link, a special file, one over the size
+    /// limit) with `reason`, and moves it to `rejected/` with that reason whatever the handler
+    /// answers. A link moves itself; its target is never opened.
+    fn refuse(&mut self, name: &str, path: PathBuf, refusal: Refusal) {
+        let Some(pending) = self.pending.remove(name) else {
+            return;
+        };
+        let arrived = Arrived {
+            path: path.clone(),
+            name: name.to_string(),
+            bytes: Vec::new(),
+            landed: pending.first_seen,
+            written_in_place: false,
+            settled: true,
+            refused: Some(refusal.clone()),
+        };
+        let handle = &self.handle;
+        if panic::catch_unwind(AssertUnwindSafe(|| handle(arrived))).is_err() {
+            self.stuck.insert(name.to_string());
+            self.report(FolderError::Handler { path });
+            return;
+        }
+        let disposition = Disposition::Rejected(refusal.reason().to_string());
+        if let Err(e) = settle(&self.dir, name, &disposition, self.policy.suffix()) {
+            self.stuck.insert(name.to_string());
+            self.report(e);
+        }
+    }
+
+    /// Hands over a file whose name is not UTF-8 (legal on Unix, never a MedCom name) without
+    /// reading it, and moves it to `rejected/` under its name with each byte that is not UTF-8
+    /// shown as `U+FFFD`, with its reason. Temporary names are left alone, as any other.
+    /// Returns the name as shown, which stays known as stuck when the move failed, so the
+    /// handler hears of it once.
+    fn refuse_name(&mut self, path: &Path) -> Option<String> {
+        let shown = path.file_name()?.to_string_lossy().into_owned();
+        if self.policy.ignores(&shown) || self.stuck.contains(&shown) {
+            return Some(shown);
+        }
+        let refusal = Refusal::NotRegular(
+            "the file name is not UTF-8 (each byte that is not is shown as U+FFFD); the file was not read"
+                .to_string(),
+        );
+        let arrived = Arrived {
+            path: path.to_path_buf(),
+            name: shown.clone(),
+            bytes: Vec::new(),
+            landed: Instant::now(),
+            written_in_place: false,
+            settled: true,
+            refused: Some(refusal.clone()),
+        };
+        let handle = &self.handle;
+        if panic::catch_unwind(AssertUnwindSafe(|| handle(arrived))).is_err() {
+            self.stuck.insert(shown.clone());
+            self.report(FolderError::Handler {
+                path: path.to_path_buf(),
+            });
+            return Some(shown);
+        }
+        let disposition = Disposition::Rejected(refusal.reason().to_string());
+        if let Err(e) = settle_from(&self.dir, path, &shown, &disposition, None) {
+            self.stuck.insert(shown.clone());
+            self.report(e);
+        }
+        Some(shown)
+    }
+
     /// Reads a complete file, hands it over, and moves it.
-    fn take(&mut self, name: &str, path: PathBuf, stamp: Stamp, now: Instant) {
-        let bytes = match read_unchanged(&path, stamp) {
-            Ok(Some(bytes)) => bytes,
-            Ok(None) => {
+    fn take(&mut self, name: &str, path: PathBuf, stamp: Stamp, now: Instant, settled: bool) {
+        let bytes = match read_unchanged(&path, stamp, self.policy.max_bytes) {
+            Ok(ReadOutcome::Whole(bytes)) => bytes,
+            Ok(ReadOutcome::Refused(refusal)) => {
+                self.refuse(name, path, refusal);
+                return;
+            }
+            Ok(ReadOutcome::Changed) => {
                 // It changed while it was read: it is still being written.
                 if let Some(pending) = self.pending.get_mut(name) {
                     pending.renamed_in = false;
+                    pending.held = false;
                     pending.grew = true;
                     pending.stamp = None;
                     pending.changed = now;
@@ -910,7 +1091,7 @@ impl Worker {
                 return;
             }
         };
-        let Some(pending) = self.pending.remove(name) else {
+        let Some(mut pending) = self.pending.remove(name) else {
             return;
         };
         let arrived = Arrived {
@@ -919,13 +1100,40 @@ impl Worker {
             bytes,
             landed: pending.first_seen,
             written_in_place: pending.grew,
+            settled,
+            refused: None,
         };
         let handle = &self.handle;
-        let Ok(disposition) = panic::catch_unwind(AssertUnwindSafe(|| handle(arrived))) else {
+        let Ok(mut disposition) = panic::catch_unwind(AssertUnwindSafe(|| handle(arrived))) else {
             self.stuck.insert(name.to_string());
             self.report(FolderError::Handler { path });
             return;
         };
+        if let Disposition::Incomplete(reason) = disposition {
+            if !settled {
+                // Left in place, unmoved, to be offered again when it changes or settles.
+                pending.held = true;
+                pending.renamed_in = false;
+                pending.stamp = Some(stamp);
+                pending.due = now + self.policy.rescan.max(MIN_RESCAN);
+                self.pending.insert(name.to_string(), pending);
+                return;
+            }
+            disposition = Disposition::Rejected(reason);
+        }
+        if matches!(disposition, Disposition::Rejected(_))
+            && fs::symlink_metadata(&path).is_ok_and(|m| Stamp::of(&m) != stamp)
+        {
+            // Written to while it was judged: still being written, so not rejected yet.
+            pending.held = false;
+            pending.renamed_in = false;
+            pending.grew = true;
+            pending.stamp = None;
+            pending.changed = now;
+            pending.due = now + self.policy.stable_for;
+            self.pending.insert(name.to_string(), pending);
+            return;
+        }
         match settle(&self.dir, name, &disposition, self.policy.suffix()) {
             Ok(_) => {
                 // Errors about this file may be reported again should they recur.
@@ -966,23 +1174,125 @@ impl Pending {
             stamp: None,
             renamed_in: false,
             grew: false,
+            held: false,
         }
     }
 }
 
-/// Reads the whole file; `None` when it is not the file `stamp` describes any more (it grew or
-/// was rewritten while being read).
-fn read_unchanged(path: &Path, stamp: Stamp) -> io::Result<Option<Vec<u8>>> {
-    let mut file = fs::File::open(path)?;
-    let capacity = usize::try_from(stamp.len).unwrap_or(0);
+/// What reading a file gave.
+enum ReadOutcome {
+    /// The whole content, unchanged while it was read.
+    Whole(Vec<u8>),
+    /// It is not the file `stamp` described any more: it grew or was rewritten while being read.
+    Changed,
+    /// Not read, and why: a link, not a regular file, too large.
+    Refused(Refusal),
+}
+
+/// Why a file of type `kind` is not read, or `None` for a regular file.
+fn not_regular(kind: &fs::FileType) -> Option<&'static str> {
+    if kind.is_file() {
+        return None;
+    }
+    if kind.is_symlink() {
+        return Some(
+            "a symbolic link; the harness does not follow links in an exchange folder and did not read its target",
+        );
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_fifo() {
+            return Some("a named pipe (FIFO), not a regular file; it was not read");
+        }
+        if kind.is_socket() {
+            return Some("a socket, not a regular file; it was not read");
+        }
+        if kind.is_block_device() || kind.is_char_device() {
+            return Some("a device, not a regular file; it was not read");
+        }
+    }
+    Some("not a regular file; it was not read")
+}
+
+/// Opens `path` for reading without following a symbolic link in its last component
+/// (`O_NOFOLLOW`: a link swapped in after the type was checked fails to open) and without
+/// blocking on a FIFO (`O_NONBLOCK`).
+fn open_no_follow(path: &Path) -> io::Result<fs::File> {
+    let mut options = fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    }
+    options.open(path)
+}
+
+/// Reads the whole file, at most `max_bytes`, through a handle that is checked to be a regular
+/// file; see [`ReadOutcome`].
+fn read_unchanged(path: &Path, stamp: Stamp, max_bytes: u64) -> io::Result<ReadOutcome> {
+    let mut file = match open_no_follow(path) {
+        Ok(file) => file,
+        #[cfg(unix)]
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+            let why = not_regular(&fs::symlink_metadata(path)?.file_type())
+                .unwrap_or("a symbolic link; the harness does not follow links");
+            return Ok(ReadOutcome::Refused(Refusal::NotRegular(format!(
+                "the file is {why}"
+            ))));
+        }
+        Err(e) => return Err(e),
+    };
+    let meta = file.metadata()?;
+    if let Some(why) = not_regular(&meta.file_type()) {
+        return Ok(ReadOutcome::Refused(Refusal::NotRegular(format!(
+            "the file is {why}"
+        ))));
+    }
+    if meta.len() > max_bytes {
+        return Ok(ReadOutcome::Refused(Refusal::TooLarge(format!(
+            "the file holds {} bytes, over the limit of {max_bytes} bytes; it was not read",
+            meta.len()
+        ))));
+    }
+    let capacity = usize::try_from(stamp.len.min(max_bytes)).unwrap_or(0);
     let mut bytes = Vec::with_capacity(capacity);
-    file.read_to_end(&mut bytes)?;
+    (&mut file).take(max_bytes + 1).read_to_end(&mut bytes)?;
     let read_through_handle = Stamp::of(&file.metadata()?);
-    let at_path = Stamp::of(&fs::metadata(path)?);
+    let at_path = Stamp::of(&fs::symlink_metadata(path)?);
     let unchanged = read_through_handle == stamp
         && at_path == stamp
         && u64::try_from(bytes.len()).is_ok_and(|len| len == stamp.len);
-    Ok(unchanged.then_some(bytes))
+    Ok(if unchanged {
+        ReadOutcome::Whole(bytes)
+    } else {
+        ReadOutcome::Changed
+    })
+}
+
+/// `reason` for a `.reason` file: every backtick-quoted part replaced by `…` (the parts quote
+/// values, which may be the file's content, and a `.reason` file says why, never what), a line
+/// end added.
+fn reason_text(reason: &str) -> String {
+    let mut out = String::with_capacity(reason.len() + 1);
+    let mut parts = reason.split('`');
+    if let Some(first) = parts.next() {
+        out.push_str(first);
+    }
+    let rest: Vec<&str> = parts.collect();
+    for (i, part) in rest.iter().enumerate() {
+        // Odd parts are quoted; an unclosed quote at the end is quoted too.
+        if i % 2 == 0 {
+            out.push_str("`…`");
+        } else {
+            out.push_str(part);
+        }
+    }
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    out
 }
 
 /// Moves the handled file `dir/name` (and its completion marker) to `processed/` or `rejected/`
@@ -998,17 +1308,25 @@ fn settle(
     disposition: &Disposition,
     marker_suffix: Option<&str>,
 ) -> Result<PathBuf, FolderError> {
+    settle_from(dir, &dir.join(name), name, disposition, marker_suffix)
+}
+
+/// [`settle`] for the file at `from`, moved under `name` (which differs from its own name only
+/// when that is not UTF-8).
+fn settle_from(
+    dir: &Path,
+    from: &Path,
+    name: &str,
+    disposition: &Disposition,
+    marker_suffix: Option<&str>,
+) -> Result<PathBuf, FolderError> {
     let (sub, reason) = match disposition {
         Disposition::Processed => (PROCESSED, None),
-        Disposition::Rejected(reason) => {
-            let mut text = reason.clone();
-            if !text.ends_with('\n') {
-                text.push('\n');
-            }
-            (REJECTED, Some(text))
+        Disposition::Rejected(reason) | Disposition::Incomplete(reason) => {
+            (REJECTED, Some(reason_text(reason)))
         }
     };
-    let from = dir.join(name);
+    let from = from.to_path_buf();
     let into = dir.join(sub);
     fs::create_dir_all(&into).map_err(|source| FolderError::CreateDir {
         path: into.clone(),
@@ -1027,7 +1345,7 @@ fn settle(
             continue;
         }
         if let Some(reason) = &reason {
-            match write_atomic(&into, &reason_name, reason.as_bytes()) {
+            match write_new(&into, &reason_name, reason.as_bytes()) {
                 Ok(_) => {}
                 Err(FolderError::Exists { .. }) => continue,
                 Err(e) => return Err(e),
@@ -1109,6 +1427,9 @@ mod tests {
         name: String,
         bytes: Vec<u8>,
         at: Instant,
+        in_place: bool,
+        settled: bool,
+        refused: Option<Refusal>,
     }
 
     /// Records every handler call.
@@ -1128,6 +1449,9 @@ mod tests {
                     name: arrived.name,
                     bytes: arrived.bytes,
                     at: Instant::now(),
+                    in_place: arrived.written_in_place,
+                    settled: arrived.settled,
+                    refused: arrived.refused,
                 });
                 disposition
             }
@@ -1156,6 +1480,27 @@ mod tests {
                 arrived.bytes.len()
             ))
         }
+    }
+
+    /// As [`judge_trailer`], but a cut-off file that may still grow is [`Disposition::Incomplete`],
+    /// as the harness's outbox handler answers.
+    fn judge_settling(arrived: &Arrived) -> Disposition {
+        match judge_trailer(arrived) {
+            Disposition::Rejected(why) if !arrived.settled => Disposition::Incomplete(why),
+            other => other,
+        }
+    }
+
+    /// Every entry directly in `dir` that is not a folder (links and special files too), sorted.
+    fn entries(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .expect("list folder")
+            .map(|e| e.expect("entry"))
+            .filter(|e| !e.file_type().expect("file type").is_dir())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
     }
 
     fn policy(stable_ms: u64) -> ReadPolicy {
@@ -1889,5 +2234,258 @@ mod tests {
             .expect_err("missing folder");
         assert!(matches!(&err, FolderError::Scan { path, .. } if path == &missing));
         assert!(err.to_string().contains("nope"), "{err}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_is_moved_to_rejected_itself_and_its_target_is_never_read() {
+        let outside = tempfile::tempdir().expect("temp dir");
+        let secret = outside.path().join("shadow");
+        fs::write(&secret, b"TOP-SECRET-4711\n").expect("write");
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::os::unix::fs::symlink(&secret, dir.path().join("x.xml")).expect("link");
+        let recorder = Recorder::default();
+        let watcher = FolderWatcher::start(dir.path(), policy(20), recorder.handler(accept_all))
+            .expect("start");
+        let rejected = dir.path().join(REJECTED);
+        wait_for("the link to move", Duration::from_secs(10), || {
+            entries(&rejected) == ["x.xml", "x.xml.reason"]
+        });
+        let moved = fs::symlink_metadata(rejected.join("x.xml")).expect("moved");
+        assert!(moved.file_type().is_symlink(), "the link itself moved");
+        assert_eq!(fs::read_link(rejected.join("x.xml")).expect("link"), secret);
+        assert_eq!(fs::read(&secret).expect("target"), b"TOP-SECRET-4711\n");
+        let seen = recorder.all();
+        assert_eq!(seen.len(), 1);
+        assert!(
+            seen[0].bytes.is_empty(),
+            "nothing of the target handed over"
+        );
+        let refused = seen[0].refused.clone().expect("refused");
+        let refused = refused.reason();
+        assert!(refused.contains("symbolic link"), "{refused}");
+        let reason = fs::read_to_string(rejected.join("x.xml.reason")).expect("reason");
+        assert!(reason.contains("symbolic link"), "{reason}");
+        assert!(!reason.contains("TOP-SECRET"), "{reason}");
+        assert!(entries(dir.path()).is_empty());
+        assert!(watcher.take_errors().is_empty());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_is_rejected_without_blocking_the_watcher() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let made = Command::new("mkfifo")
+            .arg(dir.path().join("pipe.xml"))
+            .status()
+            .expect("mkfifo runs");
+        assert!(made.success());
+        let recorder = Recorder::default();
+        let watcher = FolderWatcher::start(dir.path(), policy(20), recorder.handler(accept_all))
+            .expect("start");
+        write_atomic(dir.path(), "after.xml", &message(100, 1)).expect("write");
+        let rejected = dir.path().join(REJECTED);
+        wait_for("both", Duration::from_secs(10), || {
+            entries(&rejected) == ["pipe.xml", "pipe.xml.reason"]
+                && files(&dir.path().join(PROCESSED)) == ["after.xml"]
+        });
+        let reason = fs::read_to_string(rejected.join("pipe.xml.reason")).expect("reason");
+        assert!(reason.contains("FIFO"), "{reason}");
+        assert!(watcher.take_errors().is_empty());
+    }
+
+    #[test]
+    fn a_file_over_the_size_limit_is_rejected_unread() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let recorder = Recorder::default();
+        let watcher = FolderWatcher::start(
+            dir.path(),
+            ReadPolicy {
+                max_bytes: 1000,
+                ..policy(20)
+            },
+            recorder.handler(accept_all),
+        )
+        .expect("start");
+        write_atomic(dir.path(), "big.xml", &message(1001, 1)).expect("write");
+        write_atomic(dir.path(), "fits.xml", &message(1000, 2)).expect("write");
+        wait_for("both", Duration::from_secs(10), || {
+            files(&dir.path().join(REJECTED)) == ["big.xml", "big.xml.reason"]
+                && files(&dir.path().join(PROCESSED)) == ["fits.xml"]
+        });
+        let big = recorder
+            .all()
+            .into_iter()
+            .find(|s| s.name == "big.xml")
+            .expect("offered");
+        assert!(big.bytes.is_empty());
+        let refused = big.refused.expect("refused");
+        assert!(matches!(&refused, Refusal::TooLarge(r) if r.contains("1001 bytes")));
+        assert!(watcher.take_errors().is_empty());
+    }
+
+    #[test]
+    fn names_with_a_backslash_and_other_legal_characters_are_handled_and_moved() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let names = [
+            r"a\b.xml",
+            "sp ace.xml",
+            "æøå.xml",
+            "q'uo\"te.xml",
+            "-dash.xml",
+            "x.xml\r",
+        ];
+        for (i, name) in names.iter().enumerate() {
+            fs::write(dir.path().join(name), message(100, i as u8)).expect("write");
+        }
+        // A rejected one needs its `.reason` beside it under the same odd name.
+        fs::write(dir.path().join(r"c:\bad.xml"), b"no trailer").expect("write");
+        let recorder = Recorder::default();
+        let watcher = FolderWatcher::start(dir.path(), policy(20), recorder.handler(judge_trailer))
+            .expect("start");
+        let processed = dir.path().join(PROCESSED);
+        wait_for("every name", Duration::from_secs(10), || {
+            files(&processed).len() == names.len() && files(&dir.path().join(REJECTED)).len() == 2
+        });
+        let mut expected: Vec<String> = names.iter().map(|s| (*s).to_string()).collect();
+        expected.sort();
+        assert_eq!(files(&processed), expected);
+        assert_eq!(
+            files(&dir.path().join(REJECTED)),
+            [r"c:\bad.xml", r"c:\bad.xml.reason"]
+        );
+        assert!(files(dir.path()).is_empty(), "nothing left in the folder");
+        assert!(watcher.take_errors().is_empty());
+    }
+
+    #[test]
+    fn a_reason_file_never_echoes_quoted_content() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let watcher = FolderWatcher::start(dir.path(), policy(20), |_| {
+            Disposition::Rejected(
+                "the body is neither FHIR JSON nor FHIR XML: it starts with `root:$6$secret`"
+                    .into(),
+            )
+        })
+        .expect("start");
+        write_atomic(dir.path(), "shadow.xml", b"root:$6$secret:19000:0").expect("write");
+        let reason_file = dir.path().join(REJECTED).join("shadow.xml.reason");
+        wait_for("the reason", Duration::from_secs(10), || {
+            reason_file.exists()
+        });
+        let reason = fs::read_to_string(&reason_file).expect("reason");
+        assert_eq!(
+            reason,
+            "the body is neither FHIR JSON nor FHIR XML: it starts with `…`\n"
+        );
+        assert!(watcher.take_errors().is_empty());
+        assert_eq!(reason_text("a `b` c `d"), "a `…` c `…`\n");
+    }
+
+    #[test]
+    fn a_file_written_in_place_with_a_long_pause_is_read_whole_once_it_settles() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let recorder = Recorder::default();
+        // Stable after 50 ms, settled after 3 s; the writer pauses 600 ms mid-file.
+        let watcher = FolderWatcher::start(
+            dir.path(),
+            ReadPolicy {
+                settle_for: Duration::from_secs(3),
+                ..policy(50)
+            },
+            recorder.handler(judge_settling),
+        )
+        .expect("start");
+        let expected = message(20_000, 9);
+        let (first, second) = expected.split_at(8_000);
+        let mut file = fs::File::create(dir.path().join("slow.xml")).expect("create");
+        file.write_all(first).expect("first half");
+        file.flush().expect("flush");
+        wait_for(
+            "the half file to be offered",
+            Duration::from_secs(10),
+            || recorder.count("slow.xml") >= 1,
+        );
+        thread::sleep(Duration::from_millis(600));
+        assert!(
+            files(&dir.path().join(REJECTED)).is_empty(),
+            "a half-written file is not rejected while its writer pauses"
+        );
+        assert_eq!(files(dir.path()), ["slow.xml"], "it stays in place");
+        file.write_all(second).expect("second half");
+        file.flush().expect("flush");
+        drop(file);
+        wait_for("slow.xml whole", Duration::from_secs(10), || {
+            files(&dir.path().join(PROCESSED)) == ["slow.xml"]
+        });
+        let seen = recorder.all();
+        let last = seen.last().expect("offered");
+        assert!(last.bytes == expected, "handed over whole");
+        assert!(last.in_place, "known as written in place");
+        assert!(seen[0].bytes.len() < expected.len() && !seen[0].settled);
+        assert!(files(&dir.path().join(REJECTED)).is_empty());
+        assert!(watcher.take_errors().is_empty());
+    }
+
+    #[test]
+    fn a_cut_off_file_that_never_grows_is_rejected_once_it_settles() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let recorder = Recorder::default();
+        let watcher = FolderWatcher::start(
+            dir.path(),
+            ReadPolicy {
+                settle_for: Duration::from_millis(500),
+                ..policy(20)
+            },
+            recorder.handler(judge_settling),
+        )
+        .expect("start");
+        let started = Instant::now();
+        fs::write(dir.path().join("cut.xml"), b"<message>").expect("write");
+        wait_for("cut.xml rejected", Duration::from_secs(10), || {
+            files(&dir.path().join(REJECTED)) == ["cut.xml", "cut.xml.reason"]
+        });
+        assert!(started.elapsed() >= Duration::from_millis(500));
+        let seen = recorder.all();
+        assert!(seen.last().is_some_and(|s| s.settled), "{seen:?}");
+        assert_eq!(
+            fs::read_to_string(dir.path().join(REJECTED).join("cut.xml.reason")).expect("read"),
+            "truncated: 9 bytes without the closing tag\n"
+        );
+        assert!(watcher.take_errors().is_empty());
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_name_that_is_not_utf8_is_moved_to_rejected_unread() {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let raw = std::ffi::OsStr::from_bytes(b"latin1-\xe6\xf8\xe5.xml");
+        fs::write(dir.path().join(raw), message(100, 1)).expect("write");
+        let recorder = Recorder::default();
+        let watcher = FolderWatcher::start(dir.path(), policy(20), recorder.handler(accept_all))
+            .expect("start");
+        let rejected = dir.path().join(REJECTED);
+        wait_for("the move", Duration::from_secs(10), || {
+            files(&rejected).len() == 2
+        });
+        assert_eq!(
+            files(&rejected),
+            [
+                "latin1-\u{FFFD}\u{FFFD}\u{FFFD}.xml",
+                "latin1-\u{FFFD}\u{FFFD}\u{FFFD}.xml.reason"
+            ]
+        );
+        assert!(entries(dir.path()).is_empty(), "nothing left in the folder");
+        let seen = recorder.all();
+        assert_eq!(seen.len(), 1);
+        assert!(seen[0].bytes.is_empty());
+        assert!(
+            seen[0]
+                .refused
+                .as_ref()
+                .is_some_and(|r| r.reason().contains("not UTF-8"))
+        );
+        assert!(watcher.take_errors().is_empty());
     }
 }

@@ -48,6 +48,10 @@ pub struct Received {
     pub envelope: Option<Vec<u8>>,
     /// Findings about that envelope (size, format, name, MIME service tag).
     pub envelope_findings: Vec<crate::finding::Finding>,
+    /// Set when the harness refused to read what arrived (a link or special file in an exchange
+    /// folder, [`crate::rule::FOLDER_LINK`]; a file over the size limit): the finding, to stand
+    /// in for the usual "no scenario expected it". `bytes` is empty then.
+    pub refused: Option<crate::finding::Finding>,
 }
 
 #[derive(Debug, Default)]
@@ -121,6 +125,34 @@ impl Inbox {
         written_in_place: bool,
         envelope: Option<(Vec<u8>, Vec<crate::finding::Finding>)>,
     ) -> u64 {
+        self.insert_refused(
+            origin,
+            bytes,
+            media_type,
+            message,
+            letter,
+            written_in_place,
+            envelope,
+            None,
+        )
+    }
+
+    /// [`Inbox::insert`], with the refusal finding of an arrival that was not read.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one private constructor of an arrival"
+    )]
+    fn insert_refused(
+        &self,
+        origin: Origin,
+        bytes: Vec<u8>,
+        media_type: String,
+        message: Result<Message, String>,
+        letter: Option<crate::oioxml::Emessage>,
+        written_in_place: bool,
+        envelope: Option<(Vec<u8>, Vec<crate::finding::Finding>)>,
+        refused: Option<crate::finding::Finding>,
+    ) -> u64 {
         let (envelope, envelope_findings) = match envelope {
             Some((bytes, findings)) => (Some(bytes), findings),
             None => (None, Vec::new()),
@@ -143,6 +175,7 @@ impl Inbox {
                     letter,
                     envelope,
                     envelope_findings,
+                    refused,
                 },
                 false,
             ));
@@ -179,6 +212,23 @@ impl Inbox {
             letter,
             written_in_place,
             envelope,
+        )
+    }
+
+    /// Adds something the harness refused to read (a link or special file in an exchange folder,
+    /// a file over the size limit), with no content: `why` says what it is, and becomes a
+    /// finding of `rule` ([`crate::rule::FOLDER_LINK`], [`crate::rule::ATTACHMENT_SIZE`]).
+    pub fn push_refused(&self, origin: Origin, why: String, rule: &crate::rule::Rule) -> u64 {
+        let finding = crate::finding::Finding::breach(rule, why.clone());
+        self.insert_refused(
+            origin,
+            Vec::new(),
+            "application/octet-stream".to_string(),
+            Err(why),
+            None,
+            false,
+            None,
+            Some(finding),
         )
     }
 

@@ -8,24 +8,36 @@
 //! the Provenance that points to a sent message), so scenarios can run in parallel over one
 //! listener.
 
+mod auth;
 mod folder;
 mod http;
 mod inbox;
+mod redact;
+
+pub use auth::{Auth, AuthError, Secret};
 
 pub use folder::{
     Arrived, Disposition, FolderError, FolderLayout, FolderWatcher, PROCESSED, REASON_SUFFIX,
-    REJECTED, ReadPolicy, TEMPORARY_SUFFIXES, write_atomic,
+    REJECTED, ReadPolicy, Refusal, TEMPORARY_SUFFIXES, write_atomic,
 };
-pub use http::{Delivery, HttpTransport, Listener, TransportError};
+pub use http::{
+    Delivery, HttpSettings, HttpTransport, Listener, PROBE_LIMIT, TransportError, reachable_ip,
+};
 pub use inbox::{Inbox, Origin, Received};
+pub use redact::{MASK, SECRET_QUERY_NAMES, Secrets, redact_url, secrets_in_url};
 
 use crate::arrival::{Arrival, Payload, Unreadable};
 
 /// Watches a vendor's outbox: every complete file is read once ([`Arrival::read`]: unwrapped from
 /// its envelope when it comes in one, then a FHIR message or an OIOXML letter) and goes into
 /// `inbox`; a file that is neither moves to `rejected/` with its reason, the others to
-/// `processed/`. An envelope is judged against its payload and against MedCom's XML Schema
-/// (`schemas`; without them a note says it was not schema-validated), by the `rules` settings.
+/// `processed/`. A file that cannot be read while it may still be growing (written in place, not
+/// yet settled) is left to settle first, so a vendor that pauses mid-write is judged for writing
+/// in place, not for a message that never came. A link or special file is never read: it goes
+/// into `inbox` as a [`crate::rule::FOLDER_LINK`] refusal with no content (a file over the size
+/// limit, unread, as a [`crate::rule::ATTACHMENT_SIZE`] one). An envelope is judged against its
+/// payload and against MedCom's XML Schema (`schemas`; without them a note says it was not
+/// schema-validated), by the `rules` settings.
 ///
 /// # Errors
 /// [`FolderError`] when the folder cannot be watched.
@@ -42,7 +54,28 @@ pub fn watch_outbox(
             let origin = Origin::File {
                 name: arrived.name.clone(),
             };
+            if let Some(refused) = &arrived.refused {
+                let rule = match refused {
+                    Refusal::NotRegular(_) => &crate::rule::FOLDER_LINK,
+                    Refusal::TooLarge(_) => &crate::rule::ATTACHMENT_SIZE,
+                };
+                inbox.push_refused(
+                    origin,
+                    format!(
+                        "`{}` in the exchange folder was not read: {}",
+                        arrived.name,
+                        refused.reason()
+                    ),
+                    rule,
+                );
+                return Disposition::Rejected(refused.reason().to_string());
+            }
             let arrival = Arrival::read(&arrived.bytes);
+            if let Payload::Unreadable(reason) = &arrival.payload
+                && !arrived.settled
+            {
+                return Disposition::Incomplete(reason.to_string());
+            }
             // An envelope that cannot be read, or one without a payload, is rejected whole.
             if let Payload::Unreadable(
                 reason @ (Unreadable::Envelope { .. } | Unreadable::Receipt),
@@ -187,5 +220,80 @@ mod tests {
                 .iter()
                 .any(|f| f.message.contains("not schema-validated"))
         );
+    }
+
+    #[tokio::test]
+    async fn a_vendor_pausing_mid_write_in_place_is_judged_for_it_not_lost() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().expect("tmp");
+        let layout = FolderLayout::new(dir.path());
+        layout.create().expect("layout");
+        let inbox = Inbox::new();
+        let _watcher = watch_outbox(
+            &layout,
+            inbox.clone(),
+            None,
+            crate::validate::Settings::default(),
+        )
+        .expect("watch");
+        let bytes = message().bytes;
+        let (first, second) = bytes.split_at(bytes.len() / 2);
+        let path = layout.outbox.join("ack.json");
+        let mut file = std::fs::File::create(&path).expect("create in place");
+        file.write_all(first).expect("first half");
+        file.flush().expect("flush");
+        // Longer than the 1 s a file must stay unchanged to be looked at.
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        assert!(
+            std::fs::read_dir(layout.outbox.join(REJECTED))
+                .expect("rejected/")
+                .next()
+                .is_none(),
+            "the half-written file is not rejected while its writer pauses"
+        );
+        assert!(inbox.unclaimed().is_empty(), "nothing recorded of the half");
+        file.write_all(second).expect("second half");
+        file.flush().expect("flush");
+        drop(file);
+        let received = inbox
+            .claim(Duration::from_secs(10), |_| true)
+            .await
+            .expect("the whole file arrives");
+        assert!(received.message.is_ok(), "{:?}", received.message.err());
+        assert!(received.written_in_place, "judged as written in place");
+        assert_eq!(received.bytes, bytes);
+        assert!(inbox.unclaimed().is_empty(), "exactly one arrival");
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_link_in_the_outbox_is_a_folder_link_finding_with_nothing_of_its_target() {
+        let secret = tempfile::NamedTempFile::new().expect("tmp");
+        std::fs::write(secret.path(), b"TOP-SECRET-0815").expect("write");
+        let dir = tempfile::tempdir().expect("tmp");
+        let layout = FolderLayout::new(dir.path());
+        layout.create().expect("layout");
+        std::os::unix::fs::symlink(secret.path(), layout.outbox.join("x.xml")).expect("link");
+        let inbox = Inbox::new();
+        let _watcher = watch_outbox(
+            &layout,
+            inbox.clone(),
+            None,
+            crate::validate::Settings::default(),
+        )
+        .expect("watch");
+        let received = inbox
+            .claim(Duration::from_secs(10), |_| true)
+            .await
+            .expect("the link is reported");
+        assert!(received.bytes.is_empty());
+        let finding = received.refused.expect("a refusal finding");
+        assert_eq!(finding.rule, "folder-link");
+        assert!(
+            finding.message.contains("symbolic link"),
+            "{}",
+            finding.message
+        );
+        assert!(!finding.message.contains("TOP-SECRET"));
     }
 }

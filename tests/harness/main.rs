@@ -5,6 +5,7 @@ mod cli;
 mod corpus;
 mod faults;
 mod folders;
+mod http;
 mod profile;
 mod rules;
 mod support;
