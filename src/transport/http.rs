@@ -69,11 +69,16 @@ impl HttpTransport {
         &self.target
     }
 
-    /// POSTs `message` with its media type; returns what came back.
+    /// POSTs `message` with its media type to the endpoint; returns what came back.
     pub async fn send(&self, message: &Message) -> Delivery {
+        self.send_to(&self.target, message).await
+    }
+
+    /// POSTs `message` with its media type to `url`; returns what came back.
+    pub async fn send_to(&self, url: &str, message: &Message) -> Delivery {
         let result = self
             .client
-            .post(&self.target)
+            .post(url)
             .header(
                 header::CONTENT_TYPE,
                 format!("{}; charset=utf-8", message.format.media_type()),

@@ -7,10 +7,17 @@
 //! in the [`Inbox`], where steps claim what they wait for by content (the acknowledged letter id,
 //! the Provenance that points to a sent message), so scenarios can run in parallel over one
 //! listener.
+//!
+//! Both directions of both transports go through one seam, [`Route`] (HTTP | folder), which the
+//! runner and the reference vendor use alike; files are written by one outbox writer
+//! ([`Parcel`], named `{letter}_{envelope}_{n}`). Transports report facts; judging them is
+//! [`crate::check`]'s.
 
 mod folder;
 mod http;
 mod inbox;
+mod outbox;
+mod route;
 
 pub use folder::{
     Arrived, Disposition, FolderError, FolderLayout, FolderWatcher, PROCESSED, REASON_SUFFIX,
@@ -18,6 +25,8 @@ pub use folder::{
 };
 pub use http::{Delivery, HttpTransport, Listener, TransportError};
 pub use inbox::{Inbox, Origin, Received};
+pub use outbox::{Packing, Parcel, VANS_EXTENSION, WriteMode, file_name};
+pub use route::{FolderRoute, Route, Sent};
 
 /// Watches a vendor's outbox: every complete file goes into `inbox`, unwrapped from its
 /// VANSEnvelope when it comes in one and parsed as a FHIR message; a file that is not one moves
@@ -41,24 +50,12 @@ pub fn watch_outbox(
             let (payload, envelope) = match unwrapped {
                 Ok(u) => {
                     let envelope = u.envelope.is_some().then(|| {
-                        // Without the XSDs that is the harness's setup, not the vendor's fault: a note.
-                        let mut findings = match &schemas {
-                            Some(files) => {
-                                crate::validate::envelope_schema(&arrived.bytes, &rules, Some(files))
-                            }
-                            None => vec![crate::finding::Finding::new(
-                                &crate::rule::ENVELOPE,
-                                crate::finding::Grade::Ok,
-                                "note: the envelope was not schema-validated: no XSDs (set `schemas` in the config or MEDCOM_CORPUS)",
-                            )],
-                        };
-                        if u.findings.is_empty() {
-                            findings.push(crate::finding::Finding::pass(
-                                &crate::rule::ENVELOPE,
-                                "the VANSEnvelope's SizeInBytes, Format, Name and MCM:MIME agree with its payload",
-                            ));
-                        }
-                        findings.extend(u.findings);
+                        let findings = crate::check::envelope_arrival(
+                            &arrived.bytes,
+                            u.findings,
+                            schemas.as_ref(),
+                            &rules,
+                        );
                         (arrived.bytes.clone(), findings)
                     });
                     (u.payload, envelope)
