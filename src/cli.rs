@@ -65,8 +65,8 @@ struct RunArgs {
     #[arg(long, value_name = "URL")]
     target: Option<String>,
     /// Run the embedded reference vendor with this fault profile (see `medcom-harness faults`).
-    #[arg(long, value_name = "NAME", conflicts_with = "target")]
-    fault: Option<String>,
+    #[arg(long, value_name = "NAME", conflicts_with = "target", value_enum)]
+    fault: Option<Fault>,
     /// Configuration file: harness and vendor identities, timeouts, threshold, `ig`, `schemas`
     /// and the `[rules]` settings (the commented defaults are src/config/harness.toml).
     #[arg(long, value_name = "FILE")]
@@ -119,8 +119,8 @@ struct ServeArgs {
     #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
     listen: std::net::SocketAddr,
     /// Misbehave in one named way (see `medcom-harness faults`).
-    #[arg(long, value_name = "NAME")]
-    fault: Option<String>,
+    #[arg(long, value_name = "NAME", value_enum)]
+    fault: Option<Fault>,
     /// Configuration file; the reference vendor uses its `[vendor]` identity, its `ig` and its
     /// `[rules]` (what it validates by, how often it resends).
     #[arg(long, value_name = "FILE")]
@@ -277,11 +277,6 @@ impl Failure {
     }
 }
 
-fn parse_fault(name: &str) -> Result<Fault, Failure> {
-    name.parse()
-        .map_err(|e: String| Failure::msg(e, Some("`medcom-harness faults` lists them".into())))
-}
-
 fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -315,7 +310,7 @@ fn run_command(args: RunArgs) -> Result<i32, Failure> {
             }
             Target::Folder(path)
         }
-        (None, Some(f)) => Target::Embedded(Some(parse_fault(f)?)),
+        (None, Some(f)) => Target::Embedded(Some(*f)),
         (None, None) => Target::Embedded(None),
     };
     let scenarios = match scenario::load(&args.paths) {
@@ -435,9 +430,7 @@ fn serve_command(args: ServeArgs) -> Result<i32, Failure> {
     let config = Config::load(args.config.as_deref()).map_err(Failure::new)?;
     let mut vc = VendorConfig::new(config.vendor.clone());
     vc.rules = config.rules.clone();
-    if let Some(f) = &args.fault {
-        vc.fault = Some(parse_fault(f)?);
-    }
+    vc.fault = args.fault;
     vc.folder = args.folder.clone();
     vc.log = true;
     let mut igs = config.ig.clone();

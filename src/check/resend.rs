@@ -162,4 +162,17 @@ mod tests {
             "{b:?}"
         );
     }
+
+    #[test]
+    fn message_resend_is_a_resend_and_repeat_is_the_same_envelope() {
+        let first = message("b1", "m1", "Hej");
+        let again = first.resend().expect("resends");
+        assert_ne!(again.identity.envelope_id.as_deref(), Some("b1"));
+        assert_eq!(again.identity.letter_id.as_deref(), Some("m1"));
+        let f = resend(&first, &again, &["b1".into()]);
+        assert!(breaches(&f).is_empty(), "{f:?}");
+        let same = first.repeat().expect("repeats");
+        assert_eq!(same.identity.envelope_id.as_deref(), Some("b1"));
+        assert_eq!(same.identity.letter_id.as_deref(), Some("m1"));
+    }
 }

@@ -17,6 +17,10 @@
 //! [`DuplicateMatrix`] remembers which message each envelope id carried, so an envelope id that
 //! comes back with a *different* message is [`DuplicateVerdict::EnvelopeIdReused`] even when that
 //! other message id was seen elsewhere. Ids are compared as written, after trimming whitespace.
+//!
+//! The reference vendor ([`crate::simulator`]) answers by this matrix, for FHIR messages
+//! (Bundle.id, MessageHeader.id) and classic OIOXML letters (Envelope/Identifier,
+//! Letter/Identifier) alike.
 
 use std::collections::{HashMap, HashSet};
 

@@ -248,6 +248,30 @@ impl Message {
         Message::from_resource(bytes, format, resource.clone())
     }
 
+    /// The same letter sent again (KR7, MR8): a new envelope (`Bundle.id`) and `Bundle.timestamp`,
+    /// the same `MessageHeader.id` and content. A receiver answers it with the first copy's
+    /// acknowledgement.
+    ///
+    /// # Errors
+    /// As [`Message::encode`].
+    pub fn resend(&self) -> Result<Message, MessageError> {
+        let mut resource = self.resource.clone();
+        resource["id"] = Value::String(uuid::Uuid::new_v4().to_string());
+        resource["timestamp"] = Value::String(crate::template::now_instant());
+        Message::encode(&resource, self.format)
+    }
+
+    /// The very same envelope sent again (a response that was lost): the same `Bundle.id` and
+    /// `MessageHeader.id`, a new `Bundle.timestamp`.
+    ///
+    /// # Errors
+    /// As [`Message::encode`].
+    pub fn repeat(&self) -> Result<Message, MessageError> {
+        let mut resource = self.resource.clone();
+        resource["timestamp"] = Value::String(crate::template::now_instant());
+        Message::encode(&resource, self.format)
+    }
+
     /// Whether this is an acknowledgement (event `acknowledgement-message`).
     pub fn is_acknowledgement(&self) -> bool {
         self.identity.event.as_deref() == Some("acknowledgement-message")

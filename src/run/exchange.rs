@@ -1,7 +1,6 @@
 //! One scenario's exchange with the vendor: its steps in order, its captures and its evidence.
 
 use serde_json::Value;
-use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -14,10 +13,14 @@ use crate::finding::{Finding, Grade, worst};
 use crate::message::{Format, Message, attachment};
 use crate::rule;
 use crate::scenario::{self, Scenario, Step};
+use crate::simulator::DeliverTo;
 use crate::template::{AttachmentInput, Context};
-use crate::transport::{Origin, Received};
+use crate::transport::{Origin, Received, Route, Sent};
 
+mod capture;
 mod letter;
+
+use capture::{Capture, Captures, Item};
 
 /// A step could not be performed (an error) or has nothing to work on (skipped).
 enum Stop {
@@ -48,18 +51,11 @@ struct Exchange<'a> {
     env: &'a Env,
     scenario: &'a Scenario,
     dir: PathBuf,
-    messages: HashMap<String, Message>,
-    message_evidence: HashMap<String, String>,
-    send_seq: HashMap<String, u64>,
-    acks: HashMap<String, Message>,
-    captures: BTreeMap<String, String>,
+    /// The messages and letters the steps sent and received, by capture name.
+    captures: Captures,
     evidence: Vec<Evidence>,
     own_acks: Vec<String>,
-    /// Captures whose send got no HTTP response at all: nothing arrived, so nothing is awaited.
-    undelivered: HashMap<String, usize>,
     step_index: usize,
-    /// OIOXML letters and receipts, by capture name.
-    letters: HashMap<String, crate::oioxml::Emessage>,
     /// The resend interval given to the reference vendor by the last `instruct` with an action
     /// (`None`: its default, KR7's 30 minutes).
     resend_after: Option<Duration>,
@@ -77,16 +73,10 @@ pub(crate) async fn run_scenario(env: &Env, scenario: &Scenario) -> ScenarioOutc
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_default(),
-        messages: HashMap::new(),
-        message_evidence: HashMap::new(),
-        send_seq: HashMap::new(),
-        acks: HashMap::new(),
-        captures: BTreeMap::new(),
+        captures: Captures::default(),
         evidence: Vec::new(),
         own_acks: Vec::new(),
-        undelivered: HashMap::new(),
         step_index: 0,
-        letters: HashMap::new(),
         resend_after: None,
     };
     let mut steps = Vec::new();
@@ -229,7 +219,7 @@ impl Exchange<'_> {
     }
 
     fn captured(&self, name: &str) -> Result<&Message, Stop> {
-        self.messages.get(name).ok_or_else(|| {
+        self.captures.message(name).ok_or_else(|| {
             Stop::Skip(format!(
                 "`{name}` was not captured: the step that should have produced it got nothing"
             ))
@@ -254,36 +244,9 @@ impl Exchange<'_> {
         id
     }
 
-    fn capture(&mut self, name: &str, message: &Message, evidence: &str) {
-        let id = &message.identity;
-        let mut put = |key: &str, value: Option<&String>| {
-            if let Some(v) = value {
-                self.captures.insert(format!("{name}.{key}"), v.clone());
-            }
-        };
-        put("letter-id", id.letter_id.as_ref());
-        put("envelope-id", id.envelope_id.as_ref());
-        put("thread-id", id.thread_id.as_ref());
-        put(
-            "sender-ean",
-            id.sender.as_ref().and_then(|p| p.ean.as_ref()),
-        );
-        put(
-            "sender-sor-id",
-            id.sender.as_ref().and_then(|p| p.sor_id.as_ref()),
-        );
-        put(
-            "receiver-ean",
-            id.receiver.as_ref().and_then(|p| p.ean.as_ref()),
-        );
-        put(
-            "receiver-sor-id",
-            id.receiver.as_ref().and_then(|p| p.sor_id.as_ref()),
-        );
-        put("code", id.response.as_ref().and_then(|r| r.code.as_ref()));
-        self.messages.insert(name.to_string(), message.clone());
-        self.message_evidence
-            .insert(name.to_string(), evidence.to_string());
+    fn capture(&mut self, name: &str, message: &Message, evidence: &str) -> &mut Capture {
+        self.captures
+            .insert(name, Capture::new(Item::Message(message.clone()), evidence))
     }
 
     /// POSTs a message, keeps it and the response as evidence; the response body goes to the
@@ -299,51 +262,33 @@ impl Exchange<'_> {
         );
         result.evidence.push(sent.clone());
         let seq = self.env.inbox.next_send();
-        if let Some(layout) = self
-            .env
-            .folder
-            .as_ref()
-            .filter(|_| self.env.fhir_over_folder)
-        {
-            // The send number keeps a resend of the same envelope from clashing with the first copy.
-            let stem = format!(
-                "{}_{}_{seq}",
-                message.identity.letter_id.as_deref().unwrap_or("message"),
-                message
-                    .identity
-                    .envelope_id
-                    .as_deref()
-                    .unwrap_or("envelope"),
-            );
-            let (name, bytes) = match crate::envelope::carry::wrap_fhir(message, None) {
-                Ok(envelope) => {
+        let route = self.route();
+        let delivery = match route.send(&self.env.http, message, seq).await {
+            Ok(Sent::Written(parcel)) => {
+                if parcel.enveloped {
                     let id = self.add_evidence(
                         Direction::Sent,
                         format!("VANSEnvelope carrying {sent}"),
                         "application/xml".into(),
-                        envelope.clone(),
+                        parcel.bytes,
                     );
                     result.evidence.push(id);
-                    (format!("{stem}.vans.xml"), envelope)
                 }
-                // A message with no envelope name (an `empty-message`) goes as it is.
-                Err(_) => (
-                    format!("{stem}.{}", message.format.extension()),
-                    message.bytes.clone(),
-                ),
-            };
-            if let Err(e) = crate::transport::write_atomic(&layout.inbox, &name, &bytes) {
-                result.findings.push(Finding::breach(
-                    &rule::TRANSPORT,
-                    format!("the message could not be written to the vendor's inbox: {e}"),
-                ));
+                return (sent, seq, true);
+            }
+            Err(e) => {
+                result.findings.push(check::not_written("the message", &e));
                 return (sent, seq, false);
             }
-            return (sent, seq, true);
-        }
-        let delivery = self.env.http.send(message).await;
-        match (delivery.status, &delivery.failure) {
-            (Some(status), None) if (200..300).contains(&status) => {
+            Ok(Sent::Posted(delivery)) => delivery,
+        };
+        let finding = check::delivery(
+            delivery.status,
+            delivery.failure.as_deref(),
+            &route.to_string(),
+        );
+        match (delivery.status, finding) {
+            (Some(_), None) => {
                 if !delivery.body.iter().all(u8::is_ascii_whitespace) {
                     self.env.inbox.push(
                         Origin::Response { send_seq: seq },
@@ -352,7 +297,7 @@ impl Exchange<'_> {
                     );
                 }
             }
-            (Some(status), failure) => {
+            (Some(status), Some(finding)) => {
                 let id = self.add_evidence(
                     Direction::Received,
                     format!("HTTP {status} response"),
@@ -360,33 +305,28 @@ impl Exchange<'_> {
                     delivery.body.clone(),
                 );
                 result.evidence.push(id.clone());
-                result.findings.push(
-                    Finding::breach(
-                        &rule::TRANSPORT,
-                        format!(
-                            "the vendor answered HTTP {status}{}",
-                            failure
-                                .as_ref()
-                                .map(|f| format!(" ({f})"))
-                                .unwrap_or_default()
-                        ),
-                    )
-                    .with_evidence([id]),
-                );
+                result.findings.push(finding.with_evidence([id]));
             }
-            (None, failure) => {
-                result.findings.push(Finding::breach(
-                    &rule::TRANSPORT,
-                    format!(
-                        "no HTTP response from `{}`: {}",
-                        self.env.http.target(),
-                        failure.as_deref().unwrap_or("unknown failure")
-                    ),
-                ));
+            (None, finding) => {
+                result.findings.extend(finding);
                 return (sent, seq, false);
             }
         }
         (sent, seq, true)
+    }
+
+    /// Where the harness's FHIR messages go: the vendor's inbox folder when FHIR travels through
+    /// the exchange folder, its HTTP endpoint otherwise.
+    fn route(&self) -> Route {
+        match self
+            .env
+            .folder
+            .as_ref()
+            .filter(|_| self.env.fhir_over_folder)
+        {
+            Some(layout) => Route::folder(&layout.inbox),
+            None => Route::Http(self.env.http.target().to_string()),
+        }
     }
 
     async fn send(&mut self, s: &scenario::Send) -> Result<StepResult, Stop> {
@@ -416,7 +356,7 @@ impl Exchange<'_> {
         for a in &s.attachments {
             ctx.attachments.push(self.attachment(a)?.into());
         }
-        ctx.captures = self.captures.clone();
+        ctx.captures = self.captures.values();
         let mut resource = {
             let mut templates = self
                 .env
@@ -446,11 +386,10 @@ impl Exchange<'_> {
             s.as_
         ));
         let (evidence, seq, delivered) = self.deliver(&message, &mut result).await;
-        if !delivered {
-            self.undelivered.insert(s.as_.clone(), self.step_index);
-        }
-        self.send_seq.insert(s.as_.clone(), seq);
-        self.capture(&s.as_, &message, &evidence);
+        let step = self.step_index;
+        let capture = self.capture(&s.as_, &message, &evidence);
+        capture.send_seq = Some(seq);
+        capture.undelivered_at = (!delivered).then_some(step);
         Ok(result)
     }
 
@@ -502,14 +441,16 @@ impl Exchange<'_> {
 
     async fn expect_ack(&mut self, a: &scenario::ExpectAck) -> Result<StepResult, Stop> {
         let sent = self.captured(&a.for_)?.clone();
-        if let Some(step) = self.undelivered.get(&a.for_) {
+        let capture = self.captures.get(&a.for_);
+        let seq = capture.and_then(|c| c.send_seq);
+        let sent_evidence = capture.map(|c| c.evidence.clone());
+        if let Some(step) = capture.and_then(|c| c.undelivered_at) {
             return Err(Stop::Skip(format!(
                 "`{}` never reached the vendor (step {step}), so there is no acknowledgement to wait for",
                 a.for_
             )));
         }
         let letter = sent.identity.letter_id.clone().unwrap_or_default();
-        let seq = self.send_seq.get(&a.for_).copied();
         let within = self.within(a.within);
         let own = seq.map(|s| Origin::Response { send_seq: s });
         let found = self
@@ -547,7 +488,7 @@ impl Exchange<'_> {
                         humantime::format_duration(within)
                     ),
                 )
-                .with_evidence(self.message_evidence.get(&a.for_).cloned()),
+                .with_evidence(sent_evidence),
             );
             return Ok(result);
         };
@@ -581,31 +522,19 @@ impl Exchange<'_> {
             .fhir(a.code.as_deref().unwrap_or("ok"))
             .unwrap_or("ok");
         // A rejection of a message the harness itself made invalid under the run's `[rules]`
-        // (a narrowed MIME list, a small size limit) is right: the scenario and the config
-        // disagree, and the vendor is not to blame.
-        if expected == "ok"
-            && ack
-                .identity
-                .response
-                .as_ref()
-                .is_some_and(|r| r.code.as_deref().is_some_and(|c| c != "ok"))
-        {
-            let own: Vec<String> = crate::validate::with_profiles(
-                &sent,
-                &self.env.config.rules,
-                self.env.ig.as_deref(),
-            )
-            .into_iter()
-            .filter(|f| f.grade >= Grade::F2)
-            .map(|f| format!("{}: {}", f.rule, f.message))
-            .collect();
-            if !own.is_empty() {
-                return Err(Stop::Error(format!(
-                    "`{}` breaks MedCom's rules as this run's config sets them, so the vendor rightly did not answer `ok`: {}. Change the scenario or the config's `[rules]`",
-                    a.for_,
-                    own.join("; ")
-                )));
-            }
+        // is right: the scenario and the config disagree, and the vendor is not to blame.
+        if let Some(own) = check::acquittal(
+            &sent,
+            &ack,
+            expected,
+            &self.env.config.rules,
+            self.env.ig.as_deref(),
+        ) {
+            return Err(Stop::Error(format!(
+                "`{}` breaks MedCom's rules as this run's config sets them, so the vendor rightly did not answer `ok`: {}. Change the scenario or the config's `[rules]`",
+                a.for_,
+                own.join("; ")
+            )));
         }
         let mut findings = check::acknowledgement_with(&ack, &sent, expected, codes);
         // The acknowledgement is a message of its own and is validated like any other.
@@ -616,9 +545,12 @@ impl Exchange<'_> {
         );
         if let Some(same) = &a.same_as {
             let first = self
-                .acks
+                .captures
                 .get(same)
-                .or_else(|| self.messages.get(same).filter(|m| m.is_acknowledgement()))
+                .and_then(|c| match &c.item {
+                    Item::Message(m) if c.acknowledgement || m.is_acknowledgement() => Some(m),
+                    _ => None,
+                })
                 .ok_or_else(|| {
                     Stop::Skip(format!("`{same}` holds no acknowledgement to compare with"))
                 })?;
@@ -633,23 +565,21 @@ impl Exchange<'_> {
             .findings
             .extend(findings.into_iter().map(|f| f.with_evidence([ev.clone()])));
         let name = a.as_.clone().unwrap_or_else(|| format!("{}-ack", a.for_));
-        self.acks.insert(name.clone(), ack.clone());
-        self.capture(&name, &ack, &ev);
+        self.capture(&name, &ack, &ev).acknowledgement = true;
         Ok(result)
     }
 
     async fn resend(&mut self, r: &scenario::Resend) -> Result<StepResult, Stop> {
-        if self.letters.contains_key(&r.of) {
+        if self.captures.letter(&r.of).is_some() {
             return self.resend_letter(r).await;
         }
         let original = self.captured(&r.of)?.clone();
-        let mut resource = original.resource.clone();
-        if !r.same_envelope {
-            resource["id"] = Value::String(uuid::Uuid::new_v4().to_string());
+        let message = if r.same_envelope {
+            original.repeat()
+        } else {
+            original.resend()
         }
-        resource["timestamp"] = Value::String(crate::template::now_instant());
-        let message =
-            Message::encode(&resource, original.format).map_err(|e| Stop::Error(e.to_string()))?;
+        .map_err(|e| Stop::Error(e.to_string()))?;
         let name = r.as_.clone().unwrap_or_else(|| format!("{}-resend", r.of));
         let mut result = StepResult::new(format!(
             "resent `{}` as `{name}`: {} Bundle.id `{}`, the same MessageHeader.id `{}`",
@@ -659,11 +589,10 @@ impl Exchange<'_> {
             message.identity.letter_id.as_deref().unwrap_or("?")
         ));
         let (evidence, seq, delivered) = self.deliver(&message, &mut result).await;
-        if !delivered {
-            self.undelivered.insert(name.clone(), self.step_index);
-        }
-        self.send_seq.insert(name.clone(), seq);
-        self.capture(&name, &message, &evidence);
+        let step = self.step_index;
+        let capture = self.capture(&name, &message, &evidence);
+        capture.send_seq = Some(seq);
+        capture.undelivered_at = (!delivered).then_some(step);
         Ok(result)
     }
 
@@ -941,13 +870,22 @@ impl Exchange<'_> {
                 if over_folder && self.env.folder.is_none() {
                     return Err(Stop::Skip("a classic letter travels through an exchange folder: run with `--target DIR`".into()));
                 }
-                let body = serde_json::json!({
-                    "action": action,
-                    "letter-id": letter,
-                    "deliver-to": if over_folder { "folder".to_string() } else { self.env.listen_url.clone() },
-                    "format": i.format.unwrap_or(Format::Json),
-                    "resend-after-ms": i.resend_after.map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
-                });
+                let instruction = crate::simulator::Instruction {
+                    action,
+                    letter_id: letter,
+                    deliver_to: if over_folder {
+                        DeliverTo::Folder
+                    } else {
+                        DeliverTo::Url(self.env.listen_url.clone())
+                    },
+                    format: Some(i.format.unwrap_or(Format::Json)),
+                    resend_after_ms: i
+                        .resend_after
+                        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+                };
+                let body = serde_json::to_value(&instruction).map_err(|e| {
+                    Stop::Error(format!("the instruction could not be written: {e}"))
+                })?;
                 match self.env.http.post_json(url, &body).await {
                     Ok((200, text)) => Ok(StepResult::new(format!(
                         "the reference vendor was instructed: {} ({text})",
@@ -1016,7 +954,7 @@ impl Exchange<'_> {
                     // times, so it passes on the next run; review it before committing it.
                     let text = crate::golden::render_normalized(&actual.bytes)
                         .map_err(|e| Stop::Error(e.to_string()))?;
-                    write_golden(crate::golden::generalize(&text, &self.captures))?;
+                    write_golden(crate::golden::generalize(&text, &self.captures.values()))?;
                     return Ok((
                         vec![Finding::new(
                             &rule::GOLDEN,
@@ -1049,7 +987,7 @@ impl Exchange<'_> {
             ),
         };
         let opts = crate::golden::CompareOptions {
-            captures: self.captures.clone(),
+            captures: self.captures.values(),
             ignore,
             unordered,
         };
@@ -1120,7 +1058,9 @@ impl Exchange<'_> {
         );
         result.evidence.push(ev.clone());
         if received.written_in_place {
-            result.findings.push(in_place(received, &ev));
+            result
+                .findings
+                .push(check::written_in_place(&file_name(received)).with_evidence([ev.clone()]));
         }
         self.envelope_findings(received, &ev, result);
         ev
@@ -1135,10 +1075,9 @@ impl Exchange<'_> {
     ) {
         let Some(bytes) = &received.envelope else {
             if matches!(received.origin, Origin::File { .. }) {
-                result.findings.push(
-                    Finding::breach(&rule::ENVELOPE, "the file in the exchange folder is not in a VANSEnvelope; every message in a VANS mailbox travels in one")
-                        .with_evidence([payload_evidence.to_string()]),
-                );
+                result
+                    .findings
+                    .push(check::not_enveloped().with_evidence([payload_evidence.to_string()]));
             }
             return;
         };
@@ -1195,15 +1134,11 @@ impl Exchange<'_> {
     }
 }
 
-fn in_place(received: &Received, evidence: &str) -> Finding {
-    let name = match &received.origin {
+/// The name a vendor's message arrived under: its file name or listener path.
+fn file_name(received: &Received) -> String {
+    match &received.origin {
         Origin::Delivered { path } => path.clone(),
         Origin::File { name } => name.clone(),
         Origin::Response { .. } => String::new(),
-    };
-    Finding::breach(
-        &rule::FOLDER_ATOMIC,
-        format!("`{name}` was written in place: the harness saw it grow under its final name instead of being renamed into the folder when complete"),
-    )
-    .with_evidence([evidence.to_string()])
+    }
 }

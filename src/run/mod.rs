@@ -269,7 +269,12 @@ pub async fn run_until(
         // Tell a reference vendor where to deliver acknowledgements it sends later.
         let session = instruct.replace("/_harness/instruct", "/_harness/session");
         let _ = http
-            .post_json(&session, &serde_json::json!({"deliver-to": listener.url()}))
+            .post_json(
+                &session,
+                &serde_json::json!(crate::simulator::Session {
+                    deliver_to: listener.url()
+                }),
+            )
             .await;
     }
     let env = Arc::new(Env {

@@ -1,7 +1,8 @@
 //! Fault profiles: the reference vendor misbehaving in one named way each.
 //!
 //! The bundled suite must catch every profile; that is how the harness proves it judges and does
-//! not just pass.
+//! not just pass. The profiles are a closed set: the command line takes them as a clap
+//! [`ValueEnum`](clap::ValueEnum) (`--fault NAME`), by the names [`Fault::name`] gives.
 
 use std::fmt;
 use std::str::FromStr;
@@ -165,6 +166,16 @@ impl Fault {
     }
 }
 
+impl clap::ValueEnum for Fault {
+    fn value_variants<'a>() -> &'a [Self] {
+        &Fault::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.name()).help(self.description()))
+    }
+}
+
 impl fmt::Display for Fault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
@@ -187,5 +198,33 @@ impl FromStr for Fault {
                         .join(", ")
                 )
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::ValueEnum;
+
+    #[test]
+    fn the_command_line_takes_every_profile_by_its_name() {
+        for f in Fault::ALL {
+            assert_eq!(<Fault as ValueEnum>::from_str(f.name(), false), Ok(f));
+            assert_eq!(f.name().parse::<Fault>(), Ok(f));
+        }
+        assert!(<Fault as ValueEnum>::from_str("no-such-fault", false).is_err());
+    }
+
+    #[test]
+    fn the_names_are_the_documented_ones() {
+        // The names scripts and CI jobs already use (README, `../shared/checks/faults-caught`).
+        assert_eq!(Fault::NoAck.name(), "no-ack");
+        assert_eq!(
+            Fault::NonOkWithoutOperationOutcome.name(),
+            "non-ok-without-operationoutcome"
+        );
+        assert_eq!(Fault::ResendsBeyondLimit.name(), "resends-beyond-limit");
+        let names: std::collections::HashSet<_> = Fault::ALL.iter().map(|f| f.name()).collect();
+        assert_eq!(names.len(), Fault::ALL.len(), "names are unique");
     }
 }

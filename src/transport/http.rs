@@ -152,12 +152,18 @@ impl HttpTransport {
         &self.secrets
     }
 
-    /// POSTs `message` with its media type; returns what came back. A redirect is not followed:
-    /// its `failure` names the `Location`.
+    /// POSTs `message` with its media type to the endpoint; returns what came back. A redirect
+    /// is not followed: its `failure` names the `Location`.
     pub async fn send(&self, message: &Message) -> Delivery {
+        self.send_to(&self.url, message).await
+    }
+
+    /// POSTs `message` with its media type to `url`, with this transport's authentication and
+    /// limits; returns what came back. A redirect is not followed.
+    pub async fn send_to(&self, url: &str, message: &Message) -> Delivery {
         let result = self
             .client
-            .post(&self.url)
+            .post(url)
             .header(
                 header::CONTENT_TYPE,
                 format!("{}; charset=utf-8", message.format.media_type()),

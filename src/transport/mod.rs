@@ -7,12 +7,19 @@
 //! in the [`Inbox`], where steps claim what they wait for by content (the acknowledged letter id,
 //! the Provenance that points to a sent message), so scenarios can run in parallel over one
 //! listener.
+//!
+//! Both directions of both transports go through one seam, [`Route`] (HTTP | folder), which the
+//! runner and the reference vendor use alike; files are written by one outbox writer
+//! ([`Parcel`], named `{letter}_{envelope}_{n}`). Transports report facts; judging them is
+//! [`crate::check`]'s.
 
 mod auth;
 mod folder;
 mod http;
 mod inbox;
+mod outbox;
 mod redact;
+mod route;
 
 pub use auth::{Auth, AuthError, Secret};
 
@@ -24,7 +31,9 @@ pub use http::{
     Delivery, HttpSettings, HttpTransport, Listener, PROBE_LIMIT, TransportError, reachable_ip,
 };
 pub use inbox::{Inbox, Origin, Received};
+pub use outbox::{Packing, Parcel, VANS_EXTENSION, WriteMode, file_name};
 pub use redact::{MASK, SECRET_QUERY_NAMES, Secrets, redact_url, secrets_in_url};
+pub use route::{FolderRoute, Route, Sent};
 
 use crate::arrival::{Arrival, Payload, Unreadable};
 
@@ -93,30 +102,18 @@ pub fn watch_outbox(
                 return Disposition::Rejected(reason);
             }
             let envelope = arrival.envelope.is_some().then(|| {
-                // Without the XSDs that is the harness's setup, not the vendor's fault: a note.
-                let mut findings = match &schemas {
-                    Some(files) => {
-                        crate::validate::envelope_schema(&arrived.bytes, &rules, Some(files))
-                    }
-                    None => vec![crate::finding::Finding::new(
-                        &crate::rule::ENVELOPE,
-                        crate::finding::Grade::Ok,
-                        "note: the envelope was not schema-validated: no XSDs (set `schemas` in the config or MEDCOM_CORPUS)",
-                    )],
-                };
-                let problems = arrival.envelope_problems();
-                if problems.is_empty() {
-                    findings.push(crate::finding::Finding::pass(
-                        &crate::rule::ENVELOPE,
-                        match arrival.envelope_kind() {
-                            Some(crate::envelope::EnvelopeKind::Sbdh) => {
-                                "the ehmiSBDH's participants and scopes agree with its payload"
-                            }
-                            _ => "the VANSEnvelope's SizeInBytes, Format, Name and MCM:MIME agree with its payload",
-                        },
-                    ));
-                }
-                findings.extend(problems.iter().map(crate::envelope::carry::finding));
+                let carried = arrival
+                    .envelope_problems()
+                    .iter()
+                    .map(crate::envelope::carry::finding)
+                    .collect();
+                let findings = crate::check::envelope_arrival(
+                    &arrived.bytes,
+                    arrival.envelope_kind(),
+                    carried,
+                    schemas.as_ref(),
+                    &rules,
+                );
                 (arrived.bytes.clone(), findings)
             });
             let disposition = match &arrival.payload {

@@ -4,6 +4,7 @@
 
 use std::time::Instant;
 
+use super::capture::{Capture, Item};
 use super::{Exchange, StepResult, Stop};
 use crate::finding::Finding;
 use crate::oioxml::build::{self, BinaryAttachment};
@@ -11,7 +12,7 @@ use crate::oioxml::{Body, Emessage, Encoding, ReceiptKind, check, structure};
 use crate::rule;
 use crate::run::outcome::Direction;
 use crate::scenario::{ExpectLetter, ExpectReceipt, ReceiptStep, Resend, SendLetter};
-use crate::transport::Received;
+use crate::transport::{Parcel, Received, WriteMode};
 
 /// The `ObjectExtensionCode` of a MIME type.
 fn extension_of(content_type: &str) -> Option<&'static str> {
@@ -35,7 +36,7 @@ impl Exchange<'_> {
     }
 
     fn captured_letter(&self, name: &str) -> Result<Emessage, Stop> {
-        self.letters.get(name).cloned().ok_or_else(|| {
+        self.captures.letter(name).cloned().ok_or_else(|| {
             Stop::Skip(format!(
                 "`{name}` was not captured: the step that should have produced it got nothing"
             ))
@@ -43,60 +44,40 @@ impl Exchange<'_> {
     }
 
     fn capture_letter(&mut self, name: &str, m: &Emessage, evidence: &str) {
-        for (key, value) in [
-            ("envelope-id", m.envelope.identifier.clone()),
-            ("letter-id", m.letter_identifier().to_string()),
-            ("sender-ean", m.sender_ean().to_string()),
-            ("receiver-ean", m.receiver_ean().to_string()),
-        ] {
-            self.captures.insert(format!("{name}.{key}"), value);
-        }
-        if let Some(r) = m.receipt() {
-            self.captures
-                .insert(format!("{name}.code"), r.kind.standard().to_string());
-        }
-        self.letters.insert(name.to_string(), m.clone());
-        self.message_evidence
-            .insert(name.to_string(), evidence.to_string());
+        self.captures
+            .insert(name, Capture::new(Item::Letter(m.clone()), evidence));
     }
 
     /// Writes one OIOXML message into the vendor's inbox in a VANSEnvelope; returns the evidence id.
     fn drop_letter(&mut self, m: &Emessage, result: &mut StepResult) -> Result<String, Stop> {
         let layout = self.letter_folder()?;
-        let bytes = crate::oioxml::write(m, Encoding::Iso88591);
+        let seq = self.env.inbox.next_send();
         let label = format!(
             "{} `{}` (Envelope `{}`)",
             m.type_code(),
             m.letter_identifier(),
             m.envelope.identifier
         );
+        let parcel = Parcel::letter(m, Encoding::Iso88591, seq);
+        if let Err(e) = parcel.write(&layout.inbox, WriteMode::Atomic) {
+            result
+                .findings
+                .push(crate::check::not_written("the letter", &e));
+        }
         let ev = self.add_evidence(
             Direction::Sent,
             label,
             "application/xml".into(),
-            bytes.clone(),
+            parcel.payload,
         );
         result.evidence.push(ev.clone());
-        let envelope = crate::envelope::carry::wrap_oioxml(&bytes, m);
         let env_ev = self.add_evidence(
             Direction::Sent,
             format!("VANSEnvelope carrying {ev}"),
             "application/xml".into(),
-            envelope.clone(),
+            parcel.bytes,
         );
         result.evidence.push(env_ev);
-        let seq = self.env.inbox.next_send();
-        let name = format!(
-            "{}_{}_{seq}.vans.xml",
-            m.letter_identifier(),
-            m.envelope.identifier
-        );
-        if let Err(e) = crate::transport::write_atomic(&layout.inbox, &name, &envelope) {
-            result.findings.push(Finding::breach(
-                &rule::TRANSPORT,
-                format!("the letter could not be written to the vendor's inbox: {e}"),
-            ));
-        }
         Ok(ev)
     }
 
@@ -219,7 +200,7 @@ impl Exchange<'_> {
                 Finding::breach(&rule::OIOXML_RECEIPT_RECEIVED, format!(
                     "no receipt for `{}` (Envelope `{envelope_id}`, Letter `{letter_id}`) within {}",
                     r.for_, humantime::format_duration(within)))
-                .with_evidence(self.message_evidence.get(&r.for_).cloned()),
+                .with_evidence(self.captures.get(&r.for_).map(|c| c.evidence.clone())),
             );
             return Ok(result);
         };
@@ -243,8 +224,8 @@ impl Exchange<'_> {
         // A duplicate is answered with the first copy's receipt, which quotes the first envelope:
         // judge the quote against the copy it names.
         let quoted = self
-            .letters
-            .values()
+            .captures
+            .letters()
             .find(|m| {
                 !m.is_receipt()
                     && m.letter_identifier() == original.letter_identifier()
@@ -255,53 +236,11 @@ impl Exchange<'_> {
             .unwrap_or_else(|| original.clone());
         let mut findings = check::receipt(&receipt, &quoted);
         findings.extend(structure::check(&message));
-        let expected_negative = r.kind.as_deref() == Some("negative");
-        if receipt.kind.is_negative() == expected_negative {
-            findings.push(Finding::pass(
-                &rule::OIOXML_RECEIPT_KIND,
-                format!(
-                    "a {} receipt, as expected",
-                    if expected_negative {
-                        "negative"
-                    } else {
-                        "positive"
-                    }
-                ),
-            ));
-        } else {
-            findings.push(Finding::breach(
-                &rule::OIOXML_RECEIPT_KIND,
-                format!(
-                    "expected a {} receipt, the vendor sent {} ({:?})",
-                    if expected_negative {
-                        "negative"
-                    } else {
-                        "positive"
-                    },
-                    receipt.kind.standard(),
-                    receipt.kind
-                ),
-            ));
-        }
-        if let Some(code) = &r.refuse_code {
-            let given: Vec<String> = receipt
-                .letters
-                .iter()
-                .filter_map(|l| l.refuse_code.as_ref().map(|c| c.as_str().to_string()))
-                .chain(receipt.refuse_code.iter().map(|c| c.as_str().to_string()))
-                .collect();
-            if given.iter().any(|g| g == code) {
-                findings.push(Finding::pass(
-                    &rule::OIOXML_RECEIPT_KIND,
-                    format!("RefuseCode `{code}` as expected"),
-                ));
-            } else {
-                findings.push(Finding::breach(
-                    &rule::OIOXML_RECEIPT_KIND,
-                    format!("expected RefuseCode `{code}`, the receipt gives {given:?}"),
-                ));
-            }
-        }
+        findings.extend(crate::check::receipt_kind(
+            &receipt,
+            r.kind.as_deref() == Some("negative"),
+            r.refuse_code.as_deref(),
+        ));
         if let Some(same) = &r.same_as {
             let first = self.captured_letter(same)?;
             if let Some(first) = first.receipt() {
@@ -432,7 +371,7 @@ impl Exchange<'_> {
         ));
         let mut originals = vec![letter];
         let mut n = 1;
-        while let Some(bin) = self.letters.get(&format!("{}-bin{n}", r.for_)).cloned() {
+        while let Some(bin) = self.captures.letter(&format!("{}-bin{n}", r.for_)).cloned() {
             originals.push(bin);
             n += 1;
         }

@@ -1,0 +1,112 @@
+//! Judging how a message travelled: whether the vendor took what the harness sent, and how the
+//! vendor's own files arrived (written in place, in a VANSEnvelope or not, the envelope against
+//! MedCom's XML Schema). The transports report the facts (`transport::Delivery`,
+//! `transport::Received`); these functions turn them into findings, taking plain values so that
+//! `check` does not depend on `transport`.
+
+use crate::finding::{Finding, Grade};
+use crate::rule;
+
+/// The finding for one POST to the vendor (`target`) that got the HTTP `status` (`None`: no
+/// response) and `failure` (why the response or body broke off): none for a `2xx` response read
+/// whole, a `transport` breach for another status or a body that broke off, and for no response
+/// at all.
+pub fn delivery(status: Option<u16>, failure: Option<&str>, target: &str) -> Option<Finding> {
+    match (status, failure) {
+        (Some(status), None) if (200..300).contains(&status) => None,
+        (Some(status), failure) => Some(Finding::breach(
+            &rule::TRANSPORT,
+            format!(
+                "the vendor answered HTTP {status}{}",
+                failure.map(|f| format!(" ({f})")).unwrap_or_default()
+            ),
+        )),
+        (None, failure) => Some(Finding::breach(
+            &rule::TRANSPORT,
+            format!(
+                "no HTTP response from `{target}`: {}",
+                failure.unwrap_or("unknown failure")
+            ),
+        )),
+    }
+}
+
+/// The finding for a file (`what`: "the message", "the letter") the harness could not write into
+/// the vendor's inbox.
+pub fn not_written(what: &str, error: &dyn std::fmt::Display) -> Finding {
+    Finding::breach(
+        &rule::TRANSPORT,
+        format!("{what} could not be written to the vendor's inbox: {error}"),
+    )
+}
+
+/// The finding for a file (`name`) the vendor wrote in place: the harness saw it grow under its
+/// final name instead of being renamed into the folder when complete.
+pub fn written_in_place(name: &str) -> Finding {
+    Finding::breach(
+        &rule::FOLDER_ATOMIC,
+        format!(
+            "`{name}` was written in place: the harness saw it grow under its final name instead of being renamed into the folder when complete"
+        ),
+    )
+}
+
+/// The finding for a file in an exchange folder that came without a VANSEnvelope.
+pub fn not_enveloped() -> Finding {
+    Finding::breach(
+        &rule::ENVELOPE,
+        "the file in the exchange folder is not in a VANSEnvelope; every message in a VANS mailbox travels in one",
+    )
+}
+
+/// The findings for an envelope (VANSEnvelope or ehmiSBDH, `kind`) that arrived in a folder: the
+/// schema verdict on `bytes` (by MedCom's XSDs `schemas`; without them a note, since that is the
+/// harness's setup and not the vendor's fault), then the envelope's agreement with its payload
+/// (`carried`, from [`crate::envelope::carry`]), with a pass when they agree.
+pub fn envelope_arrival(
+    bytes: &[u8],
+    kind: Option<crate::envelope::EnvelopeKind>,
+    carried: Vec<Finding>,
+    schemas: Option<&crate::envelope::SchemaFiles>,
+    rules: &crate::validate::Settings,
+) -> Vec<Finding> {
+    let mut findings = match schemas {
+        Some(files) => crate::validate::envelope_schema(bytes, rules, Some(files)),
+        None => vec![Finding::new(
+            &rule::ENVELOPE,
+            Grade::Ok,
+            "note: the envelope was not schema-validated: no XSDs (set `schemas` in the config or MEDCOM_CORPUS)",
+        )],
+    };
+    if carried.is_empty() {
+        findings.push(Finding::pass(
+            &rule::ENVELOPE,
+            match kind {
+                Some(crate::envelope::EnvelopeKind::Sbdh) => {
+                    "the ehmiSBDH's participants and scopes agree with its payload"
+                }
+                _ => "the VANSEnvelope's SizeInBytes, Format, Name and MCM:MIME agree with its payload",
+            },
+        ));
+    }
+    findings.extend(carried);
+    findings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_2xx_read_whole_is_delivered_anything_else_is_a_transport_breach() {
+        assert!(delivery(Some(200), None, "http://v").is_none());
+        assert!(delivery(Some(202), None, "http://v").is_none());
+        let refused = delivery(Some(500), None, "http://v").expect("a finding");
+        assert_eq!(refused.rule, "transport");
+        assert!(refused.grade > Grade::Ok);
+        let cut = delivery(Some(200), Some("broke off"), "http://v").expect("a finding");
+        assert!(cut.message.contains("broke off"), "{cut:?}");
+        let none = delivery(None, Some("could not connect"), "http://v").expect("a finding");
+        assert!(none.message.contains("`http://v`"), "{none:?}");
+    }
+}

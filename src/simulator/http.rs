@@ -1,0 +1,163 @@
+//! The reference vendor's HTTP front: messages POSTed to any path, answered in the response or
+//! later; the control endpoints of [`super::control`].
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::Fault;
+use super::control::{self, Hello, Instruction, Session};
+use super::vendor::{AckDelivery, Vendor};
+use crate::message::{Format, Message};
+use crate::transport::Route;
+
+/// The routes: the control endpoints, and every other path takes messages.
+pub(super) fn router(vendor: Arc<Vendor>) -> Router {
+    Router::new()
+        .route(control::HELLO_PATH, get(hello))
+        .route(control::INSTRUCT_PATH, post(instruct))
+        .route(control::SESSION_PATH, post(session))
+        .fallback(receive)
+        .layer(axum::extract::DefaultBodyLimit::max(crate::MAX_BODY_BYTES))
+        .with_state(vendor)
+}
+
+async fn hello(State(v): State<Arc<Vendor>>) -> impl IntoResponse {
+    let body = Hello {
+        product: control::PRODUCT.to_string(),
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        fault: v.config.fault.map(|f| f.name().to_string()),
+    };
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        serde_json::to_string(&body).unwrap_or_default(),
+    )
+}
+
+fn fhir_response(status: StatusCode, message: &Message) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, message.format.media_type())],
+        message.bytes.clone(),
+    )
+        .into_response()
+}
+
+fn outcome_response(status: StatusCode, text: &str) -> Response {
+    let body = serde_json::json!({
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "error", "code": "structure", "diagnostics": text}]
+    });
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/fhir+json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+async fn receive(
+    State(v): State<Arc<Vendor>>,
+    method: axum::http::Method,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
+    if method != axum::http::Method::POST {
+        return outcome_response(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "POST a FHIR message (Bundle of type message) to any path",
+        );
+    }
+    let body = match body {
+        Ok(b) => b,
+        Err(e) => {
+            return outcome_response(
+                e.status(),
+                &format!(
+                    "the body could not be read ({e}); the limit is {} bytes",
+                    crate::MAX_BODY_BYTES
+                ),
+            );
+        }
+    };
+    let hint = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|h| h.to_str().ok())
+        .and_then(Format::from_content_type);
+    let message = match Message::parse(body.to_vec(), hint) {
+        Ok(m) => m,
+        Err(e) => return outcome_response(StatusCode::BAD_REQUEST, &e.to_string()),
+    };
+    if message.is_acknowledgement() {
+        // KR2: an acknowledgement is never acknowledged. It stops the resends of what it answers.
+        v.note_ack(&message);
+        return StatusCode::ACCEPTED.into_response();
+    }
+    let label = message.label();
+    let ack = match v.answer(message) {
+        Ok(ack) => ack,
+        Err(e) => return outcome_response(StatusCode::INTERNAL_SERVER_ERROR, &e),
+    };
+    // The no-ack fault processes the message (so it can be replied to) but never answers.
+    if v.has(Fault::NoAck) {
+        if v.config.log {
+            eprintln!("received {label}; not acknowledged (fault no-ack)");
+        }
+        return StatusCode::ACCEPTED.into_response();
+    }
+    if v.config.log {
+        eprintln!(
+            "received {label}; acknowledged `{}`",
+            ack.identity
+                .response
+                .as_ref()
+                .and_then(|r| r.code.as_deref())
+                .unwrap_or("?")
+        );
+    }
+    if v.config.ack_delivery == AckDelivery::Later {
+        let target = v.deliver_to.lock().ok().and_then(|t| t.clone());
+        if let Some(url) = target {
+            let vendor = v.clone();
+            tokio::spawn(async move {
+                // A short pause, so the acknowledgement really arrives after the HTTP response.
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                let _ = vendor.send(&Route::Http(url), &ack).await;
+            });
+            return StatusCode::ACCEPTED.into_response();
+        }
+    }
+    fhir_response(StatusCode::OK, &ack)
+}
+
+/// `POST /_harness/session {"deliver-to": URL}`: where later acknowledgements go.
+async fn session(State(v): State<Arc<Vendor>>, body: Bytes) -> Response {
+    match serde_json::from_slice::<Session>(&body) {
+        Ok(s) => {
+            if let Ok(mut t) = v.deliver_to.lock() {
+                *t = Some(s.deliver_to);
+            }
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Err(e) => (StatusCode::BAD_REQUEST, format!("bad session: {e}")).into_response(),
+    }
+}
+
+/// `POST /_harness/instruct`: performs an [`Instruction`].
+async fn instruct(State(v): State<Arc<Vendor>>, body: Bytes) -> Response {
+    let instruction: Instruction = match serde_json::from_slice(&body) {
+        Ok(i) => i,
+        Err(e) => {
+            return (StatusCode::BAD_REQUEST, format!("bad instruction: {e}")).into_response();
+        }
+    };
+    match v.perform(instruction).await {
+        Ok(text) => (StatusCode::OK, text).into_response(),
+        Err(refusal) => (refusal.status, refusal.text).into_response(),
+    }
+}

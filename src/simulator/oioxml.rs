@@ -1,0 +1,175 @@
+//! The reference vendor's classic OIOXML answers: XCTL receipts for the letters it receives, by
+//! the receiver's duplicate matrix on (Envelope/Identifier, Letter/Identifier), and the XDIS91
+//! letters with XBIN01 binaries it is instructed to send.
+
+use std::collections::HashMap;
+
+use super::Fault;
+use super::vendor::Vendor;
+use crate::envelope::{DuplicateKey, DuplicateMatrix, DuplicateVerdict};
+
+/// What the reference vendor remembers of classic OIOXML letters: the receiver's matrix and the
+/// receipt it gave for each dedup key and each letter.
+#[derive(Default)]
+pub(super) struct LetterState {
+    matrix: DuplicateMatrix,
+    by_key: HashMap<crate::oioxml::DedupKey, crate::oioxml::Emessage>,
+    by_letter: HashMap<String, crate::oioxml::Emessage>,
+    /// The last party that sent a letter: where `send-letter` instructions send to.
+    last_sender: Option<crate::oioxml::Party>,
+}
+
+impl Vendor {
+    /// The XCTL receipt for an arriving OIOXML message, by the receiver's matrix: a repeat gets
+    /// the receipt again, a duplicate the first copy's receipt; a new letter is refused
+    /// `ukendt_lokationsnummer` when it is not addressed to this vendor's EAN, `syntaksfejl` when
+    /// it breaks the structure, and otherwise gets a positive receipt when it asks for one.
+    /// Receipts are never receipted.
+    pub(super) fn receipt_for(
+        &self,
+        letter: &crate::oioxml::Emessage,
+    ) -> Option<crate::oioxml::Emessage> {
+        use crate::oioxml::{Body, ReceiptKind, RefuseCode, build};
+        if letter.is_receipt() {
+            return None;
+        }
+        let fault = self.config.fault;
+        let mut state = self.letters.lock().ok()?;
+        if let Body::ClinicalEmail(x) = &letter.body {
+            state.last_sender = Some(x.sender.clone());
+        }
+        let key = letter.dedup_key();
+        let verdict = state
+            .matrix
+            .record(&DuplicateKey::new(&key.envelope, &key.letter));
+        if let Some(earlier) = match verdict {
+            DuplicateVerdict::ResendOriginalResponse => state.by_key.get(&key).cloned(),
+            DuplicateVerdict::Duplicate => state.by_letter.get(&key.letter).cloned(),
+            DuplicateVerdict::Process | DuplicateVerdict::EnvelopeIdReused => None,
+        } {
+            return (fault != Some(Fault::NoReceipt)).then_some(earlier);
+        }
+        let errors: Vec<String> = crate::oioxml::structure::check(letter)
+            .into_iter()
+            .filter(|f| f.grade >= crate::finding::Grade::F2)
+            .map(|f| f.message)
+            .collect();
+        let refuse = if letter.receiver_ean() != self.config.identity.ean {
+            Some((
+                RefuseCode::parse("ukendt_lokationsnummer"),
+                format!("EAN {} er ikke kendt her", letter.receiver_ean()),
+            ))
+        } else if verdict == DuplicateVerdict::EnvelopeIdReused {
+            Some((
+                RefuseCode::parse("ikke_specificeret"),
+                format!(
+                    "Envelope/Identifier {} er brugt før til et andet brev",
+                    key.envelope
+                ),
+            ))
+        } else if !errors.is_empty() {
+            Some((
+                RefuseCode::parse("syntaksfejl"),
+                errors.join("; ").chars().take(200).collect(),
+            ))
+        } else {
+            None
+        };
+        if refuse.is_none() && !letter.wants_positive_receipt() {
+            return None;
+        }
+        let kind = if refuse.is_some() {
+            ReceiptKind::Negative
+        } else {
+            ReceiptKind::Positive
+        };
+        let refuse = refuse.map(|(code, text)| {
+            if fault == Some(Fault::NegativeReceiptBadRefusecode) {
+                (RefuseCode::parse("ukendt_fejl"), text)
+            } else {
+                (code, text)
+            }
+        });
+        let mut receipt = build::receipt(letter, kind, refuse);
+        if let Body::Receipt(r) = &mut receipt.body {
+            if fault == Some(Fault::ReceiptWrongEnvelopeId) {
+                r.original_envelope_identifier = build::identifier('E');
+            }
+            if fault == Some(Fault::ReceiptMissingLetter) {
+                r.letters.clear();
+            }
+        }
+        state.by_key.insert(key.clone(), receipt.clone());
+        state
+            .by_letter
+            .entry(key.letter)
+            .or_insert_with(|| receipt.clone());
+        (fault != Some(Fault::NoReceipt)).then_some(receipt)
+    }
+
+    /// Sends a classic XDIS91 letter with a PDF (as XBIN01) to the last party that sent this
+    /// vendor a letter, or the harness's default identity.
+    pub(super) fn send_letter(&self, outbox: &std::path::Path) -> Result<String, String> {
+        use crate::oioxml::{Body, build};
+        let to = self
+            .letters
+            .lock()
+            .ok()
+            .and_then(|s| s.last_sender.clone())
+            .unwrap_or_else(|| {
+                build::party(
+                    "5790000000012",
+                    "999991000016001",
+                    "medcom-harness testafsender",
+                )
+            });
+        let me = build::party(
+            &self.config.identity.ean,
+            &self.config.identity.sor_id,
+            &self.config.identity.name,
+        );
+        let pdf = super::pdf::simple_pdf("Epikrise fra referenceleverandoeren");
+        let (mut letter, mut bins) = build::xdis91(
+            me,
+            to,
+            "Epikrise",
+            "Kære kolleger\nVedlagt epikrise.\nMed venlig hilsen\nReferenceleverandøren",
+            &[build::BinaryAttachment {
+                title: "Epikrise".into(),
+                extension: "pdf".into(),
+                bytes: pdf,
+            }],
+        );
+        if self.has(Fault::BinSizeMismatch) {
+            let wrong =
+                |size: &mut String| *size = (size.parse::<u64>().unwrap_or(0) + 17).to_string();
+            if let Body::ClinicalEmail(x) = &mut letter.body {
+                for r in &mut x.references {
+                    if let Some(crate::oioxml::ReferenceTarget::Bin(b)) = &mut r.target {
+                        wrong(&mut b.original_object_size);
+                    }
+                }
+            }
+            for bin in &mut bins {
+                if let Body::BinaryLetter(b) = &mut bin.body {
+                    for o in &mut b.objects {
+                        wrong(&mut o.original_object_size);
+                    }
+                }
+            }
+        }
+        // ISO-8859-1, as many systems still write, so the receiver's decoding is exercised.
+        let route = self.outbox_route(outbox, true);
+        for m in std::iter::once(&letter).chain(bins.iter()) {
+            route
+                .write_letter(m, crate::oioxml::Encoding::Iso88591, self.next_file())
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(format!(
+            "wrote XDIS91 `{}` with {} XBIN01 letter(s) to {}",
+            letter.letter_identifier(),
+            bins.len(),
+            outbox.display()
+        ))
+    }
+}
