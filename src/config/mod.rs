@@ -41,8 +41,49 @@ pub struct Config {
     /// The `[rules]` table: settings where MedCom's sources disagree (DOMAIN.md §6).
     pub rules: crate::validate::Settings,
     /// A folder with MedCom's envelope XSDs in the corpus layout (`vans-envelope/…`,
-    /// `dk-ehmi-sbdh/…`); `None`: `$MEDCOM_CORPUS` when set.
+    /// `dk-ehmi-sbdh/…`); `None`: the command line falls back to `$MEDCOM_CORPUS` when set.
     pub schemas: Option<PathBuf>,
+    /// The largest scenario file read, in bytes (`scenario-size-limit`, default 10 MB): a larger
+    /// one is refused with an error naming it, so memory stays proportional to the work.
+    pub scenario_size_limit: u64,
+}
+
+/// The default of `scenario-size-limit`, in bytes: 10 MB. The bundled scenarios are a few KB.
+pub const SCENARIO_SIZE_LIMIT: u64 = 10_000_000;
+
+/// The implementation guides and envelope schemas of a command, loaded and found once by the
+/// command line and handed to the runner, the reference vendor and `validate` alike.
+#[derive(Debug, Clone, Default)]
+pub struct Resources {
+    /// The implementation guides, loaded into one; `None` when none is named.
+    pub ig: Option<std::sync::Arc<crate::validate::profile::Ig>>,
+    /// MedCom's envelope XSDs; `None` when no folder is named.
+    pub schemas: Option<crate::envelope::SchemaFiles>,
+}
+
+impl Resources {
+    /// Loads the implementation guides at `igs` (folders of IG resources or `package.tgz`
+    /// files) and takes `schemas` as the folder of MedCom's XSDs (the corpus layout).
+    ///
+    /// # Errors
+    /// The [`crate::validate::profile::IgError`] of the first guide that does not load.
+    pub fn load(
+        igs: &[PathBuf],
+        schemas: Option<&Path>,
+    ) -> Result<Resources, crate::validate::profile::IgError> {
+        let ig = if igs.is_empty() {
+            None
+        } else {
+            let paths: Vec<&Path> = igs.iter().map(PathBuf::as_path).collect();
+            Some(std::sync::Arc::new(crate::validate::profile::Ig::load_all(
+                &paths,
+            )?))
+        };
+        Ok(Resources {
+            ig,
+            schemas: schemas.map(crate::envelope::SchemaFiles::in_corpus),
+        })
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -57,6 +98,7 @@ struct RawConfig {
     vendor: Option<RawParty>,
     ig: Option<OneOrMore>,
     schemas: Option<PathBuf>,
+    scenario_size_limit: Option<u64>,
     rules: Option<RawRules>,
 }
 
@@ -285,9 +327,20 @@ impl Config {
             }
         };
         let schemas = u.schemas.or(d.schemas).map(relative);
+        let scenario_size_limit = u
+            .scenario_size_limit
+            .or(d.scenario_size_limit)
+            .unwrap_or(SCENARIO_SIZE_LIMIT);
+        if scenario_size_limit == 0 {
+            return Err(invalid(
+                "`scenario-size-limit = 0` would refuse every scenario file; give a size in bytes"
+                    .into(),
+            ));
+        }
         Ok(Config {
             rules,
             schemas,
+            scenario_size_limit,
             threshold,
             default_within,
             listen,
@@ -503,6 +556,21 @@ mod tests {
         std::fs::write(&p, "default-within = \"0s\"\n").expect("write");
         let e = Config::load(Some(&p)).expect_err("zero wait");
         assert!(e.to_string().contains("default-within"), "{e}");
+    }
+
+    #[test]
+    fn scenario_size_limit_defaults_to_10_mb_and_can_be_set() {
+        assert_eq!(Config::default_config().scenario_size_limit, 10_000_000);
+        let dir = tempfile::tempdir().expect("tmp");
+        let p = dir.path().join("h.toml");
+        std::fs::write(&p, "scenario-size-limit = 2000\n").expect("write");
+        assert_eq!(
+            Config::load(Some(&p)).expect("loads").scenario_size_limit,
+            2000
+        );
+        std::fs::write(&p, "scenario-size-limit = 0\n").expect("write");
+        let e = Config::load(Some(&p)).expect_err("zero");
+        assert!(e.to_string().contains("scenario-size-limit"), "{e}");
     }
 
     #[test]

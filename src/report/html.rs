@@ -23,7 +23,8 @@ use super::ReportError;
 use super::slug::Slugs;
 use crate::finding::{Finding, Grade};
 use crate::run::{
-    Direction, Evidence, RunOutcome, ScenarioOutcome, ScenarioStatus, StepOutcome, StepStatus,
+    Direction, Evidence, RunOutcome, RunVerdict, ScenarioOutcome, ScenarioStatus, StepOutcome,
+    StepStatus,
 };
 
 const TEMPLATE: &str = include_str!("report.html.hbs");
@@ -62,6 +63,9 @@ struct Page<'a> {
     duration: String,
     verdict: &'static str,
     verdict_class: &'static str,
+    /// A sentence under the header when the run is not a plain pass or fail: in progress, not
+    /// run, incomplete.
+    banner: Option<String>,
     passed: usize,
     failed: usize,
     errors: usize,
@@ -86,6 +90,8 @@ struct ScenarioView<'a> {
     status: &'static str,
     status_word: &'static str,
     verdict: GradeView,
+    /// Whether to show the verdict badge: a scenario that ran to its end and has findings. A
+    /// skipped scenario's `OK` would read as a pass.
     has_findings: bool,
     reason: Option<Text<'a>>,
     duration: String,
@@ -227,7 +233,14 @@ impl<'a> Page<'a> {
             threshold: GradeView::of(run.threshold),
             duration: duration(run.duration),
             verdict: super::verdict_word(run),
-            verdict_class: if run.passed() { "passed" } else { "failed" },
+            verdict_class: match run.verdict() {
+                RunVerdict::Passed => "passed",
+                RunVerdict::Failed => "failed",
+                RunVerdict::Incomplete | RunVerdict::InProgress | RunVerdict::NotRun => {
+                    "incomplete"
+                }
+            },
+            banner: banner(run),
             passed: summary.passed,
             failed: summary.failed,
             errors: summary.errors,
@@ -277,7 +290,8 @@ impl<'a> ScenarioView<'a> {
             status: status_class(s.status),
             status_word: status_word(s.status),
             verdict: GradeView::of(s.verdict),
-            has_findings: s.findings().next().is_some(),
+            has_findings: s.findings().next().is_some()
+                && matches!(s.status, ScenarioStatus::Passed | ScenarioStatus::Failed),
             reason: s.reason.as_deref().map(pieces),
             duration: duration(s.duration),
             failing,
@@ -381,18 +395,43 @@ impl<'a> EvidenceView<'a> {
 
 /// The most of one evidence item the page shows, in bytes: a 50 MB answer must not make a
 /// 50 MB page. The whole item is in `evidence/` beside the JSON results.
-const SHOWN_BYTES: usize = 256 * 1024;
+const SHOWN_BYTES: usize = crate::run::PREVIEW_BYTES;
 
 fn shown(e: &Evidence) -> String {
-    if e.bytes.len() <= SHOWN_BYTES {
+    if e.bytes.len() <= SHOWN_BYTES && !e.is_preview() {
         return e.pretty();
     }
-    let head = String::from_utf8_lossy(&e.bytes[..SHOWN_BYTES]).into_owned();
+    let head = String::from_utf8_lossy(&e.bytes[..e.bytes.len().min(SHOWN_BYTES)]).into_owned();
     format!(
         "{head}\n\n[… {} more bytes not shown; the whole item is in the evidence folder beside the JSON results, SHA-256 {}]",
-        e.bytes.len() - SHOWN_BYTES,
+        e.size.max(e.bytes.len()) - e.bytes.len().min(SHOWN_BYTES),
         e.sha256
     )
+}
+
+/// The sentence under the header for a run that is not a plain pass or fail.
+fn banner(run: &RunOutcome) -> Option<String> {
+    let s = run.summary();
+    let note = run
+        .note
+        .as_deref()
+        .map(|n| format!(" ({n})"))
+        .unwrap_or_default();
+    match run.verdict() {
+        RunVerdict::Passed | RunVerdict::Failed if run.status == crate::run::RunStatus::Finished => None,
+        RunVerdict::InProgress => Some(
+            "In progress / not finished: this report was written when the run started and is replaced when it ends. If it is still here, the run was killed: `medcom-harness run --resume` finishes it."
+                .into(),
+        ),
+        RunVerdict::NotRun => Some(format!("Not run: the harness could not start the run{note}. No scenario ran; nothing here is a verdict on the vendor.")),
+        _ => Some(format!(
+            "Incomplete: not every scenario ran to its end ({} skipped, {} could not run{}){note}. A run passes only when every scenario ran and passed{}.",
+            s.skipped,
+            s.errors,
+            if run.interrupted || run.status == crate::run::RunStatus::Interrupted { ", the run was stopped early" } else { "" },
+            if run.allow_skipped { "; skipped scenarios are allowed here" } else { "; `--allow-skipped` lets skipped scenarios pass" }
+        )),
+    }
 }
 
 impl GradeView {

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::outcome::{
-    Direction, Evidence, GoldenDiff, ScenarioOutcome, ScenarioStatus, StepOutcome, StepStatus,
+    Direction, Evidence, GoldenDiff, ScenarioOutcome, ScenarioStatus, StepError, StepOutcome,
+    StepStatus,
 };
 use super::{Env, Event, Operator, UpdateGolden};
 use crate::check;
@@ -60,6 +61,8 @@ struct Exchange<'a> {
     step_index: usize,
     /// OIOXML letters and receipts, by capture name.
     letters: HashMap<String, crate::oioxml::Emessage>,
+    /// Why evidence could not be kept on disk, when it could not: the harness's failure.
+    unrecorded: Option<String>,
     /// The resend interval given to the reference vendor by the last `instruct` with an action
     /// (`None`: its default, KR7's 30 minutes).
     resend_after: Option<Duration>,
@@ -88,6 +91,7 @@ pub(crate) async fn run_scenario(env: &Env, scenario: &Scenario) -> ScenarioOutc
         step_index: 0,
         letters: HashMap::new(),
         resend_after: None,
+        unrecorded: None,
     };
     let mut steps = Vec::new();
     let mut status_reason: Option<(ScenarioStatus, String)> = None;
@@ -95,6 +99,7 @@ pub(crate) async fn run_scenario(env: &Env, scenario: &Scenario) -> ScenarioOutc
         let step = spanned.get_ref();
         x.step_index = i + 1;
         let t = Instant::now();
+        let mut error = None;
         let (status, reason, result) = if let Some((_, why)) = &status_reason {
             (
                 StepStatus::Skipped,
@@ -121,10 +126,14 @@ pub(crate) async fn run_scenario(env: &Env, scenario: &Scenario) -> ScenarioOutc
                     StepResult::new(describe(step)),
                 ),
                 Err(Stop::Error(why)) => {
-                    status_reason = Some((
-                        ScenarioStatus::Error,
-                        format!("step {} (`{}`) could not run: {why}", i + 1, step.kind()),
-                    ));
+                    let e = StepError {
+                        location: scenario.step_location(i + 1),
+                        step: i + 1,
+                        kind: step.kind().to_string(),
+                        message: why.clone(),
+                    };
+                    status_reason = Some((ScenarioStatus::Error, e.to_string()));
+                    error = Some(e);
                     (
                         StepStatus::Error,
                         Some(why),
@@ -147,6 +156,7 @@ pub(crate) async fn run_scenario(env: &Env, scenario: &Scenario) -> ScenarioOutc
             summary: result.summary,
             status,
             reason,
+            error,
             findings: result.findings,
             evidence: result.evidence,
             diffs: result.diffs,
@@ -166,6 +176,10 @@ pub(crate) async fn run_scenario(env: &Env, scenario: &Scenario) -> ScenarioOutc
             .find_map(|s| s.reason.clone())
             .unwrap_or_default();
         status_reason = Some((ScenarioStatus::Skipped, why));
+    }
+    // Evidence the harness could not keep makes the scenario its error, whatever was judged.
+    if let Some(why) = x.unrecorded.take() {
+        status_reason = Some((ScenarioStatus::Error, why));
     }
     let (status, reason) = match status_reason {
         Some((ScenarioStatus::Skipped, why)) if !verdict.fails(env.config.threshold) => {
@@ -244,13 +258,14 @@ impl Exchange<'_> {
         bytes: Vec<u8>,
     ) -> String {
         let id = format!("e{}", self.evidence.len() + 1);
-        self.evidence.push(Evidence::new(
-            id.clone(),
-            direction,
-            label,
-            media_type,
-            bytes,
-        ));
+        let mut evidence = Evidence::new(id.clone(), direction, label, media_type, bytes);
+        if let Some(recorder) = &self.env.recorder
+            && let Err(e) = recorder.evidence(&self.scenario.id, &mut evidence)
+            && self.unrecorded.is_none()
+        {
+            self.unrecorded = Some(format!("failed to write evidence `{id}` to disk: {e}"));
+        }
+        self.evidence.push(evidence);
         id
     }
 
@@ -290,7 +305,16 @@ impl Exchange<'_> {
     /// inbox for `expect-ack` to claim.
     /// Returns the evidence id of the sent message, the send number, and whether the vendor got it
     /// (an HTTP response came, or the file was written).
-    async fn deliver(&mut self, message: &Message, result: &mut StepResult) -> (String, u64, bool) {
+    ///
+    /// A message over `[rules] size-limit` is not sent, and a file the harness may not write
+    /// into the vendor's inbox is not the vendor's fault: both are errors of the step
+    /// ([`Stop::Error`]), never findings.
+    async fn deliver(
+        &mut self,
+        message: &Message,
+        result: &mut StepResult,
+    ) -> Result<(String, u64, bool), Stop> {
+        self.within_size_limit(message.bytes.len(), "message")?;
         let sent = self.add_evidence(
             Direction::Sent,
             message.label(),
@@ -317,6 +341,7 @@ impl Exchange<'_> {
             );
             let (name, bytes) = match crate::envelope::carry::wrap_fhir(message, None) {
                 Ok(envelope) => {
+                    self.within_size_limit(envelope.len(), "enveloped message")?;
                     let id = self.add_evidence(
                         Direction::Sent,
                         format!("VANSEnvelope carrying {sent}"),
@@ -333,13 +358,11 @@ impl Exchange<'_> {
                 ),
             };
             if let Err(e) = crate::transport::write_atomic(&layout.inbox, &name, &bytes) {
-                result.findings.push(Finding::breach(
-                    &rule::TRANSPORT,
-                    format!("the message could not be written to the vendor's inbox: {e}"),
-                ));
-                return (sent, seq, false);
+                return Err(Stop::Error(format!(
+                    "the harness could not write the message into the vendor's inbox: {e}"
+                )));
             }
-            return (sent, seq, true);
+            return Ok((sent, seq, true));
         }
         let delivery = self.env.http.send(message).await;
         match (delivery.status, &delivery.failure) {
@@ -383,10 +406,22 @@ impl Exchange<'_> {
                         failure.as_deref().unwrap_or("unknown failure")
                     ),
                 ));
-                return (sent, seq, false);
+                return Ok((sent, seq, false));
             }
         }
-        (sent, seq, true)
+        Ok((sent, seq, true))
+    }
+
+    /// [`Stop::Error`] when a message of `size` bytes the harness built is over `[rules]
+    /// size-limit`: sending it would make the vendor's rightful refusal look like its fault.
+    fn within_size_limit(&self, size: usize, what: &str) -> Result<(), Stop> {
+        let limit = self.env.config.rules.size_limit;
+        if u64::try_from(size).unwrap_or(u64::MAX) > limit {
+            return Err(Stop::Error(format!(
+                "the {what} the harness built is {size} bytes, over `[rules] size-limit` ({limit} bytes): not sent"
+            )));
+        }
+        Ok(())
     }
 
     async fn send(&mut self, s: &scenario::Send) -> Result<StepResult, Stop> {
@@ -445,7 +480,7 @@ impl Exchange<'_> {
             message.label(),
             s.as_
         ));
-        let (evidence, seq, delivered) = self.deliver(&message, &mut result).await;
+        let (evidence, seq, delivered) = self.deliver(&message, &mut result).await?;
         if !delivered {
             self.undelivered.insert(s.as_.clone(), self.step_index);
         }
@@ -658,7 +693,7 @@ impl Exchange<'_> {
             message.identity.envelope_id.as_deref().unwrap_or("?"),
             message.identity.letter_id.as_deref().unwrap_or("?")
         ));
-        let (evidence, seq, delivered) = self.deliver(&message, &mut result).await;
+        let (evidence, seq, delivered) = self.deliver(&message, &mut result).await?;
         if !delivered {
             self.undelivered.insert(name.clone(), self.step_index);
         }
@@ -910,7 +945,7 @@ impl Exchange<'_> {
             self.own_acks.push(l.clone());
         }
         let mut result = StepResult::new(format!("acknowledged `{}` with `{code}`", a.for_));
-        let (evidence, _, _) = self.deliver(&message, &mut result).await;
+        let (evidence, _, _) = self.deliver(&message, &mut result).await?;
         self.capture(&format!("{}-ack", a.for_), &message, &evidence);
         Ok(result)
     }

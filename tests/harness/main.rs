@@ -8,3 +8,4 @@ mod folders;
 mod profile;
 mod rules;
 mod support;
+mod trust;

@@ -78,6 +78,7 @@ impl Exchange<'_> {
         );
         result.evidence.push(ev.clone());
         let envelope = crate::envelope::carry::wrap_oioxml(&bytes, m);
+        self.within_size_limit(envelope.len(), "enveloped letter")?;
         let env_ev = self.add_evidence(
             Direction::Sent,
             format!("VANSEnvelope carrying {ev}"),
@@ -92,10 +93,9 @@ impl Exchange<'_> {
             m.envelope.identifier
         );
         if let Err(e) = crate::transport::write_atomic(&layout.inbox, &name, &envelope) {
-            result.findings.push(Finding::breach(
-                &rule::TRANSPORT,
-                format!("the letter could not be written to the vendor's inbox: {e}"),
-            ));
+            return Err(Stop::Error(format!(
+                "the harness could not write the letter into the vendor's inbox: {e}"
+            )));
         }
         Ok(ev)
     }
