@@ -12,17 +12,26 @@ use std::time::Duration;
 use crate::finding::Grade;
 use crate::template::Organization;
 
+mod resources;
+pub use resources::Resources;
+
 /// The embedded default configuration, with comments.
 pub const DEFAULT_TOML: &str = include_str!("harness.toml");
 
 /// The longest wait a config or scenario may ask for: a day. Longer is a typo.
 pub const MAX_WAIT: Duration = Duration::from_secs(24 * 60 * 60);
 
+/// The default of `scenario-size-limit`, in bytes: 10 MB. The bundled scenarios are a few KB.
+pub const SCENARIO_SIZE_LIMIT: u64 = 10_000_000;
+
 /// The validated configuration of a run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     /// The worst grade that still passes.
     pub threshold: Grade,
+    /// The largest scenario file read, in bytes (`scenario-size-limit`, default 10 MB): a larger
+    /// one is refused with an error naming it, so memory stays proportional to the work.
+    pub scenario_size_limit: u64,
     /// Default wait of `expect-*` steps.
     pub default_within: Duration,
     /// The harness's listener address.
@@ -43,47 +52,6 @@ pub struct Config {
     /// A folder with MedCom's envelope XSDs in the corpus layout (`vans-envelope/…`,
     /// `dk-ehmi-sbdh/…`); `None`: the command line falls back to `$MEDCOM_CORPUS` when set.
     pub schemas: Option<PathBuf>,
-    /// The largest scenario file read, in bytes (`scenario-size-limit`, default 10 MB): a larger
-    /// one is refused with an error naming it, so memory stays proportional to the work.
-    pub scenario_size_limit: u64,
-}
-
-/// The default of `scenario-size-limit`, in bytes: 10 MB. The bundled scenarios are a few KB.
-pub const SCENARIO_SIZE_LIMIT: u64 = 10_000_000;
-
-/// The implementation guides and envelope schemas of a command, loaded and found once by the
-/// command line and handed to the runner, the reference vendor and `validate` alike.
-#[derive(Debug, Clone, Default)]
-pub struct Resources {
-    /// The implementation guides, loaded into one; `None` when none is named.
-    pub ig: Option<std::sync::Arc<crate::validate::profile::Ig>>,
-    /// MedCom's envelope XSDs; `None` when no folder is named.
-    pub schemas: Option<crate::envelope::SchemaFiles>,
-}
-
-impl Resources {
-    /// Loads the implementation guides at `igs` (folders of IG resources or `package.tgz`
-    /// files) and takes `schemas` as the folder of MedCom's XSDs (the corpus layout).
-    ///
-    /// # Errors
-    /// The [`crate::validate::profile::IgError`] of the first guide that does not load.
-    pub fn load(
-        igs: &[PathBuf],
-        schemas: Option<&Path>,
-    ) -> Result<Resources, crate::validate::profile::IgError> {
-        let ig = if igs.is_empty() {
-            None
-        } else {
-            let paths: Vec<&Path> = igs.iter().map(PathBuf::as_path).collect();
-            Some(std::sync::Arc::new(crate::validate::profile::Ig::load_all(
-                &paths,
-            )?))
-        };
-        Ok(Resources {
-            ig,
-            schemas: schemas.map(crate::envelope::SchemaFiles::in_corpus),
-        })
-    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -299,6 +267,16 @@ impl Config {
                 harness.ean
             )));
         }
+        let scenario_size_limit = u
+            .scenario_size_limit
+            .or(d.scenario_size_limit)
+            .unwrap_or(SCENARIO_SIZE_LIMIT);
+        if scenario_size_limit == 0 {
+            return Err(invalid(
+                "`scenario-size-limit = 0` would refuse every scenario file; give a size in bytes"
+                    .into(),
+            ));
+        }
         let request_timeout = u
             .request_timeout
             .or(d.request_timeout)
@@ -327,21 +305,11 @@ impl Config {
             }
         };
         let schemas = u.schemas.or(d.schemas).map(relative);
-        let scenario_size_limit = u
-            .scenario_size_limit
-            .or(d.scenario_size_limit)
-            .unwrap_or(SCENARIO_SIZE_LIMIT);
-        if scenario_size_limit == 0 {
-            return Err(invalid(
-                "`scenario-size-limit = 0` would refuse every scenario file; give a size in bytes"
-                    .into(),
-            ));
-        }
         Ok(Config {
             rules,
             schemas,
-            scenario_size_limit,
             threshold,
+            scenario_size_limit,
             default_within,
             listen,
             request_timeout,
