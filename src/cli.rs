@@ -577,6 +577,11 @@ fn prepare_and_run(args: &RunArgs, reports: &Reports) -> Result<i32, Failure> {
     if let Some(note) = &outcome.note {
         eprintln!("error: the run stopped early: {note}");
     }
+    if outcome.interrupted || outcome.status == run::RunStatus::Interrupted {
+        eprintln!(
+            "hint: `medcom-harness run --resume` with the same arguments runs the scenarios this run did not finish"
+        );
+    }
     // A scenario the harness could not run (its own config contradicts it, a capture is
     // missing), one skipped, or a run stopped early is not the vendor's failure: with no failure
     // beside it, the run is INCOMPLETE and ends 2.

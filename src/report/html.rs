@@ -420,7 +420,7 @@ fn banner(run: &RunOutcome) -> Option<String> {
     match run.verdict() {
         RunVerdict::Passed | RunVerdict::Failed if run.status == crate::run::RunStatus::Finished => None,
         RunVerdict::InProgress => Some(
-            "In progress / not finished: this report was written when the run started and is replaced when it ends. If it is still here, the run was killed: `medcom-harness run --resume` finishes it."
+            "In progress / not finished: this report was written when the run started and is replaced when it ends. If it is still here, the run was killed: medcom-harness run --resume finishes it."
                 .into(),
         ),
         RunVerdict::NotRun => Some(format!("Not run: the harness could not start the run{note}. No scenario ran; nothing here is a verdict on the vendor.")),
@@ -429,7 +429,7 @@ fn banner(run: &RunOutcome) -> Option<String> {
             s.skipped,
             s.errors,
             if run.interrupted || run.status == crate::run::RunStatus::Interrupted { ", the run was stopped early" } else { "" },
-            if run.allow_skipped { "; skipped scenarios are allowed here" } else { "; `--allow-skipped` lets skipped scenarios pass" }
+            if run.allow_skipped || s.skipped == 0 { "" } else { "; --allow-skipped lets skipped scenarios pass" }
         )),
     }
 }
@@ -739,6 +739,62 @@ mod tests {
                 .map(|(t, c)| (t.to_owned(), c))
         );
         assert!(pieces("").is_empty());
+    }
+
+    #[test]
+    fn a_run_with_a_skipped_scenario_is_incomplete_unless_skips_are_allowed() {
+        let mut run = sample::run();
+        // Only the passed and the skipped scenario of the sample.
+        run.scenarios
+            .retain(|s| matches!(s.status, ScenarioStatus::Passed | ScenarioStatus::Skipped));
+        assert_eq!(run.verdict(), RunVerdict::Incomplete);
+        assert!(!run.passed());
+        let doc = Html::parse_document(&render_html(&run));
+        let verdict = select(&doc, ".verdict");
+        assert_eq!(text(&verdict[0]), "INCOMPLETE");
+        assert!(verdict[0].value().classes().all(|c| c != "passed"));
+        assert!(
+            select(&doc, ".banner")
+                .iter()
+                .any(|b| text(b).contains("Incomplete"))
+        );
+        // The skipped row shows no green grade: its `OK` would read as a pass.
+        let skipped = select(&doc, "#summary table.scenarios tr.st-skipped");
+        assert!(!skipped.is_empty());
+        for row in skipped {
+            let green = Selector::parse(".ok, .passed").expect("valid CSS");
+            assert!(row.select(&green).next().is_none(), "{}", row.html());
+        }
+        run.allow_skipped = true;
+        assert_eq!(run.verdict(), RunVerdict::Passed);
+    }
+
+    #[test]
+    fn the_report_written_at_the_start_says_in_progress_and_never_passed() {
+        let run = RunOutcome::placeholder(
+            crate::run::RunStatus::InProgress,
+            "embedded reference vendor".into(),
+            Grade::F4,
+            None,
+        );
+        let html = render_html(&run);
+        assert!(!html.contains("PASSED"));
+        let doc = Html::parse_document(&html);
+        assert_eq!(text(&select(&doc, ".verdict")[0]), "IN PROGRESS");
+        assert!(
+            select(&doc, ".banner")
+                .iter()
+                .any(|b| text(b).contains("In progress / not finished"))
+        );
+        let not_run = RunOutcome::placeholder(
+            crate::run::RunStatus::NotStarted,
+            "http://127.0.0.1:1/fhir".into(),
+            Grade::F4,
+            Some("cannot connect to the vendor endpoint".into()),
+        );
+        let html = render_html(&not_run);
+        assert!(html.contains("NOT RUN") && html.contains("cannot connect"));
+        assert!(!html.contains("PASSED"));
     }
 
     #[test]

@@ -378,7 +378,9 @@ pub async fn run_until(
                 );
             }
             let outcome = exchange::run_scenario(&env, &scenario).await;
-            if let Some(r) = &env.recorder
+            // A scenario cut short by a stop is not finished: `--resume` runs it again.
+            let stopped = *env.interrupt.borrow();
+            if let Some(r) = env.recorder.as_ref().filter(|_| !stopped)
                 && let Err(e) = r.scenario_finished(&outcome)
             {
                 halt("failed to write the run's journal", e);

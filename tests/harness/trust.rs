@@ -291,6 +291,8 @@ fn kill_9_then_resume_writes_one_report_with_every_scenario_once() {
     let left = results(dir.path());
     assert_eq!(left["status"], "in-progress");
     assert_eq!(left["passed"], false);
+    let html = std::fs::read_to_string(dir.path().join("reports/report.html")).expect("html");
+    assert!(html.contains("In progress / not finished") && !html.contains("PASSED"));
     let out = bin()
         .current_dir(dir.path())
         .args(args)
