@@ -39,3 +39,45 @@ impl Resources {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    /// Rust source files under `dir`, recursively.
+    fn sources(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("src is readable").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                sources(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+
+    #[test]
+    fn the_library_reads_no_environment_variable() {
+        // Arguments are resolved once, in the command line (`cli.rs`, `main.rs`): the library
+        // gets what the environment said as values. Test modules may read the environment.
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = Vec::new();
+        sources(&src, &mut files);
+        let mut readers = Vec::new();
+        for file in files {
+            let name = file.strip_prefix(&src).expect("under src");
+            if name == Path::new("cli.rs") || name == Path::new("main.rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&file).expect("readable");
+            let library = text.split("#[cfg(test)]").next().unwrap_or_default();
+            if library.contains("env::var") {
+                readers.push(name.display().to_string());
+            }
+        }
+        assert!(
+            readers.is_empty(),
+            "the library reads the environment in {readers:?}"
+        );
+    }
+}

@@ -59,10 +59,14 @@ impl Console {
         match event {
             Event::Started {
                 scenarios,
+                not_applicable,
                 target,
                 listen,
             } => {
                 eprintln!("running {scenarios} scenario(s) against {target}");
+                for n in not_applicable {
+                    eprintln!("not applicable: {} ({})", n.id, n.reason);
+                }
                 eprintln!("the vendor delivers acknowledgements and messages to {listen}");
             }
             Event::Instruction { scenario, text } => {

@@ -66,6 +66,8 @@ struct Page<'a> {
     /// A sentence under the header when the run is not a plain pass or fail: in progress, not
     /// run, incomplete.
     banner: Option<String>,
+    /// Scenarios the target cannot take, left out of the run.
+    not_applicable: &'a [crate::run::NotApplicable],
     passed: usize,
     failed: usize,
     errors: usize,
@@ -200,7 +202,14 @@ struct Piece<'a> {
 impl<'a> Page<'a> {
     fn new(run: &'a RunOutcome) -> Page<'a> {
         let mut slugs = Slugs::default();
-        for reserved in ["summary", "failing", "scenarios", "unclaimed", "rules"] {
+        for reserved in [
+            "summary",
+            "failing",
+            "scenarios",
+            "unclaimed",
+            "rules",
+            "not-applicable",
+        ] {
             slugs.unique(reserved);
         }
         let scenarios: Vec<ScenarioView<'a>> = run
@@ -241,6 +250,7 @@ impl<'a> Page<'a> {
                 }
             },
             banner: banner(run),
+            not_applicable: &run.not_applicable,
             passed: summary.passed,
             failed: summary.failed,
             errors: summary.errors,
@@ -418,7 +428,17 @@ fn banner(run: &RunOutcome) -> Option<String> {
         .map(|n| format!(" ({n})"))
         .unwrap_or_default();
     match run.verdict() {
-        RunVerdict::Passed | RunVerdict::Failed if run.status == crate::run::RunStatus::Finished => None,
+        RunVerdict::Passed | RunVerdict::Failed
+            if run.status == crate::run::RunStatus::Finished =>
+        {
+            (!run.not_applicable.is_empty()).then(|| {
+                format!(
+                    "{} scenario(s) do not apply to this target and were not run (listed in the summary); the verdict covers the {} that ran.",
+                    run.not_applicable.len(),
+                    run.scenarios.len()
+                )
+            })
+        }
         RunVerdict::InProgress => Some(
             "In progress / not finished: this report was written when the run started and is replaced when it ends. If it is still here, the run was killed: medcom-harness run --resume finishes it."
                 .into(),

@@ -13,6 +13,7 @@
 //! | `started` | string: FHIR instant the run started |
 //! | `scenarios` | array of scenario objects, ordered by path (below) |
 //! | `unclaimed` | array of `[evidence, finding]` pairs: messages no scenario claimed |
+//! | `not_applicable` | array of `{id, title, path, reason}`: scenarios the target cannot take, left out (absent when none) |
 //! | `duration` | number: wall time in seconds (millisecond precision) |
 //! | `summary` | object: `passed`, `failed`, `errors`, `skipped` scenario counts |
 //! | `passed` | boolean: the run finished and every scenario passed (skipped ones only with `allow_skipped`) |

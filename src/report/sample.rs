@@ -216,6 +216,7 @@ pub(crate) fn run() -> RunOutcome {
         started: "2026-11-29T17:50:00+01:00".to_owned(),
         scenarios: vec![passed, failed, error, skipped],
         unclaimed: vec![(stray, stray_finding)],
+        not_applicable: Vec::new(),
         duration: Duration::from_millis(6250),
     }
 }

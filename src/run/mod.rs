@@ -11,8 +11,8 @@ mod exchange;
 mod outcome;
 
 pub use outcome::{
-    Direction, Evidence, GoldenDiff, PREVIEW_BYTES, RunOutcome, RunStatus, RunVerdict,
-    ScenarioOutcome, ScenarioStatus, StepError, StepOutcome, StepStatus, Summary,
+    Direction, Evidence, GoldenDiff, NotApplicable, PREVIEW_BYTES, RunOutcome, RunStatus,
+    RunVerdict, ScenarioOutcome, ScenarioStatus, StepError, StepOutcome, StepStatus, Summary,
 };
 
 use std::path::PathBuf;
@@ -134,6 +134,8 @@ pub enum Event {
     Started {
         /// Scenarios to run.
         scenarios: usize,
+        /// Scenarios the target cannot take, left out.
+        not_applicable: Vec<NotApplicable>,
         /// What is tested.
         target: String,
         /// Where the vendor delivers to.
@@ -236,6 +238,22 @@ pub async fn run_until(
 ) -> Result<RunOutcome, RunError> {
     let started_at = Instant::now();
     let started = crate::template::now_instant();
+    // Classic letters need an exchange folder: against a vendor's HTTP endpoint such scenarios
+    // cannot run at all, so they are left out (and listed) rather than run and skipped.
+    let (scenarios, left_out): (Vec<Scenario>, Vec<Scenario>) =
+        scenarios.into_iter().partition(|s| {
+            !(matches!(settings.target, Target::Http(_))
+                && s.transport == Some(crate::scenario::TransportKind::Folder))
+        });
+    let not_applicable: Vec<NotApplicable> = left_out
+        .into_iter()
+        .map(|s| NotApplicable {
+            id: s.id,
+            title: s.title,
+            path: s.path.display().to_string(),
+            reason: "classic OIOXML letters travel only through exchange folders; this target is an HTTP endpoint: run with `--target DIR` to test them".into(),
+        })
+        .collect();
     let ig = settings.ig.clone();
     let inbox = Inbox::new();
     let listener = Listener::start(settings.config.listen, inbox.clone()).await?;
@@ -350,6 +368,7 @@ pub async fn run_until(
     });
     (env.events)(Event::Started {
         scenarios: scenarios.len(),
+        not_applicable: not_applicable.clone(),
         target: target_label.clone(),
         listen: env.listen_url.clone(),
     });
@@ -444,6 +463,7 @@ pub async fn run_until(
         started,
         scenarios: outcomes,
         unclaimed,
+        not_applicable,
         duration: started_at.elapsed(),
     })
 }

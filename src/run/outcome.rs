@@ -220,6 +220,21 @@ impl ScenarioOutcome {
     }
 }
 
+/// A scenario the target cannot take, left out of the run before it started: a scenario with
+/// `transport = "folder"` (classic OIOXML letters travel only through exchange folders) against
+/// a vendor's HTTP endpoint. Listed in every report; the verdict is over what applies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotApplicable {
+    /// The scenario's `id`.
+    pub id: String,
+    /// Its `title`.
+    pub title: String,
+    /// The scenario file.
+    pub path: String,
+    /// Why it does not apply, and how to run it.
+    pub reason: String,
+}
+
 /// Counts for the summary line.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Summary {
@@ -301,6 +316,9 @@ pub struct RunOutcome {
     pub scenarios: Vec<ScenarioOutcome>,
     /// Messages the vendor sent that no scenario claimed, as evidence with a finding each.
     pub unclaimed: Vec<(Evidence, Finding)>,
+    /// Scenarios the target cannot take, left out before the run started.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_applicable: Vec<NotApplicable>,
     /// Wall time of the run.
     #[serde(serialize_with = "seconds")]
     pub duration: Duration,
@@ -326,6 +344,7 @@ impl RunOutcome {
             started: crate::template::now_instant(),
             scenarios: Vec::new(),
             unclaimed: Vec::new(),
+            not_applicable: Vec::new(),
             duration: Duration::ZERO,
         }
     }

@@ -343,3 +343,34 @@ fn a_step_the_harness_cannot_perform_is_reported_with_its_file_and_line() {
     let html = std::fs::read_to_string(dir.path().join("reports/report.html")).expect("html");
     assert!(html.contains(&at), "the HTML report names the line");
 }
+
+#[test]
+fn scenarios_an_http_endpoint_cannot_take_are_listed_as_not_applicable_not_skipped() {
+    // The bundled OIOXML scenarios need an exchange folder; against an HTTP endpoint they are
+    // left out and listed, and the verdict covers the scenarios that ran.
+    let dir = tempfile::tempdir().expect("tmp");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let serve = crate::support::Serve::start(&[]);
+    let out = crate::support::run_with_reports(
+        dir.path(),
+        &[
+            "run".as_ref(),
+            root.join("scenarios/oioxml/xdis91-new-with-bin.toml")
+                .as_os_str(),
+            root.join("scenarios/carecommunication/new-json.toml")
+                .as_os_str(),
+            "--target".as_ref(),
+            serve.url.as_ref(),
+        ],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("not applicable: "), "{err}");
+    let json: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("results.json")).expect("results"))
+            .expect("json");
+    assert_eq!(json["scenarios"].as_array().map(Vec::len), Some(1));
+    assert_eq!(json["not_applicable"].as_array().map(Vec::len), Some(1));
+    let html = std::fs::read_to_string(dir.path().join("r.html")).expect("html");
+    assert!(html.contains("Not applicable to this target"));
+}
