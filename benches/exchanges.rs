@@ -44,6 +44,10 @@ fn main() {
                 jobs,
                 update_golden: UpdateGolden::Never,
                 interactive: false,
+                allow_skipped: false,
+                ig: None,
+                schemas: None,
+                recorder: None,
             };
             let t = Instant::now();
             let outcome = rt

@@ -4,7 +4,7 @@
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
-use medcom_harness::config::Config;
+use medcom_harness::config::{Config, Resources};
 use medcom_harness::exit;
 use medcom_harness::finding::Grade;
 use medcom_harness::report;
@@ -23,8 +23,9 @@ Examples:
       (a golden's {{capture:NAME}} placeholders each need a --capture; the report's failing
       steps show the diff against the run's own captures)
 
-Exit codes: 0 every scenario passed · 1 a scenario failed · 2 the harness could not run, or a
-scenario could not run and none failed";
+Exit codes: 0 every scenario ran and passed · 1 a scenario failed · 2 the harness could not
+run, or none failed but not every scenario ran (skipped, could not run, interrupted: INCOMPLETE;
+`--allow-skipped` lets skipped scenarios pass)";
 
 /// Conformance test harness for Danish MedCom messaging: FHIR CareCommunication,
 /// Acknowledgement and HospitalNotification, classic OIOXML letters and receipts, VANSEnvelope
@@ -104,6 +105,18 @@ struct RunArgs {
     /// `always` replaces it.
     #[arg(long, value_enum, value_name = "MODE")]
     update_golden: Option<GoldenMode>,
+    /// Finish a run that was killed: read its journal (`.journal.jsonl` beside the JSON
+    /// results), run only the scenarios it did not finish, and write one report of all.
+    #[arg(long)]
+    resume: bool,
+    /// Let skipped scenarios pass the run (a suite that knows some scenarios need an operator).
+    /// Without it a run with a skipped scenario is INCOMPLETE, never PASSED.
+    #[arg(long)]
+    allow_skipped: bool,
+    /// Show CPR numbers in the reports and on the console as they are. By default they are
+    /// masked (`250947-****`); the evidence files always keep the bytes exactly.
+    #[arg(long)]
+    show_cpr: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -284,7 +297,99 @@ fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
         .map_err(Failure::new)
 }
 
+/// `$MEDCOM_CORPUS`, the folder the library never looks up itself: read here, once.
+fn corpus_env() -> Option<PathBuf> {
+    std::env::var_os("MEDCOM_CORPUS")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+}
+
+/// Whether to colour console output: stdout is a terminal and `NO_COLOR` is unset or empty.
+fn colour() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// The implementation guides and schemas, loaded once for the whole command.
+fn resources(igs: &[PathBuf], schemas: Option<&std::path::Path>) -> Result<Resources, Failure> {
+    Resources::load(igs, schemas).map_err(|e| Failure {
+        error: Box::new(e),
+        hint: Some("give a folder of IG resources or an IG package.tgz".into()),
+    })
+}
+
+/// The reports of one `run`: written "in progress" at its start, "not run" when it cannot start,
+/// and finally from its outcome.
+struct Reports {
+    paths: report::Paths,
+    options: report::Options,
+    target: String,
+}
+
+impl Reports {
+    fn write(&self, run: &run::RunOutcome) -> Result<(), Failure> {
+        report::write_all(run, &self.paths, &self.options).map_err(|e| Failure {
+            error: Box::new(e),
+            hint: Some("the report paths were writable when the run started; check the disk and permissions".into()),
+        })
+    }
+
+    /// Replaces the reports by a "not run" report naming why, and returns `failure` to print.
+    fn not_run(&self, failure: Failure) -> Failure {
+        let mut cause = failure.error.to_string();
+        let mut source = failure.error.source();
+        while let Some(s) = source {
+            cause.push_str(&format!(": {s}"));
+            source = s.source();
+        }
+        let placeholder = run::RunOutcome::placeholder(
+            run::RunStatus::NotStarted,
+            self.target.clone(),
+            Grade::F4,
+            Some(cause),
+        );
+        if let Err(e) = self.write(&placeholder) {
+            e.print();
+        }
+        failure
+    }
+}
+
 fn run_command(args: RunArgs) -> Result<i32, Failure> {
+    let reports = Reports {
+        paths: report::Paths {
+            html: args.report_html.clone(),
+            junit: args.report_junit.clone(),
+            json: args.report_json.clone(),
+        },
+        options: report::Options {
+            show_cpr: args.show_cpr,
+        },
+        target: match (&args.target, &args.fault) {
+            (Some(t), _) => medcom_harness::transport::redact_url(t),
+            (None, Some(f)) => format!("embedded reference vendor (fault `{f}`)"),
+            (None, None) => "embedded reference vendor".into(),
+        },
+    };
+    if !args.list {
+        // Before anything runs: the reports can be written, and the previous run's reports are
+        // replaced at once, so a stale PASSED never stands for this run.
+        reports.paths.check().map_err(|e| Failure {
+            error: Box::new(e),
+            hint: Some("choose report files in a folder you may write to (`--report-html`, `--report-junit`, `--report-json`)".into()),
+        })?;
+        let placeholder = run::RunOutcome::placeholder(
+            run::RunStatus::InProgress,
+            reports.target.clone(),
+            Grade::F4,
+            None,
+        );
+        reports.write(&placeholder)?;
+    }
+    prepare_and_run(&args, &reports).map_err(|f| if args.list { f } else { reports.not_run(f) })
+}
+
+fn prepare_and_run(args: &RunArgs, reports: &Reports) -> Result<i32, Failure> {
     let mut config = Config::load(args.config.as_deref()).map_err(Failure::new)?;
     // The one place secrets named by `[http] …-env` are read from the environment.
     config
@@ -313,7 +418,7 @@ fn run_command(args: RunArgs) -> Result<i32, Failure> {
         (None, Some(f)) => Target::Embedded(Some(*f)),
         (None, None) => Target::Embedded(None),
     };
-    let scenarios = match scenario::load(&args.paths) {
+    let scenarios = match scenario::load_limited(&args.paths, config.scenario_size_limit) {
         Ok(s) => s,
         Err(scenario::ScenarioError::Several { errors }) => {
             for e in &errors {
@@ -363,67 +468,123 @@ fn run_command(args: RunArgs) -> Result<i32, Failure> {
             Some("`--list` shows what is selected".into()),
         ));
     }
-    use std::io::IsTerminal;
-    let settings = Settings {
-        config: config.clone(),
-        target,
-        jobs: args.jobs.map_or_else(
-            || std::thread::available_parallelism().map_or(2, usize::from),
-            usize::from,
-        ),
-        update_golden: match args.update_golden {
-            None => UpdateGolden::Never,
-            Some(GoldenMode::New) => UpdateGolden::New,
-            Some(GoldenMode::Always) => UpdateGolden::Always,
-        },
-        interactive: std::io::stdin().is_terminal(),
+    let ids: Vec<&str> = scenarios.iter().map(|s| s.id.as_str()).collect();
+    let (journal, finished) = if args.resume {
+        report::Journal::resume(&reports.paths.json, &ids).map_err(|e| Failure {
+            error: Box::new(e),
+            hint: Some("`--resume` finishes a run that was killed, with the same `--report-json` folder; without it a new run starts".into()),
+        })?
+    } else {
+        (
+            report::Journal::start(&reports.paths.json, &ids).map_err(Failure::new)?,
+            Vec::new(),
+        )
     };
-    let console = report::console::Console::new(config.threshold);
-    let (stop, interrupt) = tokio::sync::watch::channel(false);
-    let outcome = runtime()?
-        .block_on(async move {
-            // Ctrl-C stops the run early; what was exchanged so far still goes into the reports.
-            tokio::spawn(async move {
-                if tokio::signal::ctrl_c().await.is_ok() {
-                    eprintln!("interrupted: finishing the reports with what was exchanged so far");
-                    let _ = stop.send(true);
+    if args.resume {
+        eprintln!(
+            "resuming: {} of {} scenario(s) finished before, {} to run",
+            finished.len(),
+            ids.len(),
+            ids.len() - finished.len()
+        );
+    }
+    let scenarios: Vec<_> = scenarios
+        .into_iter()
+        .filter(|s| !finished.iter().any(|f| f.id == s.id))
+        .collect();
+    let in_progress = run::RunOutcome {
+        scenarios: finished.clone(),
+        ..run::RunOutcome::placeholder(
+            run::RunStatus::InProgress,
+            reports.target.clone(),
+            config.threshold,
+            None,
+        )
+    };
+    reports.write(&in_progress)?;
+    let schemas = config.schemas.clone().or_else(corpus_env);
+    let resources = resources(&config.ig, schemas.as_deref())?;
+    let console = report::console::Console {
+        show_cpr: args.show_cpr,
+        ..report::console::Console::new(config.threshold, colour())
+    };
+    let mut outcome = if scenarios.is_empty() {
+        run::RunOutcome {
+            status: run::RunStatus::Finished,
+            allow_skipped: args.allow_skipped,
+            ..in_progress
+        }
+    } else {
+        use std::io::IsTerminal;
+        let settings = Settings {
+            jobs: args.jobs.map_or_else(
+                || std::thread::available_parallelism().map_or(2, usize::from),
+                usize::from,
+            ),
+            update_golden: match args.update_golden {
+                None => UpdateGolden::Never,
+                Some(GoldenMode::New) => UpdateGolden::New,
+                Some(GoldenMode::Always) => UpdateGolden::Always,
+            },
+            interactive: std::io::stdin().is_terminal(),
+            allow_skipped: args.allow_skipped,
+            ig: resources.ig,
+            schemas: resources.schemas,
+            recorder: Some(std::sync::Arc::new(journal)),
+            ..Settings::new(config.clone(), target)
+        };
+        let (stop, interrupt) = tokio::sync::watch::channel(false);
+        runtime()?
+            .block_on(async move {
+                // Ctrl-C stops the run early; what was exchanged so far still goes into the reports.
+                tokio::spawn(async move {
+                    if tokio::signal::ctrl_c().await.is_ok() {
+                        eprintln!("interrupted: finishing the reports with what was exchanged so far");
+                        let _ = stop.send(true);
+                    }
+                });
+                run::run_until(scenarios, settings, move |e| console.event(&e), interrupt).await
+            })
+            .map_err(|e| {
+                let hint = match &e {
+                    run::RunError::Transport(_) => Some("choose another `listen` address in the config".to_string()),
+                    run::RunError::Unreachable { .. } => Some("is the vendor system running and listening there? Check the host, port and firewall".to_string()),
+                    run::RunError::Inbox { .. } => Some("the harness writes into `DIR/in`: give the user running it write permission there".to_string()),
+                    _ => None,
+                };
+                Failure {
+                    error: Box::new(e),
+                    hint,
                 }
-            });
-            run::run_until(scenarios, settings, move |e| console.event(&e), interrupt).await
-        })
-        .map_err(|e| {
-            let hint = match &e {
-                run::RunError::Transport(_) => Some("choose another `listen` address in the config".to_string()),
-                run::RunError::Unreachable { .. } => Some("is the vendor system running and listening there? Check the host, port and firewall".to_string()),
-                _ => None,
-            };
-            Failure {
-                error: Box::new(e),
-                hint,
-            }
-        })?;
+            })?
+    };
+    outcome.scenarios.extend(finished);
+    outcome.scenarios.sort_by(|a, b| a.path.cmp(&b.path));
     console.summary(&outcome);
-    report::write_all(
-        &outcome,
-        &args.report_html,
-        &args.report_junit,
-        &args.report_json,
-    )
-    .map_err(Failure::new)?;
-    eprintln!("report: {}", args.report_html.display());
-    if outcome.interrupted {
-        return Ok(exit::ERROR);
+    reports.write(&outcome)?;
+    eprintln!("report: {}", reports.paths.html.display());
+    if let Some(note) = &outcome.note {
+        eprintln!("error: the run stopped early: {note}");
+    }
+    if outcome.interrupted || outcome.status == run::RunStatus::Interrupted {
+        eprintln!(
+            "hint: `medcom-harness run --resume` with the same arguments runs the scenarios this run did not finish"
+        );
     }
     // A scenario the harness could not run (its own config contradicts it, a capture is
-    // missing) is not the vendor's failure: with no failure beside it, the run ends 2.
-    let summary = outcome.summary();
-    Ok(if outcome.passed() {
-        exit::PASSED
-    } else if summary.failed == 0 {
-        exit::ERROR
-    } else {
-        exit::FAILED
-    })
+    // missing), one skipped, or a run stopped early is not the vendor's failure: with no failure
+    // beside it, the run is INCOMPLETE and ends 2.
+    Ok(
+        if outcome.interrupted || outcome.status == run::RunStatus::Interrupted {
+            exit::ERROR
+        } else {
+            match outcome.verdict() {
+                run::RunVerdict::Passed => exit::PASSED,
+                run::RunVerdict::Failed => exit::FAILED,
+                _ => exit::ERROR,
+            }
+        },
+    )
 }
 
 fn serve_command(args: ServeArgs) -> Result<i32, Failure> {
@@ -435,14 +596,7 @@ fn serve_command(args: ServeArgs) -> Result<i32, Failure> {
     vc.log = true;
     let mut igs = config.ig.clone();
     igs.extend(args.ig.iter().cloned());
-    if !igs.is_empty() {
-        let paths: Vec<&std::path::Path> = igs.iter().map(PathBuf::as_path).collect();
-        let ig = medcom_harness::validate::profile::Ig::load_all(&paths).map_err(|e| Failure {
-            error: Box::new(e),
-            hint: Some("give a folder of IG resources or an IG package.tgz".into()),
-        })?;
-        vc.ig = Some(std::sync::Arc::new(ig));
-    }
+    vc.ig = resources(&igs, None)?.ig;
     vc.ack_delivery = match args.ack_delivery {
         AckWhen::Response => medcom_harness::simulator::AckDelivery::Response,
         AckWhen::Later => medcom_harness::simulator::AckDelivery::Later,
@@ -543,17 +697,7 @@ fn validate_command(args: &ValidateArgs) -> Result<i32, Failure> {
         .flat_map(|c| c.ig.iter().cloned())
         .chain(args.ig.iter().cloned())
         .collect();
-    let ig = if igs.is_empty() {
-        None
-    } else {
-        let paths: Vec<&std::path::Path> = igs.iter().map(PathBuf::as_path).collect();
-        Some(
-            medcom_harness::validate::profile::Ig::load_all(&paths).map_err(|e| Failure {
-                error: Box::new(e),
-                hint: Some("give a folder of IG resources or an IG package.tgz".into()),
-            })?,
-        )
-    };
+    let ig = resources(&igs, None)?.ig;
     // `--schemas`, else the config's `schemas`, else `$MEDCOM_CORPUS`. Schemas asked for by name
     // must load: a wrong folder is the user's error, not a finding on every envelope.
     let named = args
@@ -571,7 +715,7 @@ fn validate_command(args: &ValidateArgs) -> Result<i32, Failure> {
         })?;
     }
     let schemas = named
-        .or_else(|| std::env::var_os("MEDCOM_CORPUS").map(PathBuf::from))
+        .or_else(corpus_env)
         .map(|dir| medcom_harness::envelope::SchemaFiles::in_corpus(&dir));
     let mut unreadable = false;
     let mut failed = false;
@@ -588,7 +732,7 @@ fn validate_command(args: &ValidateArgs) -> Result<i32, Failure> {
             }
         };
         let findings: Vec<_> =
-            medcom_harness::validate::bytes(bytes, &settings, schemas.as_ref(), ig.as_ref())
+            medcom_harness::validate::bytes(bytes, &settings, schemas.as_ref(), ig.as_deref())
                 .into_iter()
                 .filter(|f| args.all || f.grade != Grade::Ok || f.message.starts_with("note:"))
                 .collect();

@@ -34,6 +34,13 @@ fn run_one(scenario: medcom_harness::scenario::Scenario) -> Result<(), Failed> {
         jobs: 1,
         update_golden: UpdateGolden::Never,
         interactive: false,
+        allow_skipped: false,
+        ig: None,
+        // The library reads no environment variable: the envelope XSDs come from the corpus
+        // folder as the command line finds it.
+        schemas: std::env::var_os("MEDCOM_CORPUS")
+            .map(|dir| medcom_harness::envelope::SchemaFiles::in_corpus(Path::new(&dir))),
+        recorder: None,
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

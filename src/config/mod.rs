@@ -12,17 +12,26 @@ use std::time::Duration;
 use crate::finding::Grade;
 use crate::template::Organization;
 
+mod resources;
+pub use resources::Resources;
+
 /// The embedded default configuration, with comments.
 pub const DEFAULT_TOML: &str = include_str!("harness.toml");
 
 /// The longest wait a config or scenario may ask for: a day. Longer is a typo.
 pub const MAX_WAIT: Duration = Duration::from_secs(24 * 60 * 60);
 
+/// The default of `scenario-size-limit`, in bytes: 10 MB. The bundled scenarios are a few KB.
+pub const SCENARIO_SIZE_LIMIT: u64 = 10_000_000;
+
 /// The validated configuration of a run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     /// The worst grade that still passes.
     pub threshold: Grade,
+    /// The largest scenario file read, in bytes (`scenario-size-limit`, default 10 MB): a larger
+    /// one is refused with an error naming it, so memory stays proportional to the work.
+    pub scenario_size_limit: u64,
     /// Default wait of `expect-*` steps.
     pub default_within: Duration,
     /// The harness's listener address.
@@ -41,7 +50,7 @@ pub struct Config {
     /// The `[rules]` table: settings where MedCom's sources disagree (DOMAIN.md §6).
     pub rules: crate::validate::Settings,
     /// A folder with MedCom's envelope XSDs in the corpus layout (`vans-envelope/…`,
-    /// `dk-ehmi-sbdh/…`); `None`: `$MEDCOM_CORPUS` when set.
+    /// `dk-ehmi-sbdh/…`); `None`: the command line falls back to `$MEDCOM_CORPUS` when set.
     pub schemas: Option<PathBuf>,
     /// The `[http]` table: the response body limit and how the harness authenticates to the
     /// vendor. Secrets given as environment variable names stay unread until
@@ -61,6 +70,7 @@ struct RawConfig {
     vendor: Option<RawParty>,
     ig: Option<OneOrMore>,
     schemas: Option<PathBuf>,
+    scenario_size_limit: Option<u64>,
     rules: Option<RawRules>,
     http: Option<RawHttp>,
 }
@@ -280,6 +290,16 @@ impl Config {
                 harness.ean
             )));
         }
+        let scenario_size_limit = u
+            .scenario_size_limit
+            .or(d.scenario_size_limit)
+            .unwrap_or(SCENARIO_SIZE_LIMIT);
+        if scenario_size_limit == 0 {
+            return Err(invalid(
+                "`scenario-size-limit = 0` would refuse every scenario file; give a size in bytes"
+                    .into(),
+            ));
+        }
         let request_timeout = u
             .request_timeout
             .or(d.request_timeout)
@@ -315,6 +335,7 @@ impl Config {
             rules,
             schemas,
             threshold,
+            scenario_size_limit,
             default_within,
             listen,
             request_timeout,
@@ -607,6 +628,21 @@ mod tests {
         std::fs::write(&p, "default-within = \"0s\"\n").expect("write");
         let e = Config::load(Some(&p)).expect_err("zero wait");
         assert!(e.to_string().contains("default-within"), "{e}");
+    }
+
+    #[test]
+    fn scenario_size_limit_defaults_to_10_mb_and_can_be_set() {
+        assert_eq!(Config::default_config().scenario_size_limit, 10_000_000);
+        let dir = tempfile::tempdir().expect("tmp");
+        let p = dir.path().join("h.toml");
+        std::fs::write(&p, "scenario-size-limit = 2000\n").expect("write");
+        assert_eq!(
+            Config::load(Some(&p)).expect("loads").scenario_size_limit,
+            2000
+        );
+        std::fs::write(&p, "scenario-size-limit = 0\n").expect("write");
+        let e = Config::load(Some(&p)).expect_err("zero");
+        assert!(e.to_string().contains("scenario-size-limit"), "{e}");
     }
 
     #[test]

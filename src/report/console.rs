@@ -1,5 +1,6 @@
 //! The console reporter: one line per scenario as it finishes, then a summary and every failing
-//! finding in full. Readable without colour; colour only on a terminal and never with `NO_COLOR`.
+//! finding in full. Readable without colour; whether to colour is the command line's decision
+//! (a terminal, and no `NO_COLOR`). CPR numbers are masked unless `show_cpr`.
 
 use std::io::Write;
 
@@ -13,15 +14,26 @@ pub struct Console {
     pub colour: bool,
     /// The run's threshold.
     pub threshold: Grade,
+    /// Whether to show CPR numbers as they are (`--show-cpr`).
+    pub show_cpr: bool,
 }
 
 impl Console {
-    /// A console reporter; colour when stdout is a terminal and `NO_COLOR` is unset.
-    pub fn new(threshold: Grade) -> Console {
-        use std::io::IsTerminal;
-        let colour = std::io::stdout().is_terminal()
-            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-        Console { colour, threshold }
+    /// A console reporter for a run with `threshold`; `colour` for the status words.
+    pub fn new(threshold: Grade, colour: bool) -> Console {
+        Console {
+            colour,
+            threshold,
+            show_cpr: false,
+        }
+    }
+
+    fn shown<'t>(&self, text: &'t str) -> std::borrow::Cow<'t, str> {
+        if self.show_cpr {
+            std::borrow::Cow::Borrowed(text)
+        } else {
+            super::cpr::mask(text)
+        }
     }
 
     fn paint(&self, text: &str, code: &str) -> String {
@@ -47,10 +59,14 @@ impl Console {
         match event {
             Event::Started {
                 scenarios,
+                not_applicable,
                 target,
                 listen,
             } => {
                 eprintln!("running {scenarios} scenario(s) against {target}");
+                for n in not_applicable {
+                    eprintln!("not applicable: {} ({})", n.id, n.reason);
+                }
                 eprintln!("the vendor delivers acknowledgements and messages to {listen}");
             }
             Event::Instruction { scenario, text } => {
@@ -79,12 +95,19 @@ impl Console {
         if s.status == ScenarioStatus::Skipped
             && let Some(reason) = &s.reason
         {
-            let _ = writeln!(out, "{:>16} skipped: {reason}", "");
+            let _ = writeln!(out, "{:>16} skipped: {}", "", self.shown(reason));
         }
     }
 
     /// The summary and every failing finding, after the run.
     pub fn summary(&self, run: &RunOutcome) {
+        let masked;
+        let run = if self.show_cpr {
+            run
+        } else {
+            masked = super::cpr::masked(run);
+            &masked
+        };
         let mut out = std::io::stdout().lock();
         let failing: Vec<_> = run
             .scenarios
@@ -123,10 +146,11 @@ impl Console {
             );
         }
         let s = run.summary();
-        let verdict = if run.passed() {
-            self.paint("PASSED", "32;1")
-        } else {
-            self.paint("FAILED", "31;1")
+        let word = run.verdict().as_str();
+        let verdict = match run.verdict() {
+            crate::run::RunVerdict::Passed => self.paint(word, "32;1"),
+            crate::run::RunVerdict::Failed => self.paint(word, "31;1"),
+            _ => self.paint(word, "33;1"),
         };
         let _ = writeln!(
             out,
@@ -139,5 +163,16 @@ impl Console {
             run.threshold,
             run.target
         );
+        if run.verdict() == crate::run::RunVerdict::Incomplete {
+            let _ = writeln!(
+                out,
+                "not every scenario ran to its end: an incomplete run is not a pass{}",
+                if s.skipped > 0 && s.errors == 0 && !run.allow_skipped {
+                    " (`--allow-skipped` lets skipped scenarios pass)"
+                } else {
+                    ""
+                }
+            );
+        }
     }
 }

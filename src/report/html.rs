@@ -23,7 +23,8 @@ use super::ReportError;
 use super::slug::Slugs;
 use crate::finding::{Finding, Grade};
 use crate::run::{
-    Direction, Evidence, RunOutcome, ScenarioOutcome, ScenarioStatus, StepOutcome, StepStatus,
+    Direction, Evidence, RunOutcome, RunVerdict, ScenarioOutcome, ScenarioStatus, StepOutcome,
+    StepStatus,
 };
 
 const TEMPLATE: &str = include_str!("report.html.hbs");
@@ -62,6 +63,11 @@ struct Page<'a> {
     duration: String,
     verdict: &'static str,
     verdict_class: &'static str,
+    /// A sentence under the header when the run is not a plain pass or fail: in progress, not
+    /// run, incomplete.
+    banner: Option<String>,
+    /// Scenarios the target cannot take, left out of the run.
+    not_applicable: &'a [crate::run::NotApplicable],
     passed: usize,
     failed: usize,
     errors: usize,
@@ -86,6 +92,8 @@ struct ScenarioView<'a> {
     status: &'static str,
     status_word: &'static str,
     verdict: GradeView,
+    /// Whether to show the verdict badge: a scenario that ran to its end and has findings. A
+    /// skipped scenario's `OK` would read as a pass.
     has_findings: bool,
     reason: Option<Text<'a>>,
     duration: String,
@@ -194,7 +202,14 @@ struct Piece<'a> {
 impl<'a> Page<'a> {
     fn new(run: &'a RunOutcome) -> Page<'a> {
         let mut slugs = Slugs::default();
-        for reserved in ["summary", "failing", "scenarios", "unclaimed", "rules"] {
+        for reserved in [
+            "summary",
+            "failing",
+            "scenarios",
+            "unclaimed",
+            "rules",
+            "not-applicable",
+        ] {
             slugs.unique(reserved);
         }
         let scenarios: Vec<ScenarioView<'a>> = run
@@ -227,7 +242,15 @@ impl<'a> Page<'a> {
             threshold: GradeView::of(run.threshold),
             duration: duration(run.duration),
             verdict: super::verdict_word(run),
-            verdict_class: if run.passed() { "passed" } else { "failed" },
+            verdict_class: match run.verdict() {
+                RunVerdict::Passed => "passed",
+                RunVerdict::Failed => "failed",
+                RunVerdict::Incomplete | RunVerdict::InProgress | RunVerdict::NotRun => {
+                    "incomplete"
+                }
+            },
+            banner: banner(run),
+            not_applicable: &run.not_applicable,
             passed: summary.passed,
             failed: summary.failed,
             errors: summary.errors,
@@ -277,7 +300,8 @@ impl<'a> ScenarioView<'a> {
             status: status_class(s.status),
             status_word: status_word(s.status),
             verdict: GradeView::of(s.verdict),
-            has_findings: s.findings().next().is_some(),
+            has_findings: s.findings().next().is_some()
+                && matches!(s.status, ScenarioStatus::Passed | ScenarioStatus::Failed),
             reason: s.reason.as_deref().map(pieces),
             duration: duration(s.duration),
             failing,
@@ -381,18 +405,53 @@ impl<'a> EvidenceView<'a> {
 
 /// The most of one evidence item the page shows, in bytes: a 50 MB answer must not make a
 /// 50 MB page. The whole item is in `evidence/` beside the JSON results.
-const SHOWN_BYTES: usize = 256 * 1024;
+const SHOWN_BYTES: usize = crate::run::PREVIEW_BYTES;
 
 fn shown(e: &Evidence) -> String {
-    if e.bytes.len() <= SHOWN_BYTES {
+    if e.bytes.len() <= SHOWN_BYTES && !e.is_preview() {
         return e.pretty();
     }
-    let head = String::from_utf8_lossy(&e.bytes[..SHOWN_BYTES]).into_owned();
+    let head = String::from_utf8_lossy(&e.bytes[..e.bytes.len().min(SHOWN_BYTES)]).into_owned();
     format!(
         "{head}\n\n[… {} more bytes not shown; the whole item is in the evidence folder beside the JSON results, SHA-256 {}]",
-        e.bytes.len() - SHOWN_BYTES,
+        e.size.max(e.bytes.len()) - e.bytes.len().min(SHOWN_BYTES),
         e.sha256
     )
+}
+
+/// The sentence under the header for a run that is not a plain pass or fail.
+fn banner(run: &RunOutcome) -> Option<String> {
+    let s = run.summary();
+    let note = run
+        .note
+        .as_deref()
+        .map(|n| format!(" ({n})"))
+        .unwrap_or_default();
+    match run.verdict() {
+        RunVerdict::Passed | RunVerdict::Failed
+            if run.status == crate::run::RunStatus::Finished =>
+        {
+            (!run.not_applicable.is_empty()).then(|| {
+                format!(
+                    "{} scenario(s) do not apply to this target and were not run (listed in the summary); the verdict covers the {} that ran.",
+                    run.not_applicable.len(),
+                    run.scenarios.len()
+                )
+            })
+        }
+        RunVerdict::InProgress => Some(
+            "In progress / not finished: this report was written when the run started and is replaced when it ends. If it is still here, the run was killed: medcom-harness run --resume finishes it."
+                .into(),
+        ),
+        RunVerdict::NotRun => Some(format!("Not run: the harness could not start the run{note}. No scenario ran; nothing here is a verdict on the vendor.")),
+        _ => Some(format!(
+            "Incomplete: not every scenario ran to its end ({} skipped, {} could not run{}){note}. A run passes only when every scenario ran and passed{}.",
+            s.skipped,
+            s.errors,
+            if run.interrupted || run.status == crate::run::RunStatus::Interrupted { ", the run was stopped early" } else { "" },
+            if run.allow_skipped || s.skipped == 0 { "" } else { "; --allow-skipped lets skipped scenarios pass" }
+        )),
+    }
 }
 
 impl GradeView {
@@ -700,6 +759,62 @@ mod tests {
                 .map(|(t, c)| (t.to_owned(), c))
         );
         assert!(pieces("").is_empty());
+    }
+
+    #[test]
+    fn a_run_with_a_skipped_scenario_is_incomplete_unless_skips_are_allowed() {
+        let mut run = sample::run();
+        // Only the passed and the skipped scenario of the sample.
+        run.scenarios
+            .retain(|s| matches!(s.status, ScenarioStatus::Passed | ScenarioStatus::Skipped));
+        assert_eq!(run.verdict(), RunVerdict::Incomplete);
+        assert!(!run.passed());
+        let doc = Html::parse_document(&render_html(&run));
+        let verdict = select(&doc, ".verdict");
+        assert_eq!(text(&verdict[0]), "INCOMPLETE");
+        assert!(verdict[0].value().classes().all(|c| c != "passed"));
+        assert!(
+            select(&doc, ".banner")
+                .iter()
+                .any(|b| text(b).contains("Incomplete"))
+        );
+        // The skipped row shows no green grade: its `OK` would read as a pass.
+        let skipped = select(&doc, "#summary table.scenarios tr.st-skipped");
+        assert!(!skipped.is_empty());
+        for row in skipped {
+            let green = Selector::parse(".ok, .passed").expect("valid CSS");
+            assert!(row.select(&green).next().is_none(), "{}", row.html());
+        }
+        run.allow_skipped = true;
+        assert_eq!(run.verdict(), RunVerdict::Passed);
+    }
+
+    #[test]
+    fn the_report_written_at_the_start_says_in_progress_and_never_passed() {
+        let run = RunOutcome::placeholder(
+            crate::run::RunStatus::InProgress,
+            "embedded reference vendor".into(),
+            Grade::F4,
+            None,
+        );
+        let html = render_html(&run);
+        assert!(!html.contains("PASSED"));
+        let doc = Html::parse_document(&html);
+        assert_eq!(text(&select(&doc, ".verdict")[0]), "IN PROGRESS");
+        assert!(
+            select(&doc, ".banner")
+                .iter()
+                .any(|b| text(b).contains("In progress / not finished"))
+        );
+        let not_run = RunOutcome::placeholder(
+            crate::run::RunStatus::NotStarted,
+            "http://127.0.0.1:1/fhir".into(),
+            Grade::F4,
+            Some("cannot connect to the vendor endpoint".into()),
+        );
+        let html = render_html(&not_run);
+        assert!(html.contains("NOT RUN") && html.contains("cannot connect"));
+        assert!(!html.contains("PASSED"));
     }
 
     #[test]

@@ -13,9 +13,15 @@
 //! | `started` | string: FHIR instant the run started |
 //! | `scenarios` | array of scenario objects, ordered by path (below) |
 //! | `unclaimed` | array of `[evidence, finding]` pairs: messages no scenario claimed |
+//! | `not_applicable` | array of `{id, title, path, reason}`: scenarios the target cannot take, left out (absent when none) |
 //! | `duration` | number: wall time in seconds (millisecond precision) |
 //! | `summary` | object: `passed`, `failed`, `errors`, `skipped` scenario counts |
-//! | `passed` | boolean: no scenario failed or errored (the exit code's rule) |
+//! | `passed` | boolean: the run finished and every scenario passed (skipped ones only with `allow_skipped`) |
+//! | `verdict` | string: `PASSED`, `FAILED`, `INCOMPLETE` (nothing failed, something did not run), `IN PROGRESS`, `NOT RUN` |
+//! | `status` | string: `in-progress` (the report written at the start; the run is under way or was killed), `finished`, `interrupted`, `not-started` |
+//! | `note` | string: why the run did not start or was stopped (absent otherwise) |
+//! | `allow_skipped` | boolean: whether skipped scenarios may pass (`--allow-skipped`) |
+//! | `interrupted` | boolean: stopped early |
 //!
 //! A scenario: `id`, `title`, `path`, `standard`, `protocol_step` (absent when unstated), `tags`,
 //! `status` (`passed`, `failed`, `error`, `skipped`), `verdict` (worst grade), `reason` (absent
@@ -32,8 +38,10 @@
 //! `evidence/<scenario>/<evidence>.<ext>` beside the results file (`evidence/unclaimed/…` for
 //! unclaimed messages), and `file` holds that path relative to the results file's folder, with
 //! `/` separators. `<scenario>` and `<evidence>` are the ids reduced to `[A-Za-z0-9._-]` (made unique
-//! if two ids reduce to the same name); `<ext>` is `json`, `xml` or `bin` by media type. Files from
-//! an earlier run in the same folder are overwritten, not removed.
+//! if two ids reduce to the same name); `<ext>` is `json`, `xml` or `bin` by media type. A run
+//! writes them as they are captured (see [`super::Journal`], which also empties `evidence/` when
+//! a run starts); [`write_json`] writes those not yet on disk. The bytes are kept exactly, CPR
+//! numbers included: the evidence folder holds personal data.
 
 use std::path::{Path, PathBuf};
 
@@ -50,19 +58,26 @@ struct Results<'a> {
     run: &'a RunOutcome,
     summary: Summary,
     passed: bool,
+    verdict: &'static str,
 }
 
-/// Writes the JSON results of `run` to `path` (conventionally `reports/results.json`) and every
-/// evidence item's bytes under `evidence/` beside it (see the module docs for both shapes). The
-/// evidence files are written first, so the results never name a file that is not there.
+/// Writes the JSON results of `run` to `path` (conventionally `reports/results.json`) and the
+/// bytes of every evidence item not yet on disk under `evidence/` beside it (see the module docs
+/// for both shapes). The evidence files are written first, so the results never name a file that
+/// is not there. Values are written as they are: [`super::write_all`] masks CPR numbers.
 ///
 /// # Errors
 ///
 /// [`ReportError::WriteEvidence`] with the evidence file's path, [`ReportError::Json`] or
 /// [`ReportError::Write`] with `path`.
 pub fn write_json(run: &RunOutcome, path: &Path) -> Result<(), ReportError> {
+    write_results(&file_all(run, path)?, path)
+}
+
+/// `run` with every evidence item on disk beside `path` and its `file` set: items a recorder
+/// already wrote are left as they are, the others are written now.
+pub(super) fn file_all(run: &RunOutcome, path: &Path) -> Result<RunOutcome, ReportError> {
     let dir = path.parent().unwrap_or(Path::new(""));
-    clear_evidence(dir)?;
     let mut filed = run.clone();
     let mut folders = Slugs::default();
     for scenario in &mut filed.scenarios {
@@ -73,10 +88,16 @@ pub fn write_json(run: &RunOutcome, path: &Path) -> Result<(), ReportError> {
         let folder = folders.unique("unclaimed");
         file_evidence(dir, &folder, filed.unclaimed.iter_mut().map(|(e, _)| e))?;
     }
+    Ok(filed)
+}
+
+/// Writes the results document of `run`, whose evidence is filed, to `path`.
+pub(super) fn write_results(run: &RunOutcome, path: &Path) -> Result<(), ReportError> {
     let results = Results {
-        run: &filed,
-        summary: filed.summary(),
-        passed: filed.passed(),
+        run,
+        summary: run.summary(),
+        passed: run.passed(),
+        verdict: run.verdict().as_str(),
     };
     let mut text = serde_json::to_string_pretty(&results).map_err(|source| ReportError::Json {
         path: path.to_path_buf(),
@@ -92,7 +113,7 @@ const MARKER: &str = ".medcom-harness-evidence";
 /// Empties `dir/evidence` of an earlier run, so the folder holds this run's evidence only (a
 /// zipped `reports/` must not carry evidence of another run). Only a folder the harness made (it
 /// holds the marker file) is emptied; another folder of that name is an error, never touched.
-fn clear_evidence(dir: &Path) -> Result<(), ReportError> {
+pub(super) fn clear_evidence(dir: &Path) -> Result<(), ReportError> {
     let evidence = dir.join("evidence");
     let failed = |source| ReportError::WriteEvidence {
         path: evidence.clone(),
@@ -124,6 +145,9 @@ fn file_evidence<'e>(
     let folder_path = dir.join("evidence").join(folder);
     let mut names = Slugs::default();
     for evidence in items {
+        if evidence.file.is_some() {
+            continue;
+        }
         let name = format!(
             "{}.{}",
             names.unique(&evidence.id),
@@ -143,7 +167,7 @@ fn file_evidence<'e>(
 }
 
 /// `json`, `xml` or `bin`, from a media type such as `application/fhir+json; fhirVersion=4.0`.
-fn extension(media_type: &str) -> &'static str {
+pub(super) fn extension(media_type: &str) -> &'static str {
     let essence = media_type
         .split(';')
         .next()

@@ -110,13 +110,14 @@ fn test_case(s: &ScenarioOutcome, run: &RunOutcome) -> TestCase {
                 .steps
                 .iter()
                 .filter(|step| step.status == StepStatus::Error)
-                .map(|step| {
-                    format!(
+                .map(|step| match &step.error {
+                    Some(e) => e.to_string(),
+                    None => format!(
                         "step {} `{}`: {}",
                         step.index,
                         step.kind,
                         step.reason.as_deref().unwrap_or("error")
-                    )
+                    ),
                 })
                 .collect();
             if !errors.is_empty() {

@@ -14,12 +14,20 @@
 //! - [`write_json`]: `reports/results.json`, the stable interface for scripts and merges, plus
 //!   the evidence bytes under `reports/evidence/<scenario>/<evidence>.<ext>`.
 //!
+//! - [`Journal`]: keeps a run on disk while it happens (`.journal.jsonl` and `evidence/` beside
+//!   the JSON results), so `run --resume` can finish a run that was killed.
+//!
 //! Rules: a verdict is data and is reported, never returned as an error; a [`ReportError`] means a
 //! report could not be written. Names built from scenario and evidence ids (file names, HTML
-//! anchors) keep only `[A-Za-z0-9._-]`, whatever the ids contain.
+//! anchors) keep only `[A-Za-z0-9._-]`, whatever the ids contain. A run's reports are replaced by
+//! an "in progress" report the moment it starts ([`Paths::check`] first makes sure all three can
+//! be written), so a report from an earlier run never stands for this one. CPR numbers are masked
+//! in every report (`250947-****`) unless [`Options::show_cpr`]; evidence files keep the bytes.
 
 pub mod console;
+pub mod cpr;
 mod html;
+mod journal;
 mod json;
 mod junit;
 #[cfg(test)]
@@ -29,8 +37,11 @@ mod slug;
 use std::path::PathBuf;
 
 pub use html::{render_html, write_html};
+pub use journal::Journal;
 pub use json::write_json;
 pub use junit::{render_junit, write_junit};
+
+use std::path::Path;
 
 use crate::run::RunOutcome;
 
@@ -71,42 +82,146 @@ pub enum ReportError {
         #[source]
         source: serde_json::Error,
     },
+    /// A report path cannot be used: a folder, or the same file as another report.
+    #[error("report `{}` {reason}", .path.display())]
+    Unusable {
+        /// The report file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// `--resume` found no journal to resume.
+    #[error("no run to resume: `{}` does not exist", .path.display())]
+    NoJournal {
+        /// The journal file looked for.
+        path: PathBuf,
+    },
+    /// The journal could not be read or written.
+    #[error("failed to use the run's journal `{}`", .path.display())]
+    Journal {
+        /// The journal file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
-/// Writes `contents` to `path`, creating its folder first.
+/// Where a run's three reports go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Paths {
+    /// The HTML report (`reports/report.html`).
+    pub html: PathBuf,
+    /// The JUnit XML report (`reports/junit.xml`).
+    pub junit: PathBuf,
+    /// The JSON results (`reports/results.json`); `evidence/` and the journal go beside it.
+    pub json: PathBuf,
+}
+
+impl Paths {
+    /// Makes sure each report can be written, before anything runs: no path is a folder or the
+    /// same as another, each folder exists or can be made, and a file can be created in it (a
+    /// hidden probe file, removed again) and the report itself, when it exists, opened for
+    /// writing. Creates the folders.
+    ///
+    /// # Errors
+    /// [`ReportError::Unusable`] or [`ReportError::Write`] naming the report.
+    pub fn check(&self) -> Result<(), ReportError> {
+        let all = [&self.html, &self.junit, &self.json];
+        for (i, path) in all.iter().enumerate() {
+            let unusable = |reason: &str| ReportError::Unusable {
+                path: path.to_path_buf(),
+                reason: reason.to_string(),
+            };
+            if path.is_dir() {
+                return Err(unusable("is a folder; give a file name"));
+            }
+            if all[..i].iter().any(|other| other == path) {
+                return Err(unusable("is given for two reports; give each its own file"));
+            }
+            let failed = |source| ReportError::Write {
+                path: path.to_path_buf(),
+                source,
+            };
+            let dir = path
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            std::fs::create_dir_all(dir).map_err(failed)?;
+            tempfile::Builder::new()
+                .prefix(".medcom-harness-probe")
+                .tempfile_in(dir)
+                .map_err(failed)?;
+            if path.exists() {
+                std::fs::OpenOptions::new()
+                    .append(true)
+                    .open(path)
+                    .map_err(failed)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// How reports are written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Show CPR numbers as they are (`--show-cpr`); by default reports mask them
+    /// (`250947-****`). Evidence files always keep the bytes exactly.
+    pub show_cpr: bool,
+}
+
+/// Writes `contents` to `path` at once, creating its folder first: the contents go to a hidden
+/// file beside it, synced, then renamed over it, so a reader (or a `kill -9`) sees the old
+/// report or the new one, never half of one.
 ///
 /// # Errors
 ///
 /// [`ReportError::Write`] with `path` when the folder cannot be created or the file written.
 fn write_report(path: &std::path::Path, contents: &[u8]) -> Result<(), ReportError> {
+    use std::io::Write as _;
     let failed = |source| ReportError::Write {
         path: path.to_path_buf(),
         source,
     };
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(failed)?;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(failed)?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".medcom-harness-report");
+    // A report is read by others (CI artefacts, a web server) as any file the user writes.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        builder.permissions(std::fs::Permissions::from_mode(0o644));
     }
-    std::fs::write(path, contents).map_err(failed)
+    let mut temp = builder.tempfile_in(dir).map_err(failed)?;
+    temp.write_all(contents).map_err(failed)?;
+    temp.as_file().sync_all().map_err(failed)?;
+    temp.persist(path).map_err(|e| failed(e.error))?;
+    Ok(())
 }
 
-/// Whether the run as a whole passed, for the reports' headline. Same rule as
-/// [`RunOutcome::passed`]: no failed and no errored scenario.
+/// The run's verdict word, for the reports' headline: see [`RunOutcome::verdict`].
 fn verdict_word(run: &RunOutcome) -> &'static str {
-    if run.passed() { "PASSED" } else { "FAILED" }
+    run.verdict().as_str()
 }
 
-/// Writes the HTML report, the JUnit report and the JSON results (with evidence files), creating
-/// their folders.
+/// Writes the HTML report, the JUnit report and the JSON results (with evidence files not yet
+/// on disk), creating their folders. CPR numbers are masked unless `options.show_cpr`.
 ///
 /// # Errors
 /// The first [`ReportError`]; each names the file it could not write.
-pub fn write_all(
-    run: &RunOutcome,
-    html: &std::path::Path,
-    junit: &std::path::Path,
-    json: &std::path::Path,
-) -> Result<(), ReportError> {
-    write_json(run, json)?;
-    write_junit(run, junit)?;
-    write_html(run, html)
+pub fn write_all(run: &RunOutcome, paths: &Paths, options: &Options) -> Result<(), ReportError> {
+    let filed = json::file_all(run, &paths.json)?;
+    let shown = if options.show_cpr {
+        filed
+    } else {
+        cpr::masked(&filed)
+    };
+    json::write_results(&shown, &paths.json)?;
+    write_junit(&shown, &paths.junit)?;
+    write_html(&shown, &paths.html)
 }

@@ -36,6 +36,7 @@ fn step(
         summary: summary.to_owned(),
         status: StepStatus::Ran,
         reason: None,
+        error: None,
         findings,
         evidence: evidence.iter().map(|e| (*e).to_owned()).collect(),
         diffs: Vec::new(),
@@ -206,12 +207,16 @@ pub(crate) fn run() -> RunOutcome {
 
     RunOutcome {
         interrupted: false,
+        status: crate::run::RunStatus::Finished,
+        note: None,
+        allow_skipped: false,
         harness_version: "0.1.0".to_owned(),
         target: "http://127.0.0.1:8080/fhir".to_owned(),
         threshold: Grade::F4,
         started: "2026-11-29T17:50:00+01:00".to_owned(),
         scenarios: vec![passed, failed, error, skipped],
         unclaimed: vec![(stray, stray_finding)],
+        not_applicable: Vec::new(),
         duration: Duration::from_millis(6250),
     }
 }

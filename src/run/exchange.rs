@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::outcome::{
-    Direction, Evidence, GoldenDiff, ScenarioOutcome, ScenarioStatus, StepOutcome, StepStatus,
+    Direction, Evidence, GoldenDiff, ScenarioOutcome, ScenarioStatus, StepError, StepOutcome,
+    StepStatus,
 };
 use super::{Env, Event, Operator, UpdateGolden};
 use crate::check;
@@ -15,7 +16,7 @@ use crate::rule;
 use crate::scenario::{self, Scenario, Step};
 use crate::simulator::DeliverTo;
 use crate::template::{AttachmentInput, Context};
-use crate::transport::{Origin, Received, Route, Sent};
+use crate::transport::{Origin, Parcel, Received, Route};
 
 mod capture;
 mod letter;
@@ -56,6 +57,8 @@ struct Exchange<'a> {
     evidence: Vec<Evidence>,
     own_acks: Vec<String>,
     step_index: usize,
+    /// Why evidence could not be kept on disk, when it could not: the harness's failure.
+    unrecorded: Option<String>,
     /// The resend interval given to the reference vendor by the last `instruct` with an action
     /// (`None`: its default, KR7's 30 minutes).
     resend_after: Option<Duration>,
@@ -78,6 +81,7 @@ pub(crate) async fn run_scenario(env: &Env, scenario: &Scenario) -> ScenarioOutc
         own_acks: Vec::new(),
         step_index: 0,
         resend_after: None,
+        unrecorded: None,
     };
     let mut steps = Vec::new();
     let mut status_reason: Option<(ScenarioStatus, String)> = None;
@@ -85,6 +89,7 @@ pub(crate) async fn run_scenario(env: &Env, scenario: &Scenario) -> ScenarioOutc
         let step = spanned.get_ref();
         x.step_index = i + 1;
         let t = Instant::now();
+        let mut error = None;
         let (status, reason, result) = if let Some((_, why)) = &status_reason {
             (
                 StepStatus::Skipped,
@@ -111,10 +116,14 @@ pub(crate) async fn run_scenario(env: &Env, scenario: &Scenario) -> ScenarioOutc
                     StepResult::new(describe(step)),
                 ),
                 Err(Stop::Error(why)) => {
-                    status_reason = Some((
-                        ScenarioStatus::Error,
-                        format!("step {} (`{}`) could not run: {why}", i + 1, step.kind()),
-                    ));
+                    let e = StepError {
+                        location: scenario.step_location(i + 1),
+                        step: i + 1,
+                        kind: step.kind().to_string(),
+                        message: why.clone(),
+                    };
+                    status_reason = Some((ScenarioStatus::Error, e.to_string()));
+                    error = Some(e);
                     (
                         StepStatus::Error,
                         Some(why),
@@ -137,6 +146,7 @@ pub(crate) async fn run_scenario(env: &Env, scenario: &Scenario) -> ScenarioOutc
             summary: result.summary,
             status,
             reason,
+            error,
             findings: result.findings,
             evidence: result.evidence,
             diffs: result.diffs,
@@ -156,6 +166,10 @@ pub(crate) async fn run_scenario(env: &Env, scenario: &Scenario) -> ScenarioOutc
             .find_map(|s| s.reason.clone())
             .unwrap_or_default();
         status_reason = Some((ScenarioStatus::Skipped, why));
+    }
+    // Evidence the harness could not keep makes the scenario its error, whatever was judged.
+    if let Some(why) = x.unrecorded.take() {
+        status_reason = Some((ScenarioStatus::Error, why));
     }
     let (status, reason) = match status_reason {
         Some((ScenarioStatus::Skipped, why)) if !verdict.fails(env.config.threshold) => {
@@ -234,13 +248,14 @@ impl Exchange<'_> {
         bytes: Vec<u8>,
     ) -> String {
         let id = format!("e{}", self.evidence.len() + 1);
-        self.evidence.push(Evidence::new(
-            id.clone(),
-            direction,
-            label,
-            media_type,
-            bytes,
-        ));
+        let mut evidence = Evidence::new(id.clone(), direction, label, media_type, bytes);
+        if let Some(recorder) = &self.env.recorder
+            && let Err(e) = recorder.evidence(&self.scenario.id, &mut evidence)
+            && self.unrecorded.is_none()
+        {
+            self.unrecorded = Some(format!("failed to write evidence `{id}` to disk: {e}"));
+        }
+        self.evidence.push(evidence);
         id
     }
 
@@ -253,7 +268,16 @@ impl Exchange<'_> {
     /// inbox for `expect-ack` to claim.
     /// Returns the evidence id of the sent message, the send number, and whether the vendor got it
     /// (an HTTP response came, or the file was written).
-    async fn deliver(&mut self, message: &Message, result: &mut StepResult) -> (String, u64, bool) {
+    ///
+    /// A message over `[rules] size-limit` is not sent, and a file the harness may not write
+    /// into the vendor's inbox is not the vendor's fault: both are errors of the step
+    /// ([`Stop::Error`]), never findings.
+    async fn deliver(
+        &mut self,
+        message: &Message,
+        result: &mut StepResult,
+    ) -> Result<(String, u64, bool), Stop> {
+        self.within_size_limit(message.bytes.len(), "message")?;
         let sent = self.add_evidence(
             Direction::Sent,
             message.label(),
@@ -263,8 +287,15 @@ impl Exchange<'_> {
         result.evidence.push(sent.clone());
         let seq = self.env.inbox.next_send();
         let route = self.route();
-        let delivery = match route.send(&self.env.http, message, seq).await {
-            Ok(Sent::Written(parcel)) => {
+        let delivery = match &route {
+            Route::Folder(folder) => {
+                let parcel = Parcel::fhir(message, seq, folder.packing);
+                self.within_size_limit(parcel.bytes.len(), "enveloped message")?;
+                if let Err(e) = parcel.write(&folder.dir, folder.mode) {
+                    return Err(Stop::Error(format!(
+                        "the harness could not write the message into the vendor's inbox: {e}"
+                    )));
+                }
                 if parcel.enveloped {
                     let id = self.add_evidence(
                         Direction::Sent,
@@ -274,18 +305,14 @@ impl Exchange<'_> {
                     );
                     result.evidence.push(id);
                 }
-                return (sent, seq, true);
+                return Ok((sent, seq, true));
             }
-            Err(e) => {
-                result.findings.push(check::not_written("the message", &e));
-                return (sent, seq, false);
-            }
-            Ok(Sent::Posted(delivery)) => delivery,
+            Route::Http(url) => self.env.http.send_to(url, message).await,
         };
         let finding = check::delivery(
             delivery.status,
             delivery.failure.as_deref(),
-            &route.to_string(),
+            self.env.http.target(),
         );
         match (delivery.status, finding) {
             (Some(_), None) => {
@@ -309,10 +336,22 @@ impl Exchange<'_> {
             }
             (None, finding) => {
                 result.findings.extend(finding);
-                return (sent, seq, false);
+                return Ok((sent, seq, false));
             }
         }
-        (sent, seq, true)
+        Ok((sent, seq, true))
+    }
+
+    /// [`Stop::Error`] when a message of `size` bytes the harness built is over `[rules]
+    /// size-limit`: sending it would make the vendor's rightful refusal look like its fault.
+    fn within_size_limit(&self, size: usize, what: &str) -> Result<(), Stop> {
+        let limit = self.env.config.rules.size_limit;
+        if u64::try_from(size).unwrap_or(u64::MAX) > limit {
+            return Err(Stop::Error(format!(
+                "the {what} the harness built is {size} bytes, over `[rules] size-limit` ({limit} bytes): not sent"
+            )));
+        }
+        Ok(())
     }
 
     /// Where the harness's FHIR messages go: the vendor's inbox folder when FHIR travels through
@@ -325,7 +364,7 @@ impl Exchange<'_> {
             .filter(|_| self.env.fhir_over_folder)
         {
             Some(layout) => Route::folder(&layout.inbox),
-            None => Route::Http(self.env.http.target().to_string()),
+            None => Route::Http(self.env.http.url().to_string()),
         }
     }
 
@@ -385,7 +424,7 @@ impl Exchange<'_> {
             message.label(),
             s.as_
         ));
-        let (evidence, seq, delivered) = self.deliver(&message, &mut result).await;
+        let (evidence, seq, delivered) = self.deliver(&message, &mut result).await?;
         let step = self.step_index;
         let capture = self.capture(&s.as_, &message, &evidence);
         capture.send_seq = Some(seq);
@@ -588,7 +627,7 @@ impl Exchange<'_> {
             message.identity.envelope_id.as_deref().unwrap_or("?"),
             message.identity.letter_id.as_deref().unwrap_or("?")
         ));
-        let (evidence, seq, delivered) = self.deliver(&message, &mut result).await;
+        let (evidence, seq, delivered) = self.deliver(&message, &mut result).await?;
         let step = self.step_index;
         let capture = self.capture(&name, &message, &evidence);
         capture.send_seq = Some(seq);
@@ -839,7 +878,7 @@ impl Exchange<'_> {
             self.own_acks.push(l.clone());
         }
         let mut result = StepResult::new(format!("acknowledged `{}` with `{code}`", a.for_));
-        let (evidence, _, _) = self.deliver(&message, &mut result).await;
+        let (evidence, _, _) = self.deliver(&message, &mut result).await?;
         self.capture(&format!("{}-ack", a.for_), &message, &evidence);
         Ok(result)
     }

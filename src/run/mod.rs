@@ -11,8 +11,8 @@ mod exchange;
 mod outcome;
 
 pub use outcome::{
-    Direction, Evidence, GoldenDiff, RunOutcome, ScenarioOutcome, ScenarioStatus, StepOutcome,
-    StepStatus, Summary,
+    Direction, Evidence, GoldenDiff, NotApplicable, PREVIEW_BYTES, RunOutcome, RunStatus,
+    RunVerdict, ScenarioOutcome, ScenarioStatus, StepError, StepOutcome, StepStatus, Summary,
 };
 
 use std::path::PathBuf;
@@ -60,6 +60,30 @@ pub enum UpdateGolden {
     Always,
 }
 
+/// Keeps a run on disk while it happens, so `kill -9` loses at most the scenarios under way:
+/// evidence as it is captured, each scenario's outcome the moment it finishes. The reports'
+/// journal (`report::Journal`) is one; the runner calls it from its tasks, so every method
+/// returns only when what it was given is on disk.
+pub trait Recorder: Send + Sync + std::fmt::Debug {
+    /// A scenario (by id) is about to run: whatever an earlier, unfinished attempt left of it
+    /// is dropped.
+    ///
+    /// # Errors
+    /// The I/O error; the run stops (the harness cannot keep what it would judge).
+    fn scenario_started(&self, scenario: &str) -> std::io::Result<()>;
+    /// Writes the bytes of `evidence`, captured by scenario `scenario` (its id), sets its `file`
+    /// and keeps only the first [`PREVIEW_BYTES`] of them in memory.
+    ///
+    /// # Errors
+    /// The I/O error; the scenario becomes an error of the harness, its bytes stay in memory.
+    fn evidence(&self, scenario: &str, evidence: &mut Evidence) -> std::io::Result<()>;
+    /// A scenario finished: its outcome is durable (written and synced) when this returns.
+    ///
+    /// # Errors
+    /// The I/O error; the run stops.
+    fn scenario_finished(&self, outcome: &ScenarioOutcome) -> std::io::Result<()>;
+}
+
 /// Settings of one run, validated.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -73,6 +97,34 @@ pub struct Settings {
     pub update_golden: UpdateGolden,
     /// Whether a person can answer `instruct` prompts here (stdin is a terminal).
     pub interactive: bool,
+    /// Whether skipped scenarios may pass the run (`--allow-skipped`).
+    pub allow_skipped: bool,
+    /// The implementation guides, loaded once by the caller (see
+    /// [`crate::config::Resources`]); `None`: MedCom's rules without profile validation.
+    pub ig: Option<Arc<crate::validate::profile::Ig>>,
+    /// MedCom's envelope XSDs, found once by the caller; `None`: envelopes are not
+    /// schema-validated (a note says so).
+    pub schemas: Option<crate::envelope::SchemaFiles>,
+    /// Where evidence and finished scenarios go as they happen; `None`: in memory only.
+    pub recorder: Option<Arc<dyn Recorder>>,
+}
+
+impl Settings {
+    /// Settings for `target` with `config`: one job, no golden updates, nobody at a terminal,
+    /// skips not allowed, no IG, no schemas, no recorder.
+    pub fn new(config: Config, target: Target) -> Settings {
+        Settings {
+            config,
+            target,
+            jobs: 1,
+            update_golden: UpdateGolden::Never,
+            interactive: false,
+            allow_skipped: false,
+            ig: None,
+            schemas: None,
+            recorder: None,
+        }
+    }
 }
 
 /// Progress, for the console.
@@ -82,6 +134,8 @@ pub enum Event {
     Started {
         /// Scenarios to run.
         scenarios: usize,
+        /// Scenarios the target cannot take, left out.
+        not_applicable: Vec<NotApplicable>,
         /// What is tested.
         target: String,
         /// Where the vendor delivers to.
@@ -121,6 +175,16 @@ pub enum RunError {
     /// The exchange folder could not be set up or watched.
     #[error(transparent)]
     Folder(#[from] crate::transport::FolderError),
+    /// The harness may not write into the vendor's inbox folder: its own failure, not the
+    /// vendor's.
+    #[error("cannot write into the vendor's inbox `{}`", .path.display())]
+    Inbox {
+        /// The inbox folder.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// Shared by every scenario of a run.
@@ -142,6 +206,8 @@ pub(crate) struct Env {
     pub ig: Option<Arc<crate::validate::profile::Ig>>,
     /// The allowed attachment MIME types, resolved once from `[rules]` and the IG.
     pub mime: crate::validate::MimeSet,
+    /// Where evidence goes as it is captured.
+    pub recorder: Option<Arc<dyn Recorder>>,
 }
 
 /// Runs `scenarios` against the settings' target.
@@ -172,25 +238,40 @@ pub async fn run_until(
 ) -> Result<RunOutcome, RunError> {
     let started_at = Instant::now();
     let started = crate::template::now_instant();
-    let ig = if settings.config.ig.is_empty() {
-        None
-    } else {
-        let paths: Vec<&std::path::Path> =
-            settings.config.ig.iter().map(PathBuf::as_path).collect();
-        Some(Arc::new(
-            crate::validate::profile::Ig::load_all(&paths).map_err(RunError::Ig)?,
-        ))
-    };
+    // Classic letters need an exchange folder: against a vendor's HTTP endpoint such scenarios
+    // cannot run at all, so they are left out (and listed) rather than run and skipped.
+    let (scenarios, left_out): (Vec<Scenario>, Vec<Scenario>) =
+        scenarios.into_iter().partition(|s| {
+            !(matches!(settings.target, Target::Http(_))
+                && s.transport == Some(crate::scenario::TransportKind::Folder))
+        });
+    let not_applicable: Vec<NotApplicable> = left_out
+        .into_iter()
+        .map(|s| NotApplicable {
+            id: s.id,
+            title: s.title,
+            path: s.path.display().to_string(),
+            reason: "classic OIOXML letters travel only through exchange folders; this target is an HTTP endpoint: run with `--target DIR` to test them".into(),
+        })
+        .collect();
+    let ig = settings.ig.clone();
     let inbox = Inbox::new();
     let listener = Listener::start(settings.config.listen, inbox.clone()).await?;
-    // MedCom's envelope XSDs, for envelopes arriving in an exchange folder: from the config's
-    // `schemas`, else `$MEDCOM_CORPUS`.
-    let schemas = settings
-        .config
-        .schemas
-        .clone()
-        .or_else(|| std::env::var_os("MEDCOM_CORPUS").map(std::path::PathBuf::from))
-        .map(|dir| crate::envelope::SchemaFiles::in_corpus(&dir));
+    // MedCom's envelope XSDs, for envelopes arriving in an exchange folder.
+    let schemas = settings.schemas.clone();
+    // The run stops on Ctrl-C (the caller's `interrupt`) or when the recorder cannot keep a
+    // finished scenario: going on would judge what could not be kept.
+    let (stop, halt) = tokio::sync::watch::channel(false);
+    let forward = {
+        let stop = stop.clone();
+        let mut interrupt = interrupt.clone();
+        tokio::spawn(async move {
+            if interrupt.wait_for(|s| *s).await.is_ok() {
+                let _ = stop.send(true);
+            }
+        })
+    };
+    let halted: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
     let mut folder = None;
     let mut watcher = None;
     let mut mailbox: Option<tempfile::TempDir> = None;
@@ -248,6 +329,7 @@ pub async fn run_until(
         Target::Folder(root) => {
             let layout = FolderLayout::new(root);
             layout.create().map_err(RunError::Folder)?;
+            writable(&layout.inbox)?;
             watcher = Some(watch(&layout)?);
             // A reference vendor serving this folder says where its control endpoint is.
             let control = crate::simulator::control_url_of_folder(root).unwrap_or_default();
@@ -288,12 +370,14 @@ pub async fn run_until(
         templates: Mutex::new(Templates::builtin()),
         update_golden: settings.update_golden,
         events: Box::new(events),
-        interrupt: interrupt.clone(),
+        interrupt: halt.clone(),
         mime: settings.config.rules.mime_types.resolve(ig.as_deref()),
         ig,
+        recorder: settings.recorder.clone(),
     });
     (env.events)(Event::Started {
         scenarios: scenarios.len(),
+        not_applicable: not_applicable.clone(),
         target: target_label.clone(),
         listen: env.listen_url.clone(),
     });
@@ -302,9 +386,33 @@ pub async fn run_until(
     for scenario in scenarios {
         let env = env.clone();
         let permits = permits.clone();
+        let (stop, halted) = (stop.clone(), halted.clone());
         tasks.push(tokio::spawn(async move {
+            // The permit is held until the outcome is recorded: with `--jobs 1` a scenario's
+            // outcome is on disk before the next one starts.
             let _permit = permits.acquire_owned().await;
+            let halt = |what: &str, e: std::io::Error| {
+                if let Ok(mut h) = halted.lock() {
+                    h.get_or_insert_with(|| format!("{what}: {e}"));
+                }
+                let _ = stop.send(true);
+            };
+            if let Some(r) = &env.recorder
+                && let Err(e) = r.scenario_started(&scenario.id)
+            {
+                halt(
+                    &format!("failed to prepare the evidence folder of `{}`", scenario.id),
+                    e,
+                );
+            }
             let outcome = exchange::run_scenario(&env, &scenario).await;
+            // A scenario cut short by a stop is not finished: `--resume` runs it again.
+            let stopped = *env.interrupt.borrow();
+            if let Some(r) = env.recorder.as_ref().filter(|_| !stopped)
+                && let Err(e) = r.scenario_finished(&outcome)
+            {
+                halt("failed to write the run's journal", e);
+            }
             (env.events)(Event::ScenarioFinished(Box::new(outcome.clone())));
             outcome
         }));
@@ -351,14 +459,25 @@ pub async fn run_until(
     drop(listener);
     drop(watcher);
     drop(mailbox);
+    forward.abort();
+    let note = halted.lock().ok().and_then(|mut h| h.take());
+    let interrupted = *interrupt.borrow();
     Ok(RunOutcome {
-        interrupted: *interrupt.borrow(),
+        interrupted,
+        status: if interrupted || note.is_some() {
+            RunStatus::Interrupted
+        } else {
+            RunStatus::Finished
+        },
+        note,
+        allow_skipped: settings.allow_skipped,
         harness_version: env!("CARGO_PKG_VERSION").to_string(),
         target: target_label,
         threshold: settings.config.threshold,
         started,
         scenarios: outcomes,
         unclaimed,
+        not_applicable,
         duration: started_at.elapsed(),
     })
 }
@@ -378,6 +497,19 @@ fn panicked(text: &str) -> ScenarioOutcome {
         evidence: Vec::new(),
         duration: std::time::Duration::ZERO,
     }
+}
+
+/// Whether the harness may create files in the vendor's inbox `dir`: a hidden file (the folder
+/// reader ignores names starting with `.`) is created and removed again.
+fn writable(dir: &std::path::Path) -> Result<(), RunError> {
+    tempfile::Builder::new()
+        .prefix(".medcom-harness-probe")
+        .tempfile_in(dir)
+        .map(drop)
+        .map_err(|source| RunError::Inbox {
+            path: dir.to_path_buf(),
+            source,
+        })
 }
 
 /// Whether the endpoint's host accepts TCP connections (3-second limit), so a vendor system that

@@ -4,13 +4,13 @@
 //! works); the console, HTML, JUnit and JSON reporters are functions of this data. Outcomes are
 //! ordered by scenario path, whatever the parallelism, so reports are deterministic.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 use crate::finding::{Finding, Grade};
 
 /// Which way an evidence item travelled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Direction {
     /// From the harness to the vendor.
@@ -19,8 +19,12 @@ pub enum Direction {
     Received,
 }
 
+/// The most of one evidence item kept in memory once its bytes are on disk, in bytes: what the
+/// HTML report shows of it. The whole item is in the evidence folder.
+pub const PREVIEW_BYTES: usize = 256 * 1024;
+
 /// One message (or body) as it travelled: the exact bytes, kept as evidence.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Evidence {
     /// Id, unique within the scenario: `e1`, `e2`, …; findings refer to it.
     pub id: String,
@@ -35,9 +39,11 @@ pub struct Evidence {
     /// Size in bytes.
     pub size: usize,
     /// Where it was written, relative to the report folder, once a reporter wrote it.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
-    /// The bytes. Not in the JSON report (see `file`).
+    /// The bytes; once a [`crate::run::Recorder`] has written them to `file`, only their first
+    /// [`PREVIEW_BYTES`] (all of them when `size` is at most that). Not in the JSON report (see
+    /// `file`).
     #[serde(skip)]
     pub bytes: Vec<u8>,
 }
@@ -64,6 +70,11 @@ impl Evidence {
         }
     }
 
+    /// Whether `bytes` holds only the start of the item (the rest is in `file`).
+    pub fn is_preview(&self) -> bool {
+        self.bytes.len() < self.size
+    }
+
     /// The bytes pretty-printed for people (JSON re-indented; XML as it is), lossily decoded.
     pub fn pretty(&self) -> String {
         if self.media_type.contains("json")
@@ -77,7 +88,7 @@ impl Evidence {
 }
 
 /// The status of a step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum StepStatus {
     /// Ran; its verdict is in its findings.
@@ -88,8 +99,23 @@ pub enum StepStatus {
     Error,
 }
 
+/// A step the harness could not perform: where the step is written and why. Its text is
+/// `scenario.toml:12: step 3 (`send`) could not run: …`, as editors and CI logs link it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{location}: step {step} (`{kind}`) could not run: {message}")]
+pub struct StepError {
+    /// The scenario file and the line of the step's `[[step]]`: `scenarios/cc/new.toml:12`.
+    pub location: String,
+    /// 1-based step number.
+    pub step: usize,
+    /// The step kind: `send`, `expect-ack`, …
+    pub kind: String,
+    /// What went wrong.
+    pub message: String,
+}
+
 /// One step of a scenario as it ran.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StepOutcome {
     /// 1-based step number in the scenario file.
     pub index: usize,
@@ -100,17 +126,20 @@ pub struct StepOutcome {
     /// Ran, skipped or error.
     pub status: StepStatus,
     /// Why it was skipped or what error stopped it.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// The error that stopped it, with the step's file and line (status `error` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<StepError>,
     /// Every finding of the step, passes (`OK`) included.
     pub findings: Vec<Finding>,
     /// Evidence ids of the messages this step sent or received.
     pub evidence: Vec<String>,
     /// Golden diffs produced by the step (unified diff text), by golden file.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub diffs: Vec<GoldenDiff>,
     /// Wall time.
-    #[serde(serialize_with = "seconds")]
+    #[serde(serialize_with = "seconds", deserialize_with = "from_seconds")]
     pub duration: Duration,
 }
 
@@ -122,7 +151,7 @@ impl StepOutcome {
 }
 
 /// A golden comparison that found differences.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GoldenDiff {
     /// The golden file, as the scenario names it.
     pub golden: String,
@@ -131,7 +160,7 @@ pub struct GoldenDiff {
 }
 
 /// How a scenario ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ScenarioStatus {
     /// Nothing worse than the threshold.
@@ -145,7 +174,7 @@ pub enum ScenarioStatus {
 }
 
 /// One scenario as it ran.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScenarioOutcome {
     /// The scenario's `id`.
     pub id: String,
@@ -156,7 +185,7 @@ pub struct ScenarioOutcome {
     /// The standard it tests (`CareCommunication 5.0`).
     pub standard: String,
     /// The MedCom test-protocol step it covers, when stated.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub protocol_step: Option<String>,
     /// Tags.
     pub tags: Vec<String>,
@@ -165,14 +194,14 @@ pub struct ScenarioOutcome {
     /// The worst grade of all findings.
     pub verdict: Grade,
     /// Why it errored or was skipped.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// The steps in file order.
     pub steps: Vec<StepOutcome>,
     /// Every message sent or received, in order.
     pub evidence: Vec<Evidence>,
     /// Wall time.
-    #[serde(serialize_with = "seconds")]
+    #[serde(serialize_with = "seconds", deserialize_with = "from_seconds")]
     pub duration: Duration,
 }
 
@@ -191,6 +220,21 @@ impl ScenarioOutcome {
     }
 }
 
+/// A scenario the target cannot take, left out of the run before it started: a scenario with
+/// `transport = "folder"` (classic OIOXML letters travel only through exchange folders) against
+/// a vendor's HTTP endpoint. Listed in every report; the verdict is over what applies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotApplicable {
+    /// The scenario's `id`.
+    pub id: String,
+    /// Its `title`.
+    pub title: String,
+    /// The scenario file.
+    pub path: String,
+    /// Why it does not apply, and how to run it.
+    pub reason: String,
+}
+
 /// Counts for the summary line.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Summary {
@@ -204,11 +248,62 @@ pub struct Summary {
     pub skipped: usize,
 }
 
+/// Where a run stands: reports are written at its start (in progress) and at its end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RunStatus {
+    /// Under way, or killed before it could write its final reports.
+    InProgress,
+    /// Every selected scenario ran to its end.
+    Finished,
+    /// Stopped early (Ctrl-C, or the harness could not keep its journal).
+    Interrupted,
+    /// Could not start (an unreachable vendor, a port in use): no scenario ran.
+    NotStarted,
+}
+
+/// The run's verdict, the headline of every report and the exit code's rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunVerdict {
+    /// Every scenario ran and passed (skipped ones only with `allow_skipped`).
+    Passed,
+    /// A scenario failed: a finding worse than the threshold.
+    Failed,
+    /// Nothing failed, but not everything ran: a scenario was skipped or could not run, or the
+    /// run was stopped early. Never a pass.
+    Incomplete,
+    /// The run is under way (or was killed): the report is not final.
+    InProgress,
+    /// The run could not start.
+    NotRun,
+}
+
+impl RunVerdict {
+    /// The headline word: `PASSED`, `FAILED`, `INCOMPLETE`, `IN PROGRESS`, `NOT RUN`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunVerdict::Passed => "PASSED",
+            RunVerdict::Failed => "FAILED",
+            RunVerdict::Incomplete => "INCOMPLETE",
+            RunVerdict::InProgress => "IN PROGRESS",
+            RunVerdict::NotRun => "NOT RUN",
+        }
+    }
+}
+
 /// A whole run.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunOutcome {
     /// Whether the run was stopped early (Ctrl-C): the scenarios it did not finish are errors.
     pub interrupted: bool,
+    /// Where the run stands: `in-progress` in the report written at its start, `finished`,
+    /// `interrupted` or `not-started` at its end.
+    pub status: RunStatus,
+    /// Why the run did not start or was stopped, when it did not finish.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Whether skipped scenarios may pass the run (`--allow-skipped`); errors never do.
+    pub allow_skipped: bool,
     /// The harness version that judged.
     pub harness_version: String,
     /// What was tested: the vendor URL or folder, or `embedded reference vendor`.
@@ -221,12 +316,39 @@ pub struct RunOutcome {
     pub scenarios: Vec<ScenarioOutcome>,
     /// Messages the vendor sent that no scenario claimed, as evidence with a finding each.
     pub unclaimed: Vec<(Evidence, Finding)>,
+    /// Scenarios the target cannot take, left out before the run started.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_applicable: Vec<NotApplicable>,
     /// Wall time of the run.
     #[serde(serialize_with = "seconds")]
     pub duration: Duration,
 }
 
 impl RunOutcome {
+    /// A run with no scenario yet: the report written the moment a run starts (`InProgress`),
+    /// or when it cannot start (`NotStarted`, with `note` saying why).
+    pub fn placeholder(
+        status: RunStatus,
+        target: String,
+        threshold: Grade,
+        note: Option<String>,
+    ) -> RunOutcome {
+        RunOutcome {
+            interrupted: false,
+            status,
+            note,
+            allow_skipped: false,
+            harness_version: env!("CARGO_PKG_VERSION").to_string(),
+            target,
+            threshold,
+            started: crate::template::now_instant(),
+            scenarios: Vec::new(),
+            unclaimed: Vec::new(),
+            not_applicable: Vec::new(),
+            duration: Duration::ZERO,
+        }
+    }
+
     /// Counts by status.
     pub fn summary(&self) -> Summary {
         let mut s = Summary::default();
@@ -241,13 +363,41 @@ impl RunOutcome {
         s
     }
 
-    /// Whether the run passed: no failed or errored scenario.
-    pub fn passed(&self) -> bool {
+    /// The run's verdict. A run passes only when it finished and every scenario passed; a
+    /// skipped scenario passes only with `allow_skipped`; a scenario that could not run never
+    /// does. A failed scenario makes the run fail, whatever else happened.
+    pub fn verdict(&self) -> RunVerdict {
         let s = self.summary();
-        s.failed == 0 && s.errors == 0
+        match self.status {
+            RunStatus::InProgress => return RunVerdict::InProgress,
+            RunStatus::NotStarted => return RunVerdict::NotRun,
+            RunStatus::Finished | RunStatus::Interrupted => {}
+        }
+        if s.failed > 0 {
+            RunVerdict::Failed
+        } else if self.interrupted
+            || self.status == RunStatus::Interrupted
+            || s.errors > 0
+            || (s.skipped > 0 && !self.allow_skipped)
+            || self.scenarios.is_empty()
+        {
+            RunVerdict::Incomplete
+        } else {
+            RunVerdict::Passed
+        }
+    }
+
+    /// Whether the run passed: see [`RunOutcome::verdict`].
+    pub fn passed(&self) -> bool {
+        self.verdict() == RunVerdict::Passed
     }
 }
 
 fn seconds<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_f64((d.as_secs_f64() * 1000.0).round() / 1000.0)
+}
+
+fn from_seconds<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    let secs = f64::deserialize(d)?;
+    Duration::try_from_secs_f64(secs).map_err(serde::de::Error::custom)
 }

@@ -31,6 +31,17 @@ pub enum ScenarioError {
         /// A next step, such as "did you mean `expect-ack`?".
         hint: Option<String>,
     },
+    /// The file is over `scenario-size-limit`: refused unread, so memory stays proportional to
+    /// the work.
+    #[error("scenario `{}` is {size} bytes, over the scenario size limit of {limit} bytes", .path.display())]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// Its size in bytes (at least `limit + 1` when it grew while read).
+        size: u64,
+        /// The limit in bytes.
+        limit: u64,
+    },
     /// Two scenarios share an id.
     #[error("scenario id `{id}` is used by both `{first}` and `{second}`")]
     DuplicateId {
@@ -63,6 +74,9 @@ impl ScenarioError {
             ScenarioError::NoneFound { .. } => {
                 Some("scenario files end in `.toml`; the bundled suite is in `scenarios/`")
             }
+            ScenarioError::TooLarge { .. } => Some(
+                "a scenario file is a few KB; raise `scenario-size-limit` in the config if this one is meant to be this large",
+            ),
             ScenarioError::Read { path, .. } if path.as_os_str() == "scenarios" => Some(
                 "`run` without a path reads `./scenarios`: run it in the project folder, or name your scenario files or folders",
             ),
@@ -72,11 +86,20 @@ impl ScenarioError {
 }
 
 /// Loads every scenario under `paths` (files, or folders searched recursively for `*.toml`),
-/// ordered by path.
+/// ordered by path, refusing files over the default `scenario-size-limit`
+/// ([`crate::config::SCENARIO_SIZE_LIMIT`]).
 ///
 /// # Errors
 /// The first [`ScenarioError`] met; a suite with a broken file does not run half.
 pub fn load(paths: &[PathBuf]) -> Result<Vec<Scenario>, ScenarioError> {
+    load_limited(paths, crate::config::SCENARIO_SIZE_LIMIT)
+}
+
+/// As [`load`], refusing files over `limit` bytes ([`ScenarioError::TooLarge`]).
+///
+/// # Errors
+/// As [`load`].
+pub fn load_limited(paths: &[PathBuf], limit: u64) -> Result<Vec<Scenario>, ScenarioError> {
     let mut files = Vec::new();
     for path in paths {
         collect(path, &mut files)?;
@@ -95,7 +118,7 @@ pub fn load(paths: &[PathBuf]) -> Result<Vec<Scenario>, ScenarioError> {
     let mut scenarios: Vec<Scenario> = Vec::new();
     let mut errors = Vec::new();
     for file in files {
-        match load_file(&file) {
+        match load_file_limited(&file, limit) {
             Ok(scenario) => {
                 if let Some(other) = scenarios.iter().find(|s| s.id == scenario.id) {
                     errors.push(ScenarioError::DuplicateId {
@@ -145,15 +168,54 @@ fn collect(path: &Path, files: &mut Vec<PathBuf>) -> Result<(), ScenarioError> {
     Ok(())
 }
 
-/// Loads one scenario file.
+/// Loads one scenario file, refusing one over the default `scenario-size-limit`.
 ///
 /// # Errors
-/// [`ScenarioError::Read`] or [`ScenarioError::Invalid`] with line, column and a hint.
+/// [`ScenarioError::Read`], [`ScenarioError::TooLarge`] or [`ScenarioError::Invalid`] with
+/// line, column and a hint.
 pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
+    load_file_limited(path, crate::config::SCENARIO_SIZE_LIMIT)
+}
+
+/// The text of the scenario file `path`, at most `limit` bytes.
+fn read_limited(path: &Path, limit: u64) -> Result<String, ScenarioError> {
+    use std::io::Read as _;
+    let read_error = |source| ScenarioError::Read {
         path: path.to_path_buf(),
         source,
-    })?;
+    };
+    let file = std::fs::File::open(path).map_err(read_error)?;
+    let size = file.metadata().map_err(read_error)?.len();
+    let too_large = |size| ScenarioError::TooLarge {
+        path: path.to_path_buf(),
+        size,
+        limit,
+    };
+    if size > limit {
+        return Err(too_large(size));
+    }
+    // The file may grow between the size and the read: never read past the limit.
+    let mut bytes = Vec::new();
+    file.take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(read_error)?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large(bytes.len() as u64));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        read_error(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("not UTF-8: {e}"),
+        ))
+    })
+}
+
+/// As [`load_file`], refusing a file over `limit` bytes.
+///
+/// # Errors
+/// As [`load_file`].
+pub fn load_file_limited(path: &Path, limit: u64) -> Result<Scenario, ScenarioError> {
+    let text = read_limited(path, limit)?;
     let invalid = |offset: usize, message: String, hint: Option<String>| {
         let (line, column) = line_column(&text, offset);
         ScenarioError::Invalid {
@@ -179,6 +241,19 @@ pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
         invalid(offset, message, hint)
     })?;
     scenario.path = path.to_path_buf();
+    // The line of each step's `[[step]]` header (its span may start at its first key).
+    scenario.step_lines = scenario
+        .steps
+        .iter()
+        .map(|s| {
+            let start = s.span().start;
+            let header = text
+                .get(..(start + "[[step]]".len()).min(text.len()))
+                .and_then(|before| before.rfind("[[step]]"))
+                .unwrap_or(start);
+            line_column(&text, header).0
+        })
+        .collect();
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     if scenario.steps.is_empty() {
         return Err(invalid(
@@ -575,6 +650,34 @@ mod tests {
     }
 
     const HEAD: &str = "id = \"x\"\ntitle = \"t\"\nstandard = \"CareCommunication 5.0\"\n";
+
+    #[test]
+    fn each_step_knows_the_line_of_its_step_header() {
+        let (_d, p) = write(&format!(
+            "{HEAD}\n[[step]]\nsend = {{ message = \"carecommunication/new\", as = \"first\" }}\n\n# a comment\n[[step]]\nexpect-ack = {{ for = \"first\" }}\n"
+        ));
+        let s = load_file(&p).expect("loads");
+        // HEAD is three lines, then a blank line: the headers are on lines 5 and 9.
+        assert_eq!(s.step_lines, [5, 9]);
+        assert_eq!(s.step_location(2), format!("{}:9", p.display()));
+    }
+
+    #[test]
+    fn a_file_over_the_size_limit_is_refused_naming_it() {
+        let text = format!(
+            "{HEAD}# {}\n[[step]]\nsend = {{ message = \"carecommunication/new\", as = \"first\" }}\n",
+            "x".repeat(5000)
+        );
+        let (_d, p) = write(&text);
+        let e = load_file_limited(&p, 1000).expect_err("over the limit");
+        assert!(
+            matches!(e, ScenarioError::TooLarge { limit: 1000, .. }),
+            "{e}"
+        );
+        assert!(e.to_string().contains("s.toml"), "{e}");
+        assert!(e.hint().is_some());
+        load_file_limited(&p, 100_000).expect("under the limit");
+    }
 
     #[test]
     fn misspelt_step_kind_names_line_and_suggests_the_right_one() {

@@ -40,6 +40,21 @@ pub struct Scenario {
     /// The file it was loaded from (set by the loader).
     #[serde(skip)]
     pub path: PathBuf,
+    /// The 1-based line of each step's `[[step]]` table in the file, in step order (set by the
+    /// loader), so an error of a step can say `scenario.toml:12`.
+    #[serde(skip)]
+    pub step_lines: Vec<usize>,
+}
+
+impl Scenario {
+    /// Where step `index` (1-based) is written: `path:line`, or the path alone when the line is
+    /// unknown (a scenario built in code).
+    pub fn step_location(&self, index: usize) -> String {
+        match index.checked_sub(1).and_then(|i| self.step_lines.get(i)) {
+            Some(line) => format!("{}:{line}", self.path.display()),
+            None => self.path.display().to_string(),
+        }
+    }
 }
 
 /// One step. Written as a `[[step]]` table with exactly one key, the step kind.

@@ -141,6 +141,12 @@ impl HttpTransport {
         })
     }
 
+    /// The endpoint as requested (without userinfo): never print it, it may hold query tokens;
+    /// see [`HttpTransport::target`].
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
     /// The endpoint, redacted: safe to print and to put in a report.
     pub fn target(&self) -> &str {
         &self.label

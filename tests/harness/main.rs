@@ -9,3 +9,4 @@ mod http;
 mod profile;
 mod rules;
 mod support;
+mod trust;

@@ -59,10 +59,11 @@ impl Exchange<'_> {
             m.envelope.identifier
         );
         let parcel = Parcel::letter(m, Encoding::Iso88591, seq);
+        self.within_size_limit(parcel.bytes.len(), "enveloped letter")?;
         if let Err(e) = parcel.write(&layout.inbox, WriteMode::Atomic) {
-            result
-                .findings
-                .push(crate::check::not_written("the letter", &e));
+            return Err(Stop::Error(format!(
+                "the harness could not write the letter into the vendor's inbox: {e}"
+            )));
         }
         let ev = self.add_evidence(
             Direction::Sent,

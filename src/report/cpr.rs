@@ -1,0 +1,143 @@
+//! CPR numbers masked in reports.
+//!
+//! A CPR number (Det Centrale Personregister, the Danish personal identification number) is ten
+//! digits, `DDMMYY-SSSS` with or without the hyphen: the birth date and a serial number. Messages
+//! carry them as the patient's identifier (`Patient.identifier` with system
+//! `urn:oid:1.2.208.176.1.2`, the OIOXML `CivilRegistrationNumber`) and people write them in free
+//! text. Reports show a CPR number as `DDMMYY-****` (the birth date stays, so a tester can still
+//! tell patients apart; the serial number, which with the date identifies the person, goes),
+//! unless the user asks for them (`--show-cpr`). Evidence files keep the bytes exactly: they are
+//! evidence, and hold personal data.
+//!
+//! A match is ten digits (six and four, an optional hyphen between) standing alone (no letter,
+//! digit or `_` on either side) whose first six digits are a date (day 01–31, month 01–12). So
+//! EAN/GLN numbers (13 digits), SOR ids (15), UUIDs and timestamps are left alone.
+
+use std::borrow::Cow;
+use std::sync::LazyLock;
+
+use regex::bytes::{Captures, Regex};
+
+use crate::run::RunOutcome;
+
+static CPR: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?-u)\b([0-9]{2})([0-9]{2})([0-9]{2})-?[0-9]{4}\b")
+        .expect("the CPR pattern is a valid regex")
+});
+
+/// `bytes` with every CPR number masked as `DDMMYY-****`.
+pub fn mask_bytes(bytes: &[u8]) -> Cow<'_, [u8]> {
+    CPR.replace_all(bytes, |c: &Captures<'_>| {
+        let number = |i: usize| {
+            std::str::from_utf8(&c[i])
+                .ok()
+                .and_then(|t| t.parse::<u8>().ok())
+                .unwrap_or(0)
+        };
+        if (1..=31).contains(&number(1)) && (1..=12).contains(&number(2)) {
+            let mut masked = c[1].to_vec();
+            masked.extend_from_slice(&c[2]);
+            masked.extend_from_slice(&c[3]);
+            masked.extend_from_slice(b"-****");
+            masked
+        } else {
+            c[0].to_vec()
+        }
+    })
+}
+
+/// `text` with every CPR number masked as `DDMMYY-****`.
+pub fn mask(text: &str) -> Cow<'_, str> {
+    match mask_bytes(text.as_bytes()) {
+        Cow::Borrowed(_) => Cow::Borrowed(text),
+        // Only ASCII digits were replaced by ASCII: still UTF-8.
+        Cow::Owned(bytes) => Cow::Owned(String::from_utf8_lossy(&bytes).into_owned()),
+    }
+}
+
+fn mask_in_place(text: &mut String) {
+    if let Cow::Owned(masked) = mask(text) {
+        *text = masked;
+    }
+}
+
+/// `run` with every CPR number in what the reports show masked: titles, reasons, step
+/// summaries, findings (message and location), golden diffs, evidence labels and the evidence
+/// bytes kept in memory. Hashes, sizes and `file` still describe the evidence files, which keep
+/// the bytes as they travelled.
+pub fn masked(run: &RunOutcome) -> RunOutcome {
+    let mut run = run.clone();
+    if let Some(note) = &mut run.note {
+        mask_in_place(note);
+    }
+    let mask_finding = |f: &mut crate::finding::Finding| {
+        mask_in_place(&mut f.message);
+        if let Some(l) = &mut f.location {
+            mask_in_place(l);
+        }
+    };
+    let mask_evidence = |e: &mut crate::run::Evidence| {
+        mask_in_place(&mut e.label);
+        if let Cow::Owned(b) = mask_bytes(&e.bytes) {
+            e.bytes = b;
+        }
+    };
+    for s in &mut run.scenarios {
+        mask_in_place(&mut s.title);
+        if let Some(r) = &mut s.reason {
+            mask_in_place(r);
+        }
+        for step in &mut s.steps {
+            mask_in_place(&mut step.summary);
+            if let Some(r) = &mut step.reason {
+                mask_in_place(r);
+            }
+            step.findings.iter_mut().for_each(mask_finding);
+            for d in &mut step.diffs {
+                mask_in_place(&mut d.diff);
+            }
+        }
+        s.evidence.iter_mut().for_each(mask_evidence);
+    }
+    for (e, f) in &mut run.unclaimed {
+        mask_evidence(e);
+        mask_finding(f);
+    }
+    run
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cpr_number_is_masked_with_or_without_the_hyphen() {
+        // 2509479989 is the test patient Bruno Test Elmer of MedCom's own examples (the
+        // corpus's medcomfhir-website/ig/carecommunication Bundles, the ehmiSBDH sample
+        // message), as `Patient.identifier` and as OIOXML `CivilRegistrationNumber`.
+        assert_eq!(mask("CPR 250947-9989."), "CPR 250947-****.");
+        assert_eq!(
+            mask(r#"{"system":"urn:oid:1.2.208.176.1.2","value":"2509479989"}"#),
+            r#"{"system":"urn:oid:1.2.208.176.1.2","value":"250947-****"}"#
+        );
+        assert_eq!(
+            mask("<CivilRegistrationNumber>2509479989</CivilRegistrationNumber>"),
+            "<CivilRegistrationNumber>250947-****</CivilRegistrationNumber>"
+        );
+    }
+
+    #[test]
+    fn other_numbers_are_left_alone() {
+        for text in [
+            "EAN 5790000209354",
+            "SOR 999991000016001",
+            "id 0b0d7c43-3d0e-4d61-9c38-5b3b8a6c2f10",
+            "2026-12-07T11:07:40+01:00",
+            "not a date 9913471234",
+            "x2509479989",
+            "25094799890",
+        ] {
+            assert_eq!(mask(text), text);
+        }
+    }
+}
