@@ -425,6 +425,9 @@ const RESOURCE_TYPES: &[&str] = &[
     "",
 ];
 
+/// Characters of two, three and four bytes in UTF-8, and a combining mark.
+const MULTIBYTE: &[&str] = &["æ", "ø", "Å", "€", "😀", "\u{300}", "æøå", "\u{FFFD}"];
+
 /// A number written as it is: the writer below emits a string with this prefix raw.
 const RAW: &str = "\u{1}raw:";
 
@@ -579,7 +582,27 @@ impl<'a> Mutator<'a> {
 
     /// One byte-level mutation of `buf` in place.
     fn bytes(&mut self, buf: &mut Vec<u8>) {
-        match self.rng.below(16) {
+        match self.rng.below(17) {
+            16 => {
+                // A character of several bytes at the end of a value: before a quote or a tag.
+                // Or a few bytes before that end, or after the value's start, where
+                // fixed-width fields (dates, zones, EANs) are cut.
+                let from = self.rng.below(buf.len() + 1);
+                let end = buf[from..]
+                    .iter()
+                    .position(|c| *c == b'"' || *c == b'<')
+                    .map_or(buf.len(), |i| from + i);
+                let at = match self.rng.below(3) {
+                    0 => end,
+                    1 => end.saturating_sub(self.rng.below(8)),
+                    _ => buf[..end]
+                        .iter()
+                        .rposition(|c| *c == b'"' || *c == b'>')
+                        .map_or(end, |i| (i + 1 + self.rng.below(12)).min(end)),
+                };
+                let c = self.rng.pick(MULTIBYTE).as_bytes();
+                buf.splice(at..at, c.iter().copied());
+            }
             0 if !buf.is_empty() => {
                 let i = self.rng.below(buf.len());
                 buf[i] ^= 1 << self.rng.below(8);
@@ -975,8 +998,18 @@ impl<'a> Mutator<'a> {
             9 => {
                 // A string made longer, or cut inside a character.
                 if let Value::String(s) = node {
-                    if self.rng.one_in(2) {
+                    if self.rng.one_in(3) {
                         *s = s.repeat(1 + self.rng.below(1000));
+                    } else if self.rng.one_in(2) {
+                        // A character of several bytes inside or at the end of the text.
+                        // Near the start or the end, where fixed-width fields are cut.
+                        let at = match self.rng.below(3) {
+                            0 => self.rng.below(s.len().min(12) + 1),
+                            1 => s.len() - self.rng.below(s.len().min(8) + 1),
+                            _ => self.rng.below(s.len() + 1),
+                        };
+                        let at = (0..=at).rev().find(|&i| s.is_char_boundary(i)).unwrap_or(0);
+                        s.insert_str(at, *self.rng.pick(MULTIBYTE));
                     } else {
                         let cut = self.rng.below(s.len() + 1);
                         let cut = (0..=cut)
