@@ -719,6 +719,11 @@ fn refuse_list() -> String {
 /// space allowed (the type collapses it).
 pub fn is_xs_date(text: &str) -> bool {
     let text = text.trim_matches([' ', '\t', '\n', '\r']);
+    // Every character of an `xs:date` is ASCII; splitting other text at byte 10 could cut a
+    // character in two.
+    if !text.is_ascii() {
+        return false;
+    }
     let (date, zone) = text.split_at(text.len().min(10));
     let zone_ok = zone.is_empty()
         || zone == "Z"
@@ -980,6 +985,25 @@ mod tests {
         assert!(is_hh_mm("00:00") && is_hh_mm("23:59"));
         assert!(
             !is_hh_mm("24:00") && !is_hh_mm("9:30") && !is_hh_mm("09:30:00") && !is_hh_mm(" 09:30")
+        );
+    }
+
+    /// Found by `examples/fuzz.rs`: the date was split at byte 10, inside a character, and
+    /// panicked. The letter is ISO-8859-1, so the two bytes of UTF-8 `ø` read as `Ã¸`, and `Ã`
+    /// takes bytes 9 and 10 of `2024-05-0Ã¸`: no `YYYY-MM-DD`, so a breach.
+    #[test]
+    fn a_date_cut_inside_a_character_is_a_breach_not_a_panic() {
+        assert!(!is_xs_date("2024-05-0\u{c3}\u{b8}"));
+        let bytes = replace(
+            XDIS91,
+            "<Date>2024-05-01</Date>",
+            "<Date>2024-05-0\u{f8}</Date>",
+        );
+        let findings = check(&message(&bytes));
+        assert!(
+            findings.iter().any(|f| f.grade != Grade::Ok
+                && f.location.as_deref() == Some("Emessage.Envelope.Sent.Date")),
+            "{findings:?}"
         );
     }
 

@@ -77,8 +77,9 @@ fn has_zone(s: &str) -> bool {
     if s.ends_with('Z') {
         return true;
     }
-    let tail = &s[s.len().saturating_sub(6)..];
-    let b = tail.as_bytes();
+    // Bytes, not a `str` slice: the sixth byte from the end may be inside a character.
+    let b = s.as_bytes();
+    let b = &b[b.len().saturating_sub(6)..];
     b.len() == 6 && (b[0] == b'+' || b[0] == b'-') && b[3] == b':'
 }
 
@@ -558,5 +559,19 @@ mod tests {
         assert!(!has_zone("2024-06-01T13:55:00"));
         assert!(looks_like_date_time("2024-06-01T13:55:00"));
         assert!(!looks_like_date_time("2024-06-01"));
+    }
+
+    /// Found by `examples/fuzz.rs`: the zone test cut the text six bytes from its end, inside
+    /// the `€`, and panicked. `+€02:00` is no zone of the form `Z` / `±hh:mm` (FHIR dateTime).
+    #[test]
+    fn a_zone_cut_inside_a_character_is_a_time_zone_breach_not_a_panic() {
+        assert!(!has_zone("2024-05-03T09:25:00+\u{20ac}02:00"));
+        let bytes = b"{\"resourceType\":\"Bundle\",\"type\":\"message\",\
+            \"timestamp\":\"2024-05-03T09:25:00+\xe2\x82\xac02:00\",\
+            \"entry\":[{\"resource\":{\"resourceType\":\"MessageHeader\"}}]}";
+        let message = Message::parse(bytes.to_vec(), None).expect("a message Bundle");
+        let findings = time_zones(&message);
+        assert_eq!(findings.len(), 1, "{findings:?}");
+        assert_eq!(findings[0].location.as_deref(), Some("Bundle.timestamp"));
     }
 }
