@@ -28,6 +28,7 @@ pub mod envelope;
 pub mod fhir;
 pub mod finding;
 pub mod golden;
+pub mod grade;
 pub mod identifier;
 pub mod message;
 pub mod oioxml;

@@ -8,11 +8,11 @@
 //! duplicate matrix means the same on both levels.
 
 use super::{
-    DocumentInfo, EndPoint, FhirFacts, Format, MIME_SERVICE_TAG, MetaInformation, Problem,
-    ServiceTag, Transport, TransportType, VansBody, VansEnvelope, VansMessage, check_vans_fhir,
+    DocumentInfo, EndPoint, FhirFacts, Format, MIME_SERVICE_TAG, MetaInformation, ServiceTag,
+    Transport, TransportType, VansBody, VansEnvelope, VansMessage, check_vans_fhir,
     fhir_envelope_fields, unwrap_vans, wrap_vans,
 };
-use crate::finding::{Finding, Grade};
+use crate::finding::Finding;
 use crate::message::Message;
 
 /// The envelope facts of a FHIR message.
@@ -140,21 +140,12 @@ pub fn unwrap_fhir(bytes: &[u8]) -> Result<Unwrapped, String> {
     // The envelope is judged against what it carries: a FHIR message, an OIOXML letter, or at
     // least its size.
     let findings = match Message::parse(payload.clone(), None) {
-        Ok(message) => check_vans_fhir(&envelope, &facts_of(&message))
-            .iter()
-            .map(finding)
-            .collect(),
+        Ok(message) => check_vans_fhir(&envelope, &facts_of(&message)),
         Err(_) => match crate::oioxml::parse(&payload) {
             Ok(letter) => {
                 super::check_vans_oioxml(&envelope, letter.type_code(), letter.version_code())
-                    .iter()
-                    .map(finding)
-                    .collect()
             }
-            Err(_) => super::check_vans_size(&envelope)
-                .iter()
-                .map(finding)
-                .collect(),
+            Err(_) => super::check_vans_size(&envelope),
         },
     };
     Ok(Unwrapped {
@@ -162,21 +153,4 @@ pub fn unwrap_fhir(bytes: &[u8]) -> Result<Unwrapped, String> {
         envelope: Some(envelope),
         findings,
     })
-}
-
-/// An envelope [`Problem`] as a harness [`Finding`].
-pub fn finding(p: &Problem) -> Finding {
-    let grade = match p.grade {
-        super::Grade::F1 => Grade::F1,
-        super::Grade::F2 => Grade::F2,
-        super::Grade::F3 => Grade::F3,
-        super::Grade::F4 => Grade::F4,
-    };
-    Finding {
-        rule: p.rule.to_string(),
-        grade,
-        message: p.message.clone(),
-        evidence: Vec::new(),
-        location: Some(p.location.to_string()),
-    }
 }

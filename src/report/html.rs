@@ -70,7 +70,7 @@ struct Page<'a> {
     scenarios: Vec<ScenarioView<'a>>,
     failing: Vec<FailingView<'a>>,
     unclaimed: Vec<UnclaimedView<'a>>,
-    rules: Vec<RuleView>,
+    rules: Vec<RuleView<'a>>,
 }
 
 #[derive(Serialize)]
@@ -123,7 +123,7 @@ struct FindingView<'a> {
     grade: GradeView,
     failing: bool,
     rule: &'a str,
-    statement: Option<&'static str>,
+    statement: Option<&'a str>,
     message: Text<'a>,
     location: Option<&'a str>,
     evidence: Vec<LinkView<'a>>,
@@ -174,11 +174,11 @@ struct UnclaimedView<'a> {
 }
 
 #[derive(Serialize)]
-struct RuleView {
-    id: &'static str,
+struct RuleView<'a> {
+    id: &'a str,
     grade: GradeView,
-    statement: Text<'static>,
-    source: &'static str,
+    statement: Text<'a>,
+    source: &'a str,
 }
 
 /// Text in pieces: a piece between backticks is `code` (findings and summaries quote values
@@ -333,8 +333,8 @@ impl<'a> FindingView<'a> {
         FindingView {
             grade: GradeView::of(f.grade),
             failing: f.grade.fails(threshold),
-            rule: &f.rule,
-            statement: crate::rule::find(&f.rule).map(|r| r.statement),
+            rule: f.rule.as_str(),
+            statement: f.rule.statement(),
             message: pieces(&f.message),
             location: f.location.as_deref(),
             evidence: links(&f.evidence, anchors),
@@ -449,15 +449,21 @@ fn links<'a>(ids: &'a [String], anchors: &HashMap<&str, String>) -> Vec<LinkView
         .collect()
 }
 
-/// The catalogue rules that the run's findings cite, in catalogue order.
-fn cited_rules(run: &RunOutcome) -> Vec<RuleView> {
-    let cited: BTreeSet<&str> = run
+/// What the report says of an invariant whose IG text was not at hand.
+const NO_IG_TEXT: &str = "An invariant of a loaded profile; the IG's text of it was not available when the finding was made.";
+
+/// Every rule that the run's findings cite: catalogue rules (envelope rules included) in
+/// catalogue order with their default grade, then profile invariants by key with the IG's text
+/// and the worst grade they were given.
+fn cited_rules(run: &RunOutcome) -> Vec<RuleView<'_>> {
+    let findings: Vec<&Finding> = run
         .scenarios
         .iter()
-        .flat_map(|s| s.findings().map(|(_, f)| f.rule.as_str()))
-        .chain(run.unclaimed.iter().map(|(_, f)| f.rule.as_str()))
+        .flat_map(|s| s.findings().map(|(_, f)| f))
+        .chain(run.unclaimed.iter().map(|(_, f)| f))
         .collect();
-    crate::rule::ALL
+    let cited: BTreeSet<&str> = findings.iter().map(|f| f.rule.as_str()).collect();
+    let catalogue = crate::rule::ALL
         .iter()
         .filter(|r| cited.contains(r.id))
         .map(|r| RuleView {
@@ -465,8 +471,33 @@ fn cited_rules(run: &RunOutcome) -> Vec<RuleView> {
             grade: GradeView::of(r.grade),
             statement: pieces(r.statement),
             source: r.source,
-        })
-        .collect()
+        });
+    let mut invariants: Vec<RuleView> = Vec::new();
+    let mut seen = BTreeSet::new();
+    let mut sorted: Vec<&&Finding> = findings
+        .iter()
+        .filter(|f| f.rule.rule().is_none())
+        .collect();
+    sorted.sort_by(|a, b| a.rule.cmp(&b.rule).then(b.grade.cmp(&a.grade)));
+    for f in sorted {
+        let worst = f.grade;
+        if !seen.insert(f.rule.as_str()) {
+            continue;
+        }
+        invariants.push(RuleView {
+            id: f.rule.as_str(),
+            grade: GradeView::of(worst),
+            statement: pieces(
+                findings
+                    .iter()
+                    .filter(|g| g.rule == f.rule)
+                    .find_map(|g| g.rule.statement())
+                    .unwrap_or(NO_IG_TEXT),
+            ),
+            source: f.rule.source(),
+        });
+    }
+    catalogue.chain(invariants).collect()
 }
 
 fn status_class(status: ScenarioStatus) -> &'static str {

@@ -11,7 +11,7 @@ use super::outcome::{
 use super::{Env, Event, Operator, UpdateGolden};
 use crate::check;
 use crate::finding::{Finding, Grade, worst};
-use crate::message::{Format, Message, attachment};
+use crate::message::{AckCode, Activity, Format, Message, attachment};
 use crate::rule;
 use crate::scenario::{self, Scenario, Step};
 use crate::template::{AttachmentInput, Context};
@@ -333,10 +333,9 @@ impl Exchange<'_> {
                 ),
             };
             if let Err(e) = crate::transport::write_atomic(&layout.inbox, &name, &bytes) {
-                result.findings.push(Finding::breach(
-                    &rule::TRANSPORT,
-                    format!("the message could not be written to the vendor's inbox: {e}"),
-                ));
+                result.findings.push(rule::TRANSPORT.breach(format!(
+                    "the message could not be written to the vendor's inbox: {e}"
+                )));
                 return (sent, seq, false);
             }
             return (sent, seq, true);
@@ -361,28 +360,23 @@ impl Exchange<'_> {
                 );
                 result.evidence.push(id.clone());
                 result.findings.push(
-                    Finding::breach(
-                        &rule::TRANSPORT,
-                        format!(
+                    rule::TRANSPORT
+                        .breach(format!(
                             "the vendor answered HTTP {status}{}",
                             failure
                                 .as_ref()
                                 .map(|f| format!(" ({f})"))
                                 .unwrap_or_default()
-                        ),
-                    )
-                    .with_evidence([id]),
+                        ))
+                        .with_evidence([id]),
                 );
             }
             (None, failure) => {
-                result.findings.push(Finding::breach(
-                    &rule::TRANSPORT,
-                    format!(
-                        "no HTTP response from `{}`: {}",
-                        self.env.http.target(),
-                        failure.as_deref().unwrap_or("unknown failure")
-                    ),
-                ));
+                result.findings.push(rule::TRANSPORT.breach(format!(
+                    "no HTTP response from `{}`: {}",
+                    self.env.http.target(),
+                    failure.as_deref().unwrap_or("unknown failure")
+                )));
                 return (sent, seq, false);
             }
         }
@@ -539,15 +533,13 @@ impl Exchange<'_> {
         ));
         let Some(received) = found else {
             result.findings.push(
-                Finding::breach(
-                    &rule::KR1,
-                    format!(
+                rule::KR1
+                    .breach(format!(
                         "no acknowledgement of `{}` (MessageHeader.id `{letter}`) within {}",
                         a.for_,
                         humantime::format_duration(within)
-                    ),
-                )
-                .with_evidence(self.message_evidence.get(&a.for_).cloned()),
+                    ))
+                    .with_evidence(self.message_evidence.get(&a.for_).cloned()),
             );
             return Ok(result);
         };
@@ -565,11 +557,9 @@ impl Exchange<'_> {
             Ok(m) => m,
             Err(e) => {
                 result.findings.push(
-                    Finding::breach(
-                        &rule::WELL_FORMED,
-                        format!("the answer is not a FHIR message: {e}"),
-                    )
-                    .with_evidence([ev]),
+                    rule::WELL_FORMED
+                        .breach(format!("the answer is not a FHIR message: {e}"))
+                        .with_evidence([ev]),
                 );
                 return Ok(result);
             }
@@ -577,18 +567,20 @@ impl Exchange<'_> {
         result.summary = format!("received {}", ack.label());
         let codes = self.env.config.rules.ack_codes;
         // A scenario may name the code by its HL7 v2 name (`AE`); `[rules] transient-error` maps it.
-        let expected = codes
-            .fhir(a.code.as_deref().unwrap_or("ok"))
-            .unwrap_or("ok");
+        let expected = a
+            .code
+            .as_deref()
+            .and_then(|c| codes.fhir(c))
+            .unwrap_or(AckCode::Ok);
         // A rejection of a message the harness itself made invalid under the run's `[rules]`
         // (a narrowed MIME list, a small size limit) is right: the scenario and the config
         // disagree, and the vendor is not to blame.
-        if expected == "ok"
+        if expected == AckCode::Ok
             && ack
                 .identity
                 .response
                 .as_ref()
-                .is_some_and(|r| r.code.as_deref().is_some_and(|c| c != "ok"))
+                .is_some_and(|r| r.code.is_some() && r.ack_code() != Some(AckCode::Ok))
         {
             let own: Vec<String> = crate::validate::with_profiles(
                 &sent,
@@ -705,9 +697,7 @@ impl Exchange<'_> {
                 .unwrap_or_default()
         ));
         let Some(received) = found else {
-            result.findings.push(Finding::breach(
-                &rule::EXPECTED_MESSAGE,
-                format!(
+            result.findings.push(rule::EXPECTED_MESSAGE.breach(format!(
                     "no {} message{} arrived within {}",
                     m.activity.as_deref().unwrap_or(&event),
                     m.follows
@@ -715,8 +705,7 @@ impl Exchange<'_> {
                         .map(|f| format!(" following `{f}`"))
                         .unwrap_or_default(),
                     humantime::format_duration(within)
-                ),
-            ));
+                )));
             return Ok(result);
         };
         let message = received.message.clone().map_err(Stop::Error)?;
@@ -725,18 +714,14 @@ impl Exchange<'_> {
         let mut findings = Vec::new();
         if let Some(activity) = &m.activity {
             if message.identity.activity() == Some(activity.as_str()) {
-                findings.push(Finding::pass(
-                    &rule::EXPECTED_MESSAGE,
-                    format!("the vendor sent a `{activity}` message"),
-                ));
+                findings.push(
+                    rule::EXPECTED_MESSAGE.pass(format!("the vendor sent a `{activity}` message")),
+                );
             } else {
-                findings.push(Finding::breach(
-                    &rule::EXPECTED_MESSAGE,
-                    format!(
-                        "expected a `{activity}` message, the vendor sent `{}`",
-                        message.identity.activity().unwrap_or("no activity")
-                    ),
-                ));
+                findings.push(rule::EXPECTED_MESSAGE.breach(format!(
+                    "expected a `{activity}` message, the vendor sent `{}`",
+                    message.identity.activity().unwrap_or("no activity")
+                )));
             }
         }
         findings.extend(crate::validate::with_profiles(
@@ -751,9 +736,9 @@ impl Exchange<'_> {
                 .filter(|f| f.grade == Grade::Ok),
         );
         if let Some(prev) = &previous {
-            match message.identity.activity() {
-                Some("reply-message") => findings.extend(check::reply(&message, prev)),
-                Some("forward-message") => findings.extend(check::forward(&message, prev)),
+            match message.identity.activity_code() {
+                Some(Activity::ReplyMessage) => findings.extend(check::reply(&message, prev)),
+                Some(Activity::ForwardMessage) => findings.extend(check::forward(&message, prev)),
                 _ => {}
             }
         }
@@ -832,13 +817,10 @@ impl Exchange<'_> {
             let mut findings = check::resend(&first, &again, &used);
             used.extend(again.identity.envelope_id.iter().cloned());
             if count > limit {
-                findings.push(Finding::breach(
-                    &rule::RESEND_LIMIT,
-                    format!(
-                        "resend {count} of `{}`: the `resend-limit` setting allows {limit}",
-                        r.of
-                    ),
-                ));
+                findings.push(rule::RESEND_LIMIT.breach(format!(
+                    "resend {count} of `{}`: the `resend-limit` setting allows {limit}",
+                    r.of
+                )));
             }
             findings.extend(
                 crate::validate::with_profiles(
@@ -861,8 +843,7 @@ impl Exchange<'_> {
             humantime::format_duration(during)
         );
         if count < at_least {
-            result.findings.push(Finding::breach(
-                &rule::KR7,
+            result.findings.push(rule::KR7.breach(
                 format!(
                     "{count} resend(s) of the unacknowledged `{}` within {}; expected at least {at_least} (KR7: a sender resends what is not acknowledged)",
                     r.of,
@@ -871,10 +852,9 @@ impl Exchange<'_> {
             ));
         }
         if count <= limit {
-            result.findings.push(Finding::pass(
-                &rule::RESEND_LIMIT,
-                format!("{count} resend(s), within the `resend-limit` of {limit}"),
-            ));
+            result.findings.push(rule::RESEND_LIMIT.pass(format!(
+                "{count} resend(s), within the `resend-limit` of {limit}"
+            )));
         }
         Ok(result)
     }
@@ -882,11 +862,12 @@ impl Exchange<'_> {
     async fn ack(&mut self, a: &scenario::Ack) -> Result<StepResult, Stop> {
         let acked = self.captured(&a.for_)?.clone();
         let config = &self.env.config;
-        let code = config
-            .rules
-            .ack_codes
-            .fhir(a.code.as_deref().unwrap_or("ok"))
-            .unwrap_or("ok");
+        let code = a
+            .code
+            .as_deref()
+            .and_then(|c| config.rules.ack_codes.fhir(c))
+            .unwrap_or(AckCode::Ok)
+            .as_str();
         let ctx = Context::acknowledgement(
             &config.fhir_base,
             &acked,
@@ -1018,8 +999,7 @@ impl Exchange<'_> {
                         .map_err(|e| Stop::Error(e.to_string()))?;
                     write_golden(crate::golden::generalize(&text, &self.captures))?;
                     return Ok((
-                        vec![Finding::new(
-                            &rule::GOLDEN,
+                        vec![rule::GOLDEN.finding(
                             Grade::F4,
                             format!(
                                 "golden `{}` did not exist; `{}` was written from this message for review",
@@ -1057,10 +1037,7 @@ impl Exchange<'_> {
             .map_err(|e| Stop::Error(format!("golden `{}`: {e}", path.display())))?;
         if comparison.is_match() {
             return Ok((
-                vec![Finding::pass(
-                    &rule::GOLDEN,
-                    format!("matches golden `{golden}`"),
-                )],
+                vec![rule::GOLDEN.pass(format!("matches golden `{golden}`"))],
                 Vec::new(),
             ));
         }
@@ -1079,9 +1056,8 @@ impl Exchange<'_> {
         let more = comparison.differences.len().saturating_sub(5);
         Ok((
             vec![
-                Finding::breach(
-                    &rule::GOLDEN,
-                    format!(
+                rule::GOLDEN
+                    .breach(format!(
                         "differs from golden `{golden}`: {}{}{written}",
                         list.join("; "),
                         if more > 0 {
@@ -1089,13 +1065,12 @@ impl Exchange<'_> {
                         } else {
                             String::new()
                         }
-                    ),
-                )
-                .at(comparison
-                    .differences
-                    .first()
-                    .map(|d| d.path.clone())
-                    .unwrap_or_default()),
+                    ))
+                    .at(comparison
+                        .differences
+                        .first()
+                        .map(|d| d.path.clone())
+                        .unwrap_or_default()),
             ],
             vec![GoldenDiff {
                 golden: golden.to_string(),
@@ -1136,7 +1111,7 @@ impl Exchange<'_> {
         let Some(bytes) = &received.envelope else {
             if matches!(received.origin, Origin::File { .. }) {
                 result.findings.push(
-                    Finding::breach(&rule::ENVELOPE, "the file in the exchange folder is not in a VANSEnvelope; every message in a VANS mailbox travels in one")
+                    rule::ENVELOPE.breach("the file in the exchange folder is not in a VANSEnvelope; every message in a VANS mailbox travels in one")
                         .with_evidence([payload_evidence.to_string()]),
                 );
             }
@@ -1178,18 +1153,15 @@ impl Exchange<'_> {
                 r.bytes.clone(),
             );
             out.push(
-                Finding::breach(
-                    &rule::KR2,
-                    "the vendor acknowledged the harness's acknowledgement",
-                )
-                .with_evidence([ev]),
+                rule::KR2
+                    .breach("the vendor acknowledged the harness's acknowledgement")
+                    .with_evidence([ev]),
             );
         }
         if out.is_empty() {
-            out.push(Finding::pass(
-                &rule::KR2,
-                "the vendor did not acknowledge the harness's acknowledgement",
-            ));
+            out.push(
+                rule::KR2.pass("the vendor did not acknowledge the harness's acknowledgement"),
+            );
         }
         out
     }
@@ -1201,8 +1173,7 @@ fn in_place(received: &Received, evidence: &str) -> Finding {
         Origin::File { name } => name.clone(),
         Origin::Response { .. } => String::new(),
     };
-    Finding::breach(
-        &rule::FOLDER_ATOMIC,
+    rule::FOLDER_ATOMIC.breach(
         format!("`{name}` was written in place: the harness saw it grow under its final name instead of being renamed into the folder when complete"),
     )
     .with_evidence([evidence.to_string()])

@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use crate::config::Config;
-use crate::finding::{Finding, Grade};
+use crate::finding::Grade;
 use crate::scenario::Scenario;
 use crate::simulator::{Fault, Simulator, VendorConfig};
 use crate::template::Templates;
@@ -324,12 +324,12 @@ pub async fn run_until(
                 r.media_type.clone(),
                 r.bytes.clone(),
             );
-            let finding = Finding::new(
-                &crate::rule::EXPECTED_MESSAGE,
-                Grade::F4,
-                "the vendor sent this, and no scenario expected it",
-            )
-            .with_evidence([evidence.id.clone()]);
+            let finding = crate::rule::EXPECTED_MESSAGE
+                .finding(
+                    Grade::F4,
+                    "the vendor sent this, and no scenario expected it",
+                )
+                .with_evidence([evidence.id.clone()]);
             (evidence, finding)
         })
         .collect();

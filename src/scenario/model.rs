@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::message::Format;
+use crate::oioxml::RefuseCode;
 
 /// A scenario: metadata and the steps, in order.
 #[derive(Debug, Clone, Deserialize)]
@@ -259,6 +260,31 @@ pub struct ExpectAck {
     /// Capture name for the acknowledgement.
     #[serde(default, rename = "as")]
     pub as_: Option<String>,
+}
+
+/// The receipt an `expect-receipt` step waits for (`kind`): a positive (XCTL03) or a negative
+/// one (XCTL02, or the VANS's XCTL01).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReceiptExpectation {
+    /// `positive` (the default).
+    Positive,
+    /// `negative`.
+    Negative,
+}
+
+impl ExpectReceipt {
+    /// The receipt `kind` expects; the loader accepts only `positive` and `negative`.
+    pub fn expected_kind(&self) -> ReceiptExpectation {
+        match self.kind.as_deref() {
+            Some("negative") => ReceiptExpectation::Negative,
+            _ => ReceiptExpectation::Positive,
+        }
+    }
+
+    /// The expected `refuse-code`, one of the list the loader checks it against.
+    pub fn expected_refuse_code(&self) -> Option<RefuseCode> {
+        self.refuse_code.as_deref().map(RefuseCode::parse)
+    }
 }
 
 /// `resend`: send a captured message again as a resend.

@@ -46,15 +46,13 @@ pub fn watch_outbox(
                             Some(files) => {
                                 crate::validate::envelope_schema(&arrived.bytes, &rules, Some(files))
                             }
-                            None => vec![crate::finding::Finding::new(
-                                &crate::rule::ENVELOPE,
+                            None => vec![crate::rule::ENVELOPE.finding(
                                 crate::finding::Grade::Ok,
                                 "note: the envelope was not schema-validated: no XSDs (set `schemas` in the config or MEDCOM_CORPUS)",
                             )],
                         };
                         if u.findings.is_empty() {
-                            findings.push(crate::finding::Finding::pass(
-                                &crate::rule::ENVELOPE,
+                            findings.push(crate::rule::ENVELOPE.pass(
                                 "the VANSEnvelope's SizeInBytes, Format, Name and MCM:MIME agree with its payload",
                             ));
                         }

@@ -5,12 +5,11 @@
 use std::time::Instant;
 
 use super::{Exchange, StepResult, Stop};
-use crate::finding::Finding;
 use crate::oioxml::build::{self, BinaryAttachment};
-use crate::oioxml::{Body, Emessage, Encoding, ReceiptKind, check, structure};
+use crate::oioxml::{Body, Emessage, Encoding, ReceiptKind, RefuseCode, check, structure};
 use crate::rule;
 use crate::run::outcome::Direction;
-use crate::scenario::{ExpectLetter, ExpectReceipt, ReceiptStep, Resend, SendLetter};
+use crate::scenario::{self, ExpectLetter, ExpectReceipt, ReceiptStep, Resend, SendLetter};
 use crate::transport::Received;
 
 /// The `ObjectExtensionCode` of a MIME type.
@@ -92,10 +91,9 @@ impl Exchange<'_> {
             m.envelope.identifier
         );
         if let Err(e) = crate::transport::write_atomic(&layout.inbox, &name, &envelope) {
-            result.findings.push(Finding::breach(
-                &rule::TRANSPORT,
-                format!("the letter could not be written to the vendor's inbox: {e}"),
-            ));
+            result.findings.push(rule::TRANSPORT.breach(format!(
+                "the letter could not be written to the vendor's inbox: {e}"
+            )));
         }
         Ok(ev)
     }
@@ -216,7 +214,7 @@ impl Exchange<'_> {
         ));
         let Some(received) = found else {
             result.findings.push(
-                Finding::breach(&rule::OIOXML_RECEIPT_RECEIVED, format!(
+                rule::OIOXML_RECEIPT_RECEIVED.breach(format!(
                     "no receipt for `{}` (Envelope `{envelope_id}`, Letter `{letter_id}`) within {}",
                     r.for_, humantime::format_duration(within)))
                 .with_evidence(self.message_evidence.get(&r.for_).cloned()),
@@ -255,51 +253,45 @@ impl Exchange<'_> {
             .unwrap_or_else(|| original.clone());
         let mut findings = check::receipt(&receipt, &quoted);
         findings.extend(structure::check(&message));
-        let expected_negative = r.kind.as_deref() == Some("negative");
+        let expected_negative = r.expected_kind() == scenario::ReceiptExpectation::Negative;
         if receipt.kind.is_negative() == expected_negative {
-            findings.push(Finding::pass(
-                &rule::OIOXML_RECEIPT_KIND,
-                format!(
-                    "a {} receipt, as expected",
-                    if expected_negative {
-                        "negative"
-                    } else {
-                        "positive"
-                    }
-                ),
-            ));
+            findings.push(rule::OIOXML_RECEIPT_KIND.pass(format!(
+                "a {} receipt, as expected",
+                if expected_negative {
+                    "negative"
+                } else {
+                    "positive"
+                }
+            )));
         } else {
-            findings.push(Finding::breach(
-                &rule::OIOXML_RECEIPT_KIND,
-                format!(
-                    "expected a {} receipt, the vendor sent {} ({:?})",
-                    if expected_negative {
-                        "negative"
-                    } else {
-                        "positive"
-                    },
-                    receipt.kind.standard(),
-                    receipt.kind
-                ),
-            ));
+            findings.push(rule::OIOXML_RECEIPT_KIND.breach(format!(
+                "expected a {} receipt, the vendor sent {} ({:?})",
+                if expected_negative {
+                    "negative"
+                } else {
+                    "positive"
+                },
+                receipt.kind.standard(),
+                receipt.kind
+            )));
         }
-        if let Some(code) = &r.refuse_code {
-            let given: Vec<String> = receipt
+        if let Some(code) = r.expected_refuse_code() {
+            let given: Vec<&RefuseCode> = receipt
                 .letters
                 .iter()
-                .filter_map(|l| l.refuse_code.as_ref().map(|c| c.as_str().to_string()))
-                .chain(receipt.refuse_code.iter().map(|c| c.as_str().to_string()))
+                .filter_map(|l| l.refuse_code.as_ref())
+                .chain(receipt.refuse_code.iter())
                 .collect();
-            if given.iter().any(|g| g == code) {
-                findings.push(Finding::pass(
-                    &rule::OIOXML_RECEIPT_KIND,
-                    format!("RefuseCode `{code}` as expected"),
-                ));
+            let code_text = code.as_str();
+            if given.contains(&&code) {
+                findings.push(
+                    rule::OIOXML_RECEIPT_KIND.pass(format!("RefuseCode `{code_text}` as expected")),
+                );
             } else {
-                findings.push(Finding::breach(
-                    &rule::OIOXML_RECEIPT_KIND,
-                    format!("expected RefuseCode `{code}`, the receipt gives {given:?}"),
-                ));
+                let given: Vec<&str> = given.iter().map(|c| c.as_str()).collect();
+                findings.push(rule::OIOXML_RECEIPT_KIND.breach(format!(
+                    "expected RefuseCode `{code_text}`, the receipt gives {given:?}"
+                )));
             }
         }
         if let Some(same) = &r.same_as {
@@ -349,13 +341,10 @@ impl Exchange<'_> {
             humantime::format_duration(within)
         ));
         let Some(received) = found else {
-            result.findings.push(Finding::breach(
-                &rule::EXPECTED_MESSAGE,
-                format!(
-                    "no XDIS91 letter arrived within {}",
-                    humantime::format_duration(within)
-                ),
-            ));
+            result.findings.push(rule::EXPECTED_MESSAGE.breach(format!(
+                "no XDIS91 letter arrived within {}",
+                humantime::format_duration(within)
+            )));
             return Ok(result);
         };
         let Some(letter) = received.letter.clone() else {
