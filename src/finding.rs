@@ -98,6 +98,33 @@ mod tests {
     }
 
     #[test]
+    fn the_verdict_vocabulary_sits_at_the_bottom_of_the_module_graph() {
+        // grade <- rule <- finding: each module names only the modules below it, so neither
+        // `finding` <-> `rule` nor `finding` -> `run` can come back.
+        let layers = [
+            ("grade.rs", include_str!("grade.rs"), &[][..]),
+            ("rule.rs", include_str!("rule.rs"), &["grade"][..]),
+            (
+                "finding.rs",
+                include_str!("finding.rs"),
+                &["grade", "rule"][..],
+            ),
+        ];
+        for (file, text, below) in layers {
+            for (at, _) in text.match_indices("crate::") {
+                let module: String = text[at + "crate::".len()..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                assert!(
+                    module.is_empty() || below.contains(&module.as_str()),
+                    "{file} names `crate::{module}`, which is not below it"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn a_finding_serializes_its_rule_as_a_plain_string() {
         let f = crate::rule::VANS_NAME
             .breach("wrong name")

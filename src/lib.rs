@@ -18,7 +18,9 @@
 //! - **attachment (bilag)**: `Communication.payload.contentAttachment`.
 //! - **EAN/GLN, SOR id**: the location number and the organisation register id of a party.
 //! - **scenario, step, golden, finding, grade, verdict, evidence**: see [`scenario`],
-//!   [`golden`], [`finding`], [`run`].
+//!   [`golden`], [`finding`], [`grade`], [`run`].
+//! - **rule**: one catalogue ([`rule`]) of FHIR, MedCom, envelope, OIOXML and folder rules, each
+//!   with its default grade, statement and source; findings name their rule by [`rule::RuleId`].
 //!
 //! Start at [`run::run`].
 
