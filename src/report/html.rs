@@ -602,6 +602,53 @@ mod tests {
         assert!(html.contains(crate::rule::CC_REPLY_NO_RESEND.id));
     }
 
+    /// The rows of the rules appendix: id, grade, statement, source.
+    fn appendix(html: &str) -> Vec<Vec<String>> {
+        let doc = Html::parse_document(html);
+        let cell = Selector::parse("td").expect("valid CSS");
+        select(&doc, "section#rules tbody tr")
+            .iter()
+            .map(|r| {
+                r.select(&cell)
+                    .map(|c| text(&c).trim().to_string())
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn rules_appendix_states_envelope_rules_and_invariants_with_the_igs_text() {
+        let mut run = sample::run();
+        let step = &mut run.scenarios[0].steps[0];
+        step.findings
+            .push(crate::rule::SBDH_SCOPES.breach("the scope `PROCESSID` is missing"));
+        step.findings.push(Finding::new(
+            crate::finding::RuleId::invariant("t-7", Some("A title is given.")),
+            Grade::F2,
+            "`Bundle.entry[1].resource` breaks invariant `t-7`",
+        ));
+        step.findings.push(Finding::new(
+            crate::finding::RuleId::invariant("t-8", None),
+            Grade::F4,
+            "`Bundle.entry[1].resource` breaks invariant `t-8`",
+        ));
+        let rows = appendix(&render_html(&run));
+        let row = |id: &str| {
+            rows.iter()
+                .find(|r| r[0] == id)
+                .unwrap_or_else(|| panic!("`{id}` is not in the appendix: {rows:?}"))
+                .clone()
+        };
+        let sbdh = row("sbdh-scopes");
+        assert!(sbdh[2].contains("MESSAGEENVELOPEIDENTIFIER"), "{sbdh:?}");
+        assert!(sbdh[3].contains("ehmiSBDH"), "{sbdh:?}");
+        assert_eq!(row("t-7")[2], "A title is given.");
+        assert!(row("t-8")[2].contains("not available"), "{rows:?}");
+        // Catalogue rules come first, invariants after them.
+        let last = rows.last().map(|r| r[0].as_str());
+        assert_eq!(last, Some("t-8"));
+    }
+
     #[test]
     fn summary_comes_first_with_one_row_per_scenario() {
         let html = render_html(&sample::run());

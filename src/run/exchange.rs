@@ -681,8 +681,8 @@ impl Exchange<'_> {
                             && prev_letter
                                 .as_deref()
                                 .is_none_or(|l| msg.identity.refers_to_letter(l))
-                            && m.activity.as_deref().is_none_or(|a| {
-                                msg.identity.activity() == Some(a) || prev_letter.is_some()
+                            && m.expected_activity().is_none_or(|a| {
+                                msg.identity.activity_code() == Some(a) || prev_letter.is_some()
                             })
                     })
             })
@@ -712,8 +712,8 @@ impl Exchange<'_> {
         let ev = self.received_evidence(&received, message.label(), &mut result);
         result.summary = format!("received {}", message.label());
         let mut findings = Vec::new();
-        if let Some(activity) = &m.activity {
-            if message.identity.activity() == Some(activity.as_str()) {
+        if let Some(activity) = m.expected_activity() {
+            if message.identity.activity_code() == Some(activity) {
                 findings.push(
                     rule::EXPECTED_MESSAGE.pass(format!("the vendor sent a `{activity}` message")),
                 );

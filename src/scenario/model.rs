@@ -5,7 +5,7 @@ use serde_spanned::Spanned;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::message::Format;
+use crate::message::{Activity, Format};
 use crate::oioxml::RefuseCode;
 
 /// A scenario: metadata and the steps, in order.
@@ -324,6 +324,14 @@ pub struct ExpectMessage {
     /// A golden message to compare with.
     #[serde(default)]
     pub golden: Option<String>,
+}
+
+impl ExpectMessage {
+    /// The expected `activity` as a code of `medcom-messaging-activityCodes`; the loader accepts
+    /// only codes of that CodeSystem.
+    pub fn expected_activity(&self) -> Option<Activity> {
+        self.activity.as_deref().and_then(Activity::parse)
+    }
 }
 
 /// `ack`: acknowledge a vendor message.
