@@ -16,7 +16,7 @@
 //! | `fhir-xml` | `fhir::xml_to_json`, `Message::parse`, `json_to_xml` and back, `validate::message` |
 //! | `validate` | the whole `validate::bytes` (envelope XSDs, IG profiles, MedCom rules, `--payload`) |
 //! | `oioxml` | `oioxml::parse`, `structure::check`, `write` (both encodings) and parse again |
-//! | `vans` | `envelope::detect`, `unwrap_vans`, the envelope checks, `carry::unwrap_fhir`, `wrap_vans` and back |
+//! | `vans` | `envelope::detect`, `unwrap_vans`, the envelope checks, `Arrival::read` and its envelope checks, `wrap_vans` and back |
 //! | `sbdh` | `unwrap_sbdh`, `check_sbdh`, `read_signal`, `wrap_sbdh` and back |
 //! | `scenario` | `scenario::load_file` of a TOML scenario |
 //! | `golden` | `golden::compare` of two documents (and `render_normalized`) |
@@ -1245,7 +1245,8 @@ fn run(target: Target, ctx: &Context, input: &[u8]) -> bool {
                 let _ = envelope::Envelope::Vans(vans.clone()).duplicate_key();
                 let _ = envelope::unwrap_vans(envelope::wrap_vans(&vans).as_bytes());
             }
-            let _ = envelope::carry::unwrap_fhir(input);
+            let arrival = medcom_harness::arrival::Arrival::read(input);
+            let _ = arrival.envelope_problems();
             accepted
         }
         Target::Sbdh => {

@@ -18,8 +18,8 @@
 //! about the payload it carries (DOMAIN.md §3), for the callers that turn problems into findings.
 
 use crate::envelope::{
-    self, Envelope, EnvelopeError, EnvelopeKind, Problem, check_sbdh, check_vans_fhir,
-    check_vans_oioxml, check_vans_size,
+    self, Envelope, EnvelopeError, EnvelopeKind, check_sbdh, check_vans_fhir, check_vans_oioxml,
+    check_vans_size,
 };
 use crate::message::{Format, Message, MessageError};
 use crate::oioxml::{self, Emessage, OioxmlError};
@@ -134,7 +134,7 @@ impl Arrival {
     /// ([`check_vans_fhir`], [`check_vans_oioxml`], only the size for an unreadable payload); an
     /// ehmiSBDH's participants and scopes ([`check_sbdh`]). Empty without an envelope and for a
     /// VANS receipt.
-    pub fn envelope_problems(&self) -> Vec<Problem> {
+    pub fn envelope_problems(&self) -> Vec<crate::finding::Finding> {
         match &self.envelope {
             Some(Envelope::Vans(vans)) if vans.message().is_some() => match &self.payload {
                 Payload::Fhir(message) => {

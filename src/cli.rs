@@ -99,8 +99,8 @@ struct RunArgs {
     #[arg(long)]
     list: bool,
     /// The worst grade that still passes (MedCom approval: F4).
-    #[arg(long, value_name = "GRADE", value_parser = ["OK", "F4", "F3", "F2", "F1"])]
-    fail_on_worse_than: Option<String>,
+    #[arg(long, value_name = "GRADE", value_enum)]
+    fail_on_worse_than: Option<Grade>,
     /// Write goldens from this run: `new` writes `<golden>.new` beside a mismatching golden,
     /// `always` replaces it.
     #[arg(long, value_enum, value_name = "MODE")]
@@ -167,8 +167,8 @@ struct ValidateArgs {
     format: OutputFormat,
     /// Exit 1 when a finding is this grade or worse. Default: worse than the config's
     /// `threshold` (F4 without `--config`: F3, F2, F1 fail, as in MedCom approval).
-    #[arg(long, value_name = "GRADE", value_parser = ["F4", "F3", "F2", "F1"])]
-    fail_on: Option<String>,
+    #[arg(long, value_name = "GRADE", value_enum)]
+    fail_on: Option<Grade>,
     /// Print the checks that passed too (grade OK, where a rule reports them). Notes (grade OK,
     /// starting with `note:`) are always printed.
     #[arg(long)]
@@ -398,8 +398,8 @@ fn prepare_and_run(args: &RunArgs, reports: &Reports) -> Result<i32, Failure> {
         .resolve(|name| std::env::var(name).ok())
         .map_err(Failure::new)?;
     config.ig.extend(args.ig.iter().cloned());
-    if let Some(g) = &args.fail_on_worse_than {
-        config.threshold = Grade::parse(g).unwrap_or(Grade::F4);
+    if let Some(g) = args.fail_on_worse_than {
+        config.threshold = g;
     }
     let target = match (&args.target, &args.fault) {
         (Some(url), _) if url.starts_with("http://") || url.starts_with("https://") => {
@@ -683,7 +683,7 @@ fn validate_command(args: &ValidateArgs) -> Result<i32, Failure> {
     // `--fail-on F3` fails on F3 or worse; without it the config's `threshold` (the worst grade
     // that passes) decides, and by default anything worse than F4 fails.
     let threshold = config.as_ref().map_or(Grade::F4, |c| c.threshold);
-    let fails = |g: Grade| match args.fail_on.as_deref().and_then(Grade::parse) {
+    let fails = |g: Grade| match args.fail_on {
         Some(limit) => g >= limit,
         None => g.fails(threshold),
     };

@@ -1,82 +1,33 @@
-//! Findings and grades: the verdict data every check produces.
+//! Findings: the verdict data every check produces.
 //!
-//! A [`Finding`] is a judgement about one exchange: which rule it concerns, how bad a breach is on
-//! MedCom's approval scale ([`Grade`]), a sentence a person can act on, and references to the
-//! evidence (the bytes sent and received) that show it. A finding is data, never an error: the
-//! harness could do its job and the vendor's system did something wrong (or right, with
+//! A [`Finding`] is a judgement about one exchange: which rule it concerns ([`RuleId`]), how bad a
+//! breach is on MedCom's approval scale ([`Grade`]), a sentence a person can act on, and references
+//! to the evidence (the bytes sent and received) that show it. A finding is data, never an error:
+//! the harness could do its job and the vendor's system did something wrong (or right, with
 //! [`Grade::Ok`]).
+//!
+//! Rules make findings: [`Rule::breach`], [`Rule::pass`], [`Rule::finding`]. This module sits on
+//! the rule catalogue and the grade scale and on nothing else of the crate.
 
+pub use crate::grade::Grade;
+pub use crate::rule::RuleId;
+
+use crate::rule::Rule;
 use serde::{Deserialize, Serialize};
-use std::fmt;
-
-/// MedCom's grading scale for test-protocol findings (test protocols, "Vurdering"):
-/// `F1` kritisk, `F2` alvorlig, `F3` betydelig, `F4` mindre betydelig, `OK`.
-///
-/// Ordered from best to worst, so `max()` over a step's findings is its verdict. MedCom approval
-/// needs nothing worse than `F4`, which is the default threshold of a suite.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub enum Grade {
-    /// The rule holds.
-    #[serde(rename = "OK")]
-    Ok,
-    /// Minor (mindre betydelig): does not block approval.
-    F4,
-    /// Significant (betydelig).
-    F3,
-    /// Serious (alvorlig).
-    F2,
-    /// Critical (kritisk): the exchange cannot work.
-    F1,
-}
-
-impl Grade {
-    /// The grade as MedCom writes it: `OK`, `F1` … `F4`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Grade::Ok => "OK",
-            Grade::F4 => "F4",
-            Grade::F3 => "F3",
-            Grade::F2 => "F2",
-            Grade::F1 => "F1",
-        }
-    }
-
-    /// Parses `OK`, `F1` … `F4` (case-insensitive).
-    pub fn parse(text: &str) -> Option<Grade> {
-        match text.to_ascii_uppercase().as_str() {
-            "OK" => Some(Grade::Ok),
-            "F4" => Some(Grade::F4),
-            "F3" => Some(Grade::F3),
-            "F2" => Some(Grade::F2),
-            "F1" => Some(Grade::F1),
-            _ => None,
-        }
-    }
-
-    /// Whether this grade fails a suite whose threshold is `threshold` (the worst grade that still
-    /// passes; MedCom approval passes `F4`).
-    pub fn fails(self, threshold: Grade) -> bool {
-        self > threshold
-    }
-}
-
-impl fmt::Display for Grade {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// One judgement about an exchange.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
     /// The rule's id as the standard names it (`KR3`, `MR8`, `medcom-acknowledgement-1`) or, for a
-    /// rule the harness states from the standard's text, its catalogue id (see [`crate::rule`]).
-    pub rule: String,
+    /// rule the harness states from the standard's text, its catalogue id; serialized as that
+    /// plain string.
+    pub rule: RuleId,
     /// How bad it is; [`Grade::Ok`] records that the rule was checked and holds.
     pub grade: Grade,
     /// What happened, in a sentence a vendor's test engineer can act on.
     pub message: String,
-    /// Ids of the evidence items (see [`crate::run::Evidence`]) that show it.
+    /// Ids of the evidence items (the runner's evidence list: bytes sent and received) that show
+    /// it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub evidence: Vec<String>,
     /// Where in the message, as a FHIRPath-like path, when the finding is about one element.
@@ -84,26 +35,33 @@ pub struct Finding {
     pub location: Option<String>,
 }
 
+impl Rule {
+    /// A finding for this rule at `grade`.
+    pub fn finding(&self, grade: Grade, message: impl Into<String>) -> Finding {
+        Finding::new(RuleId::of(self), grade, message)
+    }
+
+    /// A breach of this rule at its default grade.
+    pub fn breach(&self, message: impl Into<String>) -> Finding {
+        self.finding(self.grade, message)
+    }
+
+    /// A record that this rule was checked and holds.
+    pub fn pass(&self, message: impl Into<String>) -> Finding {
+        self.finding(Grade::Ok, message)
+    }
+}
+
 impl Finding {
-    /// A finding for `rule` with the rule's default grade from the catalogue.
-    pub fn new(rule: &crate::rule::Rule, grade: Grade, message: impl Into<String>) -> Finding {
+    /// A finding for the rule `rule` (a catalogue rule or a profile invariant) at `grade`.
+    pub fn new(rule: RuleId, grade: Grade, message: impl Into<String>) -> Finding {
         Finding {
-            rule: rule.id.to_string(),
+            rule,
             grade,
             message: message.into(),
             evidence: Vec::new(),
             location: None,
         }
-    }
-
-    /// A breach of `rule` at the rule's default grade.
-    pub fn breach(rule: &crate::rule::Rule, message: impl Into<String>) -> Finding {
-        Finding::new(rule, rule.grade, message)
-    }
-
-    /// A record that `rule` was checked and holds.
-    pub fn pass(rule: &crate::rule::Rule, message: impl Into<String>) -> Finding {
-        Finding::new(rule, Grade::Ok, message)
     }
 
     /// Adds evidence ids.
@@ -133,15 +91,47 @@ mod tests {
     use super::*;
 
     #[test]
-    fn grades_order_from_ok_to_critical() {
-        assert!(Grade::Ok < Grade::F4 && Grade::F4 < Grade::F3);
-        assert!(Grade::F3 < Grade::F2 && Grade::F2 < Grade::F1);
+    fn a_breach_takes_the_rules_default_grade_and_a_pass_is_ok() {
+        let f = crate::rule::KR1.breach("no acknowledgement");
+        assert_eq!((f.rule.as_str(), f.grade), ("KR1", Grade::F1));
+        assert_eq!(crate::rule::KR1.pass("acknowledged").grade, Grade::Ok);
     }
 
     #[test]
-    fn approval_threshold_f4_passes_f4_and_fails_f3() {
-        assert!(!Grade::F4.fails(Grade::F4));
-        assert!(Grade::F3.fails(Grade::F4));
-        assert!(!Grade::Ok.fails(Grade::F4));
+    fn the_verdict_vocabulary_sits_at_the_bottom_of_the_module_graph() {
+        // grade <- rule <- finding: each module names only the modules below it, so neither
+        // `finding` <-> `rule` nor `finding` -> `run` can come back.
+        let layers = [
+            ("grade.rs", include_str!("grade.rs"), &[][..]),
+            ("rule.rs", include_str!("rule.rs"), &["grade"][..]),
+            (
+                "finding.rs",
+                include_str!("finding.rs"),
+                &["grade", "rule"][..],
+            ),
+        ];
+        for (file, text, below) in layers {
+            for (at, _) in text.match_indices("crate::") {
+                let module: String = text[at + "crate::".len()..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                assert!(
+                    module.is_empty() || below.contains(&module.as_str()),
+                    "{file} names `crate::{module}`, which is not below it"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_finding_serializes_its_rule_as_a_plain_string() {
+        let f = crate::rule::VANS_NAME
+            .breach("wrong name")
+            .at("Document/Name");
+        let json = serde_json::to_value(&f).expect("json");
+        assert_eq!(json["rule"], "vans-name");
+        let back: Finding = serde_json::from_value(json).expect("json");
+        assert_eq!(back, f);
     }
 }

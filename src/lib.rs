@@ -20,7 +20,9 @@
 //! - **arrival**: bytes from anywhere read once into an optional envelope and a payload (FHIR
 //!   message, OIOXML letter, or unreadable with the reason), see [`arrival`].
 //! - **scenario, step, golden, finding, grade, verdict, evidence**: see [`scenario`],
-//!   [`golden`], [`finding`], [`run`].
+//!   [`golden`], [`finding`], [`grade`], [`run`].
+//! - **rule**: one catalogue ([`rule`]) of FHIR, MedCom, envelope, OIOXML and folder rules, each
+//!   with its default grade, statement and source; findings name their rule by [`rule::RuleId`].
 //!
 //! Start at [`run::run`].
 
@@ -32,6 +34,7 @@ pub mod envelope;
 pub mod fhir;
 pub mod finding;
 pub mod golden;
+pub mod grade;
 pub mod identifier;
 pub mod message;
 pub mod oioxml;

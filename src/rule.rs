@@ -1,4 +1,5 @@
-//! The catalogue of rules the harness judges, each with its default grade and its source.
+//! The catalogue of rules the harness judges, each with its default grade and its source: the
+//! one verdict vocabulary of FHIR, MedCom, envelope, OIOXML and folder rules.
 //!
 //! Ids follow the standard wherever it names the rule: MedCom's governance numbers the
 //! acknowledgement rules `KR1`–`KR7` and the reliable-messaging rules `MR…`; profile invariants keep
@@ -7,10 +8,21 @@
 //!
 //! Grades are MedCom's approval scale. A default grade is chosen by what the breach does to the
 //! exchange: a message that can be lost or mis-correlated is `F1`, one that a receiver must reject
-//! or that breaks the clinical record is `F2`, a breach a receiver can work around is `F3`, cosmetic
-//! or advisory is `F4`.
+//! or that breaks the clinical record is `F2`, a breach a receiver can work around (or one that
+//! corrupts routing metadata or statistics but not the message) is `F3`, cosmetic or advisory is
+//! `F4`.
+//!
+//! A finding names its rule by a [`RuleId`]: a rule of this catalogue, or an invariant that a
+//! loaded profile declares under its IG constraint key (`medcom-careCommunication-6`), which no
+//! static list can hold. Rules make findings (`rule::KR3.breach(..)`, `.pass(..)`,
+//! `.finding(grade, ..)`); those constructors live with the finding type in module `finding`, so
+//! this module depends on nothing but the grade scale.
 
-use crate::finding::Grade;
+use crate::grade::Grade;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::cmp::Ordering;
+use std::fmt;
+use std::hash::{Hash, Hasher};
 
 /// One rule: its id, default grade, a one-line statement and the document it comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -217,7 +229,7 @@ rules! {
     FOLDER_ATOMIC = "folder-atomic-write", F3,
         "A file delivered to an exchange folder is written under a temporary name and renamed when complete, never written in place under its final name.",
         "MedCom VANS folder exchange (write, then rename)";
-    /// The umbrella for the envelope rules (`vans-*`, `sbdh-*` in [`crate::envelope::RULES`]),
+    /// The umbrella for the envelope rules (`vans-*`, `sbdh-*`, listed in [`ENVELOPE_RULES`]),
     /// used to record that an envelope was checked and holds.
     ENVELOPE = "envelope", F2,
         "An envelope agrees with its payload (SizeInBytes, Format, Name, MCM:MIME) and validates against its XML Schema.",
@@ -303,9 +315,312 @@ rules! {
     FOLDER_LINK = "folder-link", F2,
         "A file delivered to an exchange folder is a regular file with a UTF-8 name, not a symbolic link, FIFO, socket or device; the harness never follows or reads such an entry.",
         "MedCom VANS folder exchange (files written, then renamed); harness safety rule";
+    /// F2: a receiver treats a size mismatch as damage in transport (`MSG_Damaged_durin_transport`).
+    VANS_SIZE_IN_BYTES = "vans-size-in-bytes", F2,
+        "`Document/SizeInBytes` equals the length in bytes of the decoded `Data`.",
+        "VANSEnvelope 1.0.4 (vans-envelope-1.0.4.xsd); DOMAIN.md §8 statistics consistency";
+    /// F3: the VANS statistics count the message under the wrong kind.
+    VANS_FORMAT = "vans-format", F3,
+        "A FHIR message travels with `Document/Format` = `HL7`.",
+        "DOMAIN.md §3 (VANSEnvelope for FHIR)";
+    /// F3: the national statistics count the message under the wrong standard.
+    VANS_NAME = "vans-name", F3,
+        "`Document/Name` is the payload's statistical code: `MCM:FDIS91#<category>`, `MCM:FDIS20#<event>`, `MCM:FCTL#<code>` for FHIR, `MCM:<TypeCode>` for OIOXML.",
+        "CodeSystem medcom-messaging-statisticalCodes 2.0.0; DOMAIN.md §3, §8";
+    /// F3: the statistics count the wrong version.
+    VANS_VERSION = "vans-version", F3,
+        "For an OIOXML payload `Document/Version` equals the letter's `VersionCode`.",
+        "DOMAIN.md §8 statistics consistency";
+    /// F2: the receiver reads the payload with the wrong parser.
+    VANS_MIME = "vans-mime", F2,
+        "A FHIR message has the service tag `MCM:MIME` = its media type (`application/fhir+xml` or `application/fhir+json`).",
+        "DOMAIN.md §3 (VANSEnvelope for FHIR)";
+    /// F1: the sender cannot tell which envelope the receipt is about.
+    VANS_RECEIPT_ORIGINAL = "vans-receipt-original", F1,
+        "An envelope receipt's `OriginalEnvelopeIdentifier` is the `EnvelopeIdentifier` of the envelope it answers.",
+        "VANSEnvelope 1.0.4 (ReceiptType); DOMAIN.md §3";
+    /// F2: the receipt quotes another message's meta information.
+    VANS_RECEIPT_MESSAGE = "vans-receipt-original-message", F2,
+        "An envelope receipt's `OriginalMessage/Identifier` is the answered message's `MetaInformation/Identifier`.",
+        "VANSEnvelope 1.0.4 (PositiveMessageType, NegativeMessageType)";
+    /// F3: the receipt cannot be routed back.
+    VANS_RECEIPT_ADDRESSING = "vans-receipt-addressing", F3,
+        "An envelope receipt goes from the answered envelope's receiver back to its sender.",
+        "VANSEnvelope 1.0.4; MedCom governance 052.2";
+    /// F2: answering a receipt starts an endless exchange (as KR2 for acknowledgements).
+    VANS_RECEIPT_OF_RECEIPT = "vans-receipt-of-receipt", F2,
+        "A receipt is never answered with a receipt.",
+        "DOMAIN.md §4 (receipts are never acknowledged), KR2 by analogy";
+    /// F1: the access points cannot route the message.
+    SBDH_PARTICIPANT = "sbdh-participant", F1,
+        "`Sender` and `Receiver` identifiers are `0088:<GLN>` with a valid 13-digit GLN and authority `iso6523-actorid-upis`.",
+        "ehmiSBDH (ehmiPartner.xsd, samples); DOMAIN.md §3";
+    /// F2: the receiver cannot correlate, deduplicate or acknowledge the message.
+    SBDH_SCOPES = "sbdh-scopes", F2,
+        "The header has the scopes DOCUMENTID, PROCESSID, SENDERID, RECEIVERID, MESSAGEIDENTIFIER and MESSAGEENVELOPEIDENTIFIER, and a message (not a signal) asks for `EHMI-ReceiptAcknowledgement`.",
+        "ehmiSBDH (ehmiBusinessScope.xsd, samples); DOMAIN.md §3";
+    /// F2: the receiver reads the payload with the wrong parser.
+    SBDH_MIME = "sbdh-mime", F2,
+        "`BinaryContent/@mimeType` is the payload's media type.",
+        "ehmiEDN-Business-Message-Envelope-1.2.xsd (BinaryContentType)";
+    /// F1: the sender cannot tell which message the receipt is about.
+    SBDH_SIGNAL_ORIGINAL = "sbdh-signal-original", F1,
+        "An SBDH receipt's ebBP `OriginalMessageIdentifier` and its `ORIGINALMESSAGEIDENTIFIER` scope are the answered message's `MESSAGEIDENTIFIER`.",
+        "ebBP signals 2.0.4 (SignalIdentificationInformation); ehmiSBDH receipt samples";
+    /// F3: the receipt cannot be routed back.
+    SBDH_RECEIPT_ADDRESSING = "sbdh-receipt-addressing", F3,
+        "An SBDH receipt goes from the answered message's receiver back to its sender.",
+        "ehmiSBDH receipt samples (\"sender = original receiver, receiver = original sender\")";
 }
+
+/// The envelope rules (`vans-*`, `sbdh-*`) that `envelope::check` judges, a part of [`ALL`].
+pub const ENVELOPE_RULES: &[Rule] = &[
+    VANS_SIZE_IN_BYTES,
+    VANS_FORMAT,
+    VANS_NAME,
+    VANS_VERSION,
+    VANS_MIME,
+    VANS_RECEIPT_ORIGINAL,
+    VANS_RECEIPT_MESSAGE,
+    VANS_RECEIPT_ADDRESSING,
+    VANS_RECEIPT_OF_RECEIPT,
+    SBDH_PARTICIPANT,
+    SBDH_SCOPES,
+    SBDH_MIME,
+    SBDH_SIGNAL_ORIGINAL,
+    SBDH_RECEIPT_ADDRESSING,
+];
 
 /// Looks a rule up by id.
 pub fn find(id: &str) -> Option<&'static Rule> {
     ALL.iter().find(|r| r.id == id)
+}
+
+/// The id of the rule a finding concerns: a catalogue [`Rule`], or an invariant of a loaded
+/// profile named by its IG constraint key.
+///
+/// Serialized as the plain id string (`"KR3"`, `"vans-name"`, `"medcom-careCommunication-6"`), so
+/// results.json keeps its shape; read back, an id of the catalogue is the catalogue rule and any
+/// other is an invariant whose IG text is unknown. Two ids are equal when their strings are.
+#[derive(Debug, Clone)]
+pub struct RuleId(Repr);
+
+#[derive(Debug, Clone)]
+enum Repr {
+    Catalogue(Rule),
+    Invariant {
+        key: Box<str>,
+        human: Option<Box<str>>,
+    },
+}
+
+impl RuleId {
+    /// The id of a catalogue rule.
+    pub fn of(rule: &Rule) -> RuleId {
+        RuleId(Repr::Catalogue(*rule))
+    }
+
+    /// The id of the invariant `key` of a loaded profile, with its `human` text from the IG
+    /// (`ElementDefinition.constraint.human`) when known. A key the catalogue states itself
+    /// (`medcom-acknowledgement-1`) is that catalogue rule.
+    pub fn invariant(key: &str, human: Option<&str>) -> RuleId {
+        match find(key) {
+            Some(rule) => RuleId::of(rule),
+            None => RuleId(Repr::Invariant {
+                key: key.into(),
+                human: human
+                    .map(str::trim)
+                    .filter(|h| !h.is_empty())
+                    .map(Into::into),
+            }),
+        }
+    }
+
+    /// The id as findings and reports write it.
+    pub fn as_str(&self) -> &str {
+        match &self.0 {
+            Repr::Catalogue(rule) => rule.id,
+            Repr::Invariant { key, .. } => key,
+        }
+    }
+
+    /// The catalogue rule, `None` for a profile invariant.
+    pub fn rule(&self) -> Option<&Rule> {
+        match &self.0 {
+            Repr::Catalogue(rule) => Some(rule),
+            Repr::Invariant { .. } => None,
+        }
+    }
+
+    /// The rule in one sentence: the catalogue's statement, or the IG's `human` text of an
+    /// invariant; `None` when the IG's text was not at hand (an id read back from results).
+    pub fn statement(&self) -> Option<&str> {
+        match &self.0 {
+            Repr::Catalogue(rule) => Some(rule.statement),
+            Repr::Invariant { human, .. } => human.as_deref(),
+        }
+    }
+
+    /// Where the rule is written down: the catalogue's source, or for an invariant the profile
+    /// that declares it in the IG given by `--ig`.
+    pub fn source(&self) -> &str {
+        match &self.0 {
+            Repr::Catalogue(rule) => rule.source,
+            Repr::Invariant { .. } => {
+                "an invariant of a loaded profile (ElementDefinition.constraint in the IG given by `--ig`)"
+            }
+        }
+    }
+}
+
+impl fmt::Display for RuleId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl AsRef<str> for RuleId {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl std::ops::Deref for RuleId {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl PartialEq for RuleId {
+    fn eq(&self, other: &RuleId) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for RuleId {}
+
+impl Hash for RuleId {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl PartialOrd for RuleId {
+    fn partial_cmp(&self, other: &RuleId) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for RuleId {
+    fn cmp(&self, other: &RuleId) -> Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl PartialEq<str> for RuleId {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for RuleId {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialEq<String> for RuleId {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<RuleId> for &str {
+    fn eq(&self, other: &RuleId) -> bool {
+        *self == other.as_str()
+    }
+}
+
+impl Serialize for RuleId {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for RuleId {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<RuleId, D::Error> {
+        let id = String::deserialize(deserializer)?;
+        Ok(RuleId::invariant(&id, None))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn every_rule_id_is_unique() {
+        let mut seen = HashSet::new();
+        for rule in ALL {
+            assert!(
+                seen.insert(rule.id),
+                "`{}` is in the catalogue twice",
+                rule.id
+            );
+        }
+    }
+
+    #[test]
+    fn every_rule_states_itself_and_names_its_source() {
+        for rule in ALL {
+            assert!(!rule.id.trim().is_empty(), "a rule without an id");
+            assert!(
+                !rule.statement.trim().is_empty(),
+                "`{}` has no statement",
+                rule.id
+            );
+            assert!(
+                !rule.source.trim().is_empty(),
+                "`{}` has no source",
+                rule.id
+            );
+        }
+    }
+
+    #[test]
+    fn envelope_rules_are_in_the_one_catalogue() {
+        for rule in ENVELOPE_RULES {
+            assert_eq!(find(rule.id), Some(rule), "`{}`", rule.id);
+        }
+    }
+
+    #[test]
+    fn rule_id_serializes_as_the_plain_id_string() {
+        let id = RuleId::of(&VANS_NAME);
+        assert_eq!(serde_json::to_string(&id).expect("json"), "\"vans-name\"");
+        let back: RuleId = serde_json::from_str("\"vans-name\"").expect("json");
+        assert_eq!(back.rule(), Some(&VANS_NAME));
+    }
+
+    #[test]
+    fn an_invariant_key_is_an_id_with_the_igs_text() {
+        let id = RuleId::invariant(
+            "medcom-careCommunication-6",
+            Some("There shall be one title"),
+        );
+        assert_eq!(id, "medcom-careCommunication-6");
+        assert_eq!(id.rule(), None);
+        assert_eq!(id.statement(), Some("There shall be one title"));
+        let back: RuleId = serde_json::from_str("\"medcom-careCommunication-6\"").expect("json");
+        assert_eq!(back, id);
+        assert_eq!(back.statement(), None);
+        // A key the catalogue states itself is the catalogue rule.
+        assert_eq!(
+            RuleId::invariant("medcom-acknowledgement-1", None).rule(),
+            Some(&ACK_OPERATION_OUTCOME)
+        );
+    }
 }

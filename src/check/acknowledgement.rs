@@ -2,16 +2,16 @@
 
 use super::Finding;
 use crate::message::Identity;
-use crate::message::{Message, resources_of_type};
+use crate::message::{AckCode, Activity, Message, resources_of_type};
 use crate::rule;
 use crate::validate::AckCodes;
 
 /// Judges `ack` as the acknowledgement of `acked` (a message the harness sent), expecting
-/// `expected_code` (`ok`, `transient-error`, `fatal-error`).
+/// `expected_code`.
 ///
 /// Rules: `ack-event`, `ack-response-identifier`, KR3/KR6/`ack-code`, `medcom-acknowledgement-1`,
 /// `ack-provenance`, `ack-addressing`.
-pub fn acknowledgement(ack: &Message, acked: &Message, expected_code: &str) -> Vec<Finding> {
+pub fn acknowledgement(ack: &Message, acked: &Message, expected_code: AckCode) -> Vec<Finding> {
     acknowledgement_with(ack, acked, expected_code, AckCodes::default())
 }
 
@@ -20,7 +20,7 @@ pub fn acknowledgement(ack: &Message, acked: &Message, expected_code: &str) -> V
 pub fn acknowledgement_with(
     ack: &Message,
     acked: &Message,
-    expected_code: &str,
+    expected_code: AckCode,
     codes: AckCodes,
 ) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -28,31 +28,24 @@ pub fn acknowledgement_with(
     let m = &acked.identity;
     if !ack.is_acknowledgement() {
         out.push(
-            Finding::breach(
-                &rule::ACK_EVENT,
-                format!(
+            rule::ACK_EVENT
+                .breach(format!(
                     "the answer is not an acknowledgement: MessageHeader.eventCoding is `{}`",
                     a.event.as_deref().unwrap_or("missing")
-                ),
-            )
-            .at("Bundle.entry[0].resource.eventCoding"),
+                ))
+                .at("Bundle.entry[0].resource.eventCoding"),
         );
         return out;
     }
-    out.push(Finding::pass(
-        &rule::ACK_EVENT,
-        "MessageHeader.eventCoding is `acknowledgement-message`",
-    ));
+    out.push(rule::ACK_EVENT.pass("MessageHeader.eventCoding is `acknowledgement-message`"));
     let letter = m.letter_id.as_deref().unwrap_or("");
     let response = a.response.clone().unwrap_or_default();
     match response.identifier.as_deref() {
-        Some(id) if id == letter => out.push(Finding::pass(
-            &rule::ACK_RESPONSE_IDENTIFIER,
+        Some(id) if id == letter => out.push(rule::ACK_RESPONSE_IDENTIFIER.pass(
             format!("response.identifier `{id}` is the acknowledged MessageHeader.id"),
         )),
         other => out.push(
-            Finding::breach(
-                &rule::ACK_RESPONSE_IDENTIFIER,
+            rule::ACK_RESPONSE_IDENTIFIER.breach(
                 format!(
                     "response.identifier is {} but the acknowledged MessageHeader.id is `{letter}`{}",
                     other.map_or_else(|| "missing".to_string(), |o| format!("`{o}`")),
@@ -97,46 +90,38 @@ pub fn acknowledgement_with(
     out
 }
 
-fn code(actual: &Option<String>, expected: &str, codes: AckCodes) -> Vec<Finding> {
-    let actual_code = actual.as_deref().unwrap_or("missing");
-    let same = actual_code == expected;
-    let (actual, expected) = (codes.label(actual_code), codes.label(expected));
-    if same {
-        let r = match expected_code_of(&expected) {
-            "ok" => &rule::KR3,
-            "fatal-error" => &rule::KR6,
-            _ => &rule::ACK_CODE,
-        };
-        return vec![Finding::pass(
-            r,
-            format!("response.code is `{actual}` as expected"),
-        )];
-    }
-    let at = "Bundle.entry[0].resource.response.code";
-    let f = match expected_code_of(&expected) {
-        "ok" => Finding::breach(
-            &rule::KR3,
-            format!(
-                "the scenario sent a message without errors, which KR3 acknowledges `{expected}`; the vendor answered `{actual}`"
-            ),
-        ),
-        "fatal-error" => Finding::breach(
-            &rule::KR6,
-            format!(
-                "the scenario sent a message that breaks the profile, which KR6 acknowledges `{expected}`; the vendor answered `{actual}`"
-            ),
-        ),
-        _ => Finding::breach(
-            &rule::ACK_CODE,
-            format!("response.code is `{actual}`, expected `{expected}`"),
-        ),
+fn code(actual: &Option<String>, expected: AckCode, codes: AckCodes) -> Vec<Finding> {
+    let actual_code = actual.as_deref().and_then(AckCode::parse);
+    // A code outside FHIR's `response-code` is quoted as the vendor wrote it.
+    let actual = match (actual_code, actual.as_deref()) {
+        (Some(code), _) => codes.label(code),
+        (None, Some(raw)) => raw.to_string(),
+        (None, None) => "missing".to_string(),
     };
-    vec![f.at(at)]
-}
-
-/// The FHIR code of a label made by [`AckCodes::label`].
-fn expected_code_of(label: &str) -> &str {
-    label.split(' ').next().unwrap_or(label)
+    let r = match expected {
+        AckCode::Ok => &rule::KR3,
+        AckCode::FatalError => &rule::KR6,
+        AckCode::TransientError => &rule::ACK_CODE,
+    };
+    let expected_label = codes.label(expected);
+    if actual_code == Some(expected) {
+        return vec![r.pass(format!("response.code is `{actual}` as expected"))];
+    }
+    let message = match expected {
+        AckCode::Ok => format!(
+            "the scenario sent a message without errors, which KR3 acknowledges `{expected_label}`; the vendor answered `{actual}`"
+        ),
+        AckCode::FatalError => format!(
+            "the scenario sent a message that breaks the profile, which KR6 acknowledges `{expected_label}`; the vendor answered `{actual}`"
+        ),
+        AckCode::TransientError => {
+            format!("response.code is `{actual}`, expected `{expected_label}`")
+        }
+    };
+    vec![
+        r.breach(message)
+            .at("Bundle.entry[0].resource.response.code"),
+    ]
 }
 
 /// `medcom-acknowledgement-1`: a non-ok code comes with an OperationOutcome, referenced from
@@ -149,14 +134,12 @@ fn operation_outcome(ack: &Message) -> Vec<Finding> {
     }
     if outcomes.is_empty() {
         return vec![
-            Finding::breach(
-                &rule::ACK_OPERATION_OUTCOME,
-                format!(
+            rule::ACK_OPERATION_OUTCOME
+                .breach(format!(
                     "response.code is `{}` but the acknowledgement carries no OperationOutcome",
                     r.code.as_deref().unwrap_or("missing")
-                ),
-            )
-            .at("Bundle.entry"),
+                ))
+                .at("Bundle.entry"),
         ];
     }
     let detailed = r.details.as_deref().is_some_and(|d| {
@@ -167,18 +150,19 @@ fn operation_outcome(ack: &Message) -> Vec<Finding> {
         })
     });
     if detailed {
-        vec![Finding::pass(
-            &rule::ACK_OPERATION_OUTCOME,
-            "the non-ok acknowledgement carries its OperationOutcome in response.details",
-        )]
+        vec![
+            rule::ACK_OPERATION_OUTCOME.pass(
+                "the non-ok acknowledgement carries its OperationOutcome in response.details",
+            ),
+        ]
     } else {
         vec![
-            Finding::new(
-                &rule::ACK_OPERATION_OUTCOME,
-                crate::finding::Grade::F3,
-                "an OperationOutcome is present but response.details does not reference it",
-            )
-            .at("Bundle.entry[0].resource.response.details"),
+            rule::ACK_OPERATION_OUTCOME
+                .finding(
+                    crate::finding::Grade::F3,
+                    "an OperationOutcome is present but response.details does not reference it",
+                )
+                .at("Bundle.entry[0].resource.response.details"),
         ]
     }
 }
@@ -189,26 +173,22 @@ fn provenance(a: &Identity, m: &Identity) -> Vec<Finding> {
     let letter = m.letter_id.as_deref().unwrap_or("");
     let ack_letter = a.letter_id.as_deref().unwrap_or("");
     if a.provenances.len() != 2 {
-        out.push(Finding::breach(
-            &rule::ACK_PROVENANCE,
-            format!(
-                "the acknowledgement has {} Provenance(s); exactly two are required",
-                a.provenances.len()
-            ),
-        ));
+        out.push(rule::ACK_PROVENANCE.breach(format!(
+            "the acknowledgement has {} Provenance(s); exactly two are required",
+            a.provenances.len()
+        )));
     }
     let new = a
         .provenances
         .iter()
-        .find(|p| p.activity.as_deref() == Some("acknowledgement"));
+        .find(|p| p.activity_code() == Some(Activity::Acknowledgement));
     match new {
-        None => out.push(Finding::breach(
-            &rule::ACK_PROVENANCE,
-            "no Provenance with activity `acknowledgement`",
-        )),
+        None => {
+            out.push(rule::ACK_PROVENANCE.breach("no Provenance with activity `acknowledgement`"))
+        }
         Some(p) => {
             if !p.targets_letter(ack_letter) {
-                out.push(Finding::breach(&rule::ACK_PROVENANCE, format!(
+                out.push(rule::ACK_PROVENANCE.breach(format!(
                     "the `acknowledgement` Provenance targets {:?}, not the acknowledgement's own MessageHeader `{ack_letter}`", p.targets)));
             }
             let points = p.entities.iter().any(|e| {
@@ -218,25 +198,25 @@ fn provenance(a: &Identity, m: &Identity) -> Vec<Finding> {
                     })
             });
             if !points {
-                out.push(Finding::breach(&rule::ACK_PROVENANCE, format!(
+                out.push(rule::ACK_PROVENANCE.breach(format!(
                     "the `acknowledgement` Provenance has no entity with role `revision` and what = `MessageHeader/{letter}`")));
             }
         }
     }
     if let Some(latest) = m.own_provenance() {
         let copied = a.provenances.iter().any(|p| {
-            p.activity != Some("acknowledgement".into())
+            p.activity_code() != Some(Activity::Acknowledgement)
                 && p.activity == latest.activity
                 && p.targets_letter(letter)
         });
         if !copied {
-            out.push(Finding::breach(&rule::ACK_PROVENANCE, format!(
+            out.push(rule::ACK_PROVENANCE.breach(format!(
                 "no copy of the acknowledged message's latest Provenance (activity `{}`, target `MessageHeader/{letter}`)",
                 latest.activity.as_deref().unwrap_or("?"))));
         }
     }
     if out.is_empty() {
-        out.push(Finding::pass(&rule::ACK_PROVENANCE, "two Provenances: the copied one and the `acknowledgement` one pointing to the acknowledged MessageHeader"));
+        out.push(rule::ACK_PROVENANCE.pass("two Provenances: the copied one and the `acknowledgement` one pointing to the acknowledged MessageHeader"));
     }
     out
 }
@@ -247,13 +227,12 @@ fn addressing(a: &Identity, m: &Identity) -> Vec<Finding> {
     let (to, from) = (ean(&a.receiver), ean(&a.sender));
     let (orig_from, orig_to) = (ean(&m.sender), ean(&m.receiver));
     if to == orig_from && from == orig_to {
-        return vec![Finding::pass(
-            &rule::ACK_ADDRESSING,
-            "the acknowledgement goes from the receiver back to the sender (EAN)",
-        )];
+        return vec![
+            rule::ACK_ADDRESSING
+                .pass("the acknowledgement goes from the receiver back to the sender (EAN)"),
+        ];
     }
-    vec![Finding::breach(
-        &rule::ACK_ADDRESSING,
+    vec![rule::ACK_ADDRESSING.breach(
         format!(
             "the acknowledgement goes from EAN {} to EAN {}, but the acknowledged message went from {} to {}",
             from.as_deref().unwrap_or("?"),
@@ -279,14 +258,13 @@ pub fn acknowledgement_alone(ack: &Message) -> Vec<Finding> {
     let entity_targets: Vec<String> = a
         .provenances
         .iter()
-        .filter(|p| p.activity.as_deref() == Some("acknowledgement"))
+        .filter(|p| p.activity_code() == Some(Activity::Acknowledgement))
         .flat_map(|p| p.entities.iter().filter_map(|e| e.what_reference.clone()))
         .collect();
     if entity_targets.is_empty() {
         // Nothing to compare with: that is the Provenance's fault, not response.identifier's.
         out.push(
-            Finding::breach(
-                &rule::ACK_PROVENANCE,
+            rule::ACK_PROVENANCE.breach(
                 "no Provenance with activity `acknowledgement` has an `entity.what.reference`, so nothing says which message is acknowledged besides response.identifier",
             )
             .at("Provenance.entity"),
@@ -295,15 +273,11 @@ pub fn acknowledgement_alone(ack: &Message) -> Vec<Finding> {
         .iter()
         .any(|r| crate::message::reference_names(r, "MessageHeader", &id))
     {
-        out.push(Finding::pass(
-            &rule::ACK_RESPONSE_IDENTIFIER,
-            format!(
-                "response.identifier `{id}` agrees with the acknowledgement Provenance's entity"
-            ),
-        ));
+        out.push(rule::ACK_RESPONSE_IDENTIFIER.pass(format!(
+            "response.identifier `{id}` agrees with the acknowledgement Provenance's entity"
+        )));
     } else {
-        out.push(Finding::breach(
-            &rule::ACK_RESPONSE_IDENTIFIER,
+        out.push(rule::ACK_RESPONSE_IDENTIFIER.breach(
             format!(
                 "response.identifier `{id}` disagrees with the acknowledgement Provenance's entity.what ({}): one of them names the wrong message",
                 entity_targets.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", ")
@@ -327,8 +301,7 @@ pub fn same_acknowledgement(first: &Message, again: &Message) -> Vec<Finding> {
     };
     let (c1, c2) = (code(first), code(again));
     if c1 != c2 {
-        return vec![Finding::breach(
-            &rule::MR8,
+        return vec![rule::MR8.breach(
             format!(
                 "the duplicate was acknowledged `{c2}` but the first copy `{c1}`: a receiver answers a duplicate with the same acknowledgement"
             ),
@@ -339,8 +312,7 @@ pub fn same_acknowledgement(first: &Message, again: &Message) -> Vec<Finding> {
         again.identity.letter_id.clone(),
     );
     if l1 != l2 {
-        return vec![Finding::new(
-            &rule::MR8,
+        return vec![rule::MR8.finding(
             crate::finding::Grade::F3,
             format!(
                 "the duplicate got a new acknowledgement (MessageHeader.id `{}`) instead of the first one (`{}`) resent; the code agrees (`{c1}`)",
@@ -349,8 +321,7 @@ pub fn same_acknowledgement(first: &Message, again: &Message) -> Vec<Finding> {
             ),
         )];
     }
-    vec![Finding::pass(
-        &rule::MR8,
-        format!("the duplicate got the same acknowledgement (`{c1}`, same MessageHeader.id)"),
-    )]
+    vec![rule::MR8.pass(format!(
+        "the duplicate got the same acknowledgement (`{c1}`, same MessageHeader.id)"
+    ))]
 }

@@ -4,7 +4,7 @@
 //! not to blame; the runner reports that as an error of the scenario, not as a finding.
 
 use crate::finding::Grade;
-use crate::message::Message;
+use crate::message::{AckCode, Message};
 
 /// The sent message's own breaches (`rule: message`, F2 or worse) when they acquit the vendor of
 /// a non-`ok` acknowledgement `ack` to `sent`, where the scenario expected the FHIR code
@@ -12,7 +12,7 @@ use crate::message::Message;
 pub fn acquittal(
     sent: &Message,
     ack: &Message,
-    expected: &str,
+    expected: AckCode,
     rules: &crate::validate::Settings,
     ig: Option<&crate::validate::profile::Ig>,
 ) -> Option<Vec<String>> {
@@ -20,8 +20,8 @@ pub fn acquittal(
         .identity
         .response
         .as_ref()
-        .is_some_and(|r| r.code.as_deref().is_some_and(|c| c != "ok"));
-    if expected != "ok" || !rejected {
+        .is_some_and(|r| r.code.is_some() && r.ack_code() != Some(AckCode::Ok));
+    if expected != AckCode::Ok || !rejected {
         return None;
     }
     let own: Vec<String> = crate::validate::with_profiles(sent, rules, ig)

@@ -16,7 +16,8 @@ pub fn attachments(message: &Message, allowed: &MimeSet) -> Vec<Finding> {
         match a.title.as_deref() {
             Some(t) if !t.trim().is_empty() => {}
             _ => out.push(
-                Finding::breach(&rule::CC_ATTACHMENT_TITLE, "an attachment has no title")
+                rule::CC_ATTACHMENT_TITLE
+                    .breach("an attachment has no title")
                     .at(format!("{at}.title")),
             ),
         }
@@ -28,9 +29,8 @@ pub fn attachments(message: &Message, allowed: &MimeSet) -> Vec<Finding> {
         let ct = a.content_type.as_deref().unwrap_or("");
         if !allowed.allows(ct) {
             out.push(
-                Finding::breach(
-                    &rule::CC_ATTACHMENT_MIME,
-                    if ct.is_empty() {
+                rule::CC_ATTACHMENT_MIME
+                    .breach(if ct.is_empty() {
                         "an attachment with data has no contentType (FHIR att-1)".to_string()
                     } else {
                         format!(
@@ -38,22 +38,19 @@ pub fn attachments(message: &Message, allowed: &MimeSet) -> Vec<Finding> {
                             allowed.source,
                             allowed.codes.join(", ")
                         )
-                    },
-                )
-                .at(format!("{at}.contentType")),
+                    })
+                    .at(format!("{at}.contentType")),
             );
         }
         let Some(data) = &a.data else {
             out.push(
-                Finding::breach(
-                    &rule::CC_ATTACHMENT_DATA,
-                    format!(
+                rule::CC_ATTACHMENT_DATA
+                    .breach(format!(
                         "attachment `{}`: data is {}",
                         a.title.as_deref().unwrap_or("?"),
                         a.data_error.as_deref().unwrap_or("not decodable")
-                    ),
-                )
-                .at(format!("{at}.data")),
+                    ))
+                    .at(format!("{at}.data")),
             );
             continue;
         };
@@ -61,28 +58,24 @@ pub fn attachments(message: &Message, allowed: &MimeSet) -> Vec<Finding> {
             && size != data.size
         {
             out.push(
-                Finding::breach(
-                    &rule::CC_ATTACHMENT_DATA,
-                    format!(
+                rule::CC_ATTACHMENT_DATA
+                    .breach(format!(
                         "size says {size} bytes but the data decodes to {} bytes",
                         data.size
-                    ),
-                )
-                .at(format!("{at}.size")),
+                    ))
+                    .at(format!("{at}.size")),
             );
         }
         if let Some(hash) = &a.declared_hash
             && hash != &data.sha1_base64
         {
             out.push(
-                Finding::breach(
-                    &rule::CC_ATTACHMENT_DATA,
-                    format!(
+                rule::CC_ATTACHMENT_DATA
+                    .breach(format!(
                         "hash `{hash}` is not the base64 SHA-1 of the decoded data (`{}`)",
                         data.sha1_base64
-                    ),
-                )
-                .at(format!("{at}.hash")),
+                    ))
+                    .at(format!("{at}.hash")),
             );
         }
         if let Some(sniffed) = &data.sniffed_type
@@ -90,23 +83,22 @@ pub fn attachments(message: &Message, allowed: &MimeSet) -> Vec<Finding> {
             && !sniffed.eq_ignore_ascii_case(ct)
         {
             out.push(
-                Finding::new(
-                    &rule::CC_ATTACHMENT_MIME,
-                    Grade::F3,
-                    format!("contentType says `{ct}` but the bytes are `{sniffed}` (magic number)"),
-                )
-                .at(format!("{at}.contentType")),
+                rule::CC_ATTACHMENT_MIME
+                    .finding(
+                        Grade::F3,
+                        format!(
+                            "contentType says `{ct}` but the bytes are `{sniffed}` (magic number)"
+                        ),
+                    )
+                    .at(format!("{at}.contentType")),
             );
         }
     }
     if out.is_empty() && !message.identity.attachments.is_empty() {
-        out.push(Finding::pass(
-            &rule::CC_ATTACHMENT_DATA,
-            format!(
-                "{} attachment(s): titles, MIME types and data are in order",
-                message.identity.attachments.len()
-            ),
-        ));
+        out.push(rule::CC_ATTACHMENT_DATA.pass(format!(
+            "{} attachment(s): titles, MIME types and data are in order",
+            message.identity.attachments.len()
+        )));
     }
     out
 }

@@ -14,37 +14,29 @@ use crate::rule;
 pub fn delivery(status: Option<u16>, failure: Option<&str>, target: &str) -> Option<Finding> {
     match (status, failure) {
         (Some(status), None) if (200..300).contains(&status) => None,
-        (Some(status), failure) => Some(Finding::breach(
-            &rule::TRANSPORT,
-            format!(
-                "the vendor answered HTTP {status}{}",
-                failure.map(|f| format!(" ({f})")).unwrap_or_default()
-            ),
-        )),
-        (None, failure) => Some(Finding::breach(
-            &rule::TRANSPORT,
-            format!(
-                "no HTTP response from `{target}`: {}",
-                failure.unwrap_or("unknown failure")
-            ),
-        )),
+        (Some(status), failure) => Some(rule::TRANSPORT.breach(format!(
+            "the vendor answered HTTP {status}{}",
+            failure.map(|f| format!(" ({f})")).unwrap_or_default()
+        ))),
+        (None, failure) => Some(rule::TRANSPORT.breach(format!(
+            "no HTTP response from `{target}`: {}",
+            failure.unwrap_or("unknown failure")
+        ))),
     }
 }
 
 /// The finding for a file (`what`: "the message", "the letter") the harness could not write into
 /// the vendor's inbox.
 pub fn not_written(what: &str, error: &dyn std::fmt::Display) -> Finding {
-    Finding::breach(
-        &rule::TRANSPORT,
-        format!("{what} could not be written to the vendor's inbox: {error}"),
-    )
+    rule::TRANSPORT.breach(format!(
+        "{what} could not be written to the vendor's inbox: {error}"
+    ))
 }
 
 /// The finding for a file (`name`) the vendor wrote in place: the harness saw it grow under its
 /// final name instead of being renamed into the folder when complete.
 pub fn written_in_place(name: &str) -> Finding {
-    Finding::breach(
-        &rule::FOLDER_ATOMIC,
+    rule::FOLDER_ATOMIC.breach(
         format!(
             "`{name}` was written in place: the harness saw it grow under its final name instead of being renamed into the folder when complete"
         ),
@@ -53,8 +45,7 @@ pub fn written_in_place(name: &str) -> Finding {
 
 /// The finding for a file in an exchange folder that came without a VANSEnvelope.
 pub fn not_enveloped() -> Finding {
-    Finding::breach(
-        &rule::ENVELOPE,
+    rule::ENVELOPE.breach(
         "the file in the exchange folder is not in a VANSEnvelope; every message in a VANS mailbox travels in one",
     )
 }
@@ -72,22 +63,18 @@ pub fn envelope_arrival(
 ) -> Vec<Finding> {
     let mut findings = match schemas {
         Some(files) => crate::validate::envelope_schema(bytes, rules, Some(files)),
-        None => vec![Finding::new(
-            &rule::ENVELOPE,
+        None => vec![rule::ENVELOPE.finding(
             Grade::Ok,
             "note: the envelope was not schema-validated: no XSDs (set `schemas` in the config or MEDCOM_CORPUS)",
         )],
     };
     if carried.is_empty() {
-        findings.push(Finding::pass(
-            &rule::ENVELOPE,
-            match kind {
-                Some(crate::envelope::EnvelopeKind::Sbdh) => {
-                    "the ehmiSBDH's participants and scopes agree with its payload"
-                }
-                _ => "the VANSEnvelope's SizeInBytes, Format, Name and MCM:MIME agree with its payload",
-            },
-        ));
+        findings.push(rule::ENVELOPE.pass(match kind {
+            Some(crate::envelope::EnvelopeKind::Sbdh) => {
+                "the ehmiSBDH's participants and scopes agree with its payload"
+            }
+            _ => "the VANSEnvelope's SizeInBytes, Format, Name and MCM:MIME agree with its payload",
+        }));
     }
     findings.extend(carried);
     findings

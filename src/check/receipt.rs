@@ -3,7 +3,7 @@
 //! [`crate::oioxml::check::receipt`]'s.
 
 use crate::finding::Finding;
-use crate::oioxml::Receipt;
+use crate::oioxml::{Receipt, RefuseCode};
 use crate::rule;
 
 /// The findings for `receipt` against the expectation: negative when `expected_negative`, and,
@@ -12,7 +12,7 @@ use crate::rule;
 pub fn receipt_kind(
     receipt: &Receipt,
     expected_negative: bool,
-    refuse_code: Option<&str>,
+    refuse_code: Option<RefuseCode>,
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
     let expected = if expected_negative {
@@ -21,37 +21,30 @@ pub fn receipt_kind(
         "positive"
     };
     if receipt.kind.is_negative() == expected_negative {
-        findings.push(Finding::pass(
-            &rule::OIOXML_RECEIPT_KIND,
-            format!("a {expected} receipt, as expected"),
-        ));
+        findings.push(rule::OIOXML_RECEIPT_KIND.pass(format!("a {expected} receipt, as expected")));
     } else {
-        findings.push(Finding::breach(
-            &rule::OIOXML_RECEIPT_KIND,
-            format!(
-                "expected a {expected} receipt, the vendor sent {} ({:?})",
-                receipt.kind.standard(),
-                receipt.kind
-            ),
-        ));
+        findings.push(rule::OIOXML_RECEIPT_KIND.breach(format!(
+            "expected a {expected} receipt, the vendor sent {} ({:?})",
+            receipt.kind.standard(),
+            receipt.kind
+        )));
     }
-    if let Some(code) = refuse_code {
-        let given: Vec<String> = receipt
+    if let Some(expected) = refuse_code {
+        let code = expected.as_str();
+        let given: Vec<&RefuseCode> = receipt
             .letters
             .iter()
-            .filter_map(|l| l.refuse_code.as_ref().map(|c| c.as_str().to_string()))
-            .chain(receipt.refuse_code.iter().map(|c| c.as_str().to_string()))
+            .filter_map(|l| l.refuse_code.as_ref())
+            .chain(receipt.refuse_code.iter())
             .collect();
-        if given.iter().any(|g| g == code) {
-            findings.push(Finding::pass(
-                &rule::OIOXML_RECEIPT_KIND,
-                format!("RefuseCode `{code}` as expected"),
-            ));
+        if given.contains(&&expected) {
+            findings
+                .push(rule::OIOXML_RECEIPT_KIND.pass(format!("RefuseCode `{code}` as expected")));
         } else {
-            findings.push(Finding::breach(
-                &rule::OIOXML_RECEIPT_KIND,
-                format!("expected RefuseCode `{code}`, the receipt gives {given:?}"),
-            ));
+            findings.push(rule::OIOXML_RECEIPT_KIND.breach(format!(
+                "expected RefuseCode `{code}`, the receipt gives {:?}",
+                given.iter().map(|c| c.as_str()).collect::<Vec<_>>()
+            )));
         }
     }
     findings
@@ -90,7 +83,7 @@ mod tests {
         assert_eq!(findings.len(), 1);
         assert!(findings[0].grade > Grade::Ok, "{findings:?}");
         assert!(findings[0].message.contains("XCTL02"), "{findings:?}");
-        let findings = receipt_kind(&negative, true, Some("syntaksfejl"));
+        let findings = receipt_kind(&negative, true, Some(RefuseCode::Syntaksfejl));
         assert!(
             findings.iter().all(|f| f.grade == Grade::Ok),
             "{findings:?}"
@@ -100,7 +93,7 @@ mod tests {
     #[test]
     fn another_refuse_code_than_expected_is_a_breach() {
         let negative = receipt_of(ReceiptKind::Negative, Some("ukendt_lokationsnummer"));
-        let findings = receipt_kind(&negative, true, Some("syntaksfejl"));
+        let findings = receipt_kind(&negative, true, Some(RefuseCode::Syntaksfejl));
         assert!(
             findings
                 .iter()

@@ -17,8 +17,7 @@ pub fn resend(first: &Message, again: &Message, used: &[String]) -> Vec<Finding>
     let (a, b) = (&first.identity, &again.identity);
     if a.letter_id != b.letter_id {
         out.push(
-            Finding::breach(
-                &rule::RESEND_IDENTITY,
+            rule::RESEND_IDENTITY.breach(
                 format!(
                     "the resend has MessageHeader.id `{}` but the first send `{}`; a resend keeps the letter id",
                     b.letter_id.as_deref().unwrap_or("?"),
@@ -30,14 +29,16 @@ pub fn resend(first: &Message, again: &Message, used: &[String]) -> Vec<Finding>
     }
     match b.envelope_id.as_deref() {
         Some(id) if used.iter().any(|u| u == id) => out.push(
-            Finding::breach(
-                &rule::RESEND_IDENTITY,
-                format!("the resend reuses Bundle.id `{id}`; every send gets a new one"),
-            )
-            .at("Bundle.id"),
+            rule::RESEND_IDENTITY
+                .breach(format!(
+                    "the resend reuses Bundle.id `{id}`; every send gets a new one"
+                ))
+                .at("Bundle.id"),
         ),
         None => out.push(
-            Finding::breach(&rule::RESEND_IDENTITY, "the resend has no Bundle.id").at("Bundle.id"),
+            rule::RESEND_IDENTITY
+                .breach("the resend has no Bundle.id")
+                .at("Bundle.id"),
         ),
         Some(_) => {}
     }
@@ -52,8 +53,7 @@ pub fn resend(first: &Message, again: &Message, used: &[String]) -> Vec<Finding>
     };
     if let Some(path) = first_difference(&strip(first), &strip(again), String::new()) {
         out.push(
-            Finding::breach(
-                &rule::RESEND_IDENTITY,
+            rule::RESEND_IDENTITY.breach(
                 format!(
                     "the resend changes the letter at `{}`; only Bundle.id and Bundle.timestamp may change",
                     if path.is_empty() { "/" } else { &path }
@@ -63,14 +63,11 @@ pub fn resend(first: &Message, again: &Message, used: &[String]) -> Vec<Finding>
         );
     }
     if out.is_empty() {
-        out.push(Finding::pass(
-            &rule::RESEND_IDENTITY,
-            format!(
-                "a new Bundle.id `{}`, the same letter `{}`",
-                b.envelope_id.as_deref().unwrap_or("?"),
-                b.letter_id.as_deref().unwrap_or("?")
-            ),
-        ));
+        out.push(rule::RESEND_IDENTITY.pass(format!(
+            "a new Bundle.id `{}`, the same letter `{}`",
+            b.envelope_id.as_deref().unwrap_or("?"),
+            b.letter_id.as_deref().unwrap_or("?")
+        )));
     }
     out
 }

@@ -559,7 +559,11 @@ mod tests {
         let r = Config::default_config().rules;
         assert_eq!(r, crate::validate::Settings::default());
         assert_eq!(
-            r.ack_codes.v2("transient-error").map(|c| c.as_str()),
+            Some(
+                r.ack_codes
+                    .v2(crate::message::AckCode::TransientError)
+                    .as_str()
+            ),
             Some("AR")
         );
         assert_eq!(r.resend_limit, 2);
@@ -579,7 +583,7 @@ mod tests {
         .expect("write");
         let r = Config::load(Some(&p)).expect("loads").rules;
         assert_eq!(
-            r.ack_codes.v2("fatal-error").map(|c| c.as_str()),
+            Some(r.ack_codes.v2(crate::message::AckCode::FatalError).as_str()),
             Some("AR")
         );
         assert_eq!(r.resend_limit, 3);

@@ -9,11 +9,9 @@
 //! duplicate matrix means the same on both levels.
 
 use super::{
-    DocumentInfo, EndPoint, FhirFacts, Format, MIME_SERVICE_TAG, MetaInformation, Problem,
-    ServiceTag, Transport, TransportType, VansBody, VansEnvelope, VansMessage,
-    fhir_envelope_fields, wrap_vans,
+    DocumentInfo, EndPoint, FhirFacts, Format, MIME_SERVICE_TAG, MetaInformation, ServiceTag,
+    Transport, TransportType, VansBody, VansEnvelope, VansMessage, fhir_envelope_fields, wrap_vans,
 };
-use crate::finding::{Finding, Grade};
 use crate::message::Message;
 
 /// The envelope facts of a FHIR message.
@@ -107,21 +105,4 @@ pub fn wrap_oioxml(bytes: &[u8], message: &crate::oioxml::Emessage) -> Vec<u8> {
         body: VansBody::Message(VansMessage::new(meta, bytes.to_vec())),
     };
     wrap_vans(&envelope).into_bytes()
-}
-
-/// An envelope [`Problem`] as a harness [`Finding`].
-pub fn finding(p: &Problem) -> Finding {
-    let grade = match p.grade {
-        super::Grade::F1 => Grade::F1,
-        super::Grade::F2 => Grade::F2,
-        super::Grade::F3 => Grade::F3,
-        super::Grade::F4 => Grade::F4,
-    };
-    Finding {
-        rule: p.rule.to_string(),
-        grade,
-        message: p.message.clone(),
-        evidence: Vec::new(),
-        location: Some(p.location.to_string()),
-    }
 }

@@ -20,13 +20,15 @@
 //!   time ([`SchemaFiles`]), with two documented departures (DOMAIN.md §6): the ehmiSBDH
 //!   `BinaryContent` namespace setting ([`BinaryContentRule`]) and libxml2 2.9's whitespace bug,
 //!   where the XML Schema rule decides. See `xsd.rs`.
-//! - **Consistency checks** ([`RULES`], `check.rs`) return [`Problem`]s with harness rule ids and grades:
+//! - **Consistency checks** ([`RULES`], `check.rs`) return findings of the one rule catalogue
+//!   ([`crate::rule`]):
 //!   `SizeInBytes`, FHIR `Format`/`Name`/`MCM:MIME`, OIOXML `Name`/`Version`, receipts quoting
 //!   the envelope they answer, SBDH participants and scopes.
 //! - **The duplicate matrix** ([`DuplicateMatrix`], MR8) on (envelope id, message id), the same for
 //!   VANS and ehmiSBDH.
 //!
-//! A verdict is data: an invalid envelope gives an invalid [`XsdReport`] or [`Problem`]s.
+//! A verdict is data: an invalid envelope gives an invalid [`XsdReport`] or breach
+//! findings.
 //! [`EnvelopeError`] means the envelope could not be read at all, or the harness failed.
 
 pub mod carry;
@@ -41,11 +43,10 @@ mod xml;
 mod xsd;
 
 pub use check::{
-    EnvelopeRule, Grade, Problem, RULES, SBDH_MIME, SBDH_PARTICIPANT, SBDH_RECEIPT_ADDRESSING,
-    SBDH_SCOPES, SBDH_SIGNAL_ORIGINAL, VANS_FORMAT, VANS_MIME, VANS_NAME, VANS_RECEIPT_ADDRESSING,
-    VANS_RECEIPT_MESSAGE, VANS_RECEIPT_OF_RECEIPT, VANS_RECEIPT_ORIGINAL, VANS_SIZE_IN_BYTES,
-    VANS_VERSION, check_sbdh, check_sbdh_receipt, check_vans_fhir, check_vans_oioxml,
-    check_vans_receipt, check_vans_size,
+    RULES, SBDH_MIME, SBDH_PARTICIPANT, SBDH_RECEIPT_ADDRESSING, SBDH_SCOPES, SBDH_SIGNAL_ORIGINAL,
+    VANS_FORMAT, VANS_MIME, VANS_NAME, VANS_RECEIPT_ADDRESSING, VANS_RECEIPT_MESSAGE,
+    VANS_RECEIPT_OF_RECEIPT, VANS_RECEIPT_ORIGINAL, VANS_SIZE_IN_BYTES, VANS_VERSION, check_sbdh,
+    check_sbdh_receipt, check_vans_fhir, check_vans_oioxml, check_vans_receipt, check_vans_size,
 };
 pub use duplicate::{DuplicateKey, DuplicateMatrix, DuplicateVerdict, classify};
 pub use error::EnvelopeError;

@@ -10,6 +10,7 @@ use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::*;
+use crate::finding::Grade;
 
 /// The MedCom corpus, through the crate's one helper.
 fn corpus() -> PathBuf {
@@ -196,7 +197,7 @@ fn real_vans_envelope_is_consistent_with_its_oioxml_letter() {
         vec![]
     );
     let problems = check_vans_oioxml(&envelope, "XDIS91", "XD9134L");
-    let rules: Vec<_> = problems.iter().map(|p| p.rule).collect();
+    let rules: Vec<_> = problems.iter().map(|p| p.rule.as_str()).collect();
     assert_eq!(rules, ["vans-name", "vans-version"]);
 }
 
@@ -426,8 +427,8 @@ fn a_fhir_message_wraps_into_a_valid_consistent_envelope() {
         ..facts
     };
     let rules: Vec<_> = check_vans_fhir(&back, &json_facts)
-        .iter()
-        .map(|p| p.rule)
+        .into_iter()
+        .map(|p| p.rule.to_string())
         .collect();
     assert_eq!(rules, ["vans-name", "vans-mime"]);
     let mut xml_format = back.clone();
@@ -436,8 +437,8 @@ fn a_fhir_message_wraps_into_a_valid_consistent_envelope() {
         m.meta.transport = None;
     }
     let rules: Vec<_> = check_vans_fhir(&xml_format, &facts)
-        .iter()
-        .map(|p| p.rule)
+        .into_iter()
+        .map(|p| p.rule.to_string())
         .collect();
     assert_eq!(rules, ["vans-format", "vans-mime"]);
 }
@@ -492,7 +493,10 @@ fn envelope_receipts_quote_the_envelope_they_answer_and_validate() {
     }
     std::mem::swap(&mut wrong.sender, &mut wrong.receiver);
     let problems = check_vans_receipt(&wrong, &original);
-    let rules: Vec<_> = problems.iter().map(|p| (p.rule, p.grade)).collect();
+    let rules: Vec<_> = problems
+        .iter()
+        .map(|p| (p.rule.as_str(), p.grade))
+        .collect();
     assert_eq!(
         rules,
         [
@@ -864,8 +868,8 @@ fn sbdh_header_checks_hold_on_the_message_samples() {
         .scopes
         .retain(|s| s.scope_type.trim() != MESSAGEIDENTIFIER);
     let rules: Vec<_> = check_sbdh(&envelope, Some("application/fhir+json"))
-        .iter()
-        .map(|p| p.rule)
+        .into_iter()
+        .map(|p| p.rule.to_string())
         .collect();
     assert_eq!(rules, ["sbdh-participant", "sbdh-scopes", "sbdh-mime"]);
 }
@@ -957,7 +961,10 @@ fn receipt_acknowledgement_signals_are_read_from_the_samples() {
         "the sample omits ebBP's required OriginalMessageDateTime"
     );
     let problems = check_sbdh_receipt(&receipt, &signal, &original);
-    let found: Vec<_> = problems.iter().map(|p| (p.rule, p.location)).collect();
+    let found: Vec<_> = problems
+        .iter()
+        .map(|p| (p.rule.as_str(), p.location.as_deref().unwrap_or_default()))
+        .collect();
     assert_eq!(
         found,
         [

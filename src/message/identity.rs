@@ -58,6 +58,12 @@ pub struct ProvenanceInfo {
 }
 
 impl ProvenanceInfo {
+    /// `activity` as a code of `medcom-messaging-activityCodes`; `None` when missing or outside
+    /// the CodeSystem.
+    pub fn activity_code(&self) -> Option<super::Activity> {
+        self.activity.as_deref().and_then(super::Activity::parse)
+    }
+
     /// Whether this Provenance targets `MessageHeader/<letter_id>` (also as an absolute URL).
     pub fn targets_letter(&self, letter_id: &str) -> bool {
         self.targets
@@ -75,6 +81,13 @@ pub struct Response {
     pub code: Option<String>,
     /// `details.reference` (the OperationOutcome).
     pub details: Option<String>,
+}
+
+impl Response {
+    /// `code` as an acknowledgement code; `None` when missing or not a FHIR `response-code`.
+    pub fn ack_code(&self) -> Option<super::AckCode> {
+        self.code.as_deref().and_then(super::AckCode::parse)
+    }
 }
 
 /// Everything the harness correlates and judges on, extracted once per message.
@@ -224,6 +237,12 @@ impl Identity {
     /// step of its history), or of the last Provenance when none targets it.
     pub fn activity(&self) -> Option<&str> {
         self.own_provenance().and_then(|p| p.activity.as_deref())
+    }
+
+    /// [`Identity::activity`] as a code of `medcom-messaging-activityCodes`.
+    pub fn activity_code(&self) -> Option<super::Activity> {
+        self.own_provenance()
+            .and_then(ProvenanceInfo::activity_code)
     }
 
     /// The Provenance that targets this message's MessageHeader.

@@ -7,11 +7,13 @@
 
 pub mod attachment;
 mod bundle;
+mod code;
 mod identity;
 mod json;
 
 pub use attachment::{Attachment, AttachmentData};
 pub use bundle::{entries, resolve, resources_of_type};
+pub use code::{AckCode, Activity};
 pub use identity::{Entity, Identity, Party, ProvenanceInfo, Response, reference_names};
 
 use serde_json::Value;

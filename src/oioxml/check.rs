@@ -35,27 +35,22 @@ pub fn receipt(receipt: &Receipt, original: &Emessage) -> Vec<Finding> {
     let o_at = format!("{at}.OriginalEmessage");
     let mut out = Vec::new();
     if let Some(quoted) = original.receipt() {
-        out.push(Finding::breach(
-            &rule::OIOXML_RECEIPT_NO_RECEIPT,
-            format!(
-                "a {} receipt answers a {} receipt (envelope `{}`); receipts are never answered",
-                receipt.kind.standard(),
-                quoted.kind.standard(),
-                original.envelope.identifier
-            ),
-        ));
+        out.push(rule::OIOXML_RECEIPT_NO_RECEIPT.breach(format!(
+            "a {} receipt answers a {} receipt (envelope `{}`); receipts are never answered",
+            receipt.kind.standard(),
+            quoted.kind.standard(),
+            original.envelope.identifier
+        )));
     }
     let mut quotes = Vec::new();
     let mut quote = |at: String, what: &str, found: &str, expected: &str| {
         if found != expected {
             quotes.push(
-                Finding::breach(
-                    &rule::OIOXML_RECEIPT_QUOTES,
-                    format!(
+                rule::OIOXML_RECEIPT_QUOTES
+                    .breach(format!(
                         "the receipt quotes {what} `{found}` but the original's is `{expected}`"
-                    ),
-                )
-                .at(at),
+                    ))
+                    .at(at),
             );
         }
     };
@@ -86,8 +81,7 @@ pub fn receipt(receipt: &Receipt, original: &Emessage) -> Vec<Finding> {
         .collect();
     match matching.as_slice() {
         [] => quotes.push(
-            Finding::breach(
-                &rule::OIOXML_RECEIPT_QUOTES,
+            rule::OIOXML_RECEIPT_QUOTES.breach(
                 format!(
                     "the receipt does not quote the original's letter `{letter}` (OriginalLetterIdentifier)"
                 ),
@@ -99,8 +93,7 @@ pub fn receipt(receipt: &Receipt, original: &Emessage) -> Vec<Finding> {
             // version its type implies; only a version the letter states can be held against it.
             if !original.version_code().is_empty() && quoted.original_version_code != original.version_code() {
                 quotes.push(
-                    Finding::breach(
-                        &rule::OIOXML_RECEIPT_QUOTES,
+                    rule::OIOXML_RECEIPT_QUOTES.breach(
                         format!(
                             "the receipt quotes letter `{letter}` with version `{}` but the letter is `{}`",
                             quoted.original_version_code,
@@ -112,8 +105,7 @@ pub fn receipt(receipt: &Receipt, original: &Emessage) -> Vec<Finding> {
             }
         }
         [_, (i, _), ..] => quotes.push(
-            Finding::breach(
-                &rule::OIOXML_RECEIPT_QUOTES,
+            rule::OIOXML_RECEIPT_QUOTES.breach(
                 format!("the receipt quotes letter `{letter}` {} times", matching.len()),
             )
             .at(format!("{o_at}.OriginalLetter[{i}]")),
@@ -122,8 +114,7 @@ pub fn receipt(receipt: &Receipt, original: &Emessage) -> Vec<Finding> {
     for (i, quoted) in receipt.letters.iter().enumerate() {
         if quoted.original_letter_identifier != letter {
             quotes.push(
-                Finding::breach(
-                    &rule::OIOXML_RECEIPT_QUOTES,
+                rule::OIOXML_RECEIPT_QUOTES.breach(
                     format!(
                         "the receipt quotes letter `{}`, which is not in the original envelope (its letter is `{letter}`)",
                         quoted.original_letter_identifier
@@ -134,15 +125,12 @@ pub fn receipt(receipt: &Receipt, original: &Emessage) -> Vec<Finding> {
         }
     }
     if quotes.is_empty() {
-        quotes.push(Finding::pass(
-            &rule::OIOXML_RECEIPT_QUOTES,
-            format!(
-                "the receipt quotes envelope `{}`, sender `{}`, receiver `{}` and letter `{letter}`",
-                original.envelope.identifier,
-                original.sender_ean(),
-                original.receiver_ean()
-            ),
-        ));
+        quotes.push(rule::OIOXML_RECEIPT_QUOTES.pass(format!(
+            "the receipt quotes envelope `{}`, sender `{}`, receiver `{}` and letter `{letter}`",
+            original.envelope.identifier,
+            original.sender_ean(),
+            original.receiver_ean()
+        )));
     }
     out.extend(quotes);
     out.extend(addressing(receipt, original, &at));
@@ -153,38 +141,31 @@ fn addressing(receipt: &Receipt, original: &Emessage, at: &str) -> Vec<Finding> 
     let mut out = Vec::new();
     if receipt.receiver_ean != original.sender_ean() {
         out.push(
-            Finding::breach(
-                &rule::OIOXML_RECEIPT_ADDRESSING,
-                format!(
+            rule::OIOXML_RECEIPT_ADDRESSING
+                .breach(format!(
                     "the receipt goes to `{}` but the original came from `{}`",
                     receipt.receiver_ean,
                     original.sender_ean()
-                ),
-            )
-            .at(format!("{at}.Receiver.EANIdentifier")),
+                ))
+                .at(format!("{at}.Receiver.EANIdentifier")),
         );
     }
     if receipt.kind != ReceiptKind::VansNegative && receipt.sender_ean != original.receiver_ean() {
         out.push(
-            Finding::breach(
-                &rule::OIOXML_RECEIPT_ADDRESSING,
-                format!(
+            rule::OIOXML_RECEIPT_ADDRESSING
+                .breach(format!(
                     "the receipt comes from `{}` but the original went to `{}`",
                     receipt.sender_ean,
                     original.receiver_ean()
-                ),
-            )
-            .at(format!("{at}.Sender.EANIdentifier")),
+                ))
+                .at(format!("{at}.Sender.EANIdentifier")),
         );
     }
     if out.is_empty() {
-        out.push(Finding::pass(
-            &rule::OIOXML_RECEIPT_ADDRESSING,
-            format!(
-                "the receipt goes back to the original's sender `{}`",
-                original.sender_ean()
-            ),
-        ));
+        out.push(rule::OIOXML_RECEIPT_ADDRESSING.pass(format!(
+            "the receipt goes back to the original's sender `{}`",
+            original.sender_ean()
+        )));
     }
     out
 }
@@ -195,8 +176,7 @@ fn addressing(receipt: &Receipt, original: &Emessage, at: &str) -> Vec<Finding> 
 /// difference ([`receipt`] checks it).
 pub fn same_receipt(first: &Receipt, again: &Receipt) -> Vec<Finding> {
     if first.kind != again.kind {
-        return vec![Finding::breach(
-            &rule::OIOXML_SAME_RECEIPT,
+        return vec![rule::OIOXML_SAME_RECEIPT.breach(
             format!(
                 "the duplicate was answered with {} ({}) but the first copy with {} ({}): a duplicate gets the same receipt",
                 again.kind.standard(),
@@ -240,8 +220,7 @@ pub fn same_receipt(first: &Receipt, again: &Receipt) -> Vec<Finding> {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
-        return vec![Finding::new(
-            &rule::OIOXML_SAME_RECEIPT,
+        return vec![rule::OIOXML_SAME_RECEIPT.finding(
             Grade::F3,
             format!(
                 "the duplicate got a {} receipt with other RefuseCodes ({}) than the first copy ({})",
@@ -251,13 +230,10 @@ pub fn same_receipt(first: &Receipt, again: &Receipt) -> Vec<Finding> {
             ),
         )];
     }
-    vec![Finding::pass(
-        &rule::OIOXML_SAME_RECEIPT,
-        format!(
-            "the duplicate got the same {} receipt as the first copy",
-            first.kind.standard()
-        ),
-    )]
+    vec![rule::OIOXML_SAME_RECEIPT.pass(format!(
+        "the duplicate got the same {} receipt as the first copy",
+        first.kind.standard()
+    ))]
 }
 
 /// `oioxml-resend-identity`: `again` is a resend of `first`: the same `Letter/Identifier` in a new
@@ -266,20 +242,17 @@ pub fn resend(first: &Emessage, again: &Emessage) -> Vec<Finding> {
     let mut out = Vec::new();
     if again.envelope.identifier == first.envelope.identifier {
         out.push(
-            Finding::breach(
-                &rule::OIOXML_RESEND_IDENTITY,
-                format!(
+            rule::OIOXML_RESEND_IDENTITY
+                .breach(format!(
                     "the resend reuses Envelope/Identifier `{}`; every send gets a new one",
                     again.envelope.identifier
-                ),
-            )
-            .at("Emessage.Envelope.Identifier"),
+                ))
+                .at("Emessage.Envelope.Identifier"),
         );
     }
     if again.letter_identifier() != first.letter_identifier() {
         out.push(
-            Finding::breach(
-                &rule::OIOXML_RESEND_IDENTITY,
+            rule::OIOXML_RESEND_IDENTITY.breach(
                 format!(
                     "the resend has Letter/Identifier `{}` but the first send `{}`; a resend keeps the letter",
                     again.letter_identifier(),
@@ -290,14 +263,11 @@ pub fn resend(first: &Emessage, again: &Emessage) -> Vec<Finding> {
         );
     }
     if out.is_empty() {
-        out.push(Finding::pass(
-            &rule::OIOXML_RESEND_IDENTITY,
-            format!(
-                "the resend keeps letter `{}` in a new envelope `{}`",
-                again.letter_identifier(),
-                again.envelope.identifier
-            ),
-        ));
+        out.push(rule::OIOXML_RESEND_IDENTITY.pass(format!(
+            "the resend keeps letter `{}` in a new envelope `{}`",
+            again.letter_identifier(),
+            again.envelope.identifier
+        )));
     }
     out
 }
@@ -357,8 +327,7 @@ impl Seen {
 /// [`Arrival::EnvelopeReused`], nothing otherwise.
 pub fn arrival(arrival: Arrival, key: &DedupKey) -> Option<Finding> {
     (arrival == Arrival::EnvelopeReused).then(|| {
-        Finding::breach(
-            &rule::OIOXML_RESEND_IDENTITY,
+        rule::OIOXML_RESEND_IDENTITY.breach(
             format!(
                 "Envelope/Identifier `{}` was used before for another letter; letter `{}` needs a new envelope identifier",
                 key.envelope, key.letter
@@ -544,8 +513,7 @@ impl BinMatcher {
         let mut out = Vec::new();
         for r in self.references.iter().filter(|r| !r.matched) {
             out.push(with_evidence(
-                Finding::breach(
-                    &rule::OIOXML_BIN_MATCH,
+                rule::OIOXML_BIN_MATCH.breach(
                     format!(
                         "XDIS91 letter `{}` refers to binary object `{}`, but no XBIN01 letter carried it",
                         r.letter, r.bin.object_identifier
@@ -557,8 +525,7 @@ impl BinMatcher {
         }
         for o in self.objects.iter().filter(|o| !o.matched) {
             out.push(with_evidence(
-                Finding::breach(
-                    &rule::OIOXML_BIN_MATCH,
+                rule::OIOXML_BIN_MATCH.breach(
                     format!(
                         "XBIN01 letter `{}` carries binary object `{}`, but no XDIS91 letter refers to it",
                         o.letter, o.object_identifier
@@ -636,8 +603,7 @@ impl BinMatcher {
             if let Some(earlier) = self.objects.iter().find(|o| o.key == key) {
                 if earlier.fingerprint != fingerprint || earlier.size != object.data.len() as u64 {
                     out.push(
-                        Finding::breach(
-                            &rule::OIOXML_BIN_MATCH,
+                        rule::OIOXML_BIN_MATCH.breach(
                             format!(
                                 "XBIN01 letter `{}` carries other bytes under ObjectIdentifier `{}` than letter `{}` did; one identifier names one object",
                                 x.letter.identifier, object.object_identifier, earlier.letter
@@ -703,39 +669,35 @@ fn object_alone(object: &BinaryObject, location: &str) -> Vec<Finding> {
     let code = &object.object_extension_code;
     match extension(code, &object.data) {
         Extension::Agrees(found) => out.push(
-            Finding::pass(
-                &rule::OIOXML_BIN_EXTENSION,
-                format!("ObjectExtensionCode `{code}` agrees with the bytes ({found})"),
-            )
-            .at(format!("{location}.ObjectExtensionCode")),
+            rule::OIOXML_BIN_EXTENSION
+                .pass(format!(
+                    "ObjectExtensionCode `{code}` agrees with the bytes ({found})"
+                ))
+                .at(format!("{location}.ObjectExtensionCode")),
         ),
         Extension::Disagrees(found) => out.push(
-            Finding::breach(
-                &rule::OIOXML_BIN_EXTENSION,
-                format!(
+            rule::OIOXML_BIN_EXTENSION
+                .breach(format!(
                     "ObjectExtensionCode is `{code}` but the bytes are {}",
                     found.map_or_else(
                         || "no format with that signature".to_string(),
                         |f| format!("{f} by their magic number")
                     )
-                ),
-            )
-            .at(format!("{location}.ObjectExtensionCode")),
+                ))
+                .at(format!("{location}.ObjectExtensionCode")),
         ),
         Extension::NotJudged => {}
     }
     let decoded = object.data.len() as u64;
     match object.declared_size() {
         Some(size) if size == decoded => out.push(
-            Finding::pass(
-                &rule::OIOXML_BIN_SIZE,
+            rule::OIOXML_BIN_SIZE.pass(
                 format!("OriginalObjectSize {size} is the decoded size"),
             )
             .at(format!("{location}.OriginalObjectSize")),
         ),
         Some(size) => out.push(
-            Finding::breach(
-                &rule::OIOXML_BIN_SIZE,
+            rule::OIOXML_BIN_SIZE.breach(
                 format!(
                     "OriginalObjectSize is {size} bytes but Object_Base64Encoded decodes to {decoded} bytes"
                 ),
@@ -776,19 +738,16 @@ fn compare(reference: &PendingReference, object: &PendingObject) -> Vec<Finding>
     }
     if parties.is_empty() {
         out.push(
-            Finding::pass(
-                &rule::OIOXML_BIN_MATCH,
-                format!(
+            rule::OIOXML_BIN_MATCH
+                .pass(format!(
                     "XDIS91 letter `{}` and XBIN01 letter `{}` share binary object `{}`{spelled}",
                     reference.letter, object.letter, object.object_identifier
-                ),
-            )
-            .at(format!("{at}.ObjectIdentifier")),
+                ))
+                .at(format!("{at}.ObjectIdentifier")),
         );
     } else {
         out.push(
-            Finding::breach(
-                &rule::OIOXML_BIN_MATCH,
+            rule::OIOXML_BIN_MATCH.breach(
                 format!(
                     "binary object `{}` of XDIS91 letter `{}` arrived in XBIN01 letter `{}`, but {}",
                     object.object_identifier,
@@ -803,33 +762,28 @@ fn compare(reference: &PendingReference, object: &PendingObject) -> Vec<Finding>
     let bin = &reference.bin;
     if !same_extension(&bin.object_extension_code, &object.extension_code) {
         out.push(
-            Finding::breach(
-                &rule::OIOXML_BIN_EXTENSION,
-                format!(
+            rule::OIOXML_BIN_EXTENSION
+                .breach(format!(
                     "the reference says ObjectExtensionCode `{}` but the XBIN01 object `{}`",
                     bin.object_extension_code, object.extension_code
-                ),
-            )
-            .at(format!("{at}.ObjectExtensionCode")),
+                ))
+                .at(format!("{at}.ObjectExtensionCode")),
         );
     }
     if bin.object_code != object.object_code {
         out.push(
-            Finding::breach(
-                &rule::OIOXML_BIN_EXTENSION,
-                format!(
+            rule::OIOXML_BIN_EXTENSION
+                .breach(format!(
                     "the reference says ObjectCode `{}` but the XBIN01 object `{}`",
                     bin.object_code, object.object_code
-                ),
-            )
-            .at(format!("{at}.ObjectCode")),
+                ))
+                .at(format!("{at}.ObjectCode")),
         );
     }
     match bin.declared_size() {
         Some(size) if size == object.size => {}
         Some(size) => out.push(
-            Finding::breach(
-                &rule::OIOXML_BIN_SIZE,
+            rule::OIOXML_BIN_SIZE.breach(
                 format!(
                     "the reference says OriginalObjectSize {size} but the XBIN01 object decodes to {} bytes",
                     object.size

@@ -134,7 +134,7 @@ impl Judge {
     }
 
     fn breach(&mut self, rule: &'static Rule, at: &str, message: String) {
-        self.breaches.push(Finding::breach(rule, message).at(at));
+        self.breaches.push(rule.breach(message).at(at));
     }
 
     fn structure(&mut self, at: &str, message: String) {
@@ -145,7 +145,7 @@ impl Judge {
         let mut out = self.breaches;
         for (rule, pass) in self.checked {
             if !out.iter().any(|f| f.rule == rule.id) {
-                out.push(Finding::pass(rule, pass));
+                out.push(rule.pass(pass));
             }
         }
         out

@@ -76,7 +76,7 @@ struct Page<'a> {
     scenarios: Vec<ScenarioView<'a>>,
     failing: Vec<FailingView<'a>>,
     unclaimed: Vec<UnclaimedView<'a>>,
-    rules: Vec<RuleView>,
+    rules: Vec<RuleView<'a>>,
 }
 
 #[derive(Serialize)]
@@ -131,7 +131,7 @@ struct FindingView<'a> {
     grade: GradeView,
     failing: bool,
     rule: &'a str,
-    statement: Option<&'static str>,
+    statement: Option<&'a str>,
     message: Text<'a>,
     location: Option<&'a str>,
     evidence: Vec<LinkView<'a>>,
@@ -182,11 +182,11 @@ struct UnclaimedView<'a> {
 }
 
 #[derive(Serialize)]
-struct RuleView {
-    id: &'static str,
+struct RuleView<'a> {
+    id: &'a str,
     grade: GradeView,
-    statement: Text<'static>,
-    source: &'static str,
+    statement: Text<'a>,
+    source: &'a str,
 }
 
 /// Text in pieces: a piece between backticks is `code` (findings and summaries quote values
@@ -357,8 +357,8 @@ impl<'a> FindingView<'a> {
         FindingView {
             grade: GradeView::of(f.grade),
             failing: f.grade.fails(threshold),
-            rule: &f.rule,
-            statement: crate::rule::find(&f.rule).map(|r| r.statement),
+            rule: f.rule.as_str(),
+            statement: f.rule.statement(),
             message: pieces(&f.message),
             location: f.location.as_deref(),
             evidence: links(&f.evidence, anchors),
@@ -508,15 +508,21 @@ fn links<'a>(ids: &'a [String], anchors: &HashMap<&str, String>) -> Vec<LinkView
         .collect()
 }
 
-/// The catalogue rules that the run's findings cite, in catalogue order.
-fn cited_rules(run: &RunOutcome) -> Vec<RuleView> {
-    let cited: BTreeSet<&str> = run
+/// What the report says of an invariant whose IG text was not at hand.
+const NO_IG_TEXT: &str = "An invariant of a loaded profile; the IG's text of it was not available when the finding was made.";
+
+/// Every rule that the run's findings cite: catalogue rules (envelope rules included) in
+/// catalogue order with their default grade, then profile invariants by key with the IG's text
+/// and the worst grade they were given.
+fn cited_rules(run: &RunOutcome) -> Vec<RuleView<'_>> {
+    let findings: Vec<&Finding> = run
         .scenarios
         .iter()
-        .flat_map(|s| s.findings().map(|(_, f)| f.rule.as_str()))
-        .chain(run.unclaimed.iter().map(|(_, f)| f.rule.as_str()))
+        .flat_map(|s| s.findings().map(|(_, f)| f))
+        .chain(run.unclaimed.iter().map(|(_, f)| f))
         .collect();
-    crate::rule::ALL
+    let cited: BTreeSet<&str> = findings.iter().map(|f| f.rule.as_str()).collect();
+    let catalogue = crate::rule::ALL
         .iter()
         .filter(|r| cited.contains(r.id))
         .map(|r| RuleView {
@@ -524,8 +530,33 @@ fn cited_rules(run: &RunOutcome) -> Vec<RuleView> {
             grade: GradeView::of(r.grade),
             statement: pieces(r.statement),
             source: r.source,
-        })
-        .collect()
+        });
+    let mut invariants: Vec<RuleView> = Vec::new();
+    let mut seen = BTreeSet::new();
+    let mut sorted: Vec<&&Finding> = findings
+        .iter()
+        .filter(|f| f.rule.rule().is_none())
+        .collect();
+    sorted.sort_by(|a, b| a.rule.cmp(&b.rule).then(b.grade.cmp(&a.grade)));
+    for f in sorted {
+        let worst = f.grade;
+        if !seen.insert(f.rule.as_str()) {
+            continue;
+        }
+        invariants.push(RuleView {
+            id: f.rule.as_str(),
+            grade: GradeView::of(worst),
+            statement: pieces(
+                findings
+                    .iter()
+                    .filter(|g| g.rule == f.rule)
+                    .find_map(|g| g.rule.statement())
+                    .unwrap_or(NO_IG_TEXT),
+            ),
+            source: f.rule.source(),
+        });
+    }
+    catalogue.chain(invariants).collect()
 }
 
 fn status_class(status: ScenarioStatus) -> &'static str {
@@ -628,6 +659,53 @@ mod tests {
         let expected: Vec<&str> = run.scenarios.iter().map(|s| s.id.as_str()).collect();
         assert_eq!(ids, expected);
         assert!(html.contains(crate::rule::CC_REPLY_NO_RESEND.id));
+    }
+
+    /// The rows of the rules appendix: id, grade, statement, source.
+    fn appendix(html: &str) -> Vec<Vec<String>> {
+        let doc = Html::parse_document(html);
+        let cell = Selector::parse("td").expect("valid CSS");
+        select(&doc, "section#rules tbody tr")
+            .iter()
+            .map(|r| {
+                r.select(&cell)
+                    .map(|c| text(&c).trim().to_string())
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn rules_appendix_states_envelope_rules_and_invariants_with_the_igs_text() {
+        let mut run = sample::run();
+        let step = &mut run.scenarios[0].steps[0];
+        step.findings
+            .push(crate::rule::SBDH_SCOPES.breach("the scope `PROCESSID` is missing"));
+        step.findings.push(Finding::new(
+            crate::finding::RuleId::invariant("t-7", Some("A title is given.")),
+            Grade::F2,
+            "`Bundle.entry[1].resource` breaks invariant `t-7`",
+        ));
+        step.findings.push(Finding::new(
+            crate::finding::RuleId::invariant("t-8", None),
+            Grade::F4,
+            "`Bundle.entry[1].resource` breaks invariant `t-8`",
+        ));
+        let rows = appendix(&render_html(&run));
+        let row = |id: &str| {
+            rows.iter()
+                .find(|r| r[0] == id)
+                .unwrap_or_else(|| panic!("`{id}` is not in the appendix: {rows:?}"))
+                .clone()
+        };
+        let sbdh = row("sbdh-scopes");
+        assert!(sbdh[2].contains("MESSAGEENVELOPEIDENTIFIER"), "{sbdh:?}");
+        assert!(sbdh[3].contains("ehmiSBDH"), "{sbdh:?}");
+        assert_eq!(row("t-7")[2], "A title is given.");
+        assert!(row("t-8")[2].contains("not available"), "{rows:?}");
+        // Catalogue rules come first, invariants after them.
+        let last = rows.last().map(|r| r[0].as_str());
+        assert_eq!(last, Some("t-8"));
     }
 
     #[test]

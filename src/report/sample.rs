@@ -106,9 +106,10 @@ pub(crate) fn run() -> RunOutcome {
                 "expect-ack",
                 "Received the acknowledgement of `first`.",
                 vec![
-                    Finding::pass(&rule::KR1, "The message was acknowledged.")
+                    rule::KR1
+                        .pass("The message was acknowledged.")
                         .with_evidence(["e2"]),
-                    Finding::pass(&rule::KR3, "Acknowledged `ok`.").with_evidence(["e2"]),
+                    rule::KR3.pass("Acknowledged `ok`.").with_evidence(["e2"]),
                 ],
                 &["e2"],
             ),
@@ -124,19 +125,14 @@ pub(crate) fn run() -> RunOutcome {
         "expect-message",
         "Received the reply to `first`.",
         vec![
-            Finding::pass(&rule::CC_THREAD, "The reply keeps the thread id."),
-            Finding::breach(
-                &rule::CC_REPLY_NO_RESEND,
-                format!("The reply resends attachment data: {HOSTILE}"),
-            )
-            .with_evidence(["e2", "e9"])
-            .at("Bundle.entry[1].resource.payload[1].contentAttachment.data"),
-            Finding::new(
-                &rule::GOLDEN,
-                Grade::F4,
-                "The reply differs from its golden message.",
-            )
-            .with_evidence(["e2"]),
+            rule::CC_THREAD.pass("The reply keeps the thread id."),
+            rule::CC_REPLY_NO_RESEND
+                .breach(format!("The reply resends attachment data: {HOSTILE}"))
+                .with_evidence(["e2", "e9"])
+                .at("Bundle.entry[1].resource.payload[1].contentAttachment.data"),
+            rule::GOLDEN
+                .finding(Grade::F4, "The reply differs from its golden message.")
+                .with_evidence(["e2"]),
         ],
         &["e2"],
     );
@@ -199,11 +195,9 @@ pub(crate) fn run() -> RunOutcome {
         "application/fhir+xml".to_owned(),
         json("<Bundle xmlns=\"http://hl7.org/fhir\"><id value=\"x&amp;y\"/></Bundle>"),
     );
-    let stray_finding = Finding::breach(
-        &rule::EXPECTED_MESSAGE,
-        "No scenario expected this message.",
-    )
-    .with_evidence(["u1"]);
+    let stray_finding = rule::EXPECTED_MESSAGE
+        .breach("No scenario expected this message.")
+        .with_evidence(["u1"]);
 
     RunOutcome {
         interrupted: false,

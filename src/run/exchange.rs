@@ -11,7 +11,7 @@ use super::outcome::{
 use super::{Env, Event, Operator, UpdateGolden};
 use crate::check;
 use crate::finding::{Finding, Grade, worst};
-use crate::message::{Format, Message, attachment};
+use crate::message::{AckCode, Activity, Format, Message, attachment};
 use crate::rule;
 use crate::scenario::{self, Scenario, Step};
 use crate::simulator::DeliverTo;
@@ -519,15 +519,13 @@ impl Exchange<'_> {
         ));
         let Some(received) = found else {
             result.findings.push(
-                Finding::breach(
-                    &rule::KR1,
-                    format!(
+                rule::KR1
+                    .breach(format!(
                         "no acknowledgement of `{}` (MessageHeader.id `{letter}`) within {}",
                         a.for_,
                         humantime::format_duration(within)
-                    ),
-                )
-                .with_evidence(sent_evidence),
+                    ))
+                    .with_evidence(sent_evidence),
             );
             return Ok(result);
         };
@@ -545,11 +543,9 @@ impl Exchange<'_> {
             Ok(m) => m,
             Err(e) => {
                 result.findings.push(
-                    Finding::breach(
-                        &rule::WELL_FORMED,
-                        format!("the answer is not a FHIR message: {e}"),
-                    )
-                    .with_evidence([ev]),
+                    rule::WELL_FORMED
+                        .breach(format!("the answer is not a FHIR message: {e}"))
+                        .with_evidence([ev]),
                 );
                 return Ok(result);
             }
@@ -557,9 +553,11 @@ impl Exchange<'_> {
         result.summary = format!("received {}", ack.label());
         let codes = self.env.config.rules.ack_codes;
         // A scenario may name the code by its HL7 v2 name (`AE`); `[rules] transient-error` maps it.
-        let expected = codes
-            .fhir(a.code.as_deref().unwrap_or("ok"))
-            .unwrap_or("ok");
+        let expected = a
+            .code
+            .as_deref()
+            .and_then(|c| codes.fhir(c))
+            .unwrap_or(AckCode::Ok);
         // A rejection of a message the harness itself made invalid under the run's `[rules]`
         // is right: the scenario and the config disagree, and the vendor is not to blame.
         if let Some(own) = check::acquittal(
@@ -657,8 +655,8 @@ impl Exchange<'_> {
                             && prev_letter
                                 .as_deref()
                                 .is_none_or(|l| msg.identity.refers_to_letter(l))
-                            && m.activity.as_deref().is_none_or(|a| {
-                                msg.identity.activity() == Some(a) || prev_letter.is_some()
+                            && m.expected_activity().is_none_or(|a| {
+                                msg.identity.activity_code() == Some(a) || prev_letter.is_some()
                             })
                     })
             })
@@ -673,9 +671,7 @@ impl Exchange<'_> {
                 .unwrap_or_default()
         ));
         let Some(received) = found else {
-            result.findings.push(Finding::breach(
-                &rule::EXPECTED_MESSAGE,
-                format!(
+            result.findings.push(rule::EXPECTED_MESSAGE.breach(format!(
                     "no {} message{} arrived within {}",
                     m.activity.as_deref().unwrap_or(&event),
                     m.follows
@@ -683,28 +679,23 @@ impl Exchange<'_> {
                         .map(|f| format!(" following `{f}`"))
                         .unwrap_or_default(),
                     humantime::format_duration(within)
-                ),
-            ));
+                )));
             return Ok(result);
         };
         let message = received.message.clone().map_err(Stop::Error)?;
         let ev = self.received_evidence(&received, message.label(), &mut result);
         result.summary = format!("received {}", message.label());
         let mut findings = Vec::new();
-        if let Some(activity) = &m.activity {
-            if message.identity.activity() == Some(activity.as_str()) {
-                findings.push(Finding::pass(
-                    &rule::EXPECTED_MESSAGE,
-                    format!("the vendor sent a `{activity}` message"),
-                ));
+        if let Some(activity) = m.expected_activity() {
+            if message.identity.activity_code() == Some(activity) {
+                findings.push(
+                    rule::EXPECTED_MESSAGE.pass(format!("the vendor sent a `{activity}` message")),
+                );
             } else {
-                findings.push(Finding::breach(
-                    &rule::EXPECTED_MESSAGE,
-                    format!(
-                        "expected a `{activity}` message, the vendor sent `{}`",
-                        message.identity.activity().unwrap_or("no activity")
-                    ),
-                ));
+                findings.push(rule::EXPECTED_MESSAGE.breach(format!(
+                    "expected a `{activity}` message, the vendor sent `{}`",
+                    message.identity.activity().unwrap_or("no activity")
+                )));
             }
         }
         findings.extend(crate::validate::with_profiles(
@@ -719,9 +710,9 @@ impl Exchange<'_> {
                 .filter(|f| f.grade == Grade::Ok),
         );
         if let Some(prev) = &previous {
-            match message.identity.activity() {
-                Some("reply-message") => findings.extend(check::reply(&message, prev)),
-                Some("forward-message") => findings.extend(check::forward(&message, prev)),
+            match message.identity.activity_code() {
+                Some(Activity::ReplyMessage) => findings.extend(check::reply(&message, prev)),
+                Some(Activity::ForwardMessage) => findings.extend(check::forward(&message, prev)),
                 _ => {}
             }
         }
@@ -800,13 +791,10 @@ impl Exchange<'_> {
             let mut findings = check::resend(&first, &again, &used);
             used.extend(again.identity.envelope_id.iter().cloned());
             if count > limit {
-                findings.push(Finding::breach(
-                    &rule::RESEND_LIMIT,
-                    format!(
-                        "resend {count} of `{}`: the `resend-limit` setting allows {limit}",
-                        r.of
-                    ),
-                ));
+                findings.push(rule::RESEND_LIMIT.breach(format!(
+                    "resend {count} of `{}`: the `resend-limit` setting allows {limit}",
+                    r.of
+                )));
             }
             findings.extend(
                 crate::validate::with_profiles(
@@ -829,8 +817,7 @@ impl Exchange<'_> {
             humantime::format_duration(during)
         );
         if count < at_least {
-            result.findings.push(Finding::breach(
-                &rule::KR7,
+            result.findings.push(rule::KR7.breach(
                 format!(
                     "{count} resend(s) of the unacknowledged `{}` within {}; expected at least {at_least} (KR7: a sender resends what is not acknowledged)",
                     r.of,
@@ -839,10 +826,9 @@ impl Exchange<'_> {
             ));
         }
         if count <= limit {
-            result.findings.push(Finding::pass(
-                &rule::RESEND_LIMIT,
-                format!("{count} resend(s), within the `resend-limit` of {limit}"),
-            ));
+            result.findings.push(rule::RESEND_LIMIT.pass(format!(
+                "{count} resend(s), within the `resend-limit` of {limit}"
+            )));
         }
         Ok(result)
     }
@@ -850,11 +836,12 @@ impl Exchange<'_> {
     async fn ack(&mut self, a: &scenario::Ack) -> Result<StepResult, Stop> {
         let acked = self.captured(&a.for_)?.clone();
         let config = &self.env.config;
-        let code = config
-            .rules
-            .ack_codes
-            .fhir(a.code.as_deref().unwrap_or("ok"))
-            .unwrap_or("ok");
+        let code = a
+            .code
+            .as_deref()
+            .and_then(|c| config.rules.ack_codes.fhir(c))
+            .unwrap_or(AckCode::Ok)
+            .as_str();
         let ctx = Context::acknowledgement(
             &config.fhir_base,
             &acked,
@@ -995,8 +982,7 @@ impl Exchange<'_> {
                         .map_err(|e| Stop::Error(e.to_string()))?;
                     write_golden(crate::golden::generalize(&text, &self.captures.values()))?;
                     return Ok((
-                        vec![Finding::new(
-                            &rule::GOLDEN,
+                        vec![rule::GOLDEN.finding(
                             Grade::F4,
                             format!(
                                 "golden `{}` did not exist; `{}` was written from this message for review",
@@ -1034,10 +1020,7 @@ impl Exchange<'_> {
             .map_err(|e| Stop::Error(format!("golden `{}`: {e}", path.display())))?;
         if comparison.is_match() {
             return Ok((
-                vec![Finding::pass(
-                    &rule::GOLDEN,
-                    format!("matches golden `{golden}`"),
-                )],
+                vec![rule::GOLDEN.pass(format!("matches golden `{golden}`"))],
                 Vec::new(),
             ));
         }
@@ -1056,9 +1039,8 @@ impl Exchange<'_> {
         let more = comparison.differences.len().saturating_sub(5);
         Ok((
             vec![
-                Finding::breach(
-                    &rule::GOLDEN,
-                    format!(
+                rule::GOLDEN
+                    .breach(format!(
                         "differs from golden `{golden}`: {}{}{written}",
                         list.join("; "),
                         if more > 0 {
@@ -1066,13 +1048,12 @@ impl Exchange<'_> {
                         } else {
                             String::new()
                         }
-                    ),
-                )
-                .at(comparison
-                    .differences
-                    .first()
-                    .map(|d| d.path.clone())
-                    .unwrap_or_default()),
+                    ))
+                    .at(comparison
+                        .differences
+                        .first()
+                        .map(|d| d.path.clone())
+                        .unwrap_or_default()),
             ],
             vec![GoldenDiff {
                 golden: golden.to_string(),
@@ -1156,18 +1137,15 @@ impl Exchange<'_> {
                 r.bytes.clone(),
             );
             out.push(
-                Finding::breach(
-                    &rule::KR2,
-                    "the vendor acknowledged the harness's acknowledgement",
-                )
-                .with_evidence([ev]),
+                rule::KR2
+                    .breach("the vendor acknowledged the harness's acknowledgement")
+                    .with_evidence([ev]),
             );
         }
         if out.is_empty() {
-            out.push(Finding::pass(
-                &rule::KR2,
-                "the vendor did not acknowledge the harness's acknowledgement",
-            ));
+            out.push(
+                rule::KR2.pass("the vendor did not acknowledge the harness's acknowledgement"),
+            );
         }
         out
     }

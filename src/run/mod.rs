@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use crate::config::Config;
-use crate::finding::{Finding, Grade};
+use crate::finding::Grade;
 use crate::scenario::Scenario;
 use crate::simulator::{Fault, Simulator, VendorConfig};
 use crate::template::Templates;
@@ -445,8 +445,7 @@ pub async fn run_until(
                 .refused
                 .clone()
                 .unwrap_or_else(|| {
-                    Finding::new(
-                        &crate::rule::EXPECTED_MESSAGE,
+                    crate::rule::EXPECTED_MESSAGE.finding(
                         Grade::F4,
                         "the vendor sent this, and no scenario expected it",
                     )

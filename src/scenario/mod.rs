@@ -27,5 +27,6 @@ mod model;
 pub use load::{ScenarioError, load, load_file, load_file_limited, load_limited};
 pub use model::{
     Ack, Action, AttachmentSpec, ExpectAck, ExpectLetter, ExpectMessage, ExpectReceipt,
-    ExpectResends, Instruct, ReceiptStep, Resend, Scenario, Send, SendLetter, Step, TransportKind,
+    ExpectResends, Instruct, ReceiptExpectation, ReceiptStep, Resend, Scenario, Send, SendLetter,
+    Step, TransportKind,
 };

@@ -5,7 +5,8 @@ use serde_spanned::Spanned;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::message::Format;
+use crate::message::{Activity, Format};
+use crate::oioxml::RefuseCode;
 
 /// A scenario: metadata and the steps, in order.
 #[derive(Debug, Clone, Deserialize)]
@@ -276,6 +277,31 @@ pub struct ExpectAck {
     pub as_: Option<String>,
 }
 
+/// The receipt an `expect-receipt` step waits for (`kind`): a positive (XCTL03) or a negative
+/// one (XCTL02, or the VANS's XCTL01).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReceiptExpectation {
+    /// `positive` (the default).
+    Positive,
+    /// `negative`.
+    Negative,
+}
+
+impl ExpectReceipt {
+    /// The receipt `kind` expects; the loader accepts only `positive` and `negative`.
+    pub fn expected_kind(&self) -> ReceiptExpectation {
+        match self.kind.as_deref() {
+            Some("negative") => ReceiptExpectation::Negative,
+            _ => ReceiptExpectation::Positive,
+        }
+    }
+
+    /// The expected `refuse-code`, one of the list the loader checks it against.
+    pub fn expected_refuse_code(&self) -> Option<RefuseCode> {
+        self.refuse_code.as_deref().map(RefuseCode::parse)
+    }
+}
+
 /// `resend`: send a captured message again as a resend.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
@@ -313,6 +339,14 @@ pub struct ExpectMessage {
     /// A golden message to compare with.
     #[serde(default)]
     pub golden: Option<String>,
+}
+
+impl ExpectMessage {
+    /// The expected `activity` as a code of `medcom-messaging-activityCodes`; the loader accepts
+    /// only codes of that CodeSystem.
+    pub fn expected_activity(&self) -> Option<Activity> {
+        self.activity.as_deref().and_then(Activity::parse)
+    }
 }
 
 /// `ack`: acknowledge a vendor message.

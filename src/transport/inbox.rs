@@ -219,7 +219,7 @@ impl Inbox {
     /// a file over the size limit), with no content: `why` says what it is, and becomes a
     /// finding of `rule` ([`crate::rule::FOLDER_LINK`], [`crate::rule::ATTACHMENT_SIZE`]).
     pub fn push_refused(&self, origin: Origin, why: String, rule: &crate::rule::Rule) -> u64 {
-        let finding = crate::finding::Finding::breach(rule, why.clone());
+        let finding = rule.breach(why.clone());
         self.insert_refused(
             origin,
             Vec::new(),

@@ -102,11 +102,7 @@ pub fn watch_outbox(
                 return Disposition::Rejected(reason);
             }
             let envelope = arrival.envelope.is_some().then(|| {
-                let carried = arrival
-                    .envelope_problems()
-                    .iter()
-                    .map(crate::envelope::carry::finding)
-                    .collect();
+                let carried = arrival.envelope_problems();
                 let findings = crate::check::envelope_arrival(
                     &arrived.bytes,
                     arrival.envelope_kind(),

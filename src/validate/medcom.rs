@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::{LetterIdentifier, Settings};
 use crate::finding::{Finding, Grade};
 use crate::identifier::{is_fhir_id, is_uuid, is_valid_gln, is_valid_sor_id};
-use crate::message::{Message, ProvenanceInfo, reference_names, resources_of_type};
+use crate::message::{Activity, Message, ProvenanceInfo, reference_names, resources_of_type};
 use crate::rule;
 
 /// `fhir-id`: Bundle.id and MessageHeader.id.
@@ -22,10 +22,10 @@ pub fn ids(message: &Message) -> Vec<Finding> {
         ),
     ] {
         match value.as_deref() {
-            None => out.push(Finding::breach(&rule::FHIR_ID, format!("{what} is missing")).at(at)),
-            Some(id) if !is_fhir_id(id) => out.push(Finding::breach(&rule::FHIR_ID, format!("{what} `{id}` is not a valid FHIR id")).at(at)),
+            None => out.push(rule::FHIR_ID.breach(format!("{what} is missing")).at(at)),
+            Some(id) if !is_fhir_id(id) => out.push(rule::FHIR_ID.breach(format!("{what} `{id}` is not a valid FHIR id")).at(at)),
             Some(id) if !is_uuid(id) => out.push(
-                Finding::new(&rule::FHIR_ID, Grade::Ok, format!(
+                rule::FHIR_ID.finding(Grade::Ok, format!(
                     "note: {what} `{id}` is a valid FHIR id but not a UUID; governance asks for UUIDs, receivers must accept it (Tek-B)"))
                 .at(at),
             ),
@@ -44,8 +44,7 @@ pub fn time_zones(message: &Message) -> Vec<Finding> {
         &mut |path, text| {
             if looks_like_date_time(text) && !has_zone(text) {
                 out.push(
-                    Finding::breach(
-                        &rule::TIME_ZONE,
+                    rule::TIME_ZONE.breach(
                         // `+0100` is a zone in the wrong form, not a missing one.
                         match text.get(19..).and_then(|t| t.find(['+', '-', 'z'])) {
                             Some(_) => format!(
@@ -110,43 +109,36 @@ fn walk(v: &Value, path: &mut String, f: &mut impl FnMut(&str, &str)) {
     }
 }
 
-/// Every code of CodeSystem `medcom-messaging-activityCodes`.
-pub const ACTIVITY_CODES: [&str; 25] = [
-    "new-message",
-    "forward-message",
-    "reply-message",
-    "retract-message",
-    "modified-message",
-    "carboncopy-message",
-    "admit-emergency",
-    "revise-admit-emergency",
-    "cancel-admit-emergency",
-    "admit-inpatient",
-    "revise-admit-inpatient",
-    "cancel-admit-inpatient",
-    "start-leave-inpatient",
-    "revise-start-leave-inpatient",
-    "cancel-start-leave-inpatient",
-    "end-leave-inpatient",
-    "revise-end-leave-inpatient",
-    "cancel-end-leave-inpatient",
-    "discharge-emergency-home",
-    "discharge-inpatient-home",
-    "revise-discharge-emergency-home",
-    "revise-discharge-inpatient-home",
-    "cancel-discharge-emergency-home",
-    "cancel-discharge-inpatient-home",
-    "acknowledgement",
-];
+/// Every code of CodeSystem `medcom-messaging-activityCodes` ([`Activity::CODES`]).
+pub const ACTIVITY_CODES: [&str; 25] = {
+    assert!(Activity::CODES.len() == 25);
+    let mut codes = [""; 25];
+    let mut i = 0;
+    while i < codes.len() {
+        codes[i] = Activity::CODES[i];
+        i += 1;
+    }
+    codes
+};
 
 /// The activities allowed for a message family, by its MessageHeader event.
-fn allowed_activities(event: &str) -> Option<&'static [&'static str]> {
+fn allowed_activities(event: &str) -> Option<Vec<Activity>> {
     match event {
-        "care-communication-message" => Some(&["new-message", "reply-message", "forward-message"]),
+        "care-communication-message" => Some(vec![
+            Activity::NewMessage,
+            Activity::ReplyMessage,
+            Activity::ForwardMessage,
+        ]),
         // The admit, leave and discharge codes with their revise-/cancel- variants: the
         // HospitalNotification part of the activity CodeSystem.
-        "hospital-notification-message" => Some(&ACTIVITY_CODES[6..24]),
-        "acknowledgement-message" => Some(&["acknowledgement"]),
+        "hospital-notification-message" => Some(
+            Activity::ALL
+                .iter()
+                .copied()
+                .filter(|a| a.is_hospital_notification())
+                .collect(),
+        ),
+        "acknowledgement-message" => Some(vec![Activity::Acknowledgement]),
         _ => None,
     }
 }
@@ -171,12 +163,12 @@ pub fn provenance(message: &Message, order: LetterIdentifier) -> Vec<Finding> {
                 Grade::F4
             };
             out.push(
-                Finding::new(
-                    &rule::PROVENANCE_OWN,
-                    grade,
-                    format!("no Provenance targets the message's own MessageHeader `{letter}`"),
-                )
-                .at("Bundle.entry"),
+                rule::PROVENANCE_OWN
+                    .finding(
+                        grade,
+                        format!("no Provenance targets the message's own MessageHeader `{letter}`"),
+                    )
+                    .at("Bundle.entry"),
             );
         }
         return out;
@@ -185,18 +177,20 @@ pub fn provenance(message: &Message, order: LetterIdentifier) -> Vec<Finding> {
     out.extend(letter_identifiers(own, order, &base));
     let activity = own.activity.as_deref().unwrap_or("");
     if let Some(allowed) = id.event.as_deref().and_then(allowed_activities)
-        && !allowed.contains(&activity)
+        && !own.activity_code().is_some_and(|a| allowed.contains(&a))
     {
         out.push(
-            Finding::breach(
-                &rule::ACTIVITY_ALLOWED,
-                format!(
+            rule::ACTIVITY_ALLOWED
+                .breach(format!(
                     "activity `{activity}` is not allowed for `{}` (allowed: {})",
                     id.event.as_deref().unwrap_or(""),
-                    allowed.join(", ")
-                ),
-            )
-            .at(format!("{base}.activity")),
+                    allowed
+                        .iter()
+                        .map(|a| a.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+                .at(format!("{base}.activity")),
         );
     }
     if id.event.as_deref() == Some("care-communication-message") {
@@ -220,7 +214,7 @@ pub fn provenance(message: &Message, order: LetterIdentifier) -> Vec<Finding> {
                     .iter()
                     .any(|t| reference_names(t, "MessageHeader", previous))
             }) {
-                out.push(Finding::breach(&rule::PROVENANCE_OWN, format!(
+                out.push(rule::PROVENANCE_OWN.breach(format!(
                     "the revision entity points to `{r}`, but no carried-over Provenance targets that message")).at(format!("{base}.entity[{k}].what.reference")));
             }
         }
@@ -286,8 +280,7 @@ fn payload_entities(
         return unknown
             .iter()
             .map(|(k, v)| {
-                Finding::breach(
-                    &rule::PROVENANCE_PAYLOAD,
+                rule::PROVENANCE_PAYLOAD.breach(
                     format!("the new message's Provenance entity names payload segment `{v}`, but no Communication.payload of the message has that identifier, and no entity names one that has"),
                 )
                 .at(format!("{base}.entity[{k}].what.identifier.value"))
@@ -297,8 +290,7 @@ fn payload_entities(
     unknown
         .iter()
         .map(|(k, v)| {
-            Finding::new(
-                &rule::PROVENANCE_PAYLOAD,
+            rule::PROVENANCE_PAYLOAD.finding(
                 Grade::F4,
                 format!("note: the Provenance entity names payload segment `{v}`, which no Communication.payload of the message has"),
             )
@@ -322,11 +314,9 @@ fn letter_identifiers(own: &ProvenanceInfo, order: LetterIdentifier, base: &str)
         let form = order.as_str();
         match order.split(value) {
             None => out.push(
-                Finding::breach(
-                    &rule::PROVENANCE_LETTER_IDENTIFIER,
-                    format!("`{value}` is not `{form}`"),
-                )
-                .at(at.clone()),
+                rule::PROVENANCE_LETTER_IDENTIFIER
+                    .breach(format!("`{value}` is not `{form}`"))
+                    .at(at.clone()),
             ),
             Some((location, _)) if !is_valid_gln(location) => {
                 let other = order.other();
@@ -334,16 +324,14 @@ fn letter_identifiers(own: &ProvenanceInfo, order: LetterIdentifier, base: &str)
                     // The parts in the other order: MedCom's own CareCommunication example
                     // (Bundle k7bfbc0c, `B300720181623#5790000121526`) writes them so, against
                     // the Provenance profile's text. The letter is still found: minor.
-                    Some((gln, _)) if is_valid_gln(gln) => Finding::new(
-                        &rule::PROVENANCE_LETTER_IDENTIFIER,
+                    Some((gln, _)) if is_valid_gln(gln) => rule::PROVENANCE_LETTER_IDENTIFIER.finding(
                         Grade::F4,
                         format!(
                             "`{value}` is `{}`; the `letter-identifier` setting says `{form}` (the Provenance profile's order; MedCom's CareCommunication example k7bfbc0c has the other)",
                             other.as_str()
                         ),
                     ),
-                    _ => Finding::breach(
-                        &rule::PROVENANCE_LETTER_IDENTIFIER,
+                    _ => rule::PROVENANCE_LETTER_IDENTIFIER.breach(
                         format!(
                             "`{value}`: the lokationsnummer `{location}` is not a 13-digit EAN/GLN with a valid check digit (read as `{form}`)"
                         ),
@@ -385,11 +373,11 @@ pub fn parties(message: &Message) -> Vec<Finding> {
     ] {
         let Some(p) = party else {
             out.push(
-                Finding::breach(
-                    &rule::PARTY_IDENTIFIERS,
-                    format!("the {role} Organization is missing or its reference does not resolve"),
-                )
-                .at(header),
+                rule::PARTY_IDENTIFIERS
+                    .breach(format!(
+                        "the {role} Organization is missing or its reference does not resolve"
+                    ))
+                    .at(header),
             );
             continue;
         };
@@ -397,29 +385,25 @@ pub fn parties(message: &Message) -> Vec<Finding> {
             |value: Option<&str>| organization_location(&message.resource, &p.reference, value);
         match p.ean.as_deref() {
             None => out.push(
-                Finding::breach(
-                    &rule::PARTY_IDENTIFIERS,
-                    format!(
+                rule::PARTY_IDENTIFIERS
+                    .breach(format!(
                         "the {role} `{}` has no EAN/GLN (https://www.gs1.org/gln)",
                         p.reference
-                    ),
-                )
-                .at(at(None)),
+                    ))
+                    .at(at(None)),
             ),
             Some(ean) if !is_valid_gln(ean) => out.push(
-                Finding::breach(
-                    &rule::PARTY_IDENTIFIERS,
-                    format!(
+                rule::PARTY_IDENTIFIERS
+                    .breach(format!(
                         "the {role}'s EAN/GLN `{ean}` is not 13 digits with a valid GS1 check digit"
-                    ),
-                )
-                .at(at(Some(ean))),
+                    ))
+                    .at(at(Some(ean))),
             ),
             Some(_) => {}
         }
         match p.sor_id.as_deref() {
-            None => out.push(Finding::breach(&rule::PARTY_IDENTIFIERS, format!("the {role} `{}` has no SOR id (urn:oid:1.2.208.176.1.1)", p.reference)).at(at(None))),
-            Some(sor) if !is_valid_sor_id(sor) => out.push(Finding::new(&rule::PARTY_IDENTIFIERS, Grade::F3, format!(
+            None => out.push(rule::PARTY_IDENTIFIERS.breach(format!("the {role} `{}` has no SOR id (urn:oid:1.2.208.176.1.1)", p.reference)).at(at(None))),
+            Some(sor) if !is_valid_sor_id(sor) => out.push(rule::PARTY_IDENTIFIERS.finding(Grade::F3, format!(
                 "the {role}'s SOR id `{sor}` does not have the SOR form (digits ending in 100001600 + a digit)")).at(at(Some(sor)))),
             Some(_) => {}
         }
@@ -455,16 +439,12 @@ fn organization_location(bundle: &Value, reference: &str, value: Option<&str>) -
 pub fn size(message: &Message, settings: &Settings) -> Vec<Finding> {
     let n = message.bytes.len() as u64;
     if n > settings.size_limit {
-        vec![Finding::breach(
-            &rule::ATTACHMENT_SIZE,
-            format!(
-                "the message is {n} bytes, over the limit of {} bytes",
-                settings.size_limit
-            ),
-        )]
+        vec![rule::ATTACHMENT_SIZE.breach(format!(
+            "the message is {n} bytes, over the limit of {} bytes",
+            settings.size_limit
+        ))]
     } else if n > settings.size_warning {
-        vec![Finding::new(
-            &rule::ATTACHMENT_SIZE,
+        vec![rule::ATTACHMENT_SIZE.finding(
             Grade::F4,
             format!(
                 "the message is {n} bytes, over the clinical guideline's {} bytes",
@@ -483,10 +463,7 @@ pub fn hospital_notification(message: &Message) -> Vec<Finding> {
     }
     let bundle = &message.resource;
     let Some((_, encounter)) = resources_of_type(bundle, "Encounter").next() else {
-        return vec![Finding::breach(
-            &rule::HN_CONSISTENCY,
-            "a HospitalNotification without an Encounter",
-        )];
+        return vec![rule::HN_CONSISTENCY.breach("a HospitalNotification without an Encounter")];
     };
     let status = encounter["status"].as_str().unwrap_or("");
     let class = encounter
@@ -522,18 +499,16 @@ pub fn hospital_notification(message: &Message) -> Vec<Finding> {
     let mut out = Vec::new();
     if !expected_status.contains(&status) {
         out.push(
-            Finding::breach(
-                &rule::HN_CONSISTENCY,
-                format!(
+            rule::HN_CONSISTENCY
+                .breach(format!(
                     "activity `{activity}` needs Encounter.status `{}`, found `{status}`",
                     expected_status.join("` or `")
-                ),
-            )
-            .at("Encounter.status"),
+                ))
+                .at("Encounter.status"),
         );
     }
     if class != expected_class {
-        out.push(Finding::breach(&rule::HN_CONSISTENCY, format!(
+        out.push(rule::HN_CONSISTENCY.breach(format!(
             "activity `{activity}` needs Encounter.class `{expected_class}`, found `{class}`")).at("Encounter.class"));
     }
     out

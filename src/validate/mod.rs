@@ -83,19 +83,20 @@ fn rules(message: &Message, settings: &Settings, ig: Option<&profile::Ig>) -> Ve
     let bundle = &message.resource;
     if resources_of_type(bundle, "Provenance").next().is_none() {
         out.push(
-            Finding::breach(&rule::MESSAGING_2, "the message has no Provenance").at("Bundle.entry"),
+            rule::MESSAGING_2
+                .breach("the message has no Provenance")
+                .at("Bundle.entry"),
         );
     }
     if message.identity.event.as_deref() == Some("care-communication-message") {
         let patients = resources_of_type(bundle, "Patient").count();
         if patients != 1 {
-            out.push(Finding::breach(&rule::CC_ONE_PATIENT, format!("the CareCommunication has {patients} Patient resources; exactly one is required")).at("Bundle.entry"));
+            out.push(rule::CC_ONE_PATIENT.breach(format!("the CareCommunication has {patients} Patient resources; exactly one is required")).at("Bundle.entry"));
         }
         match message.identity.thread_id.as_deref() {
             Some(t) if is_urn_uuid_v4(t) => {}
             other => out.push(
-                Finding::breach(
-                    &rule::UUIDV4,
+                rule::UUIDV4.breach(
                     match other {
                         None => "the thread id (Communication.identifier) is missing; it is `urn:uuid:` + a lower-case UUID v4".to_string(),
                         Some(t) => format!("the thread id `{t}` is not `urn:uuid:` + a lower-case UUID v4"),
@@ -106,7 +107,7 @@ fn rules(message: &Message, settings: &Settings, ig: Option<&profile::Ig>) -> Ve
         }
         match message.identity.category.as_deref() {
             Some(c) if CATEGORY_CODES.contains(&c) => {}
-            other => out.push(Finding::breach(&rule::CC_CATEGORY, match other {
+            other => out.push(rule::CC_CATEGORY.breach(match other {
                 None => "Communication.category is missing; it is a code of medcom-careCommunication-categoryCodes".to_string(),
                 Some(c) => format!("Communication.category `{c}` is not a code of medcom-careCommunication-categoryCodes"),
             }).at("Communication.category")),
@@ -140,15 +141,10 @@ pub fn bytes(
     let mut out = envelope_schema(&bytes, settings, schemas);
     match &arrival.payload {
         Payload::Unreadable(reason @ (Unreadable::Envelope { .. } | Unreadable::Receipt)) => {
-            out.push(Finding::breach(&rule::ENVELOPE, reason.to_string()));
+            out.push(rule::ENVELOPE.breach(reason.to_string()));
         }
         carried => {
-            out.extend(
-                arrival
-                    .envelope_problems()
-                    .iter()
-                    .map(crate::envelope::carry::finding),
-            );
+            out.extend(arrival.envelope_problems());
             // The payload is a message of its own: its findings join only when asked for, so an
             // envelope's verdict is the envelope's.
             let label = match carried {
@@ -162,8 +158,7 @@ pub fn bytes(
                     f
                 }));
             } else if let Some(label) = label {
-                out.push(Finding::new(
-                    &rule::ENVELOPE,
+                out.push(rule::ENVELOPE.finding(
                     Grade::Ok,
                     format!("note: the payload is {label}; `--payload` validates it too"),
                 ));
@@ -196,45 +191,36 @@ pub fn envelope_schema(
         Some(Ok(validator)) => match validator.validate(bytes, settings.binary_content) {
             Ok((kind, report)) => {
                 if report.errors.is_empty() {
-                    out.push(Finding::pass(
-                        &rule::ENVELOPE,
-                        format!(
-                            "the {} is valid against MedCom's XML Schema",
-                            match kind {
-                                Some(crate::envelope::EnvelopeKind::Sbdh) => "ehmiSBDH",
-                                _ => "VANSEnvelope",
-                            }
-                        ),
-                    ));
+                    out.push(rule::ENVELOPE.pass(format!(
+                        "the {} is valid against MedCom's XML Schema",
+                        match kind {
+                            Some(crate::envelope::EnvelopeKind::Sbdh) => "ehmiSBDH",
+                            _ => "VANSEnvelope",
+                        }
+                    )));
                 }
                 for e in &report.errors {
                     out.push(
-                        Finding::breach(&rule::ENVELOPE, format!("XML Schema: {}", e.message))
+                        rule::ENVELOPE
+                            .breach(format!("XML Schema: {}", e.message))
                             .at(e
                                 .line
                                 .map_or_else(|| "envelope".to_string(), |l| format!("line {l}"))),
                     );
                 }
                 for n in report.notes.iter().chain(report.overruled.iter()) {
-                    out.push(Finding::new(
-                        &rule::ENVELOPE,
-                        Grade::Ok,
-                        format!("note: {n}"),
-                    ));
+                    out.push(rule::ENVELOPE.finding(Grade::Ok, format!("note: {n}")));
                 }
             }
-            Err(e) => out.push(Finding::breach(
-                &rule::ENVELOPE,
-                format!("the envelope could not be schema-validated: {e}"),
-            )),
+            Err(e) => out.push(
+                rule::ENVELOPE.breach(format!("the envelope could not be schema-validated: {e}")),
+            ),
         },
-        Some(Err(e)) => out.push(Finding::new(
-            &rule::ENVELOPE,
+        Some(Err(e)) => out.push(rule::ENVELOPE.finding(
             Grade::F4,
             format!("the envelope schemas could not be loaded: {e}"),
         )),
-        None => out.push(Finding::new(
-            &rule::ENVELOPE,
+        None => out.push(rule::ENVELOPE.finding(
             Grade::F4,
             "the envelope was not schema-validated: no XSDs (set MEDCOM_CORPUS or --schemas)",
         )),
@@ -263,7 +249,7 @@ fn payload(payload: &Payload, settings: &Settings, ig: Option<&profile::Ig>) -> 
             .filter(|f| f.grade != Grade::Ok)
             .collect(),
         Payload::Unreadable(reason) => {
-            vec![Finding::breach(&rule::WELL_FORMED, reason.to_string())]
+            vec![rule::WELL_FORMED.breach(reason.to_string())]
         }
         Payload::Fhir(m) => {
             let mut out = with_profiles(m, settings, ig);
@@ -316,11 +302,11 @@ fn references(bundle: &Value) -> Vec<Finding> {
                 continue;
             }
             out.push(
-                Finding::breach(
-                    &rule::REFERENCES_RESOLVE,
-                    format!("reference `{r}` resolves to no entry of the Bundle"),
-                )
-                .at(format!("Bundle.entry[{i}].resource")),
+                rule::REFERENCES_RESOLVE
+                    .breach(format!(
+                        "reference `{r}` resolves to no entry of the Bundle"
+                    ))
+                    .at(format!("Bundle.entry[{i}].resource")),
             );
         }
     }
@@ -399,7 +385,7 @@ mod rule_tests {
         message(&m)
             .into_iter()
             .filter(|f| f.grade != Grade::Ok)
-            .map(|f| f.rule)
+            .map(|f| f.rule.to_string())
             .collect()
     }
 
@@ -629,7 +615,7 @@ mod rule_tests {
         let broken: Vec<_> = message_with(&m, &settings)
             .into_iter()
             .filter(|f| f.grade != Grade::Ok)
-            .map(|f| f.rule)
+            .map(|f| f.rule.to_string())
             .collect();
         assert_eq!(broken, vec!["cc-attachment-size"]);
         // The same message under the default limits breaks nothing.
@@ -645,7 +631,7 @@ mod rule_tests {
         message_with(&m, settings)
             .into_iter()
             .filter(|f| f.grade != Grade::Ok)
-            .map(|f| f.rule)
+            .map(|f| f.rule.to_string())
             .collect()
     }
 
@@ -688,7 +674,7 @@ mod rule_tests {
         message_with(&m, settings)
             .into_iter()
             .filter(|f| f.grade != Grade::Ok)
-            .map(|f| (f.rule, f.grade))
+            .map(|f| (f.rule.to_string(), f.grade))
             .collect()
     }
 

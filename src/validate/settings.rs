@@ -12,6 +12,7 @@
 //! | `sbdh-binary-content` | [`Settings::binary_content`] | `"envelope-schema"` | ehmiSBDH XML Schema validation |
 
 use crate::envelope::BinaryContentRule;
+use crate::message::AckCode;
 use crate::validate::profile::Ig;
 
 /// Canonical url of the ValueSet of allowed attachment MIME types.
@@ -188,37 +189,32 @@ impl AckCodes {
         }
     }
 
-    /// The v2 code of a FHIR `response.code`, or `None` for a code outside R4's ResponseType.
-    pub fn v2(self, fhir: &str) -> Option<V2Code> {
-        match fhir {
-            "ok" => Some(V2Code::AA),
-            "transient-error" => Some(self.transient_error),
-            "fatal-error" => Some(self.fatal_error()),
-            _ => None,
-        }
-    }
-
-    /// The FHIR `response.code` a scenario's code means: a FHIR code stays as it is; `AA`, `AE`
-    /// or `AR` maps by this setting. `None` for anything else.
-    pub fn fhir(self, code: &str) -> Option<&'static str> {
+    /// The v2 code of an acknowledgement code.
+    pub fn v2(self, code: AckCode) -> V2Code {
         match code {
-            "ok" => Some("ok"),
-            "transient-error" => Some("transient-error"),
-            "fatal-error" => Some("fatal-error"),
-            _ => match V2Code::parse(code)? {
-                V2Code::AA => Some("ok"),
-                c if c == self.transient_error => Some("transient-error"),
-                _ => Some("fatal-error"),
-            },
+            AckCode::Ok => V2Code::AA,
+            AckCode::TransientError => self.transient_error,
+            AckCode::FatalError => self.fatal_error(),
         }
     }
 
-    /// `fatal-error (AE)`: a FHIR code with its v2 name, for messages.
-    pub fn label(self, fhir: &str) -> String {
-        match self.v2(fhir) {
-            Some(v2) => format!("{fhir} ({})", v2.as_str()),
-            None => fhir.to_string(),
+    /// The acknowledgement code a scenario's code means: a FHIR code (`ok`, `transient-error`,
+    /// `fatal-error`) is itself; an HL7 v2 name (`AA`, `AE`, `AR`) maps by this setting. `None` for
+    /// anything else.
+    pub fn fhir(self, code: &str) -> Option<AckCode> {
+        if let Some(fhir) = AckCode::parse(code) {
+            return Some(fhir);
         }
+        Some(match V2Code::parse(code)? {
+            V2Code::AA => AckCode::Ok,
+            c if c == self.transient_error => AckCode::TransientError,
+            _ => AckCode::FatalError,
+        })
+    }
+
+    /// `fatal-error (AE)`: a code with its v2 name, for messages a person reads.
+    pub fn label(self, code: AckCode) -> String {
+        format!("{code} ({})", self.v2(code).as_str())
     }
 }
 
@@ -288,13 +284,13 @@ mod tests {
     #[test]
     fn governance_040_maps_transient_error_to_ar_and_fatal_error_to_ae() {
         let codes = AckCodes::default();
-        assert_eq!(codes.v2("ok"), Some(V2Code::AA));
-        assert_eq!(codes.v2("transient-error"), Some(V2Code::AR));
-        assert_eq!(codes.v2("fatal-error"), Some(V2Code::AE));
-        assert_eq!(codes.fhir("AR"), Some("transient-error"));
-        assert_eq!(codes.fhir("AE"), Some("fatal-error"));
-        assert_eq!(codes.fhir("AA"), Some("ok"));
-        assert_eq!(codes.label("fatal-error"), "fatal-error (AE)");
+        assert_eq!(codes.v2(AckCode::Ok), V2Code::AA);
+        assert_eq!(codes.v2(AckCode::TransientError), V2Code::AR);
+        assert_eq!(codes.v2(AckCode::FatalError), V2Code::AE);
+        assert_eq!(codes.fhir("AR"), Some(AckCode::TransientError));
+        assert_eq!(codes.fhir("AE"), Some(AckCode::FatalError));
+        assert_eq!(codes.fhir("AA"), Some(AckCode::Ok));
+        assert_eq!(codes.label(AckCode::FatalError), "fatal-error (AE)");
     }
 
     #[test]
@@ -302,10 +298,10 @@ mod tests {
         let codes = AckCodes {
             transient_error: V2Code::AE,
         };
-        assert_eq!(codes.v2("transient-error"), Some(V2Code::AE));
-        assert_eq!(codes.v2("fatal-error"), Some(V2Code::AR));
-        assert_eq!(codes.fhir("AE"), Some("transient-error"));
-        assert_eq!(codes.fhir("AR"), Some("fatal-error"));
+        assert_eq!(codes.v2(AckCode::TransientError), V2Code::AE);
+        assert_eq!(codes.v2(AckCode::FatalError), V2Code::AR);
+        assert_eq!(codes.fhir("AE"), Some(AckCode::TransientError));
+        assert_eq!(codes.fhir("AR"), Some(AckCode::FatalError));
         assert_eq!(codes.fhir("ae"), None);
         assert_eq!(codes.fhir("positive"), None);
     }

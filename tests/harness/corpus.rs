@@ -198,11 +198,12 @@ fn reference_vendor_acknowledges_every_current_carecommunication_example_ok() {
                     ack.format, sent.format,
                     "the acknowledgement answers in the message's format"
                 );
-                let bad: Vec<_> = check::acknowledgement(&ack, &sent, "ok")
-                    .into_iter()
-                    .filter(|f| f.grade != Grade::Ok)
-                    .map(|f| format!("{} {}: {}", f.rule, f.grade, f.message))
-                    .collect();
+                let bad: Vec<_> =
+                    check::acknowledgement(&ack, &sent, medcom_harness::message::AckCode::Ok)
+                        .into_iter()
+                        .filter(|f| f.grade != Grade::Ok)
+                        .map(|f| format!("{} {}: {}", f.rule, f.grade, f.message))
+                        .collect();
                 if !bad.is_empty() {
                     failures.push(format!("{}: {bad:?}", path.display()));
                 }

@@ -63,3 +63,50 @@ fn a_folder_fault_on_the_embedded_vendor_sends_everything_through_its_folder() {
     assert!(!failing.is_empty());
     assert!(failing.iter().all(|r| *r == "vans-name"), "{failing:?}");
 }
+
+#[test]
+fn an_envelope_fault_report_states_the_envelope_rule_in_its_rules_appendix() {
+    // The rules appendix ("Rules cited") of the HTML report states every rule that fired; the
+    // envelope rule `vans-name` is stated as the one catalogue has it (VANSEnvelope `Document/Name`
+    // is the payload's statistical code, CodeSystem medcom-messaging-statisticalCodes).
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = crate::support::run_with_reports(
+        dir.path(),
+        &[
+            "run".as_ref(),
+            "--fault".as_ref(),
+            "envelope-name-mismatch".as_ref(),
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let html = std::fs::read_to_string(dir.path().join("r.html")).expect("the HTML report");
+    let doc = scraper::Html::parse_document(&html);
+    let row = scraper::Selector::parse("section#rules tbody tr").expect("valid CSS");
+    let cell = scraper::Selector::parse("td").expect("valid CSS");
+    let rows: Vec<Vec<String>> = doc
+        .select(&row)
+        .map(|r| {
+            r.select(&cell)
+                .map(|c| c.text().collect::<String>().trim().to_string())
+                .collect()
+        })
+        .collect();
+    let vans_name = rows
+        .iter()
+        .find(|cells| cells.first().map(String::as_str) == Some("vans-name"))
+        .unwrap_or_else(|| panic!("no `vans-name` in the rules appendix: {rows:?}"));
+    let statement = &vans_name[2];
+    assert!(
+        statement.contains("Document/Name") && statement.contains("statistical code"),
+        "{vans_name:?}"
+    );
+    assert!(
+        vans_name[3].contains("medcom-messaging-statisticalCodes"),
+        "{vans_name:?}"
+    );
+}

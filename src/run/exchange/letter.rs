@@ -6,12 +6,11 @@ use std::time::Instant;
 
 use super::capture::{Capture, Item};
 use super::{Exchange, StepResult, Stop};
-use crate::finding::Finding;
 use crate::oioxml::build::{self, BinaryAttachment};
 use crate::oioxml::{Body, Emessage, Encoding, ReceiptKind, check, structure};
 use crate::rule;
 use crate::run::outcome::Direction;
-use crate::scenario::{ExpectLetter, ExpectReceipt, ReceiptStep, Resend, SendLetter};
+use crate::scenario::{self, ExpectLetter, ExpectReceipt, ReceiptStep, Resend, SendLetter};
 use crate::transport::{Parcel, Received, WriteMode};
 
 /// The `ObjectExtensionCode` of a MIME type.
@@ -198,7 +197,7 @@ impl Exchange<'_> {
         ));
         let Some(received) = found else {
             result.findings.push(
-                Finding::breach(&rule::OIOXML_RECEIPT_RECEIVED, format!(
+                rule::OIOXML_RECEIPT_RECEIVED.breach(format!(
                     "no receipt for `{}` (Envelope `{envelope_id}`, Letter `{letter_id}`) within {}",
                     r.for_, humantime::format_duration(within)))
                 .with_evidence(self.captures.get(&r.for_).map(|c| c.evidence.clone())),
@@ -239,8 +238,8 @@ impl Exchange<'_> {
         findings.extend(structure::check(&message));
         findings.extend(crate::check::receipt_kind(
             &receipt,
-            r.kind.as_deref() == Some("negative"),
-            r.refuse_code.as_deref(),
+            r.expected_kind() == scenario::ReceiptExpectation::Negative,
+            r.expected_refuse_code(),
         ));
         if let Some(same) = &r.same_as {
             let first = self.captured_letter(same)?;
@@ -289,13 +288,10 @@ impl Exchange<'_> {
             humantime::format_duration(within)
         ));
         let Some(received) = found else {
-            result.findings.push(Finding::breach(
-                &rule::EXPECTED_MESSAGE,
-                format!(
-                    "no XDIS91 letter arrived within {}",
-                    humantime::format_duration(within)
-                ),
-            ));
+            result.findings.push(rule::EXPECTED_MESSAGE.breach(format!(
+                "no XDIS91 letter arrived within {}",
+                humantime::format_duration(within)
+            )));
             return Ok(result);
         };
         let Some(letter) = received.letter.clone() else {

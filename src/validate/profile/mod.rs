@@ -56,10 +56,10 @@ use structure::{Pending, Profile};
 pub fn validate_bundle(ig: &Ig, bundle: &Value) -> Vec<Finding> {
     let inner = &ig.inner;
     let Some(fp) = ig.engine() else {
-        return vec![Finding::breach(
-            &rule::PROFILE_INVARIANT_ERROR,
-            "the FHIRPath engine is not available; no invariant was evaluated",
-        )];
+        return vec![
+            rule::PROFILE_INVARIANT_ERROR
+                .breach("the FHIRPath engine is not available; no invariant was evaluated"),
+        ];
     };
     let _ = MEMO.try_with(|m| m.borrow_mut().clear());
     let mut findings = block_on(validate_message(inner, fp, bundle));
@@ -260,8 +260,7 @@ fn declared(
                 }
             }
             None => out.push(
-                Finding::breach(
-                    &rule::PROFILE_NOT_FOUND,
+                rule::PROFILE_NOT_FOUND.breach(
                     format!("profile `{url}` is not loaded from the IG, so `{location}` was not checked against it"),
                 )
                 .at(format!("{location}.meta.profile[{k}]")),
@@ -365,7 +364,7 @@ async fn check_invariants(
                 }
             }
             Ok((false, _)) => out.push(Finding {
-                rule: c.key.clone(),
+                rule: crate::finding::RuleId::invariant(&c.key, Some(&c.human)),
                 grade: c.severity.grade(),
                 message: format!(
                     "`{at}` breaks invariant `{}` ({}) of profile `{}`: {}",
@@ -378,14 +377,12 @@ async fn check_invariants(
                 location: Some(at),
             }),
             Err(e) => out.push(
-                Finding::breach(
-                    &rule::PROFILE_INVARIANT_ERROR,
-                    format!(
+                rule::PROFILE_INVARIANT_ERROR
+                    .breach(format!(
                         "invariant `{}` of profile `{}` could not be evaluated at `{at}`: {e}",
                         c.key, p.profile
-                    ),
-                )
-                .at(at),
+                    ))
+                    .at(at),
             ),
         }
     }
@@ -431,10 +428,10 @@ pub(crate) async fn validate_resource(
     let base = match fp.base().await {
         Ok(b) => b,
         Err(e) => {
-            out.push(Finding::breach(
-                &rule::PROFILE_INVARIANT_ERROR,
-                format!("no invariant could be evaluated: {e}"),
-            ));
+            out.push(
+                rule::PROFILE_INVARIANT_ERROR
+                    .breach(format!("no invariant could be evaluated: {e}")),
+            );
             return out;
         }
     };
@@ -465,10 +462,10 @@ async fn validate_message(ig: &IgInner, fp: &FhirPath, bundle: &Value) -> Vec<Fi
     let base = match fp.base().await {
         Ok(b) => b,
         Err(e) => {
-            out.push(Finding::breach(
-                &rule::PROFILE_INVARIANT_ERROR,
-                format!("no invariant could be evaluated: {e}"),
-            ));
+            out.push(
+                rule::PROFILE_INVARIANT_ERROR
+                    .breach(format!("no invariant could be evaluated: {e}")),
+            );
             return out;
         }
     };
@@ -670,10 +667,10 @@ impl Job<'_> {
             let (found, refs) = match &base {
                 Ok(base) => self.entry(base, *i, implied.as_ref()).await,
                 Err(e) => (
-                    vec![Finding::breach(
-                        &rule::PROFILE_INVARIANT_ERROR,
-                        format!("no invariant could be evaluated: {e}"),
-                    )],
+                    vec![
+                        rule::PROFILE_INVARIANT_ERROR
+                            .breach(format!("no invariant could be evaluated: {e}")),
+                    ],
                     Vec::new(),
                 ),
             };
@@ -754,8 +751,7 @@ impl Job<'_> {
                 }
                 found.insert(
                     0,
-                    Finding::breach(
-                        &rule::PROFILE_VERSION,
+                    rule::PROFILE_VERSION.breach(
                         format!(
                             "this message asks for `{}|{pin}` (in its meta.profile or through the IG profiles that apply to it), but only version {loaded} is loaded; `{loc}` was checked against {loaded} and its breaches are graded F4 (load the IG package with version {pin} to judge them)",
                             p.url
@@ -997,7 +993,7 @@ mod tests {
     fn rules(findings: &[Finding]) -> Vec<(String, String)> {
         findings
             .iter()
-            .map(|f| (f.rule.clone(), f.location.clone().unwrap_or_default()))
+            .map(|f| (f.rule.to_string(), f.location.clone().unwrap_or_default()))
             .collect()
     }
 

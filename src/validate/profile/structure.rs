@@ -434,14 +434,12 @@ pub(crate) fn walk<'a>(
         .and_then(Value::as_str)
         .unwrap_or("");
     if rt != profile.type_name {
-        let f = Finding::breach(
-            &rule::PROFILE_TYPE,
-            format!(
+        let f = rule::PROFILE_TYPE
+            .breach(format!(
                 "the resource is a `{rt}`, but its profile `{}` constrains `{}`",
                 profile.url, profile.type_name
-            ),
-        )
-        .at(location);
+            ))
+            .at(location);
         w.out.findings.push(f);
         return w.out;
     }
@@ -528,7 +526,7 @@ impl<'a> Walker<'a, '_> {
     }
 
     fn push(&mut self, rule: &rule::Rule, message: String, rel: &str) {
-        let f = Finding::breach(rule, message).at(self.at(rel));
+        let f = rule.breach(message).at(self.at(rel));
         self.out.findings.push(f);
     }
 
