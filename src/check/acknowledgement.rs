@@ -1,10 +1,10 @@
 //! Acknowledgement rules: Acknowledgement IG 2.0 and MedCom governance 040 (KR1–KR7, MR8).
 
 use super::Finding;
+use crate::message::AckCodes;
 use crate::message::Identity;
 use crate::message::{AckCode, Activity, Message, resources_of_type};
 use crate::rule;
-use crate::validate::AckCodes;
 
 /// Judges `ack` as the acknowledgement of `acked` (a message the harness sent), expecting
 /// `expected_code`.

@@ -3,18 +3,17 @@
 //! MIME list, a small size limit). Then the scenario and the config disagree and the vendor is
 //! not to blame; the runner reports that as an error of the scenario, not as a finding.
 
-use crate::finding::Grade;
+use crate::finding::{Finding, Grade};
 use crate::message::{AckCode, Message};
 
-/// The sent message's own breaches (`rule: message`, F2 or worse) when they acquit the vendor of
-/// a non-`ok` acknowledgement `ack` to `sent`, where the scenario expected the FHIR code
+/// The sent message's own breaches (`rule: message`, F2 or worse, from `own_findings`: the sent
+/// message validated under the run's `[rules]`, asked for only when needed) when they acquit
+/// the vendor of a non-`ok` acknowledgement `ack`, where the scenario expected the FHIR code
 /// `expected`; `None` when the vendor is to be judged as usual.
 pub fn acquittal(
-    sent: &Message,
     ack: &Message,
     expected: AckCode,
-    rules: &crate::validate::Settings,
-    ig: Option<&crate::validate::profile::Ig>,
+    own_findings: impl FnOnce() -> Vec<Finding>,
 ) -> Option<Vec<String>> {
     let rejected = ack
         .identity
@@ -24,7 +23,7 @@ pub fn acquittal(
     if expected != AckCode::Ok || !rejected {
         return None;
     }
-    let own: Vec<String> = crate::validate::with_profiles(sent, rules, ig)
+    let own: Vec<String> = own_findings()
         .into_iter()
         .filter(|f| f.grade >= Grade::F2)
         .map(|f| format!("{}: {}", f.rule, f.message))

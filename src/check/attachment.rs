@@ -3,8 +3,8 @@
 use super::Finding;
 use crate::finding::Grade;
 use crate::message::Message;
+use crate::message::attachment::MimeSet;
 use crate::rule;
-use crate::validate::MimeSet;
 
 /// Judges every attachment of `message`: MIME type from the ValueSet (for attachments with
 /// data), valid base64 whose decoded size and SHA-1 agree with a declared `size` and `hash`,

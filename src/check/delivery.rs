@@ -51,23 +51,21 @@ pub fn not_enveloped() -> Finding {
 }
 
 /// The findings for an envelope (VANSEnvelope or ehmiSBDH, `kind`) that arrived in a folder: the
-/// schema verdict on `bytes` (by MedCom's XSDs `schemas`; without them a note, since that is the
-/// harness's setup and not the vendor's fault), then the envelope's agreement with its payload
-/// (`carried`, from [`crate::envelope::carry`]), with a pass when they agree.
+/// schema verdict (`schema`: the findings of MedCom's XSDs on it, `None` when the run has no
+/// XSDs, which is a note, since that is the harness's setup and not the vendor's fault), then the
+/// envelope's agreement with its payload (`carried`, from [`crate::arrival::Arrival`]), with a
+/// pass when they agree.
 pub fn envelope_arrival(
-    bytes: &[u8],
     kind: Option<crate::envelope::EnvelopeKind>,
     carried: Vec<Finding>,
-    schemas: Option<&crate::envelope::SchemaFiles>,
-    rules: &crate::validate::Settings,
+    schema: Option<Vec<Finding>>,
 ) -> Vec<Finding> {
-    let mut findings = match schemas {
-        Some(files) => crate::validate::envelope_schema(bytes, rules, Some(files)),
-        None => vec![rule::ENVELOPE.finding(
+    let mut findings = schema.unwrap_or_else(|| {
+        vec![rule::ENVELOPE.finding(
             Grade::Ok,
             "note: the envelope was not schema-validated: no XSDs (set `schemas` in the config or MEDCOM_CORPUS)",
-        )],
-    };
+        )]
+    });
     if carried.is_empty() {
         findings.push(rule::ENVELOPE.pass(match kind {
             Some(crate::envelope::EnvelopeKind::Sbdh) => {

@@ -114,6 +114,25 @@ pub fn fingerprint(bytes: &[u8]) -> AttachmentData {
     }
 }
 
+/// The allowed MIME types as resolved for a run: the codes and where they come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MimeSet {
+    /// The allowed types, in their source's order.
+    pub codes: Vec<String>,
+    /// Where they come from, for messages (`medcom-core-attachmentMimeTypes`, or the config).
+    pub source: String,
+}
+
+impl MimeSet {
+    /// Whether `content_type` (a MIME type without parameters) is allowed. MIME types compare
+    /// case-insensitively (RFC 2045 §5.1).
+    pub fn allows(&self, content_type: &str) -> bool {
+        self.codes
+            .iter()
+            .any(|c| c.eq_ignore_ascii_case(content_type))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

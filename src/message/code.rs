@@ -9,7 +9,7 @@ use std::fmt;
 
 /// `MessageHeader.response.code` (FHIR R4 ValueSet `response-code`): how a receiver answers a
 /// message. MedCom's governance 040 names the codes by their HL7 v2 names, which map through the
-/// `[rules] transient-error` setting (`crate::validate::AckCodes`).
+/// `[rules] transient-error` setting ([`AckCodes`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AckCode {
     /// `ok`: the message was processed (KR3); HL7 v2 `AA`.
@@ -152,6 +152,95 @@ impl Activity {
 impl fmt::Display for Activity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// An HL7 v2 acknowledgement code (MSA-1), as MedCom's governance names the FHIR codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum V2Code {
+    /// Application Accept: `ok`.
+    AA,
+    /// Application Error.
+    AE,
+    /// Application Reject.
+    AR,
+}
+
+impl V2Code {
+    /// `AA`, `AE` or `AR`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            V2Code::AA => "AA",
+            V2Code::AE => "AE",
+            V2Code::AR => "AR",
+        }
+    }
+
+    /// Parses `AA`, `AE` or `AR` (upper case, as in HL7 v2).
+    pub fn parse(text: &str) -> Option<V2Code> {
+        match text {
+            "AA" => Some(V2Code::AA),
+            "AE" => Some(V2Code::AE),
+            "AR" => Some(V2Code::AR),
+            _ => None,
+        }
+    }
+}
+
+/// Which HL7 v2 code `transient-error` and `fatal-error` stand for. `ok` is always `AA`.
+///
+/// Governance 040 maps KR4 (technical error) `transient-error` to AR and KR6 (profile validation
+/// failure) `fatal-error` to AE; an older MedCom document swaps AE and AR. The default follows
+/// governance 040; the other code goes to `fatal-error`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AckCodes {
+    /// The v2 code of `transient-error`: `AR` (default) or `AE`.
+    pub transient_error: V2Code,
+}
+
+impl Default for AckCodes {
+    fn default() -> AckCodes {
+        AckCodes {
+            transient_error: V2Code::AR,
+        }
+    }
+}
+
+impl AckCodes {
+    /// The v2 code of `fatal-error`: the one `transient-error` does not take.
+    pub fn fatal_error(self) -> V2Code {
+        match self.transient_error {
+            V2Code::AE => V2Code::AR,
+            _ => V2Code::AE,
+        }
+    }
+
+    /// The v2 code of an acknowledgement code.
+    pub fn v2(self, code: AckCode) -> V2Code {
+        match code {
+            AckCode::Ok => V2Code::AA,
+            AckCode::TransientError => self.transient_error,
+            AckCode::FatalError => self.fatal_error(),
+        }
+    }
+
+    /// The acknowledgement code a scenario's code means: a FHIR code (`ok`, `transient-error`,
+    /// `fatal-error`) is itself; an HL7 v2 name (`AA`, `AE`, `AR`) maps by this setting. `None` for
+    /// anything else.
+    pub fn fhir(self, code: &str) -> Option<AckCode> {
+        if let Some(fhir) = AckCode::parse(code) {
+            return Some(fhir);
+        }
+        Some(match V2Code::parse(code)? {
+            V2Code::AA => AckCode::Ok,
+            c if c == self.transient_error => AckCode::TransientError,
+            _ => AckCode::FatalError,
+        })
+    }
+
+    /// `fatal-error (AE)`: a code with its v2 name, for messages a person reads.
+    pub fn label(self, code: AckCode) -> String {
+        format!("{code} ({})", self.v2(code).as_str())
     }
 }
 

@@ -13,7 +13,7 @@ mod json;
 
 pub use attachment::{Attachment, AttachmentData};
 pub use bundle::{entries, resolve, resources_of_type};
-pub use code::{AckCode, Activity};
+pub use code::{AckCode, AckCodes, Activity, V2Code};
 pub use identity::{Entity, Identity, Party, ProvenanceInfo, Response, reference_names};
 
 use serde_json::Value;
@@ -259,7 +259,7 @@ impl Message {
     pub fn resend(&self) -> Result<Message, MessageError> {
         let mut resource = self.resource.clone();
         resource["id"] = Value::String(uuid::Uuid::new_v4().to_string());
-        resource["timestamp"] = Value::String(crate::template::now_instant());
+        resource["timestamp"] = Value::String(now_instant());
         Message::encode(&resource, self.format)
     }
 
@@ -270,7 +270,7 @@ impl Message {
     /// As [`Message::encode`].
     pub fn repeat(&self) -> Result<Message, MessageError> {
         let mut resource = self.resource.clone();
-        resource["timestamp"] = Value::String(crate::template::now_instant());
+        resource["timestamp"] = Value::String(now_instant());
         Message::encode(&resource, self.format)
     }
 
@@ -305,4 +305,12 @@ impl Message {
             id.letter_id.as_deref().unwrap_or("?")
         )
     }
+}
+/// The current instant as a FHIR instant: UTC, whole seconds, `Z`.
+pub fn now_instant() -> String {
+    let now = time::OffsetDateTime::now_utc();
+    let format =
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    now.format(&format)
+        .unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_string())
 }

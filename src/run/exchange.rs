@@ -560,13 +560,9 @@ impl Exchange<'_> {
             .unwrap_or(AckCode::Ok);
         // A rejection of a message the harness itself made invalid under the run's `[rules]`
         // is right: the scenario and the config disagree, and the vendor is not to blame.
-        if let Some(own) = check::acquittal(
-            &sent,
-            &ack,
-            expected,
-            &self.env.config.rules,
-            self.env.ig.as_deref(),
-        ) {
+        if let Some(own) = check::acquittal(&ack, expected, || {
+            crate::validate::with_profiles(&sent, &self.env.config.rules, self.env.ig.as_deref())
+        }) {
             return Err(Stop::Error(format!(
                 "`{}` breaks MedCom's rules as this run's config sets them, so the vendor rightly did not answer `ok`: {}. Change the scenario or the config's `[rules]`",
                 a.for_,

@@ -276,14 +276,7 @@ fn uuid_helper(
     Ok(())
 }
 
-/// The current instant as a FHIR instant: UTC, whole seconds, `Z`.
-pub fn now_instant() -> String {
-    let now = time::OffsetDateTime::now_utc();
-    let format =
-        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
-    now.format(&format)
-        .unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_string())
-}
+pub use crate::message::now_instant;
 
 fn now_helper(
     _: &Helper<'_>,

@@ -103,13 +103,11 @@ pub fn watch_outbox(
             }
             let envelope = arrival.envelope.is_some().then(|| {
                 let carried = arrival.envelope_problems();
-                let findings = crate::check::envelope_arrival(
-                    &arrived.bytes,
-                    arrival.envelope_kind(),
-                    carried,
-                    schemas.as_ref(),
-                    &rules,
-                );
+                let schema = schemas.as_ref().map(|files| {
+                    crate::validate::envelope_schema(&arrived.bytes, &rules, Some(files))
+                });
+                let findings =
+                    crate::check::envelope_arrival(arrival.envelope_kind(), carried, schema);
                 (arrived.bytes.clone(), findings)
             });
             let disposition = match &arrival.payload {

@@ -6,6 +6,7 @@ mod corpus;
 mod faults;
 mod folders;
 mod http;
+mod layering;
 mod profile;
 mod rules;
 mod support;
