@@ -125,7 +125,7 @@ pub enum AuthError {
 
 impl Auth {
     /// Reads every secret given as an environment variable name through `lookup` (the command
-    /// line passes `std::env::var`). `lookup` returns `None` for a variable that is not set.
+    /// line passes a lookup in the process environment). `lookup` returns `None` for a variable that is not set.
     ///
     /// # Errors
     /// [`AuthError::Missing`] naming the key and the variable.
