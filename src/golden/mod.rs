@@ -102,6 +102,7 @@
 
 mod compare;
 mod error;
+mod fhir;
 mod normalize;
 mod path;
 mod placeholder;
