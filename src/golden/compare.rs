@@ -162,12 +162,15 @@ impl fmt::Display for DifferenceKind {
 /// Compares the `actual` message with the `expected` golden.
 ///
 /// Both are FHIR JSON or FHIR XML, told apart by the first character that is not whitespace
-/// (`{` or `<`), and must be the same format. The rules are in the module docs.
+/// (`{` or `<`); a FHIR message in the other form than the golden is converted to the golden's
+/// form first. FHIR's own equality rules apply (message entries as a set, base64Binary by its
+/// bytes). The rules are in the module docs.
 ///
 /// # Errors
 ///
 /// [`GoldenError`] when either document cannot be read (with which one and where), the formats
-/// differ, the golden has an unknown placeholder or capture, or a pattern in `opts` cannot be
+/// differ and the XML one is not FHIR, the actual message cannot be converted through the FHIR
+/// model, the golden has an unknown placeholder or capture, or a pattern in `opts` cannot be
 /// parsed. A mismatch is never an error.
 pub fn compare(
     expected: &[u8],

@@ -256,10 +256,8 @@ fn json_item(model: &Model, element_type: &str, item: &mut Value, depth: usize) 
                 json_members(model, &kind, members, depth);
             }
         }
-        Value::Object(members) => {
-            if is_structured(model, element_type) {
-                json_members(model, element_type, members, depth);
-            }
+        Value::Object(members) if is_structured(model, element_type) => {
+            json_members(model, element_type, members, depth);
         }
         _ => {}
     }
