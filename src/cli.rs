@@ -656,10 +656,15 @@ fn diff_command(args: &DiffArgs) -> Result<i32, Failure> {
         say!("equal");
         return Ok(exit::PASSED);
     }
+    let count = comparison.differences.len();
+    say!(
+        "{count} difference{} from the golden:",
+        if count == 1 { "" } else { "s" }
+    );
     for d in &comparison.differences {
-        say!("{}: {:?}", d.path, d.kind);
+        say!("  {d}");
     }
-    say!("{}", comparison.diff);
+    say!("\n{}", comparison.diff);
     Ok(exit::FAILED)
 }
 

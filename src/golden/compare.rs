@@ -14,6 +14,7 @@ use serde_json::{Map, Value};
 use similar::{Algorithm, DiffOp, TextDiff};
 
 use super::error::{GoldenError, PatternOption, Side};
+use super::fhir::{self, EntryKeys};
 use super::normalize::{self, Attribute, Document, Element, Node};
 use super::path::{Path, Pattern, Step};
 use super::placeholder::{Template, UnknownCapture, UnknownPlaceholder};
@@ -71,34 +72,60 @@ pub struct Difference {
     pub actual: Option<String>,
 }
 
+/// Tells a person what a difference is: where (the path), what was expected, what was found,
+/// in words and never in the names of this module's types.
+///
+/// ``` `entry[0].resource.response.code`: expected `"ok"`, found `"fatal-error"` ```; a missing
+/// value says `missing, expected …`, an extra one `not in the golden, found …`, a value against
+/// a placeholder `expected a value matching …` (or the expected value itself once captures are
+/// filled in), two values of different JSON types name both types.
 impl fmt::Display for Difference {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let expected = self.expected.as_deref().unwrap_or_default();
         let actual = self.actual.as_deref().unwrap_or_default();
         let path = &self.path;
         match &self.kind {
-            DifferenceKind::Missing => write!(f, "`{path}` is missing; expected `{expected}`"),
-            DifferenceKind::Unexpected => write!(f, "`{path}` is unexpected: `{actual}`"),
+            DifferenceKind::Missing => write!(f, "`{path}`: missing, expected `{expected}`"),
+            DifferenceKind::Unexpected => {
+                write!(f, "`{path}`: not in the golden, found `{actual}`")
+            }
             DifferenceKind::ValueMismatch => {
-                write!(f, "`{path}` is `{actual}`; expected `{expected}`")
+                write!(f, "`{path}`: expected `{expected}`, found `{actual}`")
             }
             DifferenceKind::PlaceholderMismatch { placeholder } => {
-                write!(
-                    f,
-                    "`{path}` is `{actual}`, which does not match `{placeholder}`"
-                )?;
                 // Once captures are filled in and no placeholder is left, the expected value is
                 // exact and worth showing.
-                if !expected.contains("{{") {
-                    write!(f, "; expected `{expected}`")?;
+                if expected.contains("{{") {
+                    write!(
+                        f,
+                        "`{path}`: expected a value matching `{placeholder}`, found `{actual}`"
+                    )
+                } else {
+                    write!(
+                        f,
+                        "`{path}`: expected `{expected}` (the golden's `{placeholder}`), found `{actual}`"
+                    )
                 }
-                Ok(())
             }
             DifferenceKind::TypeMismatch => write!(
                 f,
-                "`{path}` is `{actual}`, of another type than expected `{expected}`"
+                "`{path}`: expected {} `{expected}`, found {} `{actual}`",
+                json_type(expected),
+                json_type(actual)
             ),
         }
+    }
+}
+
+/// The JSON type of a value written as compact JSON text, with its article, for people.
+fn json_type(text: &str) -> &'static str {
+    match text.chars().next() {
+        Some('"') => "a string",
+        Some('{') => "an object",
+        Some('[') => "an array",
+        Some('t' | 'f') => "a boolean",
+        Some('n') => "a null",
+        _ => "a number",
     }
 }
 
@@ -124,10 +151,10 @@ impl fmt::Display for DifferenceKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Self::Missing => "missing",
-            Self::Unexpected => "unexpected",
-            Self::ValueMismatch => "value mismatch",
-            Self::PlaceholderMismatch { .. } => "placeholder mismatch",
-            Self::TypeMismatch => "type mismatch",
+            Self::Unexpected => "not in the golden",
+            Self::ValueMismatch => "different value",
+            Self::PlaceholderMismatch { .. } => "does not match the placeholder",
+            Self::TypeMismatch => "different type",
         })
     }
 }
@@ -135,20 +162,24 @@ impl fmt::Display for DifferenceKind {
 /// Compares the `actual` message with the `expected` golden.
 ///
 /// Both are FHIR JSON or FHIR XML, told apart by the first character that is not whitespace
-/// (`{` or `<`), and must be the same format. The rules are in the module docs.
+/// (`{` or `<`); a FHIR message in the other form than the golden is converted to the golden's
+/// form first. FHIR's own equality rules apply (message entries as a set, base64Binary by its
+/// bytes). The rules are in the module docs.
 ///
 /// # Errors
 ///
 /// [`GoldenError`] when either document cannot be read (with which one and where), the formats
-/// differ, the golden has an unknown placeholder or capture, or a pattern in `opts` cannot be
+/// differ and the XML one is not FHIR, the actual message cannot be converted through the FHIR
+/// model, the golden has an unknown placeholder or capture, or a pattern in `opts` cannot be
 /// parsed. A mismatch is never an error.
 pub fn compare(
     expected: &[u8],
     actual: &[u8],
     opts: &CompareOptions,
 ) -> Result<Comparison, GoldenError> {
-    let golden = normalize::parse(expected, Side::Golden)?;
-    let actual = normalize::parse(actual, Side::Actual)?;
+    let mut golden = normalize::parse(expected, Side::Golden)?;
+    let parsed = normalize::parse(actual, Side::Actual)?;
+    let mut actual = fhir::actual_as(&golden, parsed, actual)?;
     let format = golden.format();
     if actual.format() != format {
         return Err(GoldenError::FormatMismatch {
@@ -156,10 +187,24 @@ pub fn compare(
             actual: actual.format(),
         });
     }
+    let message = match (&mut golden, &mut actual) {
+        (Document::Json(golden), Document::Json(actual)) => {
+            fhir::canonical_base64_json(golden);
+            fhir::canonical_base64_json(actual);
+            fhir::is_message_json(golden, actual)
+        }
+        (Document::Xml(golden), Document::Xml(actual)) => {
+            fhir::canonical_base64_xml(golden);
+            fhir::canonical_base64_xml(actual);
+            fhir::is_message_xml(golden, actual)
+        }
+        _ => false,
+    };
     let walker = Walker {
         captures: &opts.captures,
         ignore: parse_patterns(&opts.ignore, format, PatternOption::Ignore)?,
         unordered: parse_patterns(&opts.unordered, format, PatternOption::Unordered)?,
+        message,
     };
     let mut differences = Vec::new();
     let (golden_view, actual_view) = match (&golden, &actual) {
@@ -364,6 +409,8 @@ struct Walker<'a> {
     captures: &'a BTreeMap<String, String>,
     ignore: Vec<Pattern>,
     unordered: Vec<Pattern>,
+    /// Whether the golden is a FHIR message Bundle, whose entries after `entry[0]` are a set.
+    message: bool,
 }
 
 impl Walker<'_> {
@@ -469,7 +516,9 @@ impl Walker<'_> {
         match (golden, actual) {
             (Value::Object(g), Value::Object(a)) => self.json_object(g, a, path, out),
             (Value::Array(g), Value::Array(a)) => {
-                if self.unordered.iter().any(|p| p.matches_array(path)) {
+                if self.message && path.is_top_member("entry") {
+                    self.json_entries(g, a, path, out)
+                } else if self.unordered.iter().any(|p| p.matches_array(path)) {
                     self.json_unordered(g, a, path, out)
                 } else {
                     self.json_ordered(g, a, path, out)
@@ -670,6 +719,187 @@ impl Walker<'_> {
         Ok((Value::Array(golden_view), Value::Array(actual_view)))
     }
 
+    /// Compares the entries of a FHIR message Bundle: `entry[0]` (the MessageHeader, `bdl-12`)
+    /// with `entry[0]`, the others as a set ([`Self::pair_entries`]).
+    fn json_entries(
+        &self,
+        golden: &[Value],
+        actual: &[Value],
+        path: &mut Path,
+        out: &mut Vec<Difference>,
+    ) -> Result<(Value, Value), GoldenError> {
+        let golden_items = self.json_items(golden, path);
+        let actual_items = self.json_items(actual, path);
+        let golden_keys: Vec<EntryKeys> = golden_items
+            .iter()
+            .map(|(_, item)| self.literal_keys(EntryKeys::of_json(item)))
+            .collect();
+        let actual_keys: Vec<EntryKeys> = actual_items
+            .iter()
+            .map(|(_, item)| EntryKeys::of_json(item))
+            .collect();
+        let first = golden_items.first().is_some_and(|(index, _)| *index == 0)
+            && actual_items.first().is_some_and(|(index, _)| *index == 0);
+        let pairing = self.pair_entries(&golden_keys, &actual_keys, first, |g, a| {
+            let mut differences = Vec::new();
+            path.push(Step::Index(golden_items[g].0));
+            let views = self.json(golden_items[g].1, actual_items[a].1, path, &mut differences);
+            path.pop();
+            let (golden, actual) = views?;
+            Ok(Attempt {
+                differences,
+                golden,
+                actual,
+            })
+        })?;
+        let mut golden_view = Vec::new();
+        let mut actual_view = Vec::new();
+        for (&(index, item), slot) in golden_items.iter().zip(pairing.pairs) {
+            match slot {
+                Some(attempt) => {
+                    out.extend(attempt.differences);
+                    golden_view.push(attempt.golden);
+                    actual_view.push(attempt.actual);
+                }
+                None => {
+                    path.push(Step::Index(index));
+                    golden_view.push(self.json_missing(item, path, out));
+                    path.pop();
+                }
+            }
+        }
+        for (&(index, item), taken) in actual_items.iter().zip(pairing.taken) {
+            if !taken {
+                path.push(Step::Index(index));
+                actual_view.push(self.json_unexpected(item, path, out));
+                path.pop();
+            }
+        }
+        Ok((Value::Array(golden_view), Value::Array(actual_view)))
+    }
+
+    /// The golden's text as the value it stands for when it holds no placeholder other than
+    /// captures; `None` when a placeholder leaves it open.
+    fn literal(&self, text: &str) -> Option<String> {
+        match Template::parse(text) {
+            Ok(None) => Some(text.to_owned()),
+            Ok(Some(template)) => {
+                let resolved = template.resolved_text(self.captures);
+                (!resolved.contains("{{")).then_some(resolved)
+            }
+            Err(_) => None,
+        }
+    }
+
+    /// A golden entry's keys, keeping only those the golden fixes (no placeholder left open).
+    fn literal_keys(&self, keys: EntryKeys) -> EntryKeys {
+        let literal = |text: Option<String>| text.and_then(|text| self.literal(&text));
+        EntryKeys {
+            full_url: literal(keys.full_url),
+            resource_type: literal(keys.resource_type),
+            id: literal(keys.id),
+            identifiers: keys
+                .identifiers
+                .into_iter()
+                .filter_map(|(system, value)| Some((self.literal(&system)?, self.literal(&value)?)))
+                .collect(),
+        }
+    }
+
+    /// Pairs the entries of a message Bundle, whose order after `entry[0]` carries no meaning
+    /// (FHIR R4 Bundle, `bdl-12`; DOMAIN.md §2).
+    ///
+    /// With `first`, golden entry 0 is paired with actual entry 0. Every other golden entry takes
+    /// the first free actual entry with the same `fullUrl`; failing that, the same resource type
+    /// and id; failing that, the one free actual entry that holds one of its resource's
+    /// identifiers (system and value). These look-ups go through maps, so a large message costs
+    /// no comparison of every entry with every other. Only keys the golden fixes count: a
+    /// `urn:uuid:{{uuid}}` fullUrl or an `{{id}}` id is no key. The golden entries still alone are
+    /// then paired by content with the leftover actual entries of the same resource type, as
+    /// [`pair`] does: exact matches first, then the fewest differences, in the golden's order.
+    fn pair_entries<V>(
+        &self,
+        golden: &[EntryKeys],
+        actual: &[EntryKeys],
+        first: bool,
+        mut attempt: impl FnMut(usize, usize) -> Result<Attempt<V>, GoldenError>,
+    ) -> Result<Pairing<V>, GoldenError> {
+        let mut by_url: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut by_id: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
+        let mut by_identifier: HashMap<(&str, &str, &str), Vec<usize>> = HashMap::new();
+        for (index, keys) in actual.iter().enumerate().skip(usize::from(first)) {
+            if let Some(url) = &keys.full_url {
+                by_url.entry(url).or_default().push(index);
+            }
+            if let Some(kind) = &keys.resource_type {
+                if let Some(id) = &keys.id {
+                    by_id.entry((kind, id)).or_default().push(index);
+                }
+                for (system, value) in &keys.identifiers {
+                    by_identifier
+                        .entry((kind, system, value))
+                        .or_default()
+                        .push(index);
+                }
+            }
+        }
+        let mut pairs: Vec<Option<Attempt<V>>> = (0..golden.len()).map(|_| None).collect();
+        let mut taken = vec![false; actual.len()];
+        if first && !golden.is_empty() && !actual.is_empty() {
+            pairs[0] = Some(attempt(0, 0)?);
+            taken[0] = true;
+        }
+        for (g, keys) in golden.iter().enumerate().skip(usize::from(first)) {
+            let free = |candidates: Option<&Vec<usize>>, taken: &[bool]| {
+                candidates.and_then(|list| list.iter().copied().find(|&a| !taken[a]))
+            };
+            let mut found = keys
+                .full_url
+                .as_deref()
+                .and_then(|url| free(by_url.get(url), &taken));
+            if found.is_none()
+                && let (Some(kind), Some(id)) = (&keys.resource_type, &keys.id)
+            {
+                found = free(by_id.get(&(kind.as_str(), id.as_str())), &taken);
+            }
+            if found.is_none()
+                && let Some(kind) = &keys.resource_type
+            {
+                found = keys.identifiers.iter().find_map(|(system, value)| {
+                    let list =
+                        by_identifier.get(&(kind.as_str(), system.as_str(), value.as_str()))?;
+                    let mut free = list.iter().copied().filter(|&a| !taken[a]);
+                    match (free.next(), free.next()) {
+                        (Some(only), None) => Some(only),
+                        _ => None,
+                    }
+                });
+            }
+            if let Some(a) = found {
+                pairs[g] = Some(attempt(g, a)?);
+                taken[a] = true;
+            }
+        }
+        let golden_left: Vec<usize> = (0..golden.len()).filter(|&g| pairs[g].is_none()).collect();
+        let actual_left: Vec<usize> = (0..actual.len()).filter(|&a| !taken[a]).collect();
+        let rest = pair(
+            golden_left.len(),
+            actual_left.len(),
+            |g, a| {
+                let kind = &golden[golden_left[g]].resource_type;
+                kind.is_none() || *kind == actual[actual_left[a]].resource_type
+            },
+            |g, a| attempt(golden_left[g], actual_left[a]),
+        )?;
+        for (&g, slot) in golden_left.iter().zip(rest.pairs) {
+            pairs[g] = slot;
+        }
+        for (&a, was_taken) in actual_left.iter().zip(rest.taken) {
+            taken[a] = was_taken;
+        }
+        Ok(Pairing { pairs, taken })
+    }
+
     /// The items of an array that are not ignored, with their positions.
     fn json_items<'v>(&self, items: &'v [Value], path: &mut Path) -> Vec<(usize, &'v Value)> {
         items
@@ -807,7 +1037,9 @@ impl Walker<'_> {
         };
         let golden_children = self.kept_children(golden_children, path);
         let actual_children = self.kept_children(actual_children, path);
-        let (golden_nodes, actual_nodes) = if self.unordered.iter().any(|p| p.matches(path)) {
+        let (golden_nodes, actual_nodes) = if self.message && path.is_root_element() {
+            self.bundle_children(&golden_children, &actual_children, &show_index, path, out)?
+        } else if self.unordered.iter().any(|p| p.matches(path)) {
             self.children_unordered(&golden_children, &actual_children, &show_index, path, out)?
         } else {
             self.children_ordered(&golden_children, &actual_children, &show_index, path, out)?
@@ -1028,6 +1260,89 @@ impl Walker<'_> {
                 actual_view.push(self.child_unexpected(child, show_index, path, out));
             }
         }
+        Ok((golden_view, actual_view))
+    }
+
+    /// Compares the children of a FHIR message `Bundle` in XML: the entries as
+    /// [`Self::pair_entries`] pairs them, the other children as any element's (in order, or in
+    /// any order where an `unordered` pattern names the Bundle).
+    fn bundle_children(
+        &self,
+        golden: &[Child<'_>],
+        actual: &[Child<'_>],
+        show_index: &dyn Fn(&ChildKey<'_>) -> bool,
+        path: &mut Path,
+        out: &mut Vec<Difference>,
+    ) -> Result<(Vec<Node>, Vec<Node>), GoldenError> {
+        let entry = ChildKey::Element(crate::fhir::xml::FHIR_NS, "entry");
+        let (golden_entries, golden_rest): (Vec<Child<'_>>, Vec<Child<'_>>) =
+            golden.iter().partition(|child| child.key == entry);
+        let (actual_entries, actual_rest): (Vec<Child<'_>>, Vec<Child<'_>>) =
+            actual.iter().partition(|child| child.key == entry);
+        let (mut golden_view, mut actual_view) = if self.unordered.iter().any(|p| p.matches(path)) {
+            self.children_unordered(&golden_rest, &actual_rest, show_index, path, out)?
+        } else {
+            self.children_ordered(&golden_rest, &actual_rest, show_index, path, out)?
+        };
+        let keys = |children: &[Child<'_>]| -> Vec<EntryKeys> {
+            children
+                .iter()
+                .map(|child| match child.node {
+                    Node::Element(element) => EntryKeys::of_xml(element),
+                    Node::Text(_) => EntryKeys::default(),
+                })
+                .collect()
+        };
+        let golden_keys: Vec<EntryKeys> = keys(&golden_entries)
+            .into_iter()
+            .map(|k| self.literal_keys(k))
+            .collect();
+        let actual_keys = keys(&actual_entries);
+        let first = golden_entries.first().is_some_and(|child| child.index == 0)
+            && actual_entries.first().is_some_and(|child| child.index == 0);
+        let pairing = self.pair_entries(&golden_keys, &actual_keys, first, |g, a| {
+            let mut differences = Vec::new();
+            let (golden, actual) = self.child_pair(
+                &golden_entries[g],
+                &actual_entries[a],
+                show_index,
+                path,
+                &mut differences,
+            )?;
+            Ok(Attempt {
+                differences,
+                golden,
+                actual,
+            })
+        })?;
+        let mut golden_block = Vec::new();
+        let mut actual_block = Vec::new();
+        for (child, slot) in golden_entries.iter().zip(pairing.pairs) {
+            match slot {
+                Some(attempt) => {
+                    out.extend(attempt.differences);
+                    golden_block.push(attempt.golden);
+                    actual_block.push(attempt.actual);
+                }
+                None => golden_block.push(self.child_missing(child, show_index, path, out)),
+            }
+        }
+        for (child, taken) in actual_entries.iter().zip(pairing.taken) {
+            if !taken {
+                actual_block.push(self.child_unexpected(child, show_index, path, out));
+            }
+        }
+        // The entries go where FHIR XML puts them: before `signature`, the one Bundle element
+        // after `entry`.
+        let at = |view: &[Node]| {
+            view.iter()
+                .position(|node| matches!(node, Node::Element(e) if e.name == "signature"))
+                .unwrap_or(view.len())
+        };
+        let position = at(&golden_view);
+        golden_view.splice(position..position, golden_block);
+        let position = at(&actual_view);
+        actual_view.splice(position..position, actual_block);
         Ok((golden_view, actual_view))
     }
 
@@ -1912,7 +2227,7 @@ mod tests {
         };
         assert_eq!(
             difference.to_string(),
-            "`entry[0].resource.response.code` is `\"fatal-error\"`; expected `\"ok\"`"
+            "`entry[0].resource.response.code`: expected `\"ok\"`, found `\"fatal-error\"`"
         );
         let difference = Difference {
             path: "focus.reference".to_owned(),
@@ -1924,8 +2239,39 @@ mod tests {
         };
         assert_eq!(
             difference.to_string(),
-            "`focus.reference` is `\"MessageHeader/xyz\"`, which does not match \
-             `MessageHeader/{{capture:first.letter-id}}`; expected `\"MessageHeader/abc\"`"
+            "`focus.reference`: expected `\"MessageHeader/abc\"` (the golden's \
+             `MessageHeader/{{capture:first.letter-id}}`), found `\"MessageHeader/xyz\"`"
+        );
+        let words = |kind: DifferenceKind, expected: Option<&str>, actual: Option<&str>| {
+            Difference {
+                path: "id".to_owned(),
+                kind,
+                expected: expected.map(str::to_owned),
+                actual: actual.map(str::to_owned),
+            }
+            .to_string()
+        };
+        assert_eq!(
+            words(
+                DifferenceKind::PlaceholderMismatch {
+                    placeholder: "{{uuid}}".to_owned()
+                },
+                Some("\"{{uuid}}\""),
+                Some("\"x\"")
+            ),
+            "`id`: expected a value matching `{{uuid}}`, found `\"x\"`"
+        );
+        assert_eq!(
+            words(DifferenceKind::Missing, Some("\"a\""), None),
+            "`id`: missing, expected `\"a\"`"
+        );
+        assert_eq!(
+            words(DifferenceKind::Unexpected, None, Some("\"a\"")),
+            "`id`: not in the golden, found `\"a\"`"
+        );
+        assert_eq!(
+            words(DifferenceKind::TypeMismatch, Some("\"1\""), Some("1")),
+            "`id`: expected a string `\"1\"`, found a number `1`"
         );
     }
 

@@ -119,7 +119,23 @@ pub enum GoldenError {
         /// The deepest nesting accepted.
         limit: usize,
     },
-    /// The golden and the actual message are in different formats.
+    /// The actual message is in the other format than the golden and cannot be converted to the
+    /// golden's through the FHIR R4 model ([`crate::fhir::xml`]): it is not FHIR as R4 writes it
+    /// (an unknown element, a wrong namespace, a value of the wrong type).
+    #[error(
+        "failed to read the {side} as FHIR R4 {format} to compare it with a golden in the other format"
+    )]
+    NotFhir {
+        /// Which document.
+        side: Side,
+        /// The document's format.
+        format: Format,
+        /// What the converter reported, with the line and column or the FHIRPath location.
+        #[source]
+        source: crate::fhir::xml::XmlError,
+    },
+    /// The golden and the actual message are in different formats, and the XML one is not FHIR
+    /// (OIOXML, envelopes), so there is no FHIR model to compare them through.
     #[error("the golden is {golden} but the actual message is {actual}")]
     FormatMismatch {
         /// The golden's format.

@@ -10,8 +10,12 @@
 //! # Formats
 //!
 //! The format is told by the first character that is not whitespace (after an optional UTF-8 byte
-//! order mark): `{` is JSON, `<` is XML (a UTF-16 byte order mark is XML too). The golden and the
-//! actual message must be in the same format. JSON must be UTF-8. XML is decoded by its byte order
+//! order mark): `{` is JSON, `<` is XML (a UTF-16 byte order mark is XML too). JSON must be UTF-8.
+//! A FHIR message may be compared across its two forms: an actual message in FHIR XML is read into
+//! FHIR JSON for a JSON golden, one in FHIR JSON is written as FHIR XML for an XML golden, both
+//! by the harness's R4 converter ([`crate::fhir::xml`]), so the golden, its placeholders, its
+//! paths and the patterns stay as written ([`GoldenError::NotFhir`] when the actual message is
+//! not FHIR R4). XML outside the FHIR namespace (OIOXML, envelopes) compares only with XML. XML is decoded by its byte order
 //! mark or XML declaration, as every XML reader of the harness decodes
 //! ([`crate::encoding::decode_xml`]): an ISO-8859-1 OIOXML receipt equals its UTF-8 golden when
 //! they hold the same characters.
@@ -28,6 +32,26 @@
 //!   with a DOCTYPE is refused, because DTDs allow entity-expansion attacks and FHIR never needs
 //!   them. Elements nested deeper than 128 levels are refused to protect the stack, the same
 //!   limit serde_json sets for JSON.
+//!
+//! # FHIR's own equality
+//!
+//! Where FHIR R4 says two different-looking messages are the same, so does the comparison
+//! (DOMAIN.md §2, §7):
+//!
+//! - **Message Bundle entries.** In a golden `Bundle` of `type` `message`, `entry[0]` (the
+//!   MessageHeader) is compared with `entry[0]`, and the other entries as a set, never by
+//!   position (`bdl-12`): an entry pairs with the actual entry of the same `fullUrl`, else the
+//!   same resource type and id, else the one entry holding one of its resource's identifiers
+//!   (system and value), looked up in maps; a golden key with a placeholder left open
+//!   (`urn:uuid:{{uuid}}`, `{{id}}`) is no key, a `{{capture:…}}` is. Entries left without a key
+//!   pair with leftover entries of the same resource type by content, as unordered items do
+//!   (below). A changed entry is reported at the golden's path; one the actual message lacks is
+//!   missing; one the golden lacks is unexpected, at the actual message's path. This holds in
+//!   JSON and in FHIR XML, with or without an `unordered` option; other Bundles stay ordered.
+//! - **base64Binary** (`Attachment.data`, `Binary.data`, `Signature.data`, …, typed by the R4
+//!   model) compares by its bytes: whitespace and line breaks in the lexical form do not count.
+//!   A value that does not decode is compared as written. `SampledData.data` is a string, where
+//!   spaces do count.
 //!
 //! # Placeholders
 //!
@@ -86,6 +110,11 @@
 //!
 //! # The diff
 //!
+//! Each [`Difference`] reads as where, what was expected and what was found, in words:
+//! ``` `entry[0].resource.response.code`: expected `"ok"`, found `"fatal-error"` ```,
+//! `` `entry[2]`: missing, expected `{…}` ``, `` `entry[3]`: not in the golden, found `{…}` ``,
+//! `` `id`: expected a value matching `{{uuid}}`, found `"x"` ``.
+//!
 //! [`Comparison::diff`] is a unified diff (header `--- golden` / `+++ actual`, three lines of
 //! context) between the normalized pretty forms of the two documents, in which values of the
 //! actual message that satisfied a placeholder are shown as the placeholder, ignored paths are
@@ -102,6 +131,7 @@
 
 mod compare;
 mod error;
+mod fhir;
 mod normalize;
 mod path;
 mod placeholder;

@@ -49,6 +49,16 @@ impl Path {
     pub(super) fn pop(&mut self) {
         self.steps.pop();
     }
+
+    /// Whether the path is exactly the JSON member `name` of the root object (`entry`).
+    pub(super) fn is_top_member(&self, name: &str) -> bool {
+        matches!(self.steps.as_slice(), [Step::Key(key)] if key == name)
+    }
+
+    /// Whether the path is the root element of an XML document.
+    pub(super) fn is_root_element(&self) -> bool {
+        matches!(self.steps.as_slice(), [Step::Element { .. }])
+    }
 }
 
 impl fmt::Display for Path {

@@ -264,3 +264,125 @@ fn update_golden_new_writes_a_new_file_that_keeps_the_placeholders() {
         "the golden itself is untouched"
     );
 }
+
+/// A small FHIR R4 message (Bundle of type `message`) in JSON: a MessageHeader answering letter
+/// `5a1b2c3d-…` with `code`, an Organization and a Binary holding `data`, entries in `order`
+/// (indices into [header, organization, binary]).
+fn small_message(code: &str, data: &str, order: [usize; 3]) -> String {
+    let entries = [
+        format!(
+            r#"{{"fullUrl":"https://example.org/fhir/MessageHeader/h1","resource":{{"resourceType":"MessageHeader","id":"h1","eventCoding":{{"system":"http://medcomfhir.dk/ig/terminology/CodeSystem/medcom-messaging-eventCodes","code":"acknowledgement-message"}},"source":{{"endpoint":"https://sor2.sum.dsdn.dk/#id=123456789012345"}},"response":{{"identifier":"5a1b2c3d-0000-4000-8000-00000000abcd","code":"{code}"}}}}}}"#
+        ),
+        r#"{"fullUrl":"https://example.org/fhir/Organization/o1","resource":{"resourceType":"Organization","id":"o1","name":"Sender"}}"#.to_owned(),
+        format!(
+            r#"{{"fullUrl":"https://example.org/fhir/Binary/x1","resource":{{"resourceType":"Binary","id":"x1","contentType":"application/pdf","data":"{data}"}}}}"#
+        ),
+    ];
+    let ordered: Vec<&str> = order.iter().map(|&i| entries[i].as_str()).collect();
+    format!(
+        r#"{{"resourceType":"Bundle","id":"b1","type":"message","timestamp":"2024-05-01T12:30:00+02:00","entry":[{}]}}"#,
+        ordered.join(",")
+    )
+}
+
+/// [`small_message`] with `ok`, the one-line data and the header-organization-binary order,
+/// written by hand as FHIR R4 XML (elements in the R4 definition order, primitives in `value`
+/// attributes, the resource type as the element inside `resource`).
+const SMALL_MESSAGE_XML: &str = r##"<Bundle xmlns="http://hl7.org/fhir">
+  <id value="b1"/>
+  <type value="message"/>
+  <timestamp value="2024-05-01T12:30:00+02:00"/>
+  <entry>
+    <fullUrl value="https://example.org/fhir/MessageHeader/h1"/>
+    <resource>
+      <MessageHeader>
+        <id value="h1"/>
+        <eventCoding>
+          <system value="http://medcomfhir.dk/ig/terminology/CodeSystem/medcom-messaging-eventCodes"/>
+          <code value="acknowledgement-message"/>
+        </eventCoding>
+        <source><endpoint value="https://sor2.sum.dsdn.dk/#id=123456789012345"/></source>
+        <response>
+          <identifier value="5a1b2c3d-0000-4000-8000-00000000abcd"/>
+          <code value="ok"/>
+        </response>
+      </MessageHeader>
+    </resource>
+  </entry>
+  <entry>
+    <fullUrl value="https://example.org/fhir/Organization/o1"/>
+    <resource><Organization><id value="o1"/><name value="Sender"/></Organization></resource>
+  </entry>
+  <entry>
+    <fullUrl value="https://example.org/fhir/Binary/x1"/>
+    <resource>
+      <Binary>
+        <id value="x1"/>
+        <contentType value="application/pdf"/>
+        <data value="SGVsbG8sIE1lZENvbSEgVGhpcyBsaW5lIGlzIGxvbmcgZW5vdWdoIHRvIHdyYXAgYXQgNzYgY2hhcmFjdGVycyBpbiBNSU1FIGJhc2U2NC4="/>
+      </Binary>
+    </resource>
+  </entry>
+</Bundle>
+"##;
+
+#[test]
+fn diff_follows_fhir_equality_for_entry_order_xml_and_base64_and_names_real_differences() {
+    // `Hello, MedCom! This line is long enough to wrap at 76 characters in MIME base64.` as
+    // Python's base64.b64encode and base64.encodebytes (76-character lines) write it.
+    let one_line = "SGVsbG8sIE1lZENvbSEgVGhpcyBsaW5lIGlzIGxvbmcgZW5vdWdoIHRvIHdyYXAgYXQgNzYgY2hhcmFjdGVycyBpbiBNSU1FIGJhc2U2NC4=";
+    let wrapped = "SGVsbG8sIE1lZENvbSEgVGhpcyBsaW5lIGlzIGxvbmcgZW5vdWdoIHRvIHdyYXAgYXQgNzYgY2hh\\ncmFjdGVycyBpbiBNSU1FIGJhc2U2NC4=\\n";
+    let dir = tempfile::tempdir().expect("tmp");
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).expect("w");
+        path
+    };
+    let golden = write("golden.json", &small_message("ok", one_line, [0, 1, 2]));
+    let diff = |actual: &Path| {
+        let out = bin()
+            .arg("diff")
+            .arg(&golden)
+            .arg(actual)
+            .output()
+            .expect("diff");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    // FHIR R4: only entry[0] of a message Bundle has a place (bdl-12); base64Binary is its
+    // bytes; XML and JSON are two forms of one resource.
+    let permuted = write("permuted.json", &small_message("ok", wrapped, [0, 2, 1]));
+    assert_eq!(diff(&permuted), (Some(0), "equal\n".to_owned()));
+    let xml = write("message.xml", SMALL_MESSAGE_XML);
+    assert_eq!(diff(&xml), (Some(0), "equal\n".to_owned()));
+
+    let changed = write(
+        "changed.json",
+        &small_message("fatal-error", one_line, [0, 2, 1]),
+    );
+    let (code, stdout) = diff(&changed);
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(
+        stdout.contains(
+            "`entry[0].resource.response.code`: expected `\"ok\"`, found `\"fatal-error\"`"
+        ),
+        "{stdout}"
+    );
+    for internal in ["Mismatch", "Missing", "Unexpected", "{ placeholder"] {
+        assert!(!stdout.contains(internal), "{internal} in {stdout}");
+    }
+
+    let short = small_message("ok", one_line, [0, 2, 2]);
+    let (code, stdout) = diff(&write("short.json", &short));
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(
+        stdout.contains("`entry[1]`: missing, expected `{"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("`entry[2]`: not in the golden, found `{"),
+        "{stdout}"
+    );
+}
