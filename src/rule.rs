@@ -298,6 +298,16 @@ rules! {
     PROVENANCE_PAYLOAD = "provenance-payload", F2,
         "The message's own Provenance names the payload segments it adds: an entity (role `source` or `revision`) whose `what.identifier` is the identifier (medcom-core-identifier-extension) of a `Communication.payload` segment of the message.",
         "CareCommunication IG 5.0, MedComCareCommunicationProvenance entity:payload.what.identifier (\"The identifier of the newly included Communication.payload.extension.valueIdentifier must be included here\"); CareCommunication test protocol receive examples R-Tek-M/R-Tek-N (expected fatal-error); a note where MedCom's published examples do the same (IG gfd00bc2, k7bfbc0c; S-Tek-C)";
+    /// F2: a receiver validating against MedCom's schema refuses the letter (a negative receipt
+    /// `syntaksfejl`), as a VANS envelope breach would be refused.
+    OIOXML_SCHEMA = "oioxml-schema", F2,
+        "An OIOXML letter or receipt (XDIS91, XBIN01, XCTL01/02/03) is valid against MedCom's XML Schema of its namespace (the release's EMessage.xsd).",
+        "MedCom OIOXML XML Schemas (oioxml-xsd, MIT)";
+    /// F3: the harness cannot judge the letter beyond its schema; a receiver of the types the
+    /// harness reads refuses it (`problem_med_version`), and the sender can send a known release.
+    OIOXML_RELEASE = "oioxml-release", F3,
+        "An OIOXML message is a letter of a release the harness reads: XDIS91, XBIN01 or XCTL01/02/03 in a namespace of MedCom's schemas for them (XDIS91 2004/06/01, 2005/08/07, 2006/07/01; XBIN01 2004/06/01, 2005/08/07, 2012/03/28; receipts 2004/06/01, 2005/08/07).",
+        "MedCom OIOXML XML Schemas (oioxml-xsd, MIT; its README maps letters to releases)";
 }
 
 /// Looks a rule up by id.

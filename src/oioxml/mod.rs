@@ -46,6 +46,7 @@ pub mod check;
 mod error;
 mod model;
 mod parse;
+pub mod schema;
 pub mod structure;
 mod write;
 
@@ -56,6 +57,7 @@ pub use model::{
     RECEIPT_NAMESPACE, Receipt, ReceiptKind, ReceiptLetter, Reference, ReferenceTarget, RefuseCode,
     XBIN01_NAMESPACE, XDIS91_NAMESPACE, Xbin01, Xdis91,
 };
+pub use model::{NAMESPACE_2004, RELEASES, release_version};
 pub use parse::parse;
 pub use write::{Encoding, write};
 

@@ -83,7 +83,10 @@ pub const XBIN01_EXTRA_EXTENSION_CODES: &[&str] = &["plo", "fnx"];
 
 /// Judges one message on its own (see the module docs for the rules).
 pub fn check(message: &Emessage) -> Vec<Finding> {
-    let mut judge = Judge::default();
+    let mut judge = Judge {
+        version: message.expected_version(),
+        ..Judge::default()
+    };
     let path = format!("Emessage.{}", message.body.element());
     judge.envelope(&message.envelope);
     match &message.body {
@@ -124,6 +127,8 @@ pub fn refuse_codes(receipt: &Receipt) -> Vec<Finding> {
 struct Judge {
     breaches: Vec<Finding>,
     checked: Vec<(&'static Rule, String)>,
+    /// The letter's `VersionCode` in the message's release ([`Emessage::expected_version`]).
+    version: &'static str,
 }
 
 impl Judge {
@@ -416,7 +421,8 @@ impl Judge {
     }
 
     fn clinical_email(&mut self, x: &Xdis91, at: &str) {
-        self.letter(&x.letter, at, "XD9134L", "XDIS91", STATUS_CODES);
+        let version = self.version;
+        self.letter(&x.letter, at, version, "XDIS91", STATUS_CODES);
         self.optional(
             &format!("{at}.Letter.EpisodeOfCareIdentifier"),
             x.letter.episode_of_care_identifier.as_ref(),
@@ -493,7 +499,8 @@ impl Judge {
     }
 
     fn binary_letter(&mut self, x: &Xbin01, at: &str) {
-        self.letter(&x.letter, at, "XB0131X", "XBIN01", &["nytbrev"]);
+        let version = self.version;
+        self.letter(&x.letter, at, version, "XBIN01", &["nytbrev"]);
         if x.letter.episode_of_care_identifier.is_some() {
             self.structure(
                 &format!("{at}.Letter.EpisodeOfCareIdentifier"),
@@ -530,7 +537,7 @@ impl Judge {
             let id_at = format!("{o_at}.ObjectIdentifier");
             if object.object_identifier.is_empty() {
                 self.structure(&id_at, format!("`{id_at}` is missing or empty"));
-            } else if !is_uuid(&object.object_identifier) {
+            } else if version == "XB0131X" && !is_uuid(&object.object_identifier) {
                 self.structure(
                     &id_at,
                     format!(
@@ -577,11 +584,17 @@ impl Judge {
             &rule::PARTY_IDENTIFIERS,
             "every sender and receiver EAN is a GLN with a valid GS1 check digit",
         );
-        self.ean(
-            &format!("{at}.Sender.EANIdentifier"),
-            &r.sender_ean,
-            "Sender",
-        );
+        if r.kind == ReceiptKind::VansNegative {
+            // XCTL01 is sent by the VANS: its sender is the VANS's id, not an EAN (DOMAIN.md §4;
+            // MedCom's schema: `CTRLSenderType`, `EANIdentifier` of 1–35 characters).
+            self.required(&format!("{at}.Sender.EANIdentifier"), &r.sender_ean, 35);
+        } else {
+            self.ean(
+                &format!("{at}.Sender.EANIdentifier"),
+                &r.sender_ean,
+                "Sender",
+            );
+        }
         self.ean(
             &format!("{at}.Receiver.EANIdentifier"),
             &r.receiver_ean,

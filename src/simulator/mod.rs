@@ -248,7 +248,7 @@ fn serve_folder(
             crate::arrival::Payload::Fhir(m) => m,
             // A classic OIOXML letter or receipt, answered with an XCTL receipt.
             crate::arrival::Payload::Oioxml(letter) => {
-                return match vendor.receipt_for(&letter) {
+                return match vendor.receipt_for(&letter, &arrival.bytes) {
                     Some(receipt) => {
                         match vendor.drop_letter(&outbox, &receipt, crate::oioxml::Encoding::Utf8) {
                             Ok(()) => Disposition::Processed,
@@ -574,7 +574,11 @@ impl Vendor {
     /// `ukendt_lokationsnummer` when it is not addressed to this vendor's EAN, `syntaksfejl` when
     /// it breaks the structure, and otherwise gets a positive receipt when it asks for one.
     /// Receipts are never receipted.
-    fn receipt_for(&self, letter: &crate::oioxml::Emessage) -> Option<crate::oioxml::Emessage> {
+    fn receipt_for(
+        &self,
+        letter: &crate::oioxml::Emessage,
+        bytes: &[u8],
+    ) -> Option<crate::oioxml::Emessage> {
         use crate::oioxml::{Body, ReceiptKind, RefuseCode, build, check::Arrival};
         if letter.is_receipt() {
             return None;
@@ -593,8 +597,13 @@ impl Vendor {
         } {
             return (fault != Some(Fault::NoReceipt)).then_some(earlier);
         }
-        let errors: Vec<String> = crate::oioxml::structure::check(letter)
+        // MedCom's schema of the letter's release (from `$MEDCOM_CORPUS`), and the structure
+        // rules a schema cannot say; without the schemas the structure rules alone.
+        let schemas = std::env::var_os("MEDCOM_CORPUS")
+            .map(|dir| crate::envelope::SchemaFiles::in_corpus(std::path::Path::new(&dir)));
+        let errors: Vec<String> = crate::oioxml::schema::judge(schemas.as_ref(), bytes, letter)
             .into_iter()
+            .filter(|f| !f.message.starts_with("note:"))
             .filter(|f| f.grade >= crate::finding::Grade::F2)
             .map(|f| f.message)
             .collect();

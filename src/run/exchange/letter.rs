@@ -7,7 +7,7 @@ use std::time::Instant;
 use super::{Exchange, StepResult, Stop};
 use crate::finding::Finding;
 use crate::oioxml::build::{self, BinaryAttachment};
-use crate::oioxml::{Body, Emessage, Encoding, ReceiptKind, check, structure};
+use crate::oioxml::{Body, Emessage, Encoding, ReceiptKind, check, schema};
 use crate::rule;
 use crate::run::outcome::Direction;
 use crate::scenario::{ExpectLetter, ExpectReceipt, ReceiptStep, Resend, SendLetter};
@@ -28,6 +28,24 @@ fn extension_of(content_type: &str) -> Option<&'static str> {
 }
 
 impl Exchange<'_> {
+    /// MedCom's schemas for a received letter or receipt: the config's `schemas`, else
+    /// `$MEDCOM_CORPUS` (as for envelopes); `None` when neither is set, and then the structure
+    /// checks stand in with a note ([`schema::judge`]).
+    fn oioxml_schemas(&self) -> Option<crate::envelope::SchemaFiles> {
+        self.env
+            .config
+            .schemas
+            .clone()
+            .or_else(|| std::env::var_os("MEDCOM_CORPUS").map(std::path::PathBuf::from))
+            .map(|dir| crate::envelope::SchemaFiles::in_corpus(&dir))
+    }
+
+    /// A received letter or receipt judged on its own: MedCom's schema of its release and the
+    /// structure rules a schema cannot say.
+    fn judge_alone(&self, received: &Received, message: &Emessage) -> Vec<Finding> {
+        schema::judge(self.oioxml_schemas().as_ref(), &received.bytes, message)
+    }
+
     fn letter_folder(&self) -> Result<crate::transport::FolderLayout, Stop> {
         self.env.folder.clone().ok_or_else(|| {
             Stop::Skip("classic OIOXML letters travel through exchange folders: run with `--target DIR` (or against the embedded reference vendor)".into())
@@ -254,7 +272,7 @@ impl Exchange<'_> {
             .filter(|_| r.same_as.is_some())
             .unwrap_or_else(|| original.clone());
         let mut findings = check::receipt(&receipt, &quoted);
-        findings.extend(structure::check(&message));
+        findings.extend(self.judge_alone(&received, &message));
         let expected_negative = r.kind.as_deref() == Some("negative");
         if receipt.kind.is_negative() == expected_negative {
             findings.push(Finding::pass(
@@ -367,7 +385,7 @@ impl Exchange<'_> {
             &mut result,
         );
         result.summary = format!("received XDIS91 `{}`", letter.letter_identifier());
-        let mut findings = structure::check(&letter);
+        let mut findings = self.judge_alone(&received, &letter);
         let mut matcher = check::BinMatcher::new();
         findings.extend(matcher.add(&letter, Some(&ev)));
         // The XBIN01 letters it refers to, whenever they arrive within the same time limit.
@@ -404,7 +422,7 @@ impl Exchange<'_> {
                     &mut result,
                 );
                 findings.extend(
-                    structure::check(&bin)
+                    self.judge_alone(&bin_received, &bin)
                         .into_iter()
                         .map(|f| f.with_evidence([bev.clone()])),
                 );
