@@ -259,22 +259,47 @@ pub fn findings(outcome: &Outcome) -> Vec<Finding> {
 /// Everything the harness says about one OIOXML message on its own: MedCom's schema
 /// ([`validate`], [`findings`]) and the hand-written checks ([`super::structure::check`]) for
 /// what a schema cannot say. When the schema ran, the `oioxml-structure` findings (elements,
-/// codes, lengths, forms: all the schema's business) are left out, so a breach is reported once;
-/// when it did not, they stand in for it and the note of [`Outcome::NoSchemas`] says so.
+/// codes, lengths, forms: all the schema's business) are left out, and a schema error on an
+/// element a more specific rule already reports (`oioxml-refusecode` on a `RefuseCode`,
+/// `party-identifiers` on an `EANIdentifier`) is left out, so a breach is reported once; when
+/// the schema did not run, the structure findings stand in for it and the note of
+/// [`Outcome::NoSchemas`] says so.
 pub fn judge(schemas: Option<&SchemaFiles>, bytes: &[u8], message: &Emessage) -> Vec<Finding> {
     let outcome = validate(schemas, bytes);
     let mut out = findings(&outcome);
     let structure = super::structure::check(message);
-    if outcome.ran() {
-        out.extend(
-            structure
-                .into_iter()
-                .filter(|f| f.rule != rule::OIOXML_STRUCTURE.id),
-        );
-    } else {
+    if !outcome.ran() {
         out.extend(structure);
+        return out;
     }
+    let kept: Vec<Finding> = structure
+        .into_iter()
+        .filter(|f| f.rule != rule::OIOXML_STRUCTURE.id)
+        .collect();
+    // A breach a more specific rule reports (a RefuseCode off the list, an empty EAN) is not
+    // repeated as a schema error on the same element.
+    let named: Vec<&str> = kept
+        .iter()
+        .filter(|f| f.grade != Grade::Ok)
+        .filter_map(|f| f.location.as_deref())
+        .filter_map(|l| l.rsplit('.').next())
+        .map(|last| last.split('[').next().unwrap_or(last))
+        .collect();
+    out.retain(|f| {
+        f.rule != rule::OIOXML_SCHEMA.id
+            || f.grade == Grade::Ok
+            || schema_element(&f.message).is_none_or(|e| !named.contains(&e))
+    });
+    out.extend(kept);
     out
+}
+
+/// The local name of the element a libxml2 schema error is about: `Name` of
+/// "Element '{ns}Name': …" or "Element 'Name': …".
+fn schema_element(message: &str) -> Option<&str> {
+    let rest = &message[message.find("Element '")? + "Element '".len()..];
+    let name = &rest[..rest.find('\'')?];
+    Some(name.rsplit('}').next().unwrap_or(name))
 }
 
 /// The schema's verdict on a document the harness could not read into its model (a letter of a

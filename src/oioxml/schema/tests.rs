@@ -355,3 +355,19 @@ fn the_letters_and_receipts_we_write_are_valid_against_medcoms_schemas_by_xmllin
         assert!(valid, "{what}: {stderr}");
     }
 }
+
+#[test]
+fn a_refuse_code_off_the_list_is_reported_once_by_the_refuse_code_rule() {
+    // NegativeVansReceipt.xsd (2005/08/07) enumerates RefuseCode; xmllint refuses another value.
+    let bytes = replace(
+        XCTL01,
+        "<RefuseCode>ukendt_lokationsnummer</RefuseCode>\n      <RefuseText>",
+        "<RefuseCode>ukendt</RefuseCode>\n      <RefuseText>",
+    );
+    assert!(!xmllint(&xsd("2005/08/07"), &bytes).0);
+    let message = parse(&bytes).expect("the model keeps an unknown code");
+    let judged = judge(Some(&files()), &bytes, &message);
+    let bad: Vec<_> = judged.iter().filter(|f| f.grade != Grade::Ok).collect();
+    assert_eq!(bad.len(), 1, "{bad:?}");
+    assert_eq!(bad[0].rule, "oioxml-refusecode");
+}
