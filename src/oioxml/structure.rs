@@ -1,11 +1,12 @@
 //! Our own structural checks of one OIOXML message: one finding per breach.
 //!
-//! No official XDIS91/XCTL schema or instance is public (DOMAIN.md §4), so these checks are the
-//! harness's own, written from DOMAIN.md §4 and cross-checked against a public third-party copy
-//! of MedCom's XML Schemas (`glasdam/edifact_converter`, `data/xml/Schemas/2005/08/07/`,
-//! `2006/07/01/`, `2012/03/28/`) for what DOMAIN.md leaves open: element order, lengths, and the
-//! code lists below. That copy is not a MedCom publication; a list here that turns out wrong is
-//! ours to fix.
+//! These checks were written from DOMAIN.md §4 before MedCom's own XML Schemas were public. Now
+//! MedCom's schemas judge elements, order, codes and lengths ([`super::schema::judge`]), and the
+//! `oioxml-structure` findings below stand in only when no schema ran; the other rules here
+//! (GS1 check digits, SOR ids, refuse codes by receipt kind, receipts asking for none) are what a
+//! schema cannot say. The `VersionCode` expected is the one of the message's release
+//! ([`Emessage::expected_version`]). A negative VANS receipt (XCTL01) is sent by the VANS: its
+//! sender is a VANS id (1–35 characters by MedCom's `CTRLSenderType`), not an EAN.
 //!
 //! Rules and what they cover:
 //!
