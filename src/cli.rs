@@ -596,7 +596,9 @@ fn serve_command(args: ServeArgs) -> Result<i32, Failure> {
     vc.log = true;
     let mut igs = config.ig.clone();
     igs.extend(args.ig.iter().cloned());
-    vc.ig = resources(&igs, None)?.ig;
+    let found = resources(&igs, config.schemas.clone().or_else(corpus_env).as_deref())?;
+    vc.ig = found.ig;
+    vc.schemas = found.schemas;
     vc.ack_delivery = match args.ack_delivery {
         AckWhen::Response => medcom_harness::simulator::AckDelivery::Response,
         AckWhen::Later => medcom_harness::simulator::AckDelivery::Later,

@@ -134,8 +134,8 @@ rules! {
     /// F2: a receiver's schema validation rejects the letter (a negative receipt `syntaksfejl`)
     /// or the letter loses what the breach concerns.
     OIOXML_STRUCTURE = "oioxml-structure", F2,
-        "An OIOXML message has the elements, codes and lengths of its letter type (XDIS91 `XD9134L`, XBIN01 `XB0131X`, XCTL01/02/03): required elements present, VersionCode and TypeCode of the type, StatusCode, codes from their lists, OrganisationName at most 35 characters.",
-        "DOMAIN.md §4 (classic OIOXML); the harness's own structure, no official schema being public";
+        "An OIOXML message has the elements, codes and lengths of its letter type and release (XDIS91, XBIN01, XCTL01/02/03): required elements present, the release's VersionCode and TypeCode, StatusCode, codes from their lists, OrganisationName at most 35 characters. When MedCom's schema of the release ran, only what a schema cannot say is judged here.",
+        "MedCom OIOXML XML Schemas (oioxml-xsd, MIT) for each release; the harness's structure rules stand in when the schemas are not available";
     /// F1: like `ack-response-identifier`: a receipt that quotes the wrong envelope, parties or
     /// letters cannot be correlated, and the sender resends or loses track of the letter.
     OIOXML_RECEIPT_QUOTES = "oioxml-receipt-quotes", F1,
@@ -371,6 +371,16 @@ rules! {
     SBDH_RECEIPT_ADDRESSING = "sbdh-receipt-addressing", F3,
         "An SBDH receipt goes from the answered message's receiver back to its sender.",
         "ehmiSBDH receipt samples (\"sender = original receiver, receiver = original sender\")";
+    /// F2: a receiver validating against MedCom's schema refuses the letter (a negative receipt
+    /// `syntaksfejl`), as a VANS envelope breach would be refused.
+    OIOXML_SCHEMA = "oioxml-schema", F2,
+        "An OIOXML letter or receipt (XDIS91, XBIN01, XCTL01/02/03) is valid against MedCom's XML Schema of its namespace (the release's EMessage.xsd).",
+        "MedCom OIOXML XML Schemas (oioxml-xsd, MIT)";
+    /// F3: the harness cannot judge the letter beyond its schema; a receiver of the types the
+    /// harness reads refuses it (`problem_med_version`), and the sender can send a known release.
+    OIOXML_RELEASE = "oioxml-release", F3,
+        "An OIOXML message is a letter of a release the harness reads: XDIS91, XBIN01 or XCTL01/02/03 in a namespace of MedCom's schemas for them (XDIS91 2004/06/01, 2005/08/07, 2006/07/01; XBIN01 2004/06/01, 2005/08/07, 2012/03/28; receipts 2004/06/01, 2005/08/07).",
+        "MedCom OIOXML XML Schemas (oioxml-xsd, MIT; its README maps letters to releases)";
 }
 
 /// The envelope rules (`vans-*`, `sbdh-*`) that `envelope::check` judges, a part of [`ALL`].

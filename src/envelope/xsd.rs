@@ -61,14 +61,19 @@ pub struct SchemaFiles {
     /// `ehmiStandardBusinessDocumentHeader.xsd` (with its includes and the imported
     /// `ehmiEDN-Business-Message-Envelope-1.2.xsd` beside it).
     pub sbdh: PathBuf,
+    /// The folder of MedCom's classic OIOXML schemas (`oioxml-xsd/`, one `YYYY/MM/DD/EMessage.xsd`
+    /// per release); read by [`crate::oioxml::schema`], compiled on first use per release.
+    pub oioxml: PathBuf,
 }
 
 impl SchemaFiles {
     /// The schema files in the layout of the harness's MedCom corpus (`MEDCOM_CORPUS`):
     /// `vans-envelope/vans-envelope-1.0.4.xsd` and
-    /// `dk-ehmi-sbdh/input/pagecontent/ehmiSBDH/ehmiStandardBusinessDocumentHeader.xsd`.
+    /// `dk-ehmi-sbdh/input/pagecontent/ehmiSBDH/ehmiStandardBusinessDocumentHeader.xsd`, and the
+    /// OIOXML schemas in `oioxml-xsd/`.
     pub fn in_corpus(corpus: &Path) -> SchemaFiles {
         SchemaFiles {
+            oioxml: corpus.join("oioxml-xsd"),
             vans: corpus.join("vans-envelope/vans-envelope-1.0.4.xsd"),
             sbdh: corpus.join(
                 "dk-ehmi-sbdh/input/pagecontent/ehmiSBDH/ehmiStandardBusinessDocumentHeader.xsd",
@@ -169,10 +174,15 @@ enum Plan {
     SbdhWhole,
     /// Header against the SBDH schema, PEPPOL `BinaryContent` against the envelope schema.
     SbdhSplit,
+    /// The whole document against one more schema file (an OIOXML release's `EMessage.xsd`),
+    /// compiled on first use and kept.
+    File,
 }
 
 struct Job {
     plan: Plan,
+    /// The schema file of [`Plan::File`].
+    schema: Option<PathBuf>,
     bytes: Vec<u8>,
     reply: mpsc::Sender<Result<XsdReport, EnvelopeError>>,
 }
@@ -209,7 +219,7 @@ impl Validator {
                 };
                 for job in inbox {
                     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        worker.run(job.plan, &job.bytes)
+                        worker.run(job.plan, job.schema.as_deref(), &job.bytes)
                     }))
                     .unwrap_or(Err(EnvelopeError::ValidatorPanicked));
                     let _ = job.reply.send(result);
@@ -318,11 +328,36 @@ impl Validator {
         }
     }
 
+    /// Validates a whole document against the schema file `schema` on the validator thread
+    /// (where every libxml2 schema of the process lives), compiling it on first use. The
+    /// document gets the same hardening as an envelope first. Used for the OIOXML releases
+    /// ([`crate::oioxml::schema`]).
+    ///
+    /// # Errors
+    /// As [`Validator::validate_vans`], and [`EnvelopeError::SchemaFile`] /
+    /// [`EnvelopeError::SchemaCompile`] when `schema` cannot be read or compiled.
+    pub fn validate_file(&self, schema: &Path, bytes: &[u8]) -> Result<XsdReport, EnvelopeError> {
+        if let Err(issue) = gate(bytes) {
+            return Ok(XsdReport::invalid(issue));
+        }
+        self.send_with(Plan::File, Some(schema.to_path_buf()), bytes)
+    }
+
     fn send(&self, plan: Plan, bytes: &[u8]) -> Result<XsdReport, EnvelopeError> {
+        self.send_with(plan, None, bytes)
+    }
+
+    fn send_with(
+        &self,
+        plan: Plan,
+        schema: Option<PathBuf>,
+        bytes: &[u8],
+    ) -> Result<XsdReport, EnvelopeError> {
         let (reply, answer) = mpsc::channel();
         self.jobs
             .send(Job {
                 plan,
+                schema,
                 bytes: bytes.to_vec(),
                 reply,
             })
@@ -474,6 +509,8 @@ struct Worker {
     /// One tiny schema per built-in type (`<xs:element name="v" type="xs:T"/>`), compiled on
     /// first use, to let libxml2 judge a collapsed value.
     probes: HashMap<&'static str, Option<SchemaValidationContext>>,
+    /// The schema files of [`Plan::File`], compiled on first use.
+    files: HashMap<PathBuf, SchemaValidationContext>,
 }
 
 impl Worker {
@@ -482,10 +519,22 @@ impl Worker {
             vans: compile_file(&files.vans)?,
             sbdh: compile_file(&files.sbdh)?,
             probes: HashMap::new(),
+            files: HashMap::new(),
         })
     }
 
-    fn run(&mut self, plan: Plan, bytes: &[u8]) -> Result<XsdReport, EnvelopeError> {
+    fn run(
+        &mut self,
+        plan: Plan,
+        schema: Option<&Path>,
+        bytes: &[u8],
+    ) -> Result<XsdReport, EnvelopeError> {
+        if let (Plan::File, Some(path)) = (plan, schema)
+            && !self.files.contains_key(path)
+        {
+            let context = compile_file(path)?;
+            self.files.insert(path.to_path_buf(), context);
+        }
         let document = match parse_instance(bytes) {
             Ok(document) => document,
             Err(issues) => {
@@ -498,6 +547,10 @@ impl Worker {
         let raw = match plan {
             Plan::Vans => validate_document(&mut self.vans, &document),
             Plan::SbdhWhole => validate_document(&mut self.sbdh, &document),
+            Plan::File => match schema.and_then(|path| self.files.get_mut(path)) {
+                Some(context) => validate_document(context, &document),
+                None => return Err(EnvelopeError::ValidatorStopped),
+            },
             Plan::SbdhSplit => {
                 let mut raw = Vec::new();
                 if let Some(root) = document.get_root_element() {

@@ -117,6 +117,7 @@ pub fn xdis91(
                     data: a.bytes.clone(),
                 }],
             }),
+            namespace: None,
         });
     }
     let letter_message = Emessage {
@@ -137,6 +138,7 @@ pub fn xdis91(
             clinical_information: vec![text.to_string()],
             references,
         }),
+        namespace: None,
     };
     (letter_message, binaries)
 }
@@ -195,6 +197,7 @@ pub fn receipt(
                 refuse_text,
             }],
         }),
+        namespace: None,
     }
 }
 

@@ -68,6 +68,23 @@ pub enum OioxmlError {
         /// What is wrong.
         message: String,
     },
+    /// An `Emessage` of a release (namespace) or letter the harness does not read: not an
+    /// unreadable document, a letter of another standard or version (MedCom's XDIS22 VANS
+    /// example is one). The namespace and the letter element name it.
+    #[error(
+        "line {line}, column {column}: a letter `{letter}` in namespace `{namespace}` is of a release the harness does not read (it reads XDIS91, XBIN01 and XCTL01/02/03 in the namespaces of MedCom's schemas for them)"
+    )]
+    UnknownRelease {
+        /// 1-based line of the letter element (of the root when there is none).
+        line: usize,
+        /// 1-based column (characters).
+        column: usize,
+        /// The root's namespace; empty for none.
+        namespace: String,
+        /// The letter element's local name (the first element after `Envelope`); empty when
+        /// there is none.
+        letter: String,
+    },
     /// `Object_Base64Encoded` is not base64.
     #[error("line {line}, column {column}: `{path}` is not valid base64: {message}")]
     Base64 {
@@ -91,7 +108,8 @@ impl OioxmlError {
             | OioxmlError::Xml { line, .. }
             | OioxmlError::Namespace { line, .. }
             | OioxmlError::Structure { line, .. }
-            | OioxmlError::Base64 { line, .. } => *line,
+            | OioxmlError::Base64 { line, .. }
+            | OioxmlError::UnknownRelease { line, .. } => *line,
         }
     }
 
@@ -103,7 +121,8 @@ impl OioxmlError {
             | OioxmlError::Xml { column, .. }
             | OioxmlError::Namespace { column, .. }
             | OioxmlError::Structure { column, .. }
-            | OioxmlError::Base64 { column, .. } => *column,
+            | OioxmlError::Base64 { column, .. }
+            | OioxmlError::UnknownRelease { column, .. } => *column,
         }
     }
 

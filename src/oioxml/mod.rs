@@ -22,30 +22,33 @@
 //! receipt against the first ([`check::same_receipt`]), a resend ([`check::resend`],
 //! [`check::Seen`]) and references against binary objects ([`check::BinMatcher`]).
 //!
-//! # Sources, and why the structure is our own
+//! # Sources: MedCom's own XML Schemas
 //!
 //! The facts are DOMAIN.md §4 (classic OIOXML), §1 (the families and the XBIN01 link) and §8
 //! (what statistics count: [`Emessage::type_code`], [`Emessage::version_code`],
-//! [`Emessage::statistical_code`]). No official XDIS91/XCTL schema or instance is public from
-//! MedCom, so the structure here, the checks and the fixtures under `tests/fixtures/oioxml/` are
-//! the harness's own, written from those facts. Where DOMAIN.md leaves something open (element
-//! order, lengths, code lists, the XBIN01 namespace), we followed a public third-party copy of
-//! MedCom's schemas (`glasdam/edifact_converter`, `data/xml/Schemas/`) and say so where it
-//! matters; it is not a MedCom publication, and nothing is copied from it.
+//! [`Emessage::statistical_code`]). MedCom's own XML Schemas for these letters are public now
+//! (`oioxml-xsd/` in the corpus, MIT): [`schema`] validates every message the harness sends,
+//! receives or is given against the schema of its namespace, read at run time, and our writers
+//! are tested against them with `xmllint`. The hand-written checks in [`structure`] predate the
+//! schemas; they now stand in only where no schema ran, and otherwise judge what a schema cannot
+//! say (GS1 check digits, SOR ids, refuse codes by receipt kind, receipts quoting letters).
 //!
 //! # Namespaces
 //!
-//! XDIS91 is in [`XDIS91_NAMESPACE`] and the receipts in [`RECEIPT_NAMESPACE`] (DOMAIN.md §4).
-//! XBIN01, which DOMAIN.md gives no namespace, is read and written in [`XBIN01_NAMESPACE`]
-//! (`http://rep.oio.dk/medcom.dk/xml/schemas/2012/03/28/`), the namespace of the `XB0131X`
-//! schema; the older `XB0130X` form in the receipts' namespace is refused with a namespace error.
-//! Every element must be in its root's namespace.
+//! Each letter is read in every release of MedCom's schemas that carries it ([`RELEASES`]):
+//! XDIS91 in 2004/06/01, 2005/08/07 (`XD9133L`) and [`XDIS91_NAMESPACE`] (2006/07/01,
+//! `XD9134L`); XBIN01 in 2004/06/01, 2005/08/07 (`XB0130X`) and [`XBIN01_NAMESPACE`]
+//! (2012/03/28, `XB0131X`); the receipts in 2004/06/01 and [`RECEIPT_NAMESPACE`] (2005/08/07).
+//! The harness writes the newest release of each and writes a message it read back in the
+//! namespace it came in ([`Emessage::namespace`]). Every element must be in its root's
+//! namespace; an `Emessage` of any other release or letter is [`OioxmlError::UnknownRelease`].
 
 pub mod build;
 pub mod check;
 mod error;
 mod model;
 mod parse;
+pub mod schema;
 pub mod structure;
 mod write;
 
@@ -56,6 +59,7 @@ pub use model::{
     RECEIPT_NAMESPACE, Receipt, ReceiptKind, ReceiptLetter, Reference, ReferenceTarget, RefuseCode,
     XBIN01_NAMESPACE, XDIS91_NAMESPACE, Xbin01, Xdis91,
 };
+pub use model::{NAMESPACE_2004, RELEASES, release_version};
 pub use parse::parse;
 pub use write::{Encoding, write};
 

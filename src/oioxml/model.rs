@@ -28,6 +28,10 @@ pub struct Emessage {
     pub envelope: Envelope,
     /// The letter: `ClinicalEmail`, `BinaryLetter` or one of the receipts.
     pub body: Body,
+    /// The namespace (release) the message was read in, when it is not the current one of its
+    /// letter ([`Body::namespace`]): an older release of [`RELEASES`]. Written back as read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
 }
 
 /// `Envelope`: when and under which identifier the envelope was sent, and whether a positive
@@ -110,6 +114,39 @@ pub const RECEIPT_NAMESPACE: &str =
 /// JAXB-based MedCom mailbox uses for XBIN01. The older `XB0130X` lived in the receipts'
 /// namespace; it is not read.
 pub const XBIN01_NAMESPACE: &str = "http://rep.oio.dk/medcom.dk/xml/schemas/2012/03/28/";
+
+/// `http://rep.oio.dk/medcom.dk/xml/schemas/2004/06/01/`: MedCom's 2004 release (XDIS91 `XD9133L`,
+/// XBIN01 `XB0130X`, the receipts), `oioxml-xsd/2004/06/01/EMessage.xsd`.
+pub const NAMESPACE_2004: &str = "http://rep.oio.dk/medcom.dk/xml/schemas/2004/06/01/";
+
+/// Every (letter element, namespace, `VersionCode`) the harness reads: each release of MedCom's
+/// OIOXML schemas (`oioxml-xsd/`, MIT) whose `Letters.xsd` includes the letter. XDIS91 is
+/// `XD9133L` in 2004/06/01 and 2005/08/07 and `XD9134L` in 2006/07/01; XBIN01 `XB0130X` in
+/// 2004/06/01 and 2005/08/07 and `XB0131X` in 2012/03/28; the receipts are in 2004/06/01 and
+/// 2005/08/07. The first release of each letter in this list is the one the harness writes.
+pub const RELEASES: &[(&str, &str, &str)] = &[
+    ("ClinicalEmail", XDIS91_NAMESPACE, "XD9134L"),
+    ("ClinicalEmail", RECEIPT_NAMESPACE, "XD9133L"),
+    ("ClinicalEmail", NAMESPACE_2004, "XD9133L"),
+    ("BinaryLetter", XBIN01_NAMESPACE, "XB0131X"),
+    ("BinaryLetter", RECEIPT_NAMESPACE, "XB0130X"),
+    ("BinaryLetter", NAMESPACE_2004, "XB0130X"),
+    ("PositiveReceipt", RECEIPT_NAMESPACE, "XC0330Q"),
+    ("PositiveReceipt", NAMESPACE_2004, "XC0330Q"),
+    ("NegativeReceipt", RECEIPT_NAMESPACE, "XC0230Q"),
+    ("NegativeReceipt", NAMESPACE_2004, "XC0230Q"),
+    ("NegativeVansReceipt", RECEIPT_NAMESPACE, "XC0130Q"),
+    ("NegativeVansReceipt", NAMESPACE_2004, "XC0130Q"),
+];
+
+/// The `VersionCode` of `element` (a letter element name) in release `namespace`, when the
+/// harness reads that letter in that release ([`RELEASES`]).
+pub fn release_version(element: &str, namespace: &str) -> Option<&'static str> {
+    RELEASES
+        .iter()
+        .find(|(e, ns, _)| *e == element && *ns == namespace)
+        .map(|(_, _, version)| *version)
+}
 
 /// The letter inside an [`Emessage`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -562,6 +599,23 @@ pub struct DedupKey {
 }
 
 impl Emessage {
+    /// The namespace of this message: the one it was read in, else its letter's current one.
+    pub fn namespace(&self) -> &str {
+        self.namespace
+            .as_deref()
+            .unwrap_or_else(|| self.body.namespace())
+    }
+
+    /// The `VersionCode` MedCom's schema of this message's release fixes for its letter
+    /// ([`release_version`]); the current release's when the namespace is not one the harness
+    /// reads.
+    pub fn expected_version(&self) -> &'static str {
+        let element = self.body.element();
+        release_version(element, self.namespace())
+            .or_else(|| release_version(element, self.body.namespace()))
+            .unwrap_or("")
+    }
+
     /// The letter's `Letter/Identifier`.
     pub fn letter_identifier(&self) -> &str {
         match &self.body {

@@ -10,11 +10,12 @@
 //!   `æøå` is the classic case.
 //! - **Hostile XML**: a DOCTYPE is refused, so no entity is ever declared or expanded; only the
 //!   five XML entities and character references are understood.
-//! - **Namespaces are checked**: the root `Emessage` must be in [`XDIS91_NAMESPACE`] (with a
-//!   `ClinicalEmail`), [`RECEIPT_NAMESPACE`] (with a `PositiveReceipt`, `NegativeReceipt` or
-//!   `NegativeVansReceipt`) or [`XBIN01_NAMESPACE`] (with a `BinaryLetter`), and every element
-//!   below it in the root's namespace, whatever prefix is used. A letter in another letter's
-//!   namespace is a namespace error naming the right one.
+//! - **Namespaces are checked**: the root `Emessage` must be in a namespace of [`RELEASES`]
+//!   (each release of MedCom's schemas that carries XDIS91, XBIN01 or the receipts) with a letter
+//!   of that release, and every element below it in the root's namespace, whatever prefix is
+//!   used. A letter in a namespace of ours that does not carry it is a namespace error naming
+//!   the right one; any other namespace, or a letter no release of ours carries (XDIS22, XDIS14,
+//!   …), is [`OioxmlError::UnknownRelease`] naming both.
 //! - **Closed world, lenient values.** Parsing fails only where the model cannot hold what the
 //!   bytes say: an unknown element or attribute (`xsi:` attributes are allowed on the root),
 //!   elements out of order, a second copy of a single element, two alternatives of one choice
@@ -465,16 +466,26 @@ impl<'a, 'input> Reader<'a, 'input> {
             ));
         }
         let path = "Emessage";
-        self.ns = match root.tag_name().namespace() {
-            Some(XDIS91_NAMESPACE) => XDIS91_NAMESPACE,
-            Some(RECEIPT_NAMESPACE) => RECEIPT_NAMESPACE,
-            Some(XBIN01_NAMESPACE) => XBIN01_NAMESPACE,
-            _ => {
-                return Err(self.namespace(
-                    root,
-                    path,
-                    &format!("{XDIS91_NAMESPACE}`, `{RECEIPT_NAMESPACE}` or `{XBIN01_NAMESPACE}"),
-                ));
+        // The release is the root's namespace and the letter in it (`RELEASES`); anything else
+        // is a letter of a release the harness does not read, named by both.
+        let found_ns = root.tag_name().namespace().unwrap_or_default();
+        let first_letter = root
+            .children()
+            .filter(Node::is_element)
+            .find(|c| c.tag_name().name() != "Envelope");
+        let letter_name = first_letter
+            .map(|c| c.tag_name().name())
+            .unwrap_or_default();
+        self.ns = match RELEASES.iter().find(|(_, ns, _)| *ns == found_ns) {
+            Some((_, ns, _)) => ns,
+            None => {
+                let (line, column) = self.position(first_letter.unwrap_or(root));
+                return Err(OioxmlError::UnknownRelease {
+                    line,
+                    column,
+                    namespace: found_ns.to_string(),
+                    letter: letter_name.to_string(),
+                });
             }
         };
         self.no_attributes(root, path, true)?;
@@ -512,18 +523,18 @@ impl<'a, 'input> Reader<'a, 'input> {
                 continue;
             }
             match LETTERS.iter().find(|(letter, _)| *letter == name) {
-                Some((_, ns)) if *ns != self.ns => {
+                Some((_, ns)) if release_version(name, self.ns).is_none() => {
                     return Err(self.namespace(child, &child_path, ns));
                 }
                 Some(_) => {}
                 None => {
-                    return Err(self.structure(
-                        child,
-                        path,
-                        format!(
-                            "`{name}` is not a letter this harness reads (ClinicalEmail, BinaryLetter, PositiveReceipt, NegativeReceipt, NegativeVansReceipt)"
-                        ),
-                    ));
+                    let (line, column) = self.position(child);
+                    return Err(OioxmlError::UnknownRelease {
+                        line,
+                        column,
+                        namespace: self.ns.to_string(),
+                        letter: name.to_string(),
+                    });
                 }
             }
             if letter.is_some() {
@@ -555,6 +566,7 @@ impl<'a, 'input> Reader<'a, 'input> {
                 acknowledgement_code: AcknowledgementCode::Other(String::new()),
                 ..Envelope::default()
             }),
+            namespace: (self.ns != body.namespace()).then(|| self.ns.to_string()),
             body,
         })
     }

@@ -1,11 +1,12 @@
 //! Our own structural checks of one OIOXML message: one finding per breach.
 //!
-//! No official XDIS91/XCTL schema or instance is public (DOMAIN.md §4), so these checks are the
-//! harness's own, written from DOMAIN.md §4 and cross-checked against a public third-party copy
-//! of MedCom's XML Schemas (`glasdam/edifact_converter`, `data/xml/Schemas/2005/08/07/`,
-//! `2006/07/01/`, `2012/03/28/`) for what DOMAIN.md leaves open: element order, lengths, and the
-//! code lists below. That copy is not a MedCom publication; a list here that turns out wrong is
-//! ours to fix.
+//! These checks were written from DOMAIN.md §4 before MedCom's own XML Schemas were public. Now
+//! MedCom's schemas judge elements, order, codes and lengths ([`super::schema::judge`]), and the
+//! `oioxml-structure` findings below stand in only when no schema ran; the other rules here
+//! (GS1 check digits, SOR ids, refuse codes by receipt kind, receipts asking for none) are what a
+//! schema cannot say. The `VersionCode` expected is the one of the message's release
+//! ([`Emessage::expected_version`]). A negative VANS receipt (XCTL01) is sent by the VANS: its
+//! sender is a VANS id (1–35 characters by MedCom's `CTRLSenderType`), not an EAN.
 //!
 //! Rules and what they cover:
 //!
@@ -83,7 +84,10 @@ pub const XBIN01_EXTRA_EXTENSION_CODES: &[&str] = &["plo", "fnx"];
 
 /// Judges one message on its own (see the module docs for the rules).
 pub fn check(message: &Emessage) -> Vec<Finding> {
-    let mut judge = Judge::default();
+    let mut judge = Judge {
+        version: message.expected_version(),
+        ..Judge::default()
+    };
     let path = format!("Emessage.{}", message.body.element());
     judge.envelope(&message.envelope);
     match &message.body {
@@ -124,6 +128,8 @@ pub fn refuse_codes(receipt: &Receipt) -> Vec<Finding> {
 struct Judge {
     breaches: Vec<Finding>,
     checked: Vec<(&'static Rule, String)>,
+    /// The letter's `VersionCode` in the message's release ([`Emessage::expected_version`]).
+    version: &'static str,
 }
 
 impl Judge {
@@ -416,7 +422,8 @@ impl Judge {
     }
 
     fn clinical_email(&mut self, x: &Xdis91, at: &str) {
-        self.letter(&x.letter, at, "XD9134L", "XDIS91", STATUS_CODES);
+        let version = self.version;
+        self.letter(&x.letter, at, version, "XDIS91", STATUS_CODES);
         self.optional(
             &format!("{at}.Letter.EpisodeOfCareIdentifier"),
             x.letter.episode_of_care_identifier.as_ref(),
@@ -493,7 +500,8 @@ impl Judge {
     }
 
     fn binary_letter(&mut self, x: &Xbin01, at: &str) {
-        self.letter(&x.letter, at, "XB0131X", "XBIN01", &["nytbrev"]);
+        let version = self.version;
+        self.letter(&x.letter, at, version, "XBIN01", &["nytbrev"]);
         if x.letter.episode_of_care_identifier.is_some() {
             self.structure(
                 &format!("{at}.Letter.EpisodeOfCareIdentifier"),
@@ -530,7 +538,7 @@ impl Judge {
             let id_at = format!("{o_at}.ObjectIdentifier");
             if object.object_identifier.is_empty() {
                 self.structure(&id_at, format!("`{id_at}` is missing or empty"));
-            } else if !is_uuid(&object.object_identifier) {
+            } else if version == "XB0131X" && !is_uuid(&object.object_identifier) {
                 self.structure(
                     &id_at,
                     format!(
@@ -577,11 +585,17 @@ impl Judge {
             &rule::PARTY_IDENTIFIERS,
             "every sender and receiver EAN is a GLN with a valid GS1 check digit",
         );
-        self.ean(
-            &format!("{at}.Sender.EANIdentifier"),
-            &r.sender_ean,
-            "Sender",
-        );
+        if r.kind == ReceiptKind::VansNegative {
+            // XCTL01 is sent by the VANS: its sender is the VANS's id, not an EAN (DOMAIN.md §4;
+            // MedCom's schema: `CTRLSenderType`, `EANIdentifier` of 1–35 characters).
+            self.required(&format!("{at}.Sender.EANIdentifier"), &r.sender_ean, 35);
+        } else {
+            self.ean(
+                &format!("{at}.Sender.EANIdentifier"),
+                &r.sender_ean,
+                "Sender",
+            );
+        }
         self.ean(
             &format!("{at}.Receiver.EANIdentifier"),
             &r.receiver_ean,

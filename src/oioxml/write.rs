@@ -50,7 +50,7 @@ pub fn write(message: &Emessage, encoding: Encoding) -> Vec<u8> {
     w.out.push_str(&format!(
         "<?xml version=\"1.0\" encoding=\"{}\"?>\n<Emessage xmlns=\"{}\">\n",
         encoding.label(),
-        message.body.namespace()
+        message.namespace()
     ));
     w.depth = 1;
     w.envelope(&message.envelope);

@@ -206,6 +206,8 @@ pub(crate) struct Env {
     pub ig: Option<Arc<crate::validate::profile::Ig>>,
     /// The allowed attachment MIME types, resolved once from `[rules]` and the IG.
     pub mime: crate::validate::MimeSet,
+    /// MedCom's XML Schemas (envelopes and OIOXML letters), when the run has them.
+    pub schemas: Option<crate::envelope::SchemaFiles>,
     /// Where evidence goes as it is captured.
     pub recorder: Option<Arc<dyn Recorder>>,
 }
@@ -293,6 +295,7 @@ pub async fn run_until(
             let mut vc = VendorConfig::new(settings.config.vendor.clone());
             vc.fault = *fault;
             vc.ig = ig.clone();
+            vc.schemas = schemas.clone();
             vc.rules = settings.config.rules.clone();
             // Classic OIOXML letters travel through a mailbox: the embedded vendor serves one in
             // a temporary folder when a scenario needs it.
@@ -372,6 +375,7 @@ pub async fn run_until(
         events: Box::new(events),
         interrupt: halt.clone(),
         mime: settings.config.rules.mime_types.resolve(ig.as_deref()),
+        schemas: schemas.clone(),
         ig,
         recorder: settings.recorder.clone(),
     });

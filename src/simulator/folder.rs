@@ -41,7 +41,7 @@ pub(super) fn serve(
             Payload::Fhir(m) => m,
             // A classic OIOXML letter or receipt, answered with an XCTL receipt.
             Payload::Oioxml(letter) => {
-                return match vendor.receipt_for(&letter) {
+                return match vendor.receipt_for(&letter, &arrival.bytes) {
                     Some(receipt) => match vendor.outbox_route(&outbox, true).write_letter(
                         &receipt,
                         crate::oioxml::Encoding::Utf8,

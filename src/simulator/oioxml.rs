@@ -28,6 +28,7 @@ impl Vendor {
     pub(super) fn receipt_for(
         &self,
         letter: &crate::oioxml::Emessage,
+        bytes: &[u8],
     ) -> Option<crate::oioxml::Emessage> {
         use crate::oioxml::{Body, ReceiptKind, RefuseCode, build};
         if letter.is_receipt() {
@@ -49,11 +50,15 @@ impl Vendor {
         } {
             return (fault != Some(Fault::NoReceipt)).then_some(earlier);
         }
-        let errors: Vec<String> = crate::oioxml::structure::check(letter)
-            .into_iter()
-            .filter(|f| f.grade >= crate::finding::Grade::F2)
-            .map(|f| f.message)
-            .collect();
+        // MedCom's schema of the letter's release, and the structure rules a schema cannot say;
+        // without the schemas the structure rules alone.
+        let errors: Vec<String> =
+            crate::oioxml::schema::judge(self.config.schemas.as_ref(), bytes, letter)
+                .into_iter()
+                .filter(|f| !f.message.starts_with("note:"))
+                .filter(|f| f.grade >= crate::finding::Grade::F2)
+                .map(|f| f.message)
+                .collect();
         let refuse = if letter.receiver_ean() != self.config.identity.ean {
             Some((
                 RefuseCode::parse("ukendt_lokationsnummer"),

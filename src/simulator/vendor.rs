@@ -39,6 +39,9 @@ pub struct VendorConfig {
     /// The settings of MedCom's rules (the harness's `[rules]`): what it validates by, and how
     /// often it resends an unacknowledged message (`resend_limit`).
     pub rules: crate::validate::Settings,
+    /// MedCom's XML Schemas, to judge the classic OIOXML letters it receives (`None`: the OIOXML
+    /// structure rules alone).
+    pub schemas: Option<crate::envelope::SchemaFiles>,
     /// Whether to log one line per message to stderr (`serve` does; the embedded vendor does not,
     /// so it does not mix into the harness's output).
     pub log: bool,
@@ -70,6 +73,7 @@ impl VendorConfig {
             folder: None,
             ig: None,
             rules: crate::validate::Settings::default(),
+            schemas: None,
             log: false,
         }
     }

@@ -136,7 +136,13 @@ pub fn bytes(
 ) -> Vec<Finding> {
     let arrival = Arrival::read(&bytes);
     let Some(kind) = arrival.envelope_kind() else {
-        return payload(&arrival.payload, settings, ig);
+        return payload(
+            &arrival.payload,
+            &arrival.bytes,
+            settings,
+            Some(schemas),
+            ig,
+        );
     };
     let mut out = envelope_schema(&bytes, settings, schemas);
     match &arrival.payload {
@@ -153,7 +159,8 @@ pub fn bytes(
                 Payload::Unreadable(_) => None,
             };
             if settings.payload {
-                out.extend(payload(carried, settings, ig).into_iter().map(|mut f| {
+                let found = payload(carried, &arrival.bytes, settings, Some(schemas), ig);
+                out.extend(found.into_iter().map(|mut f| {
                     f.location = Some(format!("payload: {}", f.location.unwrap_or_default()));
                     f
                 }));
@@ -236,18 +243,35 @@ pub fn message_bytes(
     settings: &Settings,
     ig: Option<&profile::Ig>,
 ) -> Vec<Finding> {
-    payload(&Payload::read(&bytes), settings, ig)
+    payload(&Payload::read(&bytes), &bytes, settings, None, ig)
 }
 
-/// The findings on one payload: MedCom's OIOXML structure rules for a classic letter or receipt,
-/// the MedCom rules (and profiles, with `ig`) for a FHIR message, `well-formed` for what cannot
-/// be read.
-fn payload(payload: &Payload, settings: &Settings, ig: Option<&profile::Ig>) -> Vec<Finding> {
+/// The findings on one payload (`bytes`, as it arrived): for a classic letter or receipt MedCom's
+/// OIOXML schema of its release and the structure rules a schema cannot say
+/// ([`crate::oioxml::schema::judge`]; `schemas` is `None` where no schema validation is asked
+/// for at all, as in [`message_bytes`], and `Some(None)` where it was asked for but no schemas
+/// are known, which a note says); a letter of a release the harness does not read is an
+/// `oioxml-release` finding naming it (with the schema's verdict when the release is in the
+/// schema folder); the MedCom rules (and profiles, with `ig`) for a FHIR message;
+/// `well-formed` for what cannot be read.
+fn payload(
+    payload: &Payload,
+    bytes: &[u8],
+    settings: &Settings,
+    schemas: Option<Option<&crate::envelope::SchemaFiles>>,
+    ig: Option<&profile::Ig>,
+) -> Vec<Finding> {
     match payload {
-        Payload::Oioxml(letter) => crate::oioxml::structure::check(letter)
-            .into_iter()
-            .filter(|f| f.grade != Grade::Ok)
-            .collect(),
+        Payload::Oioxml(letter) => match schemas {
+            Some(schemas) => crate::oioxml::schema::judge(schemas, bytes, letter),
+            None => crate::oioxml::structure::check(letter),
+        }
+        .into_iter()
+        .filter(|f| f.grade != Grade::Ok)
+        .collect(),
+        Payload::Unreadable(Unreadable::Oioxml(error)) => {
+            oioxml_unread(error, bytes, schemas.flatten())
+        }
         Payload::Unreadable(reason) => {
             vec![rule::WELL_FORMED.breach(reason.to_string())]
         }
@@ -262,6 +286,59 @@ fn payload(payload: &Payload, settings: &Settings, ig: Option<&profile::Ig>) -> 
             }
             out
         }
+    }
+}
+
+/// The findings on an `Emessage` the harness could not read into its model. A letter of a
+/// release it does not read is `oioxml-release`, naming the namespace and the letter, with
+/// MedCom's schema's verdict when the release is in the schema folder. Structure the model cannot
+/// hold is said in the schema's words when the schema ran and found errors, else as
+/// `oioxml-structure`. What is not XML at all stays `well-formed`.
+fn oioxml_unread(
+    error: &crate::oioxml::OioxmlError,
+    bytes: &[u8],
+    schemas: Option<&crate::envelope::SchemaFiles>,
+) -> Vec<Finding> {
+    use crate::oioxml::OioxmlError;
+    let schema = || {
+        crate::oioxml::schema::unread(schemas, bytes)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|f| f.grade != Grade::Ok)
+            .collect::<Vec<_>>()
+    };
+    match error {
+        OioxmlError::UnknownRelease {
+            namespace, letter, ..
+        } => {
+            let letter = if letter.is_empty() {
+                "no letter".to_string()
+            } else {
+                format!("the letter `{letter}`")
+            };
+            let mut out = vec![
+                rule::OIOXML_RELEASE.breach(format!(
+                        "`Emessage` in namespace `{namespace}` with {letter} is of a release the harness does not read (it reads XDIS91, XBIN01 and XCTL01/02/03 in the namespaces of MedCom's schemas for them); the letter was not judged"
+                    ),
+                )
+                .at(format!("line {}", error.line())),
+            ];
+            out.extend(schema());
+            out
+        }
+        OioxmlError::Structure { .. } | OioxmlError::Namespace { .. } => {
+            let found = schema();
+            if found.iter().any(|f| f.rule == rule::OIOXML_SCHEMA.id) {
+                found
+            } else {
+                vec![
+                    rule::OIOXML_STRUCTURE
+                        .breach(error.to_string())
+                        .at(error.path().unwrap_or("Emessage")),
+                ]
+            }
+        }
+        _ => vec![rule::WELL_FORMED.breach(Unreadable::Oioxml(error.clone()).to_string())],
     }
 }
 

@@ -7,7 +7,7 @@ use std::time::Instant;
 use super::capture::{Capture, Item};
 use super::{Exchange, StepResult, Stop};
 use crate::oioxml::build::{self, BinaryAttachment};
-use crate::oioxml::{Body, Emessage, Encoding, ReceiptKind, check, structure};
+use crate::oioxml::{Body, Emessage, Encoding, ReceiptKind, check, schema};
 use crate::rule;
 use crate::run::outcome::Direction;
 use crate::scenario::{self, ExpectLetter, ExpectReceipt, ReceiptStep, Resend, SendLetter};
@@ -28,6 +28,14 @@ fn extension_of(content_type: &str) -> Option<&'static str> {
 }
 
 impl Exchange<'_> {
+    /// A received letter or receipt judged on its own: MedCom's schema of its release (the run's
+    /// schema folder: `schemas`, else `$MEDCOM_CORPUS`, resolved once by the command line) and the
+    /// structure rules a schema cannot say; without the schemas the structure rules alone, with a
+    /// note ([`schema::judge`]).
+    fn judge_alone(&self, received: &Received, message: &Emessage) -> Vec<crate::finding::Finding> {
+        schema::judge(self.env.schemas.as_ref(), &received.bytes, message)
+    }
+
     fn letter_folder(&self) -> Result<crate::transport::FolderLayout, Stop> {
         self.env.folder.clone().ok_or_else(|| {
             Stop::Skip("classic OIOXML letters travel through exchange folders: run with `--target DIR` (or against the embedded reference vendor)".into())
@@ -235,7 +243,7 @@ impl Exchange<'_> {
             .filter(|_| r.same_as.is_some())
             .unwrap_or_else(|| original.clone());
         let mut findings = check::receipt(&receipt, &quoted);
-        findings.extend(structure::check(&message));
+        findings.extend(self.judge_alone(&received, &message));
         findings.extend(crate::check::receipt_kind(
             &receipt,
             r.expected_kind() == scenario::ReceiptExpectation::Negative,
@@ -303,7 +311,7 @@ impl Exchange<'_> {
             &mut result,
         );
         result.summary = format!("received XDIS91 `{}`", letter.letter_identifier());
-        let mut findings = structure::check(&letter);
+        let mut findings = self.judge_alone(&received, &letter);
         let mut matcher = check::BinMatcher::new();
         findings.extend(matcher.add(&letter, Some(&ev)));
         // The XBIN01 letters it refers to, whenever they arrive within the same time limit.
@@ -340,7 +348,7 @@ impl Exchange<'_> {
                     &mut result,
                 );
                 findings.extend(
-                    structure::check(&bin)
+                    self.judge_alone(&bin_received, &bin)
                         .into_iter()
                         .map(|f| f.with_evidence([bev.clone()])),
                 );
