@@ -1229,7 +1229,7 @@ fn run(target: Target, ctx: &Context, input: &[u8]) -> bool {
                     let written = oioxml::write(&letter, encoding);
                     let _ = oioxml::parse(&written);
                 }
-                let _ = envelope::carry::wrap_oioxml(input, &letter);
+                let _ = envelope::carry::wrap_oioxml(input, &letter.envelope_facts());
                 true
             } else {
                 false

@@ -213,7 +213,7 @@ mod tests {
     #[test]
     fn an_oioxml_receipt_in_a_vans_envelope_is_an_oioxml_payload_with_its_envelope() {
         let letter = oioxml::parse(XCTL03).expect("the fixture is a receipt");
-        let wrapped = envelope::carry::wrap_oioxml(XCTL03, &letter);
+        let wrapped = envelope::carry::wrap_oioxml(XCTL03, &letter.envelope_facts());
         let arrival = Arrival::read(&wrapped);
         assert_eq!(arrival.envelope_kind(), Some(EnvelopeKind::Vans));
         assert!(matches!(arrival.payload, Payload::Oioxml(_)), "{arrival:?}");

@@ -76,10 +76,24 @@ pub fn wrap_fhir(message: &Message, name: Option<&str>) -> Result<Vec<u8>, Strin
     Ok(wrap_vans(&envelope).into_bytes())
 }
 
+/// What a VANSEnvelope around a classic OIOXML letter is made from, read from the letter
+/// (`Emessage::envelope_facts`), so that the envelope layer does not depend on the OIOXML model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OioxmlFacts<'a> {
+    /// `Letter/TypeCode`, e.g. `XDIS91`.
+    pub type_code: &'a str,
+    /// `Letter/VersionCode`, e.g. `XD9134L`.
+    pub version_code: &'a str,
+    /// The sender's EAN.
+    pub sender_ean: &'a str,
+    /// The receiver's EAN.
+    pub receiver_ean: &'a str,
+}
+
 /// Wraps an OIOXML message (its bytes as written) in a VANSEnvelope: `Format = XML`,
 /// `Name = MCM:<TypeCode>`, `Version = <VersionCode>` (DOMAIN.md §8), from its sender's to its
 /// receiver's EAN.
-pub fn wrap_oioxml(bytes: &[u8], message: &crate::oioxml::Emessage) -> Vec<u8> {
+pub fn wrap_oioxml(bytes: &[u8], message: &OioxmlFacts<'_>) -> Vec<u8> {
     let meta = MetaInformation {
         // MetaInformation/Identifier is a UUID in the schema; the letter's own identifier is
         // not, and its dedup key lives in the letter itself.
@@ -87,8 +101,8 @@ pub fn wrap_oioxml(bytes: &[u8], message: &crate::oioxml::Emessage) -> Vec<u8> {
         processing: None,
         document: DocumentInfo {
             format: Format::Xml,
-            name: format!("MCM:{}", message.type_code()),
-            version: Some(message.version_code().to_string()),
+            name: format!("MCM:{}", message.type_code),
+            version: Some(message.version_code.to_string()),
             size_in_bytes: 0,
         },
         transport: Some(Transport {
@@ -98,8 +112,8 @@ pub fn wrap_oioxml(bytes: &[u8], message: &crate::oioxml::Emessage) -> Vec<u8> {
         }),
     };
     let envelope = VansEnvelope {
-        sender: EndPoint::ean(message.sender_ean()),
-        receiver: EndPoint::ean(message.receiver_ean()),
+        sender: EndPoint::ean(message.sender_ean),
+        receiver: EndPoint::ean(message.receiver_ean),
         envelope_identifier: uuid::Uuid::new_v4().to_string(),
         sent_date_time: crate::template::now_instant(),
         body: VansBody::Message(VansMessage::new(meta, bytes.to_vec())),

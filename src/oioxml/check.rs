@@ -13,15 +13,13 @@
 //! - `oioxml-receipt-duplicate` ([`same_receipt`]): a duplicate gets the same receipt as the
 //!   first copy: same kind (never first positive, then negative: `F1`) and the same RefuseCodes
 //!   (a different reason: `F3`).
-//! - `oioxml-resend-identity` ([`resend`], [`Seen`]): a resend has a new `Envelope/Identifier`
+//! - `oioxml-resend-identity` ([`resend`]; a receiver's matrix is [`crate::envelope::DuplicateMatrix`]): a resend has a new `Envelope/Identifier`
 //!   and the same `Letter/Identifier`; the dedup key is (`Envelope/Identifier`,
 //!   `Letter/Identifier`).
 //! - `oioxml-bin-match`, `oioxml-bin-extension`, `oioxml-bin-size` ([`BinMatcher`]).
 //!
 //! The RefuseCode list and a receipt's own `minuspositivkvitt` are judged on the receipt alone by
 //! [`super::structure::check`].
-
-use std::collections::HashMap;
 
 use crate::finding::{Finding, Grade};
 use crate::rule;
@@ -270,71 +268,6 @@ pub fn resend(first: &Emessage, again: &Emessage) -> Vec<Finding> {
         )));
     }
     out
-}
-
-/// What a receiver makes of an arriving letter, by its dedup key (DOMAIN.md §2, the receiver's
-/// matrix, which holds for OIOXML envelopes too).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Arrival {
-    /// Neither identifier seen: process it.
-    New,
-    /// The same envelope and letter again: the receipt was lost; send it again.
-    Repeat,
-    /// A known letter in a new envelope: a resend after a lost receipt; answer with the first
-    /// copy's receipt and never show it twice.
-    Duplicate,
-    /// A known envelope identifier with another letter: an error (`oioxml-resend-identity`).
-    EnvelopeReused,
-}
-
-/// The dedup keys a receiver has seen.
-#[derive(Debug, Clone, Default)]
-pub struct Seen {
-    /// Envelope identifier -> the letter identifier it carried.
-    envelopes: HashMap<String, String>,
-    /// Letter identifier -> how many envelopes carried it.
-    letters: HashMap<String, usize>,
-}
-
-impl Seen {
-    /// An empty record.
-    pub fn new() -> Seen {
-        Seen::default()
-    }
-
-    /// Records `key` and tells what its arrival is. A reused envelope identifier is not recorded
-    /// again, so its first letter stays the one it stands for.
-    pub fn arrive(&mut self, key: &DedupKey) -> Arrival {
-        match self.envelopes.get(&key.envelope) {
-            Some(letter) if *letter == key.letter => Arrival::Repeat,
-            Some(_) => Arrival::EnvelopeReused,
-            None => {
-                self.envelopes
-                    .insert(key.envelope.clone(), key.letter.clone());
-                let count = self.letters.entry(key.letter.clone()).or_insert(0);
-                *count += 1;
-                if *count == 1 {
-                    Arrival::New
-                } else {
-                    Arrival::Duplicate
-                }
-            }
-        }
-    }
-}
-
-/// The finding for an arrival the sender got wrong: an `oioxml-resend-identity` breach for
-/// [`Arrival::EnvelopeReused`], nothing otherwise.
-pub fn arrival(arrival: Arrival, key: &DedupKey) -> Option<Finding> {
-    (arrival == Arrival::EnvelopeReused).then(|| {
-        rule::OIOXML_RESEND_IDENTITY.breach(
-            format!(
-                "Envelope/Identifier `{}` was used before for another letter; letter `{}` needs a new envelope identifier",
-                key.envelope, key.letter
-            ),
-        )
-        .at("Emessage.Envelope.Identifier")
-    })
 }
 
 /// How an `ObjectExtensionCode` compares with the bytes' magic number.
@@ -955,22 +888,6 @@ mod tests {
             breaches(&resend(&first, &first)),
             vec![("oioxml-resend-identity", Grade::F3)]
         );
-    }
-
-    #[test]
-    fn the_receivers_matrix_on_the_dedup_key() {
-        let key = |e: &str, l: &str| DedupKey {
-            envelope: e.to_string(),
-            letter: l.to_string(),
-        };
-        let mut seen = Seen::new();
-        assert_eq!(seen.arrive(&key("E1", "L1")), Arrival::New);
-        assert_eq!(seen.arrive(&key("E1", "L1")), Arrival::Repeat);
-        assert_eq!(seen.arrive(&key("E2", "L1")), Arrival::Duplicate);
-        assert_eq!(seen.arrive(&key("E1", "L2")), Arrival::EnvelopeReused);
-        assert_eq!(seen.arrive(&key("E3", "L2")), Arrival::New);
-        assert!(arrival(Arrival::EnvelopeReused, &key("E1", "L2")).is_some());
-        assert!(arrival(Arrival::Duplicate, &key("E2", "L1")).is_none());
     }
 
     #[test]

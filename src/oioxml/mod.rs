@@ -20,7 +20,7 @@
 //! that form), [`structure::check`] judges one message on its own, and [`check`] judges messages
 //! against each other: a receipt against its original ([`check::receipt`]), a duplicate's
 //! receipt against the first ([`check::same_receipt`]), a resend ([`check::resend`],
-//! [`check::Seen`]) and references against binary objects ([`check::BinMatcher`]).
+//! [`crate::envelope::DuplicateMatrix`]) and references against binary objects ([`check::BinMatcher`]).
 //!
 //! # Sources: MedCom's own XML Schemas
 //!

@@ -672,6 +672,16 @@ impl Emessage {
         }
     }
 
+    /// The facts a VANSEnvelope around this letter is made from.
+    pub fn envelope_facts(&self) -> crate::envelope::carry::OioxmlFacts<'_> {
+        crate::envelope::carry::OioxmlFacts {
+            type_code: self.type_code(),
+            version_code: self.version_code(),
+            sender_ean: self.sender_ean(),
+            receiver_ean: self.receiver_ean(),
+        }
+    }
+
     /// The receipt, when this message is one.
     pub fn receipt(&self) -> Option<&Receipt> {
         match &self.body {

@@ -101,7 +101,7 @@ impl Parcel {
     /// number `n`.
     pub fn letter(m: &Emessage, encoding: Encoding, n: u64) -> Parcel {
         let payload = crate::oioxml::write(m, encoding);
-        let bytes = crate::envelope::carry::wrap_oioxml(&payload, m);
+        let bytes = crate::envelope::carry::wrap_oioxml(&payload, &m.envelope_facts());
         Parcel {
             name: file_name(
                 m.letter_identifier(),
