@@ -159,7 +159,8 @@ enum AckWhen {
 
 #[derive(Debug, clap::Args)]
 struct ValidateArgs {
-    /// FHIR message files (JSON or XML).
+    /// Files to judge: FHIR messages (JSON or XML), classic OIOXML letters and receipts, and
+    /// envelopes (VANSEnvelope, ehmiSBDH; `--payload` judges what they carry too).
     #[arg(required = true)]
     files: Vec<PathBuf>,
     /// Output: `text` (one finding per line: file, location, rule, grade, message) or `json`.
