@@ -381,6 +381,21 @@ rules! {
     OIOXML_RELEASE = "oioxml-release", F3,
         "An OIOXML message is a letter of a release the harness reads: XDIS91, XBIN01 or XCTL01/02/03 in a namespace of MedCom's schemas for them (XDIS91 2004/06/01, 2005/08/07, 2006/07/01; XBIN01 2004/06/01, 2005/08/07, 2012/03/28; receipts 2004/06/01, 2005/08/07).",
         "MedCom OIOXML XML Schemas (oioxml-xsd, MIT; its README maps letters to releases)";
+    /// F3: the code still tells the sender how its message fared (MR8 judges that), but an
+    /// acknowledgement copied byte for byte reuses an envelope id, which a receiver's duplicate
+    /// matrix treats as an error (governance 052.2: a new Bundle.id on every send, resends too).
+    ACK_DUPLICATE_RESENT = "ack-duplicate-resent", F3,
+        "A duplicate's acknowledgement is resent, not copied: the same `response.code` and `response.identifier` as the first, a new `Bundle.id` and a new `Bundle.timestamp`.",
+        "MedCom Acknowledgement TestScripts acknowledgement-send-ok-duplicate-hospitalnotification, -send-fatal-error-duplicate-hospitalnotification, -send-transient-error-duplicate-hospitalnotificat (\"the Bundle.id / Bundle.timestamp of the two Acknowledgements are different\"); governance 052.2";
+    /// F4: the reference resolves by FHIR's rules, so nothing is lost; MedCom's TestScripts
+    /// compare the strings and fail it, so it is a note.
+    ACK_REFERENCE_FORM = "ack-reference-form", F4,
+        "The `acknowledgement` Provenance writes `target.reference` as the acknowledgement's own `entry[0].fullUrl` and `entity.what.reference` as the acknowledged message's `entry[0].fullUrl`, in the same form (absolute or relative) as those fullUrls.",
+        "MedCom Acknowledgement TestScripts acknowledgement-send-*-hospitalnotification (\"the previous MessageHeader fullURL is identical to Provenance.entity.what\", `target.reference = %resource.entry[0].fullUrl`)";
+    /// F4: the message was taken (any 2xx); MedCom's scripts expect one of two codes.
+    HTTP_STATUS = "http-status", F4,
+        "A POSTed message (acknowledgements included) is answered with HTTP `200` or `201`.",
+        "MedCom Acknowledgement TestScripts (acknowledgement-receive-*, acknowledgement-send-*: \"the returned HTTP status is okay or created\", responseCode `200,201`)";
 }
 
 /// The envelope rules (`vans-*`, `sbdh-*`) that `envelope::check` judges, a part of [`ALL`].

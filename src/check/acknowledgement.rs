@@ -86,7 +86,75 @@ pub fn acknowledgement_with(
     out.extend(judged);
     out.extend(operation_outcome(ack));
     out.extend(provenance(a, m));
+    out.extend(reference_form(ack, acked));
     out.extend(addressing(a, m));
+    out
+}
+
+/// `ack-reference-form`: the `acknowledgement` Provenance's `target.reference` is written as the
+/// acknowledgement's own `entry[0].fullUrl` and its `entity.what.reference` as the acknowledged
+/// message's `entry[0].fullUrl`, string for string, as MedCom's Acknowledgement TestScripts
+/// compare them. A reference that names the right MessageHeader in the other form (relative
+/// `MessageHeader/<id>` against an absolute fullUrl, or the other way round) resolves by FHIR's
+/// rules, so it is a note (F4); one that names another MessageHeader is `ack-provenance`'s
+/// breach, not judged here.
+fn reference_form(ack: &Message, acked: &Message) -> Vec<Finding> {
+    let full_url = |m: &Message| {
+        m.resource
+            .pointer("/entry/0/fullUrl")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
+    let (own_url, acked_url) = (full_url(ack), full_url(acked));
+    let own_letter = ack.identity.letter_id.as_deref().unwrap_or("");
+    let acked_letter = acked.identity.letter_id.as_deref().unwrap_or("");
+    let Some(p) = ack
+        .identity
+        .provenances
+        .iter()
+        .find(|p| p.activity_code() == Some(Activity::Acknowledgement))
+    else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut judge = |what: &str, refs: Vec<&str>, url: &str, letter: &str| {
+        let naming: Vec<&str> = refs
+            .into_iter()
+            .filter(|r| crate::message::reference_names(r, "MessageHeader", letter))
+            .collect();
+        if naming.is_empty() || url.is_empty() || naming.contains(&url) {
+            return;
+        }
+        out.push(
+            rule::ACK_REFERENCE_FORM
+                .breach(format!(
+                    "the `acknowledgement` Provenance's {what} is `{}` but the fullUrl it points at is `{url}`: it resolves, but MedCom's TestScripts compare the strings",
+                    naming[0]
+                ))
+                .at(format!("Provenance.{what}")),
+        );
+    };
+    judge(
+        "target.reference",
+        p.targets.iter().map(String::as_str).collect(),
+        &own_url,
+        own_letter,
+    );
+    judge(
+        "entity.what.reference",
+        p.entities
+            .iter()
+            .filter_map(|e| e.what_reference.as_deref())
+            .collect(),
+        &acked_url,
+        acked_letter,
+    );
+    if out.is_empty() {
+        out.push(rule::ACK_REFERENCE_FORM.pass(
+            "the `acknowledgement` Provenance writes its target and entity references as the fullUrls they point at",
+        ));
+    }
     out
 }
 
@@ -289,17 +357,18 @@ pub fn acknowledgement_alone(ack: &Message) -> Vec<Finding> {
 }
 
 /// MR8: the acknowledgement of a duplicate is the same acknowledgement as the first copy's: the
-/// same code (never first positive, then negative) and the same acknowledgement (its
-/// MessageHeader.id), resent.
+/// same code (never first positive, then negative), the same `response.identifier` and the same
+/// acknowledgement (its MessageHeader.id), resent. `ack-duplicate-resent`: resent, not copied, so
+/// in a new envelope: a new `Bundle.id` and a new `Bundle.timestamp` (MedCom's
+/// `acknowledgement-send-*-duplicate-*` TestScripts compare both as strings and want them to
+/// differ).
 pub fn same_acknowledgement(first: &Message, again: &Message) -> Vec<Finding> {
-    let code = |m: &Message| {
-        m.identity
-            .response
-            .as_ref()
-            .and_then(|r| r.code.clone())
-            .unwrap_or_default()
-    };
-    let (c1, c2) = (code(first), code(again));
+    let response = |m: &Message| m.identity.response.clone().unwrap_or_default();
+    let (r1, r2) = (response(first), response(again));
+    let (c1, c2) = (
+        r1.code.clone().unwrap_or_default(),
+        r2.code.clone().unwrap_or_default(),
+    );
     if c1 != c2 {
         return vec![rule::MR8.breach(
             format!(
@@ -307,21 +376,71 @@ pub fn same_acknowledgement(first: &Message, again: &Message) -> Vec<Finding> {
             ),
         )];
     }
+    let mut out = Vec::new();
+    if r1.identifier != r2.identifier {
+        out.push(
+            rule::MR8
+                .breach(format!(
+                    "the duplicate's acknowledgement names `{}` in response.identifier but the first one `{}`: both answer the same MessageHeader",
+                    r2.identifier.unwrap_or_default(),
+                    r1.identifier.unwrap_or_default()
+                ))
+                .at("Bundle.entry[0].resource.response.identifier"),
+        );
+    }
     let (l1, l2) = (
         first.identity.letter_id.clone(),
         again.identity.letter_id.clone(),
     );
     if l1 != l2 {
-        return vec![rule::MR8.finding(
+        out.push(rule::MR8.finding(
             crate::finding::Grade::F3,
             format!(
                 "the duplicate got a new acknowledgement (MessageHeader.id `{}`) instead of the first one (`{}`) resent; the code agrees (`{c1}`)",
                 l2.unwrap_or_default(),
                 l1.unwrap_or_default()
             ),
-        )];
+        ));
     }
-    vec![rule::MR8.pass(format!(
-        "the duplicate got the same acknowledgement (`{c1}`, same MessageHeader.id)"
-    ))]
+    if out.is_empty() {
+        out.push(rule::MR8.pass(format!(
+            "the duplicate got the same acknowledgement (`{c1}`, same response.identifier and MessageHeader.id)"
+        )));
+    }
+    let judged = out.len();
+    let (e1, e2) = (&first.identity.envelope_id, &again.identity.envelope_id);
+    if first.bytes == again.bytes {
+        out.push(rule::ACK_DUPLICATE_RESENT.breach(
+            "the duplicate's acknowledgement is a byte-identical copy of the first: a resent acknowledgement has a new Bundle.id and Bundle.timestamp",
+        ));
+    } else {
+        if e1 == e2 {
+            out.push(
+                rule::ACK_DUPLICATE_RESENT
+                    .breach(format!(
+                        "the duplicate's acknowledgement reuses the first one's Bundle.id `{}`: a resent acknowledgement has a new one",
+                        e2.as_deref().unwrap_or("")
+                    ))
+                    .at("Bundle.id"),
+            );
+        }
+        let (t1, t2) = (&first.identity.timestamp, &again.identity.timestamp);
+        if t1 == t2 {
+            out.push(
+                rule::ACK_DUPLICATE_RESENT
+                    .breach(format!(
+                        "the duplicate's acknowledgement has the first one's Bundle.timestamp `{}`: a resent acknowledgement has a new one",
+                        t2.as_deref().unwrap_or("")
+                    ))
+                    .at("Bundle.timestamp"),
+            );
+        }
+    }
+    if out.len() == judged {
+        out.push(
+            rule::ACK_DUPLICATE_RESENT
+                .pass("the acknowledgement was resent with a new Bundle.id and Bundle.timestamp"),
+        );
+    }
+    out
 }

@@ -8,12 +8,18 @@ use crate::finding::{Finding, Grade};
 use crate::rule;
 
 /// The finding for one POST to the vendor (`target`) that got the HTTP `status` (`None`: no
-/// response) and `failure` (why the response or body broke off): none for a `2xx` response read
-/// whole, a `transport` breach for another status or a body that broke off, and for no response
-/// at all.
+/// response) and `failure` (why the response or body broke off): none for `200` or `201` read
+/// whole; an `http-status` note (F4) for another `2xx`, since the message was taken but MedCom's
+/// Acknowledgement TestScripts expect `200` or `201`; a `transport` breach for another status or
+/// a body that broke off, and for no response at all.
 pub fn delivery(status: Option<u16>, failure: Option<&str>, target: &str) -> Option<Finding> {
     match (status, failure) {
-        (Some(status), None) if (200..300).contains(&status) => None,
+        (Some(200 | 201), None) => None,
+        (Some(status), None) if (200..300).contains(&status) => Some(rule::HTTP_STATUS.breach(
+            format!(
+                "the vendor answered HTTP {status}; MedCom's TestScripts expect 200 or 201 when a message is POSTed"
+            ),
+        )),
         (Some(status), failure) => Some(rule::TRANSPORT.breach(format!(
             "the vendor answered HTTP {status}{}",
             failure.map(|f| format!(" ({f})")).unwrap_or_default()
@@ -82,10 +88,20 @@ pub fn envelope_arrival(
 mod tests {
     use super::*;
 
+    /// MedCom's TestScript-acknowledgement-receive-ok.json (and every other Acknowledgement
+    /// TestScript) asserts `responseCode` `in` `200,201` after a POST: 202 is taken, but a note.
+    #[test]
+    fn a_2xx_other_than_200_or_201_is_an_http_status_note() {
+        assert!(delivery(Some(201), None, "http://v").is_none());
+        let accepted = delivery(Some(202), None, "http://v").expect("a finding");
+        assert_eq!(accepted.rule, "http-status");
+        assert_eq!(accepted.grade, Grade::F4);
+        assert!(accepted.message.contains("202"), "{accepted:?}");
+    }
+
     #[test]
     fn a_2xx_read_whole_is_delivered_anything_else_is_a_transport_breach() {
         assert!(delivery(Some(200), None, "http://v").is_none());
-        assert!(delivery(Some(202), None, "http://v").is_none());
         let refused = delivery(Some(500), None, "http://v").expect("a finding");
         assert_eq!(refused.rule, "transport");
         assert!(refused.grade > Grade::Ok);

@@ -314,16 +314,20 @@ impl Exchange<'_> {
             delivery.failure.as_deref(),
             self.env.http.target(),
         );
+        // A 2xx other than 200/201 is a note (`http-status`): the vendor took the message, and a
+        // body it answered with is read as for 200.
+        let taken =
+            delivery.failure.is_none() && delivery.status.is_some_and(|s| (200..300).contains(&s));
+        if taken && !delivery.body.iter().all(u8::is_ascii_whitespace) {
+            self.env.inbox.push(
+                Origin::Response { send_seq: seq },
+                delivery.body.clone(),
+                delivery.content_type.clone(),
+            );
+        }
         match (delivery.status, finding) {
-            (Some(_), None) => {
-                if !delivery.body.iter().all(u8::is_ascii_whitespace) {
-                    self.env.inbox.push(
-                        Origin::Response { send_seq: seq },
-                        delivery.body,
-                        delivery.content_type,
-                    );
-                }
-            }
+            (Some(_), None) => {}
+            (Some(_), Some(finding)) if taken => result.findings.push(finding),
             (Some(status), Some(finding)) => {
                 let id = self.add_evidence(
                     Direction::Received,

@@ -64,8 +64,9 @@ impl Vendor {
                     message.format,
                 );
             }
-            // MR8: the same acknowledgement as the first copy, for a lost response and a resend alike.
-            return Ok(earlier.ack.clone());
+            // MR8: the same acknowledgement as the first copy, for a lost response and a resend
+            // alike, resent as any letter is (MedCom's `send-*-duplicate-*` TestScripts).
+            return resent(&earlier.ack);
         }
         let (code, issues) = if verdict == DuplicateVerdict::EnvelopeIdReused {
             (
@@ -162,7 +163,9 @@ impl Vendor {
                 e.pointer("/resource/resourceType").and_then(Value::as_str) != Some("Provenance")
                     || e.pointer("/resource/target/0/reference")
                         .and_then(Value::as_str)
-                        == Some(&format!("MessageHeader/{ack_letter}"))
+                        .is_some_and(|r| {
+                            crate::message::reference_names(r, "MessageHeader", &ack_letter)
+                        })
             });
         }
         Message::encode(&resource, format).map_err(|e| e.to_string())
@@ -231,6 +234,25 @@ impl Vendor {
 }
 
 /// The OperationOutcome issue that reports a validation finding (KR6).
+/// The first acknowledgement `ack` resent for a duplicate: the same MessageHeader (id, code,
+/// response.identifier) and Provenances in a new envelope, a new `Bundle.id` (a UUID) and a new
+/// `Bundle.timestamp`. MedCom's `acknowledgement-send-*-duplicate-*` TestScripts assert that both
+/// differ from the first acknowledgement's, comparing the strings; the timestamp is written to the
+/// millisecond, so it differs from the first one (written to the second) even within the same
+/// second.
+fn resent(ack: &Message) -> Result<Message, String> {
+    let mut resource = ack.resource.clone();
+    resource["id"] = json!(uuid::Uuid::new_v4().to_string());
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    let now = time::OffsetDateTime::now_utc()
+        .format(&format)
+        .map_err(|e| format!("the resent acknowledgement's timestamp: {e}"))?;
+    resource["timestamp"] = json!(now);
+    Message::encode(&resource, ack.format).map_err(|e| e.to_string())
+}
+
 fn issue_for(f: &Finding) -> Issue {
     let (system, details) = match f.rule.as_str() {
         "cc-category" => (MEDCOM_ERRORS, "MSG_CodeSystem_VALUE_UNKNOWN"),
@@ -291,14 +313,140 @@ mod tests {
         let ack = v.answer(first.clone()).expect("answers");
         assert_eq!(code(&ack), Some("ok"));
         let again = v.answer(first.repeat().expect("repeats")).expect("answers");
-        assert_eq!(
-            again.bytes, ack.bytes,
-            "(yes, yes): the original response again"
-        );
         let resent = v.answer(first.resend().expect("resends")).expect("answers");
+        for (case, dup) in [
+            ("(yes, yes): the original response again", &again),
+            ("(no, yes): MR8, the same acknowledgement", &resent),
+        ] {
+            assert_eq!(dup.identity.response, ack.identity.response, "{case}");
+            assert_eq!(dup.identity.letter_id, ack.identity.letter_id, "{case}");
+        }
+    }
+
+    /// TestScript-acknowledgement-send-ok-duplicate-hospitalnotification.json: "Confirm that the
+    /// Bundle.timestamp of the two Acknowledgements are different" (`'${bundletimestamp-ok-02}' !=
+    /// '${bundletimestamp-ok-04}'`) and "… the Bundle.id of the two Acknowledgements are
+    /// different", with `response.code = 'ok'` both times.
+    #[test]
+    fn a_duplicate_gets_its_acknowledgement_resent_with_a_new_bundle_id_and_timestamp() {
+        let v = vendor();
+        let first = letter();
+        let ack = v.answer(first.clone()).expect("answers");
+        let again = v.answer(first.resend().expect("resends")).expect("answers");
+        assert_eq!(code(&again), Some("ok"));
+        assert_ne!(again.identity.envelope_id, ack.identity.envelope_id);
+        assert_ne!(again.identity.timestamp, ack.identity.timestamp);
+        assert!(
+            crate::check::same_acknowledgement(&ack, &again)
+                .iter()
+                .all(|f| f.grade == crate::finding::Grade::Ok),
+            "the harness accepts the vendor's resent acknowledgement"
+        );
+    }
+
+    fn of_rule<'a>(findings: &'a [Finding], rule: &str) -> Vec<&'a Finding> {
+        findings.iter().filter(|f| f.rule == rule).collect()
+    }
+
+    /// TestScript-acknowledgement-send-ok-duplicate-hospitalnotification.json asserts the two
+    /// acknowledgements' Bundle.id and Bundle.timestamp differ and both are `ok`: a byte-identical
+    /// copy, or one in the first one's envelope, is `ack-duplicate-resent` (F3); MR8 (same code
+    /// and response.identifier) still holds for both.
+    #[test]
+    fn a_copied_acknowledgement_of_a_duplicate_is_ack_duplicate_resent() {
+        use crate::finding::Grade;
+        let ack = vendor().answer(letter()).expect("answers");
+        let copied = crate::check::same_acknowledgement(&ack, &ack);
+        let resent = of_rule(&copied, "ack-duplicate-resent");
+        assert_eq!(resent.len(), 1, "{copied:?}");
+        assert_eq!(resent[0].grade, Grade::F3);
+        assert!(resent[0].message.contains("byte-identical"), "{copied:?}");
+        assert!(of_rule(&copied, "MR8").iter().all(|f| f.grade == Grade::Ok));
+        // The same envelope with a new timestamp: still not resent.
+        let mut later = ack.resource.clone();
+        later["timestamp"] = json!("2099-01-01T00:00:00Z");
+        let later = Message::encode(&later, Format::Json).expect("encodes");
+        let same_envelope = crate::check::same_acknowledgement(&ack, &later);
+        let resent = of_rule(&same_envelope, "ack-duplicate-resent");
+        assert_eq!(resent.len(), 1, "{same_envelope:?}");
+        assert_eq!(resent[0].location.as_deref(), Some("Bundle.id"));
+    }
+
+    /// MR8 (governance 040): the duplicate's acknowledgement answers the same MessageHeader; the
+    /// `send-*-duplicate-*` scripts acknowledge the same STIN MessageHeader twice.
+    #[test]
+    fn a_duplicate_acknowledgement_naming_another_message_breaks_mr8() {
+        use crate::finding::Grade;
+        let ack = vendor().answer(letter()).expect("answers");
+        let mut other = ack.resend().expect("resends").resource;
+        other["entry"][0]["resource"]["response"]["identifier"] = json!("another-letter");
+        let other = Message::encode(&other, Format::Json).expect("encodes");
+        let findings = crate::check::same_acknowledgement(&ack, &other);
+        let mr8 = of_rule(&findings, "MR8");
+        assert!(mr8.iter().any(|f| f.grade == Grade::F1), "{findings:?}");
+    }
+
+    fn acknowledgement_provenance(ack: &Message) -> Value {
+        crate::message::resources_of_type(&ack.resource, "Provenance")
+            .map(|(_, p)| p.clone())
+            .find(|p| p.pointer("/activity/coding/0/code") == Some(&json!("acknowledgement")))
+            .expect("an acknowledgement Provenance")
+    }
+
+    /// TestScript-acknowledgement-send-ok-hospitalnotification.json: "Confirm that the previous
+    /// MessageHeader fullURL is identical to Provenance.entity.what"
+    /// (`entity.what.reference = '${messageHeaderid-STIN}'`, the variable being
+    /// `Bundle.entry[0].fullUrl` of the acknowledged message) and
+    /// `target.reference = %resource.entry[0].fullUrl`.
+    #[test]
+    fn the_acknowledgement_provenance_names_the_fullurls_as_written() {
+        let sent = letter();
+        let ack = vendor().answer(sent.clone()).expect("answers");
+        let p = acknowledgement_provenance(&ack);
         assert_eq!(
-            resent.bytes, ack.bytes,
-            "(no, yes): MR8, the same acknowledgement"
+            p.pointer("/target/0/reference"),
+            ack.resource.pointer("/entry/0/fullUrl")
+        );
+        assert_eq!(
+            p.pointer("/entity/0/what/reference"),
+            sent.resource.pointer("/entry/0/fullUrl")
+        );
+        let findings = crate::check::acknowledgement(&ack, &sent, crate::message::AckCode::Ok);
+        let form = of_rule(&findings, "ack-reference-form");
+        assert!(
+            !form.is_empty() && form.iter().all(|f| f.grade == crate::finding::Grade::Ok),
+            "{findings:?}"
+        );
+    }
+
+    /// The same scripts compare the strings: a relative `MessageHeader/<id>` against absolute
+    /// fullUrls resolves by FHIR's rules (no `ack-provenance` breach) but is an
+    /// `ack-reference-form` note (F4), once for the target and once for the entity.
+    #[test]
+    fn a_relative_reference_against_absolute_fullurls_is_an_ack_reference_form_note() {
+        use crate::finding::Grade;
+        let sent = letter();
+        let ack = vendor().answer(sent.clone()).expect("answers");
+        let mut resource = ack.resource.clone();
+        let header = ack.identity.letter_id.clone().expect("ack id");
+        let acked = sent.identity.letter_id.clone().expect("letter id");
+        for entry in resource["entry"].as_array_mut().expect("entries") {
+            let p = &mut entry["resource"];
+            if p.pointer("/activity/coding/0/code") == Some(&json!("acknowledgement")) {
+                p["target"][0]["reference"] = json!(format!("MessageHeader/{header}"));
+                p["entity"][0]["what"]["reference"] = json!(format!("MessageHeader/{acked}"));
+            }
+        }
+        let relative = Message::encode(&resource, Format::Json).expect("encodes");
+        let findings = crate::check::acknowledgement(&relative, &sent, crate::message::AckCode::Ok);
+        let form = of_rule(&findings, "ack-reference-form");
+        assert_eq!(form.len(), 2, "{findings:?}");
+        assert!(form.iter().all(|f| f.grade == Grade::F4), "{findings:?}");
+        assert!(
+            of_rule(&findings, "ack-provenance")
+                .iter()
+                .all(|f| f.grade == Grade::Ok),
+            "{findings:?}"
         );
     }
 

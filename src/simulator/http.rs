@@ -95,8 +95,9 @@ async fn receive(
     };
     if message.is_acknowledgement() {
         // KR2: an acknowledgement is never acknowledged. It stops the resends of what it answers.
+        // MedCom's Acknowledgement TestScripts POST acknowledgements and expect 200 or 201.
         v.note_ack(&message);
-        return StatusCode::ACCEPTED.into_response();
+        return StatusCode::OK.into_response();
     }
     let label = message.label();
     let ack = match v.answer(message) {

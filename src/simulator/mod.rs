@@ -3,13 +3,16 @@
 //! It is what `run` tests when no `--target` is given, and what `serve` runs on its own. Over HTTP
 //! it accepts a message POSTed to any path and acknowledges it in the HTTP response, by the rules:
 //!
-//! - KR2: an acknowledgement is never acknowledged (`202 Accepted`, no body);
+//! - KR2: an acknowledgement is never acknowledged (`200 OK`, no body: MedCom's Acknowledgement
+//!   TestScripts expect `200` or `201` for every POSTed message, acknowledgements included);
 //! - KR3/KR6: a message that passes [`crate::validate`] gets `ok`, one that breaks a rule gets
 //!   `fatal-error` with an OperationOutcome naming the issue (details code and FHIRPath location);
 //! - the receiver's duplicate matrix ([`crate::envelope::DuplicateMatrix`]) on (Bundle.id seen?,
 //!   MessageHeader.id seen?): (no, no) process; (yes, yes) the original response was lost, resend
 //!   it; (no, yes) a resend after a lost acknowledgement (MR8), answer with the same
-//!   acknowledgement; (yes, no) an envelope id reused for a new letter: `fatal-error`
+//!   acknowledgement. Either way the first acknowledgement is resent, not copied: the same code,
+//!   response.identifier and MessageHeader.id in a new Bundle.id with a new Bundle.timestamp
+//!   (MedCom's `acknowledgement-send-*-duplicate-*` TestScripts); (yes, no) an envelope id reused for a new letter: `fatal-error`
 //!   `MSG_DUPLICATE_ID`. Classic OIOXML letters are judged by the same matrix on
 //!   (Envelope/Identifier, Letter/Identifier).
 //!

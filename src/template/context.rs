@@ -310,6 +310,8 @@ fn previous_header_url(bundle: &Value) -> &str {
 /// The view of a previous message that the follow-up templates use.
 ///
 /// - `letter_id`, `thread_id`, `topic`;
+/// - `header_full_url`: the previous MessageHeader's `entry[0].fullUrl` (an acknowledgement's
+///   Provenance points at it in the same form, as MedCom's Acknowledgement TestScripts compare);
 /// - `provenances`: every Provenance resource, in order (a follow-up carries them all);
 /// - `latest_provenance`: the one targeting the previous MessageHeader (an acknowledgement copies it);
 /// - `payload`: every payload segment as it was (a forward keeps attachment data);
@@ -367,6 +369,7 @@ fn previous_view(previous: &Message) -> Value {
         .collect();
     json!({
         "letter_id": previous.identity.letter_id,
+        "header_full_url": Some(previous_header_url(bundle)).filter(|u| !u.is_empty()),
         "envelope_id": previous.identity.envelope_id,
         "thread_id": previous.identity.thread_id,
         "topic": communication.and_then(|c| c.get("topic")).cloned(),

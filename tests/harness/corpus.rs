@@ -240,3 +240,56 @@ fn published_error_acknowledgements_are_flagged_for_their_response_identifier_an
     }
     assert_eq!(seen, 6, "three acknowledgement examples, JSON and XML");
 }
+
+/// TestScript-acknowledgement-send-ok-hospitalnotification.json (and every other
+/// `acknowledgement-send-*` script) POSTs an acknowledgement ("Post an Acknowledegment") and
+/// asserts `responseCode` `in` `200,201`. The reference vendor answers MedCom's own
+/// acknowledgements of that folder so, and acknowledges none of them (KR2: no body).
+#[test]
+fn reference_vendor_answers_a_posted_acknowledgement_200_as_medcoms_scripts_expect() {
+    let dir = corpus().join("medcomfhir-website/ig/acknowledgementtestscript");
+    let acks: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("the acknowledgement TestScript folder")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("Bundle-") && n.ends_with(".json"))
+        })
+        .collect();
+    assert!(
+        !acks.is_empty(),
+        "no acknowledgement Bundles in {}",
+        dir.display()
+    );
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        let config = medcom_harness::config::Config::load(None).expect("config");
+        let sim = medcom_harness::simulator::Simulator::start(
+            ([127, 0, 0, 1], 0).into(),
+            medcom_harness::simulator::VendorConfig::new(config.vendor.clone()),
+        )
+        .await
+        .expect("simulator");
+        let http = medcom_harness::transport::HttpTransport::new(
+            &sim.url(),
+            std::time::Duration::from_secs(30),
+        )
+        .expect("client");
+        for path in acks {
+            let ack = Message::parse(std::fs::read(&path).expect("read"), None).expect("parse");
+            assert!(ack.is_acknowledgement(), "{}", path.display());
+            let delivery = http.send(&ack).await;
+            assert!(
+                matches!(delivery.status, Some(200 | 201)),
+                "{}: HTTP {:?}",
+                path.display(),
+                delivery.status
+            );
+            assert!(
+                delivery.body.iter().all(u8::is_ascii_whitespace),
+                "KR2: an acknowledgement is never acknowledged"
+            );
+        }
+    });
+}

@@ -62,6 +62,13 @@ impl Capture {
                 let id = &message.identity;
                 put("letter-id", id.letter_id.as_deref());
                 put("envelope-id", id.envelope_id.as_deref());
+                put(
+                    "full-url",
+                    message
+                        .resource
+                        .pointer("/entry/0/fullUrl")
+                        .and_then(serde_json::Value::as_str),
+                );
                 put("thread-id", id.thread_id.as_deref());
                 let sender = id.sender.as_ref();
                 let receiver = id.receiver.as_ref();
