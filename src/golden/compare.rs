@@ -693,6 +693,20 @@ impl Walker<'_> {
                 })
             },
         )?;
+        Ok(self.json_paired(&golden_items, &actual_items, pairing, path, out))
+    }
+
+    /// The golden and actual views of two arrays whose items were paired: each pair's
+    /// differences, a golden item without a partner as missing, an actual item without one as
+    /// not in the golden.
+    fn json_paired(
+        &self,
+        golden_items: &[(usize, &Value)],
+        actual_items: &[(usize, &Value)],
+        pairing: Pairing<Value>,
+        path: &mut Path,
+        out: &mut Vec<Difference>,
+    ) -> (Value, Value) {
         let mut golden_view = Vec::new();
         let mut actual_view = Vec::new();
         for (&(index, item), slot) in golden_items.iter().zip(pairing.pairs) {
@@ -716,7 +730,7 @@ impl Walker<'_> {
                 path.pop();
             }
         }
-        Ok((Value::Array(golden_view), Value::Array(actual_view)))
+        (Value::Array(golden_view), Value::Array(actual_view))
     }
 
     /// Compares the entries of a FHIR message Bundle: `entry[0]` (the MessageHeader, `bdl-12`)
@@ -752,30 +766,7 @@ impl Walker<'_> {
                 actual,
             })
         })?;
-        let mut golden_view = Vec::new();
-        let mut actual_view = Vec::new();
-        for (&(index, item), slot) in golden_items.iter().zip(pairing.pairs) {
-            match slot {
-                Some(attempt) => {
-                    out.extend(attempt.differences);
-                    golden_view.push(attempt.golden);
-                    actual_view.push(attempt.actual);
-                }
-                None => {
-                    path.push(Step::Index(index));
-                    golden_view.push(self.json_missing(item, path, out));
-                    path.pop();
-                }
-            }
-        }
-        for (&(index, item), taken) in actual_items.iter().zip(pairing.taken) {
-            if !taken {
-                path.push(Step::Index(index));
-                actual_view.push(self.json_unexpected(item, path, out));
-                path.pop();
-            }
-        }
-        Ok((Value::Array(golden_view), Value::Array(actual_view)))
+        Ok(self.json_paired(&golden_items, &actual_items, pairing, path, out))
     }
 
     /// The golden's text as the value it stands for when it holds no placeholder other than
