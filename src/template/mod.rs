@@ -334,6 +334,26 @@ fn json_helper(
     Ok(())
 }
 
+/// A new CareCommunication from the built-in template, from `5790000000029` to `5790000000012`
+/// (valid GS1 check digits), for unit tests that need any well-formed message.
+#[cfg(test)]
+pub(crate) fn sample_message() -> crate::message::Message {
+    let org = |ean: &str, sor: &str| Organization {
+        ean: ean.into(),
+        sor_id: sor.into(),
+        name: "Test".into(),
+    };
+    let ctx = Context::new_message(
+        "https://test.example/fhir/",
+        org("5790000000029", "999981000016002"),
+        org("5790000000012", "999991000016001"),
+    );
+    let v = Templates::builtin()
+        .render_resource("carecommunication/new", &ctx)
+        .expect("renders");
+    crate::message::Message::encode(&v, crate::message::Format::Json).expect("encodes")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -129,20 +129,7 @@ mod tests {
     use std::time::Duration;
 
     fn message() -> Message {
-        let org = |ean: &str, sor: &str| Organization {
-            ean: ean.into(),
-            sor_id: sor.into(),
-            name: "Test".into(),
-        };
-        let ctx = Context::new_message(
-            "https://test.example/fhir/",
-            org("5790000000029", "999981000016002"),
-            org("5790000000012", "999991000016001"),
-        );
-        let v = Templates::builtin()
-            .render_resource("carecommunication/new", &ctx)
-            .expect("renders");
-        Message::encode(&v, Format::Json).expect("encodes")
+        crate::template::sample_message()
     }
 
     /// Drops `bytes` into a watched outbox and returns the envelope findings of its arrival.
