@@ -106,7 +106,7 @@ rules! {
     /// F2: resent data duplicates documents in the receiver's record.
     CC_REPLY_NO_RESEND = "cc-reply-no-resend", F2,
         "A reply does not resend the data or url of earlier attachments (it may keep contentType and title as a reference).",
-        "CareCommunication IG 5.0, attachments (cited as medcom-carecommunication-6 in DOMAIN.md)";
+        "CareCommunication IG 5.0, MedComCareCommunicationCommunication profile description: \"When replying, the base64 content of earlier attachments is not included\" (not an invariant: medcom-careCommunication-6 is \"topic when category = other\")";
     /// F2: the forwarded letter reaches its new receiver without its attachments.
     CC_FORWARD_KEEPS = "cc-forward-keeps-attachments", F2,
         "A forward includes every attachment of the forwarded message, byte for byte.",
