@@ -447,11 +447,18 @@ fn prepare_and_run(args: &RunArgs, reports: &Reports) -> Result<i32, Failure> {
     let matches = |s: &scenario::Scenario, text: &str| {
         s.id.contains(text) || s.title.contains(text) || s.tags.iter().any(|t| t.contains(text))
     };
+    let found = scenarios.len();
     let scenarios: Vec<_> = scenarios
         .into_iter()
         .filter(|s| args.filter.is_empty() || args.filter.iter().any(|f| matches(s, f)))
         .filter(|s| !args.skip.iter().any(|f| matches(s, f)))
         .collect();
+    // Every report says what `--filter`/`--skip` left out: the verdict covers only the rest.
+    let selection = run::Selection {
+        filter: args.filter.clone(),
+        skip: args.skip.clone(),
+        left_out: found - scenarios.len(),
+    };
     if args.list {
         for s in &scenarios {
             say!(
@@ -495,6 +502,7 @@ fn prepare_and_run(args: &RunArgs, reports: &Reports) -> Result<i32, Failure> {
         .collect();
     let in_progress = run::RunOutcome {
         scenarios: finished.clone(),
+        selection: selection.clone(),
         ..run::RunOutcome::placeholder(
             run::RunStatus::InProgress,
             reports.target.clone(),
@@ -561,6 +569,7 @@ fn prepare_and_run(args: &RunArgs, reports: &Reports) -> Result<i32, Failure> {
     };
     outcome.scenarios.extend(finished);
     outcome.scenarios.sort_by(|a, b| a.path.cmp(&b.path));
+    outcome.selection = selection;
     console.summary(&outcome);
     reports.write(&outcome)?;
     eprintln!("report: {}", reports.paths.html.display());

@@ -163,7 +163,30 @@ impl Console {
             run.threshold,
             run.target
         );
-        if run.verdict() == crate::run::RunVerdict::Incomplete {
+        for (evidence, finding) in run.unclaimed_failures() {
+            let _ = writeln!(
+                out,
+                "failed by a message no scenario claimed: {} {}: {} ({})",
+                finding.grade, finding.rule, finding.message, evidence.label
+            );
+        }
+        if run.selection.left_out > 0 {
+            let _ = writeln!(
+                out,
+                "{} scenario(s) left out by --filter/--skip: the verdict covers only the {} selected",
+                run.selection.left_out,
+                run.scenarios.len() + run.not_applicable.len()
+            );
+        }
+        if run.verdict() == crate::run::RunVerdict::Incomplete
+            && run.scenarios.is_empty()
+            && !run.not_applicable.is_empty()
+        {
+            let _ = writeln!(
+                out,
+                "no scenario ran: every scenario needs an exchange folder (`--target DIR`)"
+            );
+        } else if run.verdict() == crate::run::RunVerdict::Incomplete {
             let _ = writeln!(
                 out,
                 "not every scenario ran to its end: an incomplete run is not a pass{}",

@@ -68,6 +68,10 @@ struct Page<'a> {
     banner: Option<String>,
     /// Scenarios the target cannot take, left out of the run.
     not_applicable: &'a [crate::run::NotApplicable],
+    /// "N scenarios left out by --filter/--skip …", when they left any out.
+    left_out: Option<String>,
+    /// The unclaimed arrivals that failed the run, one sentence each.
+    unclaimed_failures: Vec<String>,
     passed: usize,
     failed: usize,
     errors: usize,
@@ -251,6 +255,19 @@ impl<'a> Page<'a> {
             },
             banner: banner(run),
             not_applicable: &run.not_applicable,
+            left_out: left_out(&run.selection),
+            unclaimed_failures: run
+                .unclaimed_failures()
+                .map(|(e, f)| {
+                    format!(
+                        "{} {}: {} ({})",
+                        f.grade.as_str(),
+                        f.rule,
+                        f.message,
+                        e.label
+                    )
+                })
+                .collect(),
             passed: summary.passed,
             failed: summary.failed,
             errors: summary.errors,
@@ -419,6 +436,30 @@ fn shown(e: &Evidence) -> String {
     )
 }
 
+/// The sentence saying what `--filter`/`--skip` left out, when they left out any scenario.
+fn left_out(selection: &crate::run::Selection) -> Option<String> {
+    let texts = |flag: &str, list: &[String]| {
+        (!list.is_empty()).then(|| {
+            let quoted: Vec<String> = list.iter().map(|t| format!("`{t}`")).collect();
+            format!("{flag} {}", quoted.join(", "))
+        })
+    };
+    let given: Vec<String> = [
+        texts("--filter", &selection.filter),
+        texts("--skip", &selection.skip),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    (selection.left_out > 0).then(|| {
+        format!(
+            "{} scenario(s) left out by --filter/--skip ({}): the verdict covers only the scenarios that were selected.",
+            selection.left_out,
+            given.join("; ")
+        )
+    })
+}
+
 /// The sentence under the header for a run that is not a plain pass or fail.
 fn banner(run: &RunOutcome) -> Option<String> {
     let s = run.summary();
@@ -444,6 +485,14 @@ fn banner(run: &RunOutcome) -> Option<String> {
                 .into(),
         ),
         RunVerdict::NotRun => Some(format!("Not run: the harness could not start the run{note}. No scenario ran; nothing here is a verdict on the vendor.")),
+        RunVerdict::Incomplete
+            if run.scenarios.is_empty() && !run.not_applicable.is_empty() =>
+        {
+            Some(format!(
+                "Incomplete: no scenario ran: every scenario needs an exchange folder ({} not applicable to this target, listed in the summary). Run with `--target DIR` to test them.",
+                run.not_applicable.len()
+            ))
+        }
         _ => Some(format!(
             "Incomplete: not every scenario ran to its end ({} skipped, {} could not run{}){note}. A run passes only when every scenario ran and passed{}.",
             s.skipped,
@@ -601,6 +650,87 @@ mod tests {
 
     fn text(el: &scraper::ElementRef<'_>) -> String {
         el.text().collect()
+    }
+
+    /// The sample run with only its passed scenario: a plain pass.
+    fn passing_run() -> RunOutcome {
+        let mut run = sample::run();
+        run.scenarios
+            .retain(|s| s.status == crate::run::ScenarioStatus::Passed);
+        run
+    }
+
+    #[test]
+    fn scenarios_left_out_by_filter_or_skip_are_said_in_the_header() {
+        let mut run = passing_run();
+        run.selection = crate::run::Selection {
+            filter: Vec::new(),
+            skip: vec!["cc-".into()],
+            left_out: 12,
+        };
+        let doc = Html::parse_document(&render_html(&run));
+        let header: String = select(&doc, "header p.left-out").iter().map(text).collect();
+        assert!(
+            header.contains("12 scenario(s) left out by --filter/--skip")
+                && header.contains("--skip `cc-`"),
+            "header says {header:?}"
+        );
+    }
+
+    #[test]
+    fn an_unclaimed_arrival_worse_than_the_threshold_fails_the_run_and_is_named() {
+        let mut run = passing_run();
+        assert_eq!(run.verdict(), RunVerdict::Passed, "the sample's pass");
+        let (evidence, _) = run.unclaimed[0].clone();
+        let link = crate::rule::FOLDER_LINK
+            .finding(Grade::F2, "`evil.xml` is a symbolic link")
+            .with_evidence([evidence.id.clone()]);
+        run.unclaimed.push((evidence, link));
+        assert_eq!(run.verdict(), RunVerdict::Failed);
+        let doc = Html::parse_document(&render_html(&run));
+        let named: String = select(&doc, "header ul.unclaimed-failures li")
+            .iter()
+            .map(text)
+            .collect();
+        assert!(
+            named.contains("folder-link") && named.contains("evil.xml"),
+            "{named:?}"
+        );
+    }
+
+    #[test]
+    fn an_unexpected_message_alone_stays_a_note_whatever_the_threshold() {
+        let mut run = passing_run();
+        run.threshold = Grade::Ok;
+        run.scenarios[0]
+            .steps
+            .iter_mut()
+            .for_each(|s| s.findings.retain(|f| f.grade == Grade::Ok));
+        run.scenarios[0].verdict = Grade::Ok;
+        assert_eq!(run.unclaimed_failures().count(), 0);
+    }
+
+    #[test]
+    fn a_run_where_no_scenario_applies_says_so_rather_than_not_every_scenario_ran() {
+        let mut run = RunOutcome::placeholder(
+            crate::run::RunStatus::Finished,
+            "http://127.0.0.1:9/fhir".into(),
+            Grade::F4,
+            None,
+        );
+        run.not_applicable.push(crate::run::NotApplicable {
+            id: "xdis91-new".into(),
+            title: "a letter".into(),
+            path: "scenarios/oioxml/xdis91-new-with-bin.toml".into(),
+            reason: "needs a folder".into(),
+        });
+        assert_eq!(run.verdict(), RunVerdict::Incomplete);
+        let banner = banner(&run).unwrap_or_default();
+        assert!(
+            banner.contains("no scenario ran: every scenario needs an exchange folder"),
+            "{banner}"
+        );
+        assert!(!banner.contains("not every scenario ran"), "{banner}");
     }
 
     #[test]

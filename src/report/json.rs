@@ -12,8 +12,9 @@
 //! | `threshold` | grade (`"OK"`, `"F4"` … `"F1"`): the worst grade that still passes |
 //! | `started` | string: FHIR instant the run started |
 //! | `scenarios` | array of scenario objects, ordered by path (below) |
-//! | `unclaimed` | array of `[evidence, finding]` pairs: messages no scenario claimed |
+//! | `unclaimed` | array of `[evidence, finding]` pairs: messages no scenario claimed (a finding worse than the threshold, other than `expected-message`, fails the run) |
 //! | `not_applicable` | array of `{id, title, path, reason}`: scenarios the target cannot take, left out (absent when none) |
+//! | `selection` | object: `filter` and `skip` (arrays of the `--filter`/`--skip` texts) and `left_out` (number of scenarios they left out) |
 //! | `duration` | number: wall time in seconds (millisecond precision) |
 //! | `summary` | object: `passed`, `failed`, `errors`, `skipped` scenario counts |
 //! | `passed` | boolean: the run finished and every scenario passed (skipped ones only with `allow_skipped`) |

@@ -211,6 +211,7 @@ pub(crate) fn run() -> RunOutcome {
         scenarios: vec![passed, failed, error, skipped],
         unclaimed: vec![(stray, stray_finding)],
         not_applicable: Vec::new(),
+        selection: crate::run::Selection::default(),
         duration: Duration::from_millis(6250),
     }
 }

@@ -12,7 +12,8 @@ mod outcome;
 
 pub use outcome::{
     Direction, Evidence, GoldenDiff, NotApplicable, PREVIEW_BYTES, RunOutcome, RunStatus,
-    RunVerdict, ScenarioOutcome, ScenarioStatus, StepError, StepOutcome, StepStatus, Summary,
+    RunVerdict, ScenarioOutcome, ScenarioStatus, Selection, StepError, StepOutcome, StepStatus,
+    Summary,
 };
 
 use std::path::PathBuf;
@@ -20,7 +21,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use crate::config::Config;
-use crate::finding::Grade;
+use crate::finding::{Finding, Grade};
 use crate::scenario::Scenario;
 use crate::simulator::{Fault, Simulator, VendorConfig};
 use crate::template::Templates;
@@ -429,7 +430,16 @@ pub async fn run_until(
         }
     }
     outcomes.sort_by(|a, b| a.path.cmp(&b.path));
-    let unclaimed = inbox
+    // Files still in the vendor's outbox (arrived near the end, or there before a short run)
+    // are waited for, so each becomes an arrival with evidence; what is still there after the
+    // wait is a finding of its own.
+    let left_behind = match &env.folder {
+        Some(layout) if watcher.is_some() && !*interrupt.borrow() => {
+            drain_outbox(&layout.outbox).await
+        }
+        _ => Vec::new(),
+    };
+    let mut unclaimed: Vec<(Evidence, Finding)> = inbox
         .unclaimed()
         .into_iter()
         .enumerate()
@@ -449,15 +459,45 @@ pub async fn run_until(
                 .refused
                 .clone()
                 .unwrap_or_else(|| {
+                    let from = match &r.origin {
+                        crate::transport::Origin::File { name } => {
+                            format!(" (`{name}` in the exchange folder)")
+                        }
+                        _ => String::new(),
+                    };
                     crate::rule::EXPECTED_MESSAGE.finding(
                         Grade::F4,
-                        "the vendor sent this, and no scenario expected it",
+                        format!("the vendor sent this{from}, and no scenario expected it"),
                     )
                 })
                 .with_evidence([evidence.id.clone()]);
             (evidence, finding)
         })
         .collect();
+    for (name, grade, why) in left_behind {
+        let evidence = Evidence::new(
+            format!("u{}", unclaimed.len() + 1),
+            Direction::Received,
+            format!("`{name}`, left unread in the vendor's outbox"),
+            "application/octet-stream".into(),
+            Vec::new(),
+        );
+        let rule = if grade == Grade::F2 {
+            &crate::rule::FOLDER_LINK
+        } else {
+            &crate::rule::FOLDER_ATOMIC
+        };
+        let finding = rule
+            .finding(
+                grade,
+                format!(
+                    "`{name}` was still in the vendor's outbox {} s after the last scenario ended and was not read: {why}",
+                    DRAIN_FOR.as_secs()
+                ),
+            )
+            .with_evidence([evidence.id.clone()]);
+        unclaimed.push((evidence, finding));
+    }
     drop(simulator);
     drop(listener);
     drop(watcher);
@@ -481,8 +521,67 @@ pub async fn run_until(
         scenarios: outcomes,
         unclaimed,
         not_applicable,
+        selection: Selection::default(),
         duration: started_at.elapsed(),
     })
+}
+
+/// How long the end of a run waits for files still in the vendor's outbox: the watcher's
+/// [`crate::transport::ReadPolicy::settle_for`] (a file written in place is read whole only
+/// after it), plus two rescans.
+const DRAIN_FOR: std::time::Duration = std::time::Duration::from_secs(12);
+
+/// Waits until the watcher has handled every file in `outbox` (moved to `processed/` or
+/// `rejected/`), polling every 100 ms for at most [`DRAIN_FOR`]; returns as soon as the folder
+/// holds none. Returns what is still there at the bound, with its grade and why: F2 for
+/// something that is not a regular file (a symbolic link, a FIFO, a device), F3 for a file.
+async fn drain_outbox(outbox: &std::path::Path) -> Vec<(String, Grade, String)> {
+    let deadline = Instant::now() + DRAIN_FOR;
+    loop {
+        let left = waiting_in(outbox);
+        if left.is_empty() || Instant::now() >= deadline {
+            return left;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// The entries of `outbox` the watcher would take (not folders, not temporary names).
+fn waiting_in(outbox: &std::path::Path) -> Vec<(String, Grade, String)> {
+    let policy = crate::transport::ReadPolicy::default();
+    let Ok(entries) = std::fs::read_dir(outbox) else {
+        return Vec::new();
+    };
+    let mut left: Vec<(String, Grade, String)> = entries
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let kind = std::fs::symlink_metadata(e.path()).ok()?.file_type();
+            if kind.is_dir() || policy.ignores(&name) {
+                return None;
+            }
+            Some(if kind.is_file() {
+                (
+                    name,
+                    Grade::F3,
+                    "it never settled into a complete file".to_string(),
+                )
+            } else {
+                let what = if kind.is_symlink() {
+                    "a symbolic link"
+                } else {
+                    "not a regular file (a FIFO, socket or device)"
+                };
+                (
+                    name,
+                    Grade::F2,
+                    format!("it is {what}, which an exchange folder must never hold"),
+                )
+            })
+        })
+        .collect();
+    left.sort();
+    left
 }
 
 fn panicked(text: &str) -> ScenarioOutcome {

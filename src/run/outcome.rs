@@ -235,6 +235,18 @@ pub struct NotApplicable {
     pub reason: String,
 }
 
+/// The scenarios `--filter`/`--skip` selected: the run's verdict covers only those, and every
+/// report says how many were left out.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Selection {
+    /// The `--filter` texts (a scenario is selected when its id, title or a tag contains one).
+    pub filter: Vec<String>,
+    /// The `--skip` texts.
+    pub skip: Vec<String>,
+    /// How many scenarios found on disk the two left out.
+    pub left_out: usize,
+}
+
 /// Counts for the summary line.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Summary {
@@ -319,6 +331,8 @@ pub struct RunOutcome {
     /// Scenarios the target cannot take, left out before the run started.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub not_applicable: Vec<NotApplicable>,
+    /// What `--filter`/`--skip` selected, and how many scenarios they left out.
+    pub selection: Selection,
     /// Wall time of the run.
     #[serde(serialize_with = "seconds")]
     pub duration: Duration,
@@ -345,6 +359,7 @@ impl RunOutcome {
             scenarios: Vec::new(),
             unclaimed: Vec::new(),
             not_applicable: Vec::new(),
+            selection: Selection::default(),
             duration: Duration::ZERO,
         }
     }
@@ -363,7 +378,8 @@ impl RunOutcome {
         s
     }
 
-    /// The run's verdict. A run passes only when it finished and every scenario passed; a
+    /// The run's verdict. A run passes only when it finished, every scenario passed and no
+    /// unclaimed arrival failed ([`RunOutcome::unclaimed_failures`]); a
     /// skipped scenario passes only with `allow_skipped`; a scenario that could not run never
     /// does. A failed scenario makes the run fail, whatever else happened.
     pub fn verdict(&self) -> RunVerdict {
@@ -373,7 +389,7 @@ impl RunOutcome {
             RunStatus::NotStarted => return RunVerdict::NotRun,
             RunStatus::Finished | RunStatus::Interrupted => {}
         }
-        if s.failed > 0 {
+        if s.failed > 0 || self.unclaimed_failures().next().is_some() {
             RunVerdict::Failed
         } else if self.interrupted
             || self.status == RunStatus::Interrupted
@@ -385,6 +401,16 @@ impl RunOutcome {
         } else {
             RunVerdict::Passed
         }
+    }
+
+    /// The unclaimed arrivals whose finding is worse than the threshold (a symbolic link or a
+    /// FIFO in the outbox, an unreadable envelope, a file left unread): they fail the run as a
+    /// failed scenario would. The plain "no scenario expected it" ([`crate::rule::EXPECTED_MESSAGE`])
+    /// is a note and never fails it.
+    pub fn unclaimed_failures(&self) -> impl Iterator<Item = &(Evidence, Finding)> {
+        self.unclaimed.iter().filter(move |(_, f)| {
+            f.grade.fails(self.threshold) && f.rule.as_ref() != crate::rule::EXPECTED_MESSAGE.id
+        })
     }
 
     /// Whether the run passed: see [`RunOutcome::verdict`].

@@ -386,3 +386,52 @@ fn diff_follows_fhir_equality_for_entry_order_xml_and_base64_and_names_real_diff
         "{stdout}"
     );
 }
+
+/// `--skip` leaves its trace: results.json says what was selected and how many were left out,
+/// the HTML header says it in words.
+#[test]
+fn scenarios_left_out_by_skip_are_counted_in_every_report() {
+    fn tomls(dir: &Path) -> usize {
+        std::fs::read_dir(dir)
+            .expect("folder")
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .map(|p| {
+                if p.is_dir() {
+                    tomls(&p)
+                } else {
+                    usize::from(p.extension().is_some_and(|x| x == "toml"))
+                }
+            })
+            .sum()
+    }
+    let bundled = tomls(&Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios"));
+    let dir = tempfile::tempdir().expect("tmp");
+    let run = crate::support::run_with_reports(
+        dir.path(),
+        &[
+            "run".as_ref(),
+            "scenarios".as_ref(),
+            "--filter".as_ref(),
+            "new-json".as_ref(),
+        ],
+    );
+    assert!(run.status.code().is_some(), "run ended");
+    let text = std::fs::read_to_string(dir.path().join("results.json")).expect("results");
+    let results: serde_json::Value = serde_json::from_str(&text).expect("json");
+    let ran = results["scenarios"].as_array().map_or(0, Vec::len);
+    assert_eq!(
+        results["selection"]["filter"],
+        serde_json::json!(["new-json"])
+    );
+    assert_eq!(results["selection"]["skip"], serde_json::json!([]));
+    assert_eq!(results["selection"]["left_out"], bundled - ran);
+    let html = std::fs::read_to_string(dir.path().join("r.html")).expect("html");
+    assert!(
+        html.contains(&format!(
+            "{} scenario(s) left out by --filter/--skip",
+            bundled - ran
+        )),
+        "the HTML header does not say what was left out"
+    );
+}
