@@ -124,8 +124,7 @@ pub fn watch_outbox(
 mod tests {
     use super::*;
     use crate::finding::Grade;
-    use crate::message::{Format, Message};
-    use crate::template::{Context, Organization, Templates};
+    use crate::message::Message;
     use std::time::Duration;
 
     fn message() -> Message {
