@@ -327,11 +327,14 @@ struct Reports {
     paths: report::Paths,
     options: report::Options,
     target: String,
+    /// The run's credentials, redacted in every report once the configuration is known.
+    secrets: std::sync::OnceLock<medcom_harness::transport::Secrets>,
 }
 
 impl Reports {
     fn write(&self, run: &run::RunOutcome) -> Result<(), Failure> {
-        report::write_all(run, &self.paths, &self.options).map_err(|e| Failure {
+        let secrets = self.secrets.get().cloned().unwrap_or_default();
+        report::write_all_redacted(run, &self.paths, &self.options, &secrets).map_err(|e| Failure {
             error: Box::new(e),
             hint: Some("the report paths were writable when the run started; check the disk and permissions".into()),
         })
@@ -373,6 +376,7 @@ fn run_command(args: RunArgs) -> Result<i32, Failure> {
             (None, Some(f)) => format!("embedded reference vendor (fault `{f}`)"),
             (None, None) => "embedded reference vendor".into(),
         },
+        secrets: std::sync::OnceLock::new(),
     };
     if !args.list {
         // Before anything runs: the reports can be written, and the previous run's reports are
@@ -400,6 +404,17 @@ fn prepare_and_run(args: &RunArgs, reports: &Reports) -> Result<i32, Failure> {
         .auth
         .resolve(|name| std::env::var(name).ok())
         .map_err(Failure::new)?;
+    // What the HTTP transport will redact (`HttpTransport::secrets`): the credentials and the
+    // target URL's password and query tokens; the reports and the console redact them too.
+    let secrets = medcom_harness::transport::Secrets::new(
+        config.http.auth.secrets().into_iter().chain(
+            args.target
+                .as_deref()
+                .map(medcom_harness::transport::secrets_in_url)
+                .unwrap_or_default(),
+        ),
+    );
+    let _ = reports.secrets.set(secrets.clone());
     config.ig.extend(args.ig.iter().cloned());
     if let Some(g) = args.fail_on_worse_than {
         config.threshold = g;
@@ -563,7 +578,7 @@ fn prepare_and_run(args: &RunArgs, reports: &Reports) -> Result<i32, Failure> {
     };
     outcome.scenarios.extend(finished);
     outcome.scenarios.sort_by(|a, b| a.path.cmp(&b.path));
-    console.summary(&outcome);
+    console.summary(&report::cpr::redacted(&outcome, &secrets));
     reports.write(&outcome)?;
     medcom_harness::errln!("report: {}", reports.paths.html.display());
     if let Some(note) = &outcome.note {
