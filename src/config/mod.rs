@@ -213,12 +213,19 @@ fn parse_message(e: &toml::de::Error, text: &str) -> String {
     }
 }
 
-/// `s` with every `"…"` (double-quoted run) replaced by `"…"`.
+/// `s` with every `"…"` (double-quoted run outside backticks) replaced by `"…"`.
 fn hide_quoted(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut inside = false;
+    let mut code = false;
     for c in s.chars() {
-        if c == '"' {
+        if c == '`' && !inside {
+            // `…` names a key or a token of TOML (`"`): kept as written.
+            code = !code;
+            out.push(c);
+        } else if code {
+            out.push(c);
+        } else if c == '"' {
             if inside {
                 out.push('…');
             }
