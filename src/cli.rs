@@ -208,6 +208,9 @@ struct DiffArgs {
     /// (e.g. `first.letter-id=0b0d7c43-…`); repeatable.
     #[arg(long, value_name = "NAME=VALUE")]
     capture: Vec<String>,
+    /// Show CPR numbers in clear (default: masked as `DDMMYY-****`).
+    #[arg(long)]
+    show_cpr: bool,
 }
 
 /// Prints one line to stdout. When the reader has gone away (`validate … | head -1`), the
@@ -219,7 +222,7 @@ fn say(line: std::fmt::Arguments<'_>) {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             std::process::exit(141);
         }
-        eprintln!("error: failed to write to stdout: {e}");
+        medcom_harness::errln!("error: failed to write to stdout: {e}");
         std::process::exit(exit::ERROR);
     }
 }
@@ -279,14 +282,14 @@ impl Failure {
     }
 
     fn print(&self) {
-        eprintln!("error: {}", self.error);
+        medcom_harness::errln!("error: {}", self.error);
         let mut source = self.error.source();
         while let Some(s) = source {
-            eprintln!("caused by: {s}");
+            medcom_harness::errln!("caused by: {s}");
             source = s.source();
         }
         if let Some(h) = &self.hint {
-            eprintln!("hint: {h}");
+            medcom_harness::errln!("hint: {h}");
         }
     }
 }
@@ -325,11 +328,14 @@ struct Reports {
     paths: report::Paths,
     options: report::Options,
     target: String,
+    /// The run's credentials, redacted in every report once the configuration is known.
+    secrets: std::sync::OnceLock<medcom_harness::transport::Secrets>,
 }
 
 impl Reports {
     fn write(&self, run: &run::RunOutcome) -> Result<(), Failure> {
-        report::write_all(run, &self.paths, &self.options).map_err(|e| Failure {
+        let secrets = self.secrets.get().cloned().unwrap_or_default();
+        report::write_all_redacted(run, &self.paths, &self.options, &secrets).map_err(|e| Failure {
             error: Box::new(e),
             hint: Some("the report paths were writable when the run started; check the disk and permissions".into()),
         })
@@ -371,6 +377,7 @@ fn run_command(args: RunArgs) -> Result<i32, Failure> {
             (None, Some(f)) => format!("embedded reference vendor (fault `{f}`)"),
             (None, None) => "embedded reference vendor".into(),
         },
+        secrets: std::sync::OnceLock::new(),
     };
     if !args.list {
         // Before anything runs: the reports can be written, and the previous run's reports are
@@ -398,6 +405,17 @@ fn prepare_and_run(args: &RunArgs, reports: &Reports) -> Result<i32, Failure> {
         .auth
         .resolve(|name| std::env::var(name).ok())
         .map_err(Failure::new)?;
+    // What the HTTP transport will redact (`HttpTransport::secrets`): the credentials and the
+    // target URL's password and query tokens; the reports and the console redact them too.
+    let secrets = medcom_harness::transport::Secrets::new(
+        config.http.auth.secrets().into_iter().chain(
+            args.target
+                .as_deref()
+                .map(medcom_harness::transport::secrets_in_url)
+                .unwrap_or_default(),
+        ),
+    );
+    let _ = reports.secrets.set(secrets.clone());
     config.ig.extend(args.ig.iter().cloned());
     if let Some(g) = args.fail_on_worse_than {
         config.threshold = g;
@@ -423,9 +441,9 @@ fn prepare_and_run(args: &RunArgs, reports: &Reports) -> Result<i32, Failure> {
         Ok(s) => s,
         Err(scenario::ScenarioError::Several { errors }) => {
             for e in &errors {
-                eprintln!("error: {e}");
+                medcom_harness::errln!("error: {e}");
                 if let Some(h) = e.hint() {
-                    eprintln!("hint: {h}");
+                    medcom_harness::errln!("hint: {h}");
                 }
             }
             return Err(Failure::msg(
@@ -489,7 +507,7 @@ fn prepare_and_run(args: &RunArgs, reports: &Reports) -> Result<i32, Failure> {
         )
     };
     if args.resume {
-        eprintln!(
+        medcom_harness::errln!(
             "resuming: {} of {} scenario(s) finished before, {} to run",
             finished.len(),
             ids.len(),
@@ -548,7 +566,7 @@ fn prepare_and_run(args: &RunArgs, reports: &Reports) -> Result<i32, Failure> {
                 // Ctrl-C stops the run early; what was exchanged so far still goes into the reports.
                 tokio::spawn(async move {
                     if tokio::signal::ctrl_c().await.is_ok() {
-                        eprintln!("interrupted: finishing the reports with what was exchanged so far");
+                        medcom_harness::errln!("interrupted: finishing the reports with what was exchanged so far");
                         let _ = stop.send(true);
                     }
                 });
@@ -570,14 +588,14 @@ fn prepare_and_run(args: &RunArgs, reports: &Reports) -> Result<i32, Failure> {
     outcome.scenarios.extend(finished);
     outcome.scenarios.sort_by(|a, b| a.path.cmp(&b.path));
     outcome.selection = selection;
-    console.summary(&outcome);
+    console.summary(&report::cpr::redacted(&outcome, &secrets));
     reports.write(&outcome)?;
-    eprintln!("report: {}", reports.paths.html.display());
+    medcom_harness::errln!("report: {}", reports.paths.html.display());
     if let Some(note) = &outcome.note {
-        eprintln!("error: the run stopped early: {note}");
+        medcom_harness::errln!("error: the run stopped early: {note}");
     }
     if outcome.interrupted || outcome.status == run::RunStatus::Interrupted {
-        eprintln!(
+        medcom_harness::errln!(
             "hint: `medcom-harness run --resume` with the same arguments runs the scenarios this run did not finish"
         );
     }
@@ -630,7 +648,7 @@ fn serve_command(args: ServeArgs) -> Result<i32, Failure> {
             let _ = writeln!(out, "listening on {}", sim.url());
             let _ = out.flush();
         }
-        eprintln!(
+        medcom_harness::errln!(
             "reference vendor{}: POST FHIR messages to {}; Ctrl-C stops",
             args.fault
                 .as_ref()
@@ -668,15 +686,22 @@ fn diff_command(args: &DiffArgs) -> Result<i32, Failure> {
         say!("equal");
         return Ok(exit::PASSED);
     }
+    let shown = |text: String| {
+        if args.show_cpr {
+            text
+        } else {
+            medcom_harness::report::cpr::mask(&text).into_owned()
+        }
+    };
     let count = comparison.differences.len();
     say!(
         "{count} difference{} from the golden:",
         if count == 1 { "" } else { "s" }
     );
     for d in &comparison.differences {
-        say!("  {d}");
+        say!("  {}", shown(d.to_string()));
     }
-    say!("\n{}", comparison.diff);
+    say!("\n{}", shown(comparison.diff.clone()));
     Ok(exit::FAILED)
 }
 
@@ -742,7 +767,7 @@ fn validate_command(args: &ValidateArgs) -> Result<i32, Failure> {
         let bytes = match std::fs::read(path) {
             Ok(b) => b,
             Err(e) => {
-                eprintln!("error: failed to read `{}`: {e}", path.display());
+                medcom_harness::errln!("error: failed to read `{}`: {e}", path.display());
                 errors.push((path, e.to_string()));
                 unreadable = true;
                 continue;
@@ -775,7 +800,7 @@ fn validate_command(args: &ValidateArgs) -> Result<i32, Failure> {
             }
             use std::io::Write as _;
             let _ = std::io::stdout().flush();
-            eprintln!(
+            medcom_harness::errln!(
                 "{} file(s) validated, {} with a failing finding",
                 files.len(),
                 files
@@ -784,7 +809,7 @@ fn validate_command(args: &ValidateArgs) -> Result<i32, Failure> {
                     .count()
             );
             if ig.is_none() {
-                eprintln!(
+                medcom_harness::errln!(
                     "note: no implementation guide loaded (`--ig`, or `ig` in `--config`): MedCom's rules were checked, the IG's profiles (cardinality, datatypes, bindings, invariants) were not"
                 );
             }

@@ -196,6 +196,51 @@ pub enum ConfigError {
     },
 }
 
+/// A TOML parse error as `line L, column C: <message>`, never quoting the file's text: the
+/// parser's own rendering shows the offending line, and a config line may hold a bearer token or
+/// a password. Double-quoted parts of the message (serde names a wrong value as `string "…"`) are
+/// replaced by `"…"`; key names stay, they are in backticks.
+fn parse_message(e: &toml::de::Error, text: &str) -> String {
+    let message = hide_quoted(e.message().trim());
+    match e.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            format!("line {line}, column {column}: {message}")
+        }
+        None => message,
+    }
+}
+
+/// `s` with every `"…"` (double-quoted run outside backticks) replaced by `"…"`.
+fn hide_quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut inside = false;
+    let mut code = false;
+    for c in s.chars() {
+        if c == '`' && !inside {
+            // `…` names a key or a token of TOML (`"`): kept as written.
+            code = !code;
+            out.push(c);
+        } else if code {
+            out.push(c);
+        } else if c == '"' {
+            if inside {
+                out.push('…');
+            }
+            out.push(c);
+            inside = !inside;
+        } else if !inside {
+            out.push(c);
+        }
+    }
+    if inside {
+        out.push('…');
+    }
+    out
+}
+
 impl Config {
     /// The defaults of [`DEFAULT_TOML`].
     pub fn default_config() -> Config {
@@ -223,7 +268,7 @@ impl Config {
         })?;
         let user: RawConfig = toml::from_str(&text).map_err(|e| ConfigError::Invalid {
             path: path.to_path_buf(),
-            message: e.to_string().trim().to_string(),
+            message: parse_message(&e, &text),
         })?;
         Config::from_raw(defaults, Some(user), path)
     }

@@ -5,6 +5,16 @@
 use std::io::Write;
 
 use crate::finding::Grade;
+
+/// `eprintln!` that never panics: a closed stderr (`run … 2>&1 | head -3`) loses the line, and
+/// the run goes on to its own exit code.
+#[macro_export]
+macro_rules! errln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
 use crate::run::{Event, RunOutcome, ScenarioOutcome, ScenarioStatus};
 
 /// Writes console output to stderr (diagnostics) and stdout (results).
@@ -63,14 +73,25 @@ impl Console {
                 target,
                 listen,
             } => {
-                eprintln!("running {scenarios} scenario(s) against {target}");
+                crate::errln!(
+                    "running {scenarios} scenario(s) against {}",
+                    self.shown(&target.to_string())
+                );
                 for n in not_applicable {
-                    eprintln!("not applicable: {} ({})", n.id, n.reason);
+                    crate::errln!(
+                        "not applicable: {} ({})",
+                        self.shown(&n.id),
+                        self.shown(&n.reason)
+                    );
                 }
-                eprintln!("the vendor delivers acknowledgements and messages to {listen}");
+                crate::errln!("the vendor delivers acknowledgements and messages to {listen}");
             }
             Event::Instruction { scenario, text } => {
-                eprintln!("\n[{scenario}] operator: {text}\n  press Enter when done");
+                crate::errln!(
+                    "\n[{}] operator: {}\n  press Enter when done",
+                    self.shown(scenario),
+                    self.shown(text)
+                );
             }
             Event::ScenarioFinished(s) => self.scenario_line(s),
         }
@@ -89,8 +110,8 @@ impl Console {
             self.status(s.status),
             s.duration.as_secs_f64(),
             verdict,
-            s.id,
-            s.title
+            self.shown(&s.id),
+            self.shown(&s.title)
         );
         if s.status == ScenarioStatus::Skipped
             && let Some(reason) = &s.reason

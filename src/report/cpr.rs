@@ -18,7 +18,7 @@ use std::sync::LazyLock;
 
 use regex::bytes::{Captures, Regex};
 
-use crate::run::RunOutcome;
+use crate::run::{RunOutcome, ScenarioOutcome};
 
 static CPR: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?-u)\b([0-9]{2})([0-9]{2})([0-9]{2})-?[0-9]{4}\b")
@@ -55,55 +55,122 @@ pub fn mask(text: &str) -> Cow<'_, str> {
     }
 }
 
-fn mask_in_place(text: &mut String) {
-    if let Cow::Owned(masked) = mask(text) {
-        *text = masked;
-    }
-}
-
 /// `run` with every CPR number in what the reports show masked: titles, reasons, step
 /// summaries, findings (message and location), golden diffs, evidence labels and the evidence
 /// bytes kept in memory. Hashes, sizes and `file` still describe the evidence files, which keep
 /// the bytes as they travelled.
 pub fn masked(run: &RunOutcome) -> RunOutcome {
+    rewritten(
+        run,
+        &|t: &str| mask(t).into_owned(),
+        &|b: &[u8]| match mask_bytes(b) {
+            Cow::Owned(b) => Some(b),
+            Cow::Borrowed(_) => None,
+        },
+    )
+}
+
+/// `run` with every one of `secrets` (and every credential in a URL) replaced by `***` in the
+/// same text [`masked`] masks, evidence bytes in memory included when they are UTF-8 (a secret
+/// the vendor echoes back in a response). Evidence files keep the bytes as they travelled.
+pub fn redacted(run: &RunOutcome, secrets: &crate::transport::Secrets) -> RunOutcome {
+    rewritten(run, &|t: &str| secrets.redact(t), &|b: &[u8]| {
+        let text = std::str::from_utf8(b).ok()?;
+        let out = secrets.redact(text);
+        (out != text).then(|| out.into_bytes())
+    })
+}
+
+/// `run` with `text` applied to every text field the reports show and `bytes` to the evidence
+/// bytes in memory (`None`: unchanged).
+fn rewritten(
+    run: &RunOutcome,
+    text: &dyn Fn(&str) -> String,
+    bytes: &dyn Fn(&[u8]) -> Option<Vec<u8>>,
+) -> RunOutcome {
     let mut run = run.clone();
+    let apply = |t: &mut String| {
+        let out = text(t);
+        if out != *t {
+            *t = out;
+        }
+    };
     if let Some(note) = &mut run.note {
-        mask_in_place(note);
+        apply(note);
     }
     let mask_finding = |f: &mut crate::finding::Finding| {
-        mask_in_place(&mut f.message);
+        apply(&mut f.message);
         if let Some(l) = &mut f.location {
-            mask_in_place(l);
+            apply(l);
         }
     };
     let mask_evidence = |e: &mut crate::run::Evidence| {
-        mask_in_place(&mut e.label);
-        if let Cow::Owned(b) = mask_bytes(&e.bytes) {
+        apply(&mut e.label);
+        if let Some(b) = bytes(&e.bytes) {
             e.bytes = b;
         }
     };
     for s in &mut run.scenarios {
-        mask_in_place(&mut s.title);
-        if let Some(r) = &mut s.reason {
-            mask_in_place(r);
-        }
-        for step in &mut s.steps {
-            mask_in_place(&mut step.summary);
-            if let Some(r) = &mut step.reason {
-                mask_in_place(r);
-            }
-            step.findings.iter_mut().for_each(mask_finding);
-            for d in &mut step.diffs {
-                mask_in_place(&mut d.diff);
-            }
-        }
-        s.evidence.iter_mut().for_each(mask_evidence);
+        rewrite_scenario(s, text, bytes);
     }
     for (e, f) in &mut run.unclaimed {
         mask_evidence(e);
         mask_finding(f);
     }
     run
+}
+
+/// `scenario` with every CPR number in its text masked, as [`masked`] does for a run (the
+/// journal of a run in progress).
+pub fn masked_scenario(scenario: &ScenarioOutcome) -> ScenarioOutcome {
+    let mut s = scenario.clone();
+    rewrite_scenario(
+        &mut s,
+        &|t: &str| mask(t).into_owned(),
+        &|b: &[u8]| match mask_bytes(b) {
+            Cow::Owned(b) => Some(b),
+            Cow::Borrowed(_) => None,
+        },
+    );
+    s
+}
+
+fn rewrite_scenario(
+    s: &mut ScenarioOutcome,
+    text: &dyn Fn(&str) -> String,
+    bytes: &dyn Fn(&[u8]) -> Option<Vec<u8>>,
+) {
+    let apply = |t: &mut String| {
+        let out = text(t);
+        if out != *t {
+            *t = out;
+        }
+    };
+    apply(&mut s.title);
+    if let Some(r) = &mut s.reason {
+        apply(r);
+    }
+    for step in &mut s.steps {
+        apply(&mut step.summary);
+        if let Some(r) = &mut step.reason {
+            apply(r);
+        }
+        for f in &mut step.findings {
+            apply(&mut f.message);
+            if let Some(l) = &mut f.location {
+                apply(l);
+            }
+        }
+        for d in &mut step.diffs {
+            apply(&mut d.diff);
+        }
+    }
+    for e in &mut s.evidence {
+        apply(&mut e.label);
+        if let Some(b) = bytes(&e.bytes) {
+            e.bytes = b;
+        }
+    }
 }
 
 #[cfg(test)]

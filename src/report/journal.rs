@@ -204,14 +204,13 @@ impl Recorder for Journal {
 
     fn evidence(&self, scenario: &str, evidence: &mut Evidence) -> std::io::Result<()> {
         let folder = self.folder(scenario);
-        std::fs::create_dir_all(&folder)?;
+        super::json::private_dir(&folder)?;
         let name = format!(
             "{}.{}",
             slug(&evidence.id),
             super::json::extension(&evidence.media_type)
         );
-        let mut file = File::create(folder.join(&name))?;
-        file.write_all(&evidence.bytes)?;
+        let file = super::json::private_write(&folder.join(&name), &evidence.bytes)?;
         file.sync_all()?;
         let folder_name = folder
             .file_name()
@@ -229,6 +228,8 @@ impl Recorder for Journal {
             sync_dir(&folder)?;
             sync_dir(&self.dir.join("evidence"))?;
         }
+        // The journal is a report on disk: its text shows CPR numbers masked.
+        let outcome = super::cpr::masked_scenario(outcome);
         let mut line = serde_json::to_vec(&serde_json::json!({ "scenario": outcome }))
             .map_err(std::io::Error::other)?;
         line.push(b'\n');

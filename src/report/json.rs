@@ -128,12 +128,41 @@ pub(super) fn clear_evidence(dir: &Path) -> Result<(), ReportError> {
         }
         std::fs::remove_dir_all(&evidence).map_err(failed)?;
     }
-    std::fs::create_dir_all(&evidence).map_err(failed)?;
-    std::fs::write(
-        evidence.join(MARKER),
-        "evidence of the last medcom-harness run; emptied by the next\n",
+    private_dir(&evidence).map_err(failed)?;
+    private_write(
+        &evidence.join(MARKER),
+        b"evidence of the last medcom-harness run; emptied by the next\n",
     )
+    .map(drop)
     .map_err(failed)
+}
+
+/// Creates `dir` (and missing parents) readable by the owner only (0700 on Unix): evidence holds
+/// patient data.
+pub(super) fn private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)?;
+    #[cfg(unix)]
+    std::fs::set_permissions(dir, std::os::unix::fs::PermissionsExt::from_mode(0o700))?;
+    Ok(())
+}
+
+/// Writes `bytes` to `file`, readable by the owner only (0600 on Unix): evidence holds patient
+/// data.
+pub(super) fn private_write(file: &Path, bytes: &[u8]) -> std::io::Result<std::fs::File> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut f = options.open(file)?;
+    #[cfg(unix)]
+    f.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+    f.write_all(bytes)?;
+    Ok(f)
 }
 
 /// Writes each item's bytes to `dir/evidence/<folder>/<id>.<ext>` and records the relative path
@@ -159,8 +188,8 @@ fn file_evidence<'e>(
             path: file.clone(),
             source,
         };
-        std::fs::create_dir_all(&folder_path).map_err(failed)?;
-        std::fs::write(&file, &evidence.bytes).map_err(failed)?;
+        private_dir(&folder_path).map_err(failed)?;
+        private_write(&file, &evidence.bytes).map_err(failed)?;
         let relative = format!("evidence/{folder}/{name}");
         evidence.file = Some(relative);
     }

@@ -215,7 +215,24 @@ fn verdict_word(run: &RunOutcome) -> &'static str {
 /// # Errors
 /// The first [`ReportError`]; each names the file it could not write.
 pub fn write_all(run: &RunOutcome, paths: &Paths, options: &Options) -> Result<(), ReportError> {
+    write_all_redacted(run, paths, options, &crate::transport::Secrets::default())
+}
+
+/// [`write_all`], with every one of `secrets` (the run's credentials, from
+/// [`crate::transport::HttpTransport::secrets`]) and every credential in a URL replaced by `***`
+/// in all report text: titles, findings, notes, diffs and the evidence previews. Evidence files
+/// keep the bytes exactly.
+///
+/// # Errors
+/// The first [`ReportError`]; each names the file it could not write.
+pub fn write_all_redacted(
+    run: &RunOutcome,
+    paths: &Paths,
+    options: &Options,
+    secrets: &crate::transport::Secrets,
+) -> Result<(), ReportError> {
     let filed = json::file_all(run, &paths.json)?;
+    let filed = cpr::redacted(&filed, secrets);
     let shown = if options.show_cpr {
         filed
     } else {

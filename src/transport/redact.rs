@@ -17,8 +17,8 @@ use std::sync::Arc;
 pub const MASK: &str = "***";
 
 /// Query parameter names whose values are credentials (compared ignoring ASCII case): the usual
-/// OAuth and API-key names, and signed-URL signatures.
-pub const SECRET_QUERY_NAMES: [&str; 14] = [
+/// OAuth and API-key names (with the OAuth authorization `code`), and signed-URL signatures.
+pub const SECRET_QUERY_NAMES: [&str; 15] = [
     "token",
     "access_token",
     "id_token",
@@ -33,6 +33,7 @@ pub const SECRET_QUERY_NAMES: [&str; 14] = [
     "secret",
     "client_secret",
     "sig",
+    "code",
 ];
 
 /// Whether the query parameter `name` carries a credential: one of [`SECRET_QUERY_NAMES`], or a

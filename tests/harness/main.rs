@@ -9,5 +9,6 @@ mod http;
 mod layering;
 mod profile;
 mod rules;
+mod secrets;
 mod support;
 mod trust;
