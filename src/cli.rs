@@ -106,7 +106,9 @@ struct RunArgs {
     #[arg(long, value_enum, value_name = "MODE")]
     update_golden: Option<GoldenMode>,
     /// Finish a run that was killed: read its journal (`.journal.jsonl` beside the JSON
-    /// results), run only the scenarios it did not finish, and write one report of all.
+    /// results), run only the scenarios it did not finish, and write one report of all. Refused
+    /// when the target, fault, config file, threshold or selection differ from the killed run's,
+    /// or when that run finished.
     #[arg(long)]
     resume: bool,
     /// Let skipped scenarios pass the run (a suite that knows some scenarios need an operator).
@@ -379,7 +381,7 @@ fn run_command(args: RunArgs) -> Result<i32, Failure> {
         },
         secrets: std::sync::OnceLock::new(),
     };
-    if !args.list {
+    if !args.list && !args.resume {
         // Before anything runs: the reports can be written, and the previous run's reports are
         // replaced at once, so a stale PASSED never stands for this run.
         reports.paths.check().map_err(|e| Failure {
@@ -394,7 +396,22 @@ fn run_command(args: RunArgs) -> Result<i32, Failure> {
         );
         reports.write(&placeholder)?;
     }
-    prepare_and_run(&args, &reports).map_err(|f| if args.list { f } else { reports.not_run(f) })
+    prepare_and_run(&args, &reports).map_err(|f| {
+        // A refused `--resume` leaves the reports it would not go on from as they are.
+        let refused = matches!(
+            f.error.downcast_ref::<report::ReportError>(),
+            Some(
+                report::ReportError::ResumeFinished { .. }
+                    | report::ReportError::ResumeMismatch { .. }
+                    | report::ReportError::NoJournal { .. }
+            )
+        );
+        if args.list || refused {
+            f
+        } else {
+            reports.not_run(f)
+        }
+    })
 }
 
 fn prepare_and_run(args: &RunArgs, reports: &Reports) -> Result<i32, Failure> {
@@ -495,14 +512,28 @@ fn prepare_and_run(args: &RunArgs, reports: &Reports) -> Result<i32, Failure> {
         ));
     }
     let ids: Vec<&str> = scenarios.iter().map(|s| s.id.as_str()).collect();
+    let plan = report::Plan {
+        target: reports.target.clone(),
+        fault: args.fault.map(|f| f.to_string()),
+        config: report::Plan::config_digest(args.config.as_deref()).map_err(Failure::new)?,
+        threshold: config.threshold.as_str().to_owned(),
+        scenarios: ids.iter().map(|id| id.to_string()).collect(),
+    };
     let (journal, finished) = if args.resume {
-        report::Journal::resume(&reports.paths.json, &ids).map_err(|e| Failure {
-            error: Box::new(e),
-            hint: Some("`--resume` finishes a run that was killed, with the same `--report-json` folder; without it a new run starts".into()),
+        report::Journal::resume(&reports.paths.json, &ids, &plan).map_err(|e| {
+            let hint = match &e {
+                report::ReportError::ResumeFinished { .. } => "run without --resume to start a new run",
+                report::ReportError::ResumeMismatch { .. } => "`--resume` goes on only with the killed run's target, fault, config file, threshold and selection; give those, or run without --resume to start a new run",
+                _ => "`--resume` finishes a run that was killed, with the same `--report-json` folder; without it a new run starts",
+            };
+            Failure {
+                error: Box::new(e),
+                hint: Some(hint.into()),
+            }
         })?
     } else {
         (
-            report::Journal::start(&reports.paths.json, &ids).map_err(Failure::new)?,
+            report::Journal::start(&reports.paths.json, &ids, &plan).map_err(Failure::new)?,
             Vec::new(),
         )
     };
@@ -585,11 +616,17 @@ fn prepare_and_run(args: &RunArgs, reports: &Reports) -> Result<i32, Failure> {
                 }
             })?
     };
-    outcome.scenarios.extend(finished);
+    // The journal's outcomes first, this run's after them: a scenario is counted once, its
+    // later outcome winning.
+    let ran = std::mem::take(&mut outcome.scenarios);
+    outcome.scenarios = run::merge_by_id(finished, ran);
     outcome.scenarios.sort_by(|a, b| a.path.cmp(&b.path));
     outcome.selection = selection;
     console.summary(&report::cpr::redacted(&outcome, &secrets));
     reports.write(&outcome)?;
+    if outcome.status == run::RunStatus::Finished && !outcome.interrupted {
+        report::Journal::mark_finished(&reports.paths.json).map_err(Failure::new)?;
+    }
     medcom_harness::errln!("report: {}", reports.paths.html.display());
     if let Some(note) = &outcome.note {
         medcom_harness::errln!("error: the run stopped early: {note}");

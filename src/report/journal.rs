@@ -9,13 +9,17 @@
 //!   it is captured (the layout of [`super::write_json`]'s module docs). [`Journal::start`]
 //!   empties the folder of an earlier run first.
 //! - `.journal.jsonl`: one JSON object a line. The first is `{"journal": "medcom-harness",
-//!   "version": 1, "started": INSTANT}`; each later line is `{"scenario": OUTCOME}`, a finished
-//!   scenario in the shape of `results.json`'s `scenarios[]` (evidence with `file`), appended
-//!   and synced before that scenario's job is free to start the next one.
+//!   "version": 2, "started": INSTANT, "plan": PLAN}`, where [`Plan`] is what decides the verdict
+//!   (target, fault, config digest, threshold, scenario ids); each later line is
+//!   `{"scenario": OUTCOME}`, a finished scenario in the shape of `results.json`'s `scenarios[]`
+//!   (evidence with `file`), appended and synced before that scenario's job is free to start the
+//!   next one. `{"finished": INSTANT}` closes the journal of a run whose final reports were
+//!   written ([`Journal::mark_finished`]).
 //!
-//! [`Journal::resume`] reads it back: a line cut short by the kill is dropped (and cut off), a
-//! scenario named twice keeps its last outcome, and a scenario whose evidence files are gone is
-//! run again.
+//! [`Journal::resume`] reads it back: it refuses a finished run and a run planned otherwise
+//! (another target, fault, config, threshold or selection: its outcomes would pass a vendor that
+//! was never tested), a line cut short by the kill is dropped (and cut off), a scenario named
+//! twice keeps its last outcome, and a scenario whose evidence files are gone is run again.
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
@@ -23,12 +27,71 @@ use std::io::{BufRead as _, Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
+
 use super::ReportError;
 use super::slug::{Slugs, slug};
 use crate::run::{Evidence, PREVIEW_BYTES, Recorder, ScenarioOutcome};
 
 /// The journal's file name, beside the JSON results.
 pub const FILE_NAME: &str = ".journal.jsonl";
+
+/// What decides a run's verdict, recorded in the journal's header: `--resume` goes on only under
+/// the same plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    /// What is tested, as the reports show it (credentials in a URL redacted).
+    pub target: String,
+    /// The embedded vendor's fault (`--fault`), if any.
+    pub fault: Option<String>,
+    /// SHA-256 (lower-case hex) of the config file's bytes, or `built-in` without one.
+    pub config: String,
+    /// The threshold: the worst grade that still passes (`F2`).
+    pub threshold: String,
+    /// The selected scenario ids, in report order.
+    pub scenarios: Vec<String>,
+}
+
+impl Plan {
+    /// The digest [`Plan::config`] records for the config file at `path` (`None`: the built-in
+    /// defaults).
+    ///
+    /// # Errors
+    /// The I/O error reading the file.
+    pub fn config_digest(path: Option<&Path>) -> std::io::Result<String> {
+        Ok(match path {
+            None => "built-in".to_owned(),
+            Some(p) => format!("sha256:{:x}", Sha256::digest(std::fs::read(p)?)),
+        })
+    }
+
+    /// What differs from `earlier`, one phrase each (`target `a` before, `b` now`); empty when
+    /// the plans agree.
+    pub fn differences(&self, earlier: &Plan) -> Vec<String> {
+        let fault = |f: &Option<String>| f.clone().unwrap_or_else(|| "none".to_owned());
+        let mut out: Vec<String> = [
+            ("target", &earlier.target, &self.target),
+            ("fault", &fault(&earlier.fault), &fault(&self.fault)),
+            ("threshold", &earlier.threshold, &self.threshold),
+        ]
+        .into_iter()
+        .filter(|(_, before, now)| before != now)
+        .map(|(name, before, now)| format!("{name} `{before}` before, `{now}` now"))
+        .collect();
+        if earlier.config != self.config {
+            out.push("the config file's contents differ".to_owned());
+        }
+        if earlier.scenarios != self.scenarios {
+            out.push(format!(
+                "the selected scenarios differ ({} before, {} now)",
+                earlier.scenarios.len(),
+                self.scenarios.len()
+            ));
+        }
+        out
+    }
+}
 
 /// A run's journal and evidence folder; the runner's [`Recorder`].
 #[derive(Debug)]
@@ -54,7 +117,7 @@ impl Journal {
     ///
     /// # Errors
     /// [`ReportError::WriteEvidence`] or [`ReportError::Journal`] naming the path.
-    pub fn start(results: &Path, ids: &[&str]) -> Result<Journal, ReportError> {
+    pub fn start(results: &Path, ids: &[&str], plan: &Plan) -> Result<Journal, ReportError> {
         let dir = results.parent().unwrap_or(Path::new("")).to_path_buf();
         super::json::clear_evidence(&dir)?;
         let path = Journal::path_for(results);
@@ -65,8 +128,9 @@ impl Journal {
         let mut file = File::create(&path).map_err(failed)?;
         let header = serde_json::json!({
             "journal": "medcom-harness",
-            "version": 1,
+            "version": 2,
             "started": crate::template::now_instant(),
+            "plan": plan,
         });
         writeln!(file, "{header}").map_err(failed)?;
         file.sync_all().map_err(failed)?;
@@ -84,11 +148,13 @@ impl Journal {
     /// read back from the evidence files.
     ///
     /// # Errors
-    /// [`ReportError::NoJournal`] when there is none, [`ReportError::Journal`] when it cannot be
-    /// read or reopened.
+    /// [`ReportError::NoJournal`] when there is none, [`ReportError::ResumeFinished`] when its
+    /// run finished, [`ReportError::ResumeMismatch`] when it was planned otherwise than `plan`
+    /// (or records no plan), [`ReportError::Journal`] when it cannot be read or reopened.
     pub fn resume(
         results: &Path,
         ids: &[&str],
+        plan: &Plan,
     ) -> Result<(Journal, Vec<ScenarioOutcome>), ReportError> {
         let dir = results.parent().unwrap_or(Path::new("")).to_path_buf();
         let path = Journal::path_for(results);
@@ -108,6 +174,7 @@ impl Journal {
         let mut complete = 0u64;
         let mut reader = std::io::BufReader::new(&mut file);
         let mut line = Vec::new();
+        let mut header = true;
         loop {
             line.clear();
             let n = reader.read_until(b'\n', &mut line).map_err(failed)?;
@@ -116,8 +183,25 @@ impl Journal {
             }
             complete += n as u64;
             let Ok(value) = serde_json::from_slice::<serde_json::Value>(&line) else {
+                header = false;
                 continue;
             };
+            if std::mem::take(&mut header) {
+                let earlier = value
+                    .get("plan")
+                    .and_then(|p| serde_json::from_value::<Plan>(p.clone()).ok());
+                let differences = match &earlier {
+                    Some(earlier) => plan.differences(earlier),
+                    None => vec!["the journal records no plan (an older harness wrote it)".into()],
+                };
+                if !differences.is_empty() {
+                    return Err(ReportError::ResumeMismatch { dir, differences });
+                }
+                continue;
+            }
+            if value.get("finished").is_some() {
+                return Err(ReportError::ResumeFinished { dir });
+            }
             if let Some(outcome) = value
                 .get("scenario")
                 .and_then(|s| serde_json::from_value::<ScenarioOutcome>(s.clone()).ok())
@@ -148,6 +232,29 @@ impl Journal {
             },
             finished,
         ))
+    }
+
+    /// Closes the journal beside `results` with `{"finished": INSTANT}`: its run wrote its final
+    /// reports, so `--resume` has nothing to finish. A missing journal is left missing.
+    ///
+    /// # Errors
+    /// [`ReportError::Journal`] naming the path.
+    pub fn mark_finished(results: &Path) -> Result<(), ReportError> {
+        let path = Journal::path_for(results);
+        if !path.is_file() {
+            return Ok(());
+        }
+        let failed = |source| ReportError::Journal {
+            path: path.clone(),
+            source,
+        };
+        let mut file = OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .map_err(failed)?;
+        let line = serde_json::json!({ "finished": crate::template::now_instant() });
+        writeln!(file, "{line}").map_err(failed)?;
+        file.sync_all().map_err(failed)
     }
 
     /// The journal file.
@@ -247,6 +354,16 @@ mod tests {
     use super::*;
     use crate::report::sample;
 
+    fn plan(ids: &[&str]) -> Plan {
+        Plan {
+            target: "embedded reference vendor".into(),
+            fault: None,
+            config: "built-in".into(),
+            threshold: "F2".into(),
+            scenarios: ids.iter().map(|id| id.to_string()).collect(),
+        }
+    }
+
     #[test]
     fn a_finished_scenario_and_its_evidence_survive_and_a_cut_line_is_dropped() {
         let tmp = tempfile::tempdir().expect("tmp");
@@ -254,7 +371,7 @@ mod tests {
         std::fs::create_dir_all(results.parent().expect("dir")).expect("mkdir");
         let run = sample::run();
         let ids: Vec<&str> = run.scenarios.iter().map(|s| s.id.as_str()).collect();
-        let journal = Journal::start(&results, &ids).expect("starts");
+        let journal = Journal::start(&results, &ids, &plan(&ids)).expect("starts");
         let mut done = run.scenarios[1].clone();
         let original: Vec<Vec<u8>> = done.evidence.iter().map(|e| e.bytes.clone()).collect();
         journal.scenario_started(&done.id).expect("started");
@@ -272,7 +389,7 @@ mod tests {
                 .expect("write");
         }
         drop(journal);
-        let (journal, finished) = Journal::resume(&results, &ids).expect("resumes");
+        let (journal, finished) = Journal::resume(&results, &ids, &plan(&ids)).expect("resumes");
         assert_eq!(finished.len(), 1);
         assert_eq!(finished[0].id, run.scenarios[1].id);
         assert_eq!(finished[0].status, run.scenarios[1].status);
@@ -292,7 +409,7 @@ mod tests {
     #[test]
     fn resume_without_a_journal_is_an_error_naming_it() {
         let tmp = tempfile::tempdir().expect("tmp");
-        let err = Journal::resume(&tmp.path().join("results.json"), &["a"])
+        let err = Journal::resume(&tmp.path().join("results.json"), &["a"], &plan(&["a"]))
             .expect_err("nothing to resume");
         assert!(err.to_string().contains(FILE_NAME), "{err}");
     }
@@ -301,7 +418,7 @@ mod tests {
     fn starting_empties_the_evidence_of_an_earlier_run() {
         let tmp = tempfile::tempdir().expect("tmp");
         let results = tmp.path().join("results.json");
-        let journal = Journal::start(&results, &["a"]).expect("starts");
+        let journal = Journal::start(&results, &["a"], &plan(&["a"])).expect("starts");
         let mut e = Evidence::new(
             "e1".into(),
             crate::run::Direction::Sent,
@@ -313,7 +430,90 @@ mod tests {
         let old = tmp.path().join(e.file.as_deref().expect("filed"));
         assert!(old.is_file());
         drop(journal);
-        Journal::start(&results, &["a"]).expect("starts again");
+        Journal::start(&results, &["a"], &plan(&["a"])).expect("starts again");
         assert!(!old.exists(), "evidence of the earlier run is gone");
+    }
+
+    #[test]
+    fn resume_under_another_target_fault_config_or_threshold_is_refused_naming_what_differs() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let results = tmp.path().join("results.json");
+        let ids = ["a", "b"];
+        drop(Journal::start(&results, &ids, &plan(&ids)).expect("starts"));
+        let mut other = plan(&ids);
+        other.target = "http://127.0.0.1:18003/fhir".into();
+        other.fault = Some("no-ack".into());
+        other.config = "sha256:00".into();
+        other.threshold = "F3".into();
+        let err = Journal::resume(&results, &ids, &other).expect_err("refused");
+        assert!(matches!(err, ReportError::ResumeMismatch { .. }), "{err:?}");
+        let text = err.to_string();
+        for what in [
+            "target",
+            "http://127.0.0.1:18003/fhir",
+            "fault",
+            "config",
+            "threshold",
+        ] {
+            assert!(text.contains(what), "`{what}` missing from: {text}");
+        }
+        let fewer = plan(&ids[..1]);
+        let err = Journal::resume(&results, &ids[..1], &fewer).expect_err("refused");
+        assert!(err.to_string().contains("selected scenarios"), "{err}");
+        Journal::resume(&results, &ids, &plan(&ids)).expect("the same plan resumes");
+    }
+
+    #[test]
+    fn a_journal_without_a_plan_is_refused() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let results = tmp.path().join("results.json");
+        std::fs::write(
+            Journal::path_for(&results),
+            "{\"journal\":\"medcom-harness\",\"version\":1,\"started\":\"2026-01-01T00:00:00Z\"}\n",
+        )
+        .expect("old journal");
+        let err = Journal::resume(&results, &["a"], &plan(&["a"])).expect_err("refused");
+        assert!(matches!(err, ReportError::ResumeMismatch { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn a_finished_journal_has_nothing_to_resume() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let results = tmp.path().join("reports").join("results.json");
+        std::fs::create_dir_all(results.parent().expect("dir")).expect("mkdir");
+        drop(Journal::start(&results, &["a"], &plan(&["a"])).expect("starts"));
+        Journal::mark_finished(&results).expect("marked");
+        let err = Journal::resume(&results, &["a"], &plan(&["a"])).expect_err("refused");
+        assert!(matches!(err, ReportError::ResumeFinished { .. }), "{err:?}");
+        let text = err.to_string();
+        assert!(
+            text.starts_with("nothing to resume") && text.contains("run without --resume"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn merging_the_journal_with_the_rerun_counts_each_scenario_once_later_winning() {
+        let run = sample::run();
+        let earlier = run.scenarios.clone();
+        let mut again = run.scenarios[1].clone();
+        again.reason = Some("ran again".into());
+        let merged = crate::run::merge_by_id(earlier.clone(), vec![again]);
+        let ids: Vec<&str> = merged.iter().map(|s| s.id.as_str()).collect();
+        let mut unique = ids.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(ids.len(), unique.len(), "an id twice: {ids:?}");
+        assert_eq!(merged.len(), earlier.len());
+        let kept = merged
+            .iter()
+            .find(|s| s.id == run.scenarios[1].id)
+            .expect("kept");
+        assert_eq!(kept.reason.as_deref(), Some("ran again"));
+        // The same outcomes twice (a resume with nothing left to run) are counted once.
+        assert_eq!(
+            crate::run::merge_by_id(earlier.clone(), earlier.clone()).len(),
+            earlier.len()
+        );
     }
 }

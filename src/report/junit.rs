@@ -8,7 +8,9 @@
 //! N kind]`). A scenario the harness could not run is an `<error>` (kept apart from failures, as CI
 //! systems do), a skipped one a `<skipped>`; both carry the reason. Every test case's `<system-out>` lists its steps and their
 //! findings. The run's target, threshold, start and harness version are suite properties; messages
-//! no scenario claimed go to the suite's `<system-out>`.
+//! no scenario claimed go to the suite's `<system-out>`. A run that is not a finished verdict (in
+//! progress or killed, not run, stopped early, no scenario) adds one test case
+//! `medcom-harness run` with an `<error>` naming why, so CI never reads it as green.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -17,7 +19,7 @@ use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, Te
 
 use super::ReportError;
 use crate::finding::Finding;
-use crate::run::{RunOutcome, ScenarioOutcome, ScenarioStatus, StepOutcome, StepStatus};
+use crate::run::{RunOutcome, RunStatus, ScenarioOutcome, ScenarioStatus, StepOutcome, StepStatus};
 
 /// The suite name, and the report name, in the XML.
 const SUITE: &str = "medcom-harness";
@@ -38,6 +40,16 @@ pub fn render_junit(run: &RunOutcome) -> Result<String, ReportError> {
         Property::new("verdict", super::verdict_word(run)),
     ]);
     suite.add_test_cases(run.scenarios.iter().map(|s| test_case(s, run)));
+    if let Some(why) = unfinished(run) {
+        // CI reads a suite with no failure and no error as green: a run that is not a verdict
+        // is one test case in error.
+        let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+        status.set_type(super::verdict_word(run));
+        status.set_message(why);
+        let mut case = TestCase::new(RUN_CASE, status);
+        case.set_classname(SUITE);
+        suite.add_test_case(case);
+    }
     if !run.unclaimed.is_empty() {
         let mut out = String::from("messages no scenario claimed:\n");
         for (evidence, finding) in &run.unclaimed {
@@ -68,6 +80,37 @@ pub fn render_junit(run: &RunOutcome) -> Result<String, ReportError> {
 /// when the folder cannot be created or the file written.
 pub fn write_junit(run: &RunOutcome, path: &Path) -> Result<(), ReportError> {
     super::write_report(path, render_junit(run)?.as_bytes())
+}
+
+/// The name of the test case that stands for a run which is not a verdict.
+const RUN_CASE: &str = "medcom-harness run";
+
+/// Why `run` is not a finished verdict (in progress, not run, stopped early, nothing ran), as the
+/// `<error>` message of the run's own test case; `None` for a finished run with scenarios.
+fn unfinished(run: &RunOutcome) -> Option<String> {
+    let note = run.note.as_deref();
+    match run.status {
+        RunStatus::InProgress => Some(
+            "IN PROGRESS: the run has not written its final reports (still under way, or killed); \
+             `medcom-harness run --resume` finishes a killed run"
+                .to_owned(),
+        ),
+        RunStatus::NotStarted => Some(format!(
+            "NOT RUN: {}",
+            note.unwrap_or("the run could not start")
+        )),
+        RunStatus::Interrupted => Some(format!(
+            "INCOMPLETE: the run was stopped early: {}",
+            note.unwrap_or("interrupted")
+        )),
+        RunStatus::Finished if run.interrupted => {
+            Some("INCOMPLETE: the run was stopped early: interrupted".to_owned())
+        }
+        RunStatus::Finished if run.scenarios.is_empty() => {
+            Some("INCOMPLETE: no scenario ran".to_owned())
+        }
+        RunStatus::Finished => None,
+    }
 }
 
 fn test_case(s: &ScenarioOutcome, run: &RunOutcome) -> TestCase {
@@ -316,6 +359,74 @@ mod tests {
                 step.index
             );
         }
+    }
+
+    fn run_error(run: &RunOutcome) -> (usize, usize, Option<String>) {
+        let xml = render_junit(run).expect("renders");
+        let doc = parse(&xml);
+        let suite = doc
+            .descendants()
+            .find(|n| n.has_tag_name("testsuite"))
+            .expect("a suite");
+        let errors: usize = suite
+            .attribute("errors")
+            .and_then(|e| e.parse().ok())
+            .expect("errors attribute");
+        let message = doc
+            .descendants()
+            .filter(|n| n.has_tag_name("testcase"))
+            .find(|n| n.attribute("name") == Some(RUN_CASE))
+            .and_then(|c| c.children().find(|n| n.has_tag_name("error")))
+            .and_then(|e| e.attribute("message").map(str::to_owned));
+        (count(&doc, "testcase"), errors, message)
+    }
+
+    #[test]
+    fn an_in_progress_run_is_one_testcase_in_error_not_an_empty_green_suite() {
+        let run = RunOutcome::placeholder(
+            RunStatus::InProgress,
+            "embedded reference vendor".into(),
+            crate::finding::Grade::F2,
+            None,
+        );
+        let (cases, errors, message) = run_error(&run);
+        assert_eq!((cases, errors), (1, 1));
+        assert!(message.expect("an error").starts_with("IN PROGRESS"));
+    }
+
+    #[test]
+    fn a_run_that_did_not_start_is_an_error_naming_its_cause() {
+        let run = RunOutcome::placeholder(
+            RunStatus::NotStarted,
+            "http://127.0.0.1:1/fhir".into(),
+            crate::finding::Grade::F2,
+            Some("the vendor is unreachable".into()),
+        );
+        let (cases, errors, message) = run_error(&run);
+        assert_eq!((cases, errors), (1, 1));
+        assert_eq!(
+            message.as_deref(),
+            Some("NOT RUN: the vendor is unreachable")
+        );
+    }
+
+    #[test]
+    fn an_interrupted_run_adds_an_incomplete_error_beside_its_scenarios() {
+        let mut run = sample::run();
+        run.status = RunStatus::Interrupted;
+        run.note = Some("interrupted (Ctrl-C)".into());
+        let (cases, errors, message) = run_error(&run);
+        assert_eq!(cases, run.scenarios.len() + 1);
+        assert_eq!(errors, 2, "the sample's own error and the run's");
+        assert!(message.expect("an error").starts_with("INCOMPLETE"));
+    }
+
+    #[test]
+    fn a_finished_run_has_no_run_testcase() {
+        let run = sample::run();
+        let (cases, _, message) = run_error(&run);
+        assert_eq!(cases, run.scenarios.len());
+        assert_eq!(message, None);
     }
 
     #[test]

@@ -37,7 +37,7 @@ mod slug;
 use std::path::PathBuf;
 
 pub use html::{render_html, write_html};
-pub use journal::Journal;
+pub use journal::{Journal, Plan};
 pub use json::write_json;
 pub use junit::{render_junit, write_junit};
 
@@ -95,6 +95,21 @@ pub enum ReportError {
     NoJournal {
         /// The journal file looked for.
         path: PathBuf,
+    },
+    /// `--resume` found a journal whose run finished.
+    #[error("nothing to resume: the run in `{}` finished; run without --resume", .dir.display())]
+    ResumeFinished {
+        /// The folder of the JSON results.
+        dir: PathBuf,
+    },
+    /// `--resume` found a journal planned otherwise: going on would report outcomes of another
+    /// target, fault, config, threshold or selection as this run's.
+    #[error("cannot resume the run in `{}`: {}", .dir.display(), .differences.join("; "))]
+    ResumeMismatch {
+        /// The folder of the JSON results.
+        dir: PathBuf,
+        /// What differs, one phrase each.
+        differences: Vec<String>,
     },
     /// The journal could not be read or written.
     #[error("failed to use the run's journal `{}`", .path.display())]

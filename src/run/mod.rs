@@ -675,6 +675,21 @@ pub fn golden_dir(scenario_path: &std::path::Path) -> PathBuf {
     dir.to_path_buf()
 }
 
+/// The outcomes of `earlier` and `later` with every scenario id once: a scenario in both keeps
+/// its `later` outcome, in `later`'s place. Used when `--resume` joins the journal's outcomes
+/// (earlier) to the ones it ran (later).
+pub fn merge_by_id(
+    earlier: Vec<ScenarioOutcome>,
+    later: Vec<ScenarioOutcome>,
+) -> Vec<ScenarioOutcome> {
+    let mut merged: Vec<ScenarioOutcome> = Vec::with_capacity(earlier.len() + later.len());
+    for s in earlier.into_iter().chain(later) {
+        merged.retain(|m| m.id != s.id);
+        merged.push(s);
+    }
+    merged
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

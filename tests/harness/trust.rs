@@ -68,7 +68,15 @@ fn a_run_that_cannot_start_replaces_an_earlier_passed_report_with_not_run() {
         "{html}"
     );
     let junit = std::fs::read_to_string(dir.path().join("reports/junit.xml")).expect("junit");
-    assert!(!junit.contains("<testcase"), "{junit}");
+    // No scenario's test case of the earlier run; the run itself is one test case in error, so
+    // CI shows red.
+    assert!(!junit.contains("name=\"t\""), "{junit}");
+    assert_eq!(junit.matches("<testcase").count(), 1, "{junit}");
+    assert!(
+        junit.contains("name=\"medcom-harness run\"")
+            && junit.contains("<error message=\"NOT RUN:"),
+        "{junit}"
+    );
 }
 
 #[test]
@@ -317,6 +325,57 @@ fn kill_9_then_resume_writes_one_report_with_every_scenario_once() {
             assert!(dir.path().join("reports").join(file).is_file(), "{file}");
         }
     }
+}
+
+#[test]
+fn resume_against_another_target_is_refused_exit_2_and_sends_it_nothing() {
+    let dir = tempfile::tempdir().expect("tmp");
+    suite(dir.path(), SEND_AND_ACK);
+    let first = run_in(dir.path(), &[]);
+    assert_eq!(first.status.code(), Some(0), "the embedded vendor passes");
+    // A vendor that was never tested: it must get no request, and no PASSED may stand for it.
+    let vendor = std::net::TcpListener::bind("127.0.0.1:0").expect("listen");
+    vendor.set_nonblocking(true).expect("non-blocking");
+    let url = format!(
+        "http://127.0.0.1:{}/fhir",
+        vendor.local_addr().expect("addr").port()
+    );
+    let out = run_in(dir.path(), &["--resume", "--target", &url]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("target") && err.contains(&url), "{err}");
+    assert!(err.contains("hint:"), "{err}");
+    assert!(!err.contains("resuming:"), "{err}");
+    match vendor.accept() {
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+        other => panic!("the untested vendor was contacted: {other:?}"),
+    }
+    // The earlier run's reports stay as they were: they name the embedded vendor.
+    let json = results(dir.path());
+    assert_eq!(json["target"], "embedded reference vendor");
+}
+
+#[test]
+fn resume_of_a_finished_run_is_refused_and_counts_nothing_twice() {
+    let dir = tempfile::tempdir().expect("tmp");
+    suite(dir.path(), SEND_AND_ACK);
+    let first = run_in(dir.path(), &[]);
+    assert_eq!(first.status.code(), Some(0));
+    let out = run_in(dir.path(), &["--resume"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("nothing to resume") && err.contains("run without --resume"),
+        "{err}"
+    );
+    let json = results(dir.path());
+    let ids: Vec<&str> = json["scenarios"]
+        .as_array()
+        .expect("scenarios")
+        .iter()
+        .filter_map(|s| s["id"].as_str())
+        .collect();
+    assert_eq!(ids, ["t"], "every scenario once");
 }
 
 #[test]
