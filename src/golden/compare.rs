@@ -1234,6 +1234,21 @@ impl Walker<'_> {
                 })
             },
         )?;
+        Ok(self.children_paired(golden, actual, pairing, show_index, path, out))
+    }
+
+    /// The golden and actual views of two lists of children whose items were paired: each
+    /// pair's differences, a golden child without a partner as missing, an actual child without
+    /// one as not in the golden.
+    fn children_paired(
+        &self,
+        golden: &[Child<'_>],
+        actual: &[Child<'_>],
+        pairing: Pairing<Node>,
+        show_index: &dyn Fn(&ChildKey<'_>) -> bool,
+        path: &mut Path,
+        out: &mut Vec<Difference>,
+    ) -> (Vec<Node>, Vec<Node>) {
         let mut golden_view = Vec::new();
         let mut actual_view = Vec::new();
         for (child, slot) in golden.iter().zip(pairing.pairs) {
@@ -1251,7 +1266,7 @@ impl Walker<'_> {
                 actual_view.push(self.child_unexpected(child, show_index, path, out));
             }
         }
-        Ok((golden_view, actual_view))
+        (golden_view, actual_view)
     }
 
     /// Compares the children of a FHIR message `Bundle` in XML: the entries as
@@ -1306,23 +1321,14 @@ impl Walker<'_> {
                 actual,
             })
         })?;
-        let mut golden_block = Vec::new();
-        let mut actual_block = Vec::new();
-        for (child, slot) in golden_entries.iter().zip(pairing.pairs) {
-            match slot {
-                Some(attempt) => {
-                    out.extend(attempt.differences);
-                    golden_block.push(attempt.golden);
-                    actual_block.push(attempt.actual);
-                }
-                None => golden_block.push(self.child_missing(child, show_index, path, out)),
-            }
-        }
-        for (child, taken) in actual_entries.iter().zip(pairing.taken) {
-            if !taken {
-                actual_block.push(self.child_unexpected(child, show_index, path, out));
-            }
-        }
+        let (golden_block, actual_block) = self.children_paired(
+            &golden_entries,
+            &actual_entries,
+            pairing,
+            show_index,
+            path,
+            out,
+        );
         // The entries go where FHIR XML puts them: before `signature`, the one Bundle element
         // after `entry`.
         let at = |view: &[Node]| {
