@@ -123,6 +123,13 @@ pub enum AuthError {
     KeyWithoutCertificate,
 }
 
+/// The base64 of `user:password`, as HTTP Basic authentication sends it (RFC 7617): a secret too,
+/// since a vendor may echo the `Authorization` header back.
+pub fn basic_credentials(user: &str, password: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+}
+
 impl Auth {
     /// Reads every secret given as an environment variable name through `lookup` (the command
     /// line passes a lookup in the process environment). `lookup` returns `None` for a variable that is not set.
@@ -166,8 +173,11 @@ impl Auth {
         if let Some(token) = &self.bearer_token {
             add(token);
         }
-        if let Some((_, password)) = &self.basic {
+        if let Some((user, password)) = &self.basic {
             add(password);
+            if let Secret::Value(v) = password {
+                out.push(basic_credentials(user, v));
+            }
         }
         out
     }
@@ -178,7 +188,6 @@ impl Auth {
         &self,
         userinfo: Option<(String, String)>,
     ) -> Result<reqwest::header::HeaderMap, AuthError> {
-        use base64::Engine as _;
         use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
         let mut map = HeaderMap::new();
         let sensitive = |text: &str, name: &str| {
@@ -202,8 +211,7 @@ impl Auth {
             None => userinfo,
         };
         if let Some((user, password)) = basic {
-            let encoded =
-                base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+            let encoded = basic_credentials(&user, &password);
             map.insert(
                 AUTHORIZATION,
                 sensitive(&format!("Basic {encoded}"), "Authorization")?,

@@ -81,8 +81,8 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
-/// The secret strings in `url`: the userinfo password (as written and percent-decoded) and the
-/// values of credential query parameters.
+/// The secret strings in `url`: the userinfo password (as written, percent-decoded, and as the
+/// base64 `user:password` of HTTP Basic) and the values of credential query parameters.
 pub fn secrets_in_url(url: &str) -> Vec<String> {
     let Ok(parsed) = reqwest::Url::parse(url) else {
         return Vec::new();
@@ -91,6 +91,12 @@ pub fn secrets_in_url(url: &str) -> Vec<String> {
     if let Some(password) = parsed.password() {
         out.push(password.to_string());
         out.push(percent_decode(password));
+        // As HTTP Basic sends them, base64 of `user:password`, which a vendor may echo back.
+        let user = percent_decode(parsed.username());
+        out.push(super::auth::basic_credentials(
+            &user,
+            &percent_decode(password),
+        ));
     }
     for (k, v) in parsed.query_pairs() {
         if secret_query_name(&k) && !v.is_empty() {
@@ -223,6 +229,28 @@ mod tests {
         ] {
             assert_eq!(redact_url(clean), clean);
         }
+    }
+
+    /// A vendor echoing the `Authorization` header back shows `Basic <base64 of user:password>`
+    /// (RFC 7617); the value here is from `echo -n alice:pw | base64`.
+    #[test]
+    fn basic_credentials_in_the_url_are_a_secret_in_their_base64_form_too() {
+        let secrets = Secrets::new(secrets_in_url("http://alice:pw@h/fhir"));
+        let redacted = secrets.redact("bad auth: Basic YWxpY2U6cHc=");
+        assert!(!redacted.contains("YWxpY2U6cHc="), "{redacted}");
+    }
+
+    /// The value is from `echo -n u:BASICPW999 | base64`, as a vendor echoing the header shows it.
+    #[test]
+    fn a_configured_basic_password_is_a_secret_in_its_base64_form_too() {
+        use crate::transport::{Auth, Secret};
+        let auth = Auth {
+            basic: Some(("u".into(), Secret::Value("BASICPW999".into()))),
+            ..Auth::default()
+        };
+        let secrets = Secrets::new(auth.secrets());
+        let redacted = secrets.redact("bad auth: Basic dTpCQVNJQ1BXOTk5");
+        assert!(!redacted.contains("dTpCQVNJQ1BXOTk5"), "{redacted}");
     }
 
     #[test]
