@@ -1,17 +1,10 @@
 //! The command line as users run it: exit codes, errors with positions, `diff`, `--update-golden`.
 
-use crate::support::bin;
+use crate::support::{SCENARIO_HEAD, bin, write_scenario};
 use std::path::Path;
 
-const SCENARIO_HEAD: &str = "id = \"t\"\ntitle = \"t\"\nstandard = \"CareCommunication 5.0\"\n";
-
 fn suite(dir: &Path, body: &str) {
-    std::fs::create_dir_all(dir.join("scenarios/cc")).expect("mkdir");
-    std::fs::write(
-        dir.join("scenarios/cc/t.toml"),
-        format!("{SCENARIO_HEAD}{body}"),
-    )
-    .expect("write");
+    write_scenario(dir, &format!("{SCENARIO_HEAD}{body}"));
 }
 
 #[test]

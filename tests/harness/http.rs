@@ -61,12 +61,13 @@ fn all_text(dir: &std::path::Path) -> String {
 #[test]
 fn a_redirect_is_a_finding_and_credentials_reach_no_output() {
     let dir = tempfile::tempdir().expect("tmp");
-    std::fs::create_dir_all(dir.path().join("scenarios/cc")).expect("mkdir");
-    std::fs::write(
-        dir.path().join("scenarios/cc/t.toml"),
-        "id = \"t\"\ntitle = \"t\"\nstandard = \"CareCommunication 5.0\"\n[[step]]\nsend = { message = \"carecommunication/new\", as = \"first\" }\n",
-    )
-    .expect("write");
+    crate::support::write_scenario(
+        dir.path(),
+        &format!(
+            "{}[[step]]\nsend = {{ message = \"carecommunication/new\", as = \"first\" }}\n",
+            crate::support::SCENARIO_HEAD
+        ),
+    );
     std::fs::write(
         dir.path().join("h.toml"),
         "request-timeout = 5\n[http]\nheaders-env = { \"X-Api-Key\" = \"H9_TEST_API_KEY\" }\n",

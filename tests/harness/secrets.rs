@@ -78,12 +78,12 @@ fn text_of(paths: &[PathBuf]) -> String {
 }
 
 fn scenario(dir: &Path, title: &str) {
-    std::fs::create_dir_all(dir.join("scenarios/cc")).expect("mkdir");
-    std::fs::write(
-        dir.join("scenarios/cc/t.toml"),
-        format!("id = \"t\"\ntitle = \"{title}\"\nstandard = \"CareCommunication 5.0\"\n[[step]]\nsend = {{ message = \"carecommunication/new\", as = \"first\" }}\n"),
-    )
-    .expect("write");
+    crate::support::write_scenario(
+        dir,
+        &format!(
+            "id = \"t\"\ntitle = \"{title}\"\nstandard = \"CareCommunication 5.0\"\n[[step]]\nsend = {{ message = \"carecommunication/new\", as = \"first\" }}\n"
+        ),
+    );
 }
 
 #[test]

@@ -128,3 +128,12 @@ pub fn run_suite(target: &std::ffi::OsStr) -> (i32, Vec<String>, String) {
         stdout,
     )
 }
+
+/// The head every one-file test scenario shares: `id`, `title`, `standard`.
+pub const SCENARIO_HEAD: &str = "id = \"t\"\ntitle = \"t\"\nstandard = \"CareCommunication 5.0\"\n";
+
+/// Writes `toml` as the one scenario `scenarios/cc/t.toml` below `dir`.
+pub fn write_scenario(dir: &Path, toml: &str) {
+    std::fs::create_dir_all(dir.join("scenarios/cc")).expect("mkdir");
+    std::fs::write(dir.join("scenarios/cc/t.toml"), toml).expect("write");
+}

@@ -2,16 +2,14 @@
 //! lost to `kill -9`, the harness's own failures are exit 2 and never the vendor's findings, CPR
 //! numbers masked in reports, oversized scenario files refused.
 
-use crate::support::bin;
+use crate::support::{SCENARIO_HEAD, bin, write_scenario};
 use serde_json::Value;
 use std::path::Path;
 
-const HEAD: &str = "id = \"t\"\ntitle = \"t\"\nstandard = \"CareCommunication 5.0\"\n";
 const SEND_AND_ACK: &str = "[[step]]\nsend = { message = \"carecommunication/new\", as = \"first\" }\n[[step]]\nexpect-ack = { for = \"first\" }\n";
 
 fn suite(dir: &Path, body: &str) {
-    std::fs::create_dir_all(dir.join("scenarios/cc")).expect("mkdir");
-    std::fs::write(dir.join("scenarios/cc/t.toml"), format!("{HEAD}{body}")).expect("write");
+    write_scenario(dir, &format!("{SCENARIO_HEAD}{body}"));
 }
 
 fn results(dir: &Path) -> Value {
@@ -389,7 +387,7 @@ fn a_step_the_harness_cannot_perform_is_reported_with_its_file_and_line() {
     let out = run_in(dir.path(), &[]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(2), "{stdout}");
-    // HEAD is three lines and a blank one: the `[[step]]` is on line 5.
+    // SCENARIO_HEAD is three lines and a blank one: the `[[step]]` is on line 5.
     let at = Path::new("scenarios/cc/t.toml").display().to_string() + ":5";
     assert!(stdout.contains(&at), "{stdout}");
     let json = results(dir.path());
