@@ -106,11 +106,18 @@ rules! {
     /// F2: resent data duplicates documents in the receiver's record.
     CC_REPLY_NO_RESEND = "cc-reply-no-resend", F2,
         "A reply does not resend the data or url of earlier attachments (it may keep contentType and title as a reference).",
-        "CareCommunication IG 5.0, MedComCareCommunicationCommunication profile description: \"When replying, the base64 content of earlier attachments is not included\" (not an invariant: medcom-careCommunication-6 is \"topic when category = other\")";
-    /// F2: the forwarded letter reaches its new receiver without its attachments.
-    CC_FORWARD_KEEPS = "cc-forward-keeps-attachments", F2,
-        "A forward includes every attachment of the forwarded message, byte for byte.",
-        "CareCommunication IG 5.0, attachments";
+        "CareCommunication IG 5.0, MedComCareCommunicationCommunication profile description (https://medcomfhir.dk/ig/carecommunication/StructureDefinition-medcom-careCommunication-communication.html): \"When replying, the base64 content of earlier attachments is not included\" (not an invariant: medcom-careCommunication-6 is \"topic when category = other\")";
+    /// F2: the forwarded letter reaches its new receiver with an attachment it cannot open. A
+    /// forward that leaves a whole segment out is allowed ("all relevant message segments";
+    /// MedCom's TestScript carecommunication-send-forward-partialthread forwards only the text).
+    CC_FORWARD_ATTACHMENT_DATA = "cc-forward-attachment-data", F2,
+        "A forwarded attachment segment includes the base64 content of its attachment (a link keeps its url), and an attachment under an earlier segment identifier keeps its bytes; a forward may leave out whole segments.",
+        "CareCommunication IG 5.0, MedComCareCommunicationCommunication profile description (https://medcomfhir.dk/ig/carecommunication/StructureDefinition-medcom-careCommunication-communication.html): \"all relevant message segments must be included … when forwarding\", \"the base64-encoded content of the attachments must be included\"; profile medcom-carecommunication-attachment-identifier (\"If the attachment is edited and reattached, a new UUID shall be applied\"); MedCom TestScript carecommunication-send-forward-partialthread (payload.count() = 2)";
+    /// F3: the receiver cannot show its user which earlier attachment the reply means, but
+    /// nothing is lost from the record.
+    CC_REPLY_ATTACHMENT_IDENTIFIER = "cc-reply-attachment-identifier", F3,
+        "A reply's segment that refers to an earlier attachment (without its data) carries the identifier (medcom-core-identifier-extension) of that attachment's segment.",
+        "CareCommunication IG 5.0, MedComCareCommunicationCommunication profile description (https://medcomfhir.dk/ig/carecommunication/StructureDefinition-medcom-careCommunication-communication.html): \"instead the identifier must always be included in a reply\"";
     /// F2: the conversation falls apart in the receiver's inbox.
     CC_THREAD = "cc-thread", F2,
         "A reply keeps the thread id (Communication.identifier); a forward starts a new one.",

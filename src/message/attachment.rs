@@ -54,6 +54,11 @@ pub struct Attachment {
     pub data: Option<AttachmentData>,
     /// Why `data` did not decode.
     pub data_error: Option<String>,
+    /// The identifier of the payload segment that carries the attachment
+    /// (`Communication.payload.extension:identifier.valueIdentifier.value`,
+    /// medcom-core-identifier-extension): how a reply names an earlier attachment without its
+    /// data (CareCommunication IG 5.0, Communication profile description). `None` when absent.
+    pub identifier: Option<String>,
 }
 
 impl Attachment {
@@ -79,8 +84,33 @@ impl Attachment {
             has_data: raw.is_some(),
             data,
             data_error,
+            identifier: None,
         }
     }
+
+    /// Reads the attachment of a `Communication.payload` segment (`seg`) at `location`, with the
+    /// segment's medcom-core-identifier-extension; `None` when the segment has no
+    /// `contentAttachment`.
+    pub fn from_segment(seg: &Value, location: String) -> Option<Attachment> {
+        let mut attachment = Attachment::from_fhir(seg.get("contentAttachment")?, location);
+        attachment.identifier = segment_identifier(seg);
+        Some(attachment)
+    }
+}
+
+/// The value of a payload segment's medcom-core-identifier-extension.
+pub fn segment_identifier(seg: &Value) -> Option<String> {
+    seg.get("extension")?
+        .as_array()?
+        .iter()
+        .find(|e| {
+            e.get("url").and_then(Value::as_str).is_some_and(|u| {
+                u.ends_with("/StructureDefinition/medcom-core-identifier-extension")
+            })
+        })?
+        .pointer("/valueIdentifier/value")?
+        .as_str()
+        .map(str::to_string)
 }
 
 /// Decodes FHIR base64Binary: standard alphabet with padding, white space ignored.

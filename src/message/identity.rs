@@ -199,12 +199,10 @@ impl Identity {
                     .iter()
                     .enumerate()
                     .filter_map(|(i, seg)| {
-                        seg.get("contentAttachment").map(|a| {
-                            Attachment::from_fhir(
-                                a,
-                                format!("Communication.payload[{i}].contentAttachment"),
-                            )
-                        })
+                        Attachment::from_segment(
+                            seg,
+                            format!("Communication.payload[{i}].contentAttachment"),
+                        )
                     })
                     .collect()
             })

@@ -24,7 +24,8 @@ pub enum Fault {
     DuplicateDifferentAck,
     /// A reply resends the data of earlier attachments.
     ReplyResendsAttachment,
-    /// A forward leaves out the forwarded message's attachments.
+    /// A forward carries the forwarded attachment segments without their base64 content (breaks
+    /// `cc-forward-attachment-data`).
     ForwardDropsAttachment,
     /// Answers in an exchange folder are written slowly in place under their final name.
     WritesInPlace,
@@ -118,7 +119,9 @@ impl Fault {
                 "answers a duplicate with a different acknowledgement (MR8)"
             }
             Fault::ReplyResendsAttachment => "resends earlier attachment data in replies",
-            Fault::ForwardDropsAttachment => "leaves attachments out of forwards",
+            Fault::ForwardDropsAttachment => {
+                "forwards attachment segments without their base64 content"
+            }
             Fault::WritesInPlace => {
                 "writes answers slowly in place in the exchange folder instead of renaming a finished file"
             }
@@ -152,7 +155,7 @@ impl Fault {
             Fault::AckMissingProvenance => &["ack-provenance"],
             Fault::DuplicateDifferentAck => &["MR8"],
             Fault::ReplyResendsAttachment => &["cc-reply-no-resend"],
-            Fault::ForwardDropsAttachment => &["cc-forward-keeps-attachments"],
+            Fault::ForwardDropsAttachment => &["cc-forward-attachment-data"],
             Fault::WritesInPlace => &["folder-atomic-write"],
             Fault::EnvelopeNameMismatch => &["vans-name"],
             Fault::NoReceipt => &["oioxml-receipt-received"],

@@ -213,16 +213,7 @@ impl Vendor {
                 previous["payload_reference_only"] = previous["payload"].clone();
             }
             if self.has(Fault::ForwardDropsAttachment) && action == Action::Forward {
-                let kept: Vec<Value> = previous["payload"]
-                    .as_array()
-                    .map(|p| {
-                        p.iter()
-                            .filter(|s| s.get("contentAttachment").is_none())
-                            .cloned()
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                previous["payload"] = Value::Array(kept);
+                previous["payload"] = previous["payload_reference_only"].clone();
             }
         }
         let resource = self
