@@ -249,6 +249,11 @@ pub fn main() -> i32 {
                     f.description(),
                     f.violates().join(", ")
                 );
+                for id in f.violates() {
+                    if let Some(rule) = medcom_harness::rule::find(id) {
+                        say!("{:<34}   {id}: {}", "", rule.source);
+                    }
+                }
             }
             Ok(exit::PASSED)
         }

@@ -56,19 +56,19 @@ rules! {
     /// receiver's side is unharmed and the sender's users can send it again by hand.
     KR7 = "KR7", F3, "A message with no acknowledgement within the agreed time is resent (at most `resend-limit` times), in a new envelope.", "MedCom governance 040 (KR7), 020/043 (reliable messaging)";
     /// F2: an invalid message acknowledged `ok` hides the error from the sender.
-    KR6 = "KR6", F2, "A message that fails profile validation is acknowledged `fatal-error` (AE).", "MedCom governance 040";
+    KR6 = "KR6", F2, "A message that fails profile validation is acknowledged `fatal-error` (AE).", "MedCom governance 040 (KR6: fatal-error = AE); an older MedCom document swaps AE and AR: governance 040 wins by default, the `[rules] transient-error` setting chooses";
     /// F1: the sender cannot correlate the acknowledgement and will resend forever.
     ACK_RESPONSE_IDENTIFIER = "ack-response-identifier", F1,
         "`MessageHeader.response.identifier` equals the acknowledged `MessageHeader.id`.",
-        "FHIR R4 MessageHeader.response; Acknowledgement IG 2.0";
+        "Acknowledgement IG 2.0.3, MedComAcknowledgementMessageHeader response.identifier (https://medcomfhir.dk/ig/acknowledgement/StructureDefinition-medcom-messaging-acknowledgementHeader.html); FHIR R4 MessageHeader.response.identifier";
     /// F1: a message that is not an acknowledgement cannot acknowledge anything.
     ACK_EVENT = "ack-event", F1,
         "An acknowledgement has `MessageHeader.eventCoding` = `acknowledgement-message`.",
-        "Acknowledgement IG 2.0, MedComAcknowledgementMessageHeader";
+        "Acknowledgement IG 2.0.3, MedComAcknowledgementMessageHeader eventCoding (https://medcomfhir.dk/ig/acknowledgement/StructureDefinition-medcom-messaging-acknowledgementHeader.html); CodeSystem medcom-messaging-eventCodes";
     /// F2: the sender's system cannot show the user what went wrong.
     ACK_OPERATION_OUTCOME = "medcom-acknowledgement-1", F2,
         "A `response.code` other than `ok` comes with an OperationOutcome.",
-        "Acknowledgement IG 2.0, invariant medcom-acknowledgement-1";
+        "Acknowledgement IG 2.0.3, MedComAcknowledgementMessage, invariant medcom-acknowledgement-1 (https://medcomfhir.dk/ig/acknowledgement/StructureDefinition-medcom-messaging-acknowledgement.html)";
     /// F2: a value that is not of its datatype (a boolean written as text, a date that does not
     /// exist) cannot be read by a conformant receiver; it is rejected (KR6), in every profile
     /// version, so it is never graded down for a version mismatch.
@@ -78,11 +78,11 @@ rules! {
     /// F2: the receiving system's audit trail breaks.
     ACK_PROVENANCE = "ack-provenance", F2,
         "An acknowledgement has exactly two Provenances: a copy of the acknowledged message's latest Provenance and a new one with activity `acknowledgement` whose `entity` (role `revision`) points to `MessageHeader/<acknowledged id>`.",
-        "Acknowledgement IG 2.0, MedComAcknowledgementMessage";
+        "Acknowledgement IG 2.0.3, MedComAcknowledgementMessage (https://medcomfhir.dk/ig/acknowledgement/StructureDefinition-medcom-messaging-acknowledgement.html); MedCom Acknowledgement TestScripts acknowledgement-send-* (two Provenances)";
     /// F3: the acknowledgement travels to the wrong party or cannot be routed back.
     ACK_ADDRESSING = "ack-addressing", F3,
         "An acknowledgement goes back to the acknowledged message's sender: its receiver is that sender and its sender is that receiver.",
-        "Acknowledgement IG 2.0; MedCom governance 052.2";
+        "Acknowledgement IG 2.0.3, MedComAcknowledgementMessageHeader destination/sender (https://medcomfhir.dk/ig/acknowledgement/StructureDefinition-medcom-messaging-acknowledgementHeader.html); MedCom governance 052.2";
     /// F1: never first positive, then negative; the sender cannot know which answer holds.
     MR8 = "MR8", F1,
         "A duplicate (a resend of the same MessageHeader.id) is answered with the same acknowledgement as the first copy.",
@@ -94,15 +94,15 @@ rules! {
     /// F2: a receiver rejects attachments it cannot show.
     CC_ATTACHMENT_MIME = "cc-attachment-mime", F2,
         "An attachment with data has a contentType in medcom-core-attachmentMimeTypes.",
-        "CareCommunication IG 5.0, ValueSet medcom-core-attachmentMimeTypes";
+        "CareCommunication IG 5.0.2, MedComCareCommunicationCommunication payload:attachment.contentType, ValueSet medcom-core-attachmentMimeTypes (https://medcomfhir.dk/ig/terminology/ValueSet-medcom-core-attachmentMimeTypes.html)";
     /// F2: the attachment is lost.
     CC_ATTACHMENT_DATA = "cc-attachment-data", F2,
         "Attachment data is valid base64, and a declared size and hash agree with the decoded bytes.",
-        "FHIR R4 Attachment (att-1, size, hash); CareCommunication IG 5.0";
+        "FHIR R4 Attachment (att-1, size, hash: http://hl7.org/fhir/R4/datatypes.html#Attachment); CareCommunication IG 5.0.2, MedComCareCommunicationCommunication payload:attachment.content[x].data (\"Shall be present and contain the base64 encoded content of the attachment\", https://medcomfhir.dk/ig/carecommunication/StructureDefinition-medcom-careCommunication-communication.html)";
     /// F3: the receiver cannot name the attachment to its user.
     CC_ATTACHMENT_TITLE = "cc-attachment-title", F3,
         "Every attachment has a title.",
-        "CareCommunication IG 5.0, attachments";
+        "CareCommunication IG 5.0.2, MedComCareCommunicationCommunication payload:attachment.content[x].title (min 1; \"it is not allowed for the system to automatically include '.filetype' in the title\", https://medcomfhir.dk/ig/carecommunication/StructureDefinition-medcom-careCommunication-communication.html)";
     /// F2: resent data duplicates documents in the receiver's record.
     CC_REPLY_NO_RESEND = "cc-reply-no-resend", F2,
         "A reply does not resend the data or url of earlier attachments (it may keep contentType and title as a reference).",
@@ -121,11 +121,11 @@ rules! {
     /// F2: the conversation falls apart in the receiver's inbox.
     CC_THREAD = "cc-thread", F2,
         "A reply keeps the thread id (Communication.identifier); a forward starts a new one.",
-        "CareCommunication IG 5.0, Communication.identifier";
+        "CareCommunication IG 5.0.2, MedComCareCommunicationCommunication Communication.identifier (https://medcomfhir.dk/ig/carecommunication/StructureDefinition-medcom-careCommunication-communication.html); MedCom TestScripts carecommunication-send-reply-message (\"the communication.identifier is held the same\") and carecommunication-send-forward-message (\"the communication.identifier is different\")";
     /// F2: the message's history is lost.
     PROVENANCE_CHAIN = "provenance-chain", F2,
         "A follow-up message carries every earlier Provenance plus a new one that targets its MessageHeader, with activity for what it is and `entity.what` pointing to the previous message.",
-        "MedCom messaging IG, medcom-messaging-provenance";
+        "MedCom messaging IG 4.0.2, MedComMessagingProvenance (https://medcomfhir.dk/ig/messaging/StructureDefinition-medcom-messaging-provenance.html); CareCommunication IG 5.0.2, MedComCareCommunicationProvenance entity:preceedingMessage (\"When a message is a response or a forwarding message the role shall be 'revision'\"); MedCom TestScripts carecommunication-send-reply-*/-forward-* (\"the previous MessageHeader.id is referenced in Provenance.entity.what\", \"2 Provenance instances\")";
     /// F1: the vendor did not send the message the scenario waits for.
     EXPECTED_MESSAGE = "expected-message", F1,
         "The vendor sends the message the scenario expects within the step's time limit.",
@@ -147,51 +147,51 @@ rules! {
     /// letters cannot be correlated, and the sender resends or loses track of the letter.
     OIOXML_RECEIPT_QUOTES = "oioxml-receipt-quotes", F1,
         "A receipt quotes the original's Envelope/Identifier (OriginalEnvelopeIdentifier), its sender and receiver EAN, and each of its letters (OriginalLetterIdentifier, with its VersionCode), and no other letter.",
-        "DOMAIN.md §4 (receipts)";
+        "MedCom OIOXML XML Schemas (oioxml-xsd, MIT), 2005/08/07 release: PositiveReceipt.xsd, NegativeReceipt.xsd, NegativeVansReceipt.xsd (OriginalEmessage: OriginalEnvelopeIdentifier, OriginalSender, OriginalReceiver, OriginalLetter/OriginalLetterIdentifier, OriginalVersionCode); as ack-response-identifier for FHIR";
     /// F3: like `ack-addressing`: the receipt travels to the wrong party.
     OIOXML_RECEIPT_ADDRESSING = "oioxml-receipt-addressing", F3,
         "A receipt goes back to the original's sender: its Receiver EAN is the original's sender EAN and (except a VANS receipt) its Sender EAN the original's receiver EAN.",
-        "DOMAIN.md §4 (receipts); as ack-addressing for FHIR";
+        "MedCom OIOXML XML Schemas (oioxml-xsd, MIT), 2005/08/07 release: PositiveReceipt.xsd, NegativeReceipt.xsd (Sender, Receiver, OriginalSender, OriginalReceiver); MedCom governance 052.2, as ack-addressing for FHIR";
     /// F2: like `medcom-acknowledgement-1`: the sender's user cannot be told why the letter was
     /// refused.
     OIOXML_REFUSECODE = "oioxml-refusecode", F2,
         "A negative receipt (XCTL02, XCTL01) gives a RefuseCode from the list (ikke_specificeret, ukendt_lokationsnummer, problem_med_modtagerID, problem_med_version, syntaksfejl) for each letter or for the whole envelope; a positive receipt gives none.",
-        "DOMAIN.md §4 (receipts)";
+        "MedCom OIOXML XML Schemas (oioxml-xsd, MIT), 2005/08/07 release: NegativeReceipt.xsd, NegativeVansReceipt.xsd (RefuseCode: ikke_specificeret, ukendt_lokationsnummer, problem_med_modtagerID, problem_med_version, syntaksfejl)";
     /// F2: like KR2: answering a receipt starts an endless exchange between two systems.
     OIOXML_RECEIPT_NO_RECEIPT = "oioxml-receipt-no-receipt", F2,
         "A receipt is never answered with a receipt, and asks for none (AcknowledgementCode `minuspositivkvitt`).",
-        "DOMAIN.md §4 (receipts are never acknowledged); as KR2 for FHIR";
+        "MedCom OIOXML XML Schemas (oioxml-xsd, MIT), 2005/08/07 release: ValueLists.xsd (Envelope/AcknowledgementCode minuspositivkvitt | pluspositivkvitt); MedCom governance 040 KR2 (an acknowledgement is never acknowledged), as for FHIR";
     /// F1: like MR8: first positive then negative leaves the sender unable to know which holds.
     OIOXML_SAME_RECEIPT = "oioxml-receipt-duplicate", F1,
         "A duplicate (the same Letter/Identifier in a new envelope) is answered with the same receipt as the first copy: the same kind and the same RefuseCodes.",
-        "DOMAIN.md §4 and §2 (reliable messaging); as MR8 for FHIR";
+        "MedCom governance 040 (MR8) and 020/043 (reliable messaging: a duplicate gets the same answer as the first copy), applied to OIOXML receipts";
     /// F3: like `resend-identity`: envelope identifier reuse is an error at the receiver.
     OIOXML_RESEND_IDENTITY = "oioxml-resend-identity", F3,
         "A resend has a new Envelope/Identifier and the same Letter/Identifier; an Envelope/Identifier is never reused for another letter.",
-        "DOMAIN.md §4 (dedup key) and §2 (the receiver's matrix)";
+        "MedCom governance 020/043 (reliable messaging: a resend goes in a new envelope; the receiver's matrix of envelope id and letter id) and 052.2; MedCom OIOXML XML Schemas (oioxml-xsd, MIT), 2005/08/07 release (Envelope/Identifier, Letter/Identifier)";
     /// F2: like `cc-attachment-data`: the attachment is lost, or a binary arrives that no letter
     /// refers to.
     OIOXML_BIN_MATCH = "oioxml-bin-match", F2,
         "Every XDIS91 Reference/BIN is matched by an XBIN01 BinaryObject with the same ObjectIdentifier, between the same sender and receiver, whichever arrives first, and every XBIN01 object by a reference.",
-        "DOMAIN.md §1 (XBIN01 linked from XDIS91 Reference/BIN/ObjectIdentifier) and §4";
+        "MedCom OIOXML XML Schemas (oioxml-xsd, MIT), 2005/08/07 release: Reference.xsd (Reference/BIN/ObjectIdentifier in XDIS91 ClinicalEmail) and BinaryLetter.xsd (XBIN01 BinaryObject/ObjectIdentifier)";
     /// F2: like `cc-attachment-mime`: the receiver opens the bytes with the wrong program, or
     /// cannot show them.
     OIOXML_BIN_EXTENSION = "oioxml-bin-extension", F2,
         "ObjectExtensionCode (in XBIN01 and in the XDIS91 Reference/BIN) agrees with the object's bytes (magic numbers: pdf, jpeg, png, gif, tiff, bmp, …).",
-        "DOMAIN.md §4; file signatures as the `infer` crate knows them";
+        "MedCom OIOXML XML Schemas (oioxml-xsd, MIT), 2005/08/07 release: GeneralElements.xsd ObjectExtensionCode (in BinaryLetter.xsd and Reference.xsd BIN); file signatures as the `infer` crate knows them";
     /// F2: like `cc-attachment-data`: a size that disagrees means a truncated or damaged object.
     OIOXML_BIN_SIZE = "oioxml-bin-size", F2,
         "OriginalObjectSize (in XBIN01 and in the XDIS91 Reference/BIN) is the size in bytes of the decoded Object_Base64Encoded.",
-        "DOMAIN.md §4 and §8 (sizes count decoded bytes)";
+        "MedCom OIOXML XML Schemas (oioxml-xsd, MIT), 2005/08/07 release: GeneralElements.xsd OriginalObjectSize (in BinaryLetter.xsd and Reference.xsd BIN), the size of the object, i.e. of the decoded Object_Base64Encoded";
     /// F1: like KR1: without a receipt the sender resends and cannot trust the exchange.
     OIOXML_RECEIPT_RECEIVED = "oioxml-receipt-received", F1,
         "Every OIOXML letter sent with `pluspositivkvitt`, and every letter refused, gets an XCTL receipt.",
-        "DOMAIN.md §4 (receipts); MedCom VANS receipts";
+        "MedCom OIOXML XML Schemas (oioxml-xsd, MIT), 2005/08/07 release: ValueLists.xsd (AcknowledgementCode pluspositivkvitt asks for a positive receipt), PositiveReceipt.xsd (XCTL03), NegativeReceipt.xsd (XCTL02); MedCom governance 040 KR1, as for FHIR";
     /// F1 when a valid letter is refused (like KR3); the same grade for a broken letter accepted,
     /// which hides the error from the sender.
     OIOXML_RECEIPT_KIND = "oioxml-receipt-kind", F1,
         "A valid letter gets a positive receipt (XCTL03); a letter with an unknown receiver or a syntax error gets a negative one (XCTL02) with the RefuseCode for the reason.",
-        "DOMAIN.md §4 (receipts, RefuseCode)";
+        "MedCom OIOXML XML Schemas (oioxml-xsd, MIT), 2005/08/07 release: PositiveReceipt.xsd (XCTL03), NegativeReceipt.xsd (XCTL02, RefuseCode ukendt_lokationsnummer, syntaksfejl); MedCom governance 040 KR3/KR6, as for FHIR";
     /// F2: a receiver validating against the profile rejects the message (KR6).
     PROFILE_CARDINALITY = "profile-cardinality", F2,
         "Every element occurs as often as its profile's `min`..`max` allow.",
@@ -240,36 +240,36 @@ rules! {
     /// used to record that an envelope was checked and holds.
     ENVELOPE = "envelope", F2,
         "An envelope agrees with its payload (SizeInBytes, Format, Name, MCM:MIME) and validates against its XML Schema.",
-        "VANSEnvelope 1.0.4; ehmiSBDH; DOMAIN.md §3, §8";
+        "VANSEnvelope 1.0.4 (vans-envelope-1.0.4.xsd); ehmiSBDH (MedCom dk-ehmi-sbdh: XSDs and samples); CareCommunication send test protocol 5.0.2 (the VANSEnvelope's fields)";
     /// F1: an unreadable message cannot be processed at all.
     WELL_FORMED = "well-formed", F1,
         "A message is a well-formed FHIR Bundle of type `message` with a MessageHeader first.",
-        "FHIR R4 Bundle (bdl-12), MedCom messaging (medcom-messaging-1)";
+        "FHIR R4 Bundle, invariant bdl-12 (\"A message must have a MessageHeader as the first resource\", http://hl7.org/fhir/R4/bundle.html); MedCom messaging IG 4.0.2, MedComMessagingMessage (Bundle.type \"Always message\"; \"Each MedCom message shall contain a MedComMessagingMessageHeader and MedComMessagingProvenance\", https://medcomfhir.dk/ig/messaging/StructureDefinition-medcom-messaging-message.html)";
     /// F2: a receiver must reject it (KR6).
     MESSAGING_2 = "medcom-messaging-2", F2,
         "There is at least one Provenance resource in a MedCom message.",
-        "MedCom messaging IG, invariant medcom-messaging-2";
+        "MedCom messaging IG 4.0.2, MedComMessagingMessage, invariant medcom-messaging-2 (https://medcomfhir.dk/ig/messaging/StructureDefinition-medcom-messaging-message.html)";
     /// F2: the message is about no one, or about two patients.
     CC_ONE_PATIENT = "medcom-careCommunication-2", F2,
         "A CareCommunication Bundle contains exactly one Patient.",
-        "CareCommunication IG 5.0, invariant medcom-careCommunication-2";
+        "CareCommunication IG 5.0.2, MedComCareCommunicationMessage, invariant medcom-careCommunication-2 (https://medcomfhir.dk/ig/carecommunication/StructureDefinition-medcom-careCommunication-message.html)";
     /// F2: the thread cannot be followed across systems.
     UUIDV4 = "medcom-uuidv4", F2,
         "The thread id (Communication.identifier.value) is `urn:uuid:` + a lower-case UUID version 4.",
-        "CareCommunication IG 5.0, invariant medcom-uuidv4";
+        "CareCommunication IG 5.0.2, MedComCareCommunicationCommunication Communication.identifier, invariant medcom-uuidv4 (https://medcomfhir.dk/ig/carecommunication/StructureDefinition-medcom-careCommunication-communication.html)";
     /// F2: the receiver cannot file the letter.
     CC_CATEGORY = "cc-category", F2,
         "Communication.category is one of the 18 codes of medcom-careCommunication-categoryCodes.",
-        "CareCommunication IG 5.0, ValueSet medcom-careCommunication-categories";
+        "CareCommunication IG 5.0.2, MedComCareCommunicationCommunication category; ValueSet medcom-careCommunication-categories and CodeSystem medcom-careCommunication-categoryCodes 1.9.0 (18 codes, https://medcomfhir.dk/ig/terminology/CodeSystem-medcom-careCommunication-categoryCodes.html)";
     /// F2: a reference that resolves nowhere leaves a hole in the message.
     REFERENCES_RESOLVE = "references-resolve", F2,
         "Every reference inside the message resolves to an entry of the Bundle.",
-        "MedCom messaging IG; FHIR R4 Bundle references";
+        "FHIR R4 Bundle, resolving references in Bundles (http://hl7.org/fhir/R4/bundle.html#references): a relative `Type/id` against the referencing entry's fullUrl base, a `urn:uuid:` only by a `urn:uuid:` fullUrl; MedCom messaging IG 4.0.2, MedComMessagingMessage (https://medcomfhir.dk/ig/messaging/StructureDefinition-medcom-messaging-message.html)";
     /// F2 for an invalid id (a receiver cannot store it); a valid non-UUID id is only a note,
     /// because the receive test case Tek-B sends such ids and receivers must accept them.
     FHIR_ID = "fhir-id", F2,
         "Bundle.id and MessageHeader.id are valid FHIR ids ([A-Za-z0-9-.]{1,64}); governance asks for UUIDs, which is a note only.",
-        "FHIR R4 id datatype; MedCom governance 052.2; CareCommunication test protocol Tek-B";
+        "FHIR R4 id datatype (http://hl7.org/fhir/R4/datatypes.html#id); MedCom governance 052.2 asks for UUIDs, but MedCom's CareCommunication receive test case Tek-B sends other valid ids and expects them accepted: MedCom's test material wins, so a non-UUID is a note";
     /// F2: a time without a zone is ambiguous across summer time and systems.
     TIME_ZONE = "time-zone", F2,
         "Every dateTime and instant with a time carries a time zone.",
@@ -277,19 +277,19 @@ rules! {
     /// F2: the message's own history step is missing or wrong.
     PROVENANCE_OWN = "provenance-own", F2,
         "A Provenance targets the message's own MessageHeader, and a follow-up's revision entity points to a message whose Provenance the bundle carries.",
-        "MedCom messaging IG, medcom-messaging-provenance";
+        "MedCom messaging IG 4.0.2, MedComMessagingProvenance (https://medcomfhir.dk/ig/messaging/StructureDefinition-medcom-messaging-provenance.html); CareCommunication IG 5.0.2, MedComCareCommunicationProvenance entity:preceedingMessage; MedCom TestScripts carecommunication-send-* (\"the target reference in Provenance equals MessageHeader.id\")";
     /// F3: the receiver cannot find the EDIFACT or OIOXML letter a message follows up, but the
     /// message itself is sound and its thread can be found by hand. The order of the two parts is
-    /// the `letter-identifier` setting (DOMAIN.md §6).
+    /// the `letter-identifier` setting (MedCom's documents disagree on it).
     PROVENANCE_LETTER_IDENTIFIER = "provenance-letter-identifier", F3,
         "A Provenance entity that points to a preceding EDIFACT or OIOXML letter gives `what.identifier.value` as `[lokationsnummer]#[brevid]`: the sender's 13-digit EAN/GLN location number and the letter's identifier.",
         "MedCom CareCommunication IG 5.0, MedComCareCommunicationProvenance entity:preceedingMessage.what.identifier; MedCom messaging IG, medcom-messaging-provenance";
     /// F3: a sender that never stops resending floods the receiver with duplicates it must log and
     /// answer; each copy is still handled (MR8), so the exchange survives. The limit is the
-    /// `resend-limit` setting (DOMAIN.md §6).
+    /// `resend-limit` setting (MedCom's documents disagree on it).
     RESEND_LIMIT = "resend-limit", F3,
         "A sender resends an unacknowledged message at most `resend-limit` times (default 2).",
-        "MedCom governance 020/043 (reliable messaging), KR7 in governance 040";
+        "MedCom governance 020/043 (reliable messaging: at most 2 resends), KR7 in governance 040; another MedCom document says 3: governance 020/043 wins by default, the `resend-limit` setting chooses";
     /// F2: an activity the standard does not allow for the message family makes the message meaningless to the receiver.
     ACTIVITY_ALLOWED = "activity-allowed", F2,
         "The Provenance activity of the message's own step is allowed for its family and version (CareCommunication 5.0: new, reply, forward; HospitalNotification 3.0: the admit/leave/discharge codes and their revise-/cancel- variants; Acknowledgement: acknowledgement).",
@@ -297,7 +297,7 @@ rules! {
     /// F2 over the limit (the message will not be delivered); F4 over the warning size.
     ATTACHMENT_SIZE = "cc-attachment-size", F2,
         "The message stays under the size limit (governance: the enveloped message under 100 MB); over 50 MB (the clinical guideline) is a warning.",
-        "MedCom governance; CareCommunication clinical guideline (50 MB)";
+        "MedCom governance (the enveloped message under 100 MB; CareCommunication send test protocol 5.0.2: the 100 MB limit including the envelope); the CareCommunication clinical guideline says 50 MB, which is a warning here: the governance limit wins";
     /// F2: the receiver cannot route an answer back.
     PARTY_IDENTIFIERS = "party-identifiers", F2,
         "The sender and receiver Organizations carry both a SOR id and an EAN/GLN, and the EAN has a valid GS1 check digit.",
@@ -325,27 +325,27 @@ rules! {
     /// F2: a receiver treats a size mismatch as damage in transport (`MSG_Damaged_durin_transport`).
     VANS_SIZE_IN_BYTES = "vans-size-in-bytes", F2,
         "`Document/SizeInBytes` equals the length in bytes of the decoded `Data`.",
-        "VANSEnvelope 1.0.4 (vans-envelope-1.0.4.xsd); DOMAIN.md §8 statistics consistency";
+        "VANSEnvelope 1.0.4 (vans-envelope-1.0.4.xsd, Document/SizeInBytes); CareCommunication send test protocol 5.0.2 (SizeInBytes)";
     /// F3: the VANS statistics count the message under the wrong kind.
     VANS_FORMAT = "vans-format", F3,
         "A FHIR message travels with `Document/Format` = `HL7`.",
-        "DOMAIN.md §3 (VANSEnvelope for FHIR)";
+        "VANSEnvelope 1.0.4 (vans-envelope-1.0.4.xsd, Document/Format: XML, EDIFACT, HL7, Binary, Other); CareCommunication send test protocol 5.0.2 (Format)";
     /// F3: the national statistics count the message under the wrong standard.
     VANS_NAME = "vans-name", F3,
         "`Document/Name` is the payload's statistical code: `MCM:FDIS91#<category>`, `MCM:FDIS20#<event>`, `MCM:FCTL#<code>` for FHIR, `MCM:<TypeCode>` for OIOXML.",
-        "CodeSystem medcom-messaging-statisticalCodes 2.0.0; DOMAIN.md §3, §8";
+        "CodeSystem medcom-messaging-statisticalCodes 2.0.0 (https://medcomfhir.dk/ig/terminology/CodeSystem-medcom-messaging-statisticalCodes.html); CareCommunication send test protocol 5.0.2 (Name with the category postfix)";
     /// F3: the statistics count the wrong version.
     VANS_VERSION = "vans-version", F3,
         "For an OIOXML payload `Document/Version` equals the letter's `VersionCode`.",
-        "DOMAIN.md §8 statistics consistency";
+        "VANSEnvelope 1.0.4 (vans-envelope-1.0.4.xsd, Document/Version); CareCommunication send test protocol 5.0.2 (Version); the OIOXML letter's VersionCode (MedCom OIOXML XML Schemas)";
     /// F2: the receiver reads the payload with the wrong parser.
     VANS_MIME = "vans-mime", F2,
         "A FHIR message has the service tag `MCM:MIME` = its media type (`application/fhir+xml` or `application/fhir+json`).",
-        "DOMAIN.md §3 (VANSEnvelope for FHIR)";
+        "VANSEnvelope 1.0.4 (vans-envelope-1.0.4.xsd, Transport/ServiceTag); CareCommunication send test protocol 5.0.2 (ServiceTag)";
     /// F1: the sender cannot tell which envelope the receipt is about.
     VANS_RECEIPT_ORIGINAL = "vans-receipt-original", F1,
         "An envelope receipt's `OriginalEnvelopeIdentifier` is the `EnvelopeIdentifier` of the envelope it answers.",
-        "VANSEnvelope 1.0.4 (ReceiptType); DOMAIN.md §3";
+        "VANSEnvelope 1.0.4 (vans-envelope-1.0.4.xsd, ReceiptType/OriginalEnvelopeIdentifier)";
     /// F2: the receipt quotes another message's meta information.
     VANS_RECEIPT_MESSAGE = "vans-receipt-original-message", F2,
         "An envelope receipt's `OriginalMessage/Identifier` is the answered message's `MetaInformation/Identifier`.",
@@ -357,15 +357,15 @@ rules! {
     /// F2: answering a receipt starts an endless exchange (as KR2 for acknowledgements).
     VANS_RECEIPT_OF_RECEIPT = "vans-receipt-of-receipt", F2,
         "A receipt is never answered with a receipt.",
-        "DOMAIN.md §4 (receipts are never acknowledged), KR2 by analogy";
+        "VANSEnvelope 1.0.4 (ReceiptType); MedCom governance 040 KR2 (an acknowledgement is never acknowledged), applied to envelope receipts";
     /// F1: the access points cannot route the message.
     SBDH_PARTICIPANT = "sbdh-participant", F1,
         "`Sender` and `Receiver` identifiers are `0088:<GLN>` with a valid 13-digit GLN and authority `iso6523-actorid-upis`.",
-        "ehmiSBDH (ehmiPartner.xsd, samples); DOMAIN.md §3";
+        "ehmiSBDH (MedCom dk-ehmi-sbdh: ehmiPartner.xsd and the published samples)";
     /// F2: the receiver cannot correlate, deduplicate or acknowledge the message.
     SBDH_SCOPES = "sbdh-scopes", F2,
         "The header has the scopes DOCUMENTID, PROCESSID, SENDERID, RECEIVERID, MESSAGEIDENTIFIER and MESSAGEENVELOPEIDENTIFIER, and a message (not a signal) asks for `EHMI-ReceiptAcknowledgement`.",
-        "ehmiSBDH (ehmiBusinessScope.xsd, samples); DOMAIN.md §3";
+        "ehmiSBDH (MedCom dk-ehmi-sbdh: ehmiBusinessScope.xsd and the published samples)";
     /// F2: the receiver reads the payload with the wrong parser.
     SBDH_MIME = "sbdh-mime", F2,
         "`BinaryContent/@mimeType` is the payload's media type.",
@@ -398,11 +398,11 @@ rules! {
     /// compare the strings and fail it, so it is a note.
     ACK_REFERENCE_FORM = "ack-reference-form", F4,
         "The `acknowledgement` Provenance writes `target.reference` as the acknowledgement's own `entry[0].fullUrl` and `entity.what.reference` as the acknowledged message's `entry[0].fullUrl`, in the same form (absolute or relative) as those fullUrls.",
-        "MedCom Acknowledgement TestScripts acknowledgement-send-*-hospitalnotification (\"the previous MessageHeader fullURL is identical to Provenance.entity.what\", `target.reference = %resource.entry[0].fullUrl`)";
+        "MedCom Acknowledgement TestScripts acknowledgement-send-*-hospitalnotification (\"the previous MessageHeader fullURL is identical to Provenance.entity.what\", `target.reference = %resource.entry[0].fullUrl`); FHIR R4 Bundle reference resolution accepts the other form, so MedCom's scripts win only as a note";
     /// F4: the message was taken (any 2xx); MedCom's scripts expect one of two codes.
     HTTP_STATUS = "http-status", F4,
         "A POSTed message (acknowledgements included) is answered with HTTP `200` or `201`.",
-        "MedCom Acknowledgement TestScripts (acknowledgement-receive-*, acknowledgement-send-*: \"the returned HTTP status is okay or created\", responseCode `200,201`)";
+        "MedCom Acknowledgement TestScripts (acknowledgement-receive-*, acknowledgement-send-*: \"the returned HTTP status is okay or created\", responseCode `200,201`); FHIR R4 http allows any 2xx, MedCom's scripts win, so another 2xx is a note";
 }
 
 /// The envelope rules (`vans-*`, `sbdh-*`) that `envelope::check` judges, a part of [`ALL`].
@@ -619,6 +619,118 @@ mod tests {
                 "`{}` has no source",
                 rule.id
             );
+        }
+    }
+
+    #[test]
+    fn no_rule_source_cites_an_internal_file() {
+        // Rule sources cite MedCom's documents (issue 14 asks the same): never the harness's own
+        // notes.
+        for rule in ALL {
+            for internal in ["DOMAIN.md", "DESIGN.md", "STYLE.md", "HELPERS.md"] {
+                assert!(
+                    !rule.source.contains(internal),
+                    "`{}` cites `{internal}`: {}",
+                    rule.id,
+                    rule.source
+                );
+            }
+        }
+    }
+
+    /// The constraint keys and their `human` text that MedCom's published profiles declare
+    /// (`medcomfhir-website/ig/*/StructureDefinition-*.json` of the corpus).
+    fn medcom_invariants() -> std::collections::HashMap<String, String> {
+        let ig = crate::test_corpus().join("medcomfhir-website/ig");
+        let mut keys = std::collections::HashMap::new();
+        for folder in std::fs::read_dir(&ig).expect("ig folder").flatten() {
+            for file in std::fs::read_dir(folder.path())
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
+                let name = file.file_name().to_string_lossy().into_owned();
+                if !name.starts_with("StructureDefinition-") || !name.ends_with(".json") {
+                    continue;
+                }
+                let text = std::fs::read_to_string(file.path()).expect("read");
+                let sd: serde_json::Value = serde_json::from_str(&text).expect("json");
+                for e in sd["differential"]["element"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                {
+                    for c in e["constraint"].as_array().into_iter().flatten() {
+                        if let (Some(k), Some(h)) = (c["key"].as_str(), c["human"].as_str()) {
+                            keys.insert(k.to_string(), h.to_string());
+                        }
+                    }
+                }
+            }
+        }
+        keys
+    }
+
+    #[test]
+    fn every_cited_medcom_invariant_is_declared_by_medcoms_profiles() {
+        let keys = medcom_invariants();
+        let cited = regex::Regex::new(r"invariant (medcom-[A-Za-z0-9-]*[A-Za-z0-9])").expect("re");
+        for rule in ALL {
+            for m in cited.captures_iter(rule.source) {
+                assert!(
+                    keys.contains_key(&m[1]),
+                    "`{}` cites invariant `{}`, which no MedCom profile declares",
+                    rule.id,
+                    &m[1]
+                );
+            }
+        }
+        // The audit's first case: medcom-careCommunication-6 is about the topic in 5.0, so the
+        // reply rule cites the profile's description instead.
+        assert_eq!(
+            keys.get("medcom-careCommunication-6").map(String::as_str),
+            Some("There shall exist a Communication.topic when Communication.category = 'other'")
+        );
+        assert!(
+            !CC_REPLY_NO_RESEND
+                .source
+                .starts_with("CareCommunication IG 5.0, invariant")
+        );
+    }
+
+    #[test]
+    fn every_cited_medcom_testscript_is_published() {
+        let mut ids = HashSet::new();
+        let mut folders = vec![crate::test_corpus().join("medcomfhir-website/ig")];
+        while let Some(folder) = folders.pop() {
+            for entry in std::fs::read_dir(&folder).expect("ig folder").flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if entry.path().is_dir() {
+                    folders.push(entry.path());
+                } else if let Some(id) = name
+                    .strip_prefix("TestScript-")
+                    .and_then(|n| n.strip_suffix(".json"))
+                {
+                    ids.insert(id.to_string());
+                }
+            }
+        }
+        assert!(ids.contains("carecommunication-send-forward-partialthread"));
+        let cited =
+            regex::Regex::new(r"(?:carecommunication|acknowledgement)-(?:send|receive)-[a-z0-9-]*")
+                .expect("re");
+        for rule in ALL {
+            for m in cited.find_iter(rule.source) {
+                let id = m.as_str();
+                if id.ends_with('-') {
+                    continue; // a family of scripts: `acknowledgement-send-*`
+                }
+                assert!(
+                    ids.contains(id),
+                    "`{}` cites TestScript `{id}`, which MedCom does not publish",
+                    rule.id
+                );
+            }
         }
     }
 
