@@ -403,6 +403,16 @@ rules! {
     HTTP_STATUS = "http-status", F4,
         "A POSTed message (acknowledgements included) is answered with HTTP `200` or `201`.",
         "MedCom Acknowledgement TestScripts (acknowledgement-receive-*, acknowledgement-send-*: \"the returned HTTP status is okay or created\", responseCode `200,201`); FHIR R4 http allows any 2xx, MedCom's scripts win, so another 2xx is a note";
+    /// F2: a receiver that reads FHIR XML as UTF-8 (as R4 requires) misreads every non-ASCII
+    /// character (æ, ø, å in names and text) or rejects the message.
+    FHIR_XML_UTF8 = "fhir-xml-utf8", F2,
+        "A FHIR XML message is encoded in UTF-8: no other encoding in its XML declaration (ISO-8859-1 included) and no UTF-16 byte order mark.",
+        "FHIR R4 XML representation (http://hl7.org/fhir/R4/xml.html) and RESTful API, content types and encodings (http://hl7.org/fhir/R4/http.html: \"UTF-8 encoding SHALL be used for FHIR instances\")";
+    /// F2: a narrative that is not XHTML cannot be shown by the receiver and does not convert to
+    /// FHIR XML.
+    FHIR_NARRATIVE = "fhir-narrative", F2,
+        "A narrative `text.div` is one well-formed XHTML `div` in the XHTML namespace (`http://www.w3.org/1999/xhtml`), without DOCTYPE or undefined entities; in JSON it is a string holding that element.",
+        "FHIR R4 Narrative (http://hl7.org/fhir/R4/narrative.html: the div is XHTML, xmlns http://www.w3.org/1999/xhtml) and JSON representation (http://hl7.org/fhir/R4/json.html: the XHTML is a string holding the div element)";
 }
 
 /// The envelope rules (`vans-*`, `sbdh-*`) that `envelope::check` judges, a part of [`ALL`].

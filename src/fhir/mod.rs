@@ -10,4 +10,4 @@
 pub mod model;
 pub mod xml;
 
-pub use xml::{XmlError, json_to_xml, xml_to_json};
+pub use xml::{XmlError, check_div, json_to_xml, xml_to_json};

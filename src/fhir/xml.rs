@@ -1553,9 +1553,14 @@ fn is_xml_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}')
 }
 
-/// Checks a narrative string before it is written into XML: well-formed, one
-/// XHTML `div` root, no DOCTYPE, no entities beyond the predefined five.
-fn check_div(s: &str) -> Result<(), String> {
+/// Checks a narrative string (the JSON form of `Narrative.div`) before it is written into XML,
+/// and when a JSON message is validated: well-formed, one XHTML `div` root, no DOCTYPE, no
+/// entities beyond the predefined five (FHIR R4 JSON representation: the xhtml is a string
+/// holding the XHTML `div`).
+///
+/// # Errors
+/// A sentence saying what is wrong.
+pub fn check_div(s: &str) -> Result<(), String> {
     let mut r = NsReader::from_str(s);
     r.config_mut().check_comments = true;
     let mut depth = 0usize;

@@ -441,6 +441,34 @@ mod tests {
         );
     }
 
+    /// FHIR R4 http.html: "UTF-8 encoding SHALL be used for FHIR instances". A FHIR XML message
+    /// declared ISO-8859-1 is answered `fatal-error` with an OperationOutcome naming the rule.
+    #[test]
+    fn an_iso_8859_1_xml_message_is_answered_fatal_error_with_an_operationoutcome() {
+        let xml = crate::fhir::json_to_xml(&letter().resource).expect("xml");
+        let (_, body) = xml.split_once("?>").expect("a declaration");
+        let text = format!("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>{body}");
+        let latin1: Vec<u8> = text
+            .chars()
+            .map(|c| u8::try_from(u32::from(c)).expect("latin-1"))
+            .collect();
+        let message = Message::parse(latin1, None).expect("readable as latin-1");
+        let ack = vendor().answer(message).expect("answers");
+        assert_eq!(code(&ack), Some("fatal-error"));
+        assert!(
+            ack.identity
+                .response
+                .as_ref()
+                .and_then(|r| r.details.as_ref())
+                .is_some()
+        );
+        let outcome = crate::message::resources_of_type(&ack.resource, "OperationOutcome")
+            .next()
+            .map(|(_, o)| o.to_string())
+            .expect("an OperationOutcome");
+        assert!(outcome.contains("fhir-xml-utf8"), "{outcome}");
+    }
+
     #[test]
     fn an_envelope_id_reused_for_another_letter_is_msg_duplicate_id() {
         let v = vendor();

@@ -6,6 +6,7 @@
 //! references that resolve inside the Bundle, and the attachment rules. Profile validation
 //! driven by the IG's StructureDefinitions builds on it.
 
+mod form;
 mod medcom;
 pub mod profile;
 mod settings;
@@ -80,6 +81,8 @@ fn rules(message: &Message, settings: &Settings, ig: Option<&profile::Ig>) -> Ve
     out.extend(medcom::parties(message));
     out.extend(medcom::size(message, settings));
     out.extend(medcom::hospital_notification(message));
+    out.extend(form::xml_encoding(message));
+    out.extend(form::narratives(message));
     let bundle = &message.resource;
     if resources_of_type(bundle, "Provenance").next().is_none() {
         out.push(
