@@ -261,9 +261,11 @@ rules! {
     CC_CATEGORY = "cc-category", F2,
         "Communication.category is one of the 18 codes of medcom-careCommunication-categoryCodes.",
         "CareCommunication IG 5.0.2, MedComCareCommunicationCommunication category; ValueSet medcom-careCommunication-categories and CodeSystem medcom-careCommunication-categoryCodes 1.9.0 (18 codes, https://medcomfhir.dk/ig/terminology/CodeSystem-medcom-careCommunication-categoryCodes.html)";
-    /// F2: a reference that resolves nowhere leaves a hole in the message.
+    /// F2: a reference that resolves nowhere leaves a hole in the message. F3 for one that finds
+    /// its entry only by resource type and id (a `Type/id` from a `urn:uuid:` entry, or against
+    /// another base): receivers often take it, FHIR's rules do not.
     REFERENCES_RESOLVE = "references-resolve", F2,
-        "Every reference inside the message resolves to an entry of the Bundle.",
+        "Every reference inside the message resolves to an entry of the Bundle by FHIR's Bundle rules; one that finds its entry only by resource type and id is F3.",
         "FHIR R4 Bundle, resolving references in Bundles (http://hl7.org/fhir/R4/bundle.html#references): a relative `Type/id` against the referencing entry's fullUrl base, a `urn:uuid:` only by a `urn:uuid:` fullUrl; MedCom messaging IG 4.0.2, MedComMessagingMessage (https://medcomfhir.dk/ig/messaging/StructureDefinition-medcom-messaging-message.html)";
     /// F2 for an invalid id (a receiver cannot store it); a valid non-UUID id is only a note,
     /// because the receive test case Tek-B sends such ids and receivers must accept them.
@@ -413,6 +415,12 @@ rules! {
     FHIR_NARRATIVE = "fhir-narrative", F2,
         "A narrative `text.div` is one well-formed XHTML `div` in the XHTML namespace (`http://www.w3.org/1999/xhtml`), without DOCTYPE or undefined entities; in JSON it is a string holding that element.",
         "FHIR R4 Narrative (http://hl7.org/fhir/R4/narrative.html: the div is XHTML, xmlns http://www.w3.org/1999/xhtml) and JSON representation (http://hl7.org/fhir/R4/json.html: the XHTML is a string holding the div element)";
+    /// F4: like `profile-not-found`, the harness could not judge the message by its own
+    /// release's profiles; judging it by the current release would blame it for rules that were
+    /// not yet its own.
+    IG_RELEASE = "ig-release", F4,
+        "A message of a release of its standard (MessageHeader.definition `…|4.0.0`) is judged against that release's IG; when no source given by `--ig` holds that release, the message gets this one finding instead of the loaded release's profile verdicts.",
+        "MedCom IG packages of each release and their dependencies (e.g. medcom.fhir.dk.carecommunication 4.0.0 package.json: medcom.fhir.dk.core 2.4.0, messaging 2.2.0, terminology 1.7.0); FHIR R4 MessageHeader.definition and canonical `url|version`";
 }
 
 /// The envelope rules (`vans-*`, `sbdh-*`) that `envelope::check` judges, a part of [`ALL`].

@@ -28,20 +28,40 @@ pub fn resources_of_type<'a>(
     })
 }
 
+/// How a reference found its entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resolution {
+    /// By FHIR R4's Bundle rules: an equal absolute `fullUrl`, a `urn:uuid:`/`urn:oid:` reference
+    /// equal to a URN `fullUrl`, or a relative `Type/id` made absolute with the referencing
+    /// entry's `fullUrl` base.
+    Rules,
+    /// Only by comparing the reference's `Type/id` with an entry's resource type and id: a
+    /// relative reference from a `urn:uuid:` entry, one against another base, or relative
+    /// `fullUrl`s. Receivers often take it; FHIR's rules do not.
+    TypeAndId,
+}
+
 /// Resolves `reference` made from the entry whose `fullUrl` is `from_full_url` (empty when
 /// unknown) to the entry resource it names.
 pub fn resolve<'a>(bundle: &'a Value, from_full_url: &str, reference: &str) -> Option<&'a Value> {
+    resolve_how(bundle, from_full_url, reference).map(|(found, _)| found)
+}
+
+/// As [`resolve`], saying whether FHIR's Bundle rules found the entry or only the last resort
+/// (the resource type and id).
+pub fn resolve_how<'a>(
+    bundle: &'a Value,
+    from_full_url: &str,
+    reference: &str,
+) -> Option<(&'a Value, Resolution)> {
     let all = entries(bundle);
     let by_full_url = |url: &str| {
         all.iter()
             .find(|e| e.get("fullUrl").and_then(Value::as_str) == Some(url))
             .and_then(|e| e.get("resource"))
     };
-    if reference.starts_with("urn:") {
-        return by_full_url(reference);
-    }
-    if reference.contains("://") {
-        return by_full_url(reference);
+    if reference.starts_with("urn:") || reference.contains("://") {
+        return by_full_url(reference).map(|r| (r, Resolution::Rules));
     }
     let mut parts = reference.splitn(3, '/');
     let (Some(rtype), Some(rid)) = (parts.next(), parts.next()) else {
@@ -51,12 +71,15 @@ pub fn resolve<'a>(bundle: &'a Value, from_full_url: &str, reference: &str) -> O
         && let Some(base) = base_of(from_full_url)
         && let Some(found) = by_full_url(&format!("{base}{rtype}/{rid}"))
     {
-        return Some(found);
+        return Some((found, Resolution::Rules));
     }
-    all.iter().filter_map(|e| e.get("resource")).find(|r| {
-        r.get("resourceType").and_then(Value::as_str) == Some(rtype)
-            && r.get("id").and_then(Value::as_str) == Some(rid)
-    })
+    all.iter()
+        .filter_map(|e| e.get("resource"))
+        .find(|r| {
+            r.get("resourceType").and_then(Value::as_str) == Some(rtype)
+                && r.get("id").and_then(Value::as_str) == Some(rid)
+        })
+        .map(|r| (r, Resolution::TypeAndId))
 }
 
 /// The service base of an absolute `fullUrl` `…/Type/id`: everything before `Type/id`.
@@ -99,5 +122,39 @@ mod tests {
         let r = resolve(&b, "", "urn:uuid:0b0d7c43-3d0e-4d61-9c38-5b3b8a6c2f10");
         assert_eq!(r.and_then(|r| r["name"].as_str()), Some("U"));
         assert!(resolve(&b, "", "Organization/0b0d7c43-3d0e-4d61-9c38-5b3b8a6c2f10").is_none());
+    }
+
+    /// FHIR R4 bundle.html#references: a relative reference is resolved against the base of the
+    /// referencing entry's fullUrl; "a urn:uuid: fullUrl can only be referenced by the same
+    /// urn:uuid:". A `Patient/<uuid>` from a `urn:uuid:` entry finds the Patient only by its
+    /// type and id.
+    #[test]
+    fn a_relative_reference_from_a_urn_entry_resolves_only_by_type_and_id() {
+        let b = json!({"resourceType":"Bundle","entry":[
+            {"fullUrl":"urn:uuid:9b4c3a4e-6a53-4b3f-9f5e-1c0e7a0c2d11","resource":{"resourceType":"MessageHeader","id":"9b4c3a4e-6a53-4b3f-9f5e-1c0e7a0c2d11"}},
+            {"fullUrl":"urn:uuid:0d8f6f2a-3c5e-4a8b-8f7e-2b9c1d3e4f50","resource":{"resourceType":"Patient","id":"0d8f6f2a-3c5e-4a8b-8f7e-2b9c1d3e4f50"}}
+        ]});
+        let from = "urn:uuid:9b4c3a4e-6a53-4b3f-9f5e-1c0e7a0c2d11";
+        let how = resolve_how(&b, from, "Patient/0d8f6f2a-3c5e-4a8b-8f7e-2b9c1d3e4f50")
+            .map(|(_, how)| how);
+        assert_eq!(how, Some(Resolution::TypeAndId));
+        let how = resolve_how(&b, from, "urn:uuid:0d8f6f2a-3c5e-4a8b-8f7e-2b9c1d3e4f50")
+            .map(|(_, how)| how);
+        assert_eq!(how, Some(Resolution::Rules));
+    }
+
+    #[test]
+    fn a_relative_reference_against_another_base_resolves_only_by_type_and_id() {
+        let b = bundle();
+        let how = resolve_how(
+            &b,
+            "https://c.example/fhir/MessageHeader/9",
+            "Organization/1",
+        )
+        .map(|(_, how)| how);
+        assert_eq!(how, Some(Resolution::TypeAndId));
+        let how = resolve_how(&b, "https://b.example/MessageHeader/9", "Organization/1")
+            .map(|(_, how)| how);
+        assert_eq!(how, Some(Resolution::Rules));
     }
 }

@@ -12,7 +12,7 @@ mod identity;
 mod json;
 
 pub use attachment::{Attachment, AttachmentData};
-pub use bundle::{entries, resolve, resources_of_type};
+pub use bundle::{Resolution, entries, resolve, resolve_how, resources_of_type};
 pub use code::{AckCode, AckCodes, Activity, V2Code};
 pub use identity::{Entity, Identity, Party, ProvenanceInfo, Response, reference_names};
 

@@ -23,7 +23,7 @@ use serde_json::Value;
 use crate::arrival::{Arrival, Payload, Unreadable};
 use crate::check;
 use crate::finding::{Finding, Grade};
-use crate::message::{Message, entries, resolve, resources_of_type};
+use crate::message::{Message, Resolution, entries, resolve_how, resources_of_type};
 use crate::rule;
 
 /// The codes of CodeSystem `medcom-careCommunication-categoryCodes` (CareCommunication 5.0).
@@ -57,7 +57,18 @@ pub fn with_profiles(
 ) -> Vec<Finding> {
     let mut out = rules(message, settings, ig);
     if let Some(ig) = ig {
-        out.extend(profile::validate_bundle(ig, &message.resource));
+        match ig.release(&message.resource) {
+            Ok(profile::Release::Loaded) => {
+                out.extend(profile::validate_bundle(ig, &message.resource));
+            }
+            Ok(profile::Release::Earlier(earlier)) => {
+                out.extend(profile::validate_bundle(&earlier, &message.resource));
+            }
+            Ok(profile::Release::NotLoaded(finding)) => out.push(finding),
+            Err(e) => out.push(rule::IG_RELEASE.breach(format!(
+                "the IG of the message's release could not be loaded again: {e}"
+            ))),
+        }
     }
     out
 }
@@ -378,8 +389,22 @@ fn references(bundle: &Value) -> Vec<Finding> {
             collect_references(resource, &mut refs);
         }
         for r in refs {
-            if r.starts_with('#') || resolve(bundle, from, r).is_some() {
+            if r.starts_with('#') {
                 continue;
+            }
+            match resolve_how(bundle, from, r) {
+                Some((_, Resolution::Rules)) => continue,
+                Some((_, Resolution::TypeAndId)) => {
+                    out.push(
+                        rule::REFERENCES_RESOLVE
+                            .finding(Grade::F3, format!(
+                                "reference `{r}` from the entry with fullUrl `{from}` finds its entry only by resource type and id, not by FHIR's Bundle rules (a relative reference resolves against the referencing entry's fullUrl base; a `urn:uuid:` fullUrl is referenced only by that `urn:uuid:`)"
+                            ))
+                            .at(format!("Bundle.entry[{i}].resource")),
+                    );
+                    continue;
+                }
+                None => {}
             }
             out.push(
                 rule::REFERENCES_RESOLVE
@@ -632,6 +657,63 @@ mod rule_tests {
         let mut v = fresh();
         entry_of(&mut v, "Communication")["subject"]["reference"] = json!("Patient/nobody");
         assert_eq!(rules_broken(&v), vec!["references-resolve"]);
+    }
+
+    /// FHIR R4 bundle.html#references: "a urn:uuid: fullUrl can only be referenced by the same
+    /// urn:uuid:" and a relative reference resolves against the referencing entry's base. A
+    /// Patient under a `urn:uuid:` fullUrl named `Patient/<id>` matches only by type and id: an
+    /// F3 finding, not a dangling reference.
+    #[test]
+    fn a_reference_resolving_only_by_type_and_id_is_an_f3_references_finding() {
+        let mut v = fresh();
+        let id = entry_of(&mut v, "Patient")["id"]
+            .as_str()
+            .expect("patient id")
+            .to_string();
+        for e in v["entry"].as_array_mut().expect("entries") {
+            if e["resource"]["resourceType"] == "Patient" {
+                e["fullUrl"] = json!(format!("urn:uuid:{id}"));
+            }
+        }
+        let m = Message::encode(&v, Format::Json).expect("encodes");
+        let found: Vec<_> = message(&m)
+            .into_iter()
+            .filter(|f| f.rule == "references-resolve" && f.grade != Grade::Ok)
+            .collect();
+        assert!(!found.is_empty(), "{found:?}");
+        assert!(found.iter().all(|f| f.grade == Grade::F3), "{found:?}");
+        assert!(
+            found[0].message.contains("type and id"),
+            "{}",
+            found[0].message
+        );
+        // Referenced as the same urn:uuid:, it resolves by the rules.
+        for e in v["entry"].as_array_mut().expect("entries") {
+            if e["resource"]["resourceType"] == "Communication" {
+                e["resource"]["subject"]["reference"] = json!(format!("urn:uuid:{id}"));
+            }
+        }
+        let m = Message::encode(&v, Format::Json).expect("encodes");
+        let subject_found = message(&m).into_iter().any(|f| {
+            f.rule == "references-resolve"
+                && f.grade != Grade::Ok
+                && f.location.as_deref().is_some_and(|l| {
+                    v["entry"]
+                        .as_array()
+                        .expect("entries")
+                        .iter()
+                        .enumerate()
+                        .any(|(i, e)| {
+                            e["resource"]["resourceType"] == "Communication"
+                                && l == format!("Bundle.entry[{i}].resource")
+                        })
+                })
+                && f.message.contains(&format!("`Patient/{id}`"))
+        });
+        assert!(
+            !subject_found,
+            "the urn:uuid: subject resolves by FHIR's rules"
+        );
     }
 
     #[test]

@@ -27,6 +27,38 @@ fn extension_of(content_type: &str) -> Option<&'static str> {
     })
 }
 
+/// Checks a letter or receipt the harness is about to send (`payload`, the `Emessage` as it goes
+/// into the envelope; `label` names it) against MedCom's schema of its release. The harness
+/// never sends what MedCom's schema refuses: a schema error in its own letter is the harness's
+/// error (the scenario errs, the run ends 2), never a finding against the vendor. Without schemas,
+/// or for a release the schema folder lacks, nothing is checked.
+///
+/// # Errors
+/// A sentence naming the letter, the release and libxml2's first errors.
+fn own_letter_schema(
+    schemas: Option<&crate::envelope::SchemaFiles>,
+    payload: &[u8],
+    label: &str,
+) -> Result<(), String> {
+    match schema::validate(schemas, payload) {
+        schema::Outcome::Validated {
+            namespace, report, ..
+        } if !report.errors.is_empty() => {
+            let errors: Vec<String> = report
+                .errors
+                .iter()
+                .take(3)
+                .map(ToString::to_string)
+                .collect();
+            Err(format!(
+                "the harness's own {label} is not valid against MedCom's OIOXML schema of `{namespace}`, so it was not sent (a harness error, not the vendor's): {}",
+                errors.join("; ")
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
 impl Exchange<'_> {
     /// A received letter or receipt judged on its own: MedCom's schema of its release (the run's
     /// schema folder: `schemas`, else `$MEDCOM_CORPUS`, resolved once by the command line) and the
@@ -66,6 +98,8 @@ impl Exchange<'_> {
             m.envelope.identifier
         );
         let parcel = Parcel::letter(m, Encoding::Iso88591, seq);
+        own_letter_schema(self.env.schemas.as_ref(), &parcel.payload, &label)
+            .map_err(Stop::Error)?;
         self.within_size_limit(parcel.bytes.len(), "enveloped letter")?;
         if let Err(e) = parcel.write(&layout.inbox, WriteMode::Atomic) {
             return Err(Stop::Error(format!(
@@ -385,5 +419,72 @@ impl Exchange<'_> {
             self.drop_letter(&receipt, &mut result)?;
         }
         Ok(result)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+    use std::process::Command;
+
+    const XDIS91: &[u8] = include_bytes!("../../../tests/fixtures/oioxml/xdis91.xml");
+
+    fn files() -> crate::envelope::SchemaFiles {
+        crate::envelope::SchemaFiles::in_corpus(&crate::test_corpus())
+    }
+
+    /// `xmllint --noout --nonet --schema` on MedCom's EMessage.xsd of the 2006/07/01 release: the
+    /// independent oracle's verdict.
+    fn xmllint_accepts(bytes: &[u8]) -> bool {
+        let file: PathBuf = std::env::temp_dir().join(format!(
+            "medcom-own-letter-{}-{}.xml",
+            std::process::id(),
+            bytes.len()
+        ));
+        std::fs::write(&file, bytes).expect("temp file");
+        let status = Command::new("xmllint")
+            .args(["--noout", "--nonet", "--schema"])
+            .arg(files().oioxml.join("2006/07/01/EMessage.xsd"))
+            .arg(&file)
+            .output()
+            .expect("xmllint runs (apt-get install libxml2-utils)")
+            .status;
+        let _ = std::fs::remove_file(&file);
+        status.success()
+    }
+
+    #[test]
+    fn an_own_letter_valid_against_medcoms_schema_is_sent() {
+        assert!(xmllint_accepts(XDIS91), "the oracle accepts the fixture");
+        assert_eq!(
+            own_letter_schema(Some(&files()), XDIS91, "XDIS91 `L1`"),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn an_own_letter_medcoms_schema_refuses_is_a_harness_error() {
+        // StatusCode is an enumeration in MedCom's schema (nytbrev, ...); `ukendt` is not in it.
+        let text = String::from_utf8_lossy(XDIS91).into_owned();
+        let broken = text
+            .replacen(
+                "<StatusCode>nytbrev</StatusCode>",
+                "<StatusCode>ukendt</StatusCode>",
+                1,
+            )
+            .chars()
+            .map(|c| u8::try_from(u32::from(c)).unwrap_or(b'?'))
+            .collect::<Vec<u8>>();
+        assert!(!xmllint_accepts(&broken), "the oracle refuses it");
+        let e =
+            own_letter_schema(Some(&files()), &broken, "XDIS91 `L1`").expect_err("a harness error");
+        assert!(e.contains("harness's own XDIS91 `L1`"), "{e}");
+        assert!(e.contains("2006/07/01"), "{e}");
+    }
+
+    #[test]
+    fn without_schemas_an_own_letter_is_sent_unchecked() {
+        assert_eq!(own_letter_schema(None, b"<Emessage/>", "XDIS91"), Ok(()));
     }
 }

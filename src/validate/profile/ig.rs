@@ -85,6 +85,25 @@ pub(crate) struct IgInner {
     pub(crate) sources: Vec<PathBuf>,
     /// The FHIRPath engine, built on first use (about 40 ms: the R4 model).
     pub(crate) fhirpath: OnceLock<Result<FhirPath, String>>,
+    /// What each source holds: its package (when it is one) and its profiles' versions, for
+    /// judging a message of an earlier release by that release ([`Ig::release`]).
+    pub(crate) origins: Vec<Origin>,
+    /// The IGs of earlier releases built so far, by the source that holds the release.
+    pub(crate) releases: std::sync::Mutex<HashMap<PathBuf, Ig>>,
+}
+
+/// A FHIR package manifest: `name`, `version` and `dependencies` as (name, version).
+pub(crate) type Manifest = (String, String, Vec<(String, String)>);
+
+/// One source of an [`Ig`]: where it was read from, its FHIR package manifest when it has one
+/// (`package/package.json` of a `.tgz`, `package.json` of a folder), and the profiles it holds.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Origin {
+    pub(crate) path: PathBuf,
+    /// `name`, `version` and `dependencies` (name, version) of the package manifest.
+    pub(crate) package: Option<Manifest>,
+    /// `(url, version)` of every StructureDefinition it holds.
+    pub(crate) profiles: Vec<(String, Option<String>)>,
 }
 
 impl std::fmt::Debug for Ig {
@@ -116,20 +135,45 @@ impl Ig {
     /// core ValueSets); a canonical loaded twice keeps its highest version.
     pub fn load_all(paths: &[&Path]) -> Result<Ig, IgError> {
         let mut loaded = Vec::new();
+        let mut origins = Vec::new();
         for path in paths {
             let before = loaded.len();
             read_source(path, &mut loaded)?;
-            let has_profile = loaded[before..].iter().any(|l| {
-                l.resource.get("resourceType").and_then(Value::as_str)
-                    == Some("StructureDefinition")
-            });
-            if !has_profile {
+            let profiles: Vec<(String, Option<String>)> = loaded[before..]
+                .iter()
+                .filter(|l| {
+                    l.resource.get("resourceType").and_then(Value::as_str)
+                        == Some("StructureDefinition")
+                })
+                .map(|l| {
+                    let s = |k: &str| {
+                        l.resource
+                            .get(k)
+                            .and_then(Value::as_str)
+                            .map(str::to_string)
+                    };
+                    (s("url").unwrap_or_default(), s("version"))
+                })
+                .collect();
+            // A terminology package (ValueSets and CodeSystems only) is a source of its own: the
+            // releases of MedCom's IGs depend on one.
+            let package = read_manifest(path);
+            if profiles.is_empty() && (package.is_none() || loaded.len() == before) {
                 return Err(IgError::Empty {
                     path: path.to_path_buf(),
                 });
             }
+            origins.push(Origin {
+                path: path.to_path_buf(),
+                package,
+                profiles,
+            });
         }
-        Ig::build(loaded, paths.iter().map(|p| p.to_path_buf()).collect())
+        Ig::build(
+            loaded,
+            paths.iter().map(|p| p.to_path_buf()).collect(),
+            origins,
+        )
     }
 
     /// An IG from resources already in memory (StructureDefinitions with snapshots, ValueSets,
@@ -143,10 +187,14 @@ impl Ig {
                 resource,
             })
             .collect();
-        Ig::build(loaded, Vec::new())
+        Ig::build(loaded, Vec::new(), Vec::new())
     }
 
-    fn build(loaded: Vec<Loaded>, sources: Vec<PathBuf>) -> Result<Ig, IgError> {
+    fn build(
+        loaded: Vec<Loaded>,
+        sources: Vec<PathBuf>,
+        origins: Vec<Origin>,
+    ) -> Result<Ig, IgError> {
         let mut profiles: HashMap<String, Arc<Profile>> = HashMap::new();
         let mut terminology = Terminology::default();
         for Loaded { path, resource } in loaded {
@@ -176,6 +224,8 @@ impl Ig {
             terminology,
             sources,
             fhirpath: OnceLock::new(),
+            origins,
+            releases: std::sync::Mutex::new(HashMap::new()),
         });
         let weak = Arc::downgrade(&inner);
         if let Err(e) = inner.fhirpath.get_or_init(|| FhirPath::new(weak)) {
@@ -286,6 +336,44 @@ fn compare_versions(a: Option<&str>, b: Option<&str>) -> std::cmp::Ordering {
         }
     }
     a.len().cmp(&b.len())
+}
+
+/// The FHIR package manifest of a source: `package/package.json` inside a `.tgz`, or
+/// `package.json` (or `package/package.json`) in a folder, as (name, version, dependencies);
+/// `None` when there is none or it cannot be read.
+fn read_manifest(path: &Path) -> Option<Manifest> {
+    let bytes = if path.is_dir() {
+        fs::read(path.join("package.json"))
+            .or_else(|_| fs::read(path.join("package/package.json")))
+            .ok()?
+    } else {
+        let file = fs::File::open(path).ok()?;
+        let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
+        let mut found = None;
+        for entry in archive.entries().ok()? {
+            let mut entry = entry.ok()?;
+            if entry.path().ok()?.to_string_lossy() == "package/package.json" {
+                let mut bytes = Vec::new();
+                entry.read_to_end(&mut bytes).ok()?;
+                found = Some(bytes);
+                break;
+            }
+        }
+        found?
+    };
+    let manifest: Value = serde_json::from_slice(&bytes).ok()?;
+    let name = manifest.get("name")?.as_str()?.to_string();
+    let version = manifest.get("version")?.as_str()?.to_string();
+    let dependencies = manifest
+        .get("dependencies")
+        .and_then(Value::as_object)
+        .map(|deps| {
+            deps.iter()
+                .filter_map(|(n, v)| Some((n.clone(), v.as_str()?.to_string())))
+                .collect()
+        })
+        .unwrap_or_default();
+    Some((name, version, dependencies))
 }
 
 fn read_source(path: &Path, out: &mut Vec<Loaded>) -> Result<(), IgError> {

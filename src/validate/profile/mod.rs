@@ -33,6 +33,7 @@ mod binding;
 mod ig;
 mod invariant;
 mod primitive;
+mod release;
 mod structure;
 
 use std::collections::{HashMap, HashSet};
@@ -46,6 +47,7 @@ use crate::rule;
 use octofhir_fhirpath::{EvaluationContext, FhirPathValue};
 
 pub use ig::{Ig, IgError};
+pub use release::{Release, of_message as release_of};
 
 use ig::IgInner;
 use invariant::{BundleIndex, FhirPath, block_on};
