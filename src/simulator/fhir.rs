@@ -469,6 +469,52 @@ mod tests {
         assert!(outcome.contains("fhir-xml-utf8"), "{outcome}");
     }
 
+    /// MedCom's CareCommunication 4.0.0 package example, as the bytes of a 4.0 message.
+    fn example_4_0(corpus: &std::path::Path) -> Message {
+        let file = std::fs::File::open(
+            corpus.join("medcomfhir-website/ig-packages/carecommunication-4.0.0.package.tgz"),
+        )
+        .expect("the 4.0.0 package");
+        let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
+        let mut bytes = Vec::new();
+        for entry in archive.entries().expect("tar") {
+            let mut entry = entry.expect("entry");
+            let name = entry.path().expect("path").to_string_lossy().into_owned();
+            if name == "package/example/Bundle-0d5b3c18-fab6-4d93-9d88-c9c8abf1f18c.json" {
+                std::io::Read::read_to_end(&mut entry, &mut bytes).expect("read");
+            }
+        }
+        Message::parse(bytes, None).expect("a 4.0 message")
+    }
+
+    /// The reference vendor acknowledges every release it has the IG for: with MedCom's 5.0
+    /// folder and the 4.0.0 packages (carecommunication 4.0.0 and the core 2.4.0, messaging 2.2.0
+    /// and terminology 1.7.0 its package.json depends on), MedCom's own 4.0.0 example is `ok`.
+    #[test]
+    fn the_vendor_acknowledges_a_4_0_message_ok_when_it_has_the_4_0_ig() {
+        let corpus = crate::test_corpus();
+        let p = corpus.join("medcomfhir-website/ig-packages");
+        let sources = [
+            corpus.join("medcomfhir-website/ig"),
+            p.join("carecommunication-4.0.0.package.tgz"),
+            p.join("core-2.4.0.package.tgz"),
+            p.join("messaging-2.2.0.package.tgz"),
+            p.join("terminology-1.7.0.package.tgz"),
+        ];
+        let refs: Vec<&std::path::Path> = sources.iter().map(|s| s.as_path()).collect();
+        let ig = crate::validate::profile::Ig::load_all(&refs).expect("IGs");
+        let mut config = VendorConfig::new(org("5790000000029", "999981000016002"));
+        config.ig = Some(std::sync::Arc::new(ig));
+        let v = Vendor::new(config).expect("vendor");
+        let ack = v.answer(example_4_0(&corpus)).expect("answers");
+        assert_eq!(
+            code(&ack),
+            Some("ok"),
+            "{}",
+            String::from_utf8_lossy(&ack.bytes)
+        );
+    }
+
     #[test]
     fn an_envelope_id_reused_for_another_letter_is_msg_duplicate_id() {
         let v = vendor();

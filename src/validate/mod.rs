@@ -716,6 +716,37 @@ mod rule_tests {
         );
     }
 
+    /// MedCom's CareCommunication 4.0.0 package example (`MessageHeader.definition …|4.0.0`)
+    /// validated with only the 5.0 IG loaded: one `ig-release` finding, no 5.0 invariant.
+    #[test]
+    fn a_4_0_message_with_only_5_0_loaded_gets_one_finding_that_its_release_is_not_loaded() {
+        let corpus = crate::test_corpus();
+        let file = std::fs::File::open(
+            corpus.join("medcomfhir-website/ig-packages/carecommunication-4.0.0.package.tgz"),
+        )
+        .expect("the 4.0.0 package");
+        let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
+        let mut bytes = Vec::new();
+        for entry in archive.entries().expect("tar") {
+            let mut entry = entry.expect("entry");
+            let name = entry.path().expect("path").to_string_lossy().into_owned();
+            if name == "package/example/Bundle-0d5b3c18-fab6-4d93-9d88-c9c8abf1f18c.json" {
+                std::io::Read::read_to_end(&mut entry, &mut bytes).expect("read");
+            }
+        }
+        let m = Message::parse(bytes, None).expect("a 4.0 message");
+        let ig = profile::Ig::load(&corpus.join("medcomfhir-website/ig")).expect("5.0 IG");
+        let found: Vec<_> = with_profiles(&m, &Settings::default(), Some(&ig))
+            .into_iter()
+            .filter(|f| f.grade != Grade::Ok)
+            .collect();
+        assert_eq!(
+            found.iter().map(|f| f.rule.to_string()).collect::<Vec<_>>(),
+            vec!["ig-release"],
+            "{found:#?}"
+        );
+    }
+
     #[test]
     fn an_exe_attachment_breaks_the_mime_rule() {
         let mut v = fresh();
