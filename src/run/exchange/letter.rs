@@ -88,7 +88,14 @@ impl Exchange<'_> {
     }
 
     /// Writes one OIOXML message into the vendor's inbox in a VANSEnvelope; returns the evidence id.
-    fn drop_letter(&mut self, m: &Emessage, result: &mut StepResult) -> Result<String, Stop> {
+    /// `checked`: whether MedCom's schema must accept it first ([`own_letter_schema`]); `false`
+    /// only for a letter the scenario breaks on purpose (`syntax-error`) and its resends.
+    fn drop_letter(
+        &mut self,
+        m: &Emessage,
+        result: &mut StepResult,
+        checked: bool,
+    ) -> Result<String, Stop> {
         let layout = self.letter_folder()?;
         let seq = self.env.inbox.next_send();
         let label = format!(
@@ -98,8 +105,10 @@ impl Exchange<'_> {
             m.envelope.identifier
         );
         let parcel = Parcel::letter(m, Encoding::Iso88591, seq);
-        own_letter_schema(self.env.schemas.as_ref(), &parcel.payload, &label)
-            .map_err(Stop::Error)?;
+        if checked {
+            own_letter_schema(self.env.schemas.as_ref(), &parcel.payload, &label)
+                .map_err(Stop::Error)?;
+        }
         self.within_size_limit(parcel.bytes.len(), "enveloped letter")?;
         if let Err(e) = parcel.write(&layout.inbox, WriteMode::Atomic) {
             return Err(Stop::Error(format!(
@@ -181,10 +190,10 @@ impl Exchange<'_> {
         // The binaries go first, as many systems send them: the receiver must match them whichever
         // arrives first.
         for (i, bin) in bins.iter().enumerate() {
-            let ev = self.drop_letter(bin, &mut result)?;
+            let ev = self.drop_letter(bin, &mut result, true)?;
             self.capture_letter(&format!("{}-bin{}", l.as_, i + 1), bin, &ev);
         }
-        let ev = self.drop_letter(&letter, &mut result)?;
+        let ev = self.drop_letter(&letter, &mut result, !l.syntax_error)?;
         self.capture_letter(&l.as_, &letter, &ev);
         Ok(result)
     }
@@ -193,6 +202,9 @@ impl Exchange<'_> {
     /// envelope with `same-envelope`).
     pub(super) async fn resend_letter(&mut self, r: &Resend) -> Result<StepResult, Stop> {
         let mut again = self.captured_letter(&r.of)?;
+        // A letter broken on purpose is resent as it was; any other is checked again.
+        let first = Parcel::letter(&again, Encoding::Iso88591, 0);
+        let checked = own_letter_schema(self.env.schemas.as_ref(), &first.payload, "").is_ok();
         if !r.same_envelope {
             again.envelope.identifier = build::identifier('E');
         }
@@ -203,7 +215,7 @@ impl Exchange<'_> {
             again.envelope.identifier,
             again.letter_identifier()
         ));
-        let ev = self.drop_letter(&again, &mut result)?;
+        let ev = self.drop_letter(&again, &mut result, checked)?;
         self.capture_letter(&name, &again, &ev);
         Ok(result)
     }
@@ -416,7 +428,7 @@ impl Exchange<'_> {
         }
         for original in originals.iter().filter(|m| m.wants_positive_receipt()) {
             let receipt = build::receipt(original, ReceiptKind::Positive, None);
-            self.drop_letter(&receipt, &mut result)?;
+            self.drop_letter(&receipt, &mut result, true)?;
         }
         Ok(result)
     }
