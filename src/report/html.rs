@@ -836,13 +836,20 @@ fn left_out(selection: &crate::run::Selection) -> Option<String> {
     .into_iter()
     .flatten()
     .collect();
-    (selection.left_out > 0).then(|| {
+    let filtered = (selection.left_out > 0).then(|| {
         format!(
             "{} scenario(s) left out by --filter/--skip ({}): the verdict covers only the scenarios that were selected.",
             selection.left_out,
             given.join("; ")
         )
-    })
+    });
+    let shared = selection.partition.as_deref().map(|p| {
+        format!("This run is one share of the suite (--partition {p}): the verdict covers only its scenarios until `medcom-harness report merge` joins the shares.")
+    });
+    match (filtered, shared) {
+        (Some(f), Some(p)) => Some(format!("{f} {p}")),
+        (f, p) => f.or(p),
+    }
 }
 
 /// The sentence under the header for a run that is not a plain pass or fail.
@@ -1052,6 +1059,7 @@ mod tests {
             filter: Vec::new(),
             skip: vec!["cc-".into()],
             left_out: 12,
+            ..Default::default()
         };
         let doc = Html::parse_document(&render_html(&run));
         let header: String = select(&doc, "header p.left-out").iter().map(text).collect();

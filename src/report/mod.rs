@@ -32,6 +32,7 @@ mod html;
 mod journal;
 mod json;
 mod junit;
+mod merge;
 #[cfg(test)]
 mod sample;
 mod slug;
@@ -42,6 +43,7 @@ pub use html::{render_html, write_html};
 pub use journal::{Journal, Plan};
 pub use json::write_json;
 pub use junit::{render_junit, write_junit};
+pub use merge::{MergeError, merge};
 
 use std::path::Path;
 

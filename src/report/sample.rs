@@ -232,6 +232,7 @@ pub(crate) fn large(n: usize) -> RunOutcome {
             for e in &mut s.evidence {
                 e.bytes = body.clone().into_bytes();
                 e.size = e.bytes.len();
+                e.sha256 = crate::message::AttachmentData::of(&e.bytes);
                 e.file = Some(format!(
                     "evidence/{}/{}.json",
                     super::slug::slug(&s.id),
