@@ -53,6 +53,8 @@ enum Command {
     /// `run --fault NAME` (the embedded vendor) or `serve --fault NAME`; a fault that shows only
     /// in exchange folders makes the embedded vendor carry every message through its folder.
     Faults,
+    /// Work with written reports: `report merge` joins partitioned runs.
+    Report(ReportArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -119,6 +121,40 @@ struct RunArgs {
     /// masked (`250947-****`); the evidence files always keep the bytes exactly.
     #[arg(long)]
     show_cpr: bool,
+    /// Run one stable share of the selected scenarios, by a hash of the scenario id:
+    /// `hash:K/N` is share K of N (a CI matrix of N jobs; join their results with
+    /// `medcom-harness report merge`).
+    #[arg(long, value_name = "hash:K/N")]
+    partition: Option<run::partition::Partition>,
+}
+
+#[derive(Debug, clap::Args)]
+struct ReportArgs {
+    #[command(subcommand)]
+    command: ReportCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum ReportCommand {
+    /// Join the JSON results of partitioned runs (`run --partition hash:K/N`) into one HTML,
+    /// JUnit and JSON report (exit 0 passed, 1 failed, 2 incomplete or not mergeable).
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct MergeArgs {
+    /// The `results.json` of each share; their evidence folders stay where they are.
+    #[arg(required = true, value_name = "RESULTS.json")]
+    results: Vec<PathBuf>,
+    /// HTML report.
+    #[arg(long, value_name = "FILE", default_value = "reports/report.html")]
+    report_html: PathBuf,
+    /// JUnit XML report.
+    #[arg(long, value_name = "FILE", default_value = "reports/junit.xml")]
+    report_junit: PathBuf,
+    /// JSON results.
+    #[arg(long, value_name = "FILE", default_value = "reports/results.json")]
+    report_json: PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -241,6 +277,9 @@ pub fn main() -> i32 {
         Command::Serve(args) => serve_command(args),
         Command::Validate(args) => validate_command(&args),
         Command::Diff(args) => diff_command(&args),
+        Command::Report(ReportArgs {
+            command: ReportCommand::Merge(args),
+        }) => merge_command(&args),
         Command::Faults => {
             for f in Fault::ALL {
                 say!(
@@ -493,11 +532,18 @@ fn prepare_and_run(args: &RunArgs, reports: &Reports) -> Result<i32, Failure> {
         .filter(|s| args.filter.is_empty() || args.filter.iter().any(|f| matches(s, f)))
         .filter(|s| !args.skip.iter().any(|f| matches(s, f)))
         .collect();
+    let selected = scenarios.len();
+    // Scenarios of the other shares are not "left out": another job runs them.
+    let scenarios: Vec<_> = scenarios
+        .into_iter()
+        .filter(|s| args.partition.is_none_or(|p| p.includes(&s.id)))
+        .collect();
     // Every report says what `--filter`/`--skip` left out: the verdict covers only the rest.
     let selection = run::Selection {
         filter: args.filter.clone(),
         skip: args.skip.clone(),
-        left_out: found - scenarios.len(),
+        left_out: found - selected,
+        partition: args.partition.map(|p| p.to_string()),
     };
     if args.list {
         for s in &scenarios {
@@ -655,6 +701,35 @@ fn prepare_and_run(args: &RunArgs, reports: &Reports) -> Result<i32, Failure> {
             }
         },
     )
+}
+
+/// `report merge`: the shares' results joined into one run, its three reports written.
+fn merge_command(args: &MergeArgs) -> Result<i32, Failure> {
+    let paths = report::Paths {
+        html: args.report_html.clone(),
+        junit: args.report_junit.clone(),
+        json: args.report_json.clone(),
+    };
+    paths.check().map_err(Failure::new)?;
+    let merged = report::merge(&args.results, &paths.json).map_err(Failure::new)?;
+    report::write_all(&merged, &paths, &report::Options { show_cpr: true })
+        .map_err(Failure::new)?;
+    let s = merged.summary();
+    say!(
+        "merged {} result file(s): {} scenarios, {} passed, {} failed, {} errors, {} skipped: {}",
+        args.results.len(),
+        merged.scenarios.len(),
+        s.passed,
+        s.failed,
+        s.errors,
+        s.skipped,
+        merged.verdict().as_str()
+    );
+    Ok(match merged.verdict() {
+        run::RunVerdict::Passed => exit::PASSED,
+        run::RunVerdict::Failed => exit::FAILED,
+        _ => exit::ERROR,
+    })
 }
 
 fn serve_command(args: ServeArgs) -> Result<i32, Failure> {

@@ -1,16 +1,26 @@
-//! The HTML report: one self-contained file a vendor hands to MedCom.
+//! The HTML report: one self-contained file a vendor hands to MedCom, at any run size quick to open.
 //!
 //! The page is `report.html.hbs` (embedded at build time) rendered by handlebars with its default
-//! HTML escaping over a view built here from the [`RunOutcome`]; every value from a run (ids,
-//! messages, evidence bytes, diffs) goes through `{{…}}`, never `{{{…}}}`, so nothing a vendor's
-//! system sent can become markup. The file has inline CSS, no script and no external resource; the
-//! only links are anchors within the page. Grades and statuses are always written as text, so the
-//! report reads the same printed in black and white.
+//! HTML escaping over a view built here from the [`RunOutcome`]; each scenario's section is
+//! `scenario.html.hbs`, rendered and written one scenario at a time where the page has its
+//! `scenario-sections` marker (the page is streamed, never held whole); the partials both use are
+//! in `partials/`. Every value from a run (ids, messages, evidence bytes, diffs) goes through
+//! `{{…}}`, never `{{{…}}}`, so nothing a vendor's system sent can become markup. The file has
+//! inline CSS, no script and no external resource. Grades and statuses are always written as
+//! text, so the report reads the same printed in black and white.
+//!
+//! Size: a run whose evidence (as shown) stays within [`INLINE_EVIDENCE_BYTES`] gets one
+//! self-contained file with every message pretty-printed in a collapsible block and only
+//! in-page links. A larger run links each evidence item to its file in `evidence/` beside the
+//! JSON results, and [`write_html`] puts the scenario sections on details pages
+//! (`<report>-details/part-NNNN.html`, 500 scenarios a page), so the report itself holds the
+//! header, the summary and the appendices: about 450 bytes a scenario.
 //!
 //! Order, top to bottom: header (target, harness version, start, threshold, duration), summary
-//! (verdict, counts, scenario table, every finding worse than the threshold), then one section per
-//! scenario (failing findings first, then steps with findings and golden diffs, then evidence),
-//! unclaimed messages, and the rules the findings cite.
+//! (verdict, counts, every finding worse than the threshold, the scenario table), then one section
+//! per scenario (failing findings first, then steps with findings and golden diffs, then
+//! evidence), unclaimed messages, and the rules the findings cite. A new section is a new block
+//! in `report.html.hbs` (page-wide) or `scenario.html.hbs` (per scenario) over new view fields.
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
@@ -28,30 +38,309 @@ use crate::run::{
 };
 
 const TEMPLATE: &str = include_str!("report.html.hbs");
+const SCENARIO: &str = include_str!("scenario.html.hbs");
+/// The partials both templates use, by name.
+const PARTIALS: [(&str, &str); 6] = [
+    ("text", include_str!("partials/text.hbs")),
+    ("grade", include_str!("partials/grade.hbs")),
+    ("status", include_str!("partials/status.hbs")),
+    ("evlink", include_str!("partials/evlink.hbs")),
+    ("finding_row", include_str!("partials/finding_row.hbs")),
+    ("evidence", include_str!("partials/evidence.hbs")),
+];
+/// Where report.html.hbs takes the scenario sections, streamed one at a time.
+const SECTIONS_MARKER: &str = "<!--scenario-sections-->";
 
-/// The HTML report of `run` as a string: a complete, self-contained document.
-pub fn render_html(run: &RunOutcome) -> String {
+/// The most evidence (bytes shown, summed over the run) the page copies in; a run with more
+/// links every item to its file instead, so that a run of 10,000 scenarios still makes a page a
+/// browser opens in seconds. Below it, the report is one self-contained file a vendor can mail.
+pub(super) const INLINE_EVIDENCE_BYTES: usize = 4 * 1024 * 1024;
+
+/// The templates, parsed once per process.
+static REGISTRY: std::sync::LazyLock<Handlebars<'static>> = std::sync::LazyLock::new(|| {
     let mut registry = Handlebars::new();
     // Strict in tests, so a misspelt field in the template fails them; lenient in use, so a report
     // is never lost to a template slip.
     registry.set_strict_mode(cfg!(test));
     registry.set_prevent_indent(true);
+    for (name, partial) in PARTIALS {
+        registry
+            .register_partial(name, partial.trim_end_matches('\n'))
+            .expect("the embedded report partials parse (checked by the tests)");
+    }
     registry
         .register_template_string("report", TEMPLATE)
         .expect("the embedded report template parses (checked by the tests)");
     registry
-        .render("report", &Page::new(run))
-        .expect("the report view has every field the template uses (checked by the tests)")
+        .register_template_string("scenario", SCENARIO)
+        .expect("the embedded scenario template parses (checked by the tests)");
+    registry
+});
+
+/// How the page shows evidence: copied in (small runs: one self-contained file) or linked to
+/// the evidence files beside the JSON results (large runs).
+#[derive(Debug, Clone, Default)]
+pub(super) struct Layout {
+    /// Link evidence instead of copying it in.
+    pub(super) linked: bool,
+    /// The JSON results' folder as seen from the HTML report's folder, `/`-separated and ending
+    /// in `/` (empty when they share a folder): evidence `file`s are relative to the former.
+    pub(super) prefix: String,
+    /// The folder (beside the report, named relative to it) whose pages hold the scenario
+    /// sections, [`PART_SCENARIOS`] a page; `None` when the sections are in the report itself.
+    parts: Option<String>,
+}
+
+/// Scenario sections per details page, when the sections are not in the report itself.
+const PART_SCENARIOS: usize = 500;
+
+impl Layout {
+    /// The details page of the scenario at `index` (0-based), relative to the report; empty when
+    /// the sections are in the report.
+    fn page_of(&self, index: usize) -> String {
+        self.parts
+            .as_deref()
+            .map(|folder| format!("{folder}/{}", part_name(index / PART_SCENARIOS)))
+            .unwrap_or_default()
+    }
+}
+
+/// The file name of details page `k` (0-based): `part-0001.html`.
+fn part_name(k: usize) -> String {
+    format!("part-{:04}.html", k + 1)
+}
+
+impl Layout {
+    /// Links evidence when the run's evidence, as the page would show it, exceeds
+    /// [`INLINE_EVIDENCE_BYTES`].
+    pub(super) fn for_run(run: &RunOutcome, prefix: String) -> Layout {
+        let shown: usize = run
+            .scenarios
+            .iter()
+            .flat_map(|s| &s.evidence)
+            .map(|e| e.bytes.len().min(SHOWN_BYTES))
+            .sum();
+        Layout {
+            linked: shown > INLINE_EVIDENCE_BYTES,
+            prefix,
+            parts: None,
+        }
+    }
+}
+
+/// The HTML report of `run` as a string: a complete, self-contained document unless the run's
+/// evidence is too large to copy in (see [`INLINE_EVIDENCE_BYTES`]).
+pub fn render_html(run: &RunOutcome) -> String {
+    let mut out = Vec::new();
+    stream_html(run, &Layout::for_run(run, String::new()), &mut out)
+        .expect("writing to memory does not fail");
+    String::from_utf8(out).expect("handlebars writes UTF-8")
 }
 
 /// Writes the HTML report of `run` to `path` (conventionally `reports/report.html`), creating the
-/// folder.
+/// folder; linked evidence is looked for beside the report.
 ///
 /// # Errors
 ///
 /// [`ReportError::Write`] with `path` when the folder cannot be created or the file written.
 pub fn write_html(run: &RunOutcome, path: &Path) -> Result<(), ReportError> {
-    super::write_report(path, render_html(run).as_bytes())
+    write_html_laid_out(run, path, &Layout::for_run(run, String::new()))
+}
+
+/// [`write_html`] with the evidence shown as `layout` says. When the evidence is linked (a large
+/// run), the scenario sections go to details pages in `<report name>-details/` beside the
+/// report, [`PART_SCENARIOS`] a page, so the report itself holds the summary, the failing
+/// findings and the appendices and stays quick to open. The new pages are written to a fresh
+/// folder swapped in for the old one, which is removed after.
+pub(super) fn write_html_laid_out(
+    run: &RunOutcome,
+    path: &Path,
+    layout: &Layout,
+) -> Result<(), ReportError> {
+    if !layout.linked {
+        return super::write_report_with(path, |w| stream_html(run, layout, w));
+    }
+    let failed = |source| ReportError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(failed)?;
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "report".into());
+    let folder = format!("{}-details", super::slug::slug(&stem));
+    let layout = Layout {
+        parts: Some(folder.clone()),
+        ..layout.clone()
+    };
+    let page = Page::new(run, &layout);
+    let whole = REGISTRY
+        .render("report", &page)
+        .map_err(|e| failed(std::io::Error::other(e)))?;
+    let (head, tail) = whole.split_once(SECTIONS_MARKER).unwrap_or((&whole, ""));
+    let fresh = tempfile::Builder::new()
+        .prefix(".medcom-harness-details")
+        .tempdir_in(dir)
+        .map_err(failed)?;
+    let report_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    write_parts(run, &page, &layout, head, &report_name, fresh.path()).map_err(failed)?;
+    super::write_report_with(path, |w| {
+        w.write_all(head.as_bytes())?;
+        write_part_index(run.scenarios.len(), &folder, w)?;
+        w.write_all(tail.as_bytes())
+    })?;
+    swap_in(fresh, &dir.join(&folder)).map_err(failed)
+}
+
+/// The marker file by which a details folder is known to be the harness's own.
+const DETAILS_MARKER: &str = ".medcom-harness-details";
+
+/// Writes the details pages into `into`: each a small page with the report's style, a link
+/// back, and its scenarios' sections.
+fn write_parts(
+    run: &RunOutcome,
+    page: &Page<'_>,
+    layout: &Layout,
+    head: &str,
+    report_name: &str,
+    into: &Path,
+) -> std::io::Result<()> {
+    use std::io::Write as _;
+    #[cfg(unix)]
+    std::fs::set_permissions(into, std::os::unix::fs::PermissionsExt::from_mode(0o755))?;
+    std::fs::write(
+        into.join(DETAILS_MARKER),
+        b"scenario details of a medcom-harness report; replaced by the next\n",
+    )?;
+    // The report's own style, so the sections read as they would in the report.
+    let style = head
+        .split_once("<style>")
+        .and_then(|(_, rest)| rest.split_once("</style>"))
+        .map(|(css, _)| css)
+        .unwrap_or_default();
+    // Evidence files are found from the details folder, one level below the report.
+    let inner = Layout {
+        prefix: format!("../{}", layout.prefix),
+        ..layout.clone()
+    };
+    for (k, chunk) in run.scenarios.chunks(PART_SCENARIOS).enumerate() {
+        let first = k * PART_SCENARIOS;
+        let file = std::fs::File::create(into.join(part_name(k)))?;
+        let mut out = std::io::BufWriter::with_capacity(256 * 1024, file);
+        write!(
+            out,
+            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>Scenarios {}\u{2013}{}: {}</title>\n<style>{style}</style>\n</head>\n<body>\n<div class=\"wrap\">\n<p><a href=\"../{}\">&larr; Back to the summary</a> &middot; scenarios {}\u{2013}{} of {}</p>\n<main id=\"scenarios\">\n",
+            first + 1,
+            first + chunk.len(),
+            handlebars::html_escape(page.target),
+            handlebars::html_escape(report_name),
+            first + 1,
+            first + chunk.len(),
+            run.scenarios.len(),
+        )?;
+        for (j, s) in chunk.iter().enumerate() {
+            let view = ScenarioView::new(
+                first + j + 1,
+                s,
+                run.threshold,
+                &page.anchors[first + j],
+                &inner,
+            );
+            REGISTRY
+                .render_to_write("scenario", &view, &mut out)
+                .map_err(std::io::Error::other)?;
+        }
+        out.write_all(b"</main>\n</div>\n</body>\n</html>\n")?;
+        out.flush()?;
+    }
+    Ok(())
+}
+
+/// Where the report's scenario sections would be: links to the details pages.
+fn write_part_index(
+    scenarios: usize,
+    folder: &str,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    write!(
+        out,
+        "<p class=\"parts\">This run is large: each scenario's steps, findings and evidence are on a details page ({PART_SCENARIOS} scenarios a page), linked from the table above.</p>\n<ul class=\"parts\">\n"
+    )?;
+    for k in 0..scenarios.div_ceil(PART_SCENARIOS) {
+        let first = k * PART_SCENARIOS + 1;
+        let last = ((k + 1) * PART_SCENARIOS).min(scenarios);
+        writeln!(
+            out,
+            "<li><a href=\"{}/{}\">Scenarios {first}\u{2013}{last}</a></li>",
+            handlebars::html_escape(folder),
+            part_name(k)
+        )?;
+    }
+    out.write_all(b"</ul>\n")
+}
+
+/// Puts the folder `fresh` at `target`: an earlier folder there (the harness's own, by its
+/// marker) is renamed aside first and removed after, so the swap itself touches no file inside.
+fn swap_in(fresh: tempfile::TempDir, target: &Path) -> std::io::Result<()> {
+    let dir = target.parent().unwrap_or(Path::new("."));
+    let old = if target.exists() {
+        if !target.join(DETAILS_MARKER).exists() {
+            return Err(std::io::Error::other(format!(
+                "`{}` was not written by medcom-harness; move it or choose another report name",
+                target.display()
+            )));
+        }
+        let trash = tempfile::Builder::new()
+            .prefix(".medcom-harness-old-details")
+            .tempdir_in(dir)?;
+        let aside = trash.path().join("details");
+        std::fs::rename(target, &aside)?;
+        Some(trash)
+    } else {
+        None
+    };
+    std::fs::rename(fresh.keep(), target)?;
+    if let Some(trash) = old {
+        trash.close()?;
+    }
+    Ok(())
+}
+
+/// Writes the page to `out` as it goes: the header and summary, then each scenario's section
+/// built, rendered and dropped in turn, then the appendices. Memory holds one scenario's view at
+/// a time, never the page.
+fn stream_html(
+    run: &RunOutcome,
+    layout: &Layout,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let page = Page::new(run, layout);
+    let whole = REGISTRY
+        .render("report", &page)
+        .map_err(std::io::Error::other)?;
+    let (head, tail) = whole.split_once(SECTIONS_MARKER).unwrap_or((&whole, ""));
+    out.write_all(head.as_bytes())?;
+    for (i, (s, anchors)) in run.scenarios.iter().zip(&page.anchors).enumerate() {
+        let view = ScenarioView::new(i + 1, s, run.threshold, anchors, layout);
+        REGISTRY
+            .render_to_write("scenario", &view, &mut *out)
+            .map_err(std::io::Error::other)?;
+    }
+    out.write_all(tail.as_bytes())
+}
+
+/// The anchors of one scenario: its section's and each evidence item's, by evidence id.
+struct Anchors {
+    scenario: String,
+    evidence: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -77,10 +366,34 @@ struct Page<'a> {
     errors: usize,
     skipped: usize,
     total: usize,
-    scenarios: Vec<ScenarioView<'a>>,
+    /// The summary table's rows; each scenario's section is streamed after the page's head.
+    scenarios: Vec<RowView<'a>>,
     failing: Vec<FailingView<'a>>,
     unclaimed: Vec<UnclaimedView<'a>>,
     rules: Vec<RuleView<'a>>,
+    /// Evidence is linked to its files, not copied in (a large run).
+    linked: bool,
+    /// Each scenario's anchors, handed out in page order, for its section.
+    #[serde(skip)]
+    anchors: Vec<Anchors>,
+}
+
+/// A scenario's row in the summary table.
+#[derive(Serialize)]
+struct RowView<'a> {
+    number: usize,
+    /// The page holding the scenario's section: empty for this one, else its details page.
+    page: String,
+    anchor: String,
+    id: &'a str,
+    title: &'a str,
+    protocol_step: Option<&'a str>,
+    status: &'static str,
+    status_word: &'static str,
+    verdict: GradeView,
+    /// See [`ScenarioView::has_findings`].
+    has_findings: bool,
+    duration: String,
 }
 
 #[derive(Serialize)]
@@ -104,6 +417,8 @@ struct ScenarioView<'a> {
     failing: Vec<FailingView<'a>>,
     steps: Vec<StepView<'a>>,
     evidence: Vec<EvidenceView<'a>>,
+    /// Evidence is linked to its files (`file`), not copied in.
+    linked: bool,
 }
 
 #[derive(Serialize)]
@@ -124,6 +439,8 @@ struct StepView<'a> {
 #[derive(Serialize, Clone)]
 struct FailingView<'a> {
     scenario_id: &'a str,
+    /// The page holding the scenario's section: empty for this one, else its details page.
+    scenario_page: String,
     scenario_anchor: String,
     step: usize,
     kind: &'a str,
@@ -176,7 +493,10 @@ struct EvidenceView<'a> {
     media_type: &'a str,
     size: usize,
     sha256: &'a str,
+    /// The bytes as the page shows them; empty when the evidence is linked.
     pretty: String,
+    /// The evidence file, relative to the HTML report; `None` when copied in (or not on disk).
+    file: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -204,7 +524,7 @@ struct Piece<'a> {
 }
 
 impl<'a> Page<'a> {
-    fn new(run: &'a RunOutcome) -> Page<'a> {
+    fn new(run: &'a RunOutcome, layout: &Layout) -> Page<'a> {
         let mut slugs = Slugs::default();
         for reserved in [
             "summary",
@@ -216,15 +536,42 @@ impl<'a> Page<'a> {
         ] {
             slugs.unique(reserved);
         }
-        let scenarios: Vec<ScenarioView<'a>> = run
+        let anchors: Vec<Anchors> = run
             .scenarios
             .iter()
-            .enumerate()
-            .map(|(i, s)| ScenarioView::new(i + 1, s, run.threshold, &mut slugs))
+            .map(|s| {
+                let scenario = slugs.unique(&s.id);
+                let evidence = s
+                    .evidence
+                    .iter()
+                    .map(|e| slugs.unique(&format!("{scenario}.{}", e.id)))
+                    .collect();
+                Anchors { scenario, evidence }
+            })
             .collect();
-        let failing = scenarios
+        let mut failing = Vec::new();
+        let scenarios = run
+            .scenarios
             .iter()
-            .flat_map(|s| s.failing.iter().cloned())
+            .zip(&anchors)
+            .enumerate()
+            .map(|(i, (s, a))| {
+                let page = layout.page_of(i);
+                failing.extend(failing_views(s, run.threshold, a, &page));
+                RowView {
+                    number: i + 1,
+                    page,
+                    anchor: a.scenario.clone(),
+                    id: &s.id,
+                    title: &s.title,
+                    protocol_step: s.protocol_step.as_deref(),
+                    status: status_class(s.status),
+                    status_word: status_word(s.status),
+                    verdict: GradeView::of(s.verdict),
+                    has_findings: has_findings(s),
+                    duration: duration(s.duration),
+                }
+            })
             .collect();
         let unclaimed = run
             .unclaimed
@@ -234,7 +581,7 @@ impl<'a> Page<'a> {
                 let anchors = HashMap::from([(evidence.id.as_str(), anchor.clone())]);
                 UnclaimedView {
                     finding: FindingView::new(finding, run.threshold, &anchors),
-                    evidence: EvidenceView::new(evidence, anchor),
+                    evidence: EvidenceView::new(evidence, anchor, &Layout::default()),
                 }
             })
             .collect();
@@ -277,8 +624,46 @@ impl<'a> Page<'a> {
             failing,
             unclaimed,
             rules: cited_rules(run),
+            linked: layout.linked,
+            anchors,
         }
     }
+}
+
+/// Whether to show a scenario's verdict badge: it ran to its end and has findings. A skipped
+/// scenario's `OK` would read as a pass.
+fn has_findings(s: &ScenarioOutcome) -> bool {
+    s.findings().next().is_some()
+        && matches!(s.status, ScenarioStatus::Passed | ScenarioStatus::Failed)
+}
+
+/// Evidence id -> anchor, for the links of one scenario's findings and steps.
+fn anchor_map<'a>(s: &'a ScenarioOutcome, anchors: &Anchors) -> HashMap<&'a str, String> {
+    s.evidence
+        .iter()
+        .zip(&anchors.evidence)
+        .map(|(e, a)| (e.id.as_str(), a.clone()))
+        .collect()
+}
+
+/// The findings of `s` worse than `threshold`, with where they happened.
+fn failing_views<'a>(
+    s: &'a ScenarioOutcome,
+    threshold: Grade,
+    anchors: &Anchors,
+    page: &str,
+) -> Vec<FailingView<'a>> {
+    let map = anchor_map(s, anchors);
+    s.failures(threshold)
+        .map(|(step, f)| FailingView {
+            scenario_id: &s.id,
+            scenario_page: page.to_owned(),
+            scenario_anchor: anchors.scenario.clone(),
+            step: step.index,
+            kind: &step.kind,
+            finding: FindingView::new(f, threshold, &map),
+        })
+        .collect()
 }
 
 impl<'a> ScenarioView<'a> {
@@ -286,25 +671,15 @@ impl<'a> ScenarioView<'a> {
         number: usize,
         s: &'a ScenarioOutcome,
         threshold: Grade,
-        slugs: &mut Slugs,
+        anchors: &Anchors,
+        layout: &Layout,
     ) -> ScenarioView<'a> {
-        let anchor = slugs.unique(&s.id);
-        let evidence: Vec<EvidenceView<'a>> = s
+        let map = anchor_map(s, anchors);
+        let evidence = s
             .evidence
             .iter()
-            .map(|e| EvidenceView::new(e, slugs.unique(&format!("{anchor}.{}", e.id))))
-            .collect();
-        let anchors: HashMap<&str, String> =
-            evidence.iter().map(|e| (e.id, e.anchor.clone())).collect();
-        let failing = s
-            .failures(threshold)
-            .map(|(step, f)| FailingView {
-                scenario_id: &s.id,
-                scenario_anchor: anchor.clone(),
-                step: step.index,
-                kind: &step.kind,
-                finding: FindingView::new(f, threshold, &anchors),
-            })
+            .zip(&anchors.evidence)
+            .map(|(e, a)| EvidenceView::new(e, a.clone(), layout))
             .collect();
         ScenarioView {
             number,
@@ -317,18 +692,18 @@ impl<'a> ScenarioView<'a> {
             status: status_class(s.status),
             status_word: status_word(s.status),
             verdict: GradeView::of(s.verdict),
-            has_findings: s.findings().next().is_some()
-                && matches!(s.status, ScenarioStatus::Passed | ScenarioStatus::Failed),
+            has_findings: has_findings(s),
             reason: s.reason.as_deref().map(pieces),
             duration: duration(s.duration),
-            failing,
+            failing: failing_views(s, threshold, anchors, ""),
             steps: s
                 .steps
                 .iter()
-                .map(|step| StepView::new(step, threshold, &anchors))
+                .map(|step| StepView::new(step, threshold, &map))
                 .collect(),
             evidence,
-            anchor,
+            anchor: anchors.scenario.clone(),
+            linked: layout.linked,
         }
     }
 }
@@ -403,7 +778,12 @@ impl<'a> DiffLine<'a> {
 }
 
 impl<'a> EvidenceView<'a> {
-    fn new(e: &'a Evidence, anchor: String) -> EvidenceView<'a> {
+    fn new(e: &'a Evidence, anchor: String, layout: &Layout) -> EvidenceView<'a> {
+        let file = e
+            .file
+            .as_deref()
+            .filter(|_| layout.linked)
+            .map(|f| format!("{}{f}", layout.prefix));
         EvidenceView {
             anchor,
             id: &e.id,
@@ -415,7 +795,12 @@ impl<'a> EvidenceView<'a> {
             media_type: &e.media_type,
             size: e.size,
             sha256: &e.sha256,
-            pretty: shown(e),
+            pretty: if layout.linked {
+                String::new()
+            } else {
+                shown(e)
+            },
+            file,
         }
     }
 }
@@ -451,13 +836,20 @@ fn left_out(selection: &crate::run::Selection) -> Option<String> {
     .into_iter()
     .flatten()
     .collect();
-    (selection.left_out > 0).then(|| {
+    let filtered = (selection.left_out > 0).then(|| {
         format!(
             "{} scenario(s) left out by --filter/--skip ({}): the verdict covers only the scenarios that were selected.",
             selection.left_out,
             given.join("; ")
         )
-    })
+    });
+    let shared = selection.partition.as_deref().map(|p| {
+        format!("This run is one share of the suite (--partition {p}): the verdict covers only its scenarios until `medcom-harness report merge` joins the shares.")
+    });
+    match (filtered, shared) {
+        (Some(f), Some(p)) => Some(format!("{f} {p}")),
+        (f, p) => f.or(p),
+    }
 }
 
 /// The sentence under the header for a run that is not a plain pass or fail.
@@ -667,6 +1059,7 @@ mod tests {
             filter: Vec::new(),
             skip: vec!["cc-".into()],
             left_out: 12,
+            ..Default::default()
         };
         let doc = Html::parse_document(&render_html(&run));
         let header: String = select(&doc, "header p.left-out").iter().map(text).collect();
@@ -1023,6 +1416,71 @@ mod tests {
         let html = render_html(&not_run);
         assert!(html.contains("NOT RUN") && html.contains("cannot connect"));
         assert!(!html.contains("PASSED"));
+    }
+
+    #[test]
+    fn a_report_of_10000_scenarios_stays_under_20_mb_parses_and_links_its_details() {
+        let run = sample::large(10_000);
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("report.html");
+        write_html(&run, &path).expect("written");
+        // Twice: the second run replaces the first one's details pages.
+        write_html(&run, &path).expect("written again");
+        let html = std::fs::read_to_string(&path).expect("read back");
+        assert!(
+            html.len() < 20 * 1024 * 1024,
+            "the page has {} bytes",
+            html.len()
+        );
+        let doc = Html::parse_document(&html);
+        let rows = select(&doc, "#summary table.scenarios tbody tr td.id a");
+        assert_eq!(rows.len(), 10_000);
+        assert!(select(&doc, "main pre.evidence").is_empty());
+        // The failing findings come before the long table of scenarios.
+        let failing = html.find("id=\"failing\"").expect("a failing table");
+        let table = html.find("class=\"scenarios\"").expect("a scenario table");
+        assert!(failing < table);
+        // Every row lands on its scenario's section on a details page.
+        let mut pages: HashMap<String, Html> = HashMap::new();
+        for a in rows.iter().step_by(499) {
+            let href = a.value().attr("href").unwrap_or_default();
+            let (file, anchor) = href.split_once('#').expect("a page and an anchor");
+            let page = pages.entry(file.to_owned()).or_insert_with(|| {
+                Html::parse_document(
+                    &std::fs::read_to_string(dir.path().join(file)).expect("details page"),
+                )
+            });
+            let section = select(page, &format!("section.scenario[id='{anchor}']"));
+            assert_eq!(section.len(), 1, "{href}");
+            // Evidence links go up to the evidence folder beside the results.
+            let links: Vec<&str> = section[0]
+                .select(&Selector::parse("table.evidence-files a.ev").expect("valid CSS"))
+                .filter_map(|l| l.value().attr("href"))
+                .collect();
+            assert!(
+                links.iter().all(|l| l.starts_with("../evidence/")),
+                "{links:?}"
+            );
+        }
+        let parts = std::fs::read_dir(dir.path().join("report-details"))
+            .expect("details folder")
+            .count();
+        assert_eq!(parts, 20 + 1, "20 pages of 500 and the marker");
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("report folder")
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(leftovers.len(), 2, "{leftovers:?}");
+    }
+
+    #[test]
+    fn a_small_run_copies_its_evidence_in_and_links_no_file() {
+        let html = render_html(&sample::run());
+        let doc = Html::parse_document(&html);
+        assert!(!select(&doc, "pre.evidence").is_empty());
+        assert!(select(&doc, "table.evidence-files").is_empty());
+        assert!(html.contains("This file is self-contained"));
     }
 
     #[test]

@@ -435,6 +435,49 @@ mod tests {
     }
 
     #[test]
+    fn a_rerun_swaps_in_a_fresh_evidence_folder_and_removes_the_old_one_after() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let results = tmp.path().join("results.json");
+        let journal = Journal::start(&results, &["a"], &plan(&["a"])).expect("starts");
+        for i in 0..200 {
+            let mut e = Evidence::new(
+                format!("e{i}"),
+                crate::run::Direction::Sent,
+                "x".into(),
+                "application/json".into(),
+                b"{}".to_vec(),
+            );
+            journal.evidence("a", &mut e).expect("written");
+        }
+        drop(journal);
+        Journal::start(&results, &["a"], &plan(&["a"])).expect("starts again");
+        let fresh: Vec<_> = std::fs::read_dir(tmp.path().join("evidence"))
+            .expect("a fresh evidence folder")
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(fresh, [".medcom-harness-evidence"], "only the marker");
+        // The old folder is removed in the background: gone within seconds.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let left: Vec<String> = std::fs::read_dir(tmp.path())
+                .expect("reports folder")
+                .filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.starts_with(".medcom-harness-old"))
+                .collect();
+            if left.is_empty() {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "still there: {left:?}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+
+    #[test]
     fn resume_under_another_target_fault_config_or_threshold_is_refused_naming_what_differs() {
         let tmp = tempfile::tempdir().expect("tmp");
         let results = tmp.path().join("results.json");

@@ -100,12 +100,11 @@ pub(super) fn write_results(run: &RunOutcome, path: &Path) -> Result<(), ReportE
         passed: run.passed(),
         verdict: run.verdict().as_str(),
     };
-    let mut text = serde_json::to_string_pretty(&results).map_err(|source| ReportError::Json {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    text.push('\n');
-    super::write_report(path, text.as_bytes())
+    // Streamed to the file: the results of 10,000 scenarios are never a string in memory.
+    super::write_report_with(path, |w| {
+        serde_json::to_writer_pretty(&mut *w, &results).map_err(std::io::Error::other)?;
+        w.write_all(b"\n")
+    })
 }
 
 /// The marker file by which an `evidence/` folder is known to be the harness's own.
@@ -126,8 +125,16 @@ pub(super) fn clear_evidence(dir: &Path) -> Result<(), ReportError> {
                 "this folder was not written by medcom-harness; move it or choose another report folder",
             )));
         }
-        std::fs::remove_dir_all(&evidence).map_err(failed)?;
+        // Renamed aside and removed by a background thread: deleting thousands of files before
+        // the run starts doubled a rerun's time (ext4 inode churn on the hot path).
+        let trash = tempfile::Builder::new()
+            .prefix(OLD_EVIDENCE)
+            .tempdir_in(dir)
+            .map_err(failed)?
+            .keep();
+        std::fs::rename(&evidence, trash.join("evidence")).map_err(failed)?;
     }
+    remove_old_evidence(dir);
     private_dir(&evidence).map_err(failed)?;
     private_write(
         &evidence.join(MARKER),
@@ -135,6 +142,29 @@ pub(super) fn clear_evidence(dir: &Path) -> Result<(), ReportError> {
     )
     .map(drop)
     .map_err(failed)
+}
+
+/// The name prefix of a folder holding an earlier run's evidence, on its way out.
+const OLD_EVIDENCE: &str = ".medcom-harness-old-evidence";
+
+/// Removes, in a background thread, every folder of earlier evidence in `dir` (also ones a
+/// killed run left behind). A folder that cannot be removed stays; the next run tries again.
+fn remove_old_evidence(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let old: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(OLD_EVIDENCE))
+        .map(|e| e.path())
+        .collect();
+    if !old.is_empty() {
+        std::thread::spawn(move || {
+            for folder in old {
+                let _ = std::fs::remove_dir_all(folder);
+            }
+        });
+    }
 }
 
 /// Creates `dir` (and missing parents) readable by the owner only (0700 on Unix): evidence holds

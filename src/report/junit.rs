@@ -30,6 +30,13 @@ const SUITE: &str = "medcom-harness";
 ///
 /// [`ReportError::Junit`] when the XML cannot be serialized.
 pub fn render_junit(run: &RunOutcome) -> Result<String, ReportError> {
+    junit_report(run)
+        .to_string()
+        .map_err(|source| ReportError::Junit { source })
+}
+
+/// The JUnit document of `run`, ready to serialize.
+fn junit_report(run: &RunOutcome) -> Report {
     let mut suite = TestSuite::new(SUITE);
     suite.set_time(run.duration);
     suite.add_properties([
@@ -67,8 +74,6 @@ pub fn render_junit(run: &RunOutcome) -> Result<String, ReportError> {
     report.set_time(run.duration);
     report.add_test_suite(suite);
     report
-        .to_string()
-        .map_err(|source| ReportError::Junit { source })
 }
 
 /// Writes the JUnit XML report of `run` to `path` (conventionally `reports/junit.xml`), creating
@@ -79,7 +84,9 @@ pub fn render_junit(run: &RunOutcome) -> Result<String, ReportError> {
 /// [`ReportError::Junit`] when the XML cannot be serialized, [`ReportError::Write`] with `path`
 /// when the folder cannot be created or the file written.
 pub fn write_junit(run: &RunOutcome, path: &Path) -> Result<(), ReportError> {
-    super::write_report(path, render_junit(run)?.as_bytes())
+    let report = junit_report(run);
+    // Streamed to the file: the document of 10,000 scenarios is never a string in memory.
+    super::write_report_with(path, |w| report.serialize(w).map_err(std::io::Error::other))
 }
 
 /// The name of the test case that stands for a run which is not a verdict.

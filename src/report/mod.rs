@@ -7,7 +7,9 @@
 //! - [`write_html`]: `reports/report.html`, the certification report a vendor hands to MedCom. One
 //!   self-contained file: inline CSS, no script, no external request. The summary comes first;
 //!   every scenario follows with its steps, findings (rule id and grade), golden diffs and the
-//!   evidence pretty-printed in collapsible blocks. All content is HTML-escaped.
+//!   evidence pretty-printed in collapsible blocks. All content is HTML-escaped. A large run
+//!   links its evidence files and puts the scenario sections on details pages beside the report
+//!   (see the `html` module), so the report stays small. Every report is written streaming.
 //! - [`write_junit`]: `reports/junit.xml` for CI: one test case per scenario; a failed scenario
 //!   is a `<failure>`, a scenario the harness could not run an `<error>`, a skipped one
 //!   `<skipped>`.
@@ -30,6 +32,7 @@ mod html;
 mod journal;
 mod json;
 mod junit;
+mod merge;
 #[cfg(test)]
 mod sample;
 mod slug;
@@ -40,6 +43,7 @@ pub use html::{render_html, write_html};
 pub use journal::{Journal, Plan};
 pub use json::write_json;
 pub use junit::{render_junit, write_junit};
+pub use merge::{MergeError, merge};
 
 use std::path::Path;
 
@@ -193,7 +197,23 @@ pub struct Options {
 /// # Errors
 ///
 /// [`ReportError::Write`] with `path` when the folder cannot be created or the file written.
+// Kept for reports written whole (the three above stream through `write_report_with`).
+#[allow(dead_code)]
 fn write_report(path: &std::path::Path, contents: &[u8]) -> Result<(), ReportError> {
+    write_report_with(path, |w| w.write_all(contents))
+}
+
+/// [`write_report`] with the contents streamed by `write` into a buffered writer: a report of
+/// 10,000 scenarios never sits in memory whole.
+///
+/// # Errors
+///
+/// [`ReportError::Write`] with `path` when the folder cannot be created, `write` fails or the
+/// file cannot be synced and renamed.
+fn write_report_with(
+    path: &std::path::Path,
+    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> Result<(), ReportError> {
     use std::io::Write as _;
     let failed = |source| ReportError::Write {
         path: path.to_path_buf(),
@@ -212,11 +232,50 @@ fn write_report(path: &std::path::Path, contents: &[u8]) -> Result<(), ReportErr
         use std::os::unix::fs::PermissionsExt as _;
         builder.permissions(std::fs::Permissions::from_mode(0o644));
     }
-    let mut temp = builder.tempfile_in(dir).map_err(failed)?;
-    temp.write_all(contents).map_err(failed)?;
+    let temp = builder.tempfile_in(dir).map_err(failed)?;
+    let mut out = std::io::BufWriter::with_capacity(256 * 1024, temp);
+    write(&mut out).map_err(failed)?;
+    out.flush().map_err(failed)?;
+    let temp = out.into_inner().map_err(|e| failed(e.into_error()))?;
     temp.as_file().sync_all().map_err(failed)?;
     temp.persist(path).map_err(|e| failed(e.error))?;
     Ok(())
+}
+
+/// `to`'s folder as seen from `from`'s folder: `/`-separated, ending in `/`, empty when they
+/// are the same folder. Both folders exist ([`Paths::check`] made them); when no relative way
+/// exists, `to`'s folder as an absolute path.
+fn relative_folder(from: &Path, to: &Path) -> String {
+    let folder = |p: &Path| {
+        let dir = p
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf())
+    };
+    let (from, to) = (folder(from), folder(to));
+    if from == to {
+        return String::new();
+    }
+    let common = from
+        .components()
+        .zip(to.components())
+        .take_while(|(a, b)| a == b)
+        .count();
+    if common == 0 {
+        return format!("{}/", to.display());
+    }
+    let mut parts: Vec<String> = from
+        .components()
+        .skip(common)
+        .map(|_| "..".into())
+        .collect();
+    parts.extend(
+        to.components()
+            .skip(common)
+            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+    );
+    format!("{}/", parts.join("/"))
 }
 
 /// The run's verdict word, for the reports' headline: see [`RunOutcome::verdict`].
@@ -255,5 +314,6 @@ pub fn write_all_redacted(
     };
     json::write_results(&shown, &paths.json)?;
     write_junit(&shown, &paths.junit)?;
-    write_html(&shown, &paths.html)
+    let layout = html::Layout::for_run(&shown, relative_folder(&paths.html, &paths.json));
+    html::write_html_laid_out(&shown, &paths.html, &layout)
 }

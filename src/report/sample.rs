@@ -215,3 +215,32 @@ pub(crate) fn run() -> RunOutcome {
         duration: Duration::from_millis(6250),
     }
 }
+
+/// A run of `n` scenarios: the sample's four in turn, ids made unique (`cc-receive-new-17`),
+/// every evidence item a realistic 6 KB message already filed under `evidence/`.
+pub(crate) fn large(n: usize) -> RunOutcome {
+    let mut run = run();
+    let body = format!(
+        r#"{{"resourceType":"Bundle","type":"message","entry":[{}]}}"#,
+        vec![r#"{"resource":{"resourceType":"Communication","status":"unknown","payload":[{"contentString":"Patienten er udskrevet til eget hjem."}]}}"#; 48].join(",")
+    );
+    let four = std::mem::take(&mut run.scenarios);
+    run.scenarios = (0..n)
+        .map(|i| {
+            let mut s = four[i % four.len()].clone();
+            s.id = format!("{}-{i}", s.id);
+            for e in &mut s.evidence {
+                e.bytes = body.clone().into_bytes();
+                e.size = e.bytes.len();
+                e.sha256 = crate::message::AttachmentData::of(&e.bytes);
+                e.file = Some(format!(
+                    "evidence/{}/{}.json",
+                    super::slug::slug(&s.id),
+                    e.id
+                ));
+            }
+            s
+        })
+        .collect();
+    run
+}

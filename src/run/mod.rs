@@ -9,6 +9,7 @@
 
 mod exchange;
 mod outcome;
+pub mod partition;
 
 pub use outcome::{
     Direction, Evidence, GoldenDiff, NotApplicable, PREVIEW_BYTES, RunOutcome, RunStatus,

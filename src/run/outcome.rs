@@ -245,6 +245,10 @@ pub struct Selection {
     pub skip: Vec<String>,
     /// How many scenarios found on disk the two left out.
     pub left_out: usize,
+    /// The share of the selected scenarios this run ran (`--partition hash:K/N`); its report
+    /// covers only that share until merged with the others (`report merge`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition: Option<String>,
 }
 
 /// Counts for the summary line.

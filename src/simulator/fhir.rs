@@ -2,7 +2,7 @@
 //! (MR8) and MedCom's rules (KR3, KR6), and the replies and forwards it is instructed to send.
 
 use serde_json::{Value, json};
-use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::Fault;
 use super::vendor::Vendor;
@@ -19,17 +19,35 @@ pub const MEDCOM_ERRORS: &str =
     "http://medcomfhir.dk/ig/terminology/CodeSystem/medcom-acknowledgement-error-codes";
 
 /// What the vendor remembers of FHIR messages: the receiver's matrix on (Bundle.id,
-/// MessageHeader.id), and each processed letter with its acknowledgement.
-#[derive(Default)]
+/// MessageHeader.id), and the recent processed letters with their acknowledgements.
 pub(super) struct FhirState {
     matrix: DuplicateMatrix,
-    /// MessageHeader.id -> the first copy and its acknowledgement.
-    answered: HashMap<String, Answered>,
+    /// MessageHeader.id -> the first copy and its acknowledgement, for the newest
+    /// [`ANSWERED_ENTRIES`] letters within [`ANSWERED_BYTES`]: a duplicate of an older letter is
+    /// answered as a new one, a follow-up to it cannot be built.
+    answered: super::recent::Recent<Answered>,
 }
 
+/// How many processed letters the vendor keeps (with their acknowledgements).
+const ANSWERED_ENTRIES: usize = 4096;
+/// What those letters may weigh together, in bytes of memory (estimated from their sizes on the
+/// wire: bytes kept plus parsed JSON, about four times the wire size).
+const ANSWERED_BYTES: usize = 128 * 1024 * 1024;
+
+impl Default for FhirState {
+    fn default() -> FhirState {
+        FhirState {
+            matrix: DuplicateMatrix::default(),
+            answered: super::recent::Recent::new(ANSWERED_ENTRIES, ANSWERED_BYTES),
+        }
+    }
+}
+
+/// A processed letter and its acknowledgement, shared (not copied) with those who read them.
+#[derive(Clone)]
 struct Answered {
-    message: Message,
-    ack: Message,
+    message: Arc<Message>,
+    ack: Arc<Message>,
 }
 
 impl Vendor {
@@ -39,13 +57,18 @@ impl Vendor {
             message.identity.envelope_id.as_deref().unwrap_or_default(),
             message.identity.letter_id.as_deref().unwrap_or_default(),
         );
-        let mut state = self.fhir.lock().map_err(|_| "state poisoned".to_string())?;
-        let verdict = state.matrix.record(&key);
-        let earlier = match verdict {
-            DuplicateVerdict::ResendOriginalResponse | DuplicateVerdict::Duplicate => {
-                state.answered.get(&key.message_id)
-            }
-            DuplicateVerdict::Process | DuplicateVerdict::EnvelopeIdReused => None,
+        // The lock is held to consult and update the matrix only; validating and rendering the
+        // acknowledgement happen outside it, so concurrent messages are answered in parallel.
+        let (verdict, earlier) = {
+            let mut state = self.fhir.lock().map_err(|_| "state poisoned".to_string())?;
+            let verdict = state.matrix.record(&key);
+            let earlier = match verdict {
+                DuplicateVerdict::ResendOriginalResponse | DuplicateVerdict::Duplicate => {
+                    state.answered.get(&key.message_id).cloned()
+                }
+                DuplicateVerdict::Process | DuplicateVerdict::EnvelopeIdReused => None,
+            };
+            (verdict, earlier)
         };
         if let Some(earlier) = earlier {
             if verdict == DuplicateVerdict::Duplicate && self.has(Fault::DuplicateDifferentAck) {
@@ -117,13 +140,16 @@ impl Vendor {
         let ack = self.acknowledge(&message, code, issues, message.format)?;
         // A letter that came only in a reused envelope was never accepted: nothing to remember.
         if verdict == DuplicateVerdict::Process {
-            state.answered.insert(
-                key.message_id,
-                Answered {
-                    message,
-                    ack: ack.clone(),
-                },
-            );
+            let weight = 4 * (message.bytes.len() + ack.bytes.len());
+            let answered = Answered {
+                message: Arc::new(message),
+                ack: Arc::new(ack.clone()),
+            };
+            self.fhir
+                .lock()
+                .map_err(|_| "state poisoned".to_string())?
+                .answered
+                .insert(key.message_id, answered, weight);
         }
         Ok(ack)
     }
@@ -178,14 +204,16 @@ impl Vendor {
         letter: &str,
         format: Format,
     ) -> Result<Message, String> {
-        let state = self.fhir.lock().map_err(|_| "state poisoned".to_string())?;
-        let original = &state
+        let original = self
+            .fhir
+            .lock()
+            .map_err(|_| "state poisoned".to_string())?
             .answered
             .get(letter.trim())
+            .map(|a| a.message.clone())
             .ok_or_else(|| {
                 format!("the reference vendor received no message with MessageHeader.id `{letter}`")
-            })?
-            .message;
+            })?;
         let (template, to, text) = match action {
             Action::SendLetter => {
                 return Err("a letter is not a follow-up".to_string());
@@ -203,7 +231,7 @@ impl Vendor {
         };
         let mut ctx = Context::follow_up(
             &self.config.fhir_base,
-            original,
+            &original,
             self.config.identity.clone(),
             to,
         );

@@ -89,7 +89,7 @@ async fn receive(
         .get(header::CONTENT_TYPE)
         .and_then(|h| h.to_str().ok())
         .and_then(Format::from_content_type);
-    let message = match Message::parse(body.to_vec(), hint) {
+    let message = match Message::parse(Vec::from(body), hint) {
         Ok(m) => m,
         Err(e) => return outcome_response(StatusCode::BAD_REQUEST, &e.to_string()),
     };

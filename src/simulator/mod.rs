@@ -39,6 +39,7 @@ mod folder;
 mod http;
 mod oioxml;
 mod pdf;
+mod recent;
 mod resend;
 mod vendor;
 

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Peer benchmark (not part of CI): one `serve`, the same N "send a CareCommunication and judge
+# its acknowledgement" exchanges through the harness (--jobs 2 and --jobs 1, reports included),
+# through hurl (when installed) with equivalent asserts on the acknowledgement, and as a raw POST
+# loop through wrk; prints each rate and the ratios, and serve's RSS at the end.
+#
+#   scripts/peer-bench.sh [N]        (default N=2000; BIN=target/release/medcom-harness)
+#
+# Needs: a release build, python3, curl; wrk and hurl are used when on PATH
+# (`apt-get install wrk`; `cargo install hurl --version 8.0.1 --locked`).
+# On a shared machine, compare the ratios of one run, not absolute rates.
+set -euo pipefail
+N=${1:-2000}
+root=$(cd "$(dirname "$0")/.." && pwd)
+BIN=${BIN:-$root/target/release/medcom-harness}
+[ -x "$BIN" ] || { echo "build first: cargo build --release" >&2; exit 2; }
+work=$(mktemp -d)
+serve_pid=
+cleanup() { [ -n "$serve_pid" ] && kill "$serve_pid" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+
+"$BIN" serve --listen 127.0.0.1:0 >"$work/serve.out" 2>/dev/null &
+serve_pid=$!
+for _ in $(seq 50); do grep -q listening "$work/serve.out" 2>/dev/null && break; sleep 0.1; done
+url=$(sed -n 's/^listening on //p' "$work/serve.out" | head -1)
+[ -n "$url" ] || { echo "serve did not start" >&2; exit 2; }
+echo "serve at $url; N=$N"
+
+# N copies of the bundled new-json scenario (each its own id), its golden beside them.
+mkdir -p "$work/suite"
+cp "$root/golden/carecommunication/ack-ok.json" "$work/suite/"
+python3 - "$root/scenarios/carecommunication/new-json.toml" "$work/suite" "$N" <<'PY'
+import sys
+src, out, n = open(sys.argv[1]).read(), sys.argv[2], int(sys.argv[3])
+for i in range(n):
+    open(f"{out}/s{i:06}.toml", "w").write(src.replace('id = "cc-new-json"', f'id = "cc-new-json-{i:06}"', 1))
+PY
+
+rate() { python3 -c "import sys; n,s=float(sys.argv[1]),float(sys.argv[2]); print(f'{n/s:.0f}')" "$@"; }
+secs() { python3 -c "import time; print(time.monotonic())"; }
+harness() {
+  local jobs=$1 out="$work/h$1"
+  local t0 t1
+  t0=$(secs)
+  "$BIN" run "$work/suite" --target "$url" --jobs "$jobs" --report-html "$out/report.html" \
+    --report-junit "$out/junit.xml" --report-json "$out/results.json" >"$work/h$jobs.log" 2>&1 \
+    || { echo "harness run failed (see $work/h$jobs.log)" >&2; tail -5 "$work/h$jobs.log" >&2; exit 2; }
+  t1=$(secs)
+  python3 -c "print(f'{$t1-$t0:.3f}')"
+}
+h2=$(harness 2); h1=$(harness 1)
+echo "harness --jobs 2: $(rate "$N" "$h2") exchanges/s (${h2} s incl. reports)"
+echo "harness --jobs 1: $(rate "$N" "$h1") exchanges/s (${h1} s); --jobs 2 / --jobs 1 = $(python3 -c "print(f'{$h1/$h2:.2f}')")x"
+
+# One message the harness sent, with its two ids turned into placeholders.
+sent=$(find "$work/h1/evidence" -name 'e1.json' | head -1)
+python3 - "$sent" "$work/body.json" <<'PY'
+import json, sys
+raw = open(sys.argv[1]).read()
+doc = json.loads(raw)
+header = doc["entry"][0]["resource"]["id"]
+raw = raw.replace(doc["id"], "__BUNDLE__").replace(header, "__HEADER__")
+open(sys.argv[2], "w").write(raw)
+PY
+
+if command -v hurl >/dev/null; then
+  sed 's/__BUNDLE__/{{newUuid}}/g; s/__HEADER__/{{newUuid}}/g' "$work/body.json" >"$work/body.hurl.json"
+  : >"$work/bench.hurl"
+  for _ in $(seq "$N"); do
+    cat >>"$work/bench.hurl" <<HURL
+POST $url
+Content-Type: application/fhir+json
+file,body.hurl.json;
+HTTP 200
+[Asserts]
+jsonpath "\$.resourceType" == "Bundle"
+jsonpath "\$.type" == "message"
+jsonpath "\$.entry[0].resource.resourceType" == "MessageHeader"
+jsonpath "\$.entry[0].resource.eventCoding.code" == "acknowledgement-message"
+jsonpath "\$.entry[0].resource.response.code" == "ok"
+jsonpath "\$.entry[0].resource.response.identifier" exists
+
+HURL
+  done
+  t0=$(secs)
+  (cd "$work" && hurl --test --jobs 2 --file-root "$work" bench.hurl >/dev/null 2>&1) || echo "hurl: some asserts failed"
+  t1=$(secs)
+  hs=$(python3 -c "print(f'{$t1-$t0:.3f}')")
+  echo "hurl --jobs 2 (6 asserts): $(rate "$N" "$hs") requests/s; harness --jobs 2 / hurl = $(python3 -c "print(f'{$hs/$h2:.2f}')")x"
+else
+  echo "hurl: not installed (cargo install hurl --version 8.0.1 --locked); skipped"
+fi
+
+if command -v wrk >/dev/null; then
+  cat >"$work/post.lua" <<LUA
+local f = io.open("$work/body.json"); local body = f:read("*a"); f:close()
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/fhir+json"
+local n = 0
+local function id() n = n + 1; return string.format("%08x-0000-4000-8000-%012x", math.random(0, 0x7fffffff), n) end
+request = function() return wrk.format(nil, nil, nil, (body:gsub("__BUNDLE__", id()):gsub("__HEADER__", id()))) end
+LUA
+  wout=$(wrk -t2 -c4 -d5s -s "$work/post.lua" "$url" 2>&1)
+  wr=$(echo "$wout" | sed -n 's/^Requests\/sec: *//p')
+  echo "wrk (2 threads, 4 connections, 5 s, unique ids): ${wr} acks/s; harness --jobs 2 / wrk = $(python3 -c "print(f'{$N/$h2/$wr:.2f}')")x"
+else
+  echo "wrk: not installed (apt-get install wrk); skipped"
+fi
+echo "serve RSS now: $(awk '/VmRSS/ {print $2/1024 " MiB"}' /proc/$serve_pid/status) (peak $(awk '/VmHWM/ {print $2/1024 " MiB"}' /proc/$serve_pid/status))"
