@@ -374,7 +374,18 @@ impl Exchange<'_> {
 
     async fn send(&mut self, s: &scenario::Send) -> Result<StepResult, Stop> {
         let config = &self.env.config;
+        let hn_event = crate::hospitalnotification::Event::of_template(&s.message);
         let mut ctx = match &s.follows {
+            // A HospitalNotification stays with the hospital: the next event of the stay is sent
+            // by the same sender to the same receiver, from the stay's previous message.
+            Some(prev) if hn_event.is_some() => {
+                let _ = self.captured(prev)?;
+                Context::new_message(
+                    &config.fhir_base,
+                    config.harness.clone(),
+                    config.vendor.clone(),
+                )
+            }
             Some(prev) => Context::follow_up(
                 &config.fhir_base,
                 self.captured(prev)?,
@@ -400,6 +411,14 @@ impl Exchange<'_> {
             ctx.attachments.push(self.attachment(a)?.into());
         }
         ctx.captures = self.captures.values();
+        if let Some(event) = hn_event {
+            let previous = match &s.follows {
+                Some(prev) => Some(self.captured(prev)?.clone()),
+                None => None,
+            };
+            crate::hospitalnotification::prepare(&mut ctx, event, previous.as_ref())
+                .map_err(|e| Stop::Error(e.to_string()))?;
+        }
         let mut resource = {
             let mut templates = self
                 .env
