@@ -441,7 +441,8 @@ fn follow_up_view(event: Event, prev: &Message, p: &Facts, now: &str) -> Result<
 }
 
 /// Renders `event` of a stay whose previous message is `previous`, from `sender` (the hospital)
-/// to `receiver` (the municipality), with the built-in templates.
+/// to `receiver` (the municipality), with the built-in templates; `letter_id` is the
+/// MessageHeader.id to give it (`None`: a fresh UUID).
 ///
 /// # Errors
 /// The reason, in a line of text.
@@ -452,8 +453,12 @@ pub fn render(
     receiver: crate::template::Organization,
     event: Event,
     previous: Option<&Message>,
+    letter_id: Option<&str>,
 ) -> Result<Value, String> {
     let mut ctx = Context::new_message(base, sender, receiver);
+    if let Some(id) = letter_id.filter(|i| !i.is_empty()) {
+        ctx.ids.header = id.to_string();
+    }
     prepare(&mut ctx, event, previous).map_err(|e| e.to_string())?;
     let name = format!(
         "hospitalnotification/{}",

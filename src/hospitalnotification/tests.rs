@@ -38,6 +38,7 @@ fn event(name: &str, previous: Option<&Message>) -> Message {
         municipality(),
         e,
         previous,
+        None,
     )
     .expect("renders");
     Message::encode(&v, Format::Json).expect("encodes")

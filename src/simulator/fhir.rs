@@ -187,8 +187,8 @@ impl Vendor {
             })?
             .message;
         let (template, to, text) = match action {
-            Action::SendLetter => {
-                return Err("a letter is not a follow-up".to_string());
+            Action::SendLetter | Action::HospitalNotification => {
+                return Err("a letter or a HospitalNotification is not a follow-up".to_string());
             }
             Action::Reply => (
                 "carecommunication/reply",
