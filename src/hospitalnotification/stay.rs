@@ -182,18 +182,18 @@ pub fn judge(earlier: &[Facts], message: &Facts) -> Vec<Finding> {
     }
     // hn-times
     let mut times = Vec::new();
-    if let Some(first) = earlier.first() {
-        if let (Some(a), Some(b)) = (
+    if let Some(first) = earlier.first()
+        && let (Some(a), Some(b)) = (
             instant(first.period_start.as_deref()),
             instant(message.period_start.as_deref()),
-        ) && a != b
-        {
-            times.push(format!(
-                "period.start `{}` is not the admission's `{}`",
-                message.period_start.as_deref().unwrap_or_default(),
-                first.period_start.as_deref().unwrap_or_default()
-            ));
-        }
+        )
+        && a != b
+    {
+        times.push(format!(
+            "period.start `{}` is not the admission's `{}`",
+            message.period_start.as_deref().unwrap_or_default(),
+            first.period_start.as_deref().unwrap_or_default()
+        ));
     }
     if let Some(previous) = earlier.last()
         && let (Some(a), Some(b)) = (

@@ -330,3 +330,47 @@ fn every_current_hn_example_validates_in_json_and_xml() {
     }
     assert!(n >= 12, "only {n} examples");
 }
+
+/// Over exchange folders a HospitalNotification travels in a VANSEnvelope named by its
+/// statistical code, `MCM:FDIS20#<postfix>` of CodeSystem medcom-messaging-statisticalCodes
+/// (`AdmissionInpatient`, `AcuteAmbulant`, `OnLeave`, `EndOfLeave`, `EndHospitalStay`): a death
+/// keeps the current activity, so its envelope is named as that activity's.
+#[test]
+fn every_event_travels_in_a_vans_envelope_named_by_its_statistical_code() {
+    for (names, expected) in [
+        (
+            &["STIN", "STOR", "SLOR", "SLHJ"][..],
+            &[
+                "MCM:FDIS20#AdmissionInpatient",
+                "MCM:FDIS20#OnLeave",
+                "MCM:FDIS20#EndOfLeave",
+                "MCM:FDIS20#EndHospitalStay",
+            ][..],
+        ),
+        (
+            &["STAA", "RE_STAA", "AN_STAA"],
+            &[
+                "MCM:FDIS20#AcuteAmbulant",
+                "MCM:FDIS20#AcuteAmbulant",
+                "MCM:FDIS20#AcuteAmbulant",
+            ],
+        ),
+        (
+            &["STIN", "STOR", "MORS"],
+            &[
+                "MCM:FDIS20#AdmissionInpatient",
+                "MCM:FDIS20#OnLeave",
+                "MCM:FDIS20#OnLeave",
+            ],
+        ),
+    ] {
+        for (m, want) in stay(names).iter().zip(expected) {
+            let bytes = crate::envelope::carry::wrap_fhir(m, None).expect("wraps");
+            let text = String::from_utf8_lossy(&bytes);
+            assert!(
+                text.contains(&format!(">{want}<")),
+                "{names:?}: {want} not in {text}"
+            );
+        }
+    }
+}

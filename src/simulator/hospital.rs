@@ -180,3 +180,111 @@ fn resource_targets_own(provenance: &Value) -> bool {
         .and_then(Value::as_str)
         .is_some_and(|c| c.starts_with("revise-"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::VendorConfig;
+    use super::*;
+    use crate::hospitalnotification::{Facts, stay::judge};
+
+    fn vendor(fault: Option<Fault>) -> Vendor {
+        let mut c = VendorConfig::new(Organization {
+            ean: "5790000209354".into(),
+            sor_id: "265161000016000".into(),
+            name: "Hospital (test)".into(),
+        });
+        c.fault = fault;
+        Vendor::new(c).expect("vendor")
+    }
+
+    fn send(v: &Vendor, events: &[&str]) -> Vec<Facts> {
+        let to = crate::config::Config::default_config().harness;
+        events
+            .iter()
+            .map(|e| {
+                let m = v
+                    .hospital_notification(
+                        Event::parse(e).expect("event"),
+                        "s",
+                        to.clone(),
+                        Format::Json,
+                        "",
+                    )
+                    .expect("sends");
+                Facts::of(&m).expect("HN")
+            })
+            .collect()
+    }
+
+    fn broken_after(stay: &[Facts]) -> Vec<String> {
+        let (last, earlier) = stay.split_last().expect("one");
+        let mut r: Vec<String> = judge(earlier, last)
+            .into_iter()
+            .filter(|f| f.grade != crate::finding::Grade::Ok)
+            .map(|f| f.rule.to_string())
+            .collect();
+        r.dedup();
+        r
+    }
+
+    /// The wire form a TestScript engine or a harness sends for "send HN event X of stay S".
+    #[test]
+    fn a_hospital_notification_instruction_reads_its_wire_form() {
+        let i: Instruction = serde_json::from_value(serde_json::json!({
+            "action": "hospital-notification",
+            "event": "STOR",
+            "stay": "s1",
+            "letter-id": "",
+            "deliver-to": "folder",
+            "receiver": {"ean": "5790001348120", "sor-id": "953741000016009", "name": "Kommune"},
+        }))
+        .expect("reads");
+        assert_eq!(i.event.as_deref(), Some("STOR"));
+        assert_eq!(i.stay.as_deref(), Some("s1"));
+        assert_eq!(i.receiver.map(|r| r.ean), Some("5790001348120".into()));
+    }
+
+    #[test]
+    fn the_correct_vendor_sends_a_stay_the_rules_accept_and_a_leave_needs_an_admission() {
+        let v = vendor(None);
+        let stay = send(&v, &["STIN", "STOR", "SLOR", "SLHJ"]);
+        for i in 1..stay.len() {
+            assert!(broken_after(&stay[..=i]).is_empty(), "{i}");
+        }
+        let fresh = vendor(None);
+        let to = crate::config::Config::default_config().harness;
+        assert!(
+            fresh
+                .hospital_notification(Event::parse("STOR").expect("e"), "x", to, Format::Json, "")
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn the_hn_fault_profiles_break_their_rules() {
+        let stay = send(&vendor(Some(Fault::HnNewEpisodeId)), &["STIN", "STOR"]);
+        assert_eq!(broken_after(&stay), vec!["hn-episode"]);
+        let stay = send(
+            &vendor(Some(Fault::HnRevisionWrongTarget)),
+            &["STIN", "STOR", "RE_STOR"],
+        );
+        assert_eq!(broken_after(&stay), vec!["hn-revision-target"]);
+        let stay = send(&vendor(Some(Fault::HnOutOfOrder)), &["STIN", "STOR"]);
+        assert_eq!(broken_after(&stay), vec!["hn-order"]);
+        let stay = send(
+            &vendor(Some(Fault::HnWrongEncounterStatus)),
+            &["STIN", "STOR"],
+        );
+        assert_eq!(stay[1].status, "in-progress");
+        let stay = send(
+            &vendor(Some(Fault::HnMissingLeavePeriod)),
+            &["STIN", "STOR"],
+        );
+        assert!(!stay[1].has_leave);
+        let stay = send(
+            &vendor(Some(Fault::HnCancelWithoutEnteredInError)),
+            &["STIN", "AN_STIN"],
+        );
+        assert_eq!(stay[1].status, "in-progress");
+    }
+}
