@@ -2,6 +2,13 @@
 //! stay rules. Expected verdicts quote the HospitalNotification IG 3.0
 //! (<https://medcomfhir.dk/ig/hospitalnotification/>).
 
+/// The MedCom corpus folder (`$MEDCOM_CORPUS`), read by this test module only (the library reads
+/// no environment variable).
+#[cfg(test)]
+fn corpus() -> Option<std::ffi::OsString> {
+    std::env::var_os("MEDCOM_CORPUS")
+}
+
 use super::stay::judge;
 use super::*;
 use crate::finding::{Finding, Grade};
@@ -302,7 +309,7 @@ fn times_are_compared_as_instants() {
 /// in XML (the corpus is read at run time from `$MEDCOM_CORPUS`).
 #[test]
 fn every_current_hn_example_validates_in_json_and_xml() {
-    let Some(corpus) = std::env::var_os("MEDCOM_CORPUS") else {
+    let Some(corpus) = corpus() else {
         eprintln!("MEDCOM_CORPUS is not set: skipped");
         return;
     };
