@@ -35,6 +35,7 @@ pub mod fhir;
 pub mod finding;
 pub mod golden;
 pub mod grade;
+pub mod hospitalnotification;
 pub mod identifier;
 pub mod message;
 pub mod oioxml;

@@ -306,8 +306,8 @@ rules! {
         "MedCom messaging IG, medcom-messaging-organization; GS1 GLN";
     /// F2: the municipality reads the wrong stay status.
     HN_CONSISTENCY = "hn-consistency", F2,
-        "A HospitalNotification's activity agrees with its Encounter: admit -> in-progress (finished for a deceased patient), start-leave -> onleave, end-leave -> in-progress, discharge -> finished, cancel -> entered-in-error; inpatient -> class IMP, emergency -> EMER.",
-        "HospitalNotification IG 3.0";
+        "A HospitalNotification's activity agrees with its Encounter: admit and end-leave -> in-progress, start-leave -> onleave with a leave period start (medcom-hospitalNotification-6), end-leave -> a leave period end, discharge -> finished with period.end, cancel -> entered-in-error; a deceased patient (MORS: the activity stays the stay's current one) -> finished with period.end; inpatient and leave -> class IMP, emergency -> EMER.",
+        "HospitalNotification IG 3.0, Index (MORS: \"The status in the Encounter is changed from 'in-progress' to 'finished' … In the Provenance instance is the activity code 'admit-inpatient', as it shall remain the current activity\") and MedComHospitalNotificationEncounter, https://medcomfhir.dk/ig/hospitalnotification/";
     /// F2: the ack code differs from what the scenario expects for this input.
     ACK_CODE = "ack-code", F2,
         "The acknowledgement's response.code is the one the scenario expects.",
@@ -421,6 +421,27 @@ rules! {
     IG_RELEASE = "ig-release", F4,
         "A message of a release of its standard (MessageHeader.definition `…|4.0.0`) is judged against that release's IG; when no source given by `--ig` holds that release, the message gets this one finding instead of the loaded release's profile verdicts.",
         "MedCom IG packages of each release and their dependencies (e.g. medcom.fhir.dk.carecommunication 4.0.0 package.json: medcom.fhir.dk.core 2.4.0, messaging 2.2.0, terminology 1.7.0); FHIR R4 MessageHeader.definition and canonical `url|version`";
+    /// F2: a municipality that reads a leave before the admission, or a discharge after a death,
+    /// shows its care staff a stay that never happened.
+    HN_ORDER = "hn-order", F2,
+        "The messages of a stay come in the order of the stay: an admission (STIN/STAA) first, a leave (STOR) only while admitted, an end of leave (SLOR) only on leave, and after a discharge (SLHJ) or a death (MORS) nothing but a revision or a cancellation; a revision or cancellation has a message of its kind to act on.",
+        "HospitalNotification IG 3.0, Index (the events of a stay: admission, leave, end of leave, discharge, death, and their revisions and cancellations), https://medcomfhir.dk/ig/hospitalnotification/";
+    /// F2: the municipality acts on the wrong notification.
+    HN_REVISION_TARGET = "hn-revision-target", F2,
+        "A revision's Provenance (`revise-…`, entity role `revision`) and a cancellation's (`cancel-…`, entity role `removal`) point to the latest message of the stay of the kind they revise or cancel.",
+        "HospitalNotification IG 3.0, Index (revisions and cancellations) and MedComMessagingProvenance `entity.role`, https://medcomfhir.dk/ig/hospitalnotification/";
+    /// F2: the municipality can no longer join the notifications of one stay.
+    HN_EPISODE = "hn-episode", F2,
+        "Every message of a stay keeps the admission's `Encounter.episodeOfCare.identifier`.",
+        "HospitalNotification IG 3.0, MedComHospitalNotificationEncounter `episodeOfCare` (\"Shall contain an episode of care identifier for the entire hospitalisation\"), https://medcomfhir.dk/ig/hospitalnotification/StructureDefinition-medcom-hospitalNotification-encounter.html";
+    /// F3: the stay's timeline is wrong, but each event is still readable.
+    HN_TIMES = "hn-times", F3,
+        "Compared as instants: `period.start` stays the admission's through the stay, a leave starts after the admission and ends after it started, `period.end` is after `period.start`, and `Bundle.timestamp` does not go back.",
+        "HospitalNotification IG 3.0, MedComHospitalNotificationEncounter `period.start`/`period.end` and the leave-period extension, https://medcomfhir.dk/ig/hospitalnotification/StructureDefinition-medcom-hospitalNotification-encounter.html";
+    /// F2: the audit trail of the stay breaks.
+    HN_PROVENANCE_CARRIED = "hn-provenance-carried", F2,
+        "A HospitalNotification carries every Provenance of the stay's previous message, plus its own.",
+        "HospitalNotification IG 3.0, Index and its example Bundles (each later message of a stay holds the earlier messages' Provenances), https://medcomfhir.dk/ig/hospitalnotification/";
 }
 
 /// The envelope rules (`vans-*`, `sbdh-*`) that `envelope::check` judges, a part of [`ALL`].

@@ -62,6 +62,11 @@ struct Exchange<'a> {
     /// The resend interval given to the reference vendor by the last `instruct` with an action
     /// (`None`: its default, KR7's 30 minutes).
     resend_after: Option<Duration>,
+    /// The MessageHeader.id the reference vendor was told to give the next HospitalNotification
+    /// of a stay, by stay.
+    hn_letters: std::collections::BTreeMap<String, String>,
+    /// The HospitalNotifications received per stay (`expect-message` with `stay`), in order.
+    stays: std::collections::BTreeMap<String, Vec<crate::hospitalnotification::Facts>>,
 }
 
 /// Runs every step of `scenario` and returns its outcome. Never fails: what goes wrong is in the
@@ -82,6 +87,8 @@ pub(crate) async fn run_scenario(env: &Env, scenario: &Scenario) -> ScenarioOutc
         step_index: 0,
         resend_after: None,
         unrecorded: None,
+        stays: std::collections::BTreeMap::new(),
+        hn_letters: std::collections::BTreeMap::new(),
     };
     let mut steps = Vec::new();
     let mut status_reason: Option<(ScenarioStatus, String)> = None;
@@ -374,7 +381,18 @@ impl Exchange<'_> {
 
     async fn send(&mut self, s: &scenario::Send) -> Result<StepResult, Stop> {
         let config = &self.env.config;
+        let hn_event = crate::hospitalnotification::Event::of_template(&s.message);
         let mut ctx = match &s.follows {
+            // A HospitalNotification stays with the hospital: the next event of the stay is sent
+            // by the same sender to the same receiver, from the stay's previous message.
+            Some(prev) if hn_event.is_some() => {
+                let _ = self.captured(prev)?;
+                Context::new_message(
+                    &config.fhir_base,
+                    config.harness.clone(),
+                    config.vendor.clone(),
+                )
+            }
             Some(prev) => Context::follow_up(
                 &config.fhir_base,
                 self.captured(prev)?,
@@ -400,6 +418,14 @@ impl Exchange<'_> {
             ctx.attachments.push(self.attachment(a)?.into());
         }
         ctx.captures = self.captures.values();
+        if let Some(event) = hn_event {
+            let previous = match &s.follows {
+                Some(prev) => Some(self.captured(prev)?.clone()),
+                None => None,
+            };
+            crate::hospitalnotification::prepare(&mut ctx, event, previous.as_ref())
+                .map_err(|e| Stop::Error(e.to_string()))?;
+        }
         let mut resource = {
             let mut templates = self
                 .env
@@ -644,6 +670,9 @@ impl Exchange<'_> {
             .clone()
             .unwrap_or_else(|| "care-communication-message".into());
         let within = self.within(m.within);
+        // The next notification of a stay the reference vendor was told to send has the
+        // MessageHeader.id the harness gave it.
+        let hn_letter = m.stay.as_ref().and_then(|s| self.hn_letters.remove(s));
         let found = self
             .env
             .inbox
@@ -651,12 +680,17 @@ impl Exchange<'_> {
                 matches!(r.origin, Origin::Delivered { .. } | Origin::File { .. })
                     && r.message.as_ref().is_ok_and(|msg| {
                         !msg.is_acknowledgement()
+                            && hn_letter
+                                .as_deref()
+                                .is_none_or(|l| msg.identity.letter_id.as_deref() == Some(l))
                             && msg.identity.event.as_deref() == Some(event.as_str())
                             && prev_letter
                                 .as_deref()
                                 .is_none_or(|l| msg.identity.refers_to_letter(l))
                             && m.expected_activity().is_none_or(|a| {
-                                msg.identity.activity_code() == Some(a) || prev_letter.is_some()
+                                msg.identity.activity_code() == Some(a)
+                                    || prev_letter.is_some()
+                                    || m.stay.is_some()
                             })
                     })
             })
@@ -715,6 +749,14 @@ impl Exchange<'_> {
                 Some(Activity::ForwardMessage) => findings.extend(check::forward(&message, prev)),
                 _ => {}
             }
+        }
+        // A HospitalNotification is judged against the earlier messages of its stay.
+        if let Some(stay) = &m.stay
+            && let Some(facts) = crate::hospitalnotification::Facts::of(&message)
+        {
+            let earlier = self.stays.entry(stay.clone()).or_default();
+            findings.extend(crate::hospitalnotification::stay::judge(earlier, &facts));
+            earlier.push(facts);
         }
         if let Some(golden) = &m.golden {
             let (f, d) = self.golden(golden, &message)?;
@@ -883,6 +925,14 @@ impl Exchange<'_> {
                     )));
                 };
                 let letter = match &i.of {
+                    // The notification's MessageHeader.id, chosen here so that `expect-message`
+                    // takes this one and no other scenario's.
+                    None if action == crate::scenario::Action::HospitalNotification => {
+                        let id = uuid::Uuid::new_v4().to_string();
+                        self.hn_letters
+                            .insert(i.stay.clone().unwrap_or_default(), id.clone());
+                        id
+                    }
                     Some(of) => self
                         .captured(of)?
                         .identity
@@ -908,6 +958,11 @@ impl Exchange<'_> {
                     resend_after_ms: i
                         .resend_after
                         .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+                    event: i.event.clone(),
+                    // Stays are the scenario's own: scenarios run at once share the vendor.
+                    stay: i.stay.as_ref().map(|s| format!("{}/{s}", self.scenario.id)),
+                    receiver: (action == crate::scenario::Action::HospitalNotification)
+                        .then(|| self.env.config.harness.clone()),
                 };
                 let body = serde_json::to_value(&instruction).map_err(|e| {
                     Stop::Error(format!("the instruction could not be written: {e}"))

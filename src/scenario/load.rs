@@ -543,8 +543,40 @@ pub fn load_file_limited(path: &Path, limit: u64) -> Result<Scenario, ScenarioEr
                         ));
                     }
                 }
+                if i.action == Some(super::model::Action::HospitalNotification) {
+                    let event = i.event.as_deref().unwrap_or_default();
+                    if crate::hospitalnotification::Event::parse(event).is_none() {
+                        return Err(invalid(
+                            offset,
+                            format!(
+                                "`action = \"hospital-notification\"` needs `event`, one of {}",
+                                crate::hospitalnotification::Event::NAMES.join(", ")
+                            ),
+                            None,
+                        ));
+                    }
+                    if i.stay.is_none() {
+                        return Err(invalid(
+                            offset,
+                            "`action = \"hospital-notification\"` needs `stay`, the name of the stay the event belongs to".into(),
+                            None,
+                        ));
+                    }
+                } else if i.event.is_some() || i.stay.is_some() {
+                    return Err(invalid(
+                        offset,
+                        "`event` and `stay` go with `action = \"hospital-notification\"`".into(),
+                        None,
+                    ));
+                }
                 if i.action.is_some()
-                    && i.action != Some(super::model::Action::SendLetter)
+                    && !matches!(
+                        i.action,
+                        Some(
+                            super::model::Action::SendLetter
+                                | super::model::Action::HospitalNotification
+                        )
+                    )
                     && i.of.is_none()
                 {
                     return Err(invalid(

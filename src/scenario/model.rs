@@ -339,6 +339,12 @@ pub struct ExpectMessage {
     /// A golden message to compare with.
     #[serde(default)]
     pub golden: Option<String>,
+    /// For a HospitalNotification: the stay (a name of the scenario's choosing) the message
+    /// belongs to. The next HospitalNotification is taken whatever its activity, and judged
+    /// against the earlier messages of the stay (`hn-order`, `hn-episode`, …) as well as
+    /// against `activity`.
+    #[serde(default)]
+    pub stay: Option<String>,
 }
 
 impl ExpectMessage {
@@ -384,6 +390,14 @@ pub struct Instruct {
     /// resends (default 30 minutes, as governance 040 says). Say the same in `text` for a person.
     #[serde(default, with = "duration_opt")]
     pub resend_after: Option<Duration>,
+    /// For `action = "hospital-notification"`: the event to send (`STIN`, `STAA`, `STOR`,
+    /// `SLOR`, `SLHJ`, `MORS`, `RE_<event>`, `AN_<event>`).
+    #[serde(default)]
+    pub event: Option<String>,
+    /// For `action = "hospital-notification"`: the stay the event belongs to (a name of the
+    /// scenario's choosing; an admission starts it).
+    #[serde(default)]
+    pub stay: Option<String>,
 }
 
 /// What the reference vendor can do on instruction.
@@ -396,6 +410,8 @@ pub enum Action {
     Forward,
     /// Send a classic XDIS91 letter with a PDF as XBIN01 (exchange folders; `of` is not needed).
     SendLetter,
+    /// Play the hospital: send HospitalNotification `event` of stay `stay` (`of` is not needed).
+    HospitalNotification,
 }
 
 mod duration_opt {

@@ -8,6 +8,14 @@
 //!   message it received, or send a classic letter; `200 OK` with a line of text saying what it
 //!   did, `400` for a bad instruction, `422` when it has nothing to follow up, `502` when the
 //!   result could not be delivered.
+//! - The vendor plays the hospital on `{"action": "hospital-notification", "event": "STOR",
+//!   "stay": "s1", "letter-id": ID | "", "deliver-to": URL | "folder", "format": "json" | "xml",
+//!   "receiver": {"ean": …, "sor-id": …, "name": …}}` (`receiver` optional): it sends
+//!   HospitalNotification `event` of stay `stay` (an admission, `STIN`/`STAA`, starts the stay;
+//!   every later event continues from the stay's latest message, revisions (`RE_…`) and
+//!   cancellations (`AN_…`) act on the latest message of their kind). A non-empty `letter-id`
+//!   becomes the notification's `MessageHeader.id`, so the caller can tell it from others in
+//!   flight. `422` when the event cannot follow (no such stay, nothing to revise).
 //! - A vendor serving an exchange folder announces its control URL there in [`CONTROL_FILE`]
 //!   (a [`ControlFile`]).
 
@@ -91,7 +99,9 @@ impl From<DeliverTo> for String {
 pub struct Instruction {
     /// What to do.
     pub action: Action,
-    /// The `MessageHeader.id` of the received message to follow up (empty for `send-letter`).
+    /// The `MessageHeader.id` of the received message to follow up (empty for `send-letter`);
+    /// for `hospital-notification`, the `MessageHeader.id` to give the notification (empty: the
+    /// vendor's own choice), by which the caller recognises it when it arrives.
     pub letter_id: String,
     /// Where the result goes.
     pub deliver_to: DeliverTo,
@@ -102,6 +112,18 @@ pub struct Instruction {
     /// (default [`DEFAULT_RESEND_AFTER`]).
     #[serde(default)]
     pub resend_after_ms: Option<u64>,
+    /// For `hospital-notification`: the event (`STIN`, `STAA`, `STOR`, `SLOR`, `SLHJ`, `MORS`,
+    /// `RE_<event>`, `AN_<event>`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<String>,
+    /// For `hospital-notification`: the caller's name for the stay; an admission starts it,
+    /// later events continue from its latest message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stay: Option<String>,
+    /// For `hospital-notification`: the municipality to notify (default the harness's default
+    /// party).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receiver: Option<crate::template::Organization>,
 }
 
 /// The body of [`CONTROL_FILE`].
@@ -127,7 +149,7 @@ pub(super) struct Refusal {
 }
 
 impl Refusal {
-    fn new(status: StatusCode, text: impl Into<String>) -> Refusal {
+    pub(super) fn new(status: StatusCode, text: impl Into<String>) -> Refusal {
         Refusal {
             status,
             text: text.into(),
@@ -147,6 +169,9 @@ impl Vendor {
                 "this reference vendor serves no exchange folder",
             )
         };
+        if instruction.action == Action::HospitalNotification {
+            return self.perform_hospital_notification(instruction).await;
+        }
         if instruction.action == Action::SendLetter {
             let root = self.config.folder.as_ref().ok_or_else(no_folder)?;
             let outbox = FolderLayout::new(root).outbox;
@@ -164,7 +189,25 @@ impl Vendor {
                 instruction.format.unwrap_or(Format::Json),
             )
             .map_err(|e| Refusal::new(StatusCode::UNPROCESSABLE_ENTITY, e))?;
-        let route = match &instruction.deliver_to {
+        self.deliver_result(&instruction.deliver_to, message, resend_after)
+            .await
+    }
+
+    /// Delivers `message`, the result of an instruction, to `deliver_to` and resends it while it
+    /// stays unacknowledged (KR7, every `resend_after`); returns what it did, in a line of text.
+    pub(super) async fn deliver_result(
+        self: &Arc<Self>,
+        deliver_to: &DeliverTo,
+        message: crate::message::Message,
+        resend_after: Duration,
+    ) -> Result<String, Refusal> {
+        let no_folder = || {
+            Refusal::new(
+                StatusCode::BAD_REQUEST,
+                "this reference vendor serves no exchange folder",
+            )
+        };
+        let route = match deliver_to {
             DeliverTo::Folder => {
                 let root = self.config.folder.as_ref().ok_or_else(no_folder)?;
                 Route::Folder(self.outbox_route(&FolderLayout::new(root).outbox, true))

@@ -44,11 +44,24 @@ pub enum Fault {
     BinSizeMismatch,
     /// An unacknowledged message is resent once more than the `resend-limit` setting allows.
     ResendsBeyondLimit,
+    /// HospitalNotification: a start of leave keeps the Encounter `in-progress`.
+    HnWrongEncounterStatus,
+    /// HospitalNotification: every message after the admission has a new episode id.
+    HnNewEpisodeId,
+    /// HospitalNotification: a leave is sent without its leave period.
+    HnMissingLeavePeriod,
+    /// HospitalNotification: a revision points to the stay's admission, not to the latest
+    /// message of its kind.
+    HnRevisionWrongTarget,
+    /// HospitalNotification: a cancellation leaves the Encounter's status as it was.
+    HnCancelWithoutEnteredInError,
+    /// HospitalNotification: told to start a leave, it sends the end of the leave first.
+    HnOutOfOrder,
 }
 
 impl Fault {
     /// Every profile, in documentation order.
-    pub const ALL: [Fault; 16] = [
+    pub const ALL: [Fault; 22] = [
         Fault::NoAck,
         Fault::WrongResponseIdentifier,
         Fault::FatalForValid,
@@ -65,6 +78,12 @@ impl Fault {
         Fault::NegativeReceiptBadRefusecode,
         Fault::BinSizeMismatch,
         Fault::ResendsBeyondLimit,
+        Fault::HnWrongEncounterStatus,
+        Fault::HnNewEpisodeId,
+        Fault::HnMissingLeavePeriod,
+        Fault::HnRevisionWrongTarget,
+        Fault::HnCancelWithoutEnteredInError,
+        Fault::HnOutOfOrder,
     ];
 
     /// Whether the profile shows only over exchange folders.
@@ -100,6 +119,12 @@ impl Fault {
             Fault::NegativeReceiptBadRefusecode => "negative-receipt-bad-refusecode",
             Fault::BinSizeMismatch => "bin-size-mismatch",
             Fault::ResendsBeyondLimit => "resends-beyond-limit",
+            Fault::HnWrongEncounterStatus => "hn-wrong-encounter-status",
+            Fault::HnNewEpisodeId => "hn-new-episode-id",
+            Fault::HnMissingLeavePeriod => "hn-missing-leave-period",
+            Fault::HnRevisionWrongTarget => "hn-revision-wrong-target",
+            Fault::HnCancelWithoutEnteredInError => "hn-cancel-without-entered-in-error",
+            Fault::HnOutOfOrder => "hn-out-of-order",
         }
     }
 
@@ -142,6 +167,24 @@ impl Fault {
             Fault::ResendsBeyondLimit => {
                 "resends an unacknowledged message once more than `resend-limit` allows (KR7)"
             }
+            Fault::HnWrongEncounterStatus => {
+                "as the hospital, sends a start of leave with the Encounter still `in-progress` (hn-consistency)"
+            }
+            Fault::HnNewEpisodeId => {
+                "as the hospital, gives every message after the admission a new episodeOfCare identifier (hn-episode)"
+            }
+            Fault::HnMissingLeavePeriod => {
+                "as the hospital, sends a leave without its leave period (medcom-hospitalNotification-6)"
+            }
+            Fault::HnRevisionWrongTarget => {
+                "as the hospital, points a revision at the stay's admission instead of the latest message of its kind"
+            }
+            Fault::HnCancelWithoutEnteredInError => {
+                "as the hospital, cancels without setting the Encounter to `entered-in-error`"
+            }
+            Fault::HnOutOfOrder => {
+                "as the hospital, sends the end of a leave when told to start one (hn-order)"
+            }
         }
     }
 
@@ -165,6 +208,12 @@ impl Fault {
             Fault::NegativeReceiptBadRefusecode => &["oioxml-refusecode"],
             Fault::BinSizeMismatch => &["oioxml-bin-size"],
             Fault::ResendsBeyondLimit => &["resend-limit"],
+            Fault::HnWrongEncounterStatus
+            | Fault::HnMissingLeavePeriod
+            | Fault::HnCancelWithoutEnteredInError => &["hn-consistency"],
+            Fault::HnNewEpisodeId => &["hn-episode"],
+            Fault::HnRevisionWrongTarget => &["hn-revision-target"],
+            Fault::HnOutOfOrder => &["hn-order"],
         }
     }
 }

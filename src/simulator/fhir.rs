@@ -215,8 +215,8 @@ impl Vendor {
                 format!("the reference vendor received no message with MessageHeader.id `{letter}`")
             })?;
         let (template, to, text) = match action {
-            Action::SendLetter => {
-                return Err("a letter is not a follow-up".to_string());
+            Action::SendLetter | Action::HospitalNotification => {
+                return Err("a letter or a HospitalNotification is not a follow-up".to_string());
             }
             Action::Reply => (
                 "carecommunication/reply",

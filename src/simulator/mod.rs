@@ -29,13 +29,15 @@
 //!
 //! Files: `vendor.rs` (settings, state, start and stop), `http.rs` (the HTTP front), `folder.rs`
 //! (the exchange-folder front), `fhir.rs` (FHIR acknowledgements, replies and forwards),
-//! `oioxml.rs` (XCTL receipts and XDIS91 letters), `resend.rs` (KR7 resends), `control.rs` (the
+//! `oioxml.rs` (XCTL receipts and XDIS91 letters), `hospital.rs` (the HospitalNotifications it
+//! sends as a hospital), `resend.rs` (KR7 resends), `control.rs` (the
 //! control protocol, shared with the runner), `pdf.rs` (the PDF its letters carry), `fault.rs`.
 
 pub mod control;
 mod fault;
 mod fhir;
 mod folder;
+mod hospital;
 mod http;
 mod oioxml;
 mod pdf;

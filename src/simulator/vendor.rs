@@ -87,6 +87,8 @@ pub(super) struct Vendor {
     pub(super) fhir: Mutex<FhirState>,
     /// What it received of classic OIOXML letters and how it answered them.
     pub(super) letters: Mutex<LetterState>,
+    /// The stays it notified as a hospital.
+    pub(super) hospital: Mutex<super::hospital::HospitalState>,
     /// The client for what it POSTs.
     pub(super) http: HttpTransport,
     /// Where later acknowledgements go ([`AckDelivery::Later`]).
@@ -104,6 +106,7 @@ impl Vendor {
             templates: Templates::builtin(),
             fhir: Mutex::new(FhirState::default()),
             letters: Mutex::new(LetterState::default()),
+            hospital: Mutex::new(super::hospital::HospitalState::default()),
             http: HttpTransport::new("", SEND_TIMEOUT).map_err(std::io::Error::other)?,
             deliver_to: Mutex::new(None),
             files: AtomicU64::new(1),

@@ -164,6 +164,10 @@ pub struct Context {
     pub response_code: Option<String>,
     /// For non-ok acknowledgements.
     pub issues: Vec<Issue>,
+    /// For a HospitalNotification: the event's view of the stay
+    /// ([`crate::hospitalnotification::prepare`] fills it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hn: Option<Value>,
 }
 
 /// The test patient of the built-in templates: a replacement CPR (x-eCPR,
@@ -221,6 +225,7 @@ impl Context {
             previous: None,
             response_code: None,
             issues: Vec::new(),
+            hn: None,
         }
     }
 
@@ -291,6 +296,7 @@ impl Context {
             previous: Some(previous_view(previous)),
             response_code: None,
             issues: Vec::new(),
+            hn: None,
         }
     }
 

@@ -12,7 +12,8 @@
 //! - `{{json value}}` the JSON serialization of a context value.
 //!
 //! The built-in templates (`carecommunication/new`, `…/reply`, `…/forward`,
-//! `acknowledgement/ack`) are embedded in the binary; a scenario may also name a file of its own.
+//! `acknowledgement/ack`, `hospitalnotification/<EVENT>` for STIN, STAA, STOR, SLOR, SLHJ, MORS
+//! and their `RE_`/`AN_` revisions and cancellations) are embedded in the binary; a scenario may also name a file of its own.
 
 mod context;
 
@@ -45,7 +46,30 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "acknowledgement/ack",
         include_str!("../../templates/acknowledgement/ack.json.hbs"),
     ),
+    // HospitalNotification: one template, registered under each event name of a stay
+    // (`crate::hospitalnotification::Event`); the event's view is the context's `hn`.
+    ("hospitalnotification/STIN", HOSPITAL_NOTIFICATION),
+    ("hospitalnotification/STAA", HOSPITAL_NOTIFICATION),
+    ("hospitalnotification/STOR", HOSPITAL_NOTIFICATION),
+    ("hospitalnotification/SLOR", HOSPITAL_NOTIFICATION),
+    ("hospitalnotification/SLHJ", HOSPITAL_NOTIFICATION),
+    ("hospitalnotification/MORS", HOSPITAL_NOTIFICATION),
+    ("hospitalnotification/RE_STIN", HOSPITAL_NOTIFICATION),
+    ("hospitalnotification/RE_STAA", HOSPITAL_NOTIFICATION),
+    ("hospitalnotification/RE_STOR", HOSPITAL_NOTIFICATION),
+    ("hospitalnotification/RE_SLOR", HOSPITAL_NOTIFICATION),
+    ("hospitalnotification/RE_SLHJ", HOSPITAL_NOTIFICATION),
+    ("hospitalnotification/RE_MORS", HOSPITAL_NOTIFICATION),
+    ("hospitalnotification/AN_STIN", HOSPITAL_NOTIFICATION),
+    ("hospitalnotification/AN_STAA", HOSPITAL_NOTIFICATION),
+    ("hospitalnotification/AN_STOR", HOSPITAL_NOTIFICATION),
+    ("hospitalnotification/AN_SLOR", HOSPITAL_NOTIFICATION),
+    ("hospitalnotification/AN_SLHJ", HOSPITAL_NOTIFICATION),
 ];
+
+/// The HospitalNotification template (every event of a stay).
+const HOSPITAL_NOTIFICATION: &str =
+    include_str!("../../templates/hospitalnotification/event.json.hbs");
 
 /// Why a template could not produce a message.
 #[derive(Debug, thiserror::Error)]

@@ -456,60 +456,103 @@ pub fn size(message: &Message, settings: &Settings) -> Vec<Finding> {
     }
 }
 
-/// `hn-consistency`: activity against Encounter status and class.
+/// `hn-consistency`: activity against Encounter status, class, period and leave period.
+///
+/// HospitalNotification IG 3.0: start-leave needs `onleave` with the leave period's start
+/// (invariant medcom-hospitalNotification-6: "When the status = 'onleave', the timestamp for
+/// beginning of a leave (extension.valuePeriod.start) shall be present"); a discharge is
+/// `finished` with `period.end`; a cancellation is `entered-in-error`. MORS (Index page): "The
+/// status in the Encounter is changed from 'in-progress' to 'finished', and the Encounter is
+/// populated with a timestamp indicating end of the encounter (period.end) … The element
+/// Patient.deceased is sat to 'true' … In the Provenance instance is the activity code
+/// 'admit-inpatient', as it shall remain the current activity": a deceased patient's message
+/// keeps the stay's current activity (admit, start-leave or end-leave) with a `finished`
+/// Encounter and `period.end`.
 pub fn hospital_notification(message: &Message) -> Vec<Finding> {
-    if message.identity.event.as_deref() != Some("hospital-notification-message") {
+    use crate::hospitalnotification::{Change, Facts, split_activity};
+    let Some(facts) = Facts::of(message) else {
+        return Vec::new();
+    };
+    if resources_of_type(&message.resource, "Encounter")
+        .next()
+        .is_none()
+    {
+        return vec![rule::HN_CONSISTENCY.breach("a HospitalNotification without an Encounter")];
+    }
+    let activity = facts.activity.as_str();
+    if activity.is_empty() {
         return Vec::new();
     }
-    let bundle = &message.resource;
-    let Some((_, encounter)) = resources_of_type(bundle, "Encounter").next() else {
-        return vec![rule::HN_CONSISTENCY.breach("a HospitalNotification without an Encounter")];
-    };
-    let status = encounter["status"].as_str().unwrap_or("");
-    let class = encounter
-        .pointer("/class/code")
-        .and_then(Value::as_str)
-        .unwrap_or("");
-    let deceased = resources_of_type(bundle, "Patient").any(|(_, p)| {
-        p.get("deceasedBoolean").and_then(Value::as_bool) == Some(true)
-            || p.get("deceasedDateTime").is_some()
-    });
-    let Some(activity) = message.identity.activity() else {
+    let (base, change) = split_activity(activity);
+    let known = base.starts_with("admit-")
+        || base.starts_with("discharge-")
+        || base == "start-leave-inpatient"
+        || base == "end-leave-inpatient";
+    if !known {
         return Vec::new();
-    };
-    let base = activity
-        .trim_start_matches("revise-")
-        .trim_start_matches("cancel-");
-    let expected_status: &[&str] = if activity.starts_with("cancel-") {
-        &["entered-in-error"]
+    }
+    let status = facts.status.as_str();
+    let class = facts.class.as_str();
+    let mut out = Vec::new();
+    let expected_status = if change == Change::Cancel {
+        "entered-in-error"
+    } else if facts.deceased || base.starts_with("discharge-") {
+        "finished"
+    } else if base == "start-leave-inpatient" {
+        "onleave"
     } else {
-        match base {
-            "admit-inpatient" | "admit-emergency" if deceased => &["finished"],
-            "admit-inpatient" | "admit-emergency" | "end-leave-inpatient" => &["in-progress"],
-            "start-leave-inpatient" => &["onleave"],
-            "discharge-inpatient-home" | "discharge-emergency-home" => &["finished"],
-            _ => return Vec::new(),
-        }
+        "in-progress"
     };
+    let why = if facts.deceased && change != Change::Cancel && !base.starts_with("discharge-") {
+        " (the patient is deceased: MORS keeps the current activity and finishes the Encounter)"
+    } else {
+        ""
+    };
+    if status != expected_status {
+        out.push(
+            rule::HN_CONSISTENCY
+                .breach(format!(
+                    "activity `{activity}` needs Encounter.status `{expected_status}`{why}, found `{status}`"
+                ))
+                .at("Encounter.status"),
+        );
+    }
     let expected_class = if base.contains("emergency") {
         "EMER"
     } else {
         "IMP"
     };
-    let mut out = Vec::new();
-    if !expected_status.contains(&status) {
-        out.push(
-            rule::HN_CONSISTENCY
-                .breach(format!(
-                    "activity `{activity}` needs Encounter.status `{}`, found `{status}`",
-                    expected_status.join("` or `")
-                ))
-                .at("Encounter.status"),
-        );
-    }
     if class != expected_class {
         out.push(rule::HN_CONSISTENCY.breach(format!(
             "activity `{activity}` needs Encounter.class `{expected_class}`, found `{class}`")).at("Encounter.class"));
+    }
+    if expected_status == "finished" && status == "finished" && facts.period_end.is_none() {
+        out.push(
+            rule::HN_CONSISTENCY
+                .breach(format!(
+                    "activity `{activity}` with a `finished` Encounter needs `period.end` (the end of the stay{})",
+                    if facts.deceased { ", the death" } else { "" }
+                ))
+                .at("Encounter.period.end"),
+        );
+    }
+    if expected_status == "onleave" && facts.leave_start.is_none() {
+        out.push(
+            rule::HN_CONSISTENCY
+                .breach(format!(
+                    "activity `{activity}` with an `onleave` Encounter needs the leave period's start (medcom-hospitalNotification-6)"
+                ))
+                .at("Encounter.extension:leavePeriod.valuePeriod.start"),
+        );
+    }
+    if base == "end-leave-inpatient" && change != Change::Cancel && facts.leave_end.is_none() {
+        out.push(
+            rule::HN_CONSISTENCY
+                .breach(format!(
+                    "activity `{activity}` needs the leave period with its end (when the leave ended)"
+                ))
+                .at("Encounter.extension:leavePeriod.valuePeriod.end"),
+        );
     }
     out
 }
