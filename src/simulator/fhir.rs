@@ -33,6 +33,12 @@ struct Answered {
 }
 
 impl Vendor {
+    /// A message it received and processed, by MessageHeader.id.
+    pub(super) fn received_letter(&self, letter: &str) -> Option<Message> {
+        let state = self.fhir.lock().ok()?;
+        state.answered.get(letter.trim()).map(|a| a.message.clone())
+    }
+
     /// The acknowledgement for a received message, by the duplicate matrix.
     pub(super) fn answer(&self, message: Message) -> Result<Message, String> {
         let key = DuplicateKey::new(
@@ -114,9 +120,19 @@ impl Vendor {
         } else {
             (code, issues)
         };
+        // A script's `acknowledge` order (control protocol, `simulator::script`) sets the code.
+        let (code, issues) = match self
+            .instructed_code(&key.message_id)
+            .and_then(|c| Vendor::instructed_answer(&c, issues.clone()))
+        {
+            Some(instructed) => instructed,
+            None => (code, issues),
+        };
         let ack = self.acknowledge(&message, code, issues, message.format)?;
         // A letter that came only in a reused envelope was never accepted: nothing to remember.
-        if verdict == DuplicateVerdict::Process {
+        // After a technical error (`transient-error`) the letter was not processed either: its
+        // resend is processed anew and acknowledged `ok` (KR5).
+        if verdict == DuplicateVerdict::Process && code != "transient-error" {
             state.answered.insert(
                 key.message_id,
                 Answered {

@@ -29,7 +29,8 @@
 //!
 //! Files: `vendor.rs` (settings, state, start and stop), `http.rs` (the HTTP front), `folder.rs`
 //! (the exchange-folder front), `fhir.rs` (FHIR acknowledgements, replies and forwards),
-//! `oioxml.rs` (XCTL receipts and XDIS91 letters), `resend.rs` (KR7 resends), `control.rs` (the
+//! `oioxml.rs` (XCTL receipts and XDIS91 letters), `resend.rs` (KR7 resends), `script.rs` (what
+//! MedCom's send TestScripts ask a sender to do, `POST /_harness/script`), `control.rs` (the
 //! control protocol, shared with the runner), `pdf.rs` (the PDF its letters carry), `fault.rs`.
 
 pub mod control;
@@ -40,6 +41,7 @@ mod http;
 mod oioxml;
 mod pdf;
 mod resend;
+mod script;
 mod vendor;
 
 pub use control::{
@@ -47,5 +49,6 @@ pub use control::{
     control_url_of_folder,
 };
 pub use fault::Fault;
+pub use script::{SCRIPT_PATH, ScriptDone, ScriptOrder};
 pub use fhir::{HL7_OUTCOME, MEDCOM_ERRORS};
 pub use vendor::{AckDelivery, Simulator, VendorConfig};

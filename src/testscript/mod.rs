@@ -26,6 +26,7 @@
 //!   error of the script naming the element ([`ScriptDefect`]), never a verdict on the vendor.
 
 pub mod model;
+pub mod shape;
 pub mod table;
 
 pub use model::{Action, Assert, Operation, TestScript};
