@@ -396,6 +396,11 @@ rules! {
     HTTP_STATUS = "http-status", F4,
         "A POSTed message (acknowledgements included) is answered with HTTP `200` or `201`.",
         "MedCom Acknowledgement TestScripts (acknowledgement-receive-*, acknowledgement-send-*: \"the returned HTTP status is okay or created\", responseCode `200,201`)";
+    /// F2: a failed assert of a MedCom TestScript is a deviation MedCom's own test finds; a
+    /// `warningOnly` assert is graded F4.
+    TESTSCRIPT_ASSERT = "testscript-assert", F2,
+        "The vendor's messages pass the asserts of MedCom's TestScripts (a `warningOnly` assert is a note).",
+        "MedCom's FHIR TestScripts (CareCommunication 5.0.0, Acknowledgement 2.0.0, HospitalNotification), https://medcomfhir.dk/ig/carecommunicationtestscripts/ and https://medcomfhir.dk/ig/acknowledgementtestscript/";
 }
 
 /// The envelope rules (`vans-*`, `sbdh-*`) that `envelope::check` judges, a part of [`ALL`].
