@@ -14,6 +14,9 @@
 //! - [`write_json`]: `reports/results.json`, the stable interface for scripts and merges, plus
 //!   the evidence bytes under `reports/evidence/<scenario>/<evidence>.<ext>`.
 //!
+//! - [`testreport::write_testreports`]: a FHIR R4 `TestReport` per TestScript scenario in
+//!   `reports/testreports/<script id>.json`, beside the JSON results.
+//!
 //! - [`Journal`]: keeps a run on disk while it happens (`.journal.jsonl` and `evidence/` beside
 //!   the JSON results), so `run --resume` can finish a run that was killed.
 //!
@@ -33,6 +36,7 @@ mod junit;
 #[cfg(test)]
 mod sample;
 mod slug;
+pub mod testreport;
 
 use std::path::PathBuf;
 
@@ -254,6 +258,7 @@ pub fn write_all_redacted(
         cpr::masked(&filed)
     };
     json::write_results(&shown, &paths.json)?;
+    testreport::write_testreports(&shown, &paths.json)?;
     write_junit(&shown, &paths.junit)?;
     write_html(&shown, &paths.html)
 }

@@ -121,14 +121,15 @@ impl Vendor {
             (code, issues)
         };
         // A script's `acknowledge` order (control protocol, `simulator::script`) sets the code.
-        let (code, issues) = match self
+        let instructed = self
             .instructed_code(&key.message_id)
-            .and_then(|c| Vendor::instructed_answer(&c, issues.clone()))
-        {
-            Some(instructed) => instructed,
-            None => (code, issues),
-        };
+            .and_then(|c| Vendor::instructed_answer(&c, issues.clone()));
+        let stamped = instructed.is_some();
+        let (code, issues) = instructed.unwrap_or((code, issues));
         let ack = self.acknowledge(&message, code, issues, message.format)?;
+        // An instructed acknowledgement often answers the second copy of a letter within the
+        // second of the first answer: its timestamp to the millisecond keeps the two apart.
+        let ack = if stamped { resent(&ack)? } else { ack };
         // A letter that came only in a reused envelope was never accepted: nothing to remember.
         // After a technical error (`transient-error`) the letter was not processed either: its
         // resend is processed anew and acknowledged `ok` (KR5).

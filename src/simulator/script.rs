@@ -267,7 +267,6 @@ impl Vendor {
             &mut resource,
             what,
             &config.fhir_base,
-            &config.identity.sor_id,
             original.as_ref(),
         );
         Message::encode(&resource, format).map_err(|e| e.to_string())

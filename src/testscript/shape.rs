@@ -15,8 +15,24 @@ use super::table::{AttachmentWish, Instruction};
 use crate::message::attachment;
 use crate::template::AttachmentInput;
 
+/// The CPR system.
+pub const CPR: &str = "urn:oid:1.2.208.176.1.2";
 /// The replacement-CPR (x-eCPR) system, CareCommunication IG / MedCom core Patient.
 pub const XECPR: &str = "urn:oid:1.2.208.176.1.6.1.1";
+/// The Danish National Patient Registry's episode-of-care system: the `lpr3identifier` slice of
+/// MedCom core Encounter's `episodeOfCare` (value `urn:uuid:` + a version-5 UUID, invariant
+/// `uuidv5`).
+pub const LPR3: &str = "https://www.esundhed.dk/Registre/Landspatientregisteret";
+
+/// A test episode-of-care id in LPR3's form: a UUID with version 5 and the RFC 4122 variant.
+/// (Random bits, not a name hash: it names no real episode.)
+fn lpr3_id() -> String {
+    let mut bytes = *uuid::Uuid::new_v4().as_bytes();
+    bytes[6] = (bytes[6] & 0x0f) | 0x50;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    uuid::Uuid::from_bytes(bytes).to_string()
+}
+
 /// The MedCom core practitioner extension (the author of a payload segment).
 pub const PRACTITIONER_EXTENSION: &str =
     "http://medcomfhir.dk/ig/core/StructureDefinition/medcom-core-practitioner-extension";
@@ -122,14 +138,13 @@ fn insert_entry(bundle: &mut Value, base: &str, resource: Value) {
     }
 }
 
-/// Applies the instruction's options to a rendered CareCommunication `bundle` (sender's SOR id
-/// `sender_sor`, fullUrl base `base`). `original` is the message followed up: its Encounter is
+/// Applies the instruction's options to a rendered CareCommunication `bundle` (fullUrl base
+/// `base`). `original` is the message followed up: its Encounter is
 /// carried over, as a reply or forward keeps the episode of care.
 pub fn apply(
     bundle: &mut Value,
     what: &Instruction,
     base: &str,
-    sender_sor: &str,
     original: Option<&Value>,
 ) {
     let patient_id = first_of(bundle, "Patient")
@@ -152,10 +167,7 @@ pub fn apply(
             "status": "in-progress",
             "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "IMP"},
             "subject": {"reference": format!("Patient/{patient_id}")},
-            "episodeOfCare": [{"identifier": {
-                "system": format!("https://sor2.sum.dsdn.dk/#id={sender_sor}"),
-                "value": format!("urn:uuid:{}", uuid::Uuid::new_v4())
-            }}]
+            "episodeOfCare": [{"identifier": {"system": LPR3, "value": format!("urn:uuid:{}", lpr3_id())}}]
         })),
         (None, false) => None,
     };
@@ -215,9 +227,15 @@ pub fn apply(
             }
         }
     }
-    if what.patient.as_deref() == Some("replacement-cpr") {
+    let identifier = match what.patient.as_deref() {
+        Some("replacement-cpr") => Some(json!([{"system": XECPR, "value": "0101011AB2"}])),
+        // The test CPR number MedCom's own examples use.
+        Some("cpr") => Some(json!([{"system": CPR, "value": "2509479989"}])),
+        _ => None,
+    };
+    if let Some(identifier) = identifier {
         for p in resources_mut(bundle, "Patient") {
-            p["identifier"] = json!([{"system": XECPR, "value": "0101011AB2"}]);
+            p["identifier"] = identifier.clone();
         }
     }
     if let (Some(id), Some(practitioner)) = (recipient_role, practitioner_id) {

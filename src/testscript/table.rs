@@ -19,6 +19,9 @@ pub struct Table {
     /// TestScript id -> (vendor fixture id -> instruction).
     #[serde(default)]
     pub script: BTreeMap<String, BTreeMap<String, Instruction>>,
+    /// TestScript id -> (fixture id -> the `fixture` key built instead of its path's).
+    #[serde(default, rename = "override")]
+    pub override_: BTreeMap<String, BTreeMap<String, String>>,
     /// TestScript id -> a defect of the script itself.
     #[serde(default)]
     pub defect: BTreeMap<String, Defect>,
@@ -43,6 +46,20 @@ impl Table {
     pub fn recipe(&self, reference: &str) -> Option<(&str, &FixtureRecipe)> {
         let name = reference.rsplit(['/', '\\']).next().unwrap_or(reference);
         self.fixture.get_key_value(name).map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// The recipe for fixture `id` of script `script` at `reference`: the script's override, or
+    /// the one for the reference's file name. Returns the recipe's key too.
+    pub fn recipe_for(
+        &self,
+        script: &str,
+        id: &str,
+        reference: &str,
+    ) -> Option<(&str, &FixtureRecipe)> {
+        match self.override_.get(script).and_then(|m| m.get(id)) {
+            Some(key) => self.fixture.get_key_value(key).map(|(k, v)| (k.as_str(), v)),
+            None => self.recipe(reference),
+        }
     }
 
     /// The instruction for the vendor's `create` of fixture `fixture` in script `script`.

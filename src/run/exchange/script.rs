@@ -338,6 +338,11 @@ impl Play<'_, '_> {
                 .clone()
                 .ok_or_else(|| format!("variable `{name}` has no expression, path or default"));
         };
+        // A plain path from the Bundle reads the JSON text as written (the engine would render
+        // an instant `…Z` as `…+00:00`, notes/fhirpath.md).
+        if let Some(raw) = raw_path(&message.resource, expr) {
+            return Ok(raw);
+        }
         let items = self
             .eval(message, expr)
             .map_err(|e| format!("variable `{name}`: `{expr}` does not evaluate: {e}"))?;
@@ -417,7 +422,7 @@ impl Play<'_, '_> {
         let reference = self
             .fixture_ref(id)
             .ok_or_else(|| format!("fixture `{id}` is not declared in the script"))?;
-        let (file, recipe) = table().recipe(&reference).ok_or_else(|| {
+        let (file, recipe) = table().recipe_for(&self.script.id, id, &reference).ok_or_else(|| {
             format!(
                 "fixture `{id}` (`{reference}`) is a Touchstone path MedCom did not publish, and the data table (data/testscript-instructions.toml) says nothing of it"
             )
@@ -481,7 +486,7 @@ impl Play<'_, '_> {
                     episode_of_care: recipe.episode_of_care,
                     ..Default::default()
                 };
-                testscript::shape::apply(&mut r, &what, &config.fhir_base, &config.harness.sor_id, None);
+                testscript::shape::apply(&mut r, &what, &config.fhir_base, None);
                 r
             }
             "acknowledgement" => {
@@ -532,12 +537,13 @@ impl Play<'_, '_> {
                     format!("this build has no HospitalNotification template `{name}`: {e}")
                 })?;
                 if recipe.invalid {
-                    // A Bundle without its MessageHeader first breaks medcom-messaging-1: a
-                    // correct receiver answers `fatal-error`.
-                    if let Some(entries) = r.get_mut("entry").and_then(Value::as_array_mut)
-                        && entries.len() > 1
+                    // A Bundle.timestamp without a time zone breaks FHIR's instant and MedCom's
+                    // time-zone rule: a correct receiver answers `fatal-error` (KR6).
+                    if let Some(t) = r.get_mut("timestamp")
+                        && let Some(text) = t.as_str()
                     {
-                        entries.swap(0, 1);
+                        let local: String = text.chars().take(19).collect();
+                        *t = Value::from(local);
                     }
                 }
                 r
@@ -1113,6 +1119,24 @@ impl Play<'_, '_> {
                 warn,
             )
         }
+    }
+}
+
+/// The text at `expression` when it is a plain path of names from `Bundle` (`Bundle.timestamp`,
+/// `Bundle.id`) that reaches a JSON primitive.
+fn raw_path(bundle: &Value, expression: &str) -> Option<String> {
+    let rest = expression.strip_prefix("Bundle.")?;
+    let mut v = bundle;
+    for name in rest.split('.') {
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return None;
+        }
+        v = v.get(name)?;
+    }
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(_) | Value::Bool(_) => Some(v.to_string()),
+        _ => None,
     }
 }
 
