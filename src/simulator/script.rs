@@ -221,6 +221,24 @@ impl Vendor {
                 if let Some(c) = &what.category {
                     ctx.category = c.clone();
                 }
+                // The vendor's fault profiles show in script messages as in instructed ones.
+                if let Some(previous) = ctx.previous.as_mut() {
+                    if self.has(super::Fault::ReplyResendsAttachment) && what.action == "reply" {
+                        previous["payload_reference_only"] = previous["payload"].clone();
+                    }
+                    if self.has(super::Fault::ForwardDropsAttachment) && what.action == "forward" {
+                        let kept: Vec<Value> = previous["payload"]
+                            .as_array()
+                            .map(|p| {
+                                p.iter()
+                                    .filter(|s| s.get("contentAttachment").is_none())
+                                    .cloned()
+                                    .collect()
+                            })
+                            .unwrap_or_default();
+                        previous["payload"] = Value::Array(kept);
+                    }
+                }
                 if what.payload.as_deref() == Some("text-only")
                     && let Some(previous) = ctx.previous.as_mut()
                 {

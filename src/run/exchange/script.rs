@@ -810,6 +810,7 @@ impl Play<'_, '_> {
         }
         // The letter the action follows up: a fixture delivered first, or one named by `of`.
         let mut letter = None;
+        let mut followed: Option<Message> = None;
         if let Some(file) = &what.deliver_first {
             let id = format!("{fixture}-original");
             let Some((_, recipe)) = table().recipe(file) else {
@@ -826,7 +827,9 @@ impl Play<'_, '_> {
                 return stop_verdict(element, e);
             }
             letter = message.identity.letter_id.clone();
+            followed = Some(message);
         } else if let Some(of) = &what.of {
+            followed = self.message(of).cloned();
             letter = match self.message(of) {
                 Some(m) => m.identity.letter_id.clone(),
                 None => {
@@ -875,6 +878,18 @@ impl Play<'_, '_> {
                 return Verdict::Fail(format!("the vendor's message is not FHIR: {e}"), false);
             }
         };
+        // Received as a receiver receives it: a reply or forward is held to MedCom's follow-up
+        // rules (CareCommunication IG, Communication profile description), beside the asserts.
+        if let Some(prev) = &followed {
+            let rules = match message.identity.activity_code() {
+                Some(crate::message::Activity::ReplyMessage) => crate::check::reply(&message, prev),
+                Some(crate::message::Activity::ForwardMessage) => crate::check::forward(&message, prev),
+                _ => Vec::new(),
+            };
+            result
+                .findings
+                .extend(rules.into_iter().map(|f| f.with_evidence([ev.clone()])));
+        }
         self.messages.insert(fixture.clone(), message.clone());
         self.last.request = Some(message.clone());
         self.last.status = Some(202);
