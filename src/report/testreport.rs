@@ -90,13 +90,18 @@ pub fn test_report(
             passed += 1;
         }
         let (section, kind) = step.kind.rsplit_once('.').unwrap_or(("test[1]", "assert"));
-        let kind = if kind == "assert" { "assert" } else { "operation" };
+        let kind = if kind == "assert" {
+            "assert"
+        } else {
+            "operation"
+        };
         let action = json!({ kind: {"result": result, "message": action_message(step)} });
         if section == "setup" {
             setup.push(action);
         } else if section == "teardown" {
             // R4: a teardown action is an operation only.
-            teardown.push(json!({"operation": {"result": result, "message": action_message(step)}}));
+            teardown
+                .push(json!({"operation": {"result": result, "message": action_message(step)}}));
         } else {
             match tests.last_mut() {
                 Some((name, actions)) if name == section => actions.push(action),

@@ -154,7 +154,9 @@ async fn session(State(v): State<Arc<Vendor>>, body: Bytes) -> Response {
 async fn script(State(v): State<Arc<Vendor>>, body: Bytes) -> Response {
     let order: super::script::ScriptOrder = match serde_json::from_slice(&body) {
         Ok(o) => o,
-        Err(e) => return (StatusCode::BAD_REQUEST, format!("bad script order: {e}")).into_response(),
+        Err(e) => {
+            return (StatusCode::BAD_REQUEST, format!("bad script order: {e}")).into_response();
+        }
     };
     match v.perform_script(order).await {
         Ok(done) => (

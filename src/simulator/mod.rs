@@ -49,6 +49,6 @@ pub use control::{
     control_url_of_folder,
 };
 pub use fault::Fault;
-pub use script::{SCRIPT_PATH, ScriptDone, ScriptOrder};
 pub use fhir::{HL7_OUTCOME, MEDCOM_ERRORS};
+pub use script::{SCRIPT_PATH, ScriptDone, ScriptOrder};
 pub use vendor::{AckDelivery, Simulator, VendorConfig};

@@ -103,7 +103,11 @@ impl Vendor {
             )),
             "fatal-error" if issues.is_empty() => Some((
                 "fatal-error",
-                vec![issue("processing", "MSG_BAD_FORMAT", "the message was refused")],
+                vec![issue(
+                    "processing",
+                    "MSG_BAD_FORMAT",
+                    "the message was refused",
+                )],
             )),
             "fatal-error" => Some(("fatal-error", issues)),
             _ => None,
@@ -111,7 +115,10 @@ impl Vendor {
     }
 
     /// Performs a script order.
-    pub(super) async fn perform_script(self: &Arc<Self>, order: ScriptOrder) -> Result<ScriptDone, Refusal> {
+    pub(super) async fn perform_script(
+        self: &Arc<Self>,
+        order: ScriptOrder,
+    ) -> Result<ScriptDone, Refusal> {
         let what = &order.instruction;
         let unprocessable = |text: String| Refusal {
             status: StatusCode::UNPROCESSABLE_ENTITY,
@@ -191,7 +198,10 @@ impl Vendor {
                             .second_receiver
                             .clone()
                             .ok_or("`second-receiver` needs the harness's second identity")?,
-                        _ => order.receiver.clone().unwrap_or_else(|| config.forward_to.clone()),
+                        _ => order
+                            .receiver
+                            .clone()
+                            .unwrap_or_else(|| config.forward_to.clone()),
                     })
                 } else if own {
                     order.receiver.clone()
@@ -210,12 +220,10 @@ impl Vendor {
                         && what.action == "reply"
                     {
                         ctx.receiver_ref = r.reference.clone();
-                        ctx.organizations = crate::message::resources_of_type(
-                            &original.resource,
-                            "Organization",
-                        )
-                        .map(|(_, o)| o.clone())
-                        .collect();
+                        ctx.organizations =
+                            crate::message::resources_of_type(&original.resource, "Organization")
+                                .map(|(_, o)| o.clone())
+                                .collect();
                     }
                 }
                 if let Some(c) = &what.category {
@@ -281,12 +289,7 @@ impl Vendor {
             .templates
             .render_resource(template, &ctx)
             .map_err(|e| e.to_string())?;
-        shape::apply(
-            &mut resource,
-            what,
-            &config.fhir_base,
-            original.as_ref(),
-        );
+        shape::apply(&mut resource, what, &config.fhir_base, original.as_ref());
         Message::encode(&resource, format).map_err(|e| e.to_string())
     }
 
@@ -300,6 +303,8 @@ impl Vendor {
             .ok()
             .and_then(|s| s.sent.get(letter).cloned())
             .map(|m| (m, true))
-            .ok_or_else(|| format!("the reference vendor has no message with MessageHeader.id `{letter}`"))
+            .ok_or_else(|| {
+                format!("the reference vendor has no message with MessageHeader.id `{letter}`")
+            })
     }
 }

@@ -75,7 +75,11 @@ pub enum LoadError {
 pub fn is_testscript(bytes: &[u8]) -> bool {
     serde_json::from_slice::<Value>(bytes)
         .ok()
-        .and_then(|v| v.get("resourceType").and_then(Value::as_str).map(str::to_string))
+        .and_then(|v| {
+            v.get("resourceType")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        })
         .is_some_and(|t| t == "TestScript")
 }
 
@@ -88,11 +92,10 @@ pub fn load(path: &Path) -> Result<TestScript, LoadError> {
         path: path.to_path_buf(),
         source,
     })?;
-    let script: TestScript =
-        serde_json::from_slice(&bytes).map_err(|e| LoadError::Invalid {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        })?;
+    let script: TestScript = serde_json::from_slice(&bytes).map_err(|e| LoadError::Invalid {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
     if script.resource_type != "TestScript" || script.id.is_empty() {
         return Err(LoadError::Invalid {
             path: path.to_path_buf(),
@@ -220,9 +223,8 @@ mod tests {
 
     #[test]
     fn a_quoted_count_is_read_as_touchstone_reads_it() {
-        let (e, changed) = touchstone_quirks(
-            "Bundle.entry.resource.ofType(Communication).payload.count() = '2'",
-        );
+        let (e, changed) =
+            touchstone_quirks("Bundle.entry.resource.ofType(Communication).payload.count() = '2'");
         assert!(changed);
         assert_eq!(
             e,

@@ -141,12 +141,7 @@ fn insert_entry(bundle: &mut Value, base: &str, resource: Value) {
 /// Applies the instruction's options to a rendered CareCommunication `bundle` (fullUrl base
 /// `base`). `original` is the message followed up: its Encounter is
 /// carried over, as a reply or forward keeps the episode of care.
-pub fn apply(
-    bundle: &mut Value,
-    what: &Instruction,
-    base: &str,
-    original: Option<&Value>,
-) {
+pub fn apply(bundle: &mut Value, what: &Instruction, base: &str, original: Option<&Value>) {
     let patient_id = first_of(bundle, "Patient")
         .and_then(|p| p["id"].as_str())
         .unwrap_or_default()
@@ -202,7 +197,8 @@ pub fn apply(
             recipient_role = Some(id);
         }
         if let Some(e) = &encounter {
-            c["encounter"] = json!({"reference": format!("Encounter/{}", e["id"].as_str().unwrap_or(""))});
+            c["encounter"] =
+                json!({"reference": format!("Encounter/{}", e["id"].as_str().unwrap_or(""))});
         }
         if what.payload.as_deref() == Some("text-only")
             && let Some(Value::Array(segments)) = c.get_mut("payload")
@@ -220,7 +216,9 @@ pub fn apply(
                     .as_object_mut()
                     .map(|o| o.entry("extension").or_insert_with(|| json!([])));
                 if let Some(Value::Array(list)) = ext
-                    && !list.iter().any(|x| x["url"] == json!(PRACTITIONER_EXTENSION))
+                    && !list
+                        .iter()
+                        .any(|x| x["url"] == json!(PRACTITIONER_EXTENSION))
                 {
                     list.push(json!({"url": PRACTITIONER_EXTENSION, "valueReference": {"reference": format!("PractitionerRole/{role}")}}));
                 }

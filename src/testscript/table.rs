@@ -45,7 +45,9 @@ impl Table {
     /// file name.
     pub fn recipe(&self, reference: &str) -> Option<(&str, &FixtureRecipe)> {
         let name = reference.rsplit(['/', '\\']).next().unwrap_or(reference);
-        self.fixture.get_key_value(name).map(|(k, v)| (k.as_str(), v))
+        self.fixture
+            .get_key_value(name)
+            .map(|(k, v)| (k.as_str(), v))
     }
 
     /// The recipe for fixture `id` of script `script` at `reference`: the script's override, or
@@ -57,7 +59,10 @@ impl Table {
         reference: &str,
     ) -> Option<(&str, &FixtureRecipe)> {
         match self.override_.get(script).and_then(|m| m.get(id)) {
-            Some(key) => self.fixture.get_key_value(key).map(|(k, v)| (k.as_str(), v)),
+            Some(key) => self
+                .fixture
+                .get_key_value(key)
+                .map(|(k, v)| (k.as_str(), v)),
             None => self.recipe(reference),
         }
     }

@@ -269,9 +269,13 @@ fn describe_operation(op: &Operation) -> String {
         .as_deref()
         .or(op.params.as_deref())
         .unwrap_or("");
-    format!("{who}: {} {} {what}", op.code(), op.resource.as_deref().unwrap_or(""))
-        .trim_end()
-        .to_string()
+    format!(
+        "{who}: {} {} {what}",
+        op.code(),
+        op.resource.as_deref().unwrap_or("")
+    )
+    .trim_end()
+    .to_string()
 }
 
 impl Play<'_, '_> {
@@ -383,7 +387,9 @@ impl Play<'_, '_> {
                 self.store.clear();
                 self.last.status = Some(204);
                 self.last.own_response = true;
-                Verdict::Pass("the harness's own store: the Bundles an earlier run left are gone".into())
+                Verdict::Pass(
+                    "the harness's own store: the Bundles an earlier run left are gone".into(),
+                )
             }
             (false, "create" | "update" | "updateCreate") => {
                 let Some(id) = op.source_id.clone() else {
@@ -409,7 +415,11 @@ impl Play<'_, '_> {
             }
             (_, other) => Verdict::Skip(format!(
                 "operation `{other}` {} is not something MedCom's scripts need; not run",
-                if op.origin.is_some() { "by the vendor" } else { "by the harness" }
+                if op.origin.is_some() {
+                    "by the vendor"
+                } else {
+                    "by the harness"
+                }
             )),
         }
     }
@@ -507,7 +517,12 @@ impl Play<'_, '_> {
                 } else {
                     vec![crate::template::Issue {
                         severity: "error".into(),
-                        code: if code == "transient-error" { "transient" } else { "invalid" }.into(),
+                        code: if code == "transient-error" {
+                            "transient"
+                        } else {
+                            "invalid"
+                        }
+                        .into(),
                         system: crate::simulator::HL7_OUTCOME.into(),
                         details: "MSG_BAD_FORMAT".into(),
                         diagnostics: format!("acknowledged `{code}` by medcom-harness ({file})"),
@@ -564,7 +579,11 @@ impl Play<'_, '_> {
             Ok(p) => p,
             Err(e) => return Verdict::Error(format!("{element}.params: {e}")),
         };
-        let id = params.trim_start_matches('/').split(['?', '/']).next().unwrap_or_default();
+        let id = params
+            .trim_start_matches('/')
+            .split(['?', '/'])
+            .next()
+            .unwrap_or_default();
         let fixture = match op.target_id.clone().or_else(|| self.store.get(id).cloned()) {
             Some(f) => f,
             None => {
@@ -593,17 +612,26 @@ impl Play<'_, '_> {
             .find(|(_, i)| i.action == "acknowledge" && i.of.as_deref() == Some(id))
             .map(|(_, i)| i.clone());
         let expected = match &order {
-            Some(i) => i.code.as_deref().and_then(AckCode::parse).unwrap_or(AckCode::Ok),
+            Some(i) => i
+                .code
+                .as_deref()
+                .and_then(AckCode::parse)
+                .unwrap_or(AckCode::Ok),
             None => {
                 let invalid = self
                     .fixture_ref(id)
                     .and_then(|r| table().recipe(&r).map(|(_, rec)| rec.invalid))
                     .unwrap_or(false);
-                if invalid { AckCode::FatalError } else { AckCode::Ok }
+                if invalid {
+                    AckCode::FatalError
+                } else {
+                    AckCode::Ok
+                }
             }
         };
         if let Some(i) = &order {
-            self.order(i, message.identity.letter_id.clone(), result).await?;
+            self.order(i, message.identity.letter_id.clone(), result)
+                .await?;
         }
         let (evidence, seq, delivered) = self.x.deliver(&message, result).await?;
         self.last.request = Some(message.clone());
@@ -622,10 +650,14 @@ impl Play<'_, '_> {
                 .claim(Duration::from_millis(200), |r: &Received| r.origin == own)
                 .await;
             if let Some(r) = back {
-                let ev = self.x.received_evidence(&r, "answer to an acknowledgement".into(), result);
+                let ev =
+                    self.x
+                        .received_evidence(&r, "answer to an acknowledgement".into(), result);
                 result.findings.push(
                     rule::KR2
-                        .breach(format!("the vendor answered the acknowledgement `{id}` with a message"))
+                        .breach(format!(
+                            "the vendor answered the acknowledgement `{id}` with a message"
+                        ))
                         .with_evidence([ev]),
                 );
             } else {
@@ -633,7 +665,9 @@ impl Play<'_, '_> {
                     "the vendor took the acknowledgement `{id}` without acknowledging it"
                 )));
             }
-            return Ok(format!("delivered the acknowledgement `{id}` to the vendor"));
+            return Ok(format!(
+                "delivered the acknowledgement `{id}` to the vendor"
+            ));
         }
         let within = self.env().config.default_within;
         let found = self
@@ -667,7 +701,9 @@ impl Play<'_, '_> {
             self.last.missing = Some(format!("the vendor did not acknowledge `{id}`"));
             return Ok(format!("delivered `{id}` to the vendor"));
         };
-        let ev = self.x.received_evidence(&received, "acknowledgement".into(), result);
+        let ev = self
+            .x
+            .received_evidence(&received, "acknowledgement".into(), result);
         let Ok(ack) = received.message.clone() else {
             result.findings.push(
                 rule::WELL_FORMED
@@ -719,7 +755,9 @@ impl Play<'_, '_> {
                     Ok((200, text)) => {
                         let done: crate::simulator::ScriptDone = serde_json::from_str(&text)
                             .map_err(|e| {
-                                Stop::Error(format!("the reference vendor's answer is not a script result: {e}"))
+                                Stop::Error(format!(
+                                    "the reference vendor's answer is not a script result: {e}"
+                                ))
                             })?;
                         result.findings.push(rule::TESTSCRIPT_ASSERT.pass(format!(
                             "the reference vendor was told to `{}`: {}",
@@ -814,15 +852,19 @@ impl Play<'_, '_> {
         if let Some(file) = &what.deliver_first {
             let id = format!("{fixture}-original");
             let Some((_, recipe)) = table().recipe(file) else {
-                return Verdict::Error(format!("{element}: the data table has no fixture `{file}`"));
+                return Verdict::Error(format!(
+                    "{element}: the data table has no fixture `{file}`"
+                ));
             };
             let message = match self.build(file, recipe) {
                 Ok(m) => m,
                 Err(e) => return Verdict::Error(format!("{element}: {e}")),
             };
             self.messages.insert(id.clone(), message.clone());
-            self.store
-                .insert(message.identity.envelope_id.clone().unwrap_or_default(), id.clone());
+            self.store.insert(
+                message.identity.envelope_id.clone().unwrap_or_default(),
+                id.clone(),
+            );
             if let Err(e) = self.deliver_fixture(&id, result).await {
                 return stop_verdict(element, e);
             }
@@ -883,7 +925,9 @@ impl Play<'_, '_> {
         if let Some(prev) = &followed {
             let rules = match message.identity.activity_code() {
                 Some(crate::message::Activity::ReplyMessage) => crate::check::reply(&message, prev),
-                Some(crate::message::Activity::ForwardMessage) => crate::check::forward(&message, prev),
+                Some(crate::message::Activity::ForwardMessage) => {
+                    crate::check::forward(&message, prev)
+                }
                 _ => Vec::new(),
             };
             result
@@ -908,7 +952,10 @@ impl Play<'_, '_> {
         }) {
             return stop_verdict(element, e);
         }
-        Verdict::Pass(format!("the vendor sent {}; the harness acknowledged it", message.label()))
+        Verdict::Pass(format!(
+            "the vendor sent {}; the harness acknowledged it",
+            message.label()
+        ))
     }
 
     async fn assert(&mut self, a: &Assert, element: &str, result: &mut StepResult) -> Verdict {
@@ -932,7 +979,9 @@ impl Play<'_, '_> {
             return match self.message(id) {
                 Some(m) => Ok(Some(m.clone())),
                 None if self.fixture_ref(id).is_some() || self.aliases.contains_key(id) => Ok(None),
-                None => Err(format!("sourceId `{id}` names no fixture, request or response")),
+                None => Err(format!(
+                    "sourceId `{id}` names no fixture, request or response"
+                )),
             };
         }
         Ok(if a.on_request() {
@@ -947,7 +996,12 @@ impl Play<'_, '_> {
         if let Some(codes) = &a.response_code {
             let op = a.operator.as_deref().unwrap_or("equals");
             let Some(status) = self.last.status else {
-                return Verdict::Skip(self.last.missing.clone().unwrap_or_else(|| "no response to judge".into()));
+                return Verdict::Skip(
+                    self.last
+                        .missing
+                        .clone()
+                        .unwrap_or_else(|| "no response to judge".into()),
+                );
             };
             if self.last.own_response {
                 return Verdict::Pass(format!(
@@ -961,7 +1015,9 @@ impl Play<'_, '_> {
             };
         }
         if a.header_field.is_some() {
-            return Verdict::Skip("HTTP headers of messages are not kept; `headerField` is not judged".into());
+            return Verdict::Skip(
+                "HTTP headers of messages are not kept; `headerField` is not judged".into(),
+            );
         }
         let target = match self.target(a) {
             Ok(Some(m)) => m,
@@ -975,9 +1031,13 @@ impl Play<'_, '_> {
             }
             Err(e) => return Verdict::Error(format!("{element}.sourceId: {e}")),
         };
-        if let Some(ev) = self.x.evidence.iter().rev().find(|e| {
-            e.sha256 == crate::message::AttachmentData::of(&target.bytes)
-        }) {
+        if let Some(ev) = self
+            .x
+            .evidence
+            .iter()
+            .rev()
+            .find(|e| e.sha256 == crate::message::AttachmentData::of(&target.bytes))
+        {
             result.evidence.push(ev.id.clone());
         }
         if let Some(rt) = &a.resource {
@@ -985,7 +1045,10 @@ impl Play<'_, '_> {
             return if actual == rt {
                 Verdict::Pass(format!("the resource is a {rt}"))
             } else {
-                Verdict::Fail(format!("the resource is a `{actual}`, expected `{rt}`"), warn)
+                Verdict::Fail(
+                    format!("the resource is a `{actual}`, expected `{rt}`"),
+                    warn,
+                )
             };
         }
         if let Some(ct) = &a.content_type {
@@ -1056,7 +1119,11 @@ impl Play<'_, '_> {
                 }
             };
             let text = format!("`{expr}` gives {texts:?}, `{other}` gives {theirs:?} ({op})");
-            return if pass { Verdict::Pass(text) } else { Verdict::Fail(text, warn) };
+            return if pass {
+                Verdict::Pass(text)
+            } else {
+                Verdict::Fail(text, warn)
+            };
         }
         match a.operator.as_deref().filter(|o| *o != "eval") {
             Some(op) => {
@@ -1065,7 +1132,9 @@ impl Play<'_, '_> {
                     Err(e) => return Verdict::Error(format!("{element}.value: {e}")),
                 };
                 match testscript::compare(op, &texts, &value) {
-                    Ok(true) => Verdict::Pass(format!("`{expr}` gives {texts:?}, {op} `{value}`{note}")),
+                    Ok(true) => {
+                        Verdict::Pass(format!("`{expr}` gives {texts:?}, {op} `{value}`{note}"))
+                    }
                     Ok(false) => Verdict::Fail(
                         format!("`{expr}` gives {texts:?}, expected {op} `{value}`{note}"),
                         warn,
@@ -1118,7 +1187,9 @@ impl Play<'_, '_> {
             .filter(|f| f.grade.fails(Grade::F4))
             .collect();
         if errors.is_empty() {
-            Verdict::Pass(format!("valid against `{canonical}` and the profiles it implies"))
+            Verdict::Pass(format!(
+                "valid against `{canonical}` and the profiles it implies"
+            ))
         } else {
             let first: Vec<String> = errors
                 .iter()
