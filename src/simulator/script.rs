@@ -308,3 +308,36 @@ impl Vendor {
             })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The shape `data/testscript-instructions.toml` gives an order, on the wire.
+    #[test]
+    fn a_script_order_reads_the_wire_form_the_harness_sends() {
+        let wire = serde_json::json!({
+            "instruction": {"action": "send-hospital-notification", "event": "STIN"},
+            "letter-id": null,
+            "deliver-to": "http://127.0.0.1:9/fhir",
+            "receiver": {"ean": "5790000000012", "sor-id": "999991000016001", "name": "H"},
+        });
+        let order: ScriptOrder = serde_json::from_value(wire).expect("reads");
+        assert_eq!(order.instruction.action, "send-hospital-notification");
+        assert_eq!(order.instruction.event.as_deref(), Some("STIN"));
+        assert_eq!(order.second_receiver, None);
+    }
+
+    /// KR4/KR5 and medcom-acknowledgement-1: a non-ok instructed answer carries an
+    /// OperationOutcome issue; `ok` none.
+    #[test]
+    fn an_instructed_non_ok_answer_carries_an_issue() {
+        let (code, issues) =
+            Vendor::instructed_answer("transient-error", Vec::new()).expect("known");
+        assert_eq!(code, "transient-error");
+        assert_eq!(issues.len(), 1);
+        let (code, issues) = Vendor::instructed_answer("ok", Vec::new()).expect("known");
+        assert_eq!((code, issues.len()), ("ok", 0));
+        assert!(Vendor::instructed_answer("maybe", Vec::new()).is_none());
+    }
+}
