@@ -45,6 +45,7 @@ pub mod run;
 pub mod scenario;
 pub mod simulator;
 pub mod template;
+pub mod testscript;
 pub mod transport;
 pub mod validate;
 

@@ -442,6 +442,11 @@ rules! {
     HN_PROVENANCE_CARRIED = "hn-provenance-carried", F2,
         "A HospitalNotification carries every Provenance of the stay's previous message, plus its own.",
         "HospitalNotification IG 3.0, Index and its example Bundles (each later message of a stay holds the earlier messages' Provenances), https://medcomfhir.dk/ig/hospitalnotification/";
+    /// F2: a failed assert of a MedCom TestScript is a deviation MedCom's own test finds; a
+    /// `warningOnly` assert is graded F4.
+    TESTSCRIPT_ASSERT = "testscript-assert", F2,
+        "The vendor's messages pass the asserts of MedCom's TestScripts (a `warningOnly` assert is a note).",
+        "MedCom's FHIR TestScripts (CareCommunication 5.0.0, Acknowledgement 2.0.0, HospitalNotification), https://medcomfhir.dk/ig/carecommunicationtestscripts/ and https://medcomfhir.dk/ig/acknowledgementtestscript/";
 }
 
 /// The envelope rules (`vans-*`, `sbdh-*`) that `envelope::check` judges, a part of [`ALL`].

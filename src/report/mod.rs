@@ -16,6 +16,9 @@
 //! - [`write_json`]: `reports/results.json`, the stable interface for scripts and merges, plus
 //!   the evidence bytes under `reports/evidence/<scenario>/<evidence>.<ext>`.
 //!
+//! - [`testreport::write_testreports`]: a FHIR R4 `TestReport` per TestScript scenario in
+//!   `reports/testreports/<script id>.json`, beside the JSON results.
+//!
 //! - [`Journal`]: keeps a run on disk while it happens (`.journal.jsonl` and `evidence/` beside
 //!   the JSON results), so `run --resume` can finish a run that was killed.
 //!
@@ -36,6 +39,7 @@ mod merge;
 #[cfg(test)]
 mod sample;
 mod slug;
+pub mod testreport;
 
 use std::path::PathBuf;
 
@@ -313,6 +317,7 @@ pub fn write_all_redacted(
         cpr::masked(&filed)
     };
     json::write_results(&shown, &paths.json)?;
+    testreport::write_testreports(&shown, &paths.json)?;
     write_junit(&shown, &paths.junit)?;
     let layout = html::Layout::for_run(&shown, relative_folder(&paths.html, &paths.json));
     html::write_html_laid_out(&shown, &paths.html, &layout)

@@ -20,6 +20,7 @@ use crate::transport::{Origin, Parcel, Received, Route};
 
 mod capture;
 mod letter;
+mod script;
 
 use capture::{Capture, Captures, Item};
 
@@ -72,24 +73,11 @@ struct Exchange<'a> {
 /// Runs every step of `scenario` and returns its outcome. Never fails: what goes wrong is in the
 /// outcome.
 pub(crate) async fn run_scenario(env: &Env, scenario: &Scenario) -> ScenarioOutcome {
+    if let Some(ts) = &scenario.testscript {
+        return script::run(env, scenario, ts).await;
+    }
     let started = Instant::now();
-    let mut x = Exchange {
-        env,
-        scenario,
-        dir: scenario
-            .path
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_default(),
-        captures: Captures::default(),
-        evidence: Vec::new(),
-        own_acks: Vec::new(),
-        step_index: 0,
-        resend_after: None,
-        unrecorded: None,
-        stays: std::collections::BTreeMap::new(),
-        hn_letters: std::collections::BTreeMap::new(),
-    };
+    let mut x = Exchange::new(env, scenario);
     let mut steps = Vec::new();
     let mut status_reason: Option<(ScenarioStatus, String)> = None;
     for (i, spanned) in scenario.steps.iter().enumerate() {
@@ -219,6 +207,29 @@ fn describe(step: &Step) -> String {
         Step::ExpectLetter(l) => format!("expect an XDIS91 letter as `{}`", l.as_),
         Step::Receipt(r) => format!("send the receipt for `{}`", r.for_),
         Step::ExpectResends(r) => format!("watch for resends of `{}`", r.of),
+    }
+}
+
+impl<'a> Exchange<'a> {
+    /// A fresh exchange for `scenario`: no captures, no evidence yet.
+    fn new(env: &'a Env, scenario: &'a Scenario) -> Exchange<'a> {
+        Exchange {
+            env,
+            scenario,
+            dir: scenario
+                .path
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default(),
+            captures: Captures::default(),
+            evidence: Vec::new(),
+            own_acks: Vec::new(),
+            step_index: 0,
+            resend_after: None,
+            unrecorded: None,
+            stays: std::collections::BTreeMap::new(),
+            hn_letters: std::collections::BTreeMap::new(),
+        }
     }
 }
 

@@ -161,11 +161,54 @@ fn collect(path: &Path, files: &mut Vec<PathBuf>) -> Result<(), ScenarioError> {
         let p = entry.path();
         if p.is_dir() {
             collect(&p, files)?;
-        } else if p.extension().is_some_and(|e| e == "toml") {
+        } else if p.extension().is_some_and(|e| e == "toml")
+            || (p.extension().is_some_and(|e| e == "json") && is_testscript_file(&p))
+        {
             files.push(p);
         }
     }
     Ok(())
+}
+
+/// Whether the `.json` file at `path` is a FHIR TestScript (a folder of MedCom's scripts also
+/// holds their example Bundles, which are not scenarios).
+fn is_testscript_file(path: &Path) -> bool {
+    std::fs::read(path).is_ok_and(|b| crate::testscript::is_testscript(&b))
+}
+
+/// A FHIR TestScript (JSON) as a scenario: its id, title and standard; the runner plays its
+/// actions ([`Scenario::testscript`]).
+fn load_testscript(path: &Path) -> Result<Scenario, ScenarioError> {
+    let script = crate::testscript::load(path).map_err(|e| ScenarioError::Invalid {
+        path: path.to_path_buf(),
+        line: 1,
+        column: 1,
+        message: e.to_string(),
+        hint: Some(
+            "a `.json` scenario is a FHIR TestScript resource (`\"resourceType\": \"TestScript\"`)"
+                .into(),
+        ),
+    })?;
+    Ok(Scenario {
+        id: script.id.clone(),
+        title: script
+            .title
+            .clone()
+            .or_else(|| script.description.clone())
+            .unwrap_or_else(|| script.id.clone())
+            .trim()
+            .to_string(),
+        standard: crate::testscript::standard_of(&script),
+        description: script.description.clone(),
+        protocol_step: None,
+        rules: Vec::new(),
+        tags: vec!["testscript".into()],
+        transport: None,
+        steps: Vec::new(),
+        path: path.to_path_buf(),
+        step_lines: Vec::new(),
+        testscript: Some(std::sync::Arc::new(script)),
+    })
 }
 
 /// Loads one scenario file, refusing one over the default `scenario-size-limit`.
@@ -215,6 +258,9 @@ fn read_limited(path: &Path, limit: u64) -> Result<String, ScenarioError> {
 /// # Errors
 /// As [`load_file`].
 pub fn load_file_limited(path: &Path, limit: u64) -> Result<Scenario, ScenarioError> {
+    if path.extension().is_some_and(|e| e == "json") {
+        return load_testscript(path);
+    }
     let text = read_limited(path, limit)?;
     let invalid = |offset: usize, message: String, hint: Option<String>| {
         let (line, column) = line_column(&text, offset);

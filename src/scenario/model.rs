@@ -45,6 +45,10 @@ pub struct Scenario {
     /// loader), so an error of a step can say `scenario.toml:12`.
     #[serde(skip)]
     pub step_lines: Vec<usize>,
+    /// The FHIR TestScript this scenario is (set by the loader for a `.json` TestScript file,
+    /// whose actions the runner plays instead of `steps`).
+    #[serde(skip)]
+    pub testscript: Option<std::sync::Arc<crate::testscript::TestScript>>,
 }
 
 impl Scenario {

@@ -51,6 +51,12 @@ struct Answered {
 }
 
 impl Vendor {
+    /// A message it received and processed, by MessageHeader.id.
+    pub(super) fn received_letter(&self, letter: &str) -> Option<Message> {
+        let state = self.fhir.lock().ok()?;
+        state.answered.get(letter.trim()).map(|a| Message::clone(&a.message))
+    }
+
     /// The acknowledgement for a received message, by the duplicate matrix.
     pub(super) fn answer(&self, message: Message) -> Result<Message, String> {
         let key = DuplicateKey::new(
@@ -137,9 +143,20 @@ impl Vendor {
         } else {
             (code, issues)
         };
+        // A script's `acknowledge` order (control protocol, `simulator::script`) sets the code.
+        let instructed = self
+            .instructed_code(&key.message_id)
+            .and_then(|c| Vendor::instructed_answer(&c, issues.clone()));
+        let stamped = instructed.is_some();
+        let (code, issues) = instructed.unwrap_or((code, issues));
         let ack = self.acknowledge(&message, code, issues, message.format)?;
+        // An instructed acknowledgement often answers the second copy of a letter within the
+        // second of the first answer: its timestamp to the millisecond keeps the two apart.
+        let ack = if stamped { resent(&ack)? } else { ack };
         // A letter that came only in a reused envelope was never accepted: nothing to remember.
-        if verdict == DuplicateVerdict::Process {
+        // After a technical error (`transient-error`) the letter was not processed either: its
+        // resend is processed anew and acknowledged `ok` (KR5).
+        if verdict == DuplicateVerdict::Process && code != "transient-error" {
             let weight = 4 * (message.bytes.len() + ack.bytes.len());
             let answered = Answered {
                 message: Arc::new(message),

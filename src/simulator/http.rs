@@ -22,6 +22,7 @@ pub(super) fn router(vendor: Arc<Vendor>) -> Router {
         .route(control::HELLO_PATH, get(hello))
         .route(control::INSTRUCT_PATH, post(instruct))
         .route(control::SESSION_PATH, post(session))
+        .route(super::script::SCRIPT_PATH, post(script))
         .fallback(receive)
         .layer(axum::extract::DefaultBodyLimit::max(crate::MAX_BODY_BYTES))
         .with_state(vendor)
@@ -146,6 +147,25 @@ async fn session(State(v): State<Arc<Vendor>>, body: Bytes) -> Response {
             StatusCode::NO_CONTENT.into_response()
         }
         Err(e) => (StatusCode::BAD_REQUEST, format!("bad session: {e}")).into_response(),
+    }
+}
+
+/// `POST /_harness/script`: performs a TestScript's [`super::script::ScriptOrder`].
+async fn script(State(v): State<Arc<Vendor>>, body: Bytes) -> Response {
+    let order: super::script::ScriptOrder = match serde_json::from_slice(&body) {
+        Ok(o) => o,
+        Err(e) => {
+            return (StatusCode::BAD_REQUEST, format!("bad script order: {e}")).into_response();
+        }
+    };
+    match v.perform_script(order).await {
+        Ok(done) => (
+            StatusCode::OK,
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            serde_json::to_string(&done).unwrap_or_default(),
+        )
+            .into_response(),
+        Err(refusal) => (refusal.status, refusal.text).into_response(),
     }
 }
 

@@ -30,7 +30,8 @@
 //! Files: `vendor.rs` (settings, state, start and stop), `http.rs` (the HTTP front), `folder.rs`
 //! (the exchange-folder front), `fhir.rs` (FHIR acknowledgements, replies and forwards),
 //! `oioxml.rs` (XCTL receipts and XDIS91 letters), `hospital.rs` (the HospitalNotifications it
-//! sends as a hospital), `resend.rs` (KR7 resends), `control.rs` (the
+//! sends as a hospital), `resend.rs` (KR7 resends), `script.rs` (what MedCom's send TestScripts
+//! ask a sender to do, `POST /_harness/script`), `control.rs` (the
 //! control protocol, shared with the runner), `pdf.rs` (the PDF its letters carry), `fault.rs`.
 
 pub mod control;
@@ -43,6 +44,7 @@ mod oioxml;
 mod pdf;
 mod recent;
 mod resend;
+mod script;
 mod vendor;
 
 pub use control::{
@@ -51,4 +53,5 @@ pub use control::{
 };
 pub use fault::Fault;
 pub use fhir::{HL7_OUTCOME, MEDCOM_ERRORS};
+pub use script::{SCRIPT_PATH, ScriptDone, ScriptOrder};
 pub use vendor::{AckDelivery, Simulator, VendorConfig};

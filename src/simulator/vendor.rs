@@ -97,6 +97,8 @@ pub(super) struct Vendor {
     files: AtomicU64,
     /// MessageHeader.ids of its own messages that an acknowledgement has answered: resends stop.
     acked: Mutex<HashSet<String>>,
+    /// What it remembers for TestScript orders (`script.rs`).
+    pub(super) script: Mutex<super::script::ScriptState>,
 }
 
 impl Vendor {
@@ -111,6 +113,7 @@ impl Vendor {
             deliver_to: Mutex::new(None),
             files: AtomicU64::new(1),
             acked: Mutex::new(HashSet::new()),
+            script: Mutex::new(super::script::ScriptState::default()),
         })
     }
 

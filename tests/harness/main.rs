@@ -11,4 +11,5 @@ mod profile;
 mod rules;
 mod secrets;
 mod support;
+mod testscripts;
 mod trust;
