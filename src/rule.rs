@@ -396,6 +396,16 @@ rules! {
     HTTP_STATUS = "http-status", F4,
         "A POSTed message (acknowledgements included) is answered with HTTP `200` or `201`.",
         "MedCom Acknowledgement TestScripts (acknowledgement-receive-*, acknowledgement-send-*: \"the returned HTTP status is okay or created\", responseCode `200,201`)";
+    /// F2: an answer the request's sender cannot pair with its request is lost to the case it
+    /// belongs to (a municipality's LÆ request, a hospital's notification of admission).
+    OIOXML_ANSWER_PAIR = "oioxml-answer-pair", F2,
+        "A home care or LÆ answer (XDIS14 or XDIS16 to XDIS20, XLA125 to XLA121, XLA145 to XLA141, XLA205 to XLA201, XLA215 to XLA211) is the type that answers its request, about the same patient, from the request's receiver back to its sender (to `Sender/AnswerTo` when the request names one).",
+        "MedCom OIOXML XML Schemas 2005/08/07 (oioxml-xsd, MIT): NotificationOfAdmission.xsd (`Sender/AnswerTo`), AnswerOfAdmission.xsd, LA121.xsd-LA215.xsd (\"Blanket til Anmodning om Statusattest (LÆ121)\", \"Blanket til Statusattest (LÆ125)\", …); 2007/02/01 ReportOfAdmission.xsd";
+    /// F1: without the notification's identifier the hospital cannot tell which admission the
+    /// answer is about.
+    OIOXML_ANSWER_QUOTES = "oioxml-answer-quotes", F1,
+        "An XDIS14 answer of admission carries in `Letter/NotificationIdentifier` the `NotificationIdentifier` of the XDIS20 notification of admission it answers.",
+        "MedCom OIOXML XML Schemas 2005/08/07 (oioxml-xsd, MIT): AnswerOfAdmission.xsd (`AnswerOfAdmissionLetterType/NotificationIdentifier`), NotificationOfAdmission.xsd (`NotificationOfAdmissionLetterType/NotificationIdentifier`)";
 }
 
 /// The envelope rules (`vans-*`, `sbdh-*`) that `envelope::check` judges, a part of [`ALL`].

@@ -207,6 +207,7 @@ fn implied_version(m: &Emessage) -> &'static str {
         Body::ClinicalEmail(_) => "XD9134L",
         Body::BinaryLetter(_) => "XB0131X",
         Body::Receipt(r) => r.kind.version_code(),
+        Body::Form(f) => f.form_type().map_or("", |t| t.version_code),
     }
 }
 
