@@ -154,11 +154,7 @@ impl Writer {
     /// A letter kept as a tree ([`super::form`]): an element without children on one line, with
     /// its text (an empty one as `<Name/>`); mixed content on one line as read.
     fn tree(&mut self, e: &super::form::Element) {
-        if e.children.is_empty() {
-            self.indent();
-            self.inline(e);
-            self.out.push('\n');
-        } else if e.is_mixed() {
+        if e.children.is_empty() || e.is_mixed() {
             self.indent();
             self.inline(e);
             self.out.push('\n');
