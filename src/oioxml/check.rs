@@ -89,7 +89,10 @@ pub fn receipt(receipt: &Receipt, original: &Emessage) -> Vec<Finding> {
         [(i, quoted)] => {
             // A letter that lacks its VersionCode (refused `syntaksfejl`) is quoted with the
             // version its type implies; only a version the letter states can be held against it.
-            if !original.version_code().is_empty() && quoted.original_version_code != original.version_code() {
+            if !original.version_code().is_empty()
+                && quoted.original_version_code
+                    != super::build::quoted_version(original.version_code())
+            {
                 quotes.push(
                     rule::OIOXML_RECEIPT_QUOTES.breach(
                         format!(

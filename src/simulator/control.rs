@@ -102,6 +102,11 @@ pub struct Instruction {
     /// (default [`DEFAULT_RESEND_AFTER`]).
     #[serde(default)]
     pub resend_after_ms: Option<u64>,
+    /// For `send-letter`: the classic letter type (`XDIS91` when absent, or a home care letter
+    /// or LÆ form by its `TypeCode`, [`crate::oioxml::form::FORM_TYPES`]); `letter_id` then
+    /// names the letter an answer answers (`Letter/Identifier`; empty: the last one received).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub letter_type: Option<String>,
 }
 
 /// The body of [`CONTROL_FILE`].
@@ -150,6 +155,15 @@ impl Vendor {
         if instruction.action == Action::SendLetter {
             let root = self.config.folder.as_ref().ok_or_else(no_folder)?;
             let outbox = FolderLayout::new(root).outbox;
+            if let Some(kind) = instruction
+                .letter_type
+                .as_deref()
+                .and_then(crate::oioxml::form::FormType::by_type_code)
+            {
+                return self
+                    .send_form(&outbox, kind, &instruction.letter_id)
+                    .map_err(|e| Refusal::new(StatusCode::UNPROCESSABLE_ENTITY, e));
+            }
             return self
                 .send_letter(&outbox)
                 .map_err(|e| Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, e));

@@ -43,11 +43,22 @@ pub enum Fault {
     BinSizeMismatch,
     /// An unacknowledged message is resent once more than the `resend-limit` setting allows.
     ResendsBeyondLimit,
+    /// A home care or LÆ letter that breaks its schema gets a positive receipt, not a negative
+    /// `syntaksfejl` one.
+    FormWrongReceipt,
+    /// Home care and LÆ answers the vendor sends do not quote their request: an XDIS14 names
+    /// another `NotificationIdentifier`, an LÆ answer or XDIS16 another patient.
+    FormAnswerUnquoted,
+    /// Home care and LÆ letters the vendor sends leave out `Letter/StatisticalCode`, breaking
+    /// MedCom's schema.
+    FormBreaksSchema,
+    /// Home care and LÆ letters the vendor sends carry another type's `VersionCode`.
+    FormWrongVersioncode,
 }
 
 impl Fault {
     /// Every profile, in documentation order.
-    pub const ALL: [Fault; 16] = [
+    pub const ALL: [Fault; 20] = [
         Fault::NoAck,
         Fault::WrongResponseIdentifier,
         Fault::FatalForValid,
@@ -64,6 +75,10 @@ impl Fault {
         Fault::NegativeReceiptBadRefusecode,
         Fault::BinSizeMismatch,
         Fault::ResendsBeyondLimit,
+        Fault::FormWrongReceipt,
+        Fault::FormAnswerUnquoted,
+        Fault::FormBreaksSchema,
+        Fault::FormWrongVersioncode,
     ];
 
     /// Whether the profile shows only over exchange folders.
@@ -77,6 +92,10 @@ impl Fault {
                 | Fault::ReceiptMissingLetter
                 | Fault::NegativeReceiptBadRefusecode
                 | Fault::BinSizeMismatch
+                | Fault::FormWrongReceipt
+                | Fault::FormAnswerUnquoted
+                | Fault::FormBreaksSchema
+                | Fault::FormWrongVersioncode
         )
     }
 
@@ -99,6 +118,10 @@ impl Fault {
             Fault::NegativeReceiptBadRefusecode => "negative-receipt-bad-refusecode",
             Fault::BinSizeMismatch => "bin-size-mismatch",
             Fault::ResendsBeyondLimit => "resends-beyond-limit",
+            Fault::FormWrongReceipt => "form-wrong-receipt",
+            Fault::FormAnswerUnquoted => "form-answer-unquoted",
+            Fault::FormBreaksSchema => "form-breaks-schema",
+            Fault::FormWrongVersioncode => "form-wrong-versioncode",
         }
     }
 
@@ -139,6 +162,18 @@ impl Fault {
             Fault::ResendsBeyondLimit => {
                 "resends an unacknowledged message once more than `resend-limit` allows (KR7)"
             }
+            Fault::FormWrongReceipt => {
+                "answers a home care or LÆ letter that breaks its schema with a positive receipt"
+            }
+            Fault::FormAnswerUnquoted => {
+                "sends home care and LÆ answers that do not quote their request (NotificationIdentifier, patient)"
+            }
+            Fault::FormBreaksSchema => {
+                "leaves Letter/StatisticalCode out of the home care and LÆ letters it sends"
+            }
+            Fault::FormWrongVersioncode => {
+                "gives the home care and LÆ letters it sends another type's VersionCode"
+            }
         }
     }
 
@@ -162,6 +197,9 @@ impl Fault {
             Fault::NegativeReceiptBadRefusecode => &["oioxml-refusecode"],
             Fault::BinSizeMismatch => &["oioxml-bin-size"],
             Fault::ResendsBeyondLimit => &["resend-limit"],
+            Fault::FormWrongReceipt => &["oioxml-receipt-kind"],
+            Fault::FormAnswerUnquoted => &["oioxml-answer-quotes", "oioxml-answer-pair"],
+            Fault::FormBreaksSchema | Fault::FormWrongVersioncode => &["oioxml-schema"],
         }
     }
 }
