@@ -134,7 +134,7 @@ rules! {
     /// F2: a receiver's schema validation rejects the letter (a negative receipt `syntaksfejl`)
     /// or the letter loses what the breach concerns.
     OIOXML_STRUCTURE = "oioxml-structure", F2,
-        "An OIOXML message has the elements, codes and lengths of its letter type and release (XDIS91, XBIN01, XCTL01/02/03): required elements present, the release's VersionCode and TypeCode, StatusCode, codes from their lists, OrganisationName at most 35 characters. When MedCom's schema of the release ran, only what a schema cannot say is judged here.",
+        "An OIOXML message has the elements, codes and lengths of its letter type and release (XDIS91, XBIN01, XCTL01/02/03, the home care letters and LÆ forms): required elements present, the release's VersionCode and TypeCode, StatusCode, codes from their lists, OrganisationName at most 35 characters. When MedCom's schema of the release ran, only what a schema cannot say is judged here.",
         "MedCom OIOXML XML Schemas (oioxml-xsd, MIT) for each release; the harness's structure rules stand in when the schemas are not available";
     /// F1: like `ack-response-identifier`: a receipt that quotes the wrong envelope, parties or
     /// letters cannot be correlated, and the sender resends or loses track of the letter.
@@ -374,12 +374,12 @@ rules! {
     /// F2: a receiver validating against MedCom's schema refuses the letter (a negative receipt
     /// `syntaksfejl`), as a VANS envelope breach would be refused.
     OIOXML_SCHEMA = "oioxml-schema", F2,
-        "An OIOXML letter or receipt (XDIS91, XBIN01, XCTL01/02/03) is valid against MedCom's XML Schema of its namespace (the release's EMessage.xsd).",
+        "An OIOXML letter or receipt (XDIS91, XBIN01, XCTL01/02/03, the home care letters XDIS14/16/17/18/19/20, the LÆ forms XLA121-XLA215) is valid against MedCom's XML Schema of its namespace (the release's EMessage.xsd).",
         "MedCom OIOXML XML Schemas (oioxml-xsd, MIT)";
     /// F3: the harness cannot judge the letter beyond its schema; a receiver of the types the
     /// harness reads refuses it (`problem_med_version`), and the sender can send a known release.
     OIOXML_RELEASE = "oioxml-release", F3,
-        "An OIOXML message is a letter of a release the harness reads: XDIS91, XBIN01 or XCTL01/02/03 in a namespace of MedCom's schemas for them (XDIS91 2004/06/01, 2005/08/07, 2006/07/01; XBIN01 2004/06/01, 2005/08/07, 2012/03/28; receipts 2004/06/01, 2005/08/07).",
+        "An OIOXML message is a letter of a release the harness reads: XDIS91, XBIN01 or XCTL01/02/03 in a namespace of MedCom's schemas for them (XDIS91 2004/06/01, 2005/08/07, 2006/07/01; XBIN01 2004/06/01, 2005/08/07, 2012/03/28; receipts 2004/06/01, 2005/08/07; XDIS14/17/19/20 and the LÆ forms 2004/06/01, 2005/08/07; XDIS16/18 2007/02/01).",
         "MedCom OIOXML XML Schemas (oioxml-xsd, MIT; its README maps letters to releases)";
     /// F3: the code still tells the sender how its message fared (MR8 judges that), but an
     /// acknowledgement copied byte for byte reuses an envelope id, which a receiver's duplicate

@@ -11,7 +11,7 @@
 //! - **Hostile XML**: a DOCTYPE is refused, so no entity is ever declared or expanded; only the
 //!   five XML entities and character references are understood.
 //! - **Namespaces are checked**: the root `Emessage` must be in a namespace of [`RELEASES`]
-//!   (each release of MedCom's schemas that carries XDIS91, XBIN01 or the receipts) with a letter
+//!   (each release of MedCom's schemas that carries XDIS91, XBIN01, the receipts, the home care letters or the LÆ forms) with a letter
 //!   of that release, and every element below it in the root's namespace, whatever prefix is
 //!   used. A letter in a namespace of ours that does not carry it is a namespace error naming
 //!   the right one; any other namespace, or a letter no release of ours carries (XDIS22, XDIS14,

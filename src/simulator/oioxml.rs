@@ -66,6 +66,9 @@ impl Vendor {
                 .filter(|f| f.grade >= crate::finding::Grade::F2)
                 .map(|f| f.message)
                 .collect();
+        // The fault: a home care or LÆ letter that breaks its schema is taken as valid.
+        let accepts_broken =
+            fault == Some(Fault::FormWrongReceipt) && matches!(letter.body, Body::Form(_));
         let refuse = if letter.receiver_ean() != self.config.identity.ean {
             Some((
                 RefuseCode::parse("ukendt_lokationsnummer"),
@@ -79,9 +82,7 @@ impl Vendor {
                     key.envelope
                 ),
             ))
-        } else if !errors.is_empty()
-            && !(fault == Some(Fault::FormWrongReceipt) && matches!(letter.body, Body::Form(_)))
-        {
+        } else if !errors.is_empty() && !accepts_broken {
             Some((
                 RefuseCode::parse("syntaksfejl"),
                 errors.join("; ").chars().take(200).collect(),
