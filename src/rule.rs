@@ -141,7 +141,7 @@ rules! {
     /// F2: a receiver's schema validation rejects the letter (a negative receipt `syntaksfejl`)
     /// or the letter loses what the breach concerns.
     OIOXML_STRUCTURE = "oioxml-structure", F2,
-        "An OIOXML message has the elements, codes and lengths of its letter type and release (XDIS91, XBIN01, XCTL01/02/03): required elements present, the release's VersionCode and TypeCode, StatusCode, codes from their lists, OrganisationName at most 35 characters. When MedCom's schema of the release ran, only what a schema cannot say is judged here.",
+        "An OIOXML message has the elements, codes and lengths of its letter type and release (XDIS91, XBIN01, XCTL01/02/03, the home care letters and LÆ forms): required elements present, the release's VersionCode and TypeCode, StatusCode, codes from their lists, OrganisationName at most 35 characters. When MedCom's schema of the release ran, only what a schema cannot say is judged here.",
         "MedCom OIOXML XML Schemas (oioxml-xsd, MIT) for each release; the harness's structure rules stand in when the schemas are not available";
     /// F1: like `ack-response-identifier`: a receipt that quotes the wrong envelope, parties or
     /// letters cannot be correlated, and the sender resends or loses track of the letter.
@@ -383,12 +383,12 @@ rules! {
     /// F2: a receiver validating against MedCom's schema refuses the letter (a negative receipt
     /// `syntaksfejl`), as a VANS envelope breach would be refused.
     OIOXML_SCHEMA = "oioxml-schema", F2,
-        "An OIOXML letter or receipt (XDIS91, XBIN01, XCTL01/02/03) is valid against MedCom's XML Schema of its namespace (the release's EMessage.xsd).",
+        "An OIOXML letter or receipt (XDIS91, XBIN01, XCTL01/02/03, the home care letters XDIS14/16/17/18/19/20, the LÆ forms XLA121-XLA215) is valid against MedCom's XML Schema of its namespace (the release's EMessage.xsd).",
         "MedCom OIOXML XML Schemas (oioxml-xsd, MIT)";
     /// F3: the harness cannot judge the letter beyond its schema; a receiver of the types the
     /// harness reads refuses it (`problem_med_version`), and the sender can send a known release.
     OIOXML_RELEASE = "oioxml-release", F3,
-        "An OIOXML message is a letter of a release the harness reads: XDIS91, XBIN01 or XCTL01/02/03 in a namespace of MedCom's schemas for them (XDIS91 2004/06/01, 2005/08/07, 2006/07/01; XBIN01 2004/06/01, 2005/08/07, 2012/03/28; receipts 2004/06/01, 2005/08/07).",
+        "An OIOXML message is a letter of a release the harness reads: XDIS91, XBIN01 or XCTL01/02/03 in a namespace of MedCom's schemas for them (XDIS91 2004/06/01, 2005/08/07, 2006/07/01; XBIN01 2004/06/01, 2005/08/07, 2012/03/28; receipts 2004/06/01, 2005/08/07; XDIS14/17/19/20 and the LÆ forms 2004/06/01, 2005/08/07; XDIS16/18 2007/02/01).",
         "MedCom OIOXML XML Schemas (oioxml-xsd, MIT; its README maps letters to releases)";
     /// F3: the code still tells the sender how its message fared (MR8 judges that), but an
     /// acknowledgement copied byte for byte reuses an envelope id, which a receiver's duplicate
@@ -447,6 +447,16 @@ rules! {
     TESTSCRIPT_ASSERT = "testscript-assert", F2,
         "The vendor's messages pass the asserts of MedCom's TestScripts (a `warningOnly` assert is a note).",
         "MedCom's FHIR TestScripts (CareCommunication 5.0.0, Acknowledgement 2.0.0, HospitalNotification), https://medcomfhir.dk/ig/carecommunicationtestscripts/ and https://medcomfhir.dk/ig/acknowledgementtestscript/";
+    /// F2: an answer the request's sender cannot pair with its request is lost to the case it
+    /// belongs to (a municipality's LÆ request, a hospital's notification of admission).
+    OIOXML_ANSWER_PAIR = "oioxml-answer-pair", F2,
+        "A home care or LÆ answer (XDIS14 or XDIS16 to XDIS20, XLA125 to XLA121, XLA145 to XLA141, XLA205 to XLA201, XLA215 to XLA211) is the type that answers its request, about the same patient, from the request's receiver back to its sender (to `Sender/AnswerTo` when the request names one).",
+        "MedCom OIOXML XML Schemas 2005/08/07 (oioxml-xsd, MIT): NotificationOfAdmission.xsd (`Sender/AnswerTo`), AnswerOfAdmission.xsd, LA121.xsd-LA215.xsd (\"Blanket til Anmodning om Statusattest (LÆ121)\", \"Blanket til Statusattest (LÆ125)\", …); 2007/02/01 ReportOfAdmission.xsd";
+    /// F1: without the notification's identifier the hospital cannot tell which admission the
+    /// answer is about.
+    OIOXML_ANSWER_QUOTES = "oioxml-answer-quotes", F1,
+        "An XDIS14 answer of admission carries in `Letter/NotificationIdentifier` the `NotificationIdentifier` of the XDIS20 notification of admission it answers.",
+        "MedCom OIOXML XML Schemas 2005/08/07 (oioxml-xsd, MIT): AnswerOfAdmission.xsd (`AnswerOfAdmissionLetterType/NotificationIdentifier`), NotificationOfAdmission.xsd (`NotificationOfAdmissionLetterType/NotificationIdentifier`)";
 }
 
 /// The envelope rules (`vans-*`, `sbdh-*`) that `envelope::check` judges, a part of [`ALL`].

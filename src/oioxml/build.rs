@@ -188,11 +188,11 @@ pub fn receipt(
             refuse_text: None,
             letters: vec![OriginalLetter {
                 original_letter_identifier: original.letter_identifier().to_string(),
-                original_version_code: if original.version_code().is_empty() {
-                    implied_version(original).to_string()
+                original_version_code: quoted_version(if original.version_code().is_empty() {
+                    implied_version(original)
                 } else {
-                    original.version_code().to_string()
-                },
+                    original.version_code()
+                }),
                 refuse_code,
                 refuse_text,
             }],
@@ -201,12 +201,21 @@ pub fn receipt(
     }
 }
 
+/// A letter's `VersionCode` as a receipt quotes it in `OriginalVersionCode`: MedCom's receipt
+/// schemas allow at most 7 characters there (`OriginalVersionCodeType`, a `String_1_7`, in
+/// `ValueLists.xsd` of 2004/06/01 and 2005/08/07), so the 11-character codes of the LÆ forms
+/// (`XLA1211203A`) are quoted by their first 7 (`XLA1211`); every other code fits whole.
+pub fn quoted_version(version: &str) -> String {
+    version.chars().take(7).collect()
+}
+
 /// The VersionCode a letter's type implies, for quoting a letter that lacks its own.
 fn implied_version(m: &Emessage) -> &'static str {
     match &m.body {
         Body::ClinicalEmail(_) => "XD9134L",
         Body::BinaryLetter(_) => "XB0131X",
         Body::Receipt(r) => r.kind.version_code(),
+        Body::Form(f) => f.form_type().map_or("", |t| t.version_code),
     }
 }
 

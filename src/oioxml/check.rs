@@ -89,7 +89,10 @@ pub fn receipt(receipt: &Receipt, original: &Emessage) -> Vec<Finding> {
         [(i, quoted)] => {
             // A letter that lacks its VersionCode (refused `syntaksfejl`) is quoted with the
             // version its type implies; only a version the letter states can be held against it.
-            if !original.version_code().is_empty() && quoted.original_version_code != original.version_code() {
+            if !original.version_code().is_empty()
+                && quoted.original_version_code
+                    != super::build::quoted_version(original.version_code())
+            {
                 quotes.push(
                     rule::OIOXML_RECEIPT_QUOTES.breach(
                         format!(
@@ -433,7 +436,7 @@ impl BinMatcher {
         let out = match &message.body {
             Body::ClinicalEmail(x) => self.add_letter(x, &evidence),
             Body::BinaryLetter(x) => self.add_binary(x, &evidence),
-            Body::Receipt(_) => Vec::new(),
+            Body::Receipt(_) | Body::Form(_) => Vec::new(),
         };
         out.into_iter()
             .map(|finding| with_evidence(finding, &evidence))
@@ -725,6 +728,122 @@ fn compare(reference: &PendingReference, object: &PendingObject) -> Vec<Finding>
             .at(format!("{at}.OriginalObjectSize")),
         ),
         None => {}
+    }
+    out
+}
+
+/// Judges an answer (XDIS14, XDIS16, XLA125, XLA145, XLA205, XLA215) against the letter it
+/// answers ([`super::form::FormType::answers`]): the right type of answer
+/// (`oioxml-answer-pair`), about the same patient, from the request's receiver back to its
+/// sender (to the request's `Sender/AnswerTo` when it names one), and for XDIS14 the
+/// `NotificationIdentifier` of the XDIS20 copied (`oioxml-answer-quotes`).
+///
+/// The LÆ answers have no element that names their request in MedCom's schemas (`LA125.xsd`
+/// and the others: `Letter` is `Identifier`, `VersionCode`, `StatisticalCode`,
+/// `Authorisation`, `TypeCode`), so they are paired by type, patient and parties alone.
+pub fn answer(answer: &Emessage, request: &Emessage) -> Vec<Finding> {
+    let (Body::Form(a), Body::Form(r)) = (&answer.body, &request.body) else {
+        return vec![rule::OIOXML_ANSWER_PAIR.breach(format!(
+            "`{}` and `{}` are not a home care or LÆ letter and the letter it answers",
+            answer.type_code(),
+            request.type_code()
+        ))];
+    };
+    let mut out = Vec::new();
+    let kind = a.form_type();
+    let at = format!("Emessage.{}", answer.body.element());
+    if kind.and_then(|k| k.answers) != Some(request.type_code()) {
+        out.push(
+            rule::OIOXML_ANSWER_PAIR
+                .breach(format!(
+                    "`{}` does not answer `{}`: {}",
+                    a.type_code(),
+                    r.type_code(),
+                    super::form::FormType::by_type_code(r.type_code())
+                        .map(|t| {
+                            let by: Vec<&str> = t.answered_by().map(|t| t.type_code).collect();
+                            if by.is_empty() {
+                                format!("`{}` is not answered", t.type_code)
+                            } else {
+                                format!("`{}` is answered by {}", t.type_code, by.join(", "))
+                            }
+                        })
+                        .unwrap_or_default()
+                ))
+                .at(format!("{at}.Letter.TypeCode")),
+        );
+    }
+    if a.patient() != r.patient() {
+        out.push(
+            rule::OIOXML_ANSWER_PAIR
+                .breach(format!(
+                    "the answer is about patient `{}`, the {} `{}` it answers about `{}`",
+                    a.patient(),
+                    r.type_code(),
+                    r.letter_identifier(),
+                    r.patient()
+                ))
+                .at(format!("{at}.Patient")),
+        );
+    }
+    let answer_to = r.root.text_at("Sender/AnswerTo/EANIdentifier");
+    let back_to = if answer_to.is_empty() {
+        r.sender_ean()
+    } else {
+        answer_to
+    };
+    if a.receiver_ean() != back_to {
+        out.push(
+            rule::OIOXML_ANSWER_PAIR
+                .breach(format!(
+                    "the answer goes to EAN `{}`, not back to `{back_to}` ({} of the {} it answers)",
+                    a.receiver_ean(),
+                    if answer_to.is_empty() { "the sender" } else { "`Sender/AnswerTo`" },
+                    r.type_code()
+                ))
+                .at(format!("{at}.Receiver.EANIdentifier")),
+        );
+    }
+    if a.sender_ean() != r.receiver_ean() {
+        out.push(
+            rule::OIOXML_ANSWER_PAIR
+                .breach(format!(
+                    "the answer comes from EAN `{}`, not from `{}` to whom the {} was sent",
+                    a.sender_ean(),
+                    r.receiver_ean(),
+                    r.type_code()
+                ))
+                .at(format!("{at}.Sender.EANIdentifier")),
+        );
+    }
+    if out.is_empty() {
+        out.push(rule::OIOXML_ANSWER_PAIR.pass(format!(
+            "{} `{}` answers {} `{}`: same patient, parties reversed",
+            a.type_code(),
+            a.letter_identifier(),
+            r.type_code(),
+            r.letter_identifier()
+        )));
+    }
+    if let Some(quoted) = kind.and_then(|k| k.quotes) {
+        let path = format!("Letter/{quoted}");
+        let (mine, theirs) = (a.root.text_at(&path), r.root.text_at(&path));
+        if mine != theirs || mine.is_empty() {
+            out.push(
+                rule::OIOXML_ANSWER_QUOTES
+                    .breach(format!(
+                        "`Letter/{quoted}` is `{mine}`, not the `{theirs}` of the {} `{}` it answers",
+                        r.type_code(),
+                        r.letter_identifier()
+                    ))
+                    .at(format!("{at}.Letter.{quoted}")),
+            );
+        } else {
+            out.push(rule::OIOXML_ANSWER_QUOTES.pass(format!(
+                "`Letter/{quoted}` `{mine}` quotes the {} it answers",
+                r.type_code()
+            )));
+        }
     }
     out
 }

@@ -72,7 +72,7 @@ pub enum OioxmlError {
     /// unreadable document, a letter of another standard or version (MedCom's XDIS22 VANS
     /// example is one). The namespace and the letter element name it.
     #[error(
-        "line {line}, column {column}: a letter `{letter}` in namespace `{namespace}` is of a release the harness does not read (it reads XDIS91, XBIN01 and XCTL01/02/03 in the namespaces of MedCom's schemas for them)"
+        "line {line}, column {column}: a letter `{letter}` in namespace `{namespace}` is of a release the harness does not read (it reads XDIS91, XBIN01, XCTL01/02/03, the home care letters XDIS14/16/17/18/19/20 and the LÆ forms XLA121-XLA215 in the namespaces of MedCom's schemas for them)"
     )]
     UnknownRelease {
         /// 1-based line of the letter element (of the root when there is none).

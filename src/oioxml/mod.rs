@@ -13,7 +13,10 @@
 //!   `SystemInformation`) and up to 10 `BinaryObject`s with their base64 bytes decoded;
 //! - `PositiveReceipt`, `NegativeReceipt`, `NegativeVansReceipt` ([`Receipt`]; XCTL03 `XC0330Q`,
 //!   XCTL02 `XC0230Q`, XCTL01 `XC0130Q`): the quoted envelope, sender, receiver and letters, and
-//!   for the negative ones a `RefuseCode` and `RefuseText`.
+//!   for the negative ones a `RefuseCode` and `RefuseText`;
+//! - the home care <-> hospital letters (XDIS14, XDIS16, XDIS17, XDIS18, XDIS19, XDIS20) and the
+//!   LÆ forms (XLA121/125, XLA141/145, XLA165, XLA201/205, XLA211/215) as [`form::Form`]: one
+//!   table row and one template per type, the letter kept as a tree (see [`form`]).
 //!
 //! [`parse()`] reads bytes (ISO-8859-1 or UTF-8 by the XML declaration, namespaces checked,
 //! DOCTYPE refused), [`write()`] writes them back in one fixed form (byte for byte for files in
@@ -46,6 +49,7 @@
 pub mod build;
 pub mod check;
 mod error;
+pub mod form;
 mod model;
 mod parse;
 pub mod schema;
@@ -59,7 +63,7 @@ pub use model::{
     RECEIPT_NAMESPACE, Receipt, ReceiptKind, ReceiptLetter, Reference, ReferenceTarget, RefuseCode,
     XBIN01_NAMESPACE, XDIS91_NAMESPACE, Xbin01, Xdis91,
 };
-pub use model::{NAMESPACE_2004, RELEASES, release_version};
+pub use model::{NAMESPACE_2004, NAMESPACE_2007, RELEASES, release_version};
 pub use parse::parse;
 pub use write::{Encoding, write};
 

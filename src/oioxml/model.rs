@@ -119,6 +119,11 @@ pub const XBIN01_NAMESPACE: &str = "http://rep.oio.dk/medcom.dk/xml/schemas/2012
 /// XBIN01 `XB0130X`, the receipts), `oioxml-xsd/2004/06/01/EMessage.xsd`.
 pub const NAMESPACE_2004: &str = "http://rep.oio.dk/medcom.dk/xml/schemas/2004/06/01/";
 
+/// `http://rep.oio.dk/sundcom.dk/medcom.dk/xml/schemas/2007/02/01/`: MedCom's 2007 release, which
+/// carries XDIS16 `ReportOfAdmission` and XDIS18 `ReportOfDischarge`
+/// (`oioxml-xsd/2007/02/01/EMessage.xsd`).
+pub const NAMESPACE_2007: &str = "http://rep.oio.dk/sundcom.dk/medcom.dk/xml/schemas/2007/02/01/";
+
 /// Every (letter element, namespace, `VersionCode`) the harness reads: each release of MedCom's
 /// OIOXML schemas (`oioxml-xsd/`, MIT) whose `Letters.xsd` includes the letter. XDIS91 is
 /// `XD9133L` in 2004/06/01 and 2005/08/07 and `XD9134L` in 2006/07/01; XBIN01 `XB0130X` in
@@ -137,6 +142,48 @@ pub const RELEASES: &[(&str, &str, &str)] = &[
     ("NegativeReceipt", NAMESPACE_2004, "XC0230Q"),
     ("NegativeVansReceipt", RECEIPT_NAMESPACE, "XC0130Q"),
     ("NegativeVansReceipt", NAMESPACE_2004, "XC0130Q"),
+    // The home care <-> hospital letters and the LÆ forms (`super::form::FORM_TYPES`): the
+    // same VersionCode in each release that carries them.
+    ("AnswerOfAdmission", RECEIPT_NAMESPACE, "XD1431C"),
+    ("AnswerOfAdmission", NAMESPACE_2004, "XD1431C"),
+    ("ReportOfAdmission", NAMESPACE_2007, "XD1630C"),
+    ("NotificationOfDischarge", RECEIPT_NAMESPACE, "XD1730C"),
+    ("NotificationOfDischarge", NAMESPACE_2004, "XD1730C"),
+    ("ReportOfDischarge", NAMESPACE_2007, "XD1830C"),
+    ("WarningOfDischarge", RECEIPT_NAMESPACE, "XD1930C"),
+    ("WarningOfDischarge", NAMESPACE_2004, "XD1930C"),
+    ("NotificationOfAdmission", RECEIPT_NAMESPACE, "XD2030C"),
+    ("NotificationOfAdmission", NAMESPACE_2004, "XD2030C"),
+    ("StatusRequest", RECEIPT_NAMESPACE, "XLA1211203A"),
+    ("StatusRequest", NAMESPACE_2004, "XLA1211203A"),
+    ("StatusAnswer", RECEIPT_NAMESPACE, "XLA1251001A"),
+    ("StatusAnswer", NAMESPACE_2004, "XLA1251001A"),
+    ("GeneralHealthRequest", RECEIPT_NAMESPACE, "XLA1411203A"),
+    ("GeneralHealthRequest", NAMESPACE_2004, "XLA1411203A"),
+    ("GeneralHealthAnswer", RECEIPT_NAMESPACE, "XLA1451001A"),
+    ("GeneralHealthAnswer", NAMESPACE_2004, "XLA1451001A"),
+    ("SocialMedicalProposal", RECEIPT_NAMESPACE, "XLA1651001A"),
+    ("SocialMedicalProposal", NAMESPACE_2004, "XLA1651001A"),
+    ("WorkingDisabilityRequest", RECEIPT_NAMESPACE, "XLA2011001A"),
+    ("WorkingDisabilityRequest", NAMESPACE_2004, "XLA2011001A"),
+    ("WorkingDisabilityAnswer", RECEIPT_NAMESPACE, "XLA2051001A"),
+    ("WorkingDisabilityAnswer", NAMESPACE_2004, "XLA2051001A"),
+    (
+        "SocialMedicalFollowUpRequest",
+        RECEIPT_NAMESPACE,
+        "XLA2111001A",
+    ),
+    (
+        "SocialMedicalFollowUpRequest",
+        NAMESPACE_2004,
+        "XLA2111001A",
+    ),
+    (
+        "SocialMedicalFollowUpAnswer",
+        RECEIPT_NAMESPACE,
+        "XLA2151001A",
+    ),
+    ("SocialMedicalFollowUpAnswer", NAMESPACE_2004, "XLA2151001A"),
 ];
 
 /// The `VersionCode` of `element` (a letter element name) in release `namespace`, when the
@@ -157,6 +204,9 @@ pub enum Body {
     BinaryLetter(Xbin01),
     /// `PositiveReceipt`, `NegativeReceipt` or `NegativeVansReceipt`: XCTL03/02/01.
     Receipt(Receipt),
+    /// A home care <-> hospital letter (XDIS14/16/17/18/19/20) or an LÆ form (XLA121 …
+    /// XLA215), kept as a tree ([`super::form`]).
+    Form(super::form::Form),
 }
 
 impl Body {
@@ -166,6 +216,9 @@ impl Body {
             Body::ClinicalEmail(_) => XDIS91_NAMESPACE,
             Body::BinaryLetter(_) => XBIN01_NAMESPACE,
             Body::Receipt(_) => RECEIPT_NAMESPACE,
+            Body::Form(f) => f
+                .form_type()
+                .map_or(RECEIPT_NAMESPACE, super::form::FormType::namespace),
         }
     }
 
@@ -175,6 +228,7 @@ impl Body {
             Body::ClinicalEmail(_) => "ClinicalEmail",
             Body::BinaryLetter(_) => "BinaryLetter",
             Body::Receipt(r) => r.kind.element(),
+            Body::Form(f) => f.form_type().map_or("", |t| t.element),
         }
     }
 }
@@ -622,6 +676,7 @@ impl Emessage {
             Body::ClinicalEmail(x) => &x.letter.identifier,
             Body::BinaryLetter(x) => &x.letter.identifier,
             Body::Receipt(r) => &r.letter.identifier,
+            Body::Form(f) => f.letter_identifier(),
         }
     }
 
@@ -631,6 +686,7 @@ impl Emessage {
             Body::ClinicalEmail(x) => &x.letter.version_code,
             Body::BinaryLetter(x) => &x.letter.version_code,
             Body::Receipt(r) => &r.letter.version_code,
+            Body::Form(f) => f.version_code(),
         }
     }
 
@@ -640,6 +696,7 @@ impl Emessage {
             Body::ClinicalEmail(x) => &x.letter.statistical_code,
             Body::BinaryLetter(x) => &x.letter.statistical_code,
             Body::Receipt(r) => &r.letter.statistical_code,
+            Body::Form(f) => f.statistical_code(),
         }
     }
 
@@ -651,6 +708,7 @@ impl Emessage {
             Body::ClinicalEmail(x) => &x.letter.type_code,
             Body::BinaryLetter(x) => &x.letter.type_code,
             Body::Receipt(r) => r.kind.standard(),
+            Body::Form(f) => f.type_code(),
         }
     }
 
@@ -660,6 +718,7 @@ impl Emessage {
             Body::ClinicalEmail(x) => &x.sender.ean,
             Body::BinaryLetter(x) => &x.sender.ean,
             Body::Receipt(r) => &r.sender_ean,
+            Body::Form(f) => f.sender_ean(),
         }
     }
 
@@ -669,6 +728,7 @@ impl Emessage {
             Body::ClinicalEmail(x) => &x.receiver.ean,
             Body::BinaryLetter(x) => &x.receiver.ean,
             Body::Receipt(r) => &r.receiver_ean,
+            Body::Form(f) => f.receiver_ean(),
         }
     }
 

@@ -11,7 +11,7 @@
 //! - **Hostile XML**: a DOCTYPE is refused, so no entity is ever declared or expanded; only the
 //!   five XML entities and character references are understood.
 //! - **Namespaces are checked**: the root `Emessage` must be in a namespace of [`RELEASES`]
-//!   (each release of MedCom's schemas that carries XDIS91, XBIN01 or the receipts) with a letter
+//!   (each release of MedCom's schemas that carries XDIS91, XBIN01, the receipts, the home care letters or the LÆ forms) with a letter
 //!   of that release, and every element below it in the root's namespace, whatever prefix is
 //!   used. A letter in a namespace of ours that does not carry it is a namespace error naming
 //!   the right one; any other namespace, or a letter no release of ours carries (XDIS22, XDIS14,
@@ -522,8 +522,13 @@ impl<'a, 'input> Reader<'a, 'input> {
                 envelope = Some(self.envelope(child, &child_path)?);
                 continue;
             }
-            match LETTERS.iter().find(|(letter, _)| *letter == name) {
-                Some((_, ns)) if release_version(name, self.ns).is_none() => {
+            let home = LETTERS
+                .iter()
+                .find(|(letter, _)| *letter == name)
+                .map(|(_, ns)| *ns)
+                .or_else(|| super::form::FormType::by_element(name).map(|t| t.namespace()));
+            match home {
+                Some(ns) if release_version(name, self.ns).is_none() => {
                     return Err(self.namespace(child, &child_path, ns));
                 }
                 Some(_) => {}
@@ -552,6 +557,9 @@ impl<'a, 'input> Reader<'a, 'input> {
         let body = match node.tag_name().name() {
             "ClinicalEmail" => Body::ClinicalEmail(self.clinical_email(node, &letter_path)?),
             "BinaryLetter" => Body::BinaryLetter(self.binary_letter(node, &letter_path)?),
+            name if super::form::FormType::by_element(name).is_some() => {
+                Body::Form(self.form(node, &letter_path)?)
+            }
             "PositiveReceipt" => {
                 Body::Receipt(self.receipt(node, &letter_path, ReceiptKind::Positive)?)
             }
@@ -568,6 +576,25 @@ impl<'a, 'input> Reader<'a, 'input> {
             }),
             namespace: (self.ns != body.namespace()).then(|| self.ns.to_string()),
             body,
+        })
+    }
+
+    /// A home care or LÆ letter, read as a tree: every element in the root's namespace and
+    /// without attributes; its content is the schema's to judge ([`super::form`]).
+    fn form(&self, node: Node<'a, 'input>, path: &str) -> Result<super::form::Form, OioxmlError> {
+        for (d, name) in node
+            .descendants()
+            .filter(Node::is_element)
+            .map(|d| (d, d.tag_name().name()))
+        {
+            let at = join(path, name);
+            if d.tag_name().namespace() != Some(self.ns) {
+                return Err(self.namespace(d, &at, self.ns));
+            }
+            self.no_attributes(d, &at, false)?;
+        }
+        Ok(super::form::Form {
+            root: super::form::Element::from_node(node),
         })
     }
 

@@ -93,6 +93,7 @@ pub fn check(message: &Emessage) -> Vec<Finding> {
     match &message.body {
         Body::ClinicalEmail(x) => judge.clinical_email(x, &path),
         Body::BinaryLetter(x) => judge.binary_letter(x, &path),
+        Body::Form(f) => judge.form(f, &path),
         Body::Receipt(r) => {
             judge.checked(
                 &rule::OIOXML_RECEIPT_NO_RECEIPT,
@@ -326,6 +327,56 @@ impl Judge {
                     self.structure(
                         &format!("{at}.{name}"),
                         format!("`{name}` belongs to a sender, not a receiver"),
+                    );
+                }
+            }
+        }
+    }
+
+    /// A home care or LÆ letter ([`super::form`]): what a schema cannot say (GS1 check digits
+    /// of every EAN, SOR ids) and, for when no schema ran, the letter's codes and identifier.
+    /// Everything else of its content is the schema's.
+    fn form(&mut self, f: &super::form::Form, at: &str) {
+        let Some(kind) = f.form_type() else {
+            return;
+        };
+        let letter = format!("{at}.Letter");
+        self.required(&format!("{letter}.Identifier"), f.letter_identifier(), 14);
+        self.exact(
+            &format!("{letter}.VersionCode"),
+            f.version_code(),
+            kind.version_code,
+        );
+        self.exact(&format!("{letter}.TypeCode"), f.type_code(), kind.type_code);
+        self.checked(
+            &rule::PARTY_IDENTIFIERS,
+            "every sender and receiver EAN is a GLN with a valid GS1 check digit",
+        );
+        for (path, role) in [
+            ("Sender/EANIdentifier", "Sender"),
+            ("Receiver/EANIdentifier", "Receiver"),
+            ("Sender/AnswerTo/EANIdentifier", "AnswerTo"),
+        ] {
+            if path.contains("AnswerTo") && f.root.at(path).is_none() {
+                continue;
+            }
+            self.ean(
+                &format!("{at}.{}", path.replace('/', ".")),
+                f.root.text_at(path),
+                role,
+            );
+        }
+        for role in ["Sender", "Receiver"] {
+            if f.root.text_at(&format!("{role}/IdentifierCode")) == "sorkode" {
+                let id = f.root.text_at(&format!("{role}/Identifier"));
+                if !is_valid_sor_id(id) {
+                    self.breach(
+                        &rule::PARTY_IDENTIFIERS,
+                        &format!("{at}.{role}.Identifier"),
+                        format!(
+                            "the {} `Identifier` `{id}` has `IdentifierCode` `sorkode` but is not a SOR id (digits ending in `1000016` + `00` + one digit)",
+                            role.to_lowercase()
+                        ),
                     );
                 }
             }

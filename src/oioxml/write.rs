@@ -58,6 +58,7 @@ pub fn write(message: &Emessage, encoding: Encoding) -> Vec<u8> {
         Body::ClinicalEmail(x) => w.clinical_email(x),
         Body::BinaryLetter(x) => w.binary_letter(x),
         Body::Receipt(r) => w.receipt(r),
+        Body::Form(f) => w.tree(&f.root),
     }
     w.out.push_str("</Emessage>\n");
     match encoding {
@@ -148,6 +149,40 @@ impl Writer {
         self.out.push_str("</");
         self.out.push_str(name);
         self.out.push_str(">\n");
+    }
+
+    /// A letter kept as a tree ([`super::form`]): an element without children on one line, with
+    /// its text (an empty one as `<Name/>`); mixed content on one line as read.
+    fn tree(&mut self, e: &super::form::Element) {
+        if e.children.is_empty() || e.is_mixed() {
+            self.indent();
+            self.inline(e);
+            self.out.push('\n');
+        } else {
+            self.open(&e.name);
+            for c in &e.children {
+                self.tree(c);
+            }
+            self.close(&e.name);
+        }
+    }
+
+    /// An element and everything under it on one line.
+    fn inline(&mut self, e: &super::form::Element) {
+        if e.name.is_empty() {
+            escape(&mut self.out, &e.text);
+            return;
+        }
+        if e.children.is_empty() && e.text.is_empty() {
+            self.out.push_str(&format!("<{}/>", e.name));
+            return;
+        }
+        self.out.push_str(&format!("<{}>", e.name));
+        escape(&mut self.out, &e.text);
+        for c in &e.children {
+            self.inline(c);
+        }
+        self.out.push_str(&format!("</{}>", e.name));
     }
 
     fn date_time(&mut self, name: &str, value: &DateTime) {

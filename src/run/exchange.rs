@@ -202,9 +202,17 @@ fn describe(step: &Step) -> String {
         ),
         Step::Ack(a) => format!("acknowledge `{}`", a.for_),
         Step::Instruct(i) => format!("instruct: {}", i.text),
-        Step::SendLetter(l) => format!("send an XDIS91 letter as `{}`", l.as_),
+        Step::SendLetter(l) => format!(
+            "send an {} letter as `{}`",
+            l.letter_type.as_deref().unwrap_or("XDIS91"),
+            l.as_
+        ),
         Step::ExpectReceipt(r) => format!("expect the receipt of `{}`", r.for_),
-        Step::ExpectLetter(l) => format!("expect an XDIS91 letter as `{}`", l.as_),
+        Step::ExpectLetter(l) => format!(
+            "expect an {} letter as `{}`",
+            l.letter_type.as_deref().unwrap_or("XDIS91"),
+            l.as_
+        ),
         Step::Receipt(r) => format!("send the receipt for `{}`", r.for_),
         Step::ExpectResends(r) => format!("watch for resends of `{}`", r.of),
     }
@@ -944,6 +952,12 @@ impl Exchange<'_> {
                             .insert(i.stay.clone().unwrap_or_default(), id.clone());
                         id
                     }
+                    // A classic letter the vendor answers is named by its Letter/Identifier.
+                    Some(of) if action == crate::scenario::Action::SendLetter => self
+                        .captures
+                        .letter(of)
+                        .map(|m| m.letter_identifier().to_string())
+                        .unwrap_or_default(),
                     Some(of) => self
                         .captured(of)?
                         .identity
@@ -974,6 +988,7 @@ impl Exchange<'_> {
                     stay: i.stay.as_ref().map(|s| format!("{}/{s}", self.scenario.id)),
                     receiver: (action == crate::scenario::Action::HospitalNotification)
                         .then(|| self.env.config.harness.clone()),
+                    letter_type: i.letter_type.clone(),
                 };
                 let body = serde_json::to_value(&instruction).map_err(|e| {
                     Stop::Error(format!("the instruction could not be written: {e}"))

@@ -439,6 +439,11 @@ pub fn load_file_limited(path: &Path, limit: u64) -> Result<Scenario, ScenarioEr
             }
             Step::SendLetter(l) => {
                 capture_once(&l.as_, &captured)?;
+                check_letter_type(l.letter_type.as_deref())
+                    .map_err(|m| invalid(offset, m, None))?;
+                if let Some(a) = &l.answers {
+                    check(a, "answers", &captured)?;
+                }
                 for a in &l.attachments {
                     match &a.file {
                         Some(f) if !dir.join(f).is_file() => {
@@ -510,6 +515,11 @@ pub fn load_file_limited(path: &Path, limit: u64) -> Result<Scenario, ScenarioEr
             }
             Step::ExpectLetter(l) => {
                 capture_once(&l.as_, &captured)?;
+                check_letter_type(l.letter_type.as_deref())
+                    .map_err(|m| invalid(offset, m, None))?;
+                if let Some(a) = &l.answers {
+                    check(a, "answers", &captured)?;
+                }
                 captured.insert(l.as_.clone());
                 letters.insert(l.as_.clone());
             }
@@ -615,6 +625,8 @@ pub fn load_file_limited(path: &Path, limit: u64) -> Result<Scenario, ScenarioEr
                         None,
                     ));
                 }
+                check_letter_type(i.letter_type.as_deref())
+                    .map_err(|m| invalid(offset, m, None))?;
                 if i.action.is_some()
                     && !matches!(
                         i.action,
@@ -662,6 +674,24 @@ fn check_template(name: &str, dir: &Path) -> Result<(), (String, Option<String>)
             .map(|m| format!("did you mean `{m}`?"))
             .or_else(|| Some(format!("built-in templates: {}", builtin.join(", ")))),
     ))
+}
+
+/// A classic letter type a scenario may name: `XDIS91` or a type of
+/// [`crate::oioxml::form::FORM_TYPES`].
+fn check_letter_type(letter_type: Option<&str>) -> Result<(), String> {
+    match letter_type {
+        None => Ok(()),
+        Some(t) if t.eq_ignore_ascii_case("XDIS91") => Ok(()),
+        Some(t) if crate::oioxml::form::FormType::by_type_code(t).is_some() => Ok(()),
+        Some(t) => Err(format!(
+            "`type = \"{t}\"` is no letter type the harness writes; known: XDIS91, {}",
+            crate::oioxml::form::FORM_TYPES
+                .iter()
+                .map(|f| f.type_code)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
 }
 
 /// A code from a closed list, with a did-you-mean.

@@ -11,9 +11,9 @@
 //! | `expect-message` | waits for a message from the vendor (a reply, a forward) and judges it |
 //! | `ack` | acknowledges a message the vendor sent |
 //! | `instruct` | asks the operator (a person, or the reference vendor) to act |
-//! | `send-letter` | sends a classic XDIS91 letter with an XBIN01 per attachment (folders) |
+//! | `send-letter` | sends a classic XDIS91 letter with an XBIN01 per attachment, or with `type` a home care letter or LÆ form (`XDIS20`, `XLA121`, …; `answers` a vendor letter) (folders) |
 //! | `expect-receipt` | waits for the XCTL receipt of a letter and judges it |
-//! | `expect-letter` | waits for an XDIS91 from the vendor with its XBIN01s and judges them |
+//! | `expect-letter` | waits for an XDIS91 from the vendor with its XBIN01s, or with `type` a home care letter or LÆ form (`answers` the harness letter it must answer), and judges them |
 //! | `receipt` | sends the harness's receipt for a vendor letter |
 //! | `expect-resends` | watches `during` for the vendor's resends of an unacknowledged message (KR7) |
 //!

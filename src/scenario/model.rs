@@ -140,6 +140,15 @@ pub struct SendLetter {
     /// Leave `Letter/VersionCode` out, a syntax error the receiver must refuse (`syntaksfejl`).
     #[serde(default)]
     pub syntax_error: bool,
+    /// The letter type: `XDIS91` (default) or a home care letter or LÆ form by its `TypeCode`
+    /// (`XDIS20`, `XLA121`, or `LA121` as MedCom abbreviates it), written from our template
+    /// ([`crate::oioxml::form`]); `subject`, `text` and `attachments` are XDIS91's only.
+    #[serde(default, rename = "type")]
+    pub letter_type: Option<String>,
+    /// The captured vendor letter this one answers (an XDIS14 answers an XDIS20, an XLA125 an
+    /// XLA121, …): its patient and what the type quotes are copied.
+    #[serde(default)]
+    pub answers: Option<String>,
 }
 
 /// `expect-receipt`: the XCTL receipt of a sent letter.
@@ -179,6 +188,14 @@ pub struct ExpectLetter {
     /// How long to wait for the letter and its binary letters; default from the config.
     #[serde(default, with = "duration_opt")]
     pub within: Option<Duration>,
+    /// The letter type to wait for: `XDIS91` (default) or a home care letter or LÆ form by its
+    /// `TypeCode` (`XDIS16`, `XLA125`, …).
+    #[serde(default, rename = "type")]
+    pub letter_type: Option<String>,
+    /// The captured letter of the harness this one must answer: judged by
+    /// [`crate::oioxml::check::answer`] (`oioxml-answer-pair`, `oioxml-answer-quotes`).
+    #[serde(default)]
+    pub answers: Option<String>,
 }
 
 /// `receipt`: the harness's receipt for a vendor letter (and its binary letters).
@@ -390,6 +407,11 @@ pub struct Instruct {
     /// Wire format of the vendor's message (reference vendor only; default JSON).
     #[serde(default)]
     pub format: Option<Format>,
+    /// With `action = "send-letter"`: the classic letter type to send, `XDIS91` (default) or a
+    /// home care letter or LÆ form by its `TypeCode` (`XDIS16`, `XLA125`, …); an answer answers
+    /// the letter `of` names (else the last one of the type it answers).
+    #[serde(default, rename = "type")]
+    pub letter_type: Option<String>,
     /// KR7: how long the reference vendor waits for an acknowledgement of its message before it
     /// resends (default 30 minutes, as governance 040 says). Say the same in `text` for a person.
     #[serde(default, with = "duration_opt")]

@@ -124,6 +124,11 @@ pub struct Instruction {
     /// party).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub receiver: Option<crate::template::Organization>,
+    /// For `send-letter`: the classic letter type (`XDIS91` when absent, or a home care letter
+    /// or LÆ form by its `TypeCode`, [`crate::oioxml::form::FORM_TYPES`]); `letter_id` then
+    /// names the letter an answer answers (`Letter/Identifier`; empty: the last one received).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub letter_type: Option<String>,
 }
 
 /// The body of [`CONTROL_FILE`].
@@ -175,6 +180,15 @@ impl Vendor {
         if instruction.action == Action::SendLetter {
             let root = self.config.folder.as_ref().ok_or_else(no_folder)?;
             let outbox = FolderLayout::new(root).outbox;
+            if let Some(kind) = instruction
+                .letter_type
+                .as_deref()
+                .and_then(crate::oioxml::form::FormType::by_type_code)
+            {
+                return self
+                    .send_form(&outbox, kind, &instruction.letter_id)
+                    .map_err(|e| Refusal::new(StatusCode::UNPROCESSABLE_ENTITY, e));
+            }
             return self
                 .send_letter(&outbox)
                 .map_err(|e| Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, e));

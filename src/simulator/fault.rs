@@ -57,11 +57,22 @@ pub enum Fault {
     HnCancelWithoutEnteredInError,
     /// HospitalNotification: told to start a leave, it sends the end of the leave first.
     HnOutOfOrder,
+    /// A home care or LÆ letter that breaks its schema gets a positive receipt, not a negative
+    /// `syntaksfejl` one.
+    FormWrongReceipt,
+    /// Home care and LÆ answers the vendor sends do not quote their request: an XDIS14 names
+    /// another `NotificationIdentifier`, an LÆ answer or XDIS16 another patient.
+    FormAnswerUnquoted,
+    /// Home care and LÆ letters the vendor sends leave out `Letter/StatisticalCode`, breaking
+    /// MedCom's schema.
+    FormBreaksSchema,
+    /// Home care and LÆ letters the vendor sends carry another type's `VersionCode`.
+    FormWrongVersioncode,
 }
 
 impl Fault {
     /// Every profile, in documentation order.
-    pub const ALL: [Fault; 22] = [
+    pub const ALL: [Fault; 26] = [
         Fault::NoAck,
         Fault::WrongResponseIdentifier,
         Fault::FatalForValid,
@@ -84,6 +95,10 @@ impl Fault {
         Fault::HnRevisionWrongTarget,
         Fault::HnCancelWithoutEnteredInError,
         Fault::HnOutOfOrder,
+        Fault::FormWrongReceipt,
+        Fault::FormAnswerUnquoted,
+        Fault::FormBreaksSchema,
+        Fault::FormWrongVersioncode,
     ];
 
     /// Whether the profile shows only over exchange folders.
@@ -97,6 +112,10 @@ impl Fault {
                 | Fault::ReceiptMissingLetter
                 | Fault::NegativeReceiptBadRefusecode
                 | Fault::BinSizeMismatch
+                | Fault::FormWrongReceipt
+                | Fault::FormAnswerUnquoted
+                | Fault::FormBreaksSchema
+                | Fault::FormWrongVersioncode
         )
     }
 
@@ -125,6 +144,10 @@ impl Fault {
             Fault::HnRevisionWrongTarget => "hn-revision-wrong-target",
             Fault::HnCancelWithoutEnteredInError => "hn-cancel-without-entered-in-error",
             Fault::HnOutOfOrder => "hn-out-of-order",
+            Fault::FormWrongReceipt => "form-wrong-receipt",
+            Fault::FormAnswerUnquoted => "form-answer-unquoted",
+            Fault::FormBreaksSchema => "form-breaks-schema",
+            Fault::FormWrongVersioncode => "form-wrong-versioncode",
         }
     }
 
@@ -184,6 +207,17 @@ impl Fault {
             }
             Fault::HnOutOfOrder => {
                 "as the hospital, sends the end of a leave when told to start one (hn-order)"
+            Fault::FormWrongReceipt => {
+                "answers a home care or LÆ letter that breaks its schema with a positive receipt"
+            }
+            Fault::FormAnswerUnquoted => {
+                "sends home care and LÆ answers that do not quote their request (NotificationIdentifier, patient)"
+            }
+            Fault::FormBreaksSchema => {
+                "leaves Letter/StatisticalCode out of the home care and LÆ letters it sends"
+            }
+            Fault::FormWrongVersioncode => {
+                "gives the home care and LÆ letters it sends another type's VersionCode"
             }
         }
     }
@@ -214,6 +248,9 @@ impl Fault {
             Fault::HnNewEpisodeId => &["hn-episode"],
             Fault::HnRevisionWrongTarget => &["hn-revision-target"],
             Fault::HnOutOfOrder => &["hn-order"],
+            Fault::FormWrongReceipt => &["oioxml-receipt-kind"],
+            Fault::FormAnswerUnquoted => &["oioxml-answer-quotes", "oioxml-answer-pair"],
+            Fault::FormBreaksSchema | Fault::FormWrongVersioncode => &["oioxml-schema"],
         }
     }
 }

@@ -1,6 +1,8 @@
 //! The reference vendor's classic OIOXML answers: XCTL receipts for the letters it receives, by
 //! the receiver's duplicate matrix on (Envelope/Identifier, Letter/Identifier), and the XDIS91
-//! letters with XBIN01 binaries it is instructed to send.
+//! letters with XBIN01 binaries it is instructed to send, and the home care letters and LÆ forms
+//! ([`crate::oioxml::form`]) in both roles: it receipts those it receives and, on instruction,
+//! sends any of them, an answer answering the letter of the type it answers.
 
 use std::collections::HashMap;
 
@@ -17,6 +19,8 @@ pub(super) struct LetterState {
     by_letter: HashMap<String, crate::oioxml::Emessage>,
     /// The last party that sent a letter: where `send-letter` instructions send to.
     last_sender: Option<crate::oioxml::Party>,
+    /// The home care and LÆ letters received, oldest first: what an instructed answer answers.
+    forms: Vec<crate::oioxml::form::Form>,
 }
 
 impl Vendor {
@@ -39,6 +43,9 @@ impl Vendor {
         if let Body::ClinicalEmail(x) = &letter.body {
             state.last_sender = Some(x.sender.clone());
         }
+        if let Body::Form(f) = &letter.body {
+            state.forms.push(f.clone());
+        }
         let key = letter.dedup_key();
         let verdict = state
             .matrix
@@ -59,6 +66,9 @@ impl Vendor {
                 .filter(|f| f.grade >= crate::finding::Grade::F2)
                 .map(|f| f.message)
                 .collect();
+        // The fault: a home care or LÆ letter that breaks its schema is taken as valid.
+        let accepts_broken =
+            fault == Some(Fault::FormWrongReceipt) && matches!(letter.body, Body::Form(_));
         let refuse = if letter.receiver_ean() != self.config.identity.ean {
             Some((
                 RefuseCode::parse("ukendt_lokationsnummer"),
@@ -72,7 +82,7 @@ impl Vendor {
                     key.envelope
                 ),
             ))
-        } else if !errors.is_empty() {
+        } else if !errors.is_empty() && !accepts_broken {
             Some((
                 RefuseCode::parse("syntaksfejl"),
                 errors.join("; ").chars().take(200).collect(),
@@ -174,6 +184,128 @@ impl Vendor {
             "wrote XDIS91 `{}` with {} XBIN01 letter(s) to {}",
             letter.letter_identifier(),
             bins.len(),
+            outbox.display()
+        ))
+    }
+
+    /// Sends a home care letter or LÆ form of type `kind` from this vendor. An answer answers
+    /// the received letter with `Letter/Identifier` `of` (empty: the last one received of the
+    /// type it answers) and goes back to its sender (`Sender/AnswerTo` when it names one);
+    /// any other letter goes to the last party that sent this vendor a letter, or the harness's
+    /// default identity.
+    pub(super) fn send_form(
+        &self,
+        outbox: &std::path::Path,
+        kind: &'static crate::oioxml::form::FormType,
+        of: &str,
+    ) -> Result<String, String> {
+        use crate::oioxml::form::{self, Addressee};
+        let (request, last) = {
+            let state = self
+                .letters
+                .lock()
+                .map_err(|_| "state poisoned".to_string())?;
+            let request = kind.answers.map(|answers| {
+                state
+                    .forms
+                    .iter()
+                    .rev()
+                    .find(|f| {
+                        f.type_code() == answers && (of.is_empty() || f.letter_identifier() == of)
+                    })
+                    .cloned()
+                    .ok_or_else(|| {
+                        format!(
+                            "the reference vendor received no {answers}{} to answer with {}",
+                            if of.is_empty() {
+                                String::new()
+                            } else {
+                                format!(" `{of}`")
+                            },
+                            kind.type_code
+                        )
+                    })
+            });
+            let last = state
+                .forms
+                .last()
+                .map(|f| {
+                    (
+                        f.sender_ean().to_string(),
+                        f.root.text_at("Sender/Identifier").to_string(),
+                    )
+                })
+                .or_else(|| {
+                    state
+                        .last_sender
+                        .as_ref()
+                        .map(|p| (p.ean.clone(), p.identifier.clone()))
+                });
+            (request.transpose()?, last)
+        };
+        let to = match &request {
+            Some(r) => {
+                let answer_to = r.root.text_at("Sender/AnswerTo/EANIdentifier");
+                Addressee {
+                    ean: if answer_to.is_empty() {
+                        r.sender_ean().to_string()
+                    } else {
+                        answer_to.to_string()
+                    },
+                    sor_id: r.root.text_at("Sender/Identifier").to_string(),
+                    name: String::new(),
+                }
+            }
+            None => {
+                let (ean, sor_id) = last.unwrap_or_else(|| {
+                    ("5790000000012".to_string(), "999991000016001".to_string())
+                });
+                Addressee {
+                    ean,
+                    sor_id,
+                    name: String::new(),
+                }
+            }
+        };
+        let me = Addressee {
+            ean: self.config.identity.ean.clone(),
+            sor_id: self.config.identity.sor_id.clone(),
+            name: self.config.identity.name.clone(),
+        };
+        let mut letter = form::build(kind, &me, &to, request.as_ref());
+        if let crate::oioxml::Body::Form(f) = &mut letter.body {
+            if self.has(Fault::FormAnswerUnquoted) && request.is_some() {
+                if kind.quotes.is_some() {
+                    f.root.set(
+                        "Letter/NotificationIdentifier",
+                        &crate::oioxml::build::identifier('N'),
+                    );
+                } else {
+                    // Another CPR than the request's: the answer is about someone else.
+                    f.root.set("Patient/CivilRegistrationNumber", "0101709996");
+                }
+            }
+            if self.has(Fault::FormBreaksSchema) {
+                f.root.remove("Letter/StatisticalCode");
+            }
+            if self.has(Fault::FormWrongVersioncode) {
+                let other = form::FORM_TYPES
+                    .iter()
+                    .find(|t| t.releases == kind.releases && t.type_code != kind.type_code)
+                    .map_or("XD9134L", |t| t.version_code);
+                f.root.set("Letter/VersionCode", other);
+            }
+        }
+        self.outbox_route(outbox, true)
+            .write_letter(&letter, crate::oioxml::Encoding::Iso88591, self.next_file())
+            .map_err(|e| e.to_string())?;
+        Ok(format!(
+            "wrote {} `{}`{} to {}",
+            kind.type_code,
+            letter.letter_identifier(),
+            request
+                .map(|r| format!(" answering {} `{}`", r.type_code(), r.letter_identifier()))
+                .unwrap_or_default(),
             outbox.display()
         ))
     }

@@ -332,7 +332,7 @@ fn oioxml_unread(
             };
             let mut out = vec![
                 rule::OIOXML_RELEASE.breach(format!(
-                        "`Emessage` in namespace `{namespace}` with {letter} is of a release the harness does not read (it reads XDIS91, XBIN01 and XCTL01/02/03 in the namespaces of MedCom's schemas for them); the letter was not judged"
+                        "`Emessage` in namespace `{namespace}` with {letter} is of a release the harness does not read (it reads XDIS91, XBIN01, XCTL01/02/03, the home care letters XDIS14/16/17/18/19/20 and the LÆ forms XLA121-XLA215 in the namespaces of MedCom's schemas for them); the letter was not judged"
                     ),
                 )
                 .at(format!("line {}", error.line())),

@@ -295,13 +295,15 @@ fn medcoms_xdis22_example_is_a_letter_of_an_unknown_release_named_by_namespace_n
 
 #[test]
 fn a_letter_the_harness_does_not_read_in_a_release_it_has_is_still_schema_validated() {
-    // XDIS14 AnswerOfAdmission is in 2005/08/07 (oioxml-xsd/README.md); an empty one breaks it.
+    // XDIS01 DischargeLetter is in 2005/08/07 (its Letters.xsd) and not read by the harness (XDIS14
+    // AnswerOfAdmission, the example before, is read since the home care letters were added);
+    // an empty one breaks the schema.
     let bytes = String::from_utf8_lossy(XCTL01)
         .split("<NegativeVansReceipt>")
         .next()
         .expect("head")
         .to_string()
-        + "<AnswerOfAdmission/>\n</Emessage>\n";
+        + "<DischargeLetter/>\n</Emessage>\n";
     let (valid, lines, _) = xmllint(&xsd("2005/08/07"), bytes.as_bytes());
     assert!(!valid);
     let found = crate::validate::message_bytes(

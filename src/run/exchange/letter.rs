@@ -134,6 +134,13 @@ impl Exchange<'_> {
 
     pub(super) async fn send_letter(&mut self, l: &SendLetter) -> Result<StepResult, Stop> {
         self.letter_folder()?;
+        if let Some(kind) = l
+            .letter_type
+            .as_deref()
+            .and_then(crate::oioxml::form::FormType::by_type_code)
+        {
+            return self.send_form(l, kind).await;
+        }
         let c = &self.env.config;
         let sender = build::party(&c.harness.ean, &c.harness.sor_id, &c.harness.name);
         let receiver = build::party(
@@ -194,6 +201,57 @@ impl Exchange<'_> {
             self.capture_letter(&format!("{}-bin{}", l.as_, i + 1), bin, &ev);
         }
         let ev = self.drop_letter(&letter, &mut result, !l.syntax_error)?;
+        self.capture_letter(&l.as_, &letter, &ev);
+        Ok(result)
+    }
+
+    /// A home care letter or LÆ form from the harness to the vendor, from our template
+    /// ([`crate::oioxml::form::build`]); with `answers`, answering that captured vendor letter.
+    async fn send_form(
+        &mut self,
+        l: &SendLetter,
+        kind: &'static crate::oioxml::form::FormType,
+    ) -> Result<StepResult, Stop> {
+        use crate::oioxml::form::{self, Addressee};
+        let request = match &l.answers {
+            Some(name) => match self.captured_letter(name)?.body {
+                Body::Form(f) => Some(f),
+                _ => {
+                    return Err(Stop::Error(format!(
+                        "`answers = \"{name}\"` is not a home care letter or LÆ form"
+                    )));
+                }
+            },
+            None => None,
+        };
+        let c = &self.env.config;
+        let sender = Addressee {
+            ean: c.harness.ean.clone(),
+            sor_id: c.harness.sor_id.clone(),
+            name: c.harness.name.clone(),
+        };
+        let receiver = Addressee {
+            ean: l
+                .receiver_ean
+                .clone()
+                .unwrap_or_else(|| c.vendor.ean.clone()),
+            sor_id: c.vendor.sor_id.clone(),
+            name: c.vendor.name.clone(),
+        };
+        let mut letter = form::build(kind, &sender, &receiver, request.as_ref());
+        if l.syntax_error
+            && let Body::Form(f) = &mut letter.body
+        {
+            f.root.remove("Letter/VersionCode");
+        }
+        let mut result = StepResult::new(format!(
+            "sent {} `{}` ({}) as `{}`",
+            kind.type_code,
+            letter.letter_identifier(),
+            kind.title,
+            l.as_
+        ));
+        let ev = self.drop_letter(&letter, &mut result)?;
         self.capture_letter(&l.as_, &letter, &ev);
         Ok(result)
     }
@@ -325,6 +383,13 @@ impl Exchange<'_> {
 
     pub(super) async fn expect_letter(&mut self, l: &ExpectLetter) -> Result<StepResult, Stop> {
         self.letter_folder()?;
+        if let Some(kind) = l
+            .letter_type
+            .as_deref()
+            .and_then(crate::oioxml::form::FormType::by_type_code)
+        {
+            return self.expect_form(l, kind).await;
+        }
         let within = self.within(l.within);
         let deadline = Instant::now() + within;
         let found = self
@@ -410,6 +475,65 @@ impl Exchange<'_> {
                 f
             }
         }));
+        self.capture_letter(&l.as_, &letter, &ev);
+        Ok(result)
+    }
+
+    /// Waits for a home care letter or LÆ form of type `kind` from the vendor, judges it on its
+    /// own (MedCom's schema and the structure rules) and, with `answers`, against the letter of
+    /// the harness it answers ([`check::answer`]).
+    async fn expect_form(
+        &mut self,
+        l: &ExpectLetter,
+        kind: &'static crate::oioxml::form::FormType,
+    ) -> Result<StepResult, Stop> {
+        let within = self.within(l.within);
+        let element = kind.element;
+        let found = self
+            .env
+            .inbox
+            .claim(within, |x: &Received| {
+                x.letter
+                    .as_ref()
+                    .is_some_and(|m| matches!(&m.body, Body::Form(f) if f.root.name == element))
+            })
+            .await;
+        let mut result = StepResult::new(format!(
+            "waited up to {} for an {} letter ({})",
+            humantime::format_duration(within),
+            kind.type_code,
+            kind.title
+        ));
+        let Some(received) = found else {
+            result.findings.push(rule::EXPECTED_MESSAGE.breach(format!(
+                "no {} letter ({}) arrived within {}",
+                kind.type_code,
+                kind.title,
+                humantime::format_duration(within)
+            )));
+            return Ok(result);
+        };
+        let Some(letter) = received.letter.clone() else {
+            return Err(Stop::Error("a claimed letter without its content".into()));
+        };
+        let ev = self.received_evidence(
+            &received,
+            format!("{} `{}`", kind.type_code, letter.letter_identifier()),
+            &mut result,
+        );
+        result.summary = format!(
+            "received {} `{}`",
+            kind.type_code,
+            letter.letter_identifier()
+        );
+        let mut findings = self.judge_alone(&received, &letter);
+        if let Some(name) = &l.answers {
+            let request = self.captured_letter(name)?;
+            findings.extend(check::answer(&letter, &request));
+        }
+        result
+            .findings
+            .extend(findings.into_iter().map(|f| f.with_evidence([ev.clone()])));
         self.capture_letter(&l.as_, &letter, &ev);
         Ok(result)
     }
