@@ -72,6 +72,12 @@ struct RunArgs {
     /// and the `[rules]` settings (the commented defaults are src/config/harness.toml).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// SOR/EER registry: EER FHIR JSON (Organizations, Endpoints), SOR XML v1 extracts or the
+    /// SOR2 CSV export, as files or folders; repeatable, added to the config's `registry`. Every
+    /// sender and receiver is then checked: the EAN/GLN exists, the SOR id is its unit, the
+    /// receiver accepts the message type.
+    #[arg(long, value_name = "PATH")]
+    registry: Vec<PathBuf>,
     /// A MedCom implementation guide (a folder of IG resources or a `package.tgz`) to validate
     /// every received message against; repeatable, added to the config's `ig`.
     #[arg(long, value_name = "DIR")]
@@ -140,6 +146,12 @@ struct ServeArgs {
     /// `[rules]` (what it validates by, how often it resends).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// SOR/EER registry: EER FHIR JSON (Organizations, Endpoints), SOR XML v1 extracts or the
+    /// SOR2 CSV export, as files or folders; repeatable, added to the config's `registry`. Every
+    /// sender and receiver is then checked: the EAN/GLN exists, the SOR id is its unit, the
+    /// receiver accepts the message type.
+    #[arg(long, value_name = "PATH")]
+    registry: Vec<PathBuf>,
     /// Where acknowledgements go: in the HTTP `response`, or `later` (`202 Accepted`, then a POST
     /// to the URL the harness registers).
     #[arg(long, value_enum, default_value = "response", value_name = "WHEN")]
@@ -192,6 +204,12 @@ struct ValidateArgs {
     /// letter-identifier order, the ehmiSBDH `BinaryContent` rule) and its `ig` apply.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// SOR/EER registry: EER FHIR JSON (Organizations, Endpoints), SOR XML v1 extracts or the
+    /// SOR2 CSV export, as files or folders; repeatable, added to the config's `registry`. Every
+    /// sender and receiver is then checked: the EAN/GLN exists, the SOR id is its unit, the
+    /// receiver accepts the message type.
+    #[arg(long, value_name = "PATH")]
+    registry: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -324,6 +342,20 @@ fn resources(igs: &[PathBuf], schemas: Option<&std::path::Path>) -> Result<Resou
     })
 }
 
+/// The SOR/EER registry of `paths`, loaded once for the whole command; `None` without paths.
+fn registry(paths: &[PathBuf]) -> Result<Option<medcom_harness::registry::Shared>, Failure> {
+    if paths.is_empty() {
+        return Ok(None);
+    }
+    let loaded = medcom_harness::registry::Registry::load(paths).map_err(|e| Failure {
+        error: Box::new(e),
+        hint: Some("give EER FHIR JSON (a Bundle of Organizations/Endpoints), a SOR XML v1 extract (`SorTree`), a SOR2 CSV export, or a folder of them".into()),
+    })?;
+    Ok(Some(medcom_harness::registry::Shared(std::sync::Arc::new(
+        loaded,
+    ))))
+}
+
 /// The reports of one `run`: written "in progress" at its start, "not run" when it cannot start,
 /// and finally from its outcome.
 struct Reports {
@@ -434,6 +466,8 @@ fn prepare_and_run(args: &RunArgs, reports: &Reports) -> Result<i32, Failure> {
     );
     let _ = reports.secrets.set(secrets.clone());
     config.ig.extend(args.ig.iter().cloned());
+    config.registry.extend(args.registry.iter().cloned());
+    config.rules.registry = registry(&config.registry)?;
     if let Some(g) = args.fail_on_worse_than {
         config.threshold = g;
     }
@@ -653,7 +687,9 @@ fn prepare_and_run(args: &RunArgs, reports: &Reports) -> Result<i32, Failure> {
 }
 
 fn serve_command(args: ServeArgs) -> Result<i32, Failure> {
-    let config = Config::load(args.config.as_deref()).map_err(Failure::new)?;
+    let mut config = Config::load(args.config.as_deref()).map_err(Failure::new)?;
+    config.registry.extend(args.registry.iter().cloned());
+    config.rules.registry = registry(&config.registry)?;
     let mut vc = VendorConfig::new(config.vendor.clone());
     vc.rules = config.rules.clone();
     vc.fault = args.fault;
@@ -766,8 +802,14 @@ fn validate_command(args: &ValidateArgs) -> Result<i32, Failure> {
         Some(limit) => g >= limit,
         None => g.fails(threshold),
     };
+    let registry_paths: Vec<PathBuf> = config
+        .iter()
+        .flat_map(|c| c.registry.iter().cloned())
+        .chain(args.registry.iter().cloned())
+        .collect();
     let settings = medcom_harness::validate::Settings {
         payload: args.payload,
+        registry: registry(&registry_paths)?,
         ..config.as_ref().map(|c| c.rules.clone()).unwrap_or_default()
     };
     // `--ig` adds to the config's `ig`.

@@ -38,6 +38,7 @@ pub mod grade;
 pub mod identifier;
 pub mod message;
 pub mod oioxml;
+pub mod registry;
 pub mod report;
 pub mod rule;
 pub mod run;
