@@ -53,6 +53,23 @@ enum Command {
     /// `run --fault NAME` (the embedded vendor) or `serve --fault NAME`; a fault that shows only
     /// in exchange folders makes the embedded vendor carry every message through its folder.
     Faults,
+    /// Traffic statistics over one or more runs' results.json (and their evidence): messages per
+    /// MedCom statistical code and month, per sector pair (with `--registry`), acknowledgement and
+    /// receipt latency, outcomes. Writes stats.html, stats.csv and stats.json.
+    Stats(StatsArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct StatsArgs {
+    /// results.json files of runs (the evidence folder beside each is read too).
+    #[arg(required = true)]
+    results: Vec<PathBuf>,
+    /// SOR/EER registry files or folders, for the sectors of senders and receivers.
+    #[arg(long, value_name = "PATH")]
+    registry: Vec<PathBuf>,
+    /// Folder to write stats.html, stats.csv and stats.json into.
+    #[arg(long, value_name = "DIR", default_value = "reports")]
+    output: PathBuf,
 }
 
 #[derive(Debug, clap::Args)]
@@ -259,6 +276,7 @@ pub fn main() -> i32 {
         Command::Serve(args) => serve_command(args),
         Command::Validate(args) => validate_command(&args),
         Command::Diff(args) => diff_command(&args),
+        Command::Stats(args) => stats_command(&args),
         Command::Faults => {
             for f in Fault::ALL {
                 say!(
@@ -733,6 +751,27 @@ fn serve_command(args: ServeArgs) -> Result<i32, Failure> {
         drop(sim);
         Ok(exit::PASSED)
     })
+}
+
+fn stats_command(args: &StatsArgs) -> Result<i32, Failure> {
+    use medcom_harness::stats;
+    let registry = registry(&args.registry)?;
+    let traffic = stats::traffic::read(&args.results).map_err(|e| Failure {
+        error: Box::new(e),
+        hint: Some(
+            "give the results.json a run wrote (`--report-json`, default reports/results.json)"
+                .into(),
+        ),
+    })?;
+    let computed = stats::compute(&traffic, registry.as_deref());
+    stats::write(&computed, &args.output).map_err(Failure::new)?;
+    medcom_harness::errln!(
+        "{} message(s) over {} run(s); wrote stats.html, stats.csv and stats.json to {}",
+        computed.messages.total,
+        computed.runs.len(),
+        args.output.display()
+    );
+    Ok(exit::PASSED)
 }
 
 fn diff_command(args: &DiffArgs) -> Result<i32, Failure> {

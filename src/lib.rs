@@ -44,6 +44,7 @@ pub mod rule;
 pub mod run;
 pub mod scenario;
 pub mod simulator;
+pub mod stats;
 pub mod template;
 pub mod transport;
 pub mod validate;
