@@ -57,6 +57,34 @@ enum Command {
     /// MedCom statistical code and month, per sector pair (with `--registry`), acknowledgement and
     /// receipt latency, outcomes. Writes stats.html, stats.csv and stats.json.
     Stats(StatsArgs),
+    /// "Hvem kan hvad": from the registry every unit with the message types it can receive and
+    /// whether it has a messaging endpoint; from runs' results the matrix of tested system x
+    /// standard x direction x feature, and a table in the columns of MedCom's list of approved
+    /// systems. Writes capabilities.html, .csv and .json.
+    Capabilities(CapabilitiesArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct CapabilitiesArgs {
+    /// results.json files of runs (optional).
+    results: Vec<PathBuf>,
+    /// SOR/EER registry files or folders: EER FHIR JSON (Organizations, Endpoints), SOR XML v1,
+    /// SOR2 CSV.
+    #[arg(long, value_name = "PATH")]
+    registry: Vec<PathBuf>,
+    /// Only units of this municipality (`Københavns Kommune`).
+    #[arg(long, value_name = "NAME")]
+    municipality: Option<String>,
+    /// Only units of this SOR region code (`1084`).
+    #[arg(long, value_name = "CODE")]
+    region: Option<String>,
+    /// Only units of this sector (`municipality`, `general practice`, `hospital`, `pharmacy`,
+    /// `unknown`).
+    #[arg(long, value_name = "SECTOR")]
+    sector: Option<String>,
+    /// Folder to write capabilities.html, .csv and .json into.
+    #[arg(long, value_name = "DIR", default_value = "reports")]
+    output: PathBuf,
 }
 
 #[derive(Debug, clap::Args)]
@@ -277,6 +305,7 @@ pub fn main() -> i32 {
         Command::Validate(args) => validate_command(&args),
         Command::Diff(args) => diff_command(&args),
         Command::Stats(args) => stats_command(&args),
+        Command::Capabilities(args) => capabilities_command(&args),
         Command::Faults => {
             for f in Fault::ALL {
                 say!(
@@ -769,6 +798,41 @@ fn stats_command(args: &StatsArgs) -> Result<i32, Failure> {
         "{} message(s) over {} run(s); wrote stats.html, stats.csv and stats.json to {}",
         computed.messages.total,
         computed.runs.len(),
+        args.output.display()
+    );
+    Ok(exit::PASSED)
+}
+
+fn capabilities_command(args: &CapabilitiesArgs) -> Result<i32, Failure> {
+    use medcom_harness::capabilities;
+    if args.results.is_empty() && args.registry.is_empty() {
+        return Err(Failure::msg(
+            "nothing to list: give results.json files, `--registry`, or both",
+            Some(
+                "`medcom-harness capabilities --registry eer_fhir_org.json reports/results.json`"
+                    .into(),
+            ),
+        ));
+    }
+    let registry = registry(&args.registry)?;
+    let traffic = medcom_harness::stats::traffic::read(&args.results).map_err(|e| Failure {
+        error: Box::new(e),
+        hint: Some(
+            "give the results.json a run wrote (`--report-json`, default reports/results.json)"
+                .into(),
+        ),
+    })?;
+    let filter = capabilities::Filter {
+        municipality: args.municipality.clone(),
+        region: args.region.clone(),
+        sector: args.sector.clone(),
+    };
+    let built = capabilities::build(registry.as_deref(), &traffic, &filter);
+    capabilities::write(&built, &args.output).map_err(Failure::new)?;
+    medcom_harness::errln!(
+        "{} unit(s), {} tested cell(s); wrote capabilities.html, .csv and .json to {}",
+        built.units.len(),
+        built.matrix.len(),
         args.output.display()
     );
     Ok(exit::PASSED)
