@@ -233,3 +233,27 @@ fn an_oioxml_letter_names_its_parties_and_type() {
     let found = judge(&corpus_registry(), &parties, t.as_ref());
     assert!(found.iter().all(|f| f.grade == Grade::Ok), "{found:?}");
 }
+
+#[test]
+fn a_sor2_csv_export_gives_units_parents_and_the_edi_type_map() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let entities = dir.path().join("SorEntity_daily.csv");
+    std::fs::write(
+        &entities,
+        "SorIdentifier;ParentSorIdentifier;EntityName;EanLocationCode;RegionCode\n\
+         8321000016007;;Owner;5790000141227;1084\n\
+         8341000016002;8321000016007;Unit;;1084\n",
+    )
+    .expect("written");
+    let map = dir.path().join("LocationsCodeEDITypeMap.csv");
+    std::fs::write(&map, "EanLocationCode,EdiType\n5790000141227,XDIS91\n").expect("written");
+    let r = Registry::load(&[entities, map]).expect("loads");
+    assert_eq!(
+        r.location_number("8341000016002"),
+        Some(("5790000141227", "8321000016007"))
+    );
+    assert_eq!(
+        r.unit("8321000016007").map(|u| u.edi_types.clone()),
+        Some(vec!["XDIS91".to_string()])
+    );
+}
