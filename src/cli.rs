@@ -55,6 +55,51 @@ enum Command {
     Faults,
     /// Work with written reports: `report merge` joins partitioned runs.
     Report(ReportArgs),
+    /// Traffic statistics over one or more runs' results.json (and their evidence): messages per
+    /// MedCom statistical code and month, per sector pair (with `--registry`), acknowledgement and
+    /// receipt latency, outcomes. Writes stats.html, stats.csv and stats.json.
+    Stats(StatsArgs),
+    /// "Hvem kan hvad": from the registry every unit with the message types it can receive and
+    /// whether it has a messaging endpoint; from runs' results the matrix of tested system x
+    /// standard x direction x feature, and a table in the columns of MedCom's list of approved
+    /// systems. Writes capabilities.html, .csv and .json.
+    Capabilities(CapabilitiesArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct CapabilitiesArgs {
+    /// results.json files of runs (optional).
+    results: Vec<PathBuf>,
+    /// SOR/EER registry files or folders: EER FHIR JSON (Organizations, Endpoints), SOR XML v1,
+    /// SOR2 CSV.
+    #[arg(long, value_name = "PATH")]
+    registry: Vec<PathBuf>,
+    /// Only units of this municipality (`Københavns Kommune`).
+    #[arg(long, value_name = "NAME")]
+    municipality: Option<String>,
+    /// Only units of this SOR region code (`1084`).
+    #[arg(long, value_name = "CODE")]
+    region: Option<String>,
+    /// Only units of this sector (`municipality`, `general practice`, `hospital`, `pharmacy`,
+    /// `unknown`).
+    #[arg(long, value_name = "SECTOR")]
+    sector: Option<String>,
+    /// Folder to write capabilities.html, .csv and .json into.
+    #[arg(long, value_name = "DIR", default_value = "reports")]
+    output: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+struct StatsArgs {
+    /// results.json files of runs (the evidence folder beside each is read too).
+    #[arg(required = true)]
+    results: Vec<PathBuf>,
+    /// SOR/EER registry files or folders, for the sectors of senders and receivers.
+    #[arg(long, value_name = "PATH")]
+    registry: Vec<PathBuf>,
+    /// Folder to write stats.html, stats.csv and stats.json into.
+    #[arg(long, value_name = "DIR", default_value = "reports")]
+    output: PathBuf,
 }
 
 #[derive(Debug, clap::Args)]
@@ -74,6 +119,12 @@ struct RunArgs {
     /// and the `[rules]` settings (the commented defaults are src/config/harness.toml).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// SOR/EER registry: EER FHIR JSON (Organizations, Endpoints), SOR XML v1 extracts or the
+    /// SOR2 CSV export, as files or folders; repeatable, added to the config's `registry`. Every
+    /// sender and receiver is then checked: the EAN/GLN exists, the SOR id is its unit, the
+    /// receiver accepts the message type.
+    #[arg(long, value_name = "PATH")]
+    registry: Vec<PathBuf>,
     /// A MedCom implementation guide (a folder of IG resources or a `package.tgz`) to validate
     /// every received message against; repeatable, added to the config's `ig`.
     #[arg(long, value_name = "DIR")]
@@ -176,6 +227,12 @@ struct ServeArgs {
     /// `[rules]` (what it validates by, how often it resends).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// SOR/EER registry: EER FHIR JSON (Organizations, Endpoints), SOR XML v1 extracts or the
+    /// SOR2 CSV export, as files or folders; repeatable, added to the config's `registry`. Every
+    /// sender and receiver is then checked: the EAN/GLN exists, the SOR id is its unit, the
+    /// receiver accepts the message type.
+    #[arg(long, value_name = "PATH")]
+    registry: Vec<PathBuf>,
     /// Where acknowledgements go: in the HTTP `response`, or `later` (`202 Accepted`, then a POST
     /// to the URL the harness registers).
     #[arg(long, value_enum, default_value = "response", value_name = "WHEN")]
@@ -228,6 +285,12 @@ struct ValidateArgs {
     /// letter-identifier order, the ehmiSBDH `BinaryContent` rule) and its `ig` apply.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// SOR/EER registry: EER FHIR JSON (Organizations, Endpoints), SOR XML v1 extracts or the
+    /// SOR2 CSV export, as files or folders; repeatable, added to the config's `registry`. Every
+    /// sender and receiver is then checked: the EAN/GLN exists, the SOR id is its unit, the
+    /// receiver accepts the message type.
+    #[arg(long, value_name = "PATH")]
+    registry: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -280,6 +343,8 @@ pub fn main() -> i32 {
         Command::Report(ReportArgs {
             command: ReportCommand::Merge(args),
         }) => merge_command(&args),
+        Command::Stats(args) => stats_command(&args),
+        Command::Capabilities(args) => capabilities_command(&args),
         Command::Faults => {
             for f in Fault::ALL {
                 say!(
@@ -366,6 +431,20 @@ fn resources(igs: &[PathBuf], schemas: Option<&std::path::Path>) -> Result<Resou
         error: Box::new(e),
         hint: Some("give a folder of IG resources or an IG package.tgz".into()),
     })
+}
+
+/// The SOR/EER registry of `paths`, loaded once for the whole command; `None` without paths.
+fn registry(paths: &[PathBuf]) -> Result<Option<medcom_harness::registry::Shared>, Failure> {
+    if paths.is_empty() {
+        return Ok(None);
+    }
+    let loaded = medcom_harness::registry::Registry::load(paths).map_err(|e| Failure {
+        error: Box::new(e),
+        hint: Some("give EER FHIR JSON (a Bundle of Organizations/Endpoints), a SOR XML v1 extract (`SorTree`), a SOR2 CSV export, or a folder of them".into()),
+    })?;
+    Ok(Some(medcom_harness::registry::Shared(std::sync::Arc::new(
+        loaded,
+    ))))
 }
 
 /// The reports of one `run`: written "in progress" at its start, "not run" when it cannot start,
@@ -478,6 +557,8 @@ fn prepare_and_run(args: &RunArgs, reports: &Reports) -> Result<i32, Failure> {
     );
     let _ = reports.secrets.set(secrets.clone());
     config.ig.extend(args.ig.iter().cloned());
+    config.registry.extend(args.registry.iter().cloned());
+    config.rules.registry = registry(&config.registry)?;
     if let Some(g) = args.fail_on_worse_than {
         config.threshold = g;
     }
@@ -733,7 +814,9 @@ fn merge_command(args: &MergeArgs) -> Result<i32, Failure> {
 }
 
 fn serve_command(args: ServeArgs) -> Result<i32, Failure> {
-    let config = Config::load(args.config.as_deref()).map_err(Failure::new)?;
+    let mut config = Config::load(args.config.as_deref()).map_err(Failure::new)?;
+    config.registry.extend(args.registry.iter().cloned());
+    config.rules.registry = registry(&config.registry)?;
     let mut vc = VendorConfig::new(config.vendor.clone());
     vc.rules = config.rules.clone();
     vc.fault = args.fault;
@@ -777,6 +860,62 @@ fn serve_command(args: ServeArgs) -> Result<i32, Failure> {
         drop(sim);
         Ok(exit::PASSED)
     })
+}
+
+fn stats_command(args: &StatsArgs) -> Result<i32, Failure> {
+    use medcom_harness::stats;
+    let registry = registry(&args.registry)?;
+    let traffic = stats::traffic::read(&args.results).map_err(|e| Failure {
+        error: Box::new(e),
+        hint: Some(
+            "give the results.json a run wrote (`--report-json`, default reports/results.json)"
+                .into(),
+        ),
+    })?;
+    let computed = stats::compute(&traffic, registry.as_deref());
+    stats::write(&computed, &args.output).map_err(Failure::new)?;
+    medcom_harness::errln!(
+        "{} message(s) over {} run(s); wrote stats.html, stats.csv and stats.json to {}",
+        computed.messages.total,
+        computed.runs.len(),
+        args.output.display()
+    );
+    Ok(exit::PASSED)
+}
+
+fn capabilities_command(args: &CapabilitiesArgs) -> Result<i32, Failure> {
+    use medcom_harness::capabilities;
+    if args.results.is_empty() && args.registry.is_empty() {
+        return Err(Failure::msg(
+            "nothing to list: give results.json files, `--registry`, or both",
+            Some(
+                "`medcom-harness capabilities --registry eer_fhir_org.json reports/results.json`"
+                    .into(),
+            ),
+        ));
+    }
+    let registry = registry(&args.registry)?;
+    let traffic = medcom_harness::stats::traffic::read(&args.results).map_err(|e| Failure {
+        error: Box::new(e),
+        hint: Some(
+            "give the results.json a run wrote (`--report-json`, default reports/results.json)"
+                .into(),
+        ),
+    })?;
+    let filter = capabilities::Filter {
+        municipality: args.municipality.clone(),
+        region: args.region.clone(),
+        sector: args.sector.clone(),
+    };
+    let built = capabilities::build(registry.as_deref(), &traffic, &filter);
+    capabilities::write(&built, &args.output).map_err(Failure::new)?;
+    medcom_harness::errln!(
+        "{} unit(s), {} tested cell(s); wrote capabilities.html, .csv and .json to {}",
+        built.units.len(),
+        built.matrix.len(),
+        args.output.display()
+    );
+    Ok(exit::PASSED)
 }
 
 fn diff_command(args: &DiffArgs) -> Result<i32, Failure> {
@@ -846,8 +985,14 @@ fn validate_command(args: &ValidateArgs) -> Result<i32, Failure> {
         Some(limit) => g >= limit,
         None => g.fails(threshold),
     };
+    let registry_paths: Vec<PathBuf> = config
+        .iter()
+        .flat_map(|c| c.registry.iter().cloned())
+        .chain(args.registry.iter().cloned())
+        .collect();
     let settings = medcom_harness::validate::Settings {
         payload: args.payload,
+        registry: registry(&registry_paths)?,
         ..config.as_ref().map(|c| c.rules.clone()).unwrap_or_default()
     };
     // `--ig` adds to the config's `ig`.

@@ -27,6 +27,7 @@
 //! Start at [`run::run`].
 
 pub mod arrival;
+pub mod capabilities;
 pub mod check;
 pub mod config;
 pub mod encoding;
@@ -39,11 +40,13 @@ pub mod hospitalnotification;
 pub mod identifier;
 pub mod message;
 pub mod oioxml;
+pub mod registry;
 pub mod report;
 pub mod rule;
 pub mod run;
 pub mod scenario;
 pub mod simulator;
+pub mod stats;
 pub mod template;
 pub mod testscript;
 pub mod transport;

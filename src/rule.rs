@@ -457,6 +457,20 @@ rules! {
     OIOXML_ANSWER_QUOTES = "oioxml-answer-quotes", F1,
         "An XDIS14 answer of admission carries in `Letter/NotificationIdentifier` the `NotificationIdentifier` of the XDIS20 notification of admission it answers.",
         "MedCom OIOXML XML Schemas 2005/08/07 (oioxml-xsd, MIT): AnswerOfAdmission.xsd (`AnswerOfAdmissionLetterType/NotificationIdentifier`), NotificationOfAdmission.xsd (`NotificationOfAdmissionLetterType/NotificationIdentifier`)";
+    /// F2: VANS and EHMI route by location number; one that no register knows cannot be
+    /// delivered, and the receiver must reject what it cannot answer.
+    REGISTRY_GLN = "registry-gln", F2,
+        "The sender's and receiver's EAN/GLN location number is registered in SOR (or EER).",
+        "SOR, Sundhedsvæsenets Organisationsregister, https://sor2.sum.dsdn.dk/; EHMI Endpoint Register (EER) IG, EerEndpointMessaging (identifier GLN-ID), https://medcomehmi.dk/ig/eer/";
+    /// F3: the message is delivered, but the SOR id that names the unit (and counts it in
+    /// MedCom's statistics) is another organisation's.
+    REGISTRY_SOR_ID = "registry-sor-id", F3,
+        "The SOR id names the unit whose location number is the EAN/GLN given beside it: its own, or (an organisational unit without one) its nearest ancestor's.",
+        "SOR XML v1 schema, OptionalEanLocationCode/EntityInheritedIndicator, https://sor2.sum.dsdn.dk/; EER IG, EerSorOrganization, https://medcomehmi.dk/ig/eer/";
+    /// F2: a receiver that has not declared the type and version cannot process the message.
+    REGISTRY_ACCEPTS = "registry-accepts", F2,
+        "The receiver's endpoint declares the message type and version in `payloadType` (MessageDefinition URIs of MedCom's catalogue).",
+        "EHMI Endpoint Register (EER) IG, EerEndpointMessaging (payloadType from EhmiMessageDefinitionUriVS), https://medcomehmi.dk/ig/eer/";
 }
 
 /// The envelope rules (`vans-*`, `sbdh-*`) that `envelope::check` judges, a part of [`ALL`].

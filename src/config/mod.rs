@@ -56,6 +56,10 @@ pub struct Config {
     /// vendor. Secrets given as environment variable names stay unread until
     /// [`crate::transport::Auth::resolve`] (the command line calls it).
     pub http: crate::transport::HttpSettings,
+    /// SOR/EER registry files or folders (`registry`, relative to the config file): EER FHIR
+    /// JSON, SOR XML v1, SOR2 CSV (see [`crate::registry`]). Empty: no registry checks. The
+    /// command line loads them into `rules.registry`.
+    pub registry: Vec<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -70,6 +74,7 @@ struct RawConfig {
     vendor: Option<RawParty>,
     ig: Option<OneOrMore>,
     schemas: Option<PathBuf>,
+    registry: Option<OneOrMore>,
     scenario_size_limit: Option<u64>,
     rules: Option<RawRules>,
     http: Option<RawHttp>,
@@ -373,10 +378,19 @@ impl Config {
             }
         };
         let schemas = u.schemas.or(d.schemas).map(relative);
+        let registry = u
+            .registry
+            .or(d.registry)
+            .map(OneOrMore::into_vec)
+            .unwrap_or_default()
+            .into_iter()
+            .map(relative)
+            .collect();
         let default_limit = d.http.and_then(|h| h.body_limit);
         let http = http(u.http.unwrap_or_default(), default_limit, &relative).map_err(invalid)?;
         Ok(Config {
             http,
+            registry,
             rules,
             schemas,
             threshold,
@@ -480,6 +494,7 @@ fn rules(u: RawRules, d: RawRules) -> Result<crate::validate::Settings, String> 
             .unwrap_or(builtin.resend_limit),
         letter_identifier,
         binary_content,
+        registry: None,
     })
 }
 

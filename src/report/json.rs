@@ -31,7 +31,8 @@
 //! `diffs` (absent when none; `golden`, `diff` as unified diff text), `duration`. A finding: `rule`,
 //! `grade`, `message`, `evidence` (ids; absent when none), `location` (absent when none). An
 //! evidence item: `id`, `direction` (`sent`, `received`), `label`, `media_type`, `sha256` (lower-case
-//! hex of the bytes), `size` (bytes), `file`.
+//! hex of the bytes), `size` (bytes), `file`, `at` (UTC instant it was captured, RFC 3339 with milliseconds; absent
+//! in older results).
 //!
 //! # Evidence files
 //!

@@ -41,6 +41,11 @@ pub struct Evidence {
     /// Where it was written, relative to the report folder, once a reporter wrote it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
+    /// When the harness captured it (sent or received): UTC, RFC 3339 with milliseconds
+    /// (`2026-12-07T14:16:57.123Z`). Statistics measure acknowledgement and receipt latency from
+    /// it. Absent in results written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
     /// The bytes; once a [`crate::run::Recorder`] has written them to `file`, only their first
     /// [`PREVIEW_BYTES`] (all of them when `size` is at most that). Not in the JSON report (see
     /// `file`).
@@ -66,6 +71,7 @@ impl Evidence {
             sha256: fp,
             size: bytes.len(),
             file: None,
+            at: Some(captured_at()),
             bytes,
         }
     }
@@ -85,6 +91,16 @@ impl Evidence {
         }
         String::from_utf8_lossy(&self.bytes).into_owned()
     }
+}
+
+/// Now, as [`Evidence::at`] gives it: UTC, RFC 3339 with milliseconds.
+fn captured_at() -> String {
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    time::OffsetDateTime::now_utc()
+        .format(&format)
+        .unwrap_or_default()
 }
 
 /// The status of a step.

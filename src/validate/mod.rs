@@ -90,6 +90,18 @@ fn rules(message: &Message, settings: &Settings, ig: Option<&profile::Ig>) -> Ve
     out.extend(medcom::time_zones(message));
     out.extend(medcom::provenance(message, settings.letter_identifier));
     out.extend(medcom::parties(message));
+    if let Some(registry) = &settings.registry {
+        out.extend(crate::registry::judge(
+            registry,
+            &registry_parties(message),
+            message
+                .identity
+                .event
+                .as_deref()
+                .map(crate::registry::MessageType::of_event)
+                .as_ref(),
+        ));
+    }
     out.extend(medcom::size(message, settings));
     out.extend(medcom::hospital_notification(message));
     out.extend(form::xml_encoding(message));
@@ -159,6 +171,15 @@ pub fn bytes(
         );
     };
     let mut out = envelope_schema(&bytes, settings, schemas);
+    if let Some(registry) = &settings.registry
+        && let Some((parties, message_type)) = crate::registry::parties_in_xml(&bytes)
+    {
+        out.extend(crate::registry::judge(
+            registry,
+            &parties,
+            message_type.as_ref(),
+        ));
+    }
     match &arrival.payload {
         Payload::Unreadable(reason @ (Unreadable::Envelope { .. } | Unreadable::Receipt)) => {
             out.push(rule::ENVELOPE.breach(reason.to_string()));
@@ -282,6 +303,7 @@ fn payload(
         }
         .into_iter()
         .filter(|f| f.grade != Grade::Ok)
+        .chain(oioxml_registry(bytes, settings))
         .collect(),
         Payload::Unreadable(Unreadable::Oioxml(error)) => {
             oioxml_unread(error, bytes, schemas.flatten())
@@ -301,6 +323,43 @@ fn payload(
             out
         }
     }
+}
+
+/// The registry's findings on the parties of a classic letter (none without a registry).
+fn oioxml_registry(bytes: &[u8], settings: &Settings) -> Vec<Finding> {
+    match (&settings.registry, crate::registry::parties_in_xml(bytes)) {
+        (Some(registry), Some((parties, message_type))) => {
+            crate::registry::judge(registry, &parties, message_type.as_ref())
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// The sender and primary receiver of a FHIR message as the registry checks them.
+fn registry_parties(message: &Message) -> Vec<crate::registry::Party> {
+    [
+        (
+            crate::registry::Role::Sender,
+            &message.identity.sender,
+            "MessageHeader.sender",
+        ),
+        (
+            crate::registry::Role::Receiver,
+            &message.identity.receiver,
+            "MessageHeader.destination.receiver",
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(role, party, at)| {
+        let p = party.as_ref()?;
+        Some(crate::registry::Party {
+            role,
+            gln: p.ean.clone(),
+            sor_id: p.sor_id.clone(),
+            location: at.to_string(),
+        })
+    })
+    .collect()
 }
 
 /// The findings on an `Emessage` the harness could not read into its model. A letter of a

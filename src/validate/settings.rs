@@ -52,6 +52,10 @@ pub struct Settings {
     pub letter_identifier: LetterIdentifier,
     /// How an ehmiSBDH `BinaryContent` in the PEPPOL namespace is validated.
     pub binary_content: BinaryContentRule,
+    /// The SOR/EER registry the parties are checked against (`--registry`, config `registry`):
+    /// `registry-gln`, `registry-sor-id`, `registry-accepts`. `None`: only the form checks of
+    /// `party-identifiers`.
+    pub registry: Option<crate::registry::Shared>,
 }
 
 impl Default for Settings {
@@ -65,6 +69,7 @@ impl Default for Settings {
             resend_limit: 2,
             letter_identifier: LetterIdentifier::LocationThenLetter,
             binary_content: BinaryContentRule::AcceptEnvelopeSchema,
+            registry: None,
         }
     }
 }

@@ -8,6 +8,7 @@ mod folders;
 mod http;
 mod layering;
 mod profile;
+mod registry;
 mod rules;
 mod secrets;
 mod support;

@@ -1,0 +1,532 @@
+//! "Hvem kan hvad" (who can do what): `medcom-harness capabilities [RESULTS.json…] --registry
+//! PATH`. From the registry: every unit with the message types and versions it can receive (its
+//! EER endpoints' `payloadType`, SOR's EDI type map where given) and whether it has a messaging
+//! endpoint at all, counted per unit type; filterable by municipality, region and sector. From
+//! runs' results: the matrix of tested system x standard x direction x feature with the
+//! scenarios and verdicts that prove each cell, and a table in the columns of MedCom's public
+//! list of approved systems (System, Leverandør, Systemtype, Standard, Standard ID (Version),
+//! Kanal, Teststatus) to compare with it.
+//!
+//! Written as `capabilities.json` (everything), `capabilities.csv` (the units),
+//! `capabilities-matrix.csv` and `capabilities-approved.csv`, and `capabilities.html`.
+
+pub mod html;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::registry::Registry;
+use crate::registry::message_type::label_of_uri;
+use crate::stats::traffic::{Kind, Traffic};
+
+/// Could not write the overview.
+#[derive(Debug, thiserror::Error)]
+pub enum CapabilitiesError {
+    /// A file could not be written.
+    #[error("failed to write `{path}`")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A CSV file could not be written.
+    #[error("failed to write CSV `{path}`")]
+    Csv {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: csv::Error,
+    },
+}
+
+/// Which units to list; empty fields select all. Matching is case-insensitive.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Municipality name (`Københavns Kommune`).
+    pub municipality: Option<String>,
+    /// SOR region code (`1084`).
+    pub region: Option<String>,
+    /// Sector (`municipality`, `general practice`, `hospital`, `pharmacy`, `unknown`).
+    pub sector: Option<String>,
+}
+
+impl Filter {
+    fn keeps(&self, u: &UnitLine) -> bool {
+        let same = |want: &Option<String>, have: Option<&str>| {
+            want.as_deref()
+                .is_none_or(|w| have.is_some_and(|h| h.eq_ignore_ascii_case(w)))
+        };
+        same(&self.municipality, u.municipality.as_deref())
+            && same(&self.region, u.region.as_deref())
+            && same(&self.sector, Some(&u.sector))
+    }
+}
+
+/// One unit of the registry with what it can receive.
+#[derive(Debug, Clone, Serialize)]
+pub struct UnitLine {
+    /// SOR id.
+    pub sor_id: String,
+    /// Name.
+    pub name: String,
+    /// SOR level (`IE`, `SI`, `OE`).
+    pub level: String,
+    /// Unit type (EER `eer-sor-unit-type`, SOR type code); the level when none.
+    pub unit_type: String,
+    /// Municipality, when known.
+    pub municipality: Option<String>,
+    /// Region code, when known.
+    pub region: Option<String>,
+    /// Sector.
+    pub sector: String,
+    /// Parent SOR id, when the data has the tree.
+    pub parent: Option<String>,
+    /// Depth in the unit tree (0 at the top).
+    pub depth: usize,
+    /// Its location number, own or inherited.
+    pub gln: Option<String>,
+    /// Whether it has a messaging endpoint (references one, or an endpoint names it).
+    pub has_endpoint: bool,
+    /// Message types and versions it accepts (`carecommunication-message 5.0`), from its
+    /// endpoints' `payloadType` and SOR's EDI type map.
+    pub accepts: Vec<String>,
+}
+
+/// Units of one type with and without a messaging endpoint.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TypeCount {
+    /// With an endpoint.
+    pub with_endpoint: usize,
+    /// Without.
+    pub without_endpoint: usize,
+}
+
+/// One cell of the tested matrix.
+#[derive(Debug, Clone, Serialize)]
+pub struct Cell {
+    /// The system under test.
+    pub system: String,
+    /// The standard and version (`CareCommunication 5.0`).
+    pub standard: String,
+    /// `send` (the system sends) or `receive`.
+    pub direction: String,
+    /// The feature (`format json`, `transport HTTP`, `activity reply`, `attachment application/pdf`).
+    pub feature: String,
+    /// Worst verdict of the proving scenarios.
+    pub verdict: String,
+    /// The proving scenarios with their verdicts: `cc-new-json (OK)`.
+    pub scenarios: Vec<String>,
+}
+
+/// A row in the columns of MedCom's list of approved systems.
+#[derive(Debug, Clone, Serialize)]
+pub struct Approved {
+    /// System.
+    pub system: String,
+    /// Leverandør (vendor).
+    pub leverandor: String,
+    /// Systemtype.
+    pub systemtype: String,
+    /// Standard.
+    pub standard: String,
+    /// Standard ID (Version).
+    pub standard_id: String,
+    /// Kanal (channel).
+    pub kanal: String,
+    /// Teststatus.
+    pub teststatus: String,
+}
+
+/// The overview (the shape of `capabilities.json`).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Capabilities {
+    /// Units, in tree order.
+    pub units: Vec<UnitLine>,
+    /// Per unit type.
+    pub unit_types: BTreeMap<String, TypeCount>,
+    /// The tested matrix.
+    pub matrix: Vec<Cell>,
+    /// The approved-systems table.
+    pub approved: Vec<Approved>,
+}
+
+/// Builds the overview from `registry` (units, filtered) and `traffic` (the runs).
+pub fn build(registry: Option<&Registry>, traffic: &Traffic, filter: &Filter) -> Capabilities {
+    let mut out = Capabilities::default();
+    if let Some(r) = registry {
+        out.units = units(r).into_iter().filter(|u| filter.keeps(u)).collect();
+        for u in &out.units {
+            let c = out.unit_types.entry(u.unit_type.clone()).or_default();
+            if u.has_endpoint {
+                c.with_endpoint += 1;
+            } else {
+                c.without_endpoint += 1;
+            }
+        }
+    }
+    out.matrix = matrix(traffic);
+    out.approved = approved(traffic);
+    out
+}
+
+fn units(r: &Registry) -> Vec<UnitLine> {
+    let line = |u: &crate::registry::Unit| {
+        let endpoints: Vec<_> = r.endpoints_of(u).collect();
+        let mut accepts: Vec<String> = endpoints
+            .iter()
+            .flat_map(|e| e.payload_types.iter().map(|p| label_of_uri(p)))
+            .chain(u.edi_types.iter().cloned())
+            .collect();
+        accepts.sort();
+        accepts.dedup();
+        UnitLine {
+            sor_id: u.sor_id.clone(),
+            name: crate::registry::strip_sor_suffix(&u.name).to_string(),
+            level: u.level.clone(),
+            unit_type: u.unit_type.clone().unwrap_or_else(|| u.level.clone()),
+            municipality: u.municipality.clone(),
+            region: u.region.clone(),
+            sector: r.sector(&u.sor_id).to_string(),
+            parent: u.parent.clone(),
+            depth: r.ancestors(&u.sor_id).len(),
+            gln: r.location_number(&u.sor_id).map(|(g, _)| g.to_string()),
+            has_endpoint: !u.endpoints.is_empty() || !endpoints.is_empty(),
+            accepts,
+        }
+    };
+    // Tree order: each unit after its parent (depth-first), roots by SOR id.
+    let all: Vec<&crate::registry::Unit> = r.units().collect();
+    let mut children: BTreeMap<Option<&str>, Vec<&crate::registry::Unit>> = BTreeMap::new();
+    for u in &all {
+        let parent = u.parent.as_deref().filter(|p| r.unit(p).is_some());
+        children.entry(parent).or_default().push(u);
+    }
+    let mut out = Vec::with_capacity(all.len());
+    let mut stack: Vec<&crate::registry::Unit> = children.get(&None).cloned().unwrap_or_default();
+    stack.reverse();
+    while let Some(u) = stack.pop() {
+        if out.iter().any(|l: &UnitLine| l.sor_id == u.sor_id) {
+            continue;
+        }
+        out.push(line(u));
+        if let Some(kids) = children.get(&Some(u.sor_id.as_str())) {
+            stack.extend(kids.iter().rev());
+        }
+    }
+    // Units in a loop of parents are listed too.
+    for u in all {
+        if !out.iter().any(|l| l.sor_id == u.sor_id) {
+            out.push(line(u));
+        }
+    }
+    out
+}
+
+/// The system a run tested: `system.name` (and version) when the results say, else the target.
+fn system(run: &crate::stats::traffic::Run) -> String {
+    match run.system["name"]
+        .as_str()
+        .or(run.system["system"].as_str())
+    {
+        Some(name) => match run.system["version"].as_str() {
+            Some(v) => format!("{name} {v}"),
+            None => name.to_string(),
+        },
+        None => run.target.clone(),
+    }
+}
+
+/// The main standard of a scenario's `standard` text: the part before ` / ` or `;`.
+fn main_standard(standard: &str) -> String {
+    standard
+        .split([';', '/'])
+        .next()
+        .unwrap_or(standard)
+        .trim()
+        .to_string()
+}
+
+/// Grades from best to worst, for "the worst verdict".
+fn rank(verdict: &str) -> usize {
+    ["OK", "F4", "F3", "F2", "F1"]
+        .iter()
+        .position(|g| *g == verdict)
+        .unwrap_or(5)
+}
+
+/// (system, standard, direction, feature).
+type CellKey = (String, String, String, String);
+
+fn matrix(traffic: &Traffic) -> Vec<Cell> {
+    let mut cells: BTreeMap<CellKey, Vec<(String, String)>> = BTreeMap::new();
+    for s in &traffic.scenarios {
+        let Some(run) = traffic.runs.get(s.run) else {
+            continue;
+        };
+        let direction = if s.tags.iter().any(|t| t == "send") {
+            "send"
+        } else {
+            "receive"
+        };
+        let items: Vec<_> = traffic
+            .items
+            .iter()
+            .filter(|i| {
+                i.run == s.run
+                    && i.scenario == s.id
+                    && matches!(i.kind, Kind::Fhir | Kind::Oioxml)
+                    && i.answers.is_none()
+                    && i.message_type != "acknowledgement-message"
+            })
+            .collect();
+        let mut features: Vec<String> = Vec::new();
+        for i in &items {
+            features.push(format!("format {}", i.format));
+            if let Some(a) = &i.activity {
+                features.push(format!("activity {}", a.trim_end_matches("-message")));
+            }
+            for m in &i.attachments {
+                features.push(format!("attachment {m}"));
+            }
+        }
+        let folder = s.tags.iter().any(|t| t == "folder")
+            || !(run.target.starts_with("http") || run.target.starts_with("embedded"));
+        features.push(format!(
+            "transport {}",
+            if folder { "folder" } else { "HTTP" }
+        ));
+        features.sort();
+        features.dedup();
+        for f in features {
+            cells
+                .entry((
+                    system(run),
+                    main_standard(&s.standard),
+                    direction.to_string(),
+                    f,
+                ))
+                .or_default()
+                .push((s.id.clone(), s.verdict.clone()));
+        }
+    }
+    cells
+        .into_iter()
+        .map(|((system, standard, direction, feature), proofs)| Cell {
+            verdict: proofs
+                .iter()
+                .map(|(_, v)| v.as_str())
+                .max_by_key(|v| rank(v))
+                .unwrap_or("OK")
+                .to_string(),
+            scenarios: proofs.iter().map(|(id, v)| format!("{id} ({v})")).collect(),
+            system,
+            standard,
+            direction,
+            feature,
+        })
+        .collect()
+}
+
+/// `CareCommunication 5.0` -> (`CareCommunication`, `FDIS91 (5.0)`); `XDIS91 XD9134L` ->
+/// (`XDIS91`, `XDIS91 (XD9134L)`). The FHIR standards' ids are MedCom's SOR-EDI codes
+/// (ConceptMap `medcom-messaging-mapFhirToSorEdi`).
+fn standard_id(standard: &str) -> (String, String) {
+    let mut parts = standard.split_whitespace();
+    let name = parts.next().unwrap_or_default().to_string();
+    let version = parts.next().unwrap_or_default();
+    let id = match name.as_str() {
+        "CareCommunication" => "FDIS91".to_string(),
+        "HospitalNotification" => "FDIS20".to_string(),
+        "Acknowledgement" => "FCTL".to_string(),
+        other => other.to_string(),
+    };
+    (name, format!("{id} ({version})"))
+}
+
+fn approved(traffic: &Traffic) -> Vec<Approved> {
+    let mut rows: BTreeMap<(usize, String), Vec<&crate::stats::traffic::Scenario>> =
+        BTreeMap::new();
+    for s in &traffic.scenarios {
+        rows.entry((s.run, main_standard(&s.standard)))
+            .or_default()
+            .push(s);
+    }
+    rows.into_iter()
+        .filter_map(|((run, standard), scenarios)| {
+            let r = traffic.runs.get(run)?;
+            let (name, id) = standard_id(&standard);
+            let folder = scenarios
+                .iter()
+                .any(|s| s.tags.iter().any(|t| t == "folder"));
+            let passed = scenarios.iter().all(|s| s.status == "passed");
+            let text = |k: &str| r.system[k].as_str().unwrap_or("—").to_string();
+            Some(Approved {
+                system: system(r),
+                leverandor: text("vendor"),
+                systemtype: r.system["type"]
+                    .as_str()
+                    .or(r.system["system_type"].as_str())
+                    .unwrap_or("—")
+                    .to_string(),
+                standard: name,
+                standard_id: id,
+                kanal: if folder {
+                    "VANS (folder)"
+                } else {
+                    "HTTP (FHIR messaging)"
+                }
+                .into(),
+                teststatus: format!(
+                    "{} in harness test {} ({} scenario(s))",
+                    if passed { "passed" } else { "not passed" },
+                    r.started.get(..10).unwrap_or(&r.started),
+                    scenarios.len()
+                ),
+            })
+        })
+        .collect()
+}
+
+/// Writes the overview into `dir` (created if missing): `capabilities.json`,
+/// `capabilities.csv`, `capabilities-matrix.csv`, `capabilities-approved.csv`,
+/// `capabilities.html`.
+///
+/// # Errors
+///
+/// [`CapabilitiesError`] naming the file.
+pub fn write(c: &Capabilities, dir: &Path) -> Result<(), CapabilitiesError> {
+    let failed = |path: PathBuf| move |source| CapabilitiesError::Write { path, source };
+    std::fs::create_dir_all(dir).map_err(failed(dir.to_path_buf()))?;
+    let json = dir.join("capabilities.json");
+    std::fs::write(
+        &json,
+        serde_json::to_string_pretty(c).unwrap_or_default() + "\n",
+    )
+    .map_err(failed(json.clone()))?;
+    let csv_failed = |path: PathBuf| move |source| CapabilitiesError::Csv { path, source };
+    let units = dir.join("capabilities.csv");
+    write_csv(
+        &units,
+        &[
+            "sor_id",
+            "name",
+            "level",
+            "unit_type",
+            "municipality",
+            "region",
+            "sector",
+            "parent",
+            "gln",
+            "has_endpoint",
+            "accepts",
+        ],
+        c.units.iter().map(|u| {
+            vec![
+                u.sor_id.clone(),
+                u.name.clone(),
+                u.level.clone(),
+                u.unit_type.clone(),
+                u.municipality.clone().unwrap_or_default(),
+                u.region.clone().unwrap_or_default(),
+                u.sector.clone(),
+                u.parent.clone().unwrap_or_default(),
+                u.gln.clone().unwrap_or_default(),
+                u.has_endpoint.to_string(),
+                u.accepts.join("; "),
+            ]
+        }),
+    )
+    .map_err(csv_failed(units.clone()))?;
+    let matrix = dir.join("capabilities-matrix.csv");
+    write_csv(
+        &matrix,
+        &[
+            "system",
+            "standard",
+            "direction",
+            "feature",
+            "verdict",
+            "scenarios",
+        ],
+        c.matrix.iter().map(|m| {
+            vec![
+                m.system.clone(),
+                m.standard.clone(),
+                m.direction.clone(),
+                m.feature.clone(),
+                m.verdict.clone(),
+                m.scenarios.join("; "),
+            ]
+        }),
+    )
+    .map_err(csv_failed(matrix.clone()))?;
+    let approved = dir.join("capabilities-approved.csv");
+    write_csv(
+        &approved,
+        &APPROVED_COLUMNS,
+        c.approved.iter().map(|a| {
+            vec![
+                a.system.clone(),
+                a.leverandor.clone(),
+                a.systemtype.clone(),
+                a.standard.clone(),
+                a.standard_id.clone(),
+                a.kanal.clone(),
+                a.teststatus.clone(),
+            ]
+        }),
+    )
+    .map_err(csv_failed(approved.clone()))?;
+    let page = dir.join("capabilities.html");
+    std::fs::write(&page, html::page(c)).map_err(failed(page.clone()))?;
+    Ok(())
+}
+
+/// The columns of MedCom's public list of approved systems.
+pub const APPROVED_COLUMNS: [&str; 7] = [
+    "System",
+    "Leverandør",
+    "Systemtype",
+    "Standard",
+    "Standard ID (Version)",
+    "Kanal",
+    "Teststatus",
+];
+
+fn write_csv(
+    path: &Path,
+    head: &[&str],
+    rows: impl Iterator<Item = Vec<String>>,
+) -> Result<(), csv::Error> {
+    let mut w = csv::Writer::from_path(path)?;
+    w.write_record(head)?;
+    for r in rows {
+        w.write_record(&r)?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn standards_get_medcoms_standard_ids() {
+        // ConceptMap medcom-messaging-mapFhirToSorEdi: care-communication-message -> FDIS91.
+        assert_eq!(
+            standard_id("CareCommunication 5.0"),
+            ("CareCommunication".into(), "FDIS91 (5.0)".into())
+        );
+        assert_eq!(
+            standard_id("XDIS91 XD9134L"),
+            ("XDIS91".into(), "XDIS91 (XD9134L)".into())
+        );
+        assert_eq!(main_standard("XDIS91 XD9134L / XCTL03"), "XDIS91 XD9134L");
+    }
+}

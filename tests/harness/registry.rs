@@ -1,0 +1,424 @@
+//! The registry, `stats` and `capabilities` as users run them: the corpus's EER organisations,
+//! our own EER Endpoint fixture, and the bundled suite's results. Expected counts are computed
+//! here independently, straight from the corpus file and the evidence files.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use super::support::{bin, corpus, run_with_reports};
+
+fn eer_organisations() -> PathBuf {
+    corpus().join("seed-rows/ehmi-eer/eer_fhir_org.json")
+}
+
+fn endpoint_fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/registry/eer-endpoints.json")
+}
+
+fn read_json(path: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(path).expect("readable")).expect("JSON")
+}
+
+#[test]
+fn capabilities_counts_units_with_and_without_an_endpoint_per_unit_type() {
+    let out = tempfile::tempdir().expect("temp dir");
+    let status = bin()
+        .arg("capabilities")
+        .arg("--registry")
+        .arg(eer_organisations())
+        .arg("--output")
+        .arg(out.path())
+        .status()
+        .expect("capabilities runs");
+    assert!(status.success());
+    // Independently: every Organization's EER unit type (its level IE/SI/OE when it has none)
+    // and whether it references an endpoint.
+    let file = read_json(&eer_organisations());
+    let mut expected: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    let entries = file["entry"].as_array().expect("entries");
+    assert_eq!(entries.len(), 1999);
+    for e in entries {
+        let r = &e["resource"];
+        let codes: Vec<(&str, &str)> = r["type"]
+            .as_array()
+            .expect("type")
+            .iter()
+            .flat_map(|t| t["coding"].as_array().expect("coding"))
+            .map(|c| {
+                (
+                    c["system"].as_str().unwrap_or(""),
+                    c["code"].as_str().unwrap_or(""),
+                )
+            })
+            .collect();
+        let unit_type = codes
+            .iter()
+            .find(|(s, _)| s.ends_with("eer-sor-unit-type"))
+            .or_else(|| {
+                codes
+                    .iter()
+                    .find(|(s, _)| s.ends_with("eer-sor-organization-type"))
+            })
+            .map(|(_, c)| c.to_string())
+            .expect("a type");
+        let slot = expected.entry(unit_type).or_default();
+        if r.get("endpoint").is_some() {
+            slot.0 += 1;
+        } else {
+            slot.1 += 1;
+        }
+    }
+    let found = read_json(&out.path().join("capabilities.json"));
+    let got: BTreeMap<String, (u64, u64)> = found["unit_types"]
+        .as_object()
+        .expect("unit_types")
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                (
+                    v["with_endpoint"].as_u64().expect("n"),
+                    v["without_endpoint"].as_u64().expect("n"),
+                ),
+            )
+        })
+        .collect();
+    assert_eq!(got, expected);
+    // The seed's examples: no plejehjem and one bosted in the extract reference an endpoint.
+    assert_eq!(got["plejehjem"], (0, 334));
+    assert_eq!(got["bosted"], (1, 318));
+    assert_eq!(found["units"].as_array().expect("units").len(), 1999);
+    let csv = std::fs::read_to_string(out.path().join("capabilities.csv")).expect("csv");
+    assert_eq!(csv.lines().count(), 2000, "a header and one line per unit");
+    // Filtered to one municipality (the `kommune` owner Københavns Kommune's CVR).
+    let kk = tempfile::tempdir().expect("temp dir");
+    let status = bin()
+        .args([
+            "capabilities",
+            "--municipality",
+            "Københavns Kommune",
+            "--registry",
+        ])
+        .arg(eer_organisations())
+        .arg("--output")
+        .arg(kk.path())
+        .status()
+        .expect("capabilities runs");
+    assert!(status.success());
+    let cvr_kk = entries
+        .iter()
+        .filter(|e| {
+            e["resource"]["identifier"]
+                .as_array()
+                .is_some_and(|ids| ids.iter().any(|i| i["value"] == "64942212"))
+        })
+        .count();
+    let units = read_json(&kk.path().join("capabilities.json"))["units"]
+        .as_array()
+        .expect("units")
+        .len();
+    assert_eq!(units, cvr_kk);
+}
+
+#[test]
+fn capabilities_lists_what_each_unit_accepts_from_an_endpoint_bundle() {
+    let out = tempfile::tempdir().expect("temp dir");
+    let status = bin()
+        .arg("capabilities")
+        .arg("--registry")
+        .arg(eer_organisations())
+        .arg("--registry")
+        .arg(endpoint_fixture())
+        .arg("--output")
+        .arg(out.path())
+        .status()
+        .expect("capabilities runs");
+    assert!(status.success());
+    let found = read_json(&out.path().join("capabilities.json"));
+    let accepts = |sor: &str| -> Vec<String> {
+        let u = found["units"]
+            .as_array()
+            .expect("units")
+            .iter()
+            .find(|u| u["sor_id"] == sor)
+            .expect("the unit is listed");
+        assert_eq!(u["has_endpoint"], true);
+        u["accepts"]
+            .as_array()
+            .expect("accepts")
+            .iter()
+            .map(|a| a.as_str().expect("text").to_string())
+            .collect()
+    };
+    // The fixture's payloadType codes (tests/fixtures/registry/README.md).
+    assert_eq!(
+        accepts("1254731000016003"),
+        [
+            "acknowledgement-message 2.0",
+            "carecommunication-message 5.0",
+            "hospitalnotification-message 3.0"
+        ]
+    );
+    assert_eq!(
+        accepts("193221000016001"),
+        [
+            "acknowledgement-message 2.0",
+            "carecommunication-message 5.0",
+            "xbin01 xb0131x",
+            "xdis91 xd9134l"
+        ]
+    );
+    assert_eq!(
+        accepts("1119001000016000"),
+        [
+            "acknowledgement-message 2.0",
+            "hospitalnotification-message 3.0"
+        ]
+    );
+    let gln = found["units"]
+        .as_array()
+        .expect("units")
+        .iter()
+        .find(|u| u["sor_id"] == "1119001000016000")
+        .map(|u| u["gln"].clone());
+    assert_eq!(gln, Some(Value::from("5790000160037")));
+}
+
+/// The statistical code of one evidence file, read here without the harness: a FHIR message's
+/// MCM:FDIS91#category / MCM:FCTL#code, an OIOXML letter's StatisticalCode; `None` for envelopes.
+fn code_of(path: &Path) -> Option<String> {
+    let bytes = std::fs::read(path).expect("evidence");
+    if path.extension().and_then(|e| e.to_str()) == Some("json") {
+        let b: Value = serde_json::from_slice(&bytes).ok()?;
+        let entries = b["entry"].as_array()?;
+        let of = |t: &str| {
+            entries
+                .iter()
+                .map(|e| &e["resource"])
+                .find(|r| r["resourceType"] == t)
+        };
+        let header = of("MessageHeader")?;
+        return match header["eventCoding"]["code"].as_str()? {
+            "care-communication-message" => Some(format!(
+                "MCM:FDIS91#{}",
+                of("Communication")?["category"][0]["coding"][0]["code"].as_str()?
+            )),
+            "acknowledgement-message" => {
+                Some(format!("MCM:FCTL#{}", header["response"]["code"].as_str()?))
+            }
+            other => Some(other.to_string()),
+        };
+    }
+    let (text, _, _) = encoding_rs::WINDOWS_1252.decode(&bytes);
+    let doc = roxmltree::Document::parse(&text).ok()?;
+    let root = doc.root_element();
+    let value_of = |n: roxmltree::Node| {
+        n.children()
+            .find(|c| c.tag_name().name() == "code")
+            .and_then(|c| c.attribute("value"))
+            .map(str::to_string)
+    };
+    match root.tag_name().name() {
+        "Emessage" => doc
+            .descendants()
+            .find(|n| n.tag_name().name() == "StatisticalCode")
+            .and_then(|n| n.text())
+            .map(str::to_string),
+        "Bundle" => {
+            let event = doc
+                .descendants()
+                .find(|n| n.tag_name().name() == "eventCoding")
+                .and_then(value_of)?;
+            match event.as_str() {
+                "care-communication-message" => {
+                    let category = doc
+                        .descendants()
+                        .find(|n| n.tag_name().name() == "category")?
+                        .children()
+                        .find(|c| c.tag_name().name() == "coding")
+                        .and_then(value_of)?;
+                    Some(format!("MCM:FDIS91#{category}"))
+                }
+                "acknowledgement-message" => {
+                    let response = doc
+                        .descendants()
+                        .find(|n| n.tag_name().name() == "response")?;
+                    Some(format!("MCM:FCTL#{}", value_of(response)?))
+                }
+                other => Some(other.to_string()),
+            }
+        }
+        _ => None,
+    }
+}
+
+#[test]
+fn stats_and_capabilities_over_the_bundled_suite_count_what_the_run_exchanged() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let output = run_with_reports(dir.path(), &["run".as_ref()]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let results = dir.path().join("results.json");
+    let out = dir.path().join("stats");
+    let status = bin()
+        .arg("stats")
+        .arg(&results)
+        .arg("--output")
+        .arg(&out)
+        .status()
+        .expect("stats runs");
+    assert!(status.success());
+    // Independently: each evidence file's code, with the direction results.json gives it.
+    let run = read_json(&results);
+    let mut expected: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    let mut mime_types = BTreeSet::new();
+    for s in run["scenarios"].as_array().expect("scenarios") {
+        for e in s["evidence"].as_array().expect("evidence") {
+            let file = dir.path().join(e["file"].as_str().expect("file"));
+            if let Some(code) = code_of(&file) {
+                let slot = expected.entry(code.clone()).or_default();
+                if e["direction"] == "sent" {
+                    slot.0 += 1;
+                } else {
+                    slot.1 += 1;
+                }
+                if code.starts_with("MCM:FDIS91") && file.extension().is_some_and(|x| x == "json") {
+                    let b = read_json(&file);
+                    for entry in b["entry"].as_array().expect("entries") {
+                        for p in entry["resource"]["payload"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                        {
+                            if let Some(t) = p["contentAttachment"]["contentType"].as_str() {
+                                mime_types.insert(format!("attachment {t}"));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        expected.len() > 5,
+        "the suite exchanges many kinds: {expected:?}"
+    );
+    let stats = read_json(&out.join("stats.json"));
+    let got: BTreeMap<String, (u64, u64)> = stats["by_code"]
+        .as_object()
+        .expect("by_code")
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                (
+                    v["sent"].as_u64().expect("n"),
+                    v["received"].as_u64().expect("n"),
+                ),
+            )
+        })
+        .collect();
+    assert_eq!(got, expected);
+    let total: u64 = expected.values().map(|(s, r)| s + r).sum();
+    assert_eq!(stats["messages"]["total"].as_u64(), Some(total));
+    // Every acknowledgement the run received answers a message it sent: each has a latency.
+    let acks: u64 = expected
+        .iter()
+        .filter(|(k, _)| k.starts_with("MCM:FCTL"))
+        .map(|(_, (_, r))| r)
+        .sum();
+    let paired: u64 = stats["latency"]
+        .as_array()
+        .expect("latency")
+        .iter()
+        .filter(|l| l["answer"] == "acknowledgement")
+        .map(|l| l["count"].as_u64().expect("n"))
+        .sum();
+    assert!(
+        paired >= acks,
+        "{paired} paired, {acks} acknowledgements received"
+    );
+    let html = std::fs::read_to_string(out.join("stats.html")).expect("html");
+    // Self-contained: charts inline, nothing loaded from elsewhere.
+    assert!(html.contains("<svg"));
+    assert!(!html.contains("<script") && !html.contains(" src=") && !html.contains("<link"));
+    assert!(
+        std::fs::read_to_string(out.join("stats.csv"))
+            .expect("csv")
+            .starts_with("table,key,detail,")
+    );
+
+    let caps = dir.path().join("caps");
+    let status = bin()
+        .arg("capabilities")
+        .arg(&results)
+        .arg("--output")
+        .arg(&caps)
+        .status()
+        .expect("capabilities runs");
+    assert!(status.success());
+    let found = read_json(&caps.join("capabilities.json"));
+    let matrix = found["matrix"].as_array().expect("matrix");
+    let features: BTreeSet<String> = matrix
+        .iter()
+        .filter_map(|c| c["feature"].as_str())
+        .filter(|f| f.starts_with("attachment ") && f.contains('/'))
+        .map(str::to_string)
+        .collect();
+    assert_eq!(features, mime_types);
+    let proved: BTreeSet<&str> = matrix
+        .iter()
+        .flat_map(|c| c["scenarios"].as_array().expect("scenarios"))
+        .filter_map(|s| s.as_str()?.split(' ').next())
+        .collect();
+    let scenarios: BTreeSet<&str> = run["scenarios"]
+        .as_array()
+        .expect("scenarios")
+        .iter()
+        .filter_map(|s| s["id"].as_str())
+        .collect();
+    assert_eq!(proved, scenarios, "every scenario proves a cell");
+    let approved = found["approved"].as_array().expect("approved");
+    assert!(
+        approved
+            .iter()
+            .any(|a| a["standard"] == "CareCommunication" && a["standard_id"] == "FDIS91 (5.0)")
+    );
+    let csv = std::fs::read_to_string(caps.join("capabilities-approved.csv")).expect("csv");
+    assert!(csv.starts_with(
+        "System,Leverandør,Systemtype,Standard,Standard ID (Version),Kanal,Teststatus"
+    ));
+
+    // validate with the registry: the suite's test parties are in no register.
+    let letter = dir.path().join("evidence/cc-new-json/e1.json");
+    let judged = bin()
+        .arg("validate")
+        .arg("--format")
+        .arg("json")
+        .arg("--registry")
+        .arg(eer_organisations())
+        .arg(&letter)
+        .output()
+        .expect("validate runs");
+    let text = String::from_utf8_lossy(&judged.stdout);
+    assert!(
+        text.contains("registry-gln") && text.contains("`5790000000012` is not a location number"),
+        "{text}"
+    );
+    assert!(
+        text.contains("`999991000016001` is not a unit in the registry"),
+        "{text}"
+    );
+    let plain = bin()
+        .args(["validate", "--format", "json"])
+        .arg(&letter)
+        .output()
+        .expect("validate runs");
+    assert!(!String::from_utf8_lossy(&plain.stdout).contains("registry-"));
+}
