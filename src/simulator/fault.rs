@@ -207,6 +207,7 @@ impl Fault {
             }
             Fault::HnOutOfOrder => {
                 "as the hospital, sends the end of a leave when told to start one (hn-order)"
+            }
             Fault::FormWrongReceipt => {
                 "answers a home care or LÆ letter that breaks its schema with a positive receipt"
             }
