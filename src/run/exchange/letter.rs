@@ -251,7 +251,7 @@ impl Exchange<'_> {
             kind.title,
             l.as_
         ));
-        let ev = self.drop_letter(&letter, &mut result)?;
+        let ev = self.drop_letter(&letter, &mut result, !l.syntax_error)?;
         self.capture_letter(&l.as_, &letter, &ev);
         Ok(result)
     }
