@@ -10,5 +10,6 @@ mod layering;
 mod profile;
 mod rules;
 mod secrets;
+mod sources;
 mod support;
 mod trust;
