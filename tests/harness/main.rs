@@ -11,6 +11,7 @@ mod profile;
 mod registry;
 mod rules;
 mod secrets;
+mod sources;
 mod support;
 mod testscripts;
 mod trust;
