@@ -309,6 +309,12 @@ pub fn prepare(ctx: &mut Context, event: Event, previous: Option<&Message>) -> R
         (None, _) if admission => {
             ctx.patient["identifier"] =
                 json!([{"system": "urn:oid:1.2.208.176.1.2", "value": TEST_CPR}]);
+            // MedComCorePatient (the core IG the HospitalNotification IG 3.0 builds on) requires
+            // `Patient.text` (1..1).
+            ctx.patient["text"] = json!({
+                "status": "generated",
+                "div": "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>Harness Testpatient</p></div>"
+            });
             json!({
                 "activity": activity_of(event.kind, None)?,
                 "status": "in-progress",
