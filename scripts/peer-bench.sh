@@ -53,7 +53,7 @@ echo "harness --jobs 2: $(rate "$N" "$h2") exchanges/s (${h2} s incl. reports)"
 echo "harness --jobs 1: $(rate "$N" "$h1") exchanges/s (${h1} s); --jobs 2 / --jobs 1 = $(python3 -c "print(f'{$h1/$h2:.2f}')")x"
 
 # One message the harness sent, with its two ids turned into placeholders.
-sent=$(find "$work/h1/evidence" -name 'e1.json' | head -1)
+sent=$(find "$work/h1/evidence" -name e1.json -print -quit)
 python3 - "$sent" "$work/body.json" <<'PY'
 import json, sys
 raw = open(sys.argv[1]).read()
