@@ -60,8 +60,22 @@ impl Vendor {
             .await
     }
 
+    /// The name of the stay whose latest notification has MessageHeader.id `letter`.
+    pub(super) fn stay_of(&self, letter: &str) -> Option<String> {
+        let state = self.hospital.lock().ok()?;
+        state
+            .stays
+            .iter()
+            .find(|(_, m)| {
+                m.last()
+                    .and_then(|l| l.identity.letter_id.as_deref())
+                    .is_some_and(|id| id == letter.trim())
+            })
+            .map(|(name, _)| name.clone())
+    }
+
     /// Builds `event` of `stay` and remembers it as the stay's latest message.
-    fn hospital_notification(
+    pub(super) fn hospital_notification(
         &self,
         event: Event,
         stay: &str,

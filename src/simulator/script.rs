@@ -9,7 +9,9 @@
 //! the vendor sent itself stays in its thread), and `acknowledge` (answer the next copy of a
 //! letter `ok`, `transient-error` or `fatal-error`; the duplicate that follows is answered by
 //! the duplicate matrix, and a duplicate after a `transient-error` is processed anew, KR5).
-//! `send-hospital-notification` is refused (`422`) until the vendor can send HospitalNotifications.
+//! `send-hospital-notification` (with `event`) sends the next HospitalNotification of a stay as a
+//! hospital: the first (no `of`) starts a stay, a later one continues the stay whose latest
+//! notification `of` names ([`crate::simulator`]'s hospital role).
 //!
 //! The answer is `200 OK` with a [`ScriptDone`] naming the MessageHeader.id of what it sent, so
 //! the harness claims exactly that message even when scenarios run in parallel.
@@ -273,12 +275,7 @@ impl Vendor {
                 };
                 (template, ctx, Some(original.resource.clone()))
             }
-            "send-hospital-notification" => {
-                return Err(format!(
-                    "this reference vendor cannot send HospitalNotifications yet (event `{}`)",
-                    what.event.as_deref().unwrap_or("?")
-                ));
-            }
+            "send-hospital-notification" => return self.script_hospital_notification(order),
             other => return Err(format!("unknown script action `{other}`")),
         };
         for wish in &what.attachments {
@@ -291,6 +288,32 @@ impl Vendor {
             .map_err(|e| e.to_string())?;
         shape::apply(&mut resource, what, &config.fhir_base, original.as_ref());
         Message::encode(&resource, format).map_err(|e| e.to_string())
+    }
+
+    /// `send-hospital-notification`: the event of the stay whose latest notification the order's
+    /// letter names (a new stay, named by a fresh id, when it names none).
+    fn script_hospital_notification(&self, order: &ScriptOrder) -> Result<Message, String> {
+        let what = &order.instruction;
+        let name = what.event.as_deref().unwrap_or("STIN");
+        let event = crate::hospitalnotification::Event::parse(name)
+            .ok_or_else(|| format!("`event` `{name}` is not a HospitalNotification event"))?;
+        let stay = match order.letter_id.as_deref() {
+            Some(letter) => self
+                .stay_of(letter)
+                .ok_or_else(|| format!("no stay's latest notification is `{letter}`"))?,
+            None => format!("script/{}", uuid::Uuid::new_v4()),
+        };
+        let receiver = order
+            .receiver
+            .clone()
+            .ok_or("`send-hospital-notification` needs the receiver's identity")?;
+        self.hospital_notification(
+            event,
+            &stay,
+            receiver,
+            order.format.unwrap_or(Format::Json),
+            "",
+        )
     }
 
     /// The message `letter` names: one it received, or one it sent itself (`true`).

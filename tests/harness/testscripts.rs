@@ -158,31 +158,25 @@ fn medcom_scripts_pass_against_the_reference_vendor_with_a_test_report_each() {
 
 /// Each CareCommunication and acknowledgement fault profile of the reference vendor fails at
 /// least one MedCom script. `non-ok-without-operationoutcome` and `duplicate-different-ack` show
-/// only in the Acknowledgement send scripts, which acknowledge HospitalNotifications: they are
-/// held to it once this build has a HospitalNotification template.
+/// only in the Acknowledgement send scripts, which acknowledge HospitalNotifications.
 #[test]
 fn every_carecommunication_and_acknowledgement_fault_fails_a_medcom_script() {
-    let files = scripts();
-    let hn = medcom_harness::template::Templates::builtin()
-        .resolve("hospitalnotification/stin", Path::new("."))
-        .is_ok();
-    let mut faults = vec![
+    let mut with_hn = scripts();
+    let faults = [
         "no-ack",
         "wrong-response-identifier",
         "fatal-for-valid",
         "ack-missing-provenance",
         "reply-resends-attachment",
         "forward-drops-attachment",
+        "non-ok-without-operationoutcome",
+        "duplicate-different-ack",
     ];
-    let mut with_hn = files.clone();
-    if hn {
-        faults.extend(["non-ok-without-operationoutcome", "duplicate-different-ack"]);
-        let ack = corpus().join("medcomfhir-website/ig/acknowledgementtestscript");
-        for e in std::fs::read_dir(ack).expect("ack scripts") {
-            let p = e.expect("entry").path();
-            if p.to_string_lossy().contains("acknowledgement-send-") {
-                with_hn.push(p);
-            }
+    let ack = corpus().join("medcomfhir-website/ig/acknowledgementtestscript");
+    for e in std::fs::read_dir(ack).expect("ack scripts") {
+        let p = e.expect("entry").path();
+        if p.to_string_lossy().contains("acknowledgement-send-") {
+            with_hn.push(p);
         }
     }
     for fault in faults {

@@ -541,16 +541,18 @@ impl Play<'_, '_> {
                     .map_err(|e| e.to_string())?
             }
             "hospitalnotification" => {
-                let event = recipe.event.as_deref().unwrap_or("STIN").to_lowercase();
-                let name = format!("hospitalnotification/{event}");
-                let ctx = Context::new_message(
+                let name = recipe.event.as_deref().unwrap_or("STIN");
+                let event = crate::hospitalnotification::Event::parse(name)
+                    .ok_or_else(|| format!("`{name}` is not a HospitalNotification event"))?;
+                let mut r = crate::hospitalnotification::render(
+                    templates,
                     &config.fhir_base,
                     config.harness.clone(),
                     config.vendor.clone(),
-                );
-                let mut r = templates.render_resource(&name, &ctx).map_err(|e| {
-                    format!("this build has no HospitalNotification template `{name}`: {e}")
-                })?;
+                    event,
+                    None,
+                    None,
+                )?;
                 if recipe.invalid {
                     // A Bundle.timestamp without a time zone breaks FHIR's instant and MedCom's
                     // time-zone rule: a correct receiver answers `fatal-error` (KR6).
