@@ -545,7 +545,7 @@ impl Play<'_, '_> {
                 let event = crate::hospitalnotification::Event::parse(name)
                     .ok_or_else(|| format!("`{name}` is not a HospitalNotification event"))?;
                 let mut r = crate::hospitalnotification::render(
-                    templates,
+                    &templates,
                     &config.fhir_base,
                     config.harness.clone(),
                     config.vendor.clone(),
