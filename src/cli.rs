@@ -355,7 +355,7 @@ pub fn main() -> i32 {
                 );
                 for id in f.violates() {
                     if let Some(rule) = medcom_harness::rule::find(id) {
-                        say!("{:<34}   {id}: {}", "", rule.source);
+                        say!("{:<34}   source of {id}: {}", "", rule.source);
                     }
                 }
             }

@@ -360,10 +360,21 @@ fn carry_parties(ctx: &mut Context, prev: &Message) {
     }
     let header = bundle.pointer("/entry/0/resource").unwrap_or(&Value::Null);
     if let Some(s) = str_at(header, "/sender/reference") {
-        ctx.sender_ref = s;
+        ctx.sender_ref = type_and_id(&s);
     }
     if let Some(r) = str_at(header, "/destination/0/receiver/reference") {
-        ctx.receiver_ref = r;
+        ctx.receiver_ref = type_and_id(&r);
+    }
+}
+
+/// The `Type/id` tail of a reference, absolute or relative: the template writes the
+/// MessageHeader's sender and receiver as the fullUrls they point at (MedCom's HospitalNotification
+/// TestScripts find the sender by `fullUrl = MessageHeader.sender.reference`).
+fn type_and_id(reference: &str) -> String {
+    let mut parts = reference.rsplitn(3, '/');
+    match (parts.next(), parts.next()) {
+        (Some(id), Some(kind)) => format!("{kind}/{id}"),
+        _ => reference.to_string(),
     }
 }
 

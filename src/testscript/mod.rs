@@ -35,6 +35,9 @@ pub use table::{AttachmentWish, Defect, FixtureRecipe, Instruction, Table};
 use serde_json::Value;
 use std::path::Path;
 
+/// The note on an assert or variable whose `ofType('Type')` names its type as a string.
+pub const QUIRK_OFTYPE_STRING: &str = "evaluated as Touchstone's Java FHIRPath does: `ofType('Encounter')` names the type as a string, which strict FHIRPath refuses (a type specifier is an identifier)";
+
 /// The note an assert carries when the integer-vs-string quirk was applied.
 pub const QUIRK_COUNT_STRING: &str = "evaluated as Touchstone's Java FHIRPath does: `count() = 'N'` compares the integer with the quoted number (strict FHIRPath would never find them equal)";
 
@@ -161,17 +164,25 @@ pub fn placeholders(text: &str) -> Vec<String> {
     names
 }
 
-/// Applies Touchstone's integer-vs-string reading to `expression`: `count() = '2'` becomes
-/// `count() = 2`. Returns the expression to evaluate and whether it changed.
+/// Applies Touchstone's readings to `expression`: `count() = '2'` becomes `count() = 2`
+/// ([`QUIRK_COUNT_STRING`]) and `ofType('Encounter')` becomes `ofType(Encounter)`
+/// ([`QUIRK_OFTYPE_STRING`]). Returns the expression to evaluate and whether it changed.
 pub fn touchstone_quirks(expression: &str) -> (String, bool) {
-    static COUNT: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
-    let Some(re) = COUNT
-        .get_or_init(|| regex::Regex::new(r"count\(\)\s*(=|!=)\s*'(\d+)'").ok())
+    static COUNT: std::sync::OnceLock<Option<(regex::Regex, regex::Regex)>> =
+        std::sync::OnceLock::new();
+    let Some((count, of_type)) = COUNT
+        .get_or_init(|| {
+            Some((
+                regex::Regex::new(r"count\(\)\s*(=|!=)\s*'(\d+)'").ok()?,
+                regex::Regex::new(r"ofType\(\s*'([A-Za-z][A-Za-z0-9]*)'\s*\)").ok()?,
+            ))
+        })
         .as_ref()
     else {
         return (expression.to_string(), false);
     };
-    let rewritten = re.replace_all(expression, "count() $1 $2").into_owned();
+    let rewritten = count.replace_all(expression, "count() $1 $2");
+    let rewritten = of_type.replace_all(&rewritten, "ofType($1)").into_owned();
     let changed = rewritten != expression;
     (rewritten, changed)
 }
@@ -231,6 +242,11 @@ mod tests {
             "Bundle.entry.resource.ofType(Communication).payload.count() = 2"
         );
         assert!(!touchstone_quirks("Bundle.entry.count() = 3").1);
+        // HospitalNotification PF-send-imp-06 names the type as a string.
+        assert_eq!(
+            touchstone_quirks("Bundle.entry.resource.ofType('Encounter').period.start").0,
+            "Bundle.entry.resource.ofType(Encounter).period.start"
+        );
     }
 
     #[test]

@@ -347,8 +347,9 @@ impl Play<'_, '_> {
         if let Some(raw) = raw_path(&message.resource, expr) {
             return Ok(raw);
         }
+        let (expr, _) = testscript::touchstone_quirks(expr);
         let items = self
-            .eval(message, expr)
+            .eval(message, &expr)
             .map_err(|e| format!("variable `{name}`: `{expr}` does not evaluate: {e}"))?;
         Ok(items
             .first()
@@ -1072,7 +1073,9 @@ impl Play<'_, '_> {
             Err(e) => return Verdict::Error(format!("{element}.expression: {e}")),
         };
         let (expr, quirk) = testscript::touchstone_quirks(&expr);
-        let note = if quirk {
+        let note = if quirk && raw.contains("ofType('") {
+            format!(" (note: {})", testscript::QUIRK_OFTYPE_STRING)
+        } else if quirk {
             format!(" (note: {})", testscript::QUIRK_COUNT_STRING)
         } else {
             String::new()
