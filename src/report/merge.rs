@@ -54,6 +54,17 @@ pub enum MergeError {
         /// Its value.
         other: String,
     },
+    /// A share of the partitioning is not given: the joined report would pass a run that never
+    /// ran those scenarios.
+    #[error("share {missing} of `hash:K/{of}` is missing (given: {given}): give every share's results, or the joined report would pass scenarios that never ran")]
+    MissingShare {
+        /// The missing shares, `2, 4`.
+        missing: String,
+        /// N of `hash:K/N`.
+        of: u64,
+        /// The shares given, `1, 3`.
+        given: String,
+    },
     /// A scenario is in two shares.
     #[error("scenario `{id}` is in both `{}` and `{}`: give each share once, from one partitioning", .first_path.display(), .other_path.display())]
     Overlap {
@@ -64,6 +75,39 @@ pub enum MergeError {
         /// The other.
         other_path: PathBuf,
     },
+}
+
+/// Every share `1..=N` of the results' `hash:K/N` partitions is given (results without a
+/// partition are whole runs and need no company).
+fn check_every_share(partitions: &[Option<String>]) -> Result<(), MergeError> {
+    let shares: Vec<(u64, u64)> = partitions
+        .iter()
+        .flatten()
+        .filter_map(|p| {
+            let (k, n) = p.strip_prefix("hash:")?.split_once('/')?;
+            Some((k.parse().ok()?, n.parse().ok()?))
+        })
+        .collect();
+    let Some(&(_, of)) = shares.first() else {
+        return Ok(());
+    };
+    let given: std::collections::BTreeSet<u64> = shares.iter().map(|(k, _)| *k).collect();
+    let missing: Vec<String> = (1..=of)
+        .filter(|k| !given.contains(k))
+        .map(|k| k.to_string())
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(MergeError::MissingShare {
+        missing: missing.join(", "),
+        of,
+        given: given
+            .iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
+    })
 }
 
 /// What `results.json` holds of a run (see the `json` module for the shape).
@@ -99,6 +143,7 @@ struct Filed {
 pub fn merge(results: &[PathBuf], into: &Path) -> Result<RunOutcome, MergeError> {
     let mut merged: Option<(PathBuf, RunOutcome)> = None;
     let mut owner: std::collections::HashMap<String, PathBuf> = std::collections::HashMap::new();
+    let mut partitions: Vec<Option<String>> = Vec::new();
     for path in results {
         let text = std::fs::read(path).map_err(|source| MergeError::Read {
             path: path.clone(),
@@ -110,6 +155,7 @@ pub fn merge(results: &[PathBuf], into: &Path) -> Result<RunOutcome, MergeError>
         })?;
         drop(text);
         let share = share_run(filed, path, into);
+        partitions.push(share.selection.partition.clone());
         if let Some((first_path, run)) = &merged {
             let mismatch = |what, first: String, other: String| MergeError::Mismatch {
                 what,
@@ -143,6 +189,7 @@ pub fn merge(results: &[PathBuf], into: &Path) -> Result<RunOutcome, MergeError>
             Some((first_path, run)) => (first_path, join(run, share)),
         });
     }
+    check_every_share(&partitions)?;
     let (_, mut run) = merged.expect("clap requires at least one results file");
     run.scenarios
         .sort_by(|a, b| a.path.cmp(&b.path).then_with(|| a.id.cmp(&b.id)));
@@ -338,5 +385,17 @@ mod tests {
         let err = merge(&[a.join("results.json"), a.join("results.json")], &into)
             .expect_err("the same share twice");
         assert!(err.to_string().contains("is in both"), "{err}");
+    }
+
+    #[test]
+    fn a_partitioned_run_with_a_share_missing_does_not_merge() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let mut run = sample::run();
+        run.selection.partition = Some("hash:1/2".into());
+        let a = tmp.path().join("a");
+        write_all(&run, &paths(&a), &Options::default()).expect("a");
+        let err = merge(&[a.join("results.json")], &tmp.path().join("results.json"))
+            .expect_err("share 2 of 2 is missing");
+        assert!(err.to_string().contains("share 2 of `hash:K/2` is missing"), "{err}");
     }
 }

@@ -998,6 +998,10 @@ impl Play<'_, '_> {
         let warn = a.warning_only;
         if let Some(codes) = &a.response_code {
             let op = a.operator.as_deref().unwrap_or("equals");
+            // The operator is the script's to get right whoever answered: a typo is its defect.
+            if let Err(e) = testscript::compare(op, &[], codes) {
+                return Verdict::Error(format!("{element}.operator: {e}"));
+            }
             let Some(status) = self.last.status else {
                 return Verdict::Skip(
                     self.last
