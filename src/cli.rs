@@ -53,6 +53,16 @@ enum Command {
     /// `run --fault NAME` (the embedded vendor) or `serve --fault NAME`; a fault that shows only
     /// in exchange folders makes the embedded vendor carry every message through its folder.
     Faults,
+    /// Make a minisign key pair for signing evidence packages.
+    #[command(subcommand)]
+    Key(certify::KeyCommand),
+    /// Pack a run's evidence for MedCom in a signed zip, or verify such a package.
+    #[command(subcommand)]
+    Evidence(certify::EvidenceCommand),
+    /// Record a reviewer's step in the run's review log: attest a manual step, comment, mark a
+    /// step not relevant, override a finding's grade. The HTML report is written again with it.
+    #[command(subcommand)]
+    Review(certify::ReviewCommand),
 }
 
 #[derive(Debug, clap::Args)]
@@ -119,6 +129,9 @@ struct RunArgs {
     /// masked (`250947-****`); the evidence files always keep the bytes exactly.
     #[arg(long)]
     show_cpr: bool,
+    /// The language of the HTML report: English, or Danish with MedCom's Danish grade names.
+    #[arg(long, value_enum, default_value = "en")]
+    lang: certify::LangArg,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -233,6 +246,8 @@ macro_rules! say {
     ($($arg:tt)*) => { say(format_args!($($arg)*)) };
 }
 
+mod certify;
+
 /// Runs the command line and returns the exit code.
 pub fn main() -> i32 {
     let cli = Cli::parse();
@@ -252,6 +267,9 @@ pub fn main() -> i32 {
             }
             Ok(exit::PASSED)
         }
+        Command::Key(command) => certify::key_command(command),
+        Command::Evidence(command) => certify::evidence_command(command),
+        Command::Review(command) => certify::review_command(command),
     };
     match result {
         Ok(code) => code,
@@ -373,6 +391,7 @@ fn run_command(args: RunArgs) -> Result<i32, Failure> {
         },
         options: report::Options {
             show_cpr: args.show_cpr,
+            lang: certify::lang(args.lang),
         },
         target: match (&args.target, &args.fault) {
             (Some(t), _) => medcom_harness::transport::redact_url(t),

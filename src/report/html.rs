@@ -20,6 +20,7 @@ use handlebars::Handlebars;
 use serde::Serialize;
 
 use super::ReportError;
+use super::lang::{Labels, Lang};
 use super::slug::Slugs;
 use crate::finding::{Finding, Grade};
 use crate::run::{
@@ -28,9 +29,24 @@ use crate::run::{
 };
 
 const TEMPLATE: &str = include_str!("report.html.hbs");
+/// The reviews section, a partial of [`TEMPLATE`] that `review` also renders alone.
+const REVIEWS: &str = include_str!("reviews.html.hbs");
+/// The markers around the reviews section in a written report.
+const REVIEWS_START: &str = "<!-- medcom-harness:reviews -->";
+const REVIEWS_END: &str = "<!-- /medcom-harness:reviews -->";
 
 /// The HTML report of `run` as a string: a complete, self-contained document.
 pub fn render_html(run: &RunOutcome) -> String {
+    render_html_in(run, Lang::En, &[])
+}
+
+/// The HTML report of `run` in `lang`, with the `reviews` recorded about it (entries about
+/// another run, by their `run-started`, are left out): see [`crate::review`].
+pub fn render_html_in(run: &RunOutcome, lang: Lang, reviews: &[crate::review::Entry]) -> String {
+    let mut page = Page::new(run);
+    page.lang = lang.code();
+    page.l = lang.labels();
+    page.reviews = super::review_view::views(run, lang, reviews);
     let mut registry = Handlebars::new();
     // Strict in tests, so a misspelt field in the template fails them; lenient in use, so a report
     // is never lost to a template slip.
@@ -40,7 +56,10 @@ pub fn render_html(run: &RunOutcome) -> String {
         .register_template_string("report", TEMPLATE)
         .expect("the embedded report template parses (checked by the tests)");
     registry
-        .render("report", &Page::new(run))
+        .register_partial("reviews", REVIEWS)
+        .expect("the embedded reviews template parses (checked by the tests)");
+    registry
+        .render("report", &page)
         .expect("the report view has every field the template uses (checked by the tests)")
 }
 
@@ -52,6 +71,56 @@ pub fn render_html(run: &RunOutcome) -> String {
 /// [`ReportError::Write`] with `path` when the folder cannot be created or the file written.
 pub fn write_html(run: &RunOutcome, path: &Path) -> Result<(), ReportError> {
     super::write_report(path, render_html(run).as_bytes())
+}
+
+/// `html`, a report this harness wrote, with its reviews section replaced by one of `reviews`
+/// about `run`, in the report's own language (its `<html lang>`); everything else stays as the
+/// run wrote it (masked, redacted, every preview). `None` when `html` has no reviews section (a
+/// report of an older version).
+pub fn splice_reviews(
+    html: &str,
+    run: &RunOutcome,
+    reviews: &[crate::review::Entry],
+) -> Option<String> {
+    #[derive(Serialize)]
+    struct Section {
+        l: &'static Labels,
+        reviews: Vec<super::review_view::ReviewView>,
+    }
+    let start = html.find(REVIEWS_START)? + REVIEWS_START.len();
+    let end = start + html[start..].find(REVIEWS_END)?;
+    let lang = if html.contains("<html lang=\"da\">") {
+        Lang::Da
+    } else {
+        Lang::En
+    };
+    let mut registry = Handlebars::new();
+    registry.set_strict_mode(cfg!(test));
+    registry.set_prevent_indent(true);
+    let section = registry
+        .render_template(
+            REVIEWS,
+            &Section {
+                l: lang.labels(),
+                reviews: super::review_view::views(run, lang, reviews),
+            },
+        )
+        .expect("the reviews view has every field the template uses (checked by the tests)");
+    Some(format!("{}{section}{}", &html[..start], &html[end..]))
+}
+
+/// [`write_html`] in `lang`, with `reviews`: see [`render_html_in`].
+///
+/// # Errors
+///
+/// [`ReportError::Write`] with `path` when the folder cannot be created or the file written.
+pub fn write_html_in(
+    run: &RunOutcome,
+    path: &Path,
+    lang: Lang,
+    reviews: &[crate::review::Entry],
+) -> Result<(), ReportError> {
+    super::write_report(path, render_html_in(run, lang, reviews).as_bytes())
 }
 
 #[derive(Serialize)]
@@ -81,6 +150,12 @@ struct Page<'a> {
     failing: Vec<FailingView<'a>>,
     unclaimed: Vec<UnclaimedView<'a>>,
     rules: Vec<RuleView<'a>>,
+    /// The page's language code (`en`, `da`).
+    lang: &'static str,
+    /// The fixed text in that language.
+    l: &'static Labels,
+    /// The review log's entries about this run.
+    reviews: Vec<super::review_view::ReviewView>,
 }
 
 #[derive(Serialize)]
@@ -213,6 +288,7 @@ impl<'a> Page<'a> {
             "unclaimed",
             "rules",
             "not-applicable",
+            "reviews",
         ] {
             slugs.unique(reserved);
         }
@@ -277,6 +353,9 @@ impl<'a> Page<'a> {
             failing,
             unclaimed,
             rules: cited_rules(run),
+            lang: Lang::En.code(),
+            l: Lang::En.labels(),
+            reviews: Vec::new(),
         }
     }
 }

@@ -30,16 +30,19 @@ mod html;
 mod journal;
 mod json;
 mod junit;
+pub mod lang;
+mod review_view;
 #[cfg(test)]
 mod sample;
 mod slug;
 
 use std::path::PathBuf;
 
-pub use html::{render_html, write_html};
+pub use html::{render_html, render_html_in, splice_reviews, write_html, write_html_in};
 pub use journal::{Journal, Plan};
 pub use json::write_json;
 pub use junit::{render_junit, write_junit};
+pub use lang::Lang;
 
 use std::path::Path;
 
@@ -184,6 +187,8 @@ pub struct Options {
     /// Show CPR numbers as they are (`--show-cpr`); by default reports mask them
     /// (`250947-****`). Evidence files always keep the bytes exactly.
     pub show_cpr: bool,
+    /// The language of the HTML report (`--lang`); English by default.
+    pub lang: Lang,
 }
 
 /// Writes `contents` to `path` at once, creating its folder first: the contents go to a hidden
@@ -217,6 +222,16 @@ fn write_report(path: &std::path::Path, contents: &[u8]) -> Result<(), ReportErr
     temp.as_file().sync_all().map_err(failed)?;
     temp.persist(path).map_err(|e| failed(e.error))?;
     Ok(())
+}
+
+/// Writes `contents` to `path` as a report is written: at once (a temporary file renamed over
+/// it), creating its folder. For `review`, which writes the HTML report again.
+///
+/// # Errors
+///
+/// [`ReportError::Write`] with `path`.
+pub fn write_report_file(path: &std::path::Path, contents: &[u8]) -> Result<(), ReportError> {
+    write_report(path, contents)
 }
 
 /// The run's verdict word, for the reports' headline: see [`RunOutcome::verdict`].
@@ -255,5 +270,7 @@ pub fn write_all_redacted(
     };
     json::write_results(&shown, &paths.json)?;
     write_junit(&shown, &paths.junit)?;
-    write_html(&shown, &paths.html)
+    let reviews =
+        crate::review::read_log(&crate::review::log_path(&paths.json)).unwrap_or_default();
+    write_html_in(&shown, &paths.html, options.lang, &reviews)
 }
