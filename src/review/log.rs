@@ -303,9 +303,18 @@ fn copy_attachment(results: &Path, seq: usize, path: &Path) -> Result<Attached, 
     Ok(Attached {
         file,
         original_name,
-        sha256: crate::evidence::manifest::sha256_hex(&bytes),
+        sha256: sha256_hex(&bytes),
         size: bytes.len() as u64,
     })
+}
+
+/// The SHA-256 of `bytes`, lowercase hex.
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Now, UTC, RFC 3339 to the second.
