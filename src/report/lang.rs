@@ -191,7 +191,7 @@ const DA: Labels = Labels {
     skipped: "sprunget over",
     scenarios: "scenarier",
     legend: "Vurderinger på MedComs skala, bedst til værst:",
-    ok: "OK",
+    ok: "kravet er opfyldt",
     f4: "mindre betydelig",
     f3: "betydelig",
     f2: "alvorlig",
