@@ -64,6 +64,16 @@ enum Command {
     /// standard x direction x feature, and a table in the columns of MedCom's list of approved
     /// systems. Writes capabilities.html, .csv and .json.
     Capabilities(CapabilitiesArgs),
+    /// Make a minisign key pair for signing evidence packages.
+    #[command(subcommand)]
+    Key(certify::KeyCommand),
+    /// Pack a run's evidence for MedCom in a signed zip, or verify such a package.
+    #[command(subcommand)]
+    Evidence(certify::EvidenceCommand),
+    /// Record a reviewer's step in the run's review log: attest a manual step, comment, mark a
+    /// step not relevant, override a finding's grade. The HTML report is written again with it.
+    #[command(subcommand)]
+    Review(certify::ReviewCommand),
 }
 
 #[derive(Debug, clap::Args)]
@@ -177,6 +187,9 @@ struct RunArgs {
     /// `medcom-harness report merge`).
     #[arg(long, value_name = "hash:K/N")]
     partition: Option<run::partition::Partition>,
+    /// The language of the HTML report: English, or Danish with MedCom's Danish grade names.
+    #[arg(long, value_enum, default_value = "en")]
+    lang: certify::LangArg,
 }
 
 #[derive(Debug, clap::Args)]
@@ -332,6 +345,8 @@ macro_rules! say {
     ($($arg:tt)*) => { say(format_args!($($arg)*)) };
 }
 
+mod certify;
+
 /// Runs the command line and returns the exit code.
 pub fn main() -> i32 {
     let cli = Cli::parse();
@@ -361,6 +376,9 @@ pub fn main() -> i32 {
             }
             Ok(exit::PASSED)
         }
+        Command::Key(command) => certify::key_command(command),
+        Command::Evidence(command) => certify::evidence_command(command),
+        Command::Review(command) => certify::review_command(command),
     };
     match result {
         Ok(code) => code,
@@ -496,6 +514,7 @@ fn run_command(args: RunArgs) -> Result<i32, Failure> {
         },
         options: report::Options {
             show_cpr: args.show_cpr,
+            lang: certify::lang(args.lang),
         },
         target: match (&args.target, &args.fault) {
             (Some(t), _) => medcom_harness::transport::redact_url(t),
@@ -793,8 +812,15 @@ fn merge_command(args: &MergeArgs) -> Result<i32, Failure> {
     };
     paths.check().map_err(Failure::new)?;
     let merged = report::merge(&args.results, &paths.json).map_err(Failure::new)?;
-    report::write_all(&merged, &paths, &report::Options { show_cpr: true })
-        .map_err(Failure::new)?;
+    report::write_all(
+        &merged,
+        &paths,
+        &report::Options {
+            show_cpr: true,
+            ..report::Options::default()
+        },
+    )
+    .map_err(Failure::new)?;
     let s = merged.summary();
     say!(
         "merged {} result file(s): {} scenarios, {} passed, {} failed, {} errors, {} skipped: {}",

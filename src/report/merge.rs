@@ -283,7 +283,15 @@ mod tests {
                 }
             }
             let dir = tmp.path().join(format!("share-{k}"));
-            write_all(&share, &paths(&dir), &Options { show_cpr: true }).expect("written");
+            write_all(
+                &share,
+                &paths(&dir),
+                &Options {
+                    show_cpr: true,
+                    ..Options::default()
+                },
+            )
+            .expect("written");
             shares.push(dir.join("results.json"));
         }
         let out = tmp.path().join("merged");
@@ -314,7 +322,15 @@ mod tests {
             );
             assert_eq!(bytes, e.bytes);
         }
-        write_all(&merged, &paths(&out), &Options { show_cpr: true }).expect("merged reports");
+        write_all(
+            &merged,
+            &paths(&out),
+            &Options {
+                show_cpr: true,
+                ..Options::default()
+            },
+        )
+        .expect("merged reports");
         let html = std::fs::read_to_string(out.join("report.html")).expect("html");
         for s in &whole.scenarios {
             assert!(html.contains(&s.id), "{}", s.id);

@@ -54,7 +54,10 @@ impl Vendor {
     /// A message it received and processed, by MessageHeader.id.
     pub(super) fn received_letter(&self, letter: &str) -> Option<Message> {
         let state = self.fhir.lock().ok()?;
-        state.answered.get(letter.trim()).map(|a| Message::clone(&a.message))
+        state
+            .answered
+            .get(letter.trim())
+            .map(|a| Message::clone(&a.message))
     }
 
     /// The acknowledgement for a received message, by the duplicate matrix.

@@ -3,6 +3,7 @@
 
 mod cli;
 mod corpus;
+mod evidence;
 mod faults;
 mod folders;
 mod http;
