@@ -1577,6 +1577,47 @@ mod tests {
         assert!(html.contains("This file is self-contained"));
     }
 
+    /// The `dt` labels of each scenario section's facts in `doc`.
+    fn fact_labels(doc: &Html) -> Vec<Vec<String>> {
+        let dt = Selector::parse("dl.facts dt").expect("valid CSS");
+        select(doc, "section.scenario")
+            .iter()
+            .map(|s| s.select(&dt).map(|d| text(&d)).collect())
+            .collect()
+    }
+
+    #[test]
+    fn a_danish_report_labels_its_streamed_sections_and_details_pages_in_the_pages_language() {
+        let run = sample::run();
+        let doc = Html::parse_document(&render_html_in(&run, Lang::Da, &[]));
+        // The summary's column names, which the page takes from its labels, head the facts of
+        // every section streamed after it: each section is rendered on its own.
+        let header: Vec<String> = select(&doc, "#summary table.scenarios thead th")
+            .iter()
+            .map(text)
+            .collect();
+        let (step, took) = (&header[5], &header[6]);
+        assert_ne!(step, "Protocol step", "{header:?}");
+        let sections = fact_labels(&doc);
+        assert_eq!(sections.len(), run.scenarios.len());
+        for facts in &sections {
+            assert!(facts.contains(step) && facts.contains(took), "{facts:?}");
+        }
+        // A large run's details pages carry the sections in the same language.
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("report.html");
+        let layout = Layout {
+            linked: true,
+            lang: Lang::Da,
+            ..Layout::for_run(&run, String::new())
+        };
+        write_html_laid_out(&run, &path, &layout, &[]).expect("written");
+        let part = std::fs::read_to_string(dir.path().join("report-details/part-0001.html"))
+            .expect("details page");
+        assert!(part.contains("<html lang=\"da\">"));
+        assert_eq!(fact_labels(&Html::parse_document(&part)), sections);
+    }
+
     #[test]
     fn durations_read_in_seconds_then_minutes() {
         assert_eq!(duration(Duration::from_millis(120)), "0.12 s");
