@@ -27,6 +27,7 @@
 //! Start at [`run::run`].
 
 pub mod arrival;
+pub mod certification;
 pub mod check;
 pub mod config;
 pub mod encoding;

@@ -37,6 +37,9 @@ pub fn render_html(run: &RunOutcome) -> String {
     registry.set_strict_mode(cfg!(test));
     registry.set_prevent_indent(true);
     registry
+        .register_partial("certification", super::certification::TEMPLATE)
+        .expect("the embedded certification template parses (checked by the tests)");
+    registry
         .register_template_string("report", TEMPLATE)
         .expect("the embedded report template parses (checked by the tests)");
     registry
@@ -56,6 +59,8 @@ pub fn write_html(run: &RunOutcome, path: &Path) -> Result<(), ReportError> {
 
 #[derive(Serialize)]
 struct Page<'a> {
+    /// Who and what was tested, and the protocol coverage table (runs of the command line).
+    certification: Option<super::certification::CertificationView>,
     target: &'a str,
     harness_version: &'a str,
     started: &'a str,
@@ -149,7 +154,7 @@ struct LinkView<'a> {
 }
 
 #[derive(Serialize, Clone, Copy)]
-struct GradeView {
+pub(super) struct GradeView {
     text: &'static str,
     class: &'static str,
     title: &'static str,
@@ -213,6 +218,8 @@ impl<'a> Page<'a> {
             "unclaimed",
             "rules",
             "not-applicable",
+            "certification",
+            "coverage",
         ] {
             slugs.unique(reserved);
         }
@@ -240,6 +247,7 @@ impl<'a> Page<'a> {
             .collect();
         let summary = run.summary();
         Page {
+            certification: super::certification::CertificationView::of(run),
             target: &run.target,
             harness_version: &run.harness_version,
             started: &run.started,
@@ -504,7 +512,7 @@ fn banner(run: &RunOutcome) -> Option<String> {
 }
 
 impl GradeView {
-    fn of(grade: Grade) -> GradeView {
+    pub(super) fn of(grade: Grade) -> GradeView {
         let (class, title) = match grade {
             Grade::Ok => ("ok", "OK: the rule holds"),
             Grade::F4 => ("f4", "F4: minor (mindre betydelig)"),

@@ -336,6 +336,10 @@ pub struct RunOutcome {
     /// Wall time of the run.
     #[serde(serialize_with = "seconds")]
     pub duration: Duration,
+    /// Who and what was tested, with which configuration and IG packages (the command line
+    /// fills it in); `None` in a run made without one (tests, merges of older results).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certification: Option<crate::certification::Certification>,
 }
 
 impl RunOutcome {
@@ -361,6 +365,7 @@ impl RunOutcome {
             not_applicable: Vec::new(),
             selection: Selection::default(),
             duration: Duration::ZERO,
+            certification: None,
         }
     }
 
