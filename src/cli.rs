@@ -365,6 +365,13 @@ fn corpus_env() -> Option<PathBuf> {
         .map(PathBuf::from)
 }
 
+/// Whether to draw the progress line: stdout and stderr are both terminals (never in CI or when
+/// either is redirected to a file or a pipe).
+fn progress_line() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdout().is_terminal() && std::io::stderr().is_terminal()
+}
+
 /// Whether to colour console output: stdout is a terminal and `NO_COLOR` is unset or empty.
 fn colour() -> bool {
     use std::io::IsTerminal;
@@ -730,18 +737,26 @@ fn prepare_and_run(args: &RunArgs, reports: &Reports) -> Result<i32, Failure> {
             ..Settings::new(config.clone(), target)
         };
         let (stop, interrupt) = tokio::sync::watch::channel(false);
-        runtime()?
-            .block_on(async move {
-                // Ctrl-C stops the run early; what was exchanged so far still goes into the reports.
-                tokio::spawn(async move {
-                    if tokio::signal::ctrl_c().await.is_ok() {
-                        medcom_harness::errln!("interrupted: finishing the reports with what was exchanged so far");
-                        let _ = stop.send(true);
-                    }
-                });
-                run::run_until(scenarios, settings, move |e| console.event(&e), interrupt).await
-            })
-            .map_err(|e| {
+        let progress = report::progress::Progress::new(progress_line());
+        let shown = progress.clone();
+        let events = move |e: run::Event| {
+            shown.suspend(|| console.event(&e));
+            shown.event(&e);
+        };
+        let ran = runtime()?.block_on(async move {
+            // Ctrl-C stops the run early; what was exchanged so far still goes into the reports.
+            tokio::spawn(async move {
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    medcom_harness::errln!(
+                        "interrupted: finishing the reports with what was exchanged so far"
+                    );
+                    let _ = stop.send(true);
+                }
+            });
+            run::run_until(scenarios, settings, events, interrupt).await
+        });
+        progress.finish();
+        ran.map_err(|e| {
                 let hint = match &e {
                     run::RunError::Transport(_) => Some("choose another `listen` address in the config".to_string()),
                     run::RunError::Unreachable { .. } => Some("is the vendor system running and listening there? Check the host, port and firewall".to_string()),

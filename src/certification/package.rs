@@ -145,32 +145,32 @@ fn manifest_in_tgz(path: &Path) -> Result<Vec<u8>, PackageError> {
     })
 }
 
-/// The version stated by the conformance resources (StructureDefinition, ValueSet, CodeSystem)
-/// directly in `dir`, the most common one when they differ.
+/// The version of the guide in `dir`: the highest `version` its StructureDefinitions state
+/// (MedCom's website folders also hold extensions of older releases), else the highest of its
+/// ValueSets and CodeSystems (a terminology folder has no StructureDefinition).
 fn resource_version(dir: &Path) -> Option<String> {
-    let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
+    let mut profiles: Vec<String> = Vec::new();
+    let mut terminology: Vec<String> = Vec::new();
     for entry in std::fs::read_dir(dir).ok()?.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        let conformance = ["StructureDefinition-", "ValueSet-", "CodeSystem-"]
-            .iter()
-            .any(|p| name.starts_with(p));
-        if !conformance || !name.ends_with(".json") {
+        if !name.ends_with(".json") {
             continue;
         }
-        let Ok(bytes) = std::fs::read(entry.path()) else {
+        let bucket = if name.starts_with("StructureDefinition-") {
+            &mut profiles
+        } else if name.starts_with("ValueSet-") || name.starts_with("CodeSystem-") {
+            &mut terminology
+        } else {
             continue;
         };
-        let Ok(v) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
-            continue;
-        };
-        if let Some(version) = v.get("version").and_then(serde_json::Value::as_str) {
-            *counts.entry(version.to_owned()).or_default() += 1;
-        }
+        let version = std::fs::read(entry.path())
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .and_then(|v| v.get("version")?.as_str().map(str::to_owned));
+        bucket.extend(version);
     }
-    counts
-        .into_iter()
-        .max_by_key(|(_, n)| *n)
-        .map(|(version, _)| version)
+    let highest = |v: Vec<String>| v.into_iter().max_by_key(|v| version_key(v));
+    highest(profiles).or_else(|| highest(terminology))
 }
 
 /// Describes an IG source named by `--ig` or the config: a `.tgz` or a folder with

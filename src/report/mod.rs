@@ -31,6 +31,7 @@ mod html;
 mod journal;
 mod json;
 mod junit;
+pub mod progress;
 #[cfg(test)]
 mod sample;
 mod slug;
