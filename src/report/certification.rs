@@ -40,6 +40,8 @@ struct PackageView {
 #[derive(Serialize)]
 struct ProtocolView {
     title: String,
+    /// The manual evidence most steps need, said once above the table.
+    usual_manual: Option<String>,
     source: String,
     total: usize,
     automatic: usize,
@@ -111,36 +113,43 @@ impl CertificationView {
             protocols: coverage
                 .protocols
                 .into_iter()
-                .map(|p| ProtocolView {
-                    title: p.title,
-                    source: p.source,
-                    total: p.steps.len(),
-                    automatic: p.automatic,
-                    manual: p.manual,
-                    not_run: p.not_run,
-                    steps: p
-                        .steps
-                        .into_iter()
-                        .map(|step| {
-                            let (state, state_class) = match (step.state, step.passed) {
-                                (StepState::Automatic, Some(true)) => {
-                                    ("automatic: passed", "passed")
+                .map(|p| {
+                    let usual = usual_manual(&p.steps);
+                    ProtocolView {
+                        usual_manual: usual.clone(),
+                        title: p.title,
+                        source: p.source,
+                        total: p.steps.len(),
+                        automatic: p.automatic,
+                        manual: p.manual,
+                        not_run: p.not_run,
+                        steps: p
+                            .steps
+                            .into_iter()
+                            .map(|step| {
+                                let (state, state_class) = match (step.state, step.passed) {
+                                    (StepState::Automatic, Some(true)) => {
+                                        ("automatic: passed", "passed")
+                                    }
+                                    (StepState::Automatic, _) => ("automatic: failed", "failed"),
+                                    (StepState::NotRun, _) => ("not run", "skipped"),
+                                    (StepState::NotCovered, _) => ("not run: no scenario", "none"),
+                                };
+                                StepView {
+                                    id: step.id,
+                                    title: step.title,
+                                    state,
+                                    state_class,
+                                    verdict: step.verdict.map(super::html::GradeView::of),
+                                    scenarios: step.scenarios.join(", "),
+                                    manual: match (&step.manual, &usual) {
+                                        (Some(m), Some(u)) if m == u => Some("yes".to_owned()),
+                                        (m, _) => m.clone(),
+                                    },
                                 }
-                                (StepState::Automatic, _) => ("automatic: failed", "failed"),
-                                (StepState::NotRun, _) => ("not run", "skipped"),
-                                (StepState::NotCovered, _) => ("not run: no scenario", "none"),
-                            };
-                            StepView {
-                                id: step.id,
-                                title: step.title,
-                                state,
-                                state_class,
-                                verdict: step.verdict.map(super::html::GradeView::of),
-                                scenarios: step.scenarios.join(", "),
-                                manual: step.manual,
-                            }
-                        })
-                        .collect(),
+                            })
+                            .collect(),
+                    }
                 })
                 .collect(),
             unknown: coverage
@@ -150,4 +159,16 @@ impl CertificationView {
                 .collect(),
         })
     }
+}
+
+/// The manual evidence most of `steps` need, when any does.
+fn usual_manual(steps: &[protocol::StepCoverage]) -> Option<String> {
+    let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
+    for m in steps.iter().filter_map(|s| s.manual.as_deref()) {
+        *counts.entry(m).or_default() += 1;
+    }
+    counts
+        .into_iter()
+        .max_by_key(|(_, n)| *n)
+        .map(|(m, _)| m.to_owned())
 }

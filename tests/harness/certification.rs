@@ -89,6 +89,14 @@ fn run_without_ig_validates_with_medcoms_packages_from_the_fhir_package_cache() 
     assert_eq!(loaded, expected);
     assert!(c["ig_packages"][0]["source"] == "package-cache");
     assert!(stderr.contains("profiles: medcom.fhir.dk."), "{stderr}");
+    // The profiles judged the message: CareCommunication 4.0.0 (the corpus's package) binds
+    // MessageHeader.definition to its own MessageDefinition, which the 5.0 message the suite
+    // sends does not name, so the reference vendor refuses it by that profile.
+    let text = std::fs::read_to_string(dir.path().join("results.json")).expect("results");
+    assert!(
+        text.contains("http://medcomfhir.dk/ig/carecommunication/StructureDefinition/medcom-careCommunication-messageHeader"),
+        "no profile judged the message"
+    );
     let html = std::fs::read_to_string(dir.path().join("r.html")).expect("html");
     assert!(html.contains("medcom.fhir.dk.carecommunication#4.0.0"));
     assert!(!html.contains("profile validation did not run"));
