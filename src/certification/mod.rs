@@ -8,19 +8,18 @@
 //! command line builds a [`Certification`] and puts it on the [`crate::run::RunOutcome`]; the
 //! reporters show it.
 //!
-//! - `system.rs`: [`SystemUnderTest`], the `[system]` table.
+//! - [`SystemUnderTest`], the `[system]` table, lives in [`crate::config`] (it is configuration).
 //! - `package.rs`: IG packages in the FHIR package cache and the MedCom corpus, `ig add`.
 //! - `protocol.rs`: MedCom's protocol step lists (`data/protocols.toml`) and the coverage table.
 
 mod package;
 pub mod protocol;
-mod system;
 
+pub use crate::config::{SystemUnderTest, TestType};
 pub use package::{
     Found, IgPackage, MEDCOM_PREFIX, PackageError, PackageSource, cache_dir, describe, discover,
     in_cache, in_corpus, install, load as load_packages,
 };
-pub use system::{SystemUnderTest, TestType};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};

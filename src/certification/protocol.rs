@@ -9,7 +9,6 @@
 use serde::{Deserialize, Serialize};
 
 use crate::finding::Grade;
-use crate::run::{ScenarioOutcome, ScenarioStatus};
 
 /// The embedded step lists.
 pub const PROTOCOLS_TOML: &str = include_str!("../../data/protocols.toml");
@@ -142,6 +141,24 @@ pub struct UnknownStep {
     pub step: String,
 }
 
+/// What the coverage table needs of one scenario of a run (the reporters build it from the
+/// run's outcomes; this module knows nothing of the runner).
+#[derive(Debug, Clone, Copy)]
+pub struct ScenarioRef<'a> {
+    /// The scenario's id.
+    pub id: &'a str,
+    /// Its `standard`.
+    pub standard: &'a str,
+    /// Its `protocol-step`, when stated.
+    pub protocol_step: Option<&'a str>,
+    /// Whether it ran to a verdict (passed or failed; not skipped, not an error).
+    pub ran: bool,
+    /// Whether it passed.
+    pub passed: bool,
+    /// Its verdict: the worst grade of its findings.
+    pub verdict: Grade,
+}
+
 /// The coverage of a run, per protocol: only protocols whose standard a scenario of the run
 /// names a step of.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -154,11 +171,11 @@ pub struct Coverage {
 }
 
 /// The coverage table of `scenarios` against `protocols`.
-pub fn coverage(protocols: &[Protocol], scenarios: &[ScenarioOutcome]) -> Coverage {
-    let refs: Vec<(&ScenarioOutcome, String, String)> = scenarios
+pub fn coverage(protocols: &[Protocol], scenarios: &[ScenarioRef<'_>]) -> Coverage {
+    let refs: Vec<(&ScenarioRef<'_>, String, String)> = scenarios
         .iter()
         .flat_map(|s| {
-            step_refs(&s.standard, s.protocol_step.as_deref().unwrap_or_default())
+            step_refs(s.standard, s.protocol_step.unwrap_or_default())
                 .into_iter()
                 .map(move |(std, step)| (s, std, step))
         })
@@ -171,7 +188,7 @@ pub fn coverage(protocols: &[Protocol], scenarios: &[ScenarioOutcome]) -> Covera
             })
         })
         .map(|(s, std, step)| UnknownStep {
-            scenario: s.id.clone(),
+            scenario: s.id.to_owned(),
             step: format!("{std} {step}"),
         })
         .collect();
@@ -186,19 +203,14 @@ pub fn coverage(protocols: &[Protocol], scenarios: &[ScenarioOutcome]) -> Covera
                 .steps
                 .iter()
                 .map(|step| {
-                    let named: Vec<&ScenarioOutcome> = refs
+                    let named: Vec<&ScenarioRef<'_>> = refs
                         .iter()
                         .filter(|(_, std, id)| {
                             p.standard.eq_ignore_ascii_case(std) && *id == step.id
                         })
                         .map(|(s, _, _)| *s)
                         .collect();
-                    let ran: Vec<&&ScenarioOutcome> = named
-                        .iter()
-                        .filter(|s| {
-                            matches!(s.status, ScenarioStatus::Passed | ScenarioStatus::Failed)
-                        })
-                        .collect();
+                    let ran: Vec<&&ScenarioRef<'_>> = named.iter().filter(|s| s.ran).collect();
                     let state = if !ran.is_empty() {
                         StepState::Automatic
                     } else if !named.is_empty() {
@@ -207,15 +219,14 @@ pub fn coverage(protocols: &[Protocol], scenarios: &[ScenarioOutcome]) -> Covera
                         StepState::NotCovered
                     };
                     let manual = step.manual.clone().unwrap_or_else(|| p.manual.clone());
-                    let mut ids: Vec<String> = named.iter().map(|s| s.id.clone()).collect();
+                    let mut ids: Vec<String> = named.iter().map(|s| s.id.to_owned()).collect();
                     ids.dedup();
                     StepCoverage {
                         id: step.id.clone(),
                         title: step.title.clone(),
                         state,
                         verdict: ran.iter().map(|s| s.verdict).max(),
-                        passed: (!ran.is_empty())
-                            .then(|| ran.iter().all(|s| s.status == ScenarioStatus::Passed)),
+                        passed: (!ran.is_empty()).then(|| ran.iter().all(|s| s.passed)),
                         scenarios: ids,
                         manual: (!manual.is_empty()).then_some(manual),
                     }

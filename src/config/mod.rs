@@ -13,7 +13,9 @@ use crate::finding::Grade;
 use crate::template::Organization;
 
 mod resources;
+mod system;
 pub use resources::Resources;
+pub use system::{SystemUnderTest, TestType};
 
 /// The embedded default configuration, with comments.
 pub const DEFAULT_TOML: &str = include_str!("harness.toml");
@@ -58,7 +60,7 @@ pub struct Config {
     pub http: crate::transport::HttpSettings,
     /// The `[system]` table: the system under test as MedCom's test protocol names it (vendor,
     /// system, version, test type, tester), for the reports.
-    pub system: crate::certification::SystemUnderTest,
+    pub system: SystemUnderTest,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -425,8 +427,7 @@ impl Config {
 
 /// The `[system]` table, checked: `test-type` is `self-test` or `final-test`; empty text counts
 /// as not given.
-fn system(u: RawSystem) -> Result<crate::certification::SystemUnderTest, String> {
-    use crate::certification::TestType;
+fn system(u: RawSystem) -> Result<SystemUnderTest, String> {
     let given = |v: Option<String>| v.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
     let test_type = match given(u.test_type) {
         None => None,
@@ -434,7 +435,7 @@ fn system(u: RawSystem) -> Result<crate::certification::SystemUnderTest, String>
             format!("`[system] test-type = \"{t}\"` is not `self-test` or `final-test`")
         })?),
     };
-    Ok(crate::certification::SystemUnderTest {
+    Ok(SystemUnderTest {
         vendor: given(u.vendor),
         name: given(u.name),
         version: given(u.version),

@@ -61,12 +61,30 @@ struct StepView {
     manual: Option<String>,
 }
 
+/// The protocol coverage of `run`'s scenarios.
+pub(super) fn coverage_of(run: &RunOutcome) -> protocol::Coverage {
+    use crate::run::ScenarioStatus;
+    let refs: Vec<protocol::ScenarioRef<'_>> = run
+        .scenarios
+        .iter()
+        .map(|s| protocol::ScenarioRef {
+            id: &s.id,
+            standard: &s.standard,
+            protocol_step: s.protocol_step.as_deref(),
+            ran: matches!(s.status, ScenarioStatus::Passed | ScenarioStatus::Failed),
+            passed: s.status == ScenarioStatus::Passed,
+            verdict: s.verdict,
+        })
+        .collect();
+    protocol::coverage(&protocol::bundled(), &refs)
+}
+
 impl CertificationView {
     /// The view of `run`'s certification record; `None` when it has none.
     pub(super) fn of(run: &RunOutcome) -> Option<CertificationView> {
         let c = run.certification.as_ref()?;
         let s = &c.system;
-        let coverage = protocol::coverage(&protocol::bundled(), &run.scenarios);
+        let coverage = coverage_of(run);
         Some(CertificationView {
             facts: vec![
                 Fact {

@@ -70,10 +70,9 @@ struct Results<'a> {
 /// The coverage of `run` against MedCom's protocols, when it carries a certification record
 /// (every run of the command line does).
 pub(super) fn coverage(run: &RunOutcome) -> Option<crate::certification::protocol::Coverage> {
-    use crate::certification::protocol;
     run.certification
         .as_ref()
-        .map(|_| protocol::coverage(&protocol::bundled(), &run.scenarios))
+        .map(|_| super::certification::coverage_of(run))
 }
 
 /// Writes the JSON results of `run` to `path` (conventionally `reports/results.json`) and the

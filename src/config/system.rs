@@ -1,4 +1,4 @@
-//! The system under test as MedCom's test protocol asks for it first: vendor, system, version,
+//! The `[system]` table: the system under test as MedCom's test protocol asks for it first: vendor, system, version,
 //! test type and tester (the `[system]` table of the config, overridden by `run`'s flags).
 
 use serde::{Deserialize, Serialize};
