@@ -1,5 +1,5 @@
-//! The `[system]` table: the system under test as MedCom's test protocol asks for it first: vendor, system, version,
-//! test type and tester (the `[system]` table of the config, overridden by `run`'s flags).
+//! The `[system]` table: the system under test as MedCom's test protocol names it on its first
+//! page (vendor, system, version, test type, tester); `run`'s flags override the keys.
 
 use serde::{Deserialize, Serialize};
 
