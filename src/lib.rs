@@ -28,6 +28,7 @@
 
 pub mod arrival;
 pub mod capabilities;
+pub mod certification;
 pub mod check;
 pub mod config;
 pub mod encoding;

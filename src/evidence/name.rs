@@ -6,8 +6,12 @@
 //!   to; an acknowledgement exchanged in a CareCommunication step is evidence of that step.
 //!   Messages no scenario claimed are `Unclaimed`.
 //! - **step**: the scenario's `protocol-step`, the step of MedCom's test protocol it covers.
-//!   A scenario that declares none is named by its id instead (stable whatever else runs), so its
-//!   files still sort together; unclaimed messages have step `0`.
+//!   A scenario that covers several names its files by the first
+//!   ([`crate::certification::protocol::step_refs`]: `R-A, Acknowledgement send-ok` is `R-A` of
+//!   the scenario's own standard; a first step of another standard, `Acknowledgement send-ok`
+//!   alone, names that standard too). A scenario that declares none is named by its id instead
+//!   (stable whatever else runs), so its files still sort together; unclaimed messages have step
+//!   `0`.
 //! - **letter**: `A`, `B`, `C` … per message within one standard and step, in the order of the
 //!   run (scenarios by path, then as the messages travelled); after `Z` come `AA`, `AB` …
 //! - **S or R**: from the vendor's side, as the vendor fills in its protocol: `S` the vendor's
@@ -19,6 +23,7 @@
 
 use std::collections::HashMap;
 
+use crate::certification::protocol::step_refs;
 use crate::run::{Direction, Evidence, RunOutcome};
 
 /// One message of a run with its evidence name.
@@ -69,8 +74,17 @@ pub fn name_all(run: &RunOutcome) -> Vec<Named> {
         });
     };
     for s in &run.scenarios {
-        let standard = s.standard.split_whitespace().next().unwrap_or("Unknown");
-        let step = s.protocol_step.as_deref().unwrap_or(&s.id);
+        let first = s
+            .protocol_step
+            .as_deref()
+            .and_then(|p| step_refs(&s.standard, p).into_iter().next());
+        let (standard, step) = match &first {
+            Some((standard, step)) => (standard.as_str(), step.as_str()),
+            None => (
+                s.standard.split_whitespace().next().unwrap_or("Unknown"),
+                s.id.as_str(),
+            ),
+        };
         for e in &s.evidence {
             let at = s
                 .steps

@@ -76,6 +76,9 @@ static REGISTRY: std::sync::LazyLock<Handlebars<'static>> = std::sync::LazyLock:
             .expect("the embedded report partials parse (checked by the tests)");
     }
     registry
+        .register_partial("certification", super::certification::TEMPLATE)
+        .expect("the embedded certification template parses (checked by the tests)");
+    registry
         .register_template_string("report", TEMPLATE)
         .expect("the embedded report template parses (checked by the tests)");
     registry
@@ -425,6 +428,8 @@ pub fn splice_reviews(
 
 #[derive(Serialize)]
 struct Page<'a> {
+    /// Who and what was tested, and the protocol coverage table (runs of the command line).
+    certification: Option<super::certification::CertificationView>,
     target: &'a str,
     harness_version: &'a str,
     started: &'a str,
@@ -555,7 +560,7 @@ struct LinkView<'a> {
 }
 
 #[derive(Serialize, Clone, Copy)]
-struct GradeView {
+pub(super) struct GradeView {
     text: &'static str,
     class: &'static str,
     title: &'static str,
@@ -623,6 +628,8 @@ impl<'a> Page<'a> {
             "rules",
             "not-applicable",
             "reviews",
+            "certification",
+            "coverage",
         ] {
             slugs.unique(reserved);
         }
@@ -677,6 +684,7 @@ impl<'a> Page<'a> {
             .collect();
         let summary = run.summary();
         Page {
+            certification: super::certification::CertificationView::of(run),
             target: &run.target,
             harness_version: &run.harness_version,
             started: &run.started,
@@ -990,7 +998,7 @@ fn banner(run: &RunOutcome) -> Option<String> {
 }
 
 impl GradeView {
-    fn of(grade: Grade) -> GradeView {
+    pub(super) fn of(grade: Grade) -> GradeView {
         let (class, title) = match grade {
             Grade::Ok => ("ok", "OK: the rule holds"),
             Grade::F4 => ("f4", "F4: minor (mindre betydelig)"),

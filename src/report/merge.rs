@@ -89,6 +89,9 @@ struct Filed {
     selection: Selection,
     /// Seconds.
     duration: f64,
+    /// The certification record (absent in results of older versions).
+    #[serde(default)]
+    certification: Option<crate::certification::Certification>,
 }
 
 /// The run the shares in `results` (their `results.json` files) make together, its evidence
@@ -172,6 +175,7 @@ fn share_run(filed: Filed, path: &Path, into: &Path) -> RunOutcome {
         not_applicable: filed.not_applicable,
         selection: filed.selection,
         duration: Duration::from_secs_f64(filed.duration.max(0.0)),
+        certification: filed.certification,
     };
     let evidence = run
         .scenarios
@@ -214,6 +218,9 @@ fn join(mut run: RunOutcome, share: RunOutcome) -> RunOutcome {
         run.started = share.started;
     }
     run.duration = run.duration.max(share.duration);
+    // The shares of one CI matrix test one system with one configuration: the first share's
+    // record stands for the joined run (the coverage table is computed from the scenarios).
+    run.certification = run.certification.or(share.certification);
     run.scenarios.extend(share.scenarios);
     run.unclaimed.extend(share.unclaimed);
     for n in share.not_applicable {

@@ -29,6 +29,7 @@
 //! be written), so a report from an earlier run never stands for this one. CPR numbers are masked
 //! in every report (`250947-****`) unless [`Options::show_cpr`]; evidence files keep the bytes.
 
+mod certification;
 pub mod console;
 pub mod cpr;
 mod html;
@@ -37,6 +38,7 @@ mod json;
 mod junit;
 pub mod lang;
 mod merge;
+pub mod progress;
 mod review_view;
 #[cfg(test)]
 mod sample;

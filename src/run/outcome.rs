@@ -356,6 +356,10 @@ pub struct RunOutcome {
     /// Wall time of the run.
     #[serde(serialize_with = "seconds", deserialize_with = "from_seconds")]
     pub duration: Duration,
+    /// Who and what was tested, with which configuration and IG packages (the command line
+    /// fills it in); `None` in a run made without one (tests, merges of older results).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certification: Option<crate::certification::Certification>,
 }
 
 impl RunOutcome {
@@ -381,6 +385,7 @@ impl RunOutcome {
             not_applicable: Vec::new(),
             selection: Selection::default(),
             duration: Duration::ZERO,
+            certification: None,
         }
     }
 

@@ -393,6 +393,45 @@ fn an_attested_step_copies_its_screenshot_into_the_signed_package() {
 }
 
 #[test]
+fn a_scenario_covering_several_protocol_steps_names_its_messages_by_the_first() {
+    let dir = tempfile::tempdir().expect("tmp");
+    write_scenario(
+        dir.path(),
+        &format!(
+            "{SCENARIO_HEAD}protocol-step = \"R-A, Acknowledgement send-ok\"\n[[step]]\nsend = {{ message = \"carecommunication/new\", as = \"first\" }}\n[[step]]\nexpect-ack = {{ for = \"first\" }}\n"
+        ),
+    );
+    assert_eq!(run_in(dir.path(), &["run"]).status.code(), Some(0));
+    let out = with_stdin(dir.path(), &["key", "new", "--output", "key"], "pw\npw\n");
+    assert_eq!(out.status.code(), Some(0));
+    let out = with_stdin(
+        dir.path(),
+        &["evidence", "pack", "--key", "key", "--output", "bundle.zip"],
+        "pw\n",
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let names: Vec<String> = entries(&dir.path().join("bundle.zip"))
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    // MedCom's convention with the scenario's own standard and its first step.
+    for expected in [
+        "CareCommunication_R-A_A_R.json",
+        "CareCommunication_R-A_B_S.json",
+    ] {
+        assert!(
+            names.contains(&expected.to_string()),
+            "{expected} not in {names:?}"
+        );
+    }
+}
+
+#[test]
 fn the_danish_report_uses_medcoms_danish_grade_names() {
     let dir = tempfile::tempdir().expect("tmp");
     suite(dir.path());

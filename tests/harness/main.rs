@@ -1,6 +1,7 @@
 //! Integration tests: the built binary as users run it, the fault profiles, and the real MedCom
 //! corpus.
 
+mod certification;
 mod cli;
 mod corpus;
 mod evidence;
