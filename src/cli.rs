@@ -4,6 +4,7 @@
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
+use medcom_harness::certification;
 use medcom_harness::config::{Config, Resources};
 use medcom_harness::exit;
 use medcom_harness::finding::Grade;
@@ -64,6 +65,23 @@ enum Command {
     /// standard x direction x feature, and a table in the columns of MedCom's list of approved
     /// systems. Writes capabilities.html, .csv and .json.
     Capabilities(CapabilitiesArgs),
+    /// Make a minisign key pair for signing evidence packages.
+    #[command(subcommand)]
+    Key(certify::KeyCommand),
+    /// Pack a run's evidence for MedCom in a signed zip, or verify such a package.
+    #[command(subcommand)]
+    Evidence(certify::EvidenceCommand),
+    /// Record a reviewer's step in the run's review log: attest a manual step, comment, mark a
+    /// step not relevant, override a finding's grade. The HTML report is written again with it.
+    #[command(subcommand)]
+    Review(certify::ReviewCommand),
+    /// Write the commented configuration template, `harness.toml`, into the current folder
+    /// (every key with its default and why; refused when the file exists, unless --force).
+    Init(InitArgs),
+    /// The FHIR package cache (`~/.fhir/packages`), where `run`, `serve` and `validate` find
+    /// MedCom's implementation guides when no `--ig` is given.
+    #[command(subcommand)]
+    Ig(IgCommand),
 }
 
 #[derive(Debug, clap::Args)]
@@ -100,6 +118,26 @@ struct StatsArgs {
     /// Folder to write stats.html, stats.csv and stats.json into.
     #[arg(long, value_name = "DIR", default_value = "reports")]
     output: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+struct InitArgs {
+    /// Replace an existing `harness.toml`.
+    #[arg(long)]
+    force: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum IgCommand {
+    /// Install a downloaded IG package (`package.tgz`, from packages.fhir.org or MedCom's
+    /// website) into the FHIR package cache as `<name>#<version>`, read from its package.json.
+    Add {
+        /// The package files.
+        #[arg(required = true, value_name = "PACKAGE.tgz")]
+        packages: Vec<PathBuf>,
+    },
+    /// List MedCom's packages in the FHIR package cache: what `run` loads without `--ig`.
+    List,
 }
 
 #[derive(Debug, clap::Args)]
@@ -177,6 +215,19 @@ struct RunArgs {
     /// `medcom-harness report merge`).
     #[arg(long, value_name = "hash:K/N")]
     partition: Option<run::partition::Partition>,
+    /// The language of the HTML report: English, or Danish with MedCom's Danish grade names.
+    #[arg(long, value_enum, default_value = "en")]
+    lang: certify::LangArg,
+    /// The version of the system under test, for the reports (over the config's
+    /// `[system] version`): MedCom's final test must be of the version self-tested.
+    #[arg(long, value_name = "VERSION")]
+    system_version: Option<String>,
+    /// Self-test (egentest) or final test (sluttest), for the reports (over `[system] test-type`).
+    #[arg(long, value_enum, value_name = "TYPE")]
+    test_type: Option<TestTypeArg>,
+    /// Who runs the test, for the reports (over `[system] tester`).
+    #[arg(long, value_name = "NAME")]
+    tester: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -206,6 +257,21 @@ struct MergeArgs {
     /// JSON results.
     #[arg(long, value_name = "FILE", default_value = "reports/results.json")]
     report_json: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum TestTypeArg {
+    SelfTest,
+    FinalTest,
+}
+
+impl From<TestTypeArg> for certification::TestType {
+    fn from(t: TestTypeArg) -> certification::TestType {
+        match t {
+            TestTypeArg::SelfTest => certification::TestType::SelfTest,
+            TestTypeArg::FinalTest => certification::TestType::FinalTest,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -332,6 +398,8 @@ macro_rules! say {
     ($($arg:tt)*) => { say(format_args!($($arg)*)) };
 }
 
+mod certify;
+
 /// Runs the command line and returns the exit code.
 pub fn main() -> i32 {
     let cli = Cli::parse();
@@ -361,6 +429,11 @@ pub fn main() -> i32 {
             }
             Ok(exit::PASSED)
         }
+        Command::Key(command) => certify::key_command(command),
+        Command::Evidence(command) => certify::evidence_command(command),
+        Command::Review(command) => certify::review_command(command),
+        Command::Init(args) => init_command(&args),
+        Command::Ig(command) => ig_command(command),
     };
     match result {
         Ok(code) => code,
@@ -419,17 +492,92 @@ fn corpus_env() -> Option<PathBuf> {
         .map(PathBuf::from)
 }
 
+/// Whether to draw the progress line: stdout and stderr are both terminals (never in CI or when
+/// either is redirected to a file or a pipe).
+fn progress_line() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdout().is_terminal() && std::io::stderr().is_terminal()
+}
+
 /// Whether to colour console output: stdout is a terminal and `NO_COLOR` is unset or empty.
 fn colour() -> bool {
     use std::io::IsTerminal;
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
-/// The implementation guides and schemas, loaded once for the whole command.
+/// The implementation guides and schemas, loaded once for the whole command: the guides named
+/// (`--ig`, the config's `ig`), or else MedCom's packages found in the FHIR package cache or
+/// `$MEDCOM_CORPUS` (see [`ig_sources`]).
 fn resources(igs: &[PathBuf], schemas: Option<&std::path::Path>) -> Result<Resources, Failure> {
-    Resources::load(igs, schemas).map_err(|e| Failure {
+    let found = ig_sources(igs);
+    announce(&found);
+    load_found(&found, schemas)
+}
+
+/// `$HOME`, the folder of the FHIR package cache (`~/.fhir/packages`): read here, once.
+fn home_env() -> Option<PathBuf> {
+    std::env::var_os("HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+}
+
+/// The guides a command validates with: those named, or else what
+/// [`certification::discover`] finds in the package cache under `$HOME` or in `$MEDCOM_CORPUS`.
+fn ig_sources(igs: &[PathBuf]) -> certification::Found {
+    if igs.is_empty() {
+        certification::discover(home_env().as_deref(), corpus_env().as_deref())
+    } else {
+        certification::Found {
+            paths: igs.to_vec(),
+            packages: igs
+                .iter()
+                .map(|p| certification::describe(p, certification::PackageSource::Given))
+                .collect(),
+        }
+    }
+}
+
+/// Says on stderr which guides profile validation uses, or that it does not run.
+fn announce(found: &certification::Found) {
+    if found.packages.is_empty() {
+        medcom_harness::errln!(
+            "warning: profile validation is off: no MedCom implementation guide found (give --ig, install one with `medcom-harness ig add PACKAGE.tgz`, or set MEDCOM_CORPUS)"
+        );
+        return;
+    }
+    let names: Vec<String> = found
+        .packages
+        .iter()
+        .map(certification::IgPackage::reference)
+        .collect();
+    medcom_harness::errln!(
+        "profiles: {} ({})",
+        names.join(", "),
+        found.packages[0].source.label()
+    );
+}
+
+/// Loads `found` and takes `schemas` as the folder of MedCom's XSDs.
+fn load_found(
+    found: &certification::Found,
+    schemas: Option<&std::path::Path>,
+) -> Result<Resources, Failure> {
+    let failed = |e: medcom_harness::validate::profile::IgError| Failure {
         error: Box::new(e),
         hint: Some("give a folder of IG resources or an IG package.tgz".into()),
+    };
+    let given = found
+        .packages
+        .iter()
+        .all(|p| p.source == certification::PackageSource::Given);
+    if given || found.packages.is_empty() {
+        return Resources::load(&found.paths, schemas).map_err(failed);
+    }
+    Ok(Resources {
+        ig: Some(std::sync::Arc::new(
+            certification::load_packages(found).map_err(failed)?,
+        )),
+        ..Resources::load(&[], schemas).map_err(failed)?
     })
 }
 
@@ -496,6 +644,7 @@ fn run_command(args: RunArgs) -> Result<i32, Failure> {
         },
         options: report::Options {
             show_cpr: args.show_cpr,
+            lang: certify::lang(args.lang),
         },
         target: match (&args.target, &args.fault) {
             (Some(t), _) => medcom_harness::transport::redact_url(t),
@@ -559,6 +708,16 @@ fn prepare_and_run(args: &RunArgs, reports: &Reports) -> Result<i32, Failure> {
     config.ig.extend(args.ig.iter().cloned());
     config.registry.extend(args.registry.iter().cloned());
     config.rules.registry = registry(&config.registry)?;
+    // `--system-version`, `--test-type`, `--tester` over the config's `[system]`.
+    if let Some(v) = &args.system_version {
+        config.system.version = Some(v.clone());
+    }
+    if let Some(t) = args.test_type {
+        config.system.test_type = Some(t.into());
+    }
+    if let Some(t) = &args.tester {
+        config.system.tester = Some(t.clone());
+    }
     if let Some(g) = args.fail_on_worse_than {
         config.threshold = g;
     }
@@ -681,7 +840,12 @@ fn prepare_and_run(args: &RunArgs, reports: &Reports) -> Result<i32, Failure> {
         .into_iter()
         .filter(|s| !finished.iter().any(|f| f.id == s.id))
         .collect();
+    let found = ig_sources(&config.ig);
+    announce(&found);
+    let record =
+        certification::Certification::new(&config, args.config.as_deref(), found.packages.clone());
     let in_progress = run::RunOutcome {
+        certification: Some(record.clone()),
         scenarios: finished.clone(),
         selection: selection.clone(),
         ..run::RunOutcome::placeholder(
@@ -693,7 +857,7 @@ fn prepare_and_run(args: &RunArgs, reports: &Reports) -> Result<i32, Failure> {
     };
     reports.write(&in_progress)?;
     let schemas = config.schemas.clone().or_else(corpus_env);
-    let resources = resources(&config.ig, schemas.as_deref())?;
+    let resources = load_found(&found, schemas.as_deref())?;
     let console = report::console::Console {
         show_cpr: args.show_cpr,
         ..report::console::Console::new(config.threshold, colour())
@@ -724,18 +888,26 @@ fn prepare_and_run(args: &RunArgs, reports: &Reports) -> Result<i32, Failure> {
             ..Settings::new(config.clone(), target)
         };
         let (stop, interrupt) = tokio::sync::watch::channel(false);
-        runtime()?
-            .block_on(async move {
-                // Ctrl-C stops the run early; what was exchanged so far still goes into the reports.
-                tokio::spawn(async move {
-                    if tokio::signal::ctrl_c().await.is_ok() {
-                        medcom_harness::errln!("interrupted: finishing the reports with what was exchanged so far");
-                        let _ = stop.send(true);
-                    }
-                });
-                run::run_until(scenarios, settings, move |e| console.event(&e), interrupt).await
-            })
-            .map_err(|e| {
+        let progress = report::progress::Progress::new(progress_line());
+        let shown = progress.clone();
+        let events = move |e: run::Event| {
+            shown.suspend(|| console.event(&e));
+            shown.event(&e);
+        };
+        let ran = runtime()?.block_on(async move {
+            // Ctrl-C stops the run early; what was exchanged so far still goes into the reports.
+            tokio::spawn(async move {
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    medcom_harness::errln!(
+                        "interrupted: finishing the reports with what was exchanged so far"
+                    );
+                    let _ = stop.send(true);
+                }
+            });
+            run::run_until(scenarios, settings, events, interrupt).await
+        });
+        progress.finish();
+        ran.map_err(|e| {
                 let hint = match &e {
                     run::RunError::Transport(_) => Some("choose another `listen` address in the config".to_string()),
                     run::RunError::Unreachable { .. } => Some("is the vendor system running and listening there? Check the host, port and firewall".to_string()),
@@ -754,6 +926,7 @@ fn prepare_and_run(args: &RunArgs, reports: &Reports) -> Result<i32, Failure> {
     outcome.scenarios = run::merge_by_id(finished, ran);
     outcome.scenarios.sort_by(|a, b| a.path.cmp(&b.path));
     outcome.selection = selection;
+    outcome.certification = Some(record);
     console.summary(&report::cpr::redacted(&outcome, &secrets));
     reports.write(&outcome)?;
     if outcome.status == run::RunStatus::Finished && !outcome.interrupted {
@@ -793,8 +966,15 @@ fn merge_command(args: &MergeArgs) -> Result<i32, Failure> {
     };
     paths.check().map_err(Failure::new)?;
     let merged = report::merge(&args.results, &paths.json).map_err(Failure::new)?;
-    report::write_all(&merged, &paths, &report::Options { show_cpr: true })
-        .map_err(Failure::new)?;
+    report::write_all(
+        &merged,
+        &paths,
+        &report::Options {
+            show_cpr: true,
+            ..report::Options::default()
+        },
+    )
+    .map_err(Failure::new)?;
     let s = merged.summary();
     say!(
         "merged {} result file(s): {} scenarios, {} passed, {} failed, {} errors, {} skipped: {}",
@@ -1098,4 +1278,81 @@ fn validate_command(args: &ValidateArgs) -> Result<i32, Failure> {
     } else {
         exit::PASSED
     })
+}
+
+/// The name `init` writes the template as; `run --config harness.toml` reads it.
+const INIT_FILE: &str = "harness.toml";
+
+fn init_command(args: &InitArgs) -> Result<i32, Failure> {
+    let path = PathBuf::from(INIT_FILE);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true);
+    if args.force {
+        options.create(true).truncate(true);
+    } else {
+        options.create_new(true);
+    }
+    let mut file = options.open(&path).map_err(|e| {
+        let exists = e.kind() == std::io::ErrorKind::AlreadyExists;
+        Failure {
+            hint: exists.then(|| "`--force` replaces it".to_string()),
+            error: Box::new(std::io::Error::new(
+                e.kind(),
+                format!(
+                    "cannot write `{}`: {}",
+                    path.display(),
+                    if exists {
+                        "it exists".to_string()
+                    } else {
+                        e.to_string()
+                    }
+                ),
+            )),
+        }
+    })?;
+    use std::io::Write as _;
+    file.write_all(medcom_harness::config::DEFAULT_TOML.as_bytes())
+        .map_err(Failure::new)?;
+    medcom_harness::errln!(
+        "wrote {}: set `[vendor]` and `[system]` for your system, then `medcom-harness run --config {} --target URL`",
+        path.display(),
+        path.display()
+    );
+    Ok(exit::PASSED)
+}
+
+fn ig_command(command: IgCommand) -> Result<i32, Failure> {
+    let home = home_env().ok_or_else(|| {
+        Failure::msg(
+            "HOME is not set: the FHIR package cache is `$HOME/.fhir/packages`",
+            Some("set HOME, or give the package with `--ig PACKAGE.tgz`".into()),
+        )
+    })?;
+    match command {
+        IgCommand::Add { packages } => {
+            for tgz in &packages {
+                let installed = certification::install(tgz, &home).map_err(|e| Failure {
+                    error: Box::new(e),
+                    hint: Some(
+                        "give an IG package as published, a .tgz with `package/package.json`"
+                            .into(),
+                    ),
+                })?;
+                say!("installed {} in {}", installed.reference(), installed.path);
+                if !installed.name.starts_with(certification::MEDCOM_PREFIX) {
+                    medcom_harness::errln!(
+                        "note: `{}` is not a MedCom package (`{}*`): `run` loads only MedCom's packages from the cache; give it with --ig",
+                        installed.name,
+                        certification::MEDCOM_PREFIX
+                    );
+                }
+            }
+        }
+        IgCommand::List => {
+            for p in certification::in_cache(&home) {
+                say!("{:<45} {}", p.reference(), p.path);
+            }
+        }
+    }
+    Ok(exit::PASSED)
 }

@@ -28,10 +28,12 @@
 
 pub mod arrival;
 pub mod capabilities;
+pub mod certification;
 pub mod check;
 pub mod config;
 pub mod encoding;
 pub mod envelope;
+pub mod evidence;
 pub mod fhir;
 pub mod finding;
 pub mod golden;
@@ -42,6 +44,7 @@ pub mod message;
 pub mod oioxml;
 pub mod registry;
 pub mod report;
+pub mod review;
 pub mod rule;
 pub mod run;
 pub mod scenario;

@@ -13,7 +13,9 @@ use crate::finding::Grade;
 use crate::template::Organization;
 
 mod resources;
+mod system;
 pub use resources::Resources;
+pub use system::{SystemUnderTest, TestType};
 
 /// The embedded default configuration, with comments.
 pub const DEFAULT_TOML: &str = include_str!("harness.toml");
@@ -60,6 +62,9 @@ pub struct Config {
     /// JSON, SOR XML v1, SOR2 CSV (see [`crate::registry`]). Empty: no registry checks. The
     /// command line loads them into `rules.registry`.
     pub registry: Vec<PathBuf>,
+    /// The `[system]` table: the system under test as MedCom's test protocol names it (vendor,
+    /// system, version, test type, tester), for the reports.
+    pub system: SystemUnderTest,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -78,6 +83,18 @@ struct RawConfig {
     scenario_size_limit: Option<u64>,
     rules: Option<RawRules>,
     http: Option<RawHttp>,
+    system: Option<RawSystem>,
+}
+
+/// The `[system]` table; every key optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+struct RawSystem {
+    vendor: Option<String>,
+    name: Option<String>,
+    version: Option<String>,
+    test_type: Option<String>,
+    tester: Option<String>,
 }
 
 /// The `[http]` table; every key optional. A secret is given as itself or as `…-env`, the name
@@ -388,7 +405,9 @@ impl Config {
             .collect();
         let default_limit = d.http.and_then(|h| h.body_limit);
         let http = http(u.http.unwrap_or_default(), default_limit, &relative).map_err(invalid)?;
+        let system = system(u.system.unwrap_or_default()).map_err(invalid)?;
         Ok(Config {
+            system,
             http,
             registry,
             rules,
@@ -418,6 +437,25 @@ impl Config {
                 .collect(),
         })
     }
+}
+
+/// The `[system]` table, checked: `test-type` is `self-test` or `final-test`; empty text counts
+/// as not given.
+fn system(u: RawSystem) -> Result<SystemUnderTest, String> {
+    let given = |v: Option<String>| v.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
+    let test_type = match given(u.test_type) {
+        None => None,
+        Some(t) => Some(TestType::parse(&t).ok_or_else(|| {
+            format!("`[system] test-type = \"{t}\"` is not `self-test` or `final-test`")
+        })?),
+    };
+    Ok(SystemUnderTest {
+        vendor: given(u.vendor),
+        name: given(u.name),
+        version: given(u.version),
+        test_type,
+        tester: given(u.tester),
+    })
 }
 
 /// The `[rules]` settings: the user's keys over the defaults, each checked.

@@ -30,6 +30,7 @@ use handlebars::Handlebars;
 use serde::Serialize;
 
 use super::ReportError;
+use super::lang::{Labels, Lang};
 use super::slug::Slugs;
 use crate::finding::{Finding, Grade};
 use crate::run::{
@@ -48,6 +49,12 @@ const PARTIALS: [(&str, &str); 6] = [
     ("finding_row", include_str!("partials/finding_row.hbs")),
     ("evidence", include_str!("partials/evidence.hbs")),
 ];
+/// The reviews section, a partial of [`TEMPLATE`] that `review` also renders alone.
+const REVIEWS: &str = include_str!("reviews.html.hbs");
+/// The markers around the reviews section in a written report.
+const REVIEWS_START: &str = "<!-- medcom-harness:reviews -->";
+const REVIEWS_END: &str = "<!-- /medcom-harness:reviews -->";
+
 /// Where report.html.hbs takes the scenario sections, streamed one at a time.
 const SECTIONS_MARKER: &str = "<!--scenario-sections-->";
 
@@ -69,11 +76,17 @@ static REGISTRY: std::sync::LazyLock<Handlebars<'static>> = std::sync::LazyLock:
             .expect("the embedded report partials parse (checked by the tests)");
     }
     registry
+        .register_partial("certification", super::certification::TEMPLATE)
+        .expect("the embedded certification template parses (checked by the tests)");
+    registry
         .register_template_string("report", TEMPLATE)
         .expect("the embedded report template parses (checked by the tests)");
     registry
         .register_template_string("scenario", SCENARIO)
         .expect("the embedded scenario template parses (checked by the tests)");
+    registry
+        .register_partial("reviews", REVIEWS)
+        .expect("the embedded reviews template parses (checked by the tests)");
     registry
 });
 
@@ -89,6 +102,8 @@ pub(super) struct Layout {
     /// The folder (beside the report, named relative to it) whose pages hold the scenario
     /// sections, [`PART_SCENARIOS`] a page; `None` when the sections are in the report itself.
     parts: Option<String>,
+    /// The language of the fixed text, on the page and on its details pages (`--lang`).
+    pub(super) lang: Lang,
 }
 
 /// Scenario sections per details page, when the sections are not in the report itself.
@@ -124,6 +139,7 @@ impl Layout {
             linked: shown > INLINE_EVIDENCE_BYTES,
             prefix,
             parts: None,
+            lang: Lang::En,
         }
     }
 }
@@ -131,9 +147,18 @@ impl Layout {
 /// The HTML report of `run` as a string: a complete, self-contained document unless the run's
 /// evidence is too large to copy in (see [`INLINE_EVIDENCE_BYTES`]).
 pub fn render_html(run: &RunOutcome) -> String {
+    render_html_in(run, Lang::En, &[])
+}
+
+/// [`render_html`] in `lang`, with the `reviews` recorded about the run (entries about another
+/// run, by their `run-started`, are left out): see [`crate::review`].
+pub fn render_html_in(run: &RunOutcome, lang: Lang, reviews: &[crate::review::Entry]) -> String {
+    let layout = Layout {
+        lang,
+        ..Layout::for_run(run, String::new())
+    };
     let mut out = Vec::new();
-    stream_html(run, &Layout::for_run(run, String::new()), &mut out)
-        .expect("writing to memory does not fail");
+    stream_html(run, &layout, reviews, &mut out).expect("writing to memory does not fail");
     String::from_utf8(out).expect("handlebars writes UTF-8")
 }
 
@@ -144,21 +169,41 @@ pub fn render_html(run: &RunOutcome) -> String {
 ///
 /// [`ReportError::Write`] with `path` when the folder cannot be created or the file written.
 pub fn write_html(run: &RunOutcome, path: &Path) -> Result<(), ReportError> {
-    write_html_laid_out(run, path, &Layout::for_run(run, String::new()))
+    write_html_in(run, path, Lang::En, &[])
+}
+
+/// [`write_html`] in `lang`, with `reviews`: see [`render_html_in`].
+///
+/// # Errors
+///
+/// [`ReportError::Write`] with `path` when the folder cannot be created or the file written.
+pub fn write_html_in(
+    run: &RunOutcome,
+    path: &Path,
+    lang: Lang,
+    reviews: &[crate::review::Entry],
+) -> Result<(), ReportError> {
+    let layout = Layout {
+        lang,
+        ..Layout::for_run(run, String::new())
+    };
+    write_html_laid_out(run, path, &layout, reviews)
 }
 
 /// [`write_html`] with the evidence shown as `layout` says. When the evidence is linked (a large
 /// run), the scenario sections go to details pages in `<report name>-details/` beside the
 /// report, [`PART_SCENARIOS`] a page, so the report itself holds the summary, the failing
 /// findings and the appendices and stays quick to open. The new pages are written to a fresh
-/// folder swapped in for the old one, which is removed after.
+/// folder swapped in for the old one, which is removed after. The page is in `layout.lang`,
+/// with a reviews section of `reviews` (see [`render_html_in`]).
 pub(super) fn write_html_laid_out(
     run: &RunOutcome,
     path: &Path,
     layout: &Layout,
+    reviews: &[crate::review::Entry],
 ) -> Result<(), ReportError> {
     if !layout.linked {
-        return super::write_report_with(path, |w| stream_html(run, layout, w));
+        return super::write_report_with(path, |w| stream_html(run, layout, reviews, w));
     }
     let failed = |source| ReportError::Write {
         path: path.to_path_buf(),
@@ -178,7 +223,7 @@ pub(super) fn write_html_laid_out(
         parts: Some(folder.clone()),
         ..layout.clone()
     };
-    let page = Page::new(run, &layout);
+    let page = Page::new(run, &layout, reviews);
     let whole = REGISTRY
         .render("report", &page)
         .map_err(|e| failed(std::io::Error::other(e)))?;
@@ -237,7 +282,8 @@ fn write_parts(
         let mut out = std::io::BufWriter::with_capacity(256 * 1024, file);
         write!(
             out,
-            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>Scenarios {}\u{2013}{}: {}</title>\n<style>{style}</style>\n</head>\n<body>\n<div class=\"wrap\">\n<p><a href=\"../{}\">&larr; Back to the summary</a> &middot; scenarios {}\u{2013}{} of {}</p>\n<main id=\"scenarios\">\n",
+            "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n<title>Scenarios {}\u{2013}{}: {}</title>\n<style>{style}</style>\n</head>\n<body>\n<div class=\"wrap\">\n<p><a href=\"../{}\">&larr; Back to the summary</a> &middot; scenarios {}\u{2013}{} of {}</p>\n<main id=\"scenarios\">\n",
+            layout.lang.code(),
             first + 1,
             first + chunk.len(),
             handlebars::html_escape(page.target),
@@ -320,9 +366,10 @@ fn swap_in(fresh: tempfile::TempDir, target: &Path) -> std::io::Result<()> {
 fn stream_html(
     run: &RunOutcome,
     layout: &Layout,
+    reviews: &[crate::review::Entry],
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
-    let page = Page::new(run, layout);
+    let page = Page::new(run, layout, reviews);
     let whole = REGISTRY
         .render("report", &page)
         .map_err(std::io::Error::other)?;
@@ -343,8 +390,46 @@ struct Anchors {
     evidence: Vec<String>,
 }
 
+/// `html`, a report this harness wrote, with its reviews section replaced by one of `reviews`
+/// about `run`, in the report's own language (its `<html lang>`); everything else stays as the
+/// run wrote it (masked, redacted, every preview). `None` when `html` has no reviews section (a
+/// report of an older version).
+pub fn splice_reviews(
+    html: &str,
+    run: &RunOutcome,
+    reviews: &[crate::review::Entry],
+) -> Option<String> {
+    #[derive(Serialize)]
+    struct Section {
+        l: &'static Labels,
+        reviews: Vec<super::review_view::ReviewView>,
+    }
+    let start = html.find(REVIEWS_START)? + REVIEWS_START.len();
+    let end = start + html[start..].find(REVIEWS_END)?;
+    let lang = if html.contains("<html lang=\"da\">") {
+        Lang::Da
+    } else {
+        Lang::En
+    };
+    let mut registry = Handlebars::new();
+    registry.set_strict_mode(cfg!(test));
+    registry.set_prevent_indent(true);
+    let section = registry
+        .render_template(
+            REVIEWS,
+            &Section {
+                l: lang.labels(),
+                reviews: super::review_view::views(run, lang, reviews),
+            },
+        )
+        .expect("the reviews view has every field the template uses (checked by the tests)");
+    Some(format!("{}{section}{}", &html[..start], &html[end..]))
+}
+
 #[derive(Serialize)]
 struct Page<'a> {
+    /// Who and what was tested, and the protocol coverage table (runs of the command line).
+    certification: Option<super::certification::CertificationView>,
     target: &'a str,
     harness_version: &'a str,
     started: &'a str,
@@ -376,6 +461,12 @@ struct Page<'a> {
     /// Each scenario's anchors, handed out in page order, for its section.
     #[serde(skip)]
     anchors: Vec<Anchors>,
+    /// The page's language code (`en`, `da`).
+    lang: &'static str,
+    /// The fixed text in that language.
+    l: &'static Labels,
+    /// The review log's entries about this run.
+    reviews: Vec<super::review_view::ReviewView>,
 }
 
 /// A scenario's row in the summary table.
@@ -419,6 +510,9 @@ struct ScenarioView<'a> {
     evidence: Vec<EvidenceView<'a>>,
     /// Evidence is linked to its files (`file`), not copied in.
     linked: bool,
+    /// The fixed text in the page's language (a section is rendered on its own, so it carries
+    /// the page's labels).
+    l: &'static Labels,
 }
 
 #[derive(Serialize)]
@@ -466,7 +560,7 @@ struct LinkView<'a> {
 }
 
 #[derive(Serialize, Clone, Copy)]
-struct GradeView {
+pub(super) struct GradeView {
     text: &'static str,
     class: &'static str,
     title: &'static str,
@@ -524,7 +618,7 @@ struct Piece<'a> {
 }
 
 impl<'a> Page<'a> {
-    fn new(run: &'a RunOutcome, layout: &Layout) -> Page<'a> {
+    fn new(run: &'a RunOutcome, layout: &Layout, reviews: &[crate::review::Entry]) -> Page<'a> {
         let mut slugs = Slugs::default();
         for reserved in [
             "summary",
@@ -533,6 +627,9 @@ impl<'a> Page<'a> {
             "unclaimed",
             "rules",
             "not-applicable",
+            "reviews",
+            "certification",
+            "coverage",
         ] {
             slugs.unique(reserved);
         }
@@ -587,6 +684,7 @@ impl<'a> Page<'a> {
             .collect();
         let summary = run.summary();
         Page {
+            certification: super::certification::CertificationView::of(run),
             target: &run.target,
             harness_version: &run.harness_version,
             started: &run.started,
@@ -626,6 +724,9 @@ impl<'a> Page<'a> {
             rules: cited_rules(run),
             linked: layout.linked,
             anchors,
+            lang: layout.lang.code(),
+            l: layout.lang.labels(),
+            reviews: super::review_view::views(run, layout.lang, reviews),
         }
     }
 }
@@ -704,6 +805,7 @@ impl<'a> ScenarioView<'a> {
             evidence,
             anchor: anchors.scenario.clone(),
             linked: layout.linked,
+            l: layout.lang.labels(),
         }
     }
 }
@@ -896,7 +998,7 @@ fn banner(run: &RunOutcome) -> Option<String> {
 }
 
 impl GradeView {
-    fn of(grade: Grade) -> GradeView {
+    pub(super) fn of(grade: Grade) -> GradeView {
         let (class, title) = match grade {
             Grade::Ok => ("ok", "OK: the rule holds"),
             Grade::F4 => ("f4", "F4: minor (mindre betydelig)"),
@@ -1481,6 +1583,47 @@ mod tests {
         assert!(!select(&doc, "pre.evidence").is_empty());
         assert!(select(&doc, "table.evidence-files").is_empty());
         assert!(html.contains("This file is self-contained"));
+    }
+
+    /// The `dt` labels of each scenario section's facts in `doc`.
+    fn fact_labels(doc: &Html) -> Vec<Vec<String>> {
+        let dt = Selector::parse("dl.facts dt").expect("valid CSS");
+        select(doc, "section.scenario")
+            .iter()
+            .map(|s| s.select(&dt).map(|d| text(&d)).collect())
+            .collect()
+    }
+
+    #[test]
+    fn a_danish_report_labels_its_streamed_sections_and_details_pages_in_the_pages_language() {
+        let run = sample::run();
+        let doc = Html::parse_document(&render_html_in(&run, Lang::Da, &[]));
+        // The summary's column names, which the page takes from its labels, head the facts of
+        // every section streamed after it: each section is rendered on its own.
+        let header: Vec<String> = select(&doc, "#summary table.scenarios thead th")
+            .iter()
+            .map(text)
+            .collect();
+        let (step, took) = (&header[5], &header[6]);
+        assert_ne!(step, "Protocol step", "{header:?}");
+        let sections = fact_labels(&doc);
+        assert_eq!(sections.len(), run.scenarios.len());
+        for facts in &sections {
+            assert!(facts.contains(step) && facts.contains(took), "{facts:?}");
+        }
+        // A large run's details pages carry the sections in the same language.
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("report.html");
+        let layout = Layout {
+            linked: true,
+            lang: Lang::Da,
+            ..Layout::for_run(&run, String::new())
+        };
+        write_html_laid_out(&run, &path, &layout, &[]).expect("written");
+        let part = std::fs::read_to_string(dir.path().join("report-details/part-0001.html"))
+            .expect("details page");
+        assert!(part.contains("<html lang=\"da\">"));
+        assert_eq!(fact_labels(&Html::parse_document(&part)), sections);
     }
 
     #[test]

@@ -23,6 +23,8 @@
 //! | `note` | string: why the run did not start or was stopped (absent otherwise) |
 //! | `allow_skipped` | boolean: whether skipped scenarios may pass (`--allow-skipped`) |
 //! | `interrupted` | boolean: stopped early |
+//! | `certification` | object: who and what was tested (absent in runs made without one): `system` (`vendor`, `name`, `version`, `test_type` `self-test`/`final-test`, `tester`; each absent when not stated), `config_file`, `config_sha256` (hex SHA-256 of the effective configuration), `rules` (the `[rules]` settings by key), `ig_packages` (array of `{name, version, source, path}`, `source` one of `given`, `package-cache`, `corpus`), `profile_validation` (boolean) |
+//! | `coverage` | object, with `certification`: `protocols` (array of `{id, title, source, steps, automatic, manual, not_run}`; a step is `{id, title, state, verdict, passed, scenarios, manual}`, `state` one of `automatic`, `not-run`, `not-covered`) and `unknown` (steps the scenarios name that no protocol lists; absent when none) |
 //!
 //! A scenario: `id`, `title`, `path`, `standard`, `protocol_step` (absent when unstated), `tags`,
 //! `status` (`passed`, `failed`, `error`, `skipped`), `verdict` (worst grade), `reason` (absent
@@ -61,6 +63,17 @@ struct Results<'a> {
     summary: Summary,
     passed: bool,
     verdict: &'static str,
+    /// The protocol coverage table, with the certification record (see [`coverage`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    coverage: Option<crate::certification::protocol::Coverage>,
+}
+
+/// The coverage of `run` against MedCom's protocols, when it carries a certification record
+/// (every run of the command line does).
+pub(super) fn coverage(run: &RunOutcome) -> Option<crate::certification::protocol::Coverage> {
+    run.certification
+        .as_ref()
+        .map(|_| super::certification::coverage_of(run))
 }
 
 /// Writes the JSON results of `run` to `path` (conventionally `reports/results.json`) and the
@@ -100,6 +113,7 @@ pub(super) fn write_results(run: &RunOutcome, path: &Path) -> Result<(), ReportE
         summary: run.summary(),
         passed: run.passed(),
         verdict: run.verdict().as_str(),
+        coverage: coverage(run),
     };
     // Streamed to the file: the results of 10,000 scenarios are never a string in memory.
     super::write_report_with(path, |w| {

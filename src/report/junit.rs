@@ -7,7 +7,8 @@
 //! verdict grade and whose text lists every such finding, one a line (`RULE GRADE: message [step
 //! N kind]`). A scenario the harness could not run is an `<error>` (kept apart from failures, as CI
 //! systems do), a skipped one a `<skipped>`; both carry the reason. Every test case's `<system-out>` lists its steps and their
-//! findings. The run's target, threshold, start and harness version are suite properties; messages
+//! findings. The run's target, threshold, start and harness version are suite properties, and so
+//! is the certification record (system under test, config hash, `[rules]`, IG packages); messages
 //! no scenario claimed go to the suite's `<system-out>`. A run that is not a finished verdict (in
 //! progress or killed, not run, stopped early, no scenario) adds one test case
 //! `medcom-harness run` with an `<error>` naming why, so CI never reads it as green.
@@ -20,6 +21,54 @@ use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, Te
 use super::ReportError;
 use crate::finding::Finding;
 use crate::run::{RunOutcome, RunStatus, ScenarioOutcome, ScenarioStatus, StepOutcome, StepStatus};
+
+/// The certification record as suite properties: `system.vendor`, `system.name`,
+/// `system.version`, `system.test-type`, `system.tester` (those stated), `config`,
+/// `config-sha256`, `rules.<key>`, one `ig-package` per package (`name#version`) and
+/// `profile-validation` (`true`/`false`, with a `warning` when false). None without a record.
+fn certification_properties(run: &RunOutcome) -> Vec<Property> {
+    let Some(c) = &run.certification else {
+        return Vec::new();
+    };
+    let s = &c.system;
+    let mut out: Vec<Property> = [
+        ("system.vendor", s.vendor.clone()),
+        ("system.name", s.name.clone()),
+        ("system.version", s.version.clone()),
+        (
+            "system.test-type",
+            s.test_type.map(|t| t.as_str().to_owned()),
+        ),
+        ("system.tester", s.tester.clone()),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| v.map(|v| Property::new(k, v)))
+    .collect();
+    out.push(Property::new("config", c.config_file.as_str()));
+    out.push(Property::new("config-sha256", c.config_sha256.as_str()));
+    out.extend(
+        c.rules
+            .iter()
+            .map(|(k, v)| Property::new(format!("rules.{k}"), v.as_str())),
+    );
+    out.extend(
+        c.ig_packages
+            .iter()
+            .map(|p| Property::new("ig-package", p.reference())),
+    );
+    out.push(Property::new(
+        "profile-validation",
+        if c.profile_validation {
+            "true"
+        } else {
+            "false"
+        },
+    ));
+    if let Some(w) = c.warning() {
+        out.push(Property::new("warning", w));
+    }
+    out
+}
 
 /// The suite name, and the report name, in the XML.
 const SUITE: &str = "medcom-harness";
@@ -46,6 +95,7 @@ fn junit_report(run: &RunOutcome) -> Report {
         Property::new("harness-version", run.harness_version.as_str()),
         Property::new("verdict", super::verdict_word(run)),
     ]);
+    suite.add_properties(certification_properties(run));
     suite.add_test_cases(run.scenarios.iter().map(|s| test_case(s, run)));
     if let Some(why) = unfinished(run) {
         // CI reads a suite with no failure and no error as green: a run that is not a verdict

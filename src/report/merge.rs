@@ -133,6 +133,9 @@ struct Filed {
     selection: Selection,
     /// Seconds.
     duration: f64,
+    /// The certification record (absent in results of older versions).
+    #[serde(default)]
+    certification: Option<crate::certification::Certification>,
 }
 
 /// The run the shares in `results` (their `results.json` files) make together, its evidence
@@ -219,6 +222,7 @@ fn share_run(filed: Filed, path: &Path, into: &Path) -> RunOutcome {
         not_applicable: filed.not_applicable,
         selection: filed.selection,
         duration: Duration::from_secs_f64(filed.duration.max(0.0)),
+        certification: filed.certification,
     };
     let evidence = run
         .scenarios
@@ -261,6 +265,9 @@ fn join(mut run: RunOutcome, share: RunOutcome) -> RunOutcome {
         run.started = share.started;
     }
     run.duration = run.duration.max(share.duration);
+    // The shares of one CI matrix test one system with one configuration: the first share's
+    // record stands for the joined run (the coverage table is computed from the scenarios).
+    run.certification = run.certification.or(share.certification);
     run.scenarios.extend(share.scenarios);
     run.unclaimed.extend(share.unclaimed);
     for n in share.not_applicable {
@@ -330,7 +337,15 @@ mod tests {
                 }
             }
             let dir = tmp.path().join(format!("share-{k}"));
-            write_all(&share, &paths(&dir), &Options { show_cpr: true }).expect("written");
+            write_all(
+                &share,
+                &paths(&dir),
+                &Options {
+                    show_cpr: true,
+                    ..Options::default()
+                },
+            )
+            .expect("written");
             shares.push(dir.join("results.json"));
         }
         let out = tmp.path().join("merged");
@@ -361,7 +376,15 @@ mod tests {
             );
             assert_eq!(bytes, e.bytes);
         }
-        write_all(&merged, &paths(&out), &Options { show_cpr: true }).expect("merged reports");
+        write_all(
+            &merged,
+            &paths(&out),
+            &Options {
+                show_cpr: true,
+                ..Options::default()
+            },
+        )
+        .expect("merged reports");
         let html = std::fs::read_to_string(out.join("report.html")).expect("html");
         for s in &whole.scenarios {
             assert!(html.contains(&s.id), "{}", s.id);

@@ -29,13 +29,17 @@
 //! be written), so a report from an earlier run never stands for this one. CPR numbers are masked
 //! in every report (`250947-****`) unless [`Options::show_cpr`]; evidence files keep the bytes.
 
+mod certification;
 pub mod console;
 pub mod cpr;
 mod html;
 mod journal;
 mod json;
 mod junit;
+pub mod lang;
 mod merge;
+pub mod progress;
+mod review_view;
 #[cfg(test)]
 mod sample;
 mod slug;
@@ -43,10 +47,11 @@ pub mod testreport;
 
 use std::path::PathBuf;
 
-pub use html::{render_html, write_html};
+pub use html::{render_html, render_html_in, splice_reviews, write_html, write_html_in};
 pub use journal::{Journal, Plan};
 pub use json::write_json;
 pub use junit::{render_junit, write_junit};
+pub use lang::Lang;
 pub use merge::{MergeError, merge};
 
 use std::path::Path;
@@ -192,6 +197,8 @@ pub struct Options {
     /// Show CPR numbers as they are (`--show-cpr`); by default reports mask them
     /// (`250947-****`). Evidence files always keep the bytes exactly.
     pub show_cpr: bool,
+    /// The language of the HTML report (`--lang`); English by default.
+    pub lang: Lang,
 }
 
 /// Writes `contents` to `path` at once, creating its folder first: the contents go to a hidden
@@ -201,8 +208,8 @@ pub struct Options {
 /// # Errors
 ///
 /// [`ReportError::Write`] with `path` when the folder cannot be created or the file written.
-// Kept for reports written whole (the three above stream through `write_report_with`).
-#[allow(dead_code)]
+// For reports written whole (`review` splicing its section into a written page); the three
+// reports of a run stream through `write_report_with`.
 fn write_report(path: &std::path::Path, contents: &[u8]) -> Result<(), ReportError> {
     write_report_with(path, |w| w.write_all(contents))
 }
@@ -282,6 +289,16 @@ fn relative_folder(from: &Path, to: &Path) -> String {
     format!("{}/", parts.join("/"))
 }
 
+/// Writes `contents` to `path` as a report is written: at once (a temporary file renamed over
+/// it), creating its folder. For `review`, which writes the HTML report again.
+///
+/// # Errors
+///
+/// [`ReportError::Write`] with `path`.
+pub fn write_report_file(path: &std::path::Path, contents: &[u8]) -> Result<(), ReportError> {
+    write_report(path, contents)
+}
+
 /// The run's verdict word, for the reports' headline: see [`RunOutcome::verdict`].
 fn verdict_word(run: &RunOutcome) -> &'static str {
     run.verdict().as_str()
@@ -319,6 +336,11 @@ pub fn write_all_redacted(
     json::write_results(&shown, &paths.json)?;
     testreport::write_testreports(&shown, &paths.json)?;
     write_junit(&shown, &paths.junit)?;
-    let layout = html::Layout::for_run(&shown, relative_folder(&paths.html, &paths.json));
-    html::write_html_laid_out(&shown, &paths.html, &layout)
+    let mut layout = html::Layout::for_run(&shown, relative_folder(&paths.html, &paths.json));
+    layout.lang = options.lang;
+    // A run that reuses a results folder keeps its review log: the page lists the entries about
+    // this run (by its start time) and none about another.
+    let reviews =
+        crate::review::read_log(&crate::review::log_path(&paths.json)).unwrap_or_default();
+    html::write_html_laid_out(&shown, &paths.html, &layout, &reviews)
 }

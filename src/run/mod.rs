@@ -524,6 +524,7 @@ pub async fn run_until(
         not_applicable,
         selection: Selection::default(),
         duration: started_at.elapsed(),
+        certification: None,
     })
 }
 

@@ -323,8 +323,8 @@ impl RunVerdict {
     }
 }
 
-/// A whole run.
-#[derive(Debug, Clone, Serialize)]
+/// A whole run. Read back from `results.json` by `review` and `evidence pack`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunOutcome {
     /// Whether the run was stopped early (Ctrl-C): the scenarios it did not finish are errors.
     pub interrupted: bool,
@@ -332,7 +332,7 @@ pub struct RunOutcome {
     /// `interrupted` or `not-started` at its end.
     pub status: RunStatus,
     /// Why the run did not start or was stopped, when it did not finish.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// Whether skipped scenarios may pass the run (`--allow-skipped`); errors never do.
     pub allow_skipped: bool,
@@ -349,13 +349,17 @@ pub struct RunOutcome {
     /// Messages the vendor sent that no scenario claimed, as evidence with a finding each.
     pub unclaimed: Vec<(Evidence, Finding)>,
     /// Scenarios the target cannot take, left out before the run started.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub not_applicable: Vec<NotApplicable>,
     /// What `--filter`/`--skip` selected, and how many scenarios they left out.
     pub selection: Selection,
     /// Wall time of the run.
-    #[serde(serialize_with = "seconds")]
+    #[serde(serialize_with = "seconds", deserialize_with = "from_seconds")]
     pub duration: Duration,
+    /// Who and what was tested, with which configuration and IG packages (the command line
+    /// fills it in); `None` in a run made without one (tests, merges of older results).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certification: Option<crate::certification::Certification>,
 }
 
 impl RunOutcome {
@@ -381,6 +385,7 @@ impl RunOutcome {
             not_applicable: Vec::new(),
             selection: Selection::default(),
             duration: Duration::ZERO,
+            certification: None,
         }
     }
 

@@ -21,7 +21,9 @@ pub struct Scenario {
     /// Longer description for the report.
     #[serde(default)]
     pub description: Option<String>,
-    /// The MedCom test-protocol step it covers (`R-A`, `S-E`).
+    /// The MedCom test-protocol steps it covers: a step of its own standard (`R-A`, `S-E`),
+    /// several separated by commas, a step of another standard after that standard's name
+    /// (`R-Tek-O, Acknowledgement send-fatal-error`). The step lists: `data/protocols.toml`.
     #[serde(default)]
     pub protocol_step: Option<String>,
     /// Rule ids it exercises.

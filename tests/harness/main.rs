@@ -1,8 +1,10 @@
 //! Integration tests: the built binary as users run it, the fault profiles, and the real MedCom
 //! corpus.
 
+mod certification;
 mod cli;
 mod corpus;
+mod evidence;
 mod faults;
 mod folders;
 mod http;

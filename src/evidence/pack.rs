@@ -1,0 +1,203 @@
+//! `evidence pack`: one zip of a run for MedCom, its manifest signed.
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use zip::write::SimpleFileOptions;
+
+use super::key::KeyPair;
+use super::manifest::{render, sha256_hex};
+use super::name::name_all;
+use super::{EvidenceError, INDEX, MANIFEST, SIGNATURE};
+use crate::run::RunOutcome;
+
+/// What `pack` wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Packed {
+    /// Files in the package, the manifest and its signature included.
+    pub files: usize,
+    /// Messages among them, named by MedCom's convention.
+    pub messages: usize,
+    /// The signed trusted comment.
+    pub trusted_comment: String,
+}
+
+/// The JSON results of `path`: the file itself, or `results.json` in a folder.
+pub fn results_path(path: &Path) -> PathBuf {
+    if path.is_dir() {
+        path.join("results.json")
+    } else {
+        path.to_path_buf()
+    }
+}
+
+/// Reads a run back from its JSON results (`reports/results.json`).
+///
+/// # Errors
+///
+/// [`EvidenceError::Read`] or [`EvidenceError::Results`] with the path.
+pub fn read_run(results: &Path) -> Result<RunOutcome, EvidenceError> {
+    let text = std::fs::read(results).map_err(|source| EvidenceError::Read {
+        path: results.to_path_buf(),
+        source,
+    })?;
+    serde_json::from_slice(&text).map_err(|source| EvidenceError::Results {
+        path: results.to_path_buf(),
+        source,
+    })
+}
+
+/// Packs the run whose JSON results are `results` into the zip `output`, signed with `key`.
+///
+/// The package holds every message of the run under its MedCom name (see
+/// [`super::name`]), `evidence-index.tsv`, `report/` with `results.json` and the `report.html`
+/// and `junit.xml` beside it (when there), `review/` with the review log and attachments beside
+/// it (when there), and the signed manifest. The zip is written to a temporary file beside
+/// `output` and renamed over it at the end, so a failed pack leaves no half package.
+///
+/// # Errors
+///
+/// [`EvidenceError::Read`] when a file of the run cannot be read, or an evidence file's SHA-256 is
+/// not the one the run recorded (it changed after the run; the harness signs only what it saw);
+/// [`EvidenceError::Results`], [`EvidenceError::Sign`], [`EvidenceError::Zip`],
+/// [`EvidenceError::Write`].
+pub fn pack(results: &Path, key: &KeyPair, output: &Path) -> Result<Packed, EvidenceError> {
+    let run = read_run(results)?;
+    let dir = results
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    let read = |path: &Path| {
+        std::fs::read(path).map_err(|source| EvidenceError::Read {
+            path: path.to_path_buf(),
+            source,
+        })
+    };
+
+    let named = name_all(&run);
+    let mut index = String::from("name\tscenario\tstep\tevidence\tsha256\tlabel\n");
+    for n in &named {
+        let path = dir.join(&n.file);
+        let bytes = read(&path)?;
+        if sha256_hex(&bytes) != n.sha256 {
+            return Err(EvidenceError::Read {
+                path,
+                source: std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!(
+                        "its SHA-256 is not `{}`, the one the run recorded: it changed after the run",
+                        n.sha256
+                    ),
+                ),
+            });
+        }
+        index.push_str(&format!(
+            "{}\t{}\t{}\t{}\t{}\t{}\n",
+            n.name,
+            n.scenario,
+            n.step.map(|s| s.to_string()).unwrap_or_default(),
+            n.evidence,
+            n.sha256,
+            n.label.replace(['\t', '\n', '\r'], " ")
+        ));
+        files.push((n.name.clone(), bytes));
+    }
+    files.push((INDEX.to_string(), index.into_bytes()));
+
+    files.push(("report/results.json".into(), read(results)?));
+    for report in ["report.html", "junit.xml"] {
+        let path = dir.join(report);
+        if path.is_file() {
+            files.push((format!("report/{report}"), read(&path)?));
+        }
+    }
+    let log = crate::review::log_path(results);
+    if log.is_file() {
+        files.push(("review/review.jsonl".into(), read(&log)?));
+    }
+    let attachments = crate::review::attachment_dir(results);
+    if attachments.is_dir() {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(&attachments)
+            .map_err(|source| EvidenceError::Read {
+                path: attachments.clone(),
+                source,
+            })?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file())
+            .collect();
+        entries.sort();
+        for path in entries {
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+            if let Some(name) = name {
+                files.push((format!("review/files/{name}"), read(&path)?));
+            }
+        }
+    }
+
+    let sums: BTreeMap<String, String> = files
+        .iter()
+        .map(|(name, bytes)| (name.clone(), sha256_hex(bytes)))
+        .collect();
+    let manifest = render(&sums);
+    let trusted_comment = format!(
+        "medcom-harness {} evidence of the run started {} against {}: {}, {} files",
+        run.harness_version,
+        run.started,
+        run.target,
+        run.verdict().as_str(),
+        sums.len()
+    )
+    .replace(|c: char| c.is_control(), " ");
+    let signature = minisign::sign(
+        Some(&key.public),
+        &key.secret,
+        std::io::Cursor::new(manifest.as_bytes()),
+        Some(&trusted_comment),
+        Some("signature of a medcom-harness evidence manifest"),
+    )
+    .map_err(|e| EvidenceError::Sign {
+        message: e.to_string(),
+    })?;
+    let messages = named.len();
+    files.push((MANIFEST.into(), manifest.into_bytes()));
+    files.push((SIGNATURE.into(), signature.into_string().into_bytes()));
+    write_zip(output, &files)?;
+    Ok(Packed {
+        files: files.len(),
+        messages,
+        trusted_comment,
+    })
+}
+
+/// Writes `files` as a zip at `output`, atomically.
+fn write_zip(output: &Path, files: &[(String, Vec<u8>)]) -> Result<(), EvidenceError> {
+    let write_error = |source| EvidenceError::Write {
+        path: output.to_path_buf(),
+        source,
+    };
+    let zip_error = |source| EvidenceError::Zip {
+        path: output.to_path_buf(),
+        source,
+    };
+    let dir = output
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(write_error)?;
+    let temp = tempfile::Builder::new()
+        .prefix(".medcom-harness-evidence")
+        .tempfile_in(dir)
+        .map_err(write_error)?;
+    let mut zip = zip::ZipWriter::new(temp);
+    let options = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    for (name, bytes) in files {
+        zip.start_file(name.as_str(), options).map_err(zip_error)?;
+        zip.write_all(bytes).map_err(write_error)?;
+    }
+    let temp = zip.finish().map_err(zip_error)?;
+    temp.as_file().sync_all().map_err(write_error)?;
+    temp.persist(output).map_err(|e| write_error(e.error))?;
+    Ok(())
+}
