@@ -56,7 +56,9 @@ pub enum MergeError {
     },
     /// A share of the partitioning is not given: the joined report would pass a run that never
     /// ran those scenarios.
-    #[error("share {missing} of `hash:K/{of}` is missing (given: {given}): give every share's results, or the joined report would pass scenarios that never ran")]
+    #[error(
+        "share {missing} of `hash:K/{of}` is missing (given: {given}): give every share's results, or the joined report would pass scenarios that never ran"
+    )]
     MissingShare {
         /// The missing shares, `2, 4`.
         missing: String,
@@ -419,6 +421,9 @@ mod tests {
         write_all(&run, &paths(&a), &Options::default()).expect("a");
         let err = merge(&[a.join("results.json")], &tmp.path().join("results.json"))
             .expect_err("share 2 of 2 is missing");
-        assert!(err.to_string().contains("share 2 of `hash:K/2` is missing"), "{err}");
+        assert!(
+            err.to_string().contains("share 2 of `hash:K/2` is missing"),
+            "{err}"
+        );
     }
 }

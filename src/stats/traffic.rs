@@ -266,20 +266,11 @@ fn fhir(out: &mut Item, m: &crate::message::Message) {
     };
 }
 
-/// The FDIS20 event of a HospitalNotification activity code (module docs).
+/// The FDIS20 event of a HospitalNotification activity code: the envelope's statistical name
+/// ([`crate::envelope::hospital_notification_postfix`]), the activity itself when it has none.
 fn hospital_event(activity: &str) -> String {
-    let base = activity
-        .strip_prefix("revise-")
-        .or_else(|| activity.strip_prefix("cancel-"))
-        .unwrap_or(activity);
-    match base {
-        "admit-inpatient" => "AdmissionInpatient".into(),
-        "admit-emergency" => "AcuteAmbulant".into(),
-        "start-leave" => "OnLeave".into(),
-        "end-leave" => "EndOfLeave".into(),
-        b if b.starts_with("discharge") || b.starts_with("deceased") => "EndHospitalStay".into(),
-        other => other.to_string(),
-    }
+    crate::envelope::hospital_notification_postfix(activity)
+        .map_or_else(|| activity.to_string(), str::to_string)
 }
 
 fn oioxml(out: &mut Item, bytes: &[u8]) {

@@ -186,6 +186,25 @@ fn capabilities_lists_what_each_unit_accepts_from_an_endpoint_bundle() {
     assert_eq!(gln, Some(Value::from("5790000160037")));
 }
 
+/// MedCom's FDIS20 statistical code for a HospitalNotification activity, by the displays the
+/// statistical code system and `medcom-messaging-activityCodes` share ("Start hospital stay -
+/// admitted" AdmissionInpatient, "- acute ambulant" AcuteAmbulant, "Start leave" OnLeave, "End
+/// leave" EndOfLeave, "End hospital stay" EndHospitalStay); a revision or cancellation counts as
+/// the event it changes.
+fn fdis20(activity: &str) -> &str {
+    let event = activity
+        .trim_start_matches("revise-")
+        .trim_start_matches("cancel-");
+    match event {
+        "admit-inpatient" => "AdmissionInpatient",
+        "admit-emergency" => "AcuteAmbulant",
+        "start-leave-inpatient" => "OnLeave",
+        "end-leave-inpatient" => "EndOfLeave",
+        "discharge-inpatient-home" | "discharge-emergency-home" => "EndHospitalStay",
+        other => other,
+    }
+}
+
 /// The statistical code of one evidence file, read here without the harness: a FHIR message's
 /// MCM:FDIS91#category / MCM:FCTL#code, an OIOXML letter's StatisticalCode; `None` for envelopes.
 fn code_of(path: &Path) -> Option<String> {
@@ -207,6 +226,21 @@ fn code_of(path: &Path) -> Option<String> {
             )),
             "acknowledgement-message" => {
                 Some(format!("MCM:FCTL#{}", header["response"]["code"].as_str()?))
+            }
+            "hospital-notification-message" => {
+                // The message's own Provenance: the one whose target is its MessageHeader.
+                let id = header["id"].as_str()?;
+                let activity = entries
+                    .iter()
+                    .map(|e| &e["resource"])
+                    .filter(|r| r["resourceType"] == "Provenance")
+                    .find(|r| {
+                        r["target"][0]["reference"]
+                            .as_str()
+                            .is_some_and(|t| t.ends_with(&format!("MessageHeader/{id}")))
+                    })?["activity"]["coding"][0]["code"]
+                    .as_str()?;
+                Some(format!("MCM:FDIS20#{}", fdis20(activity)))
             }
             other => Some(other.to_string()),
         };
@@ -246,6 +280,37 @@ fn code_of(path: &Path) -> Option<String> {
                         .descendants()
                         .find(|n| n.tag_name().name() == "response")?;
                     Some(format!("MCM:FCTL#{}", value_of(response)?))
+                }
+                "hospital-notification-message" => {
+                    let attr = |n: roxmltree::Node, name: &str| {
+                        n.children()
+                            .find(|c| c.tag_name().name() == name)
+                            .and_then(|c| c.attribute("value"))
+                            .map(str::to_string)
+                    };
+                    let header = doc
+                        .descendants()
+                        .find(|n| n.tag_name().name() == "MessageHeader")?;
+                    let id = attr(header, "id")?;
+                    let own = doc
+                        .descendants()
+                        .filter(|n| n.tag_name().name() == "Provenance")
+                        .find(|p| {
+                            p.descendants().any(|r| {
+                                r.tag_name().name() == "reference"
+                                    && r.parent().is_some_and(|t| t.tag_name().name() == "target")
+                                    && r.attribute("value").is_some_and(|v| {
+                                        v.ends_with(&format!("MessageHeader/{id}"))
+                                    })
+                            })
+                        })?;
+                    let code = own
+                        .children()
+                        .find(|c| c.tag_name().name() == "activity")?
+                        .children()
+                        .find(|c| c.tag_name().name() == "coding")
+                        .and_then(value_of)?;
+                    Some(format!("MCM:FDIS20#{}", fdis20(&code)))
                 }
                 other => Some(other.to_string()),
             }
