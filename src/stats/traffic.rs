@@ -354,8 +354,10 @@ mod tests {
         // EndOfLeave, EndHospitalStay.
         assert_eq!(hospital_event("admit-inpatient"), "AdmissionInpatient");
         assert_eq!(hospital_event("revise-admit-emergency"), "AcuteAmbulant");
-        assert_eq!(hospital_event("discharge-home"), "EndHospitalStay");
-        assert_eq!(hospital_event("end-leave"), "EndOfLeave");
+        // The activity codes of medcom-messaging-activityCodes (HospitalNotification IG 3.0).
+        assert_eq!(hospital_event("discharge-inpatient-home"), "EndHospitalStay");
+        assert_eq!(hospital_event("start-leave-inpatient"), "OnLeave");
+        assert_eq!(hospital_event("cancel-end-leave-inpatient"), "EndOfLeave");
     }
 
     #[test]
