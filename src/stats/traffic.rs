@@ -355,7 +355,10 @@ mod tests {
         assert_eq!(hospital_event("admit-inpatient"), "AdmissionInpatient");
         assert_eq!(hospital_event("revise-admit-emergency"), "AcuteAmbulant");
         // The activity codes of medcom-messaging-activityCodes (HospitalNotification IG 3.0).
-        assert_eq!(hospital_event("discharge-inpatient-home"), "EndHospitalStay");
+        assert_eq!(
+            hospital_event("discharge-inpatient-home"),
+            "EndHospitalStay"
+        );
         assert_eq!(hospital_event("start-leave-inpatient"), "OnLeave");
         assert_eq!(hospital_event("cancel-end-leave-inpatient"), "EndOfLeave");
     }
