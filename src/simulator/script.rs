@@ -237,31 +237,13 @@ impl Vendor {
                         previous["payload_reference_only"] = previous["payload"].clone();
                     }
                     if self.has(super::Fault::ForwardDropsAttachment) && what.action == "forward" {
-                        let kept: Vec<Value> = previous["payload"]
-                            .as_array()
-                            .map(|p| {
-                                p.iter()
-                                    .filter(|s| s.get("contentAttachment").is_none())
-                                    .cloned()
-                                    .collect()
-                            })
-                            .unwrap_or_default();
-                        previous["payload"] = Value::Array(kept);
+                        without_attachments(previous);
                     }
                 }
                 if what.payload.as_deref() == Some("text-only")
                     && let Some(previous) = ctx.previous.as_mut()
                 {
-                    let kept: Vec<Value> = previous["payload"]
-                        .as_array()
-                        .map(|p| {
-                            p.iter()
-                                .filter(|s| s.get("contentAttachment").is_none())
-                                .cloned()
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                    previous["payload"] = Value::Array(kept);
+                    without_attachments(previous);
                 }
                 ctx.text = if what.action == "reply" {
                     "Svar fra referenceleverandøren.".into()
@@ -330,6 +312,21 @@ impl Vendor {
                 format!("the reference vendor has no message with MessageHeader.id `{letter}`")
             })
     }
+}
+
+/// Leaves the attachment segments out of a follow-up's `previous` payload: a forward of the
+/// text only (MedCom's `send-forward-partialthread`).
+fn without_attachments(previous: &mut Value) {
+    let kept: Vec<Value> = previous["payload"]
+        .as_array()
+        .map(|p| {
+            p.iter()
+                .filter(|s| s.get("contentAttachment").is_none())
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    previous["payload"] = Value::Array(kept);
 }
 
 #[cfg(test)]
