@@ -140,7 +140,7 @@ pub enum Event {
         not_applicable: Vec<NotApplicable>,
         /// What is tested.
         target: String,
-        /// Where the vendor delivers to.
+        /// Where the vendor delivers to: the harness's listener URL, or the exchange folder's `out/`.
         listen: String,
     },
     /// An operator must act (terminal operator only).
@@ -364,6 +364,12 @@ pub async fn run_until(
             )
             .await;
     }
+    // Where the vendor's acknowledgements and messages arrive: its exchange folder's `out/` for a
+    // folder target, else the harness's HTTP listener.
+    let delivered_to = match &folder {
+        Some(layout) => format!("the exchange folder `{}`", layout.outbox.display()),
+        None => listener.url(),
+    };
     let env = Arc::new(Env {
         config: settings.config.clone(),
         http,
@@ -385,7 +391,7 @@ pub async fn run_until(
         scenarios: scenarios.len(),
         not_applicable: not_applicable.clone(),
         target: target_label.clone(),
-        listen: env.listen_url.clone(),
+        listen: delivered_to,
     });
     let permits = Arc::new(tokio::sync::Semaphore::new(settings.jobs.max(1)));
     let mut tasks = Vec::new();
