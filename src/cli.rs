@@ -1206,6 +1206,21 @@ fn validate_command(args: &ValidateArgs) -> Result<i32, Failure> {
     let mut files = Vec::new();
     let mut errors = Vec::new();
     for path in &args.files {
+        // A file over the size limit is judged by its size alone: reading and parsing hundreds of
+        // megabytes would cost the machine far more than the finding is worth.
+        if let Ok(meta) = std::fs::metadata(path)
+            && meta.is_file()
+            && meta.len() > settings.size_limit
+        {
+            let finding = medcom_harness::rule::ATTACHMENT_SIZE.breach(format!(
+                "the message is {} bytes, over the limit of {} bytes (not read further)",
+                meta.len(),
+                settings.size_limit
+            ));
+            failed |= fails(finding.grade);
+            files.push((path, finding.grade, vec![finding]));
+            continue;
+        }
         let bytes = match std::fs::read(path) {
             Ok(b) => b,
             Err(e) => {
@@ -1349,8 +1364,15 @@ fn ig_command(command: IgCommand) -> Result<i32, Failure> {
             }
         }
         IgCommand::List => {
-            for p in certification::in_cache(&home) {
+            let packages = certification::in_cache(&home);
+            for p in &packages {
                 say!("{:<45} {}", p.reference(), p.path);
+            }
+            if packages.is_empty() {
+                medcom_harness::errln!(
+                    "no MedCom packages in `{}` (install one with `medcom-harness ig add PACKAGE.tgz`)",
+                    std::path::Path::new(&home).join(".fhir/packages").display()
+                );
             }
         }
     }

@@ -307,7 +307,7 @@ rules! {
     /// F2: the municipality reads the wrong stay status.
     HN_CONSISTENCY = "hn-consistency", F2,
         "A HospitalNotification's activity agrees with its Encounter: admit and end-leave -> in-progress, start-leave -> onleave with a leave period start (medcom-hospitalNotification-6), end-leave -> a leave period end, discharge -> finished with period.end, cancel -> entered-in-error; a deceased patient (MORS: the activity stays the stay's current one) -> finished with period.end; inpatient and leave -> class IMP, emergency -> EMER.",
-        "HospitalNotification IG 3.0, Index (MORS: \"The status in the Encounter is changed from 'in-progress' to 'finished' … In the Provenance instance is the activity code 'admit-inpatient', as it shall remain the current activity\") and MedComHospitalNotificationEncounter, https://medcomfhir.dk/ig/hospitalnotification/";
+        "HospitalNotification IG 3.0, Index (the activities and the Encounter status each gives; for a deceased patient, MORS: \"The status in the Encounter is changed from 'in-progress' to 'finished' … as it shall remain the current activity\") and MedComHospitalNotificationEncounter (medcom-hospitalNotification-6: \"When the status = 'onleave', the timestamp for beginning of a leave (extension.valuePeriod.start) shall be present\"), https://medcomfhir.dk/ig/hospitalnotification/";
     /// F2: the ack code differs from what the scenario expects for this input.
     ACK_CODE = "ack-code", F2,
         "The acknowledgement's response.code is the one the scenario expects.",

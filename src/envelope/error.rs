@@ -42,7 +42,7 @@ pub enum EnvelopeError {
         source: crate::encoding::DecodeError,
     },
     /// The document is not well-formed XML.
-    #[error("the document is not well-formed XML at line {line}, column {column}")]
+    #[error("the document is not well-formed XML at line {line}, column {column}: {source}")]
     Xml {
         /// 1-based line.
         line: u32,

@@ -138,7 +138,12 @@ impl Envelope {
 /// [`EnvelopeError::Root`] when its root is neither envelope.
 pub fn detect(bytes: &[u8]) -> Result<EnvelopeKind, EnvelopeError> {
     let source = xml::decode(bytes)?;
-    let document = xml::parse(&source)?;
+    let document = match xml::parse(&source) {
+        Ok(document) => document,
+        // A damaged envelope (truncated, or with a DOCTYPE the parser refuses) is still an
+        // envelope: known by its root element, its own unwrap then says what is wrong with it.
+        Err(error) => return sniff_root(&source).ok_or(error),
+    };
     let root = document.root_element();
     if xml::is(root, VANS_NAMESPACE, "VANSEnvelope") {
         Ok(EnvelopeKind::Vans)
@@ -151,6 +156,30 @@ pub fn detect(bytes: &[u8]) -> Result<EnvelopeKind, EnvelopeError> {
                 "{{{VANS_NAMESPACE}}}VANSEnvelope` or `{{{SBDH_NAMESPACE}}}StandardBusinessDocument"
             ),
         })
+    }
+}
+
+/// The envelope kind named by the first element of `source`, read as a stream so a truncated
+/// document or one with a DOCTYPE still shows its root: `{urn:oio:medcom:vans-envelope:1.0.4}
+/// VANSEnvelope` or the SBDH's `StandardBusinessDocument`. `None` for anything else, or when no
+/// element starts before the text ends.
+fn sniff_root(source: &str) -> Option<EnvelopeKind> {
+    use quick_xml::events::Event;
+    use quick_xml::name::ResolveResult;
+    let mut reader = quick_xml::NsReader::from_str(source);
+    loop {
+        match reader.read_resolved_event() {
+            Ok((ResolveResult::Bound(ns), Event::Start(e) | Event::Empty(e))) => {
+                let (ns, local) = (ns.as_ref(), e.local_name());
+                return match local.as_ref() {
+                    "VANSEnvelope" if ns == VANS_NAMESPACE => Some(EnvelopeKind::Vans),
+                    "StandardBusinessDocument" if ns == SBDH_NAMESPACE => Some(EnvelopeKind::Sbdh),
+                    _ => None,
+                };
+            }
+            Ok((_, Event::Start(_) | Event::Empty(_) | Event::Eof)) | Err(_) => return None,
+            Ok(_) => {}
+        }
     }
 }
 

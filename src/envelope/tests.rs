@@ -1059,3 +1059,30 @@ fn detect_and_unwrap_dispatch_on_the_root_element() {
     assert_eq!(kind, None);
     assert!(!report.is_valid());
 }
+
+/// A damaged envelope is still known as an envelope by its root element, so its findings say
+/// "envelope", not "invalid FHIR XML": MedCom's VANSEnvelope cut short, and with a DOCTYPE.
+#[test]
+fn a_truncated_or_doctyped_vans_envelope_is_still_an_envelope() {
+    let whole = read(VANS_SAMPLE);
+    let cut = &whole[..whole.len() / 3];
+    assert!(matches!(super::detect(cut), Ok(EnvelopeKind::Vans)));
+    assert!(
+        super::unwrap_vans(cut).is_err(),
+        "a truncated envelope does not unwrap"
+    );
+    let text = String::from_utf8(whole).expect("utf-8");
+    let body = text.split_once("?>").map_or(text.as_str(), |(_, b)| b);
+    let doctyped = format!("<?xml version=\"1.0\"?>\n<!DOCTYPE x [<!ENTITY a \"b\">]>{body}");
+    assert!(matches!(
+        super::detect(doctyped.as_bytes()),
+        Ok(EnvelopeKind::Vans)
+    ));
+    assert!(
+        super::unwrap_vans(doctyped.as_bytes()).is_err(),
+        "a DOCTYPE is refused"
+    );
+    // A FHIR message is not an envelope, whole or cut.
+    let fhir = b"<Bundle xmlns=\"http://hl7.org/fhir\"><id value=\"x\"/>";
+    assert!(super::detect(fhir).is_err());
+}

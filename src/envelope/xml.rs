@@ -68,9 +68,22 @@ pub(crate) fn parse(text: &str) -> Result<Document<'_>, EnvelopeError> {
             };
         }
         let position = source.pos();
+        let (line, column) = if matches!(
+            source,
+            roxmltree::Error::UnexpectedEndOfStream | roxmltree::Error::UnclosedRootNode
+        ) {
+            // The parser places the end of input at 1:1; the place to look is the text's end.
+            let last = text.rsplit('\n').next().unwrap_or_default();
+            (
+                line_of_offset(text, text.len()),
+                u32::try_from(last.chars().count() + 1).unwrap_or(u32::MAX),
+            )
+        } else {
+            (position.row, position.col)
+        };
         EnvelopeError::Xml {
-            line: position.row,
-            column: position.col,
+            line,
+            column,
             source,
         }
     })

@@ -827,6 +827,22 @@ mod tests {
     }
 
     #[test]
+    fn a_wait_is_whole_seconds_or_text_as_in_the_config() {
+        for (within, seconds) in [("30", 30.0), ("0.5", 0.5), ("\"2m\"", 120.0)] {
+            let (_d, p) = write(&format!(
+                "{HEAD}[[step]]\nsend = {{ message = \"carecommunication/new\", as = \"a\" }}\n[[step]]\nexpect-ack = {{ for = \"a\", within = {within} }}\n"
+            ));
+            let s = load_file(&p).expect("loads");
+            match s.steps[1].get_ref() {
+                crate::scenario::Step::ExpectAck(a) => {
+                    assert_eq!(a.within.map(|d| d.as_secs_f64()), Some(seconds), "{within}")
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    #[test]
     fn a_wait_longer_than_a_day_and_a_step_without_a_kind_are_errors() {
         let e = error_of(
             "[[step]]\nsend = { message = \"carecommunication/new\", as = \"a\" }\n[[step]]\nexpect-ack = { for = \"a\", within = \"18446744073709551615s\" }\n",
