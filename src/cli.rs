@@ -510,8 +510,9 @@ fn colour() -> bool {
 /// `$MEDCOM_CORPUS` (see [`ig_sources`]).
 fn resources(igs: &[PathBuf], schemas: Option<&std::path::Path>) -> Result<Resources, Failure> {
     let found = ig_sources(igs);
+    let loaded = load_found(&found, schemas)?;
     announce(&found);
-    load_found(&found, schemas)
+    Ok(loaded)
 }
 
 /// `$HOME`, the folder of the FHIR package cache (`~/.fhir/packages`): read here, once.
@@ -531,7 +532,7 @@ fn ig_sources(igs: &[PathBuf]) -> certification::Found {
             paths: igs.to_vec(),
             packages: igs
                 .iter()
-                .map(|p| certification::describe(p, certification::PackageSource::Given))
+                .flat_map(|p| certification::describe_all(p, certification::PackageSource::Given))
                 .collect(),
         }
     }
@@ -741,16 +742,19 @@ fn prepare_and_run(args: &RunArgs, reports: &Reports) -> Result<i32, Failure> {
     let scenarios = match scenario::load_limited(&args.paths, config.scenario_size_limit) {
         Ok(s) => s,
         Err(scenario::ScenarioError::Several { errors }) => {
-            for e in &errors {
-                medcom_harness::errln!("error: {e}");
-                if let Some(h) = e.hint() {
-                    medcom_harness::errln!("hint: {h}");
-                }
-            }
+            // The reports (a CI artifact) name each broken file too, not only stderr.
+            let listed: Vec<String> = errors
+                .iter()
+                .map(|e| match e.hint() {
+                    Some(h) => format!("{e}\n  hint: {h}"),
+                    None => e.to_string(),
+                })
+                .collect();
             return Err(Failure::msg(
                 format!(
-                    "{} scenario files have errors; nothing was run",
-                    errors.len()
+                    "{} scenario files have errors; nothing was run:\n{}",
+                    errors.len(),
+                    listed.join("\n")
                 ),
                 None,
             ));
@@ -841,7 +845,6 @@ fn prepare_and_run(args: &RunArgs, reports: &Reports) -> Result<i32, Failure> {
         .filter(|s| !finished.iter().any(|f| f.id == s.id))
         .collect();
     let found = ig_sources(&config.ig);
-    announce(&found);
     let record =
         certification::Certification::new(&config, args.config.as_deref(), found.packages.clone());
     let in_progress = run::RunOutcome {
@@ -858,6 +861,7 @@ fn prepare_and_run(args: &RunArgs, reports: &Reports) -> Result<i32, Failure> {
     reports.write(&in_progress)?;
     let schemas = config.schemas.clone().or_else(corpus_env);
     let resources = load_found(&found, schemas.as_deref())?;
+    announce(&found);
     let console = report::console::Console {
         show_cpr: args.show_cpr,
         ..report::console::Console::new(config.threshold, colour())

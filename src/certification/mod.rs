@@ -17,8 +17,8 @@ pub mod protocol;
 
 pub use crate::config::{SystemUnderTest, TestType};
 pub use package::{
-    Found, IgPackage, MEDCOM_PREFIX, PackageError, PackageSource, cache_dir, describe, discover,
-    in_cache, in_corpus, install, load as load_packages,
+    Found, IgPackage, MEDCOM_PREFIX, PackageError, PackageSource, cache_dir, describe,
+    describe_all, discover, in_cache, in_corpus, install, load as load_packages,
 };
 
 use serde::{Deserialize, Serialize};

@@ -208,6 +208,34 @@ pub fn describe(path: &Path, source: PackageSource) -> IgPackage {
     }
 }
 
+/// Describes an IG source as [`describe`] does, except that a folder which is no guide itself
+/// (no manifest, no versioned resources of its own) but holds guides in its subfolders — such as
+/// MedCom's `medcomfhir-website/ig` — is described as those guides, each named
+/// `<folder>/<subfolder>`.
+pub fn describe_all(path: &Path, source: PackageSource) -> Vec<IgPackage> {
+    let whole = describe(path, source);
+    if whole.version != "unknown" || !path.is_dir() {
+        return vec![whole];
+    }
+    let mut inner: Vec<IgPackage> = std::fs::read_dir(path)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .map(|e| describe(&e.path(), source))
+        .filter(|p| p.version != "unknown")
+        .map(|p| IgPackage {
+            name: format!("{}/{}", whole.name, p.name),
+            ..p
+        })
+        .collect();
+    if inner.is_empty() {
+        return vec![whole];
+    }
+    inner.sort_by(|a, b| a.name.cmp(&b.name));
+    inner
+}
+
 /// Orders versions numerically part by part (`5.0.10` after `5.0.2`), text after numbers.
 fn version_key(version: &str) -> Vec<(u64, String)> {
     version
@@ -421,6 +449,28 @@ mod tests {
             .expect("append");
         builder.into_inner().expect("tar").finish().expect("gzip");
         path
+    }
+
+    /// A folder of guides (as MedCom's `medcomfhir-website/ig`) is named by the guides in it,
+    /// each with the version its StructureDefinitions state, not as one guide `#unknown`.
+    #[test]
+    fn a_folder_of_guides_is_described_as_the_guides_in_it() {
+        let dir = tempfile::tempdir().expect("temp");
+        for (sub, version) in [("core", "4.0.0"), ("carecommunication", "5.0.2")] {
+            std::fs::create_dir_all(dir.path().join("ig").join(sub)).expect("mkdir");
+            std::fs::write(
+                dir.path().join("ig").join(sub).join("StructureDefinition-x.json"),
+                format!(r#"{{"resourceType": "StructureDefinition", "version": "{version}"}}"#),
+            )
+            .expect("write");
+        }
+        let found = describe_all(&dir.path().join("ig"), PackageSource::Given);
+        let names: Vec<String> = found.iter().map(IgPackage::reference).collect();
+        assert_eq!(names, ["ig/carecommunication#5.0.2", "ig/core#4.0.0"]);
+        // A guide folder of its own stays one package.
+        let one = describe_all(&dir.path().join("ig").join("core"), PackageSource::Given);
+        assert_eq!(one.len(), 1);
+        assert_eq!(one[0].reference(), "core#4.0.0");
     }
 
     #[test]
