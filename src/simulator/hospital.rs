@@ -83,6 +83,31 @@ impl Vendor {
         format: Format,
         letter_id: &str,
     ) -> Result<Message, String> {
+        self.hospital_notification_shaped(
+            event,
+            stay,
+            self.config.identity.clone(),
+            receiver,
+            format,
+            letter_id,
+            &|_, _| {},
+        )
+    }
+
+    /// [`Self::hospital_notification`] from `sender` (the vendor's own identity, or another
+    /// department of its hospital), with `shape` applied to the rendered Bundle (given the stay's
+    /// earlier messages) before it is encoded and remembered: what a TestScript order asks for.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn hospital_notification_shaped(
+        &self,
+        event: Event,
+        stay: &str,
+        sender: Organization,
+        receiver: Organization,
+        format: Format,
+        letter_id: &str,
+        shape: &dyn Fn(&mut Value, &[Message]),
+    ) -> Result<Message, String> {
         let mut state = self
             .hospital
             .lock()
@@ -112,12 +137,13 @@ impl Vendor {
         let mut resource = crate::hospitalnotification::render(
             &self.templates,
             &self.config.fhir_base,
-            self.config.identity.clone(),
+            sender,
             receiver,
             rendered,
             messages.last(),
             Some(letter_id),
         )?;
+        shape(&mut resource, messages);
         self.spoil(&mut resource, event, messages);
         let message = Message::encode(&resource, format).map_err(|e| e.to_string())?;
         if admission {

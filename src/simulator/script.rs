@@ -289,12 +289,29 @@ impl Vendor {
             .receiver
             .clone()
             .ok_or("`send-hospital-notification` needs the receiver's identity")?;
-        self.hospital_notification(
+        let sender = match what.sender.as_deref() {
+            None => self.config.identity.clone(),
+            Some("another-department") => another_department(&self.config.identity),
+            Some(other) => return Err(format!("unknown `sender` `{other}` (another-department)")),
+        };
+        let revise_admission = match what.revise.as_deref() {
+            None => false,
+            Some("admission-time") => true,
+            Some(other) => return Err(format!("unknown `revise` `{other}` (admission-time)")),
+        };
+        let shape = move |bundle: &mut Value, earlier: &[Message]| {
+            if revise_admission {
+                revised_admission_time(bundle, earlier);
+            }
+        };
+        self.hospital_notification_shaped(
             event,
             &stay,
+            sender,
             receiver,
             order.format.unwrap_or(Format::Json),
             "",
+            &shape,
         )
     }
 
@@ -311,6 +328,52 @@ impl Vendor {
             .ok_or_else(|| {
                 format!("the reference vendor has no message with MessageHeader.id `{letter}`")
             })
+    }
+}
+
+/// Another department of the hospital `identity` belongs to: its own SOR code and GLN (a GS1
+/// test number with a valid check digit), as HospitalNotification PF-send-imp-05 wants a
+/// revision's sender to be.
+fn another_department(identity: &Organization) -> Organization {
+    Organization {
+        ean: "5790000000043".into(),
+        sor_id: "999961000016004".into(),
+        name: format!("{} (anden afdeling)", identity.name),
+    }
+}
+
+/// Sets the Encounter's `period.start` in `bundle` one hour before the admission time of the
+/// latest of `earlier` (a revision correcting the admission time, HospitalNotification
+/// PF-send-imp-06), written as FHIR `dateTime` with seconds and the offset `Z`.
+fn revised_admission_time(bundle: &mut Value, earlier: &[Message]) {
+    use time::format_description::well_known::Rfc3339;
+    let start_of = |b: &Value| -> Option<String> {
+        b["entry"]
+            .as_array()?
+            .iter()
+            .map(|e| &e["resource"])
+            .find(|r| r["resourceType"] == "Encounter")?["period"]["start"]
+            .as_str()
+            .map(str::to_string)
+    };
+    let Some(previous) = earlier.last().and_then(|m| start_of(&m.resource)) else {
+        return;
+    };
+    let Ok(at) = time::OffsetDateTime::parse(&previous, &Rfc3339) else {
+        return;
+    };
+    let revised = (at - time::Duration::hours(1)).to_offset(time::UtcOffset::UTC);
+    let Ok(text) = revised.format(&time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
+    )) else {
+        return;
+    };
+    if let Some(entries) = bundle["entry"].as_array_mut() {
+        for e in entries {
+            if e["resource"]["resourceType"] == "Encounter" {
+                e["resource"]["period"]["start"] = Value::from(text.clone());
+            }
+        }
     }
 }
 

@@ -60,18 +60,36 @@ struct State {
     items: Vec<(Received, bool)>,
 }
 
+/// Bundle.id -> (bytes, media type) of the Bundles the listener serves.
+type Served = std::collections::HashMap<String, (Vec<u8>, String)>;
+
 /// Arrivals, shared by the transports (which push) and the scenarios (which claim).
 #[derive(Debug, Default, Clone)]
 pub struct Inbox {
     state: Arc<Mutex<State>>,
     notify: Arc<Notify>,
     sends: Arc<std::sync::atomic::AtomicU64>,
+    /// Bundle.id -> (bytes, media type): the Bundles the harness holds in its store for vendors
+    /// that pull (`GET [base]/Bundle/{id}` on the listener), as a receive TestScript stores them.
+    served: Arc<Mutex<Served>>,
 }
 
 impl Inbox {
     /// An empty inbox.
     pub fn new() -> Inbox {
         Inbox::default()
+    }
+
+    /// Offers `bytes` (of `media_type`) as `GET [base]/Bundle/{bundle_id}` on the listener.
+    pub fn serve(&self, bundle_id: &str, bytes: Vec<u8>, media_type: String) {
+        if let Ok(mut m) = self.served.lock() {
+            m.insert(bundle_id.to_string(), (bytes, media_type));
+        }
+    }
+
+    /// The bytes and media type offered as `Bundle/{bundle_id}`, if any.
+    pub fn served(&self, bundle_id: &str) -> Option<(Vec<u8>, String)> {
+        self.served.lock().ok()?.get(bundle_id).cloned()
     }
 
     /// A new send number, unique in this run, to tie an HTTP response to its send.
