@@ -83,26 +83,16 @@ impl Vendor {
         format: Format,
         letter_id: &str,
     ) -> Result<Message, String> {
-        self.hospital_notification_shaped(
-            event,
-            stay,
-            self.config.identity.clone(),
-            receiver,
-            format,
-            letter_id,
-            &|_, _| {},
-        )
+        self.hospital_notification_shaped(event, stay, receiver, format, letter_id, &|_, _| {})
     }
 
-    /// [`Self::hospital_notification`] from `sender` (the vendor's own identity, or another
-    /// department of its hospital), with `shape` applied to the rendered Bundle (given the stay's
-    /// earlier messages) before it is encoded and remembered: what a TestScript order asks for.
-    #[allow(clippy::too_many_arguments)]
+    /// [`Self::hospital_notification`] with `shape` applied to the rendered Bundle (given the
+    /// stay's earlier messages) before it is encoded and remembered: what a TestScript order
+    /// asks for.
     pub(super) fn hospital_notification_shaped(
         &self,
         event: Event,
         stay: &str,
-        sender: Organization,
         receiver: Organization,
         format: Format,
         letter_id: &str,
@@ -137,7 +127,7 @@ impl Vendor {
         let mut resource = crate::hospitalnotification::render(
             &self.templates,
             &self.config.fhir_base,
-            sender,
+            self.config.identity.clone(),
             receiver,
             rendered,
             messages.last(),

@@ -289,11 +289,12 @@ impl Vendor {
             .receiver
             .clone()
             .ok_or("`send-hospital-notification` needs the receiver's identity")?;
-        let sender = match what.sender.as_deref() {
-            None => self.config.identity.clone(),
-            Some("another-department") => another_department(&self.config.identity),
+        let department = match what.sender.as_deref() {
+            None => None,
+            Some("another-department") => Some(another_department(&self.config.identity)),
             Some(other) => return Err(format!("unknown `sender` `{other}` (another-department)")),
         };
+        let base = self.config.fhir_base.clone();
         let revise_admission = match what.revise.as_deref() {
             None => false,
             Some("admission-time") => true,
@@ -303,11 +304,13 @@ impl Vendor {
             if revise_admission {
                 revised_admission_time(bundle, earlier);
             }
+            if let Some(d) = &department {
+                sent_from(bundle, d, &base);
+            }
         };
         self.hospital_notification_shaped(
             event,
             &stay,
-            sender,
             receiver,
             order.format.unwrap_or(Format::Json),
             "",
@@ -340,6 +343,69 @@ fn another_department(identity: &Organization) -> Organization {
         sor_id: "999961000016004".into(),
         name: format!("{} (anden afdeling)", identity.name),
     }
+}
+
+/// Makes `department` the sender of `bundle`: a new Organization entry (GLN and SOR code of the
+/// department, the rest as the current sender's), which MessageHeader.sender and the agent of
+/// the message's own Provenance (the one whose target is the MessageHeader) point to. The
+/// earlier messages' Provenances keep pointing to the sender they had.
+fn sent_from(bundle: &mut Value, department: &Organization, base: &str) {
+    let Some(entries) = bundle["entry"].as_array_mut() else {
+        return;
+    };
+    let Some(header_url) = entries
+        .first()
+        .and_then(|e| e["fullUrl"].as_str())
+        .map(str::to_string)
+    else {
+        return;
+    };
+    let Some(old) = entries
+        .first()
+        .and_then(|e| e["resource"]["sender"]["reference"].as_str())
+        .map(str::to_string)
+    else {
+        return;
+    };
+    let Some(mut org) = entries
+        .iter()
+        .find(|e| e["fullUrl"].as_str() == Some(old.as_str()))
+        .map(|e| e["resource"].clone())
+    else {
+        return;
+    };
+    let id = uuid::Uuid::new_v4().to_string();
+    org["id"] = Value::from(id.clone());
+    org["name"] = Value::from(department.name.clone());
+    if let Some(ids) = org["identifier"].as_array_mut() {
+        for i in ids {
+            match i["system"].as_str() {
+                Some("https://www.gs1.org/gln") => i["value"] = Value::from(department.ean.clone()),
+                Some("urn:oid:1.2.208.176.1.1") => {
+                    i["value"] = Value::from(department.sor_id.clone());
+                }
+                _ => {}
+            }
+        }
+    }
+    let url = format!("{base}Organization/{id}");
+    entries[0]["resource"]["sender"]["reference"] = Value::from(url.clone());
+    for e in entries.iter_mut() {
+        let r = &mut e["resource"];
+        let own = r["resourceType"] == "Provenance"
+            && r["target"].as_array().is_some_and(|t| {
+                t.iter()
+                    .any(|t| t["reference"].as_str() == Some(&header_url))
+            });
+        if own && let Some(agents) = r["agent"].as_array_mut() {
+            for a in agents {
+                if a["who"]["reference"].as_str() == Some(old.as_str()) {
+                    a["who"]["reference"] = Value::from(url.clone());
+                }
+            }
+        }
+    }
+    entries.push(serde_json::json!({"fullUrl": url, "resource": org}));
 }
 
 /// Sets the Encounter's `period.start` in `bundle` one hour before the admission time of the

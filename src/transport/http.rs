@@ -504,15 +504,31 @@ async fn receive(
     let hint = crate::message::Format::from_content_type(&media_type);
     let parsed = Message::parse(body.to_vec(), hint).map_err(|e| e.to_string());
     let problem = parsed.as_ref().err().cloned();
-    inbox.push_parsed(
+    // Kept with the message: a TestScript's `headerField` asserts read the vendor's headers.
+    // Credentials are never kept.
+    let kept: Vec<(String, String)> = headers
+        .iter()
+        .filter(|(name, _)| {
+            !matches!(
+                name.as_str(),
+                "authorization" | "proxy-authorization" | "cookie"
+            )
+        })
+        .map(|(name, value)| {
+            (
+                name.as_str().to_string(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    inbox.push_with_headers(
         Origin::Delivered {
             path: uri.path().to_string(),
         },
         body.to_vec(),
         media_type,
         parsed,
-        false,
-        None,
+        kept,
     );
     match problem {
         None => StatusCode::ACCEPTED.into_response(),

@@ -52,6 +52,10 @@ pub struct Received {
     /// folder, [`crate::rule::FOLDER_LINK`]; a file over the size limit): the finding, to stand
     /// in for the usual "no scenario expected it". `bytes` is empty then.
     pub refused: Option<crate::finding::Finding>,
+    /// The HTTP request headers it came with (names lower case), when it was POSTed to the
+    /// listener ([`Inbox::push_with_headers`]); empty otherwise. TestScript `headerField`
+    /// asserts and variables read them.
+    pub headers: Vec<(String, String)>,
 }
 
 #[derive(Debug, Default)]
@@ -194,6 +198,46 @@ impl Inbox {
                     envelope,
                     envelope_findings,
                     refused,
+                    headers: Vec::new(),
+                },
+                false,
+            ));
+            seq
+        };
+        self.notify.notify_waiters();
+        seq
+    }
+
+    /// [`Inbox::push_parsed`] of a message POSTed to the listener, with its request `headers`
+    /// (names lower case), whole under the lock like every arrival. Returns the arrival number.
+    pub fn push_with_headers(
+        &self,
+        origin: Origin,
+        bytes: Vec<u8>,
+        media_type: String,
+        message: Result<Message, String>,
+        headers: Vec<(String, String)>,
+    ) -> u64 {
+        let seq = {
+            let mut state = self
+                .state
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            state.next_seq += 1;
+            let seq = state.next_seq;
+            state.items.push((
+                Received {
+                    seq,
+                    origin,
+                    bytes,
+                    media_type,
+                    message,
+                    written_in_place: false,
+                    letter: None,
+                    envelope: None,
+                    envelope_findings: Vec::new(),
+                    refused: None,
+                    headers,
                 },
                 false,
             ));

@@ -203,3 +203,68 @@ fn a_testscript_runs_mixed_with_toml_scenarios() {
     assert_eq!(passed.len(), 2, "{results}");
     assert!(passed.contains(&"carecommunication-send-new-message".to_string()));
 }
+
+/// A send script of our own whose asserts and variable read HTTP headers (`headerField`): the
+/// vendor's POST to the harness's listener, as R4 TestScript `assert.headerField` with
+/// `direction = request` means. `expected` is the media type the script wants.
+fn header_script(dir: &Path, id: &str, expected: &str) -> PathBuf {
+    let script = serde_json::json!({
+        "resourceType": "TestScript",
+        "id": id,
+        "url": format!("http://example.org/TestScript/{id}"),
+        "name": "HeaderFieldScript",
+        "status": "active",
+        "origin": [{"index": 1, "profile": {"code": "FHIR-Client"}}],
+        "destination": [{"index": 1, "profile": {"code": "FHIR-Server"}}],
+        "fixture": [{"id": "create-new-message-01",
+                     "resource": {"reference": "../Fixtures/CareCommunication-fixture-empty.xml"}}],
+        "variable": [{"name": "sent-as", "headerField": "Content-Type",
+                      "sourceId": "create-new-message-01"}],
+        "test": [{"name": "send", "description": "Post CareCommunication to the server.",
+            "action": [
+                {"operation": {"type": {"code": "create"}, "resource": "Bundle", "origin": 1,
+                               "destination": 1, "sourceId": "create-new-message-01"}},
+                {"assert": {"description": "content type", "direction": "request",
+                            "headerField": "Content-Type", "operator": "contains",
+                            "value": expected}},
+                {"assert": {"description": "the variable reads the same header",
+                            "direction": "request",
+                            "expression": format!("'${{sent-as}}'.contains('{expected}')")}}
+            ]}]
+    });
+    let path = dir.join(format!("TestScript-{id}.json"));
+    std::fs::write(&path, script.to_string()).expect("script");
+    path
+}
+
+/// `headerField` asserts and variables read the vendor's POST headers: the reference vendor
+/// sends `application/fhir+json` (FHIR R4 http.html, the JSON media type), so a script that
+/// wants it passes and one that wants `application/fhir+xml` fails on that assert.
+#[test]
+fn header_field_asserts_and_variables_read_the_vendors_request_headers() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let good = header_script(dir.path(), "harness-header-json", "application/fhir+json");
+    let bad = header_script(dir.path(), "harness-header-xml", "application/fhir+xml");
+    let (_d, results) = run(&[good, bad], None);
+    assert_eq!(
+        ids_with(&results, "passed"),
+        ["harness-header-json"],
+        "{results}"
+    );
+    assert_eq!(
+        ids_with(&results, "failed"),
+        ["harness-header-xml"],
+        "{results}"
+    );
+    let failed = results["scenarios"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|s| s["id"] == "harness-header-xml")
+        .expect("the xml script");
+    let text = failed.to_string();
+    assert!(
+        text.contains("the request's `Content-Type` header is"),
+        "{text}"
+    );
+}

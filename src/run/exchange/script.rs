@@ -79,6 +79,12 @@ struct Last {
     own_response: bool,
     /// The operation produced nothing to assert on, and why.
     missing: Option<String>,
+    /// The HTTP headers of the request (names lower case): the vendor's POST as the listener
+    /// got it, or what the harness sent with a delivered fixture.
+    request_headers: Option<Vec<(String, String)>>,
+    /// The HTTP headers of the vendor's answer to a delivered fixture (its `Content-Type`, and
+    /// the headers of an acknowledgement it POSTed to the listener).
+    response_headers: Option<Vec<(String, String)>>,
 }
 
 /// The state of one script run.
@@ -93,6 +99,8 @@ struct Play<'a, 'x> {
     aliases: HashMap<String, String>,
     /// The harness's own store: Bundle.id -> fixture id.
     store: HashMap<String, String>,
+    /// Fixture id -> the HTTP request headers that carried its message (names lower case).
+    headers: HashMap<String, Vec<(String, String)>>,
     /// Fixture file name -> the fixture id first built from it (a second one is its duplicate).
     built_from: HashMap<String, String>,
     last: Last,
@@ -116,6 +124,7 @@ pub(in crate::run) async fn run(
         aliases: HashMap::new(),
         store: HashMap::new(),
         built_from: HashMap::new(),
+        headers: HashMap::new(),
         last: Last::default(),
         test_description: None,
     };
@@ -339,9 +348,17 @@ impl Play<'_, '_> {
                 )),
             };
         };
-        if v.header_field.is_some() {
-            return v.default_value.clone().ok_or_else(|| {
-                format!("variable `{name}`: HTTP headers of messages are not kept (`headerField`)")
+        if let Some(field) = &v.header_field {
+            let fixture = self.aliases.get(source).map_or(source, String::as_str);
+            let value = self.headers.get(fixture).and_then(|h| {
+                h.iter()
+                    .find(|(n, _)| n.eq_ignore_ascii_case(field))
+                    .map(|(_, v)| v.clone())
+            });
+            return value.or_else(|| v.default_value.clone()).ok_or_else(|| {
+                format!(
+                    "variable `{name}`: the HTTP request that carried `{source}` has no header `{field}`"
+                )
             });
         }
         let Some(expr) = v.expression.as_deref().or(v.path.as_deref()) else {
@@ -694,7 +711,13 @@ impl Play<'_, '_> {
                 .await?;
         }
         self.serve(&message);
+        let sent_headers = vec![(
+            "content-type".to_string(),
+            message.format.media_type().to_string(),
+        )];
+        self.headers.insert(id.to_string(), sent_headers.clone());
         let (evidence, seq, delivered) = self.x.deliver(&message, result).await?;
+        self.last.request_headers = Some(sent_headers);
         self.last.request = Some(message.clone());
         if !delivered {
             self.last.missing = Some("the vendor could not be reached".into());
@@ -765,6 +788,11 @@ impl Play<'_, '_> {
         let ev = self
             .x
             .received_evidence(&received, "acknowledgement".into(), result);
+        let mut answer_headers = received.headers.clone();
+        if !answer_headers.iter().any(|(n, _)| n == "content-type") {
+            answer_headers.push(("content-type".into(), received.media_type.clone()));
+        }
+        self.last.response_headers = Some(answer_headers);
         let Ok(ack) = received.message.clone() else {
             result.findings.push(
                 rule::WELL_FORMED
@@ -980,6 +1008,9 @@ impl Play<'_, '_> {
             Err(_) => "unreadable message".into(),
         };
         let ev = self.x.received_evidence(&received, label, result);
+        self.headers
+            .insert(fixture.clone(), received.headers.clone());
+        self.last.request_headers = Some(received.headers.clone());
         let message = match received.message {
             Ok(m) => m,
             Err(e) => {
@@ -1087,10 +1118,8 @@ impl Play<'_, '_> {
                 Err(e) => Verdict::Error(format!("{element}.operator: {e}")),
             };
         }
-        if a.header_field.is_some() {
-            return Verdict::Skip(
-                "HTTP headers of messages are not kept; `headerField` is not judged".into(),
-            );
+        if let Some(name) = &a.header_field {
+            return self.judge_header(a, name, element);
         }
         let target = match self.target(a) {
             Ok(Some(m)) => m,
@@ -1232,6 +1261,59 @@ impl Play<'_, '_> {
                     Verdict::Fail(format!("`{expr}` gives {texts:?}, not true{note}"), warn)
                 }
             }
+        }
+    }
+
+    /// A `headerField` assert: the header's values in the request (`direction = request`) or
+    /// the response, compared by `operator` (default `equals` with a `value`, else `notEmpty`).
+    fn judge_header(&self, a: &Assert, name: &str, element: &str) -> Verdict {
+        let warn = a.warning_only;
+        if !a.on_request() && self.last.own_response {
+            return Verdict::Pass(format!(
+                "the harness is the FHIR server here and answered the request itself; its `{name}` header judges the test tool, not the vendor"
+            ));
+        }
+        let headers = if a.on_request() {
+            &self.last.request_headers
+        } else {
+            &self.last.response_headers
+        };
+        let Some(headers) = headers else {
+            return Verdict::Skip(
+                self.last
+                    .missing
+                    .clone()
+                    .unwrap_or_else(|| "no HTTP exchange to read headers from".into()),
+            );
+        };
+        let values: Vec<String> = headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
+            .collect();
+        let value = match self.substitute(a.value.as_deref().unwrap_or_default()) {
+            Ok(v) => v,
+            Err(e) => return Verdict::Error(format!("{element}.value: {e}")),
+        };
+        let op = a.operator.as_deref().unwrap_or(if a.value.is_some() {
+            "equals"
+        } else {
+            "notEmpty"
+        });
+        let side = if a.on_request() {
+            "request"
+        } else {
+            "response"
+        };
+        match testscript::compare(op, &values, &value) {
+            Ok(true) => Verdict::Pass(format!(
+                "the {side}'s `{name}` header {values:?} is {op} `{value}`"
+            )),
+            Ok(false) => Verdict::Fail(
+                format!("the {side}'s `{name}` header is {values:?}, expected {op} `{value}`"),
+                warn,
+            ),
+            Err(e) => Verdict::Error(format!("{element}.operator: {e}")),
         }
     }
 
