@@ -89,7 +89,7 @@ pub fn test_report(
         if result == "pass" || result == "warning" {
             passed += 1;
         }
-        let (section, kind) = step.kind.rsplit_once('.').unwrap_or(("test[1]", "assert"));
+        let (section, kind) = step.kind.rsplit_once('.').unwrap_or(("test[0]", "assert"));
         let kind = if kind == "assert" {
             "assert"
         } else {
@@ -130,8 +130,9 @@ pub fn test_report(
                 .trim_start_matches("test[")
                 .trim_end_matches(']')
                 .parse::<usize>()
-                .unwrap_or(1);
-            let t = script.and_then(|sc| sc.test.get(index.saturating_sub(1)));
+                .unwrap_or(0);
+            // `test[N]` is 0-based, the script's JSON array index.
+            let t = script.and_then(|sc| sc.test.get(index));
             let mut v = json!({"action": actions});
             if let Some(name) = t.and_then(|t| t.name.clone().or_else(|| t.id.clone())) {
                 v["name"] = json!(name);

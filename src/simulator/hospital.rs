@@ -83,6 +83,21 @@ impl Vendor {
         format: Format,
         letter_id: &str,
     ) -> Result<Message, String> {
+        self.hospital_notification_shaped(event, stay, receiver, format, letter_id, &|_, _| {})
+    }
+
+    /// [`Self::hospital_notification`] with `shape` applied to the rendered Bundle (given the
+    /// stay's earlier messages) before it is encoded and remembered: what a TestScript order
+    /// asks for.
+    pub(super) fn hospital_notification_shaped(
+        &self,
+        event: Event,
+        stay: &str,
+        receiver: Organization,
+        format: Format,
+        letter_id: &str,
+        shape: &dyn Fn(&mut Value, &[Message]),
+    ) -> Result<Message, String> {
         let mut state = self
             .hospital
             .lock()
@@ -118,6 +133,7 @@ impl Vendor {
             messages.last(),
             Some(letter_id),
         )?;
+        shape(&mut resource, messages);
         self.spoil(&mut resource, event, messages);
         let message = Message::encode(&resource, format).map_err(|e| e.to_string())?;
         if admission {

@@ -289,12 +289,32 @@ impl Vendor {
             .receiver
             .clone()
             .ok_or("`send-hospital-notification` needs the receiver's identity")?;
-        self.hospital_notification(
+        let department = match what.sender.as_deref() {
+            None => None,
+            Some("another-department") => Some(another_department(&self.config.identity)),
+            Some(other) => return Err(format!("unknown `sender` `{other}` (another-department)")),
+        };
+        let base = self.config.fhir_base.clone();
+        let revise_admission = match what.revise.as_deref() {
+            None => false,
+            Some("admission-time") => true,
+            Some(other) => return Err(format!("unknown `revise` `{other}` (admission-time)")),
+        };
+        let shape = move |bundle: &mut Value, earlier: &[Message]| {
+            if revise_admission {
+                revised_admission_time(bundle, earlier);
+            }
+            if let Some(d) = &department {
+                sent_from(bundle, d, &base);
+            }
+        };
+        self.hospital_notification_shaped(
             event,
             &stay,
             receiver,
             order.format.unwrap_or(Format::Json),
             "",
+            &shape,
         )
     }
 
@@ -311,6 +331,115 @@ impl Vendor {
             .ok_or_else(|| {
                 format!("the reference vendor has no message with MessageHeader.id `{letter}`")
             })
+    }
+}
+
+/// Another department of the hospital `identity` belongs to: its own SOR code and GLN (a GS1
+/// test number with a valid check digit), as HospitalNotification PF-send-imp-05 wants a
+/// revision's sender to be.
+fn another_department(identity: &Organization) -> Organization {
+    Organization {
+        ean: "5790000000043".into(),
+        sor_id: "999961000016004".into(),
+        name: format!("{} (anden afdeling)", identity.name),
+    }
+}
+
+/// Makes `department` the sender of `bundle`: a new Organization entry (GLN and SOR code of the
+/// department, the rest as the current sender's), which MessageHeader.sender and the agent of
+/// the message's own Provenance (the one whose target is the MessageHeader) point to. The
+/// earlier messages' Provenances keep pointing to the sender they had.
+fn sent_from(bundle: &mut Value, department: &Organization, base: &str) {
+    let Some(entries) = bundle["entry"].as_array_mut() else {
+        return;
+    };
+    let Some(header_url) = entries
+        .first()
+        .and_then(|e| e["fullUrl"].as_str())
+        .map(str::to_string)
+    else {
+        return;
+    };
+    let Some(old) = entries
+        .first()
+        .and_then(|e| e["resource"]["sender"]["reference"].as_str())
+        .map(str::to_string)
+    else {
+        return;
+    };
+    let Some(mut org) = entries
+        .iter()
+        .find(|e| e["fullUrl"].as_str() == Some(old.as_str()))
+        .map(|e| e["resource"].clone())
+    else {
+        return;
+    };
+    let id = uuid::Uuid::new_v4().to_string();
+    org["id"] = Value::from(id.clone());
+    org["name"] = Value::from(department.name.clone());
+    if let Some(ids) = org["identifier"].as_array_mut() {
+        for i in ids {
+            match i["system"].as_str() {
+                Some("https://www.gs1.org/gln") => i["value"] = Value::from(department.ean.clone()),
+                Some("urn:oid:1.2.208.176.1.1") => {
+                    i["value"] = Value::from(department.sor_id.clone());
+                }
+                _ => {}
+            }
+        }
+    }
+    let url = format!("{base}Organization/{id}");
+    entries[0]["resource"]["sender"]["reference"] = Value::from(url.clone());
+    for e in entries.iter_mut() {
+        let r = &mut e["resource"];
+        let own = r["resourceType"] == "Provenance"
+            && r["target"].as_array().is_some_and(|t| {
+                t.iter()
+                    .any(|t| t["reference"].as_str() == Some(&header_url))
+            });
+        if own && let Some(agents) = r["agent"].as_array_mut() {
+            for a in agents {
+                if a["who"]["reference"].as_str() == Some(old.as_str()) {
+                    a["who"]["reference"] = Value::from(url.clone());
+                }
+            }
+        }
+    }
+    entries.push(serde_json::json!({"fullUrl": url, "resource": org}));
+}
+
+/// Sets the Encounter's `period.start` in `bundle` one hour before the admission time of the
+/// latest of `earlier` (a revision correcting the admission time, HospitalNotification
+/// PF-send-imp-06), written as FHIR `dateTime` with seconds and the offset `Z`.
+fn revised_admission_time(bundle: &mut Value, earlier: &[Message]) {
+    use time::format_description::well_known::Rfc3339;
+    let start_of = |b: &Value| -> Option<String> {
+        b["entry"]
+            .as_array()?
+            .iter()
+            .map(|e| &e["resource"])
+            .find(|r| r["resourceType"] == "Encounter")?["period"]["start"]
+            .as_str()
+            .map(str::to_string)
+    };
+    let Some(previous) = earlier.last().and_then(|m| start_of(&m.resource)) else {
+        return;
+    };
+    let Ok(at) = time::OffsetDateTime::parse(&previous, &Rfc3339) else {
+        return;
+    };
+    let revised = (at - time::Duration::hours(1)).to_offset(time::UtcOffset::UTC);
+    let Ok(text) = revised.format(&time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
+    )) else {
+        return;
+    };
+    if let Some(entries) = bundle["entry"].as_array_mut() {
+        for e in entries {
+            if e["resource"]["resourceType"] == "Encounter" {
+                e["resource"]["period"]["start"] = Value::from(text.clone());
+            }
+        }
     }
 }
 

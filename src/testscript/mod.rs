@@ -41,6 +41,9 @@ pub const QUIRK_OFTYPE_STRING: &str = "evaluated as Touchstone's Java FHIRPath d
 /// The note an assert carries when the integer-vs-string quirk was applied.
 pub const QUIRK_COUNT_STRING: &str = "evaluated as Touchstone's Java FHIRPath does: `count() = 'N'` compares the integer with the quoted number (strict FHIRPath would never find them equal)";
 
+/// The note on an assert that puts a numeric `${name}` into its expression without quotes.
+pub const QUIRK_UNQUOTED_NUMBER: &str = "the script puts a variable into the expression unquoted, so FHIRPath (Touchstone's Java engine as well as the project's) reads its digits as an integer and compares a string with an integer, which are never equal: `!=` holds and `=` fails whatever the values are";
+
 /// A defect of the script itself: its element (`test[2].action[5].assert.expression`) and what
 /// is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -154,6 +157,29 @@ pub fn substitute(
     Ok(out)
 }
 
+/// The names `${…}` in `text` that stand outside a quoted string literal (`!= ${sor}`, not
+/// `= '${sor}'`), in order.
+pub fn unquoted_placeholders(text: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut quoted = false;
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '\\' if quoted => {
+                chars.next();
+            }
+            '\'' => quoted = !quoted,
+            '$' if !quoted && text[i..].starts_with("${") => {
+                if let Some(end) = text[i + 2..].find('}') {
+                    names.push(text[i + 2..i + 2 + end].to_string());
+                }
+            }
+            _ => {}
+        }
+    }
+    names
+}
+
 /// The names `${…}` in `text`, in order.
 pub fn placeholders(text: &str) -> Vec<String> {
     let mut names = Vec::new();
@@ -255,6 +281,11 @@ mod tests {
         assert_eq!(substitute("x ${a} y", known).as_deref(), Ok("x 1 y"));
         assert_eq!(substitute("${a} ${b}", known), Err("b".to_string()));
         assert_eq!(placeholders("'${a}' != '${b}'"), vec!["a", "b"]);
+        // HospitalNotification PF-send-imp-05 compares with an unquoted SOR code.
+        assert_eq!(
+            unquoted_placeholders("x.value != ${sor} and y = '${gln}'"),
+            vec!["sor"]
+        );
         // Touchstone's `$name` without braces is not a placeholder of the `${}` form.
         assert_eq!(substitute("?uri=$a", known).as_deref(), Ok("?uri=$a"));
     }

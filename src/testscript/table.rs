@@ -22,9 +22,9 @@ pub struct Table {
     /// TestScript id -> (fixture id -> the `fixture` key built instead of its path's).
     #[serde(default, rename = "override")]
     pub override_: BTreeMap<String, BTreeMap<String, String>>,
-    /// TestScript id -> a defect of the script itself.
+    /// TestScript id -> the defects of the script itself (`[[defect.<id>]]`, one per element).
     #[serde(default)]
-    pub defect: BTreeMap<String, Defect>,
+    pub defect: BTreeMap<String, Vec<Defect>>,
 }
 
 /// Why the data file could not be read.
@@ -100,7 +100,7 @@ pub struct FixtureRecipe {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Defect {
-    /// The action, `test[N].action[M]`.
+    /// The action, `test[N].action[M]` (0-based, as JSON array indices).
     pub element: String,
     /// Why it is the script's, not the vendor's.
     pub why: String,
@@ -171,6 +171,112 @@ pub struct Instruction {
     /// The HospitalNotification event.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event: Option<String>,
+    /// `another-department`: a HospitalNotification from another department of the hospital
+    /// (another SOR code and GLN than the stay's earlier messages).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sender: Option<String>,
+    /// `admission-time`: a revision gives Encounter.period.start another time than the message
+    /// it revises.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revise: Option<String>,
+}
+
+impl Instruction {
+    /// The instruction in words, for a person at a terminal or a report (`letter`: the
+    /// MessageHeader.id `of` names, when known).
+    pub fn describe(&self, letter: Option<&str>) -> String {
+        let of = letter.map_or(String::new(), |l| {
+            format!(" the message with MessageHeader.id `{l}`")
+        });
+        let mut parts = vec![match self.action.as_str() {
+            "send-new" => "send a new CareCommunication to the harness".to_string(),
+            "reply" => format!("reply to{of}"),
+            "forward" => format!("forward{of}"),
+            "acknowledge" => format!(
+                "acknowledge{of} with `{}`",
+                self.code.as_deref().unwrap_or("ok")
+            ),
+            "send-hospital-notification" => format!(
+                "send the HospitalNotification `{}`{}",
+                self.event.as_deref().unwrap_or("STIN"),
+                if letter.is_some() {
+                    format!(" of the stay of{of}")
+                } else {
+                    " for a new stay".into()
+                }
+            ),
+            other => other.to_string(),
+        }];
+        let mut add = |cond: bool, text: String| {
+            if cond {
+                parts.push(text);
+            }
+        };
+        add(
+            self.category.is_some(),
+            format!(
+                "category `{}`",
+                self.category.as_deref().unwrap_or_default()
+            ),
+        );
+        add(
+            self.topic.is_some(),
+            format!("topic \"{}\"", self.topic.as_deref().unwrap_or_default()),
+        );
+        add(
+            self.priority.is_some(),
+            format!(
+                "priority `{}`",
+                self.priority.as_deref().unwrap_or_default()
+            ),
+        );
+        let attachments: Vec<String> = self
+            .attachments
+            .iter()
+            .map(|a| {
+                a.url
+                    .clone()
+                    .or_else(|| a.content_type.clone())
+                    .unwrap_or_default()
+            })
+            .collect();
+        add(
+            !attachments.is_empty(),
+            format!("add the attachment(s) {}", attachments.join(", ")),
+        );
+        add(
+            self.sender_recipient,
+            "name a specific sender and recipient".into(),
+        );
+        add(
+            self.patient.is_some(),
+            format!(
+                "patient identified by {}",
+                self.patient.as_deref().unwrap_or_default()
+            ),
+        );
+        add(
+            self.episode_of_care,
+            "include an Encounter with an episode-of-care identifier".into(),
+        );
+        add(
+            self.payload.as_deref() == Some("text-only"),
+            "forward only the message text".into(),
+        );
+        add(
+            self.to.as_deref() == Some("second-receiver"),
+            "forward to the second receiver".into(),
+        );
+        add(
+            self.sender.as_deref() == Some("another-department"),
+            "send it from another department (another SOR code and GLN)".into(),
+        );
+        add(
+            self.revise.as_deref() == Some("admission-time"),
+            "correct the admission time".into(),
+        );
+        parts.join("; ")
+    }
 }
 
 #[cfg(test)]
@@ -187,5 +293,18 @@ mod tests {
             Some("acknowledgement")
         );
         assert!(t.recipe("../Fixtures/unknown.xml").is_none());
+    }
+
+    #[test]
+    fn an_instruction_reads_as_a_sentence_for_a_person() {
+        let i = Instruction {
+            action: "reply".into(),
+            category: Some("regarding-referral".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            i.describe(Some("abc")),
+            "reply to the message with MessageHeader.id `abc`; category `regarding-referral`"
+        );
     }
 }

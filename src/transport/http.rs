@@ -338,7 +338,8 @@ fn describe(e: &reqwest::Error) -> String {
     text
 }
 
-/// The harness's listener: accepts POSTed messages on any path into the [`Inbox`].
+/// The harness's listener: accepts POSTed messages on any path into the [`Inbox`], and serves
+/// `GET [base]/Bundle/{id}` from the Bundles the inbox holds ([`Inbox::serve`]).
 #[derive(Debug)]
 pub struct Listener {
     /// The bound address.
@@ -424,12 +425,47 @@ impl Drop for Listener {
     }
 }
 
+/// `GET [base]/Bundle/{id}`: the Bundle the harness holds under that id (a fixture a receive
+/// TestScript stored and delivered, for vendors that pull), or `404` with an OperationOutcome.
+/// `None` when the request is not such a GET.
+fn pull(inbox: &Inbox, method: &axum::http::Method, uri: &Uri) -> Option<axum::response::Response> {
+    if method != axum::http::Method::GET {
+        return None;
+    }
+    let (before, id) = uri.path().trim_end_matches('/').rsplit_once('/')?;
+    if !before.ends_with("/Bundle") || id.is_empty() {
+        return None;
+    }
+    Some(match inbox.served(id) {
+        Some((bytes, media_type)) => {
+            (StatusCode::OK, [(header::CONTENT_TYPE, media_type)], bytes).into_response()
+        }
+        None => {
+            let body = serde_json::json!({
+                "resourceType": "OperationOutcome",
+                "issue": [{"severity": "error", "code": "not-found",
+                           "diagnostics": format!("the harness holds no Bundle `{id}`")}]
+            });
+            (
+                StatusCode::NOT_FOUND,
+                [(header::CONTENT_TYPE, "application/fhir+json".to_string())],
+                body.to_string().into_bytes(),
+            )
+                .into_response()
+        }
+    })
+}
+
 async fn receive(
     State(inbox): State<Inbox>,
+    method: axum::http::Method,
     uri: Uri,
     headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> axum::response::Response {
+    if let Some(answer) = pull(&inbox, &method, &uri) {
+        return answer;
+    }
     let outcome = |status: StatusCode, text: String| {
         let body = serde_json::json!({
             "resourceType": "OperationOutcome",
@@ -468,15 +504,31 @@ async fn receive(
     let hint = crate::message::Format::from_content_type(&media_type);
     let parsed = Message::parse(body.to_vec(), hint).map_err(|e| e.to_string());
     let problem = parsed.as_ref().err().cloned();
-    inbox.push_parsed(
+    // Kept with the message: a TestScript's `headerField` asserts read the vendor's headers.
+    // Credentials are never kept.
+    let kept: Vec<(String, String)> = headers
+        .iter()
+        .filter(|(name, _)| {
+            !matches!(
+                name.as_str(),
+                "authorization" | "proxy-authorization" | "cookie"
+            )
+        })
+        .map(|(name, value)| {
+            (
+                name.as_str().to_string(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    inbox.push_with_headers(
         Origin::Delivered {
             path: uri.path().to_string(),
         },
         body.to_vec(),
         media_type,
         parsed,
-        false,
-        None,
+        kept,
     );
     match problem {
         None => StatusCode::ACCEPTED.into_response(),
@@ -546,6 +598,48 @@ mod tests {
 
     fn message() -> Message {
         crate::template::sample_message()
+    }
+
+    /// The issue's "serves `GET [base]/Bundle/{id}` for vendors that pull": the bytes pulled are
+    /// the bytes the harness holds (as a receive TestScript stored and delivered them); an
+    /// unknown id is FHIR's `404` with an OperationOutcome (FHIR R4 http.html, read).
+    #[tokio::test]
+    async fn a_pulled_bundle_is_the_stored_fixture_and_an_unknown_id_is_404() {
+        let inbox = Inbox::new();
+        let listener = Listener::start("127.0.0.1:0".parse().expect("addr"), inbox.clone())
+            .await
+            .expect("listener");
+        let fixture = message();
+        let id = fixture.identity.envelope_id.clone().expect("a Bundle.id");
+        inbox.serve(&id, fixture.bytes.clone(), "application/fhir+json".into());
+        let client = reqwest::Client::new();
+        let got = client
+            .get(format!("{}/Bundle/{id}", listener.url()))
+            .send()
+            .await
+            .expect("GET");
+        assert_eq!(got.status().as_u16(), 200);
+        assert_eq!(
+            got.headers()[header::CONTENT_TYPE.as_str()],
+            "application/fhir+json"
+        );
+        assert_eq!(got.bytes().await.expect("body").to_vec(), fixture.bytes);
+        let missing = client
+            .get(format!("{}/Bundle/no-such-bundle", listener.url()))
+            .send()
+            .await
+            .expect("GET");
+        assert_eq!(missing.status().as_u16(), 404);
+        let outcome: serde_json::Value = missing.json().await.expect("JSON");
+        assert_eq!(outcome["resourceType"], "OperationOutcome");
+        assert_eq!(outcome["issue"][0]["code"], "not-found");
+        // A GET is no delivery: nothing reached the inbox.
+        assert!(
+            inbox
+                .claim(Duration::from_millis(50), |_| true)
+                .await
+                .is_none()
+        );
     }
 
     #[tokio::test]

@@ -52,6 +52,10 @@ pub struct Received {
     /// folder, [`crate::rule::FOLDER_LINK`]; a file over the size limit): the finding, to stand
     /// in for the usual "no scenario expected it". `bytes` is empty then.
     pub refused: Option<crate::finding::Finding>,
+    /// The HTTP request headers it came with (names lower case), when it was POSTed to the
+    /// listener ([`Inbox::push_with_headers`]); empty otherwise. TestScript `headerField`
+    /// asserts and variables read them.
+    pub headers: Vec<(String, String)>,
 }
 
 #[derive(Debug, Default)]
@@ -60,18 +64,36 @@ struct State {
     items: Vec<(Received, bool)>,
 }
 
+/// Bundle.id -> (bytes, media type) of the Bundles the listener serves.
+type Served = std::collections::HashMap<String, (Vec<u8>, String)>;
+
 /// Arrivals, shared by the transports (which push) and the scenarios (which claim).
 #[derive(Debug, Default, Clone)]
 pub struct Inbox {
     state: Arc<Mutex<State>>,
     notify: Arc<Notify>,
     sends: Arc<std::sync::atomic::AtomicU64>,
+    /// Bundle.id -> (bytes, media type): the Bundles the harness holds in its store for vendors
+    /// that pull (`GET [base]/Bundle/{id}` on the listener), as a receive TestScript stores them.
+    served: Arc<Mutex<Served>>,
 }
 
 impl Inbox {
     /// An empty inbox.
     pub fn new() -> Inbox {
         Inbox::default()
+    }
+
+    /// Offers `bytes` (of `media_type`) as `GET [base]/Bundle/{bundle_id}` on the listener.
+    pub fn serve(&self, bundle_id: &str, bytes: Vec<u8>, media_type: String) {
+        if let Ok(mut m) = self.served.lock() {
+            m.insert(bundle_id.to_string(), (bytes, media_type));
+        }
+    }
+
+    /// The bytes and media type offered as `Bundle/{bundle_id}`, if any.
+    pub fn served(&self, bundle_id: &str) -> Option<(Vec<u8>, String)> {
+        self.served.lock().ok()?.get(bundle_id).cloned()
     }
 
     /// A new send number, unique in this run, to tie an HTTP response to its send.
@@ -176,6 +198,46 @@ impl Inbox {
                     envelope,
                     envelope_findings,
                     refused,
+                    headers: Vec::new(),
+                },
+                false,
+            ));
+            seq
+        };
+        self.notify.notify_waiters();
+        seq
+    }
+
+    /// [`Inbox::push_parsed`] of a message POSTed to the listener, with its request `headers`
+    /// (names lower case), whole under the lock like every arrival. Returns the arrival number.
+    pub fn push_with_headers(
+        &self,
+        origin: Origin,
+        bytes: Vec<u8>,
+        media_type: String,
+        message: Result<Message, String>,
+        headers: Vec<(String, String)>,
+    ) -> u64 {
+        let seq = {
+            let mut state = self
+                .state
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            state.next_seq += 1;
+            let seq = state.next_seq;
+            state.items.push((
+                Received {
+                    seq,
+                    origin,
+                    bytes,
+                    media_type,
+                    message,
+                    written_in_place: false,
+                    letter: None,
+                    envelope: None,
+                    envelope_findings: Vec::new(),
+                    refused: None,
+                    headers,
                 },
                 false,
             ));

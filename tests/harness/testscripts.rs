@@ -203,3 +203,211 @@ fn a_testscript_runs_mixed_with_toml_scenarios() {
     assert_eq!(passed.len(), 2, "{results}");
     assert!(passed.contains(&"carecommunication-send-new-message".to_string()));
 }
+
+/// A send script of our own whose asserts and variable read HTTP headers (`headerField`): the
+/// vendor's POST to the harness's listener, as R4 TestScript `assert.headerField` with
+/// `direction = request` means. `expected` is the media type the script wants.
+fn header_script(dir: &Path, id: &str, expected: &str) -> PathBuf {
+    let script = serde_json::json!({
+        "resourceType": "TestScript",
+        "id": id,
+        "url": format!("http://example.org/TestScript/{id}"),
+        "name": "HeaderFieldScript",
+        "status": "active",
+        "origin": [{"index": 1, "profile": {"code": "FHIR-Client"}}],
+        "destination": [{"index": 1, "profile": {"code": "FHIR-Server"}}],
+        "fixture": [{"id": "create-new-message-01",
+                     "resource": {"reference": "../Fixtures/CareCommunication-fixture-empty.xml"}}],
+        "variable": [{"name": "sent-as", "headerField": "Content-Type",
+                      "sourceId": "create-new-message-01"}],
+        "test": [{"name": "send", "description": "Post CareCommunication to the server.",
+            "action": [
+                {"operation": {"type": {"code": "create"}, "resource": "Bundle", "origin": 1,
+                               "destination": 1, "sourceId": "create-new-message-01"}},
+                {"assert": {"description": "content type", "direction": "request",
+                            "headerField": "Content-Type", "operator": "contains",
+                            "value": expected}},
+                {"assert": {"description": "the variable reads the same header",
+                            "direction": "request",
+                            "expression": format!("'${{sent-as}}'.contains('{expected}')")}}
+            ]}]
+    });
+    let path = dir.join(format!("TestScript-{id}.json"));
+    std::fs::write(&path, script.to_string()).expect("script");
+    path
+}
+
+/// `headerField` asserts and variables read the vendor's POST headers: the reference vendor
+/// sends `application/fhir+json` (FHIR R4 http.html, the JSON media type), so a script that
+/// wants it passes and one that wants `application/fhir+xml` fails on that assert.
+#[test]
+fn header_field_asserts_and_variables_read_the_vendors_request_headers() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let good = header_script(dir.path(), "harness-header-json", "application/fhir+json");
+    let bad = header_script(dir.path(), "harness-header-xml", "application/fhir+xml");
+    let (_d, results) = run(&[good, bad], None);
+    assert_eq!(
+        ids_with(&results, "passed"),
+        ["harness-header-json"],
+        "{results}"
+    );
+    assert_eq!(
+        ids_with(&results, "failed"),
+        ["harness-header-xml"],
+        "{results}"
+    );
+    let failed = results["scenarios"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|s| s["id"] == "harness-header-xml")
+        .expect("the xml script");
+    let text = failed.to_string();
+    assert!(
+        text.contains("the request's `Content-Type` header is"),
+        "{text}"
+    );
+}
+
+fn scenario<'a>(results: &'a Value, id: &str) -> &'a Value {
+    results["scenarios"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|s| s["id"] == id)
+        .unwrap_or_else(|| panic!("no scenario `{id}` in {results}"))
+}
+
+fn cc_script(name: &str) -> PathBuf {
+    corpus().join(format!(
+        "medcomfhir-website/ig/carecommunicationtestscripts/5.0.0/TestScript-carecommunication-{name}.json"
+    ))
+}
+
+/// `send-reply-forward` uses an undefined variable in one assert (`test[1].action[4]`, 0-based
+/// as JSON indices into the script): only that assert is the script's error. Its other asserts
+/// still judge the vendor, so a vendor that acknowledges without the copied Provenance fails the
+/// script instead of hiding behind the defect. Messages quote the assert as written.
+#[test]
+fn a_script_defect_does_not_hide_a_vendor_fault() {
+    let script = cc_script("send-reply-forward");
+    let (_d, good) = run(std::slice::from_ref(&script), None);
+    let s = scenario(&good, "carecommunication-send-reply-forward");
+    assert_eq!(s["status"], "error", "{s}");
+    let text = s.to_string();
+    assert!(text.contains("test[1].action[4]"), "{text}");
+    assert!(text.contains("${messageHeaderid-new-message-01}"), "{text}");
+    // The payload count is quoted as the script writes it.
+    assert!(text.contains("payload.count() = '2'"), "{text}");
+    let (_d, bad) = run(&[script], Some("ack-missing-provenance"));
+    let s = scenario(&bad, "carecommunication-send-reply-forward");
+    assert_eq!(s["status"], "failed", "{s}");
+}
+
+/// HospitalNotification PF-send-imp-05 compares the revision's sender SOR code and GLN with the
+/// admission's, unquoted: the message names the quirk and shows the comparison as meant, which
+/// holds because the reference vendor sends the revision from another department. PF-send-imp-06
+/// stays the script's error (its unquoted dateTime does not parse), yet the vendor's revision
+/// does change the admission time.
+#[test]
+fn hospital_notification_revisions_do_what_imp_05_and_imp_06_mean() {
+    let dir = corpus().join("HospitalNotificationTouchStoneTestscripts/fsh-generated/resources");
+    let files = [
+        dir.join("TestScript-hospitalnotification-PF-send-imp-05.json"),
+        dir.join("TestScript-hospitalnotification-PF-send-imp-06.json"),
+    ];
+    let (d, results) = run(&files, None);
+    let five = scenario(&results, "hospitalnotification-PF-send-imp-05");
+    assert_eq!(five["status"], "passed", "{five}");
+    let text = five.to_string();
+    assert!(text.contains("compares a string with an integer"), "{text}");
+    assert_eq!(
+        text.matches("with the value quoted, as the script means it")
+            .count(),
+        2,
+        "{text}"
+    );
+    // Quoted, the sender's SOR code and GLN differ from the admission's.
+    for meant in text.split("as the script means it").skip(1) {
+        let result = &meant[meant.find("gives [").expect("a result")..];
+        assert!(result.starts_with("gives [\\\"true\\\"]"), "{result}");
+    }
+    let six = scenario(&results, "hospitalnotification-PF-send-imp-06");
+    assert_eq!(six["status"], "error", "{six}");
+    assert!(six.to_string().contains("test[1].action[12]"), "{six}");
+    // The two HospitalNotifications the vendor sent in imp-06: their admission times differ.
+    let starts: Vec<String> = std::fs::read_dir(
+        d.path()
+            .join("reports/evidence/hospitalnotification-PF-send-imp-06"),
+    )
+    .expect("evidence")
+    .filter_map(|e| {
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(e.ok()?.path()).ok()?).ok()?;
+        let header = &v["entry"][0]["resource"];
+        (header["eventCoding"]["code"] == "hospital-notification-message").then(|| {
+            v["entry"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|e| e["resource"]["resourceType"] == "Encounter")
+                .map(|e| e["resource"]["period"]["start"].to_string())
+                .unwrap_or_default()
+        })
+    })
+    .collect();
+    assert_eq!(starts.len(), 2, "{starts:?}");
+    assert_ne!(starts[0], starts[1], "{starts:?}");
+}
+
+/// Against a real vendor (here one that never answers) without a terminal, the instruction for a
+/// send script's `create` (the test's description and what the asserts expect) is logged in the
+/// step, and the harness waits `default-within` for the message before it fails the step.
+#[test]
+fn a_real_vendor_without_a_terminal_gets_the_instruction_in_the_report() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let config = dir.path().join("fast.toml");
+    std::fs::write(&config, "default-within = 2\n").expect("config");
+    // A vendor that answers every request `200 ok` and never sends anything.
+    let server = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let target = format!("http://{}/fhir", server.local_addr().expect("addr"));
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for stream in server.incoming() {
+            let Ok(mut stream) = stream else { break };
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            let _ = stream
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
+        }
+    });
+    let started = std::time::Instant::now();
+    let out = bin()
+        .current_dir(dir.path())
+        .arg("run")
+        .arg(cc_script("send-new-priority"))
+        .args(["--target", &target, "--config"])
+        .arg(&config)
+        .arg("--report-json")
+        .arg(dir.path().join("reports/results.json"))
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run");
+    assert!(started.elapsed() >= std::time::Duration::from_secs(2));
+    let text = std::fs::read_to_string(dir.path().join("reports/results.json"))
+        .unwrap_or_else(|_| panic!("no results: {}", String::from_utf8_lossy(&out.stderr)));
+    let results: Value = serde_json::from_str(&text).expect("JSON");
+    let s = scenario(&results, "carecommunication-send-new-priority");
+    assert_eq!(s["status"], "failed", "{s}");
+    let create = &s["steps"][0];
+    let summary = create["summary"].as_str().unwrap_or_default();
+    assert!(
+        summary.contains("logged here for the vendor's system")
+            && summary.contains("Post CareCommunication to the server.")
+            && summary.contains("priority `asap`"),
+        "{summary}"
+    );
+    assert!(
+        create.to_string().contains("no message from the vendor"),
+        "{create}"
+    );
+}

@@ -10,16 +10,19 @@
 //!   and judges its acknowledgement (or, for an acknowledgement the harness sends, that none
 //!   comes back, KR2); the response asserts see the HTTP status and the acknowledgement;
 //! - `create` by the vendor: the vendor is told what to do (the reference vendor through
-//!   `POST /_harness/script`, a person at the terminal by the test's description), the harness
-//!   waits `default-within` for the message, acknowledges it as a receiver does and keeps it as
+//!   `POST /_harness/script`; a person at a terminal is shown the test's description and what the
+//!   asserts expect, on stderr; without a terminal that text is logged in the step, for the
+//!   vendor's own automation), the harness waits `default-within` for the message, acknowledges it as a receiver does and keeps it as
 //!   the fixture's request, which later variables and `direction = request` asserts read. An
 //!   acknowledgement the vendor "creates" is its answer to the message the harness delivered.
 //!
-//! Each action becomes one step of the outcome (kind `setup.operation`, `test[2].assert`, …), so
+//! Each action becomes one step of the outcome (kind `setup.operation`, `test[1].assert`, …), so
 //! the reports and the TestReport show them in order. A script's own defect (an undefined
 //! variable, an unknown fixture, an expression that does not evaluate, a defect listed in the
-//! data table) is an error of the step naming the element; the remaining actions still run, and
-//! the scenario ends as an error, never as the vendor's failure.
+//! data table) is an error of the step naming the element (`test[1].action[4]`: 0-based, as JSON
+//! array indices into the script); the remaining actions still run and judge the vendor. The
+//! scenario ends as an error of the script, or as the vendor's failure when an assert the
+//! defect does not touch failed: a script's defect never hides a vendor's fault.
 
 use serde_json::Value;
 use std::collections::HashMap;
@@ -76,6 +79,12 @@ struct Last {
     own_response: bool,
     /// The operation produced nothing to assert on, and why.
     missing: Option<String>,
+    /// The HTTP headers of the request (names lower case): the vendor's POST as the listener
+    /// got it, or what the harness sent with a delivered fixture.
+    request_headers: Option<Vec<(String, String)>>,
+    /// The HTTP headers of the vendor's answer to a delivered fixture (its `Content-Type`, and
+    /// the headers of an acknowledgement it POSTed to the listener).
+    response_headers: Option<Vec<(String, String)>>,
 }
 
 /// The state of one script run.
@@ -90,13 +99,13 @@ struct Play<'a, 'x> {
     aliases: HashMap<String, String>,
     /// The harness's own store: Bundle.id -> fixture id.
     store: HashMap<String, String>,
+    /// Fixture id -> the HTTP request headers that carried its message (names lower case).
+    headers: HashMap<String, Vec<(String, String)>>,
     /// Fixture file name -> the fixture id first built from it (a second one is its duplicate).
     built_from: HashMap<String, String>,
     last: Last,
     /// The test's description, told to a person before the vendor acts.
     test_description: Option<String>,
-    /// The operator cannot act: later vendor operations are skipped with this reason.
-    no_operator: Option<String>,
 }
 
 /// Runs `script` and returns its outcome. Never fails: what goes wrong is in the outcome.
@@ -115,9 +124,9 @@ pub(in crate::run) async fn run(
         aliases: HashMap::new(),
         store: HashMap::new(),
         built_from: HashMap::new(),
+        headers: HashMap::new(),
         last: Last::default(),
         test_description: None,
-        no_operator: None,
     };
     let mut steps: Vec<StepOutcome> = Vec::new();
     let mut sections: Vec<(String, Option<String>, &[testscript::Action])> = Vec::new();
@@ -125,17 +134,16 @@ pub(in crate::run) async fn run(
         sections.push(("setup".into(), None, &s.action));
     }
     for (i, t) in script.test.iter().enumerate() {
-        sections.push((format!("test[{}]", i + 1), t.description.clone(), &t.action));
+        sections.push((format!("test[{i}]"), t.description.clone(), &t.action));
     }
     if let Some(s) = &script.teardown {
         sections.push(("teardown".into(), None, &s.action));
     }
     let mut error: Option<String> = None;
-    let mut skipped: Option<String> = None;
     for (section, description, actions) in sections {
         play.test_description = description;
         for (j, action) in actions.iter().enumerate() {
-            let element = format!("{section}.action[{}]", j + 1);
+            let element = format!("{section}.action[{j}]");
             let t = Instant::now();
             let index = steps.len() + 1;
             play.x.step_index = index;
@@ -204,9 +212,6 @@ pub(in crate::run) async fn run(
                 }
                 Verdict::Skip(text) => (StepStatus::Skipped, Some(text), None),
             };
-            if let Some(why) = &play.no_operator {
-                skipped.get_or_insert_with(|| why.clone());
-            }
             steps.push(StepOutcome {
                 index,
                 kind: format!("{section}.{kind}"),
@@ -233,12 +238,12 @@ pub(in crate::run) async fn run(
     if let Some(why) = x.unrecorded.take() {
         error.get_or_insert(why);
     }
-    let (status, reason) = if let Some(e) = error {
+    // A vendor's failure is never hidden behind the script's own defect: the asserts the defect
+    // does not touch ran and judged the vendor; the defect stays named in the reason.
+    let (status, reason) = if verdict.fails(env.config.threshold) {
+        (ScenarioStatus::Failed, error)
+    } else if let Some(e) = error {
         (ScenarioStatus::Error, Some(e))
-    } else if verdict.fails(env.config.threshold) {
-        (ScenarioStatus::Failed, None)
-    } else if let Some(why) = skipped {
-        (ScenarioStatus::Skipped, Some(why))
     } else {
         (ScenarioStatus::Passed, None)
     };
@@ -281,6 +286,18 @@ fn describe_operation(op: &Operation) -> String {
 impl Play<'_, '_> {
     fn env(&self) -> &Env {
         self.x.env
+    }
+
+    /// Offers `message` on the listener as `GET [base]/Bundle/{Bundle.id}`, for vendors that
+    /// pull what a receive script stored instead of (or besides) taking the delivery.
+    fn serve(&self, message: &Message) {
+        if let Some(id) = &message.identity.envelope_id {
+            self.env().inbox.serve(
+                id,
+                message.bytes.clone(),
+                message.format.media_type().to_string(),
+            );
+        }
     }
 
     fn ig(&self) -> Option<&crate::validate::profile::Ig> {
@@ -331,9 +348,17 @@ impl Play<'_, '_> {
                 )),
             };
         };
-        if v.header_field.is_some() {
-            return v.default_value.clone().ok_or_else(|| {
-                format!("variable `{name}`: HTTP headers of messages are not kept (`headerField`)")
+        if let Some(field) = &v.header_field {
+            let fixture = self.aliases.get(source).map_or(source, String::as_str);
+            let value = self.headers.get(fixture).and_then(|h| {
+                h.iter()
+                    .find(|(n, _)| n.eq_ignore_ascii_case(field))
+                    .map(|(_, v)| v.clone())
+            });
+            return value.or_else(|| v.default_value.clone()).ok_or_else(|| {
+                format!(
+                    "variable `{name}`: the HTTP request that carried `{source}` has no header `{field}`"
+                )
             });
         }
         let Some(expr) = v.expression.as_deref().or(v.path.as_deref()) else {
@@ -375,6 +400,54 @@ impl Play<'_, '_> {
         }
     }
 
+    /// The note for a `${name}` the script puts into an expression unquoted whose value is a
+    /// number (`value != ${hospitalSOR-STIN}`): FHIRPath then reads an integer literal and
+    /// compares it with a string, which is never equal, so `!=` holds and `=` fails whatever the
+    /// values are (as in Touchstone's Java engine). The note says so and gives the result of the
+    /// expression as the script means it, with the value quoted. Empty when nothing is unquoted.
+    fn unquoted_note(&self, raw: &str, target: &Message) -> String {
+        let numeric: Vec<(String, String)> = testscript::unquoted_placeholders(raw)
+            .into_iter()
+            .filter_map(|n| {
+                let v = self.variable(&n).ok()?;
+                (!v.is_empty() && v.chars().all(|c| c.is_ascii_digit())).then_some((n, v))
+            })
+            .collect();
+        if numeric.is_empty() {
+            return String::new();
+        }
+        let intended = testscript::substitute(raw, |n| {
+            let v = self.variable(n).ok()?;
+            Some(if numeric.iter().any(|(m, _)| m == n) {
+                format!("'{v}'")
+            } else {
+                v
+            })
+        });
+        let meant = match intended {
+            Ok(e) => {
+                let (e, _) = testscript::touchstone_quirks(&e);
+                match self.eval(target, &e) {
+                    Ok(items) => format!(
+                        "; with the value quoted, as the script means it, `{e}` gives {:?}",
+                        items.iter().map(testscript::item_text).collect::<Vec<_>>()
+                    ),
+                    Err(err) => format!("; quoted, `{e}` does not evaluate: {err}"),
+                }
+            }
+            Err(_) => String::new(),
+        };
+        let names: Vec<String> = numeric
+            .iter()
+            .map(|(n, v)| format!("`${{{n}}}` = {v}"))
+            .collect();
+        format!(
+            " (note: {}: {}{meant})",
+            testscript::QUIRK_UNQUOTED_NUMBER,
+            names.join(", ")
+        )
+    }
+
     async fn operation(
         &mut self,
         op: &Operation,
@@ -400,6 +473,7 @@ impl Play<'_, '_> {
                     Ok(msg) => {
                         let bundle_id = msg.identity.envelope_id.clone().unwrap_or_default();
                         self.store.insert(bundle_id.clone(), id.clone());
+                        self.serve(&msg);
                         self.last.request = Some(msg);
                         self.last.status = Some(if code == "create" { 201 } else { 200 });
                         self.last.own_response = true;
@@ -636,7 +710,14 @@ impl Play<'_, '_> {
             self.order(i, message.identity.letter_id.clone(), result)
                 .await?;
         }
+        self.serve(&message);
+        let sent_headers = vec![(
+            "content-type".to_string(),
+            message.format.media_type().to_string(),
+        )];
+        self.headers.insert(id.to_string(), sent_headers.clone());
         let (evidence, seq, delivered) = self.x.deliver(&message, result).await?;
+        self.last.request_headers = Some(sent_headers);
         self.last.request = Some(message.clone());
         if !delivered {
             self.last.missing = Some("the vendor could not be reached".into());
@@ -707,6 +788,11 @@ impl Play<'_, '_> {
         let ev = self
             .x
             .received_evidence(&received, "acknowledgement".into(), result);
+        let mut answer_headers = received.headers.clone();
+        if !answer_headers.iter().any(|(n, _)| n == "content-type") {
+            answer_headers.push(("content-type".into(), received.media_type.clone()));
+        }
+        self.last.response_headers = Some(answer_headers);
         let Ok(ack) = received.message.clone() else {
             result.findings.push(
                 rule::WELL_FORMED
@@ -727,6 +813,16 @@ impl Play<'_, '_> {
             "delivered `{id}` to the vendor; it answered {}",
             ack.label()
         ))
+    }
+
+    /// What a person (or the report) is told for `what`: the test's description from the
+    /// script, and what its asserts expect, from the data file.
+    fn instruction_text(&self, what: &Instruction, letter: Option<&str>) -> String {
+        let expected = what.describe(letter);
+        match self.test_description.as_deref() {
+            Some(d) => format!("{d} (the script's asserts expect you to: {expected})"),
+            None => format!("Do this in your system: {expected}"),
+        }
     }
 
     /// Sends the reference vendor an order, or tells the operator; returns the MessageHeader.id
@@ -778,10 +874,8 @@ impl Play<'_, '_> {
                 }
             }
             Operator::Terminal => {
-                let text = self
-                    .test_description
-                    .clone()
-                    .unwrap_or_else(|| format!("Do this in your system: {}", what.action));
+                let text = self.instruction_text(what, letter_id.as_deref());
+                result.summary = format!("the operator was told: {text}");
                 (env.events)(Event::Instruction {
                     scenario: self.script.id.clone(),
                     text: text.clone(),
@@ -794,12 +888,13 @@ impl Play<'_, '_> {
                 Ok(None)
             }
             Operator::None => {
-                let why = format!(
-                    "needs an operator (\"{}\"): run it at a terminal, or against the reference vendor",
-                    self.test_description.as_deref().unwrap_or(&what.action)
+                // No terminal to tell a person: a vendor's own automation is expected to act.
+                // The instruction is logged in the report and the harness waits as usual.
+                let text = self.instruction_text(what, letter_id.as_deref());
+                result.summary = format!(
+                    "no terminal to tell an operator; logged here for the vendor's system: {text}"
                 );
-                self.no_operator = Some(why.clone());
-                Err(Stop::Operator(why))
+                Ok(None)
             }
         }
     }
@@ -816,9 +911,6 @@ impl Play<'_, '_> {
         };
         for alias in [&op.request_id, &op.response_id].into_iter().flatten() {
             self.aliases.insert(alias.clone(), fixture.clone());
-        }
-        if let Some(why) = &self.no_operator {
-            return Verdict::Skip(why.clone());
         }
         let what = table()
             .instruction(&self.script.id, &fixture)
@@ -916,6 +1008,9 @@ impl Play<'_, '_> {
             Err(_) => "unreadable message".into(),
         };
         let ev = self.x.received_evidence(&received, label, result);
+        self.headers
+            .insert(fixture.clone(), received.headers.clone());
+        self.last.request_headers = Some(received.headers.clone());
         let message = match received.message {
             Ok(m) => m,
             Err(e) => {
@@ -965,7 +1060,9 @@ impl Play<'_, '_> {
         let defect = table()
             .defect
             .get(&self.script.id)
-            .filter(|d| d.element == element);
+            .into_iter()
+            .flatten()
+            .find(|d| d.element == element);
         let verdict = self.judge(a, element, result);
         match (verdict, defect) {
             (Verdict::Fail(text, _), Some(d)) => Verdict::Error(format!(
@@ -1021,10 +1118,8 @@ impl Play<'_, '_> {
                 Err(e) => Verdict::Error(format!("{element}.operator: {e}")),
             };
         }
-        if a.header_field.is_some() {
-            return Verdict::Skip(
-                "HTTP headers of messages are not kept; `headerField` is not judged".into(),
-            );
+        if let Some(name) = &a.header_field {
+            return self.judge_header(a, name, element);
         }
         let target = match self.target(a) {
             Ok(Some(m)) => m,
@@ -1076,22 +1171,30 @@ impl Play<'_, '_> {
             Ok(e) => e,
             Err(e) => return Verdict::Error(format!("{element}.expression: {e}")),
         };
-        let (expr, quirk) = testscript::touchstone_quirks(&expr);
-        let note = if quirk && raw.contains("ofType('") {
+        // `expr` is the script's expression as written (quotes kept) with `${…}` filled in; the
+        // engine evaluates `evaluated`, which applies Touchstone's readings.
+        let (evaluated, quirk) = testscript::touchstone_quirks(&expr);
+        let mut note = if quirk && raw.contains("ofType('") {
             format!(" (note: {})", testscript::QUIRK_OFTYPE_STRING)
         } else if quirk {
             format!(" (note: {})", testscript::QUIRK_COUNT_STRING)
         } else {
             String::new()
         };
-        let items = match self.eval(&target, &expr) {
+        let items = match self.eval(&target, &evaluated) {
             Ok(i) => i,
             Err(e) => {
+                let read = if quirk {
+                    format!(" (read as `{evaluated}`)")
+                } else {
+                    String::new()
+                };
                 return Verdict::Error(format!(
-                    "{element}.expression: `{expr}` does not evaluate: {e}"
+                    "{element}.expression: `{expr}`{read} does not parse or evaluate in FHIRPath: {e}"
                 ));
             }
         };
+        note.push_str(&self.unquoted_note(raw, &target));
         let texts: Vec<String> = items.iter().map(testscript::item_text).collect();
         if let Some(other) = &a.compare_to_source_id {
             let Some(cmp_expr) = a
@@ -1158,6 +1261,59 @@ impl Play<'_, '_> {
                     Verdict::Fail(format!("`{expr}` gives {texts:?}, not true{note}"), warn)
                 }
             }
+        }
+    }
+
+    /// A `headerField` assert: the header's values in the request (`direction = request`) or
+    /// the response, compared by `operator` (default `equals` with a `value`, else `notEmpty`).
+    fn judge_header(&self, a: &Assert, name: &str, element: &str) -> Verdict {
+        let warn = a.warning_only;
+        if !a.on_request() && self.last.own_response {
+            return Verdict::Pass(format!(
+                "the harness is the FHIR server here and answered the request itself; its `{name}` header judges the test tool, not the vendor"
+            ));
+        }
+        let headers = if a.on_request() {
+            &self.last.request_headers
+        } else {
+            &self.last.response_headers
+        };
+        let Some(headers) = headers else {
+            return Verdict::Skip(
+                self.last
+                    .missing
+                    .clone()
+                    .unwrap_or_else(|| "no HTTP exchange to read headers from".into()),
+            );
+        };
+        let values: Vec<String> = headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
+            .collect();
+        let value = match self.substitute(a.value.as_deref().unwrap_or_default()) {
+            Ok(v) => v,
+            Err(e) => return Verdict::Error(format!("{element}.value: {e}")),
+        };
+        let op = a.operator.as_deref().unwrap_or(if a.value.is_some() {
+            "equals"
+        } else {
+            "notEmpty"
+        });
+        let side = if a.on_request() {
+            "request"
+        } else {
+            "response"
+        };
+        match testscript::compare(op, &values, &value) {
+            Ok(true) => Verdict::Pass(format!(
+                "the {side}'s `{name}` header {values:?} is {op} `{value}`"
+            )),
+            Ok(false) => Verdict::Fail(
+                format!("the {side}'s `{name}` header is {values:?}, expected {op} `{value}`"),
+                warn,
+            ),
+            Err(e) => Verdict::Error(format!("{element}.operator: {e}")),
         }
     }
 
