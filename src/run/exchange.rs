@@ -467,7 +467,8 @@ impl Exchange<'_> {
                 .map_err(|e| Stop::Error(format!("`patch` does not apply: {e}")))?;
         }
         let format = s.format.unwrap_or(Format::Json);
-        let message = Message::encode(&resource, format).map_err(|e| Stop::Error(e.to_string()))?;
+        let message =
+            Message::encode_owned(resource, format).map_err(|e| Stop::Error(e.to_string()))?;
         let mut result = StepResult::new(format!(
             "sent {} as `{}` ({format})",
             message.label(),
@@ -495,13 +496,13 @@ impl Exchange<'_> {
             .as_ref()
             .map(|f| self.dir.join(f))
             .unwrap_or_default();
-        let bytes = std::fs::read(&file).map_err(|e| {
+        // Read and encoded in chunks: only the base64 text is held, not the file's bytes too.
+        let (data, fp) = attachment::encode_file(&file).map_err(|e| {
             Stop::Error(format!(
                 "failed to read attachment `{}`: {e}",
                 file.display()
             ))
         })?;
-        let fp = attachment::fingerprint(&bytes);
         let content_type = spec
             .content_type
             .clone()
@@ -515,7 +516,7 @@ impl Exchange<'_> {
         Ok(AttachmentInput {
             content_type: Some(content_type),
             title: spec.title.clone(),
-            data: Some(attachment::encode_base64(&bytes)),
+            data: Some(data),
             size: Some(fp.size),
             hash: Some(fp.sha1_base64),
             creation: None,
@@ -903,24 +904,16 @@ impl Exchange<'_> {
             .and_then(|c| config.rules.ack_codes.fhir(c))
             .unwrap_or(AckCode::Ok)
             .as_str();
-        let ctx = Context::acknowledgement(
+        // Built directly, as the reference vendor builds its own: no template lock, no render.
+        let resource = crate::template::acknowledgement(
             &config.fhir_base,
             &acked,
-            config.harness.clone(),
+            &config.harness,
             code,
-            Vec::new(),
+            &[],
+            &crate::template::AckIds::fresh(),
         );
-        let resource = {
-            let templates = self
-                .env
-                .templates
-                .lock()
-                .map_err(|_| Stop::Error("template registry poisoned".into()))?;
-            templates
-                .render_resource("acknowledgement/ack", &ctx)
-                .map_err(|e| Stop::Error(e.to_string()))?
-        };
-        let message = Message::encode(&resource, a.format.unwrap_or(acked.format))
+        let message = Message::encode_owned(resource, a.format.unwrap_or(acked.format))
             .map_err(|e| Stop::Error(e.to_string()))?;
         if let Some(l) = &message.identity.letter_id {
             self.own_acks.push(l.clone());

@@ -10,7 +10,7 @@ use crate::envelope::{DuplicateKey, DuplicateMatrix, DuplicateVerdict};
 use crate::finding::Finding;
 use crate::message::{Format, Message};
 use crate::scenario::Action;
-use crate::template::{Context, Issue};
+use crate::template::{AckIds, Context, Issue};
 
 /// HL7's OperationOutcome code system (R4 `MSG_*` codes).
 pub const HL7_OUTCOME: &str = "http://terminology.hl7.org/CodeSystem/operation-outcome";
@@ -186,17 +186,17 @@ impl Vendor {
         } else {
             issues
         };
-        let ctx = Context::acknowledgement(
+        // Built directly (`template::acknowledgement`): no template rendering, no copy of the
+        // acked message's payload on the hot path of `serve`.
+        let ids = AckIds::fresh();
+        let mut resource = crate::template::acknowledgement(
             &self.config.fhir_base,
             acked,
-            self.config.identity.clone(),
+            &self.config.identity,
             code,
-            issues,
+            &issues,
+            &ids,
         );
-        let mut resource = self
-            .templates
-            .render_resource("acknowledgement/ack", &ctx)
-            .map_err(|e| e.to_string())?;
         if self.has(Fault::WrongResponseIdentifier) {
             resource["entry"][0]["resource"]["response"]["identifier"] =
                 json!(uuid::Uuid::new_v4().to_string());
@@ -204,7 +204,7 @@ impl Vendor {
         if self.has(Fault::AckMissingProvenance)
             && let Some(entries) = resource.get_mut("entry").and_then(Value::as_array_mut)
         {
-            let ack_letter = ctx.ids.header.clone();
+            let ack_letter = ids.header.clone();
             entries.retain(|e| {
                 e.pointer("/resource/resourceType").and_then(Value::as_str) != Some("Provenance")
                     || e.pointer("/resource/target/0/reference")
@@ -214,7 +214,7 @@ impl Vendor {
                         })
             });
         }
-        Message::encode(&resource, format).map_err(|e| e.to_string())
+        Message::encode_owned(resource, format).map_err(|e| e.to_string())
     }
 
     /// Builds a reply or forward to a received message.
