@@ -19,7 +19,9 @@ pub const MEDCOM_ERRORS: &str =
     "http://medcomfhir.dk/ig/terminology/CodeSystem/medcom-acknowledgement-error-codes";
 
 /// What the vendor remembers of FHIR messages: the receiver's matrix on (Bundle.id,
-/// MessageHeader.id), and the recent processed letters with their acknowledgements.
+/// MessageHeader.id) for the newest [`MATRIX_ENVELOPES`] envelopes, and the recent processed
+/// letters with their acknowledgements. Both are bounded, so `serve` under load keeps a bounded
+/// memory.
 pub(super) struct FhirState {
     matrix: DuplicateMatrix,
     /// MessageHeader.id -> the first copy and its acknowledgement, for the newest
@@ -27,6 +29,11 @@ pub(super) struct FhirState {
     /// answered as a new one, a follow-up to it cannot be built.
     answered: super::recent::Recent<Answered>,
 }
+
+/// How many envelopes the vendor's duplicate matrix remembers (Bundle.id with its
+/// MessageHeader.id, about 200 bytes each: some 40 MB at most). A copy that comes back after this
+/// many other envelopes is processed as new; resends come minutes after the first copy (KR7).
+const MATRIX_ENVELOPES: usize = 200_000;
 
 /// How many processed letters the vendor keeps (with their acknowledgements).
 const ANSWERED_ENTRIES: usize = 4096;
@@ -37,7 +44,7 @@ const ANSWERED_BYTES: usize = 128 * 1024 * 1024;
 impl Default for FhirState {
     fn default() -> FhirState {
         FhirState {
-            matrix: DuplicateMatrix::default(),
+            matrix: DuplicateMatrix::bounded(MATRIX_ENVELOPES),
             answered: super::recent::Recent::new(ANSWERED_ENTRIES, ANSWERED_BYTES),
         }
     }
