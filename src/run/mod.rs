@@ -692,32 +692,6 @@ pub fn merge_by_id(
     merged
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::path::Path;
-
-    #[test]
-    fn golden_folder_mirrors_scenarios_folder() {
-        assert_eq!(
-            golden_dir(Path::new("suite/scenarios/carecommunication/new.toml")),
-            PathBuf::from("suite/golden/carecommunication")
-        );
-        assert_eq!(
-            golden_dir(Path::new("/tmp/x/y.toml")),
-            PathBuf::from("/tmp/x")
-        );
-    }
-
-    #[test]
-    fn origin_drops_the_path() {
-        assert_eq!(
-            origin_of("http://127.0.0.1:8080/fhir/$process-message").as_deref(),
-            Some("http://127.0.0.1:8080")
-        );
-    }
-}
-
 /// The run's templates, shared by the scenarios that run at once: rendering takes a shared lock
 /// ([`SharedTemplates::lock`]), so concurrent scenarios render in parallel; only registering a
 /// scenario's own template file ([`SharedTemplates::write`]) is exclusive, and briefly.
@@ -743,5 +717,31 @@ impl SharedTemplates {
     /// When a thread panicked while registering a template.
     pub fn write(&self) -> std::sync::LockResult<std::sync::RwLockWriteGuard<'_, Templates>> {
         self.0.write()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn golden_folder_mirrors_scenarios_folder() {
+        assert_eq!(
+            golden_dir(Path::new("suite/scenarios/carecommunication/new.toml")),
+            PathBuf::from("suite/golden/carecommunication")
+        );
+        assert_eq!(
+            golden_dir(Path::new("/tmp/x/y.toml")),
+            PathBuf::from("/tmp/x")
+        );
+    }
+
+    #[test]
+    fn origin_drops_the_path() {
+        assert_eq!(
+            origin_of("http://127.0.0.1:8080/fhir/$process-message").as_deref(),
+            Some("http://127.0.0.1:8080")
+        );
     }
 }
