@@ -176,7 +176,7 @@ struct RunArgs {
     /// JSON results; evidence files go to `evidence/` beside it.
     #[arg(long, value_name = "FILE", default_value = "reports/results.json")]
     report_json: PathBuf,
-    /// Scenarios run at once (default: the number of CPUs).
+    /// Scenarios run at once (default: four per CPU; an exchange mostly waits on the vendor).
     #[arg(long, short = 'j', value_name = "N")]
     #[arg(value_parser = clap::value_parser!(u16).range(1..))]
     jobs: Option<u16>,
@@ -875,10 +875,7 @@ fn prepare_and_run(args: &RunArgs, reports: &Reports) -> Result<i32, Failure> {
     } else {
         use std::io::IsTerminal;
         let settings = Settings {
-            jobs: args.jobs.map_or_else(
-                || std::thread::available_parallelism().map_or(2, usize::from),
-                usize::from,
-            ),
+            jobs: args.jobs.map_or_else(default_jobs, usize::from),
             update_golden: match args.update_golden {
                 None => UpdateGolden::Never,
                 Some(GoldenMode::New) => UpdateGolden::New,
@@ -1381,4 +1378,12 @@ fn ig_command(command: IgCommand) -> Result<i32, Failure> {
         }
     }
     Ok(exit::PASSED)
+}
+
+/// `run`'s default `--jobs`: four scenarios per CPU. An exchange mostly waits (on the vendor's
+/// answer, on the disk): 300 exchanges against a local `serve` on 2 shared cores took 11.4 s
+/// with `--jobs 1`, 9.7 s with 2, 7.6 s with 4 and 6.8 s with 8, for about 1 s of CPU each time;
+/// one scenario per CPU left both cores mostly idle.
+fn default_jobs() -> usize {
+    4 * std::thread::available_parallelism().map_or(1, usize::from)
 }

@@ -18,11 +18,18 @@
 //! comes back with a *different* message is [`DuplicateVerdict::EnvelopeIdReused`] even when that
 //! other message id was seen elsewhere. Ids are compared as written, after trimming whitespace.
 //!
+//! A receiver that runs for long (`serve` as a load target) cannot remember every id:
+//! [`DuplicateMatrix::bounded`] keeps the newest `capacity` envelopes and forgets the oldest
+//! first (with an envelope's message id once no remembered envelope carries it). A copy that
+//! arrives after more than `capacity` other envelopes is then processed as new; MedCom's resends
+//! come minutes after the first copy (KR7), so a bound in the hundreds of thousands never
+//! forgets one in a test.
+//!
 //! The reference vendor ([`crate::simulator`]) answers by this matrix, for FHIR messages
 //! (Bundle.id, MessageHeader.id) and classic OIOXML letters (Envelope/Identifier,
 //! Letter/Identifier) alike.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, VecDeque};
 
 /// The pair of ids the matrix classifies on.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -67,17 +74,43 @@ pub fn classify(envelope_seen: bool, message_seen: bool) -> DuplicateVerdict {
     }
 }
 
-/// A receiver's memory of what arrived, for VANS and ehmiSBDH alike.
+/// A receiver's memory of what arrived, for VANS and ehmiSBDH alike: unbounded
+/// ([`DuplicateMatrix::new`]) or the newest envelopes only ([`DuplicateMatrix::bounded`]).
 #[derive(Debug, Clone, Default)]
 pub struct DuplicateMatrix {
+    /// Envelope id -> the message id it carried.
     envelopes: HashMap<String, String>,
-    messages: HashSet<String>,
+    /// Message id -> how many remembered envelopes carried it.
+    messages: HashMap<String, usize>,
+    /// Remembered envelope ids, oldest first (kept only when bounded).
+    order: VecDeque<String>,
+    /// At most this many envelopes are remembered; `None`: all.
+    capacity: Option<usize>,
 }
 
 impl DuplicateMatrix {
-    /// An empty matrix.
+    /// An empty matrix that remembers every envelope.
     pub fn new() -> DuplicateMatrix {
         DuplicateMatrix::default()
+    }
+
+    /// An empty matrix that remembers the newest `capacity` envelopes (at least one), the oldest
+    /// forgotten first: its memory stays bounded (about 200 bytes per envelope of UUID ids).
+    pub fn bounded(capacity: usize) -> DuplicateMatrix {
+        DuplicateMatrix {
+            capacity: Some(capacity.max(1)),
+            ..DuplicateMatrix::default()
+        }
+    }
+
+    /// How many envelopes it remembers.
+    pub fn len(&self) -> usize {
+        self.envelopes.len()
+    }
+
+    /// Whether it remembers nothing.
+    pub fn is_empty(&self) -> bool {
+        self.envelopes.is_empty()
     }
 
     /// The verdict for `key` without remembering it.
@@ -85,20 +118,43 @@ impl DuplicateMatrix {
         match self.envelopes.get(&key.envelope_id) {
             Some(message) if *message == key.message_id => DuplicateVerdict::ResendOriginalResponse,
             Some(_) => DuplicateVerdict::EnvelopeIdReused,
-            None => classify(false, self.messages.contains(&key.message_id)),
+            None => classify(false, self.messages.contains_key(&key.message_id)),
         }
     }
 
     /// The verdict for `key`, then remembers it. A reused envelope id keeps its first message.
     pub fn record(&mut self, key: &DuplicateKey) -> DuplicateVerdict {
         let verdict = self.check(key);
-        if verdict != DuplicateVerdict::EnvelopeIdReused {
+        if matches!(
+            verdict,
+            DuplicateVerdict::Process | DuplicateVerdict::Duplicate
+        ) {
             self.envelopes
-                .entry(key.envelope_id.clone())
-                .or_insert_with(|| key.message_id.clone());
-            self.messages.insert(key.message_id.clone());
+                .insert(key.envelope_id.clone(), key.message_id.clone());
+            *self.messages.entry(key.message_id.clone()).or_default() += 1;
+            if let Some(capacity) = self.capacity {
+                self.order.push_back(key.envelope_id.clone());
+                while self.order.len() > capacity {
+                    if let Some(oldest) = self.order.pop_front() {
+                        self.forget(&oldest);
+                    }
+                }
+            }
         }
         verdict
+    }
+
+    /// Forgets envelope `envelope_id`, and its message id when no other envelope carried it.
+    fn forget(&mut self, envelope_id: &str) {
+        let Some(message) = self.envelopes.remove(envelope_id) else {
+            return;
+        };
+        if let Some(count) = self.messages.get_mut(&message) {
+            *count -= 1;
+            if *count == 0 {
+                self.messages.remove(&message);
+            }
+        }
     }
 }
 
@@ -145,6 +201,40 @@ mod tests {
         assert_eq!(
             matrix.check(&DuplicateKey::new("env-1", "letter-2")),
             DuplicateVerdict::EnvelopeIdReused
+        );
+    }
+
+    #[test]
+    fn a_bounded_matrix_forgets_the_oldest_envelope_first() {
+        let mut matrix = DuplicateMatrix::bounded(2);
+        matrix.record(&DuplicateKey::new("env-1", "letter-1"));
+        matrix.record(&DuplicateKey::new("env-2", "letter-2"));
+        matrix.record(&DuplicateKey::new("env-3", "letter-3"));
+        assert_eq!(matrix.len(), 2);
+        assert_eq!(
+            matrix.check(&DuplicateKey::new("env-1", "letter-1")),
+            DuplicateVerdict::Process,
+            "the oldest envelope and its letter are forgotten"
+        );
+        assert_eq!(
+            matrix.check(&DuplicateKey::new("env-9", "letter-2")),
+            DuplicateVerdict::Duplicate
+        );
+    }
+
+    #[test]
+    fn a_bounded_matrix_keeps_a_letter_while_a_newer_envelope_carries_it() {
+        let mut matrix = DuplicateMatrix::bounded(2);
+        matrix.record(&DuplicateKey::new("env-1", "letter-1"));
+        assert_eq!(
+            matrix.record(&DuplicateKey::new("env-2", "letter-1")),
+            DuplicateVerdict::Duplicate
+        );
+        matrix.record(&DuplicateKey::new("env-3", "letter-3"));
+        assert_eq!(
+            matrix.check(&DuplicateKey::new("env-4", "letter-1")),
+            DuplicateVerdict::Duplicate,
+            "env-1 is forgotten, but the resend in env-2 still names letter-1"
         );
     }
 

@@ -66,8 +66,8 @@ impl Attachment {
     pub fn from_fhir(a: &Value, location: String) -> Attachment {
         let s = |k: &str| a.get(k).and_then(Value::as_str).map(str::to_string);
         let raw = a.get("data").and_then(Value::as_str);
-        let (data, data_error) = match raw.map(decode_base64) {
-            Some(Ok(bytes)) => (Some(fingerprint(&bytes)), None),
+        let (data, data_error) = match raw.map(fingerprint_base64) {
+            Some(Ok(data)) => (Some(data), None),
             Some(Err(e)) => (None, Some(e)),
             None => (None, None),
         };
@@ -127,6 +127,119 @@ pub fn decode_base64(text: &str) -> Result<Vec<u8>, String> {
         .map_err(|e| format!("not valid base64: {e}"))
 }
 
+/// How many base64 characters [`fingerprint_base64`] decodes at a time (a multiple of 4).
+const DECODE_CHUNK: usize = 64 * 1024;
+/// How many leading bytes of an attachment its type is sniffed from: [`infer`]'s matchers look
+/// at the first few kilobytes at most.
+const SNIFF_BYTES: usize = 64 * 1024;
+
+/// Size, hashes and sniffed type of FHIR base64Binary `text` (white space ignored), decoded in
+/// chunks of [`DECODE_CHUNK`] characters: a 100 MB attachment costs kilobytes, not a
+/// whitespace-free copy of the text plus the decoded bytes (which [`decode_base64`] then
+/// [`fingerprint`] would hold).
+///
+/// # Errors
+/// The sentence of [`decode_base64`] when it is not base64.
+pub fn fingerprint_base64(text: &str) -> Result<AttachmentData, String> {
+    let engine = &base64::engine::general_purpose::STANDARD;
+    let mut sha256 = sha2::Sha256::new();
+    let mut sha1 = sha1::Sha1::new();
+    let mut head: Vec<u8> = Vec::new();
+    let mut size: u64 = 0;
+    let mut chunk: Vec<u8> = Vec::with_capacity(DECODE_CHUNK);
+    let mut decoded = vec![0u8; DECODE_CHUNK / 4 * 3];
+    let mut symbols = text.bytes().filter(|b| !b.is_ascii_whitespace()).peekable();
+    loop {
+        chunk.clear();
+        chunk.extend(symbols.by_ref().take(DECODE_CHUNK));
+        let last = symbols.peek().is_none();
+        // Padding is only allowed at the very end; decoding the whole text says why not.
+        let n = if !last && chunk.contains(&b'=') {
+            None
+        } else {
+            engine.decode_slice(&chunk, &mut decoded).ok()
+        };
+        let Some(n) = n else {
+            // The error sentence (with its offset) is the one of decoding the whole text.
+            return Err(decode_base64(text)
+                .err()
+                .unwrap_or_else(|| "not valid base64".to_string()));
+        };
+        let bytes = &decoded[..n];
+        sha256.update(bytes);
+        sha1.update(bytes);
+        if head.len() < SNIFF_BYTES {
+            head.extend_from_slice(&bytes[..bytes.len().min(SNIFF_BYTES - head.len())]);
+        }
+        size += n as u64;
+        if last {
+            break;
+        }
+    }
+    if size == 0 && text.bytes().all(|b| b.is_ascii_whitespace()) {
+        return Err("empty base64 data".to_string());
+    }
+    Ok(AttachmentData {
+        size,
+        sha256: hex(&sha256.finalize()),
+        sha1_base64: encode_base64(&sha1.finalize()),
+        sniffed_type: infer::get(&head).map(|t| t.mime_type().to_string()),
+    })
+}
+
+/// A file as FHIR base64Binary with its fingerprint, read and encoded in chunks: the memory is
+/// the base64 text alone, never the file's bytes as well.
+///
+/// # Errors
+/// When the file cannot be read.
+pub fn encode_file(path: &std::path::Path) -> std::io::Result<(String, AttachmentData)> {
+    use std::io::Read as _;
+    const CHUNK: usize = 3 * 64 * 1024;
+    let mut file = std::fs::File::open(path)?;
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut text = String::with_capacity(usize::try_from(len.div_ceil(3) * 4).unwrap_or(0));
+    let mut sha256 = sha2::Sha256::new();
+    let mut sha1 = sha1::Sha1::new();
+    let mut head: Vec<u8> = Vec::new();
+    let mut size: u64 = 0;
+    let mut buf = vec![0u8; CHUNK];
+    loop {
+        // Fill the buffer completely (a multiple of 3 bytes), so no padding falls mid-text.
+        let mut filled = 0;
+        while filled < CHUNK {
+            match file.read(&mut buf[filled..])? {
+                0 => break,
+                n => filled += n,
+            }
+        }
+        let bytes = &buf[..filled];
+        sha256.update(bytes);
+        sha1.update(bytes);
+        if head.len() < SNIFF_BYTES {
+            head.extend_from_slice(&bytes[..bytes.len().min(SNIFF_BYTES - head.len())]);
+        }
+        size += filled as u64;
+        base64::engine::general_purpose::STANDARD.encode_string(bytes, &mut text);
+        if filled < CHUNK {
+            break;
+        }
+    }
+    Ok((
+        text,
+        AttachmentData {
+            size,
+            sha256: hex(&sha256.finalize()),
+            sha1_base64: encode_base64(&sha1.finalize()),
+            sniffed_type: infer::get(&head).map(|t| t.mime_type().to_string()),
+        },
+    ))
+}
+
+/// Lower-case hex of `bytes`.
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Encodes bytes as FHIR base64Binary.
 pub fn encode_base64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
@@ -182,6 +295,46 @@ mod tests {
             fingerprint(b"abc").sha1_base64,
             "qZk+NkcGgWq6PiVxeFDCbJzQ2J0="
         );
+    }
+
+    #[test]
+    fn streamed_fingerprint_of_base64_agrees_with_decoding_it_whole() {
+        // Bytes that cross several decode chunks, with line breaks every 76 characters (MIME).
+        let bytes: Vec<u8> = (0..200_000u32).map(|i| (i * 7 + i / 3) as u8).collect();
+        let text = encode_base64(&bytes)
+            .as_bytes()
+            .chunks(76)
+            .map(|l| std::str::from_utf8(l).expect("ascii"))
+            .collect::<Vec<_>>()
+            .join("\r\n");
+        assert_eq!(fingerprint_base64(&text), Ok(fingerprint(&bytes)));
+        assert_eq!(
+            fingerprint_base64("SGVs\nbG8=\r\n"),
+            Ok(fingerprint(b"Hello"))
+        );
+    }
+
+    #[test]
+    fn streamed_fingerprint_rejects_what_decoding_rejects() {
+        let long_padded = format!("AA=={}", "A".repeat(DECODE_CHUNK));
+        for bad in ["", "  \n", "SGVsbG8", "SGV$bG8=", long_padded.as_str()] {
+            assert_eq!(
+                fingerprint_base64(bad).err(),
+                decode_base64(bad).err(),
+                "{bad:.20}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_file_encoded_in_chunks_is_its_base64_and_fingerprint() {
+        let bytes: Vec<u8> = (0..500_000u32).map(|i| (i ^ (i >> 5)) as u8).collect();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("bilag.bin");
+        std::fs::write(&path, &bytes).expect("write");
+        let (text, data) = encode_file(&path).expect("reads");
+        assert_eq!(text, encode_base64(&bytes));
+        assert_eq!(data, fingerprint(&bytes));
     }
 
     #[test]

@@ -250,6 +250,25 @@ impl Message {
         Message::from_resource(bytes, format, resource.clone())
     }
 
+    /// As [`Message::encode`], keeping `resource` instead of a copy of it (a message with a big
+    /// attachment is not held twice).
+    ///
+    /// # Errors
+    /// As [`Message::encode`].
+    pub fn encode_owned(resource: Value, format: Format) -> Result<Message, MessageError> {
+        let bytes = match format {
+            Format::Json => {
+                serde_json::to_vec_pretty(&resource).map_err(|e| MessageError::Json {
+                    line: 0,
+                    column: 0,
+                    message: e.to_string(),
+                })?
+            }
+            Format::Xml => crate::fhir::json_to_xml(&resource)?.into_bytes(),
+        };
+        Message::from_resource(bytes, format, resource)
+    }
+
     /// The same letter sent again (KR7, MR8): a new envelope (`Bundle.id`) and `Bundle.timestamp`,
     /// the same `MessageHeader.id` and content. A receiver answers it with the first copy's
     /// acknowledgement.

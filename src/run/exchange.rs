@@ -286,8 +286,23 @@ impl Exchange<'_> {
     }
 
     fn capture(&mut self, name: &str, message: &Message, evidence: &str) -> &mut Capture {
+        self.capture_owned(name, message.clone(), evidence)
+    }
+
+    /// As [`Exchange::capture`], keeping `message` itself rather than a copy.
+    fn capture_owned(&mut self, name: &str, message: Message, evidence: &str) -> &mut Capture {
+        self.captures.insert(
+            name,
+            Capture::new(Item::Message(std::sync::Arc::new(message)), evidence),
+        )
+    }
+
+    /// The message captured as `name`, shared (no copy).
+    fn captured_shared(&self, name: &str) -> Result<std::sync::Arc<Message>, Stop> {
+        self.captured(name)?;
         self.captures
-            .insert(name, Capture::new(Item::Message(message.clone()), evidence))
+            .message_shared(name)
+            .ok_or_else(|| Stop::Error(format!("`{name}` is not a FHIR message")))
     }
 
     /// POSTs a message, keeps it and the response as evidence; the response body goes to the
@@ -436,6 +451,17 @@ impl Exchange<'_> {
         for a in &s.attachments {
             ctx.attachments.push(self.attachment(a)?.into());
         }
+        // Big attachment data is not rendered: the template writes a marker where it goes, and
+        // the text is moved into the parsed resource there (rendering copied it several times:
+        // the context as JSON, JSON escaping, the rendered text, the parsed resource).
+        let mut big_data: Vec<(String, String)> = Vec::new();
+        for a in &mut ctx.attachments {
+            if let Some(data) = a.attachment.data.take_if(|d| d.len() > SPLICE_BYTES) {
+                let marker = format!("medcom-harness-attachment-data-{}", uuid::Uuid::new_v4());
+                a.attachment.data = Some(marker.clone());
+                big_data.push((marker, data));
+            }
+        }
         ctx.captures = self.captures.values();
         if let Some(event) = hn_event {
             let previous = match &s.follows {
@@ -445,19 +471,26 @@ impl Exchange<'_> {
             crate::hospitalnotification::prepare(&mut ctx, event, previous.as_ref())
                 .map_err(|e| Stop::Error(e.to_string()))?;
         }
-        let mut resource = {
-            let mut templates = self
-                .env
-                .templates
-                .lock()
-                .map_err(|_| Stop::Error("template registry poisoned".into()))?;
-            let name = templates
-                .resolve(&s.message, &self.dir)
-                .map_err(|e| Stop::Error(e.to_string()))?;
-            templates
-                .render_resource(&name, &ctx)
-                .map_err(|e| Stop::Error(e.to_string()))?
-        };
+        // Registering a template file is exclusive and brief; rendering shares the lock, so
+        // the scenarios that run at once render in parallel.
+        let name = self
+            .env
+            .templates
+            .write()
+            .map_err(|_| Stop::Error("template registry poisoned".into()))?
+            .resolve(&s.message, &self.dir)
+            .map_err(|e| Stop::Error(e.to_string()))?;
+        let mut resource = self
+            .env
+            .templates
+            .lock()
+            .map_err(|_| Stop::Error("template registry poisoned".into()))?
+            .render_resource(&name, &ctx)
+            .map_err(|e| Stop::Error(e.to_string()))?;
+        drop(ctx);
+        if !big_data.is_empty() {
+            splice_data(&mut resource, &mut big_data);
+        }
         if !s.patch.is_empty() {
             let ops: Value =
                 serde_json::to_value(&s.patch).map_err(|e| Stop::Error(e.to_string()))?;
@@ -467,7 +500,8 @@ impl Exchange<'_> {
                 .map_err(|e| Stop::Error(format!("`patch` does not apply: {e}")))?;
         }
         let format = s.format.unwrap_or(Format::Json);
-        let message = Message::encode(&resource, format).map_err(|e| Stop::Error(e.to_string()))?;
+        let message =
+            Message::encode_owned(resource, format).map_err(|e| Stop::Error(e.to_string()))?;
         let mut result = StepResult::new(format!(
             "sent {} as `{}` ({format})",
             message.label(),
@@ -475,7 +509,7 @@ impl Exchange<'_> {
         ));
         let (evidence, seq, delivered) = self.deliver(&message, &mut result).await?;
         let step = self.step_index;
-        let capture = self.capture(&s.as_, &message, &evidence);
+        let capture = self.capture_owned(&s.as_, message, &evidence);
         capture.send_seq = Some(seq);
         capture.undelivered_at = (!delivered).then_some(step);
         Ok(result)
@@ -495,13 +529,13 @@ impl Exchange<'_> {
             .as_ref()
             .map(|f| self.dir.join(f))
             .unwrap_or_default();
-        let bytes = std::fs::read(&file).map_err(|e| {
+        // Read and encoded in chunks: only the base64 text is held, not the file's bytes too.
+        let (data, fp) = attachment::encode_file(&file).map_err(|e| {
             Stop::Error(format!(
                 "failed to read attachment `{}`: {e}",
                 file.display()
             ))
         })?;
-        let fp = attachment::fingerprint(&bytes);
         let content_type = spec
             .content_type
             .clone()
@@ -515,7 +549,7 @@ impl Exchange<'_> {
         Ok(AttachmentInput {
             content_type: Some(content_type),
             title: spec.title.clone(),
-            data: Some(attachment::encode_base64(&bytes)),
+            data: Some(data),
             size: Some(fp.size),
             hash: Some(fp.sha1_base64),
             creation: None,
@@ -528,7 +562,7 @@ impl Exchange<'_> {
     }
 
     async fn expect_ack(&mut self, a: &scenario::ExpectAck) -> Result<StepResult, Stop> {
-        let sent = self.captured(&a.for_)?.clone();
+        let sent = self.captured_shared(&a.for_)?;
         let capture = self.captures.get(&a.for_);
         let seq = capture.and_then(|c| c.send_seq);
         let sent_evidence = capture.map(|c| c.evidence.clone());
@@ -895,7 +929,7 @@ impl Exchange<'_> {
     }
 
     async fn ack(&mut self, a: &scenario::Ack) -> Result<StepResult, Stop> {
-        let acked = self.captured(&a.for_)?.clone();
+        let acked = self.captured_shared(&a.for_)?;
         let config = &self.env.config;
         let code = a
             .code
@@ -903,24 +937,16 @@ impl Exchange<'_> {
             .and_then(|c| config.rules.ack_codes.fhir(c))
             .unwrap_or(AckCode::Ok)
             .as_str();
-        let ctx = Context::acknowledgement(
+        // Built directly, as the reference vendor builds its own: no template lock, no render.
+        let resource = crate::template::acknowledgement(
             &config.fhir_base,
             &acked,
-            config.harness.clone(),
+            &config.harness,
             code,
-            Vec::new(),
+            &[],
+            &crate::template::AckIds::fresh(),
         );
-        let resource = {
-            let templates = self
-                .env
-                .templates
-                .lock()
-                .map_err(|_| Stop::Error("template registry poisoned".into()))?;
-            templates
-                .render_resource("acknowledgement/ack", &ctx)
-                .map_err(|e| Stop::Error(e.to_string()))?
-        };
-        let message = Message::encode(&resource, a.format.unwrap_or(acked.format))
+        let message = Message::encode_owned(resource, a.format.unwrap_or(acked.format))
             .map_err(|e| Stop::Error(e.to_string()))?;
         if let Some(l) = &message.identity.letter_id {
             self.own_acks.push(l.clone());
@@ -1238,5 +1264,39 @@ fn file_name(received: &Received) -> String {
         Origin::Delivered { path } => path.clone(),
         Origin::File { name } => name.clone(),
         Origin::Response { .. } => String::new(),
+    }
+}
+
+/// Attachment data longer than this (bytes of base64) is moved into the rendered message
+/// instead of being rendered ([`splice_data`]).
+const SPLICE_BYTES: usize = 64 * 1024;
+
+/// Replaces every string of `resource` that is one of the markers of `data` (marker, text) with
+/// its text, moved. A marker the template did not write leaves its text unused, as the text
+/// itself would have been.
+fn splice_data(resource: &mut Value, data: &mut Vec<(String, String)>) {
+    match resource {
+        Value::String(s) => {
+            if let Some(i) = data.iter().position(|(marker, _)| marker == s) {
+                *s = data.swap_remove(i).1;
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                if data.is_empty() {
+                    return;
+                }
+                splice_data(item, data);
+            }
+        }
+        Value::Object(map) => {
+            for (_, item) in map.iter_mut() {
+                if data.is_empty() {
+                    return;
+                }
+                splice_data(item, data);
+            }
+        }
+        _ => {}
     }
 }

@@ -200,7 +200,7 @@ pub(crate) struct Env {
     pub inbox: Inbox,
     pub listen_url: String,
     pub operator: Operator,
-    pub templates: Mutex<Templates>,
+    pub templates: SharedTemplates,
     pub update_golden: UpdateGolden,
     pub events: Box<dyn Fn(Event) + Send + Sync>,
     pub interrupt: tokio::sync::watch::Receiver<bool>,
@@ -378,7 +378,7 @@ pub async fn run_until(
         inbox: inbox.clone(),
         listen_url: listener.url(),
         operator,
-        templates: Mutex::new(Templates::builtin()),
+        templates: SharedTemplates::new(Templates::builtin()),
         update_golden: settings.update_golden,
         events: Box::new(events),
         interrupt: halt.clone(),
@@ -696,6 +696,34 @@ pub fn merge_by_id(
         merged.push(s);
     }
     merged
+}
+
+/// The run's templates, shared by the scenarios that run at once: rendering takes a shared lock
+/// ([`SharedTemplates::lock`]), so concurrent scenarios render in parallel; only registering a
+/// scenario's own template file ([`SharedTemplates::write`]) is exclusive, and briefly.
+pub struct SharedTemplates(std::sync::RwLock<Templates>);
+
+impl SharedTemplates {
+    /// The templates, to share.
+    pub fn new(templates: Templates) -> SharedTemplates {
+        SharedTemplates(std::sync::RwLock::new(templates))
+    }
+
+    /// A shared lock: render with it.
+    ///
+    /// # Errors
+    /// When a thread panicked while registering a template.
+    pub fn lock(&self) -> std::sync::LockResult<std::sync::RwLockReadGuard<'_, Templates>> {
+        self.0.read()
+    }
+
+    /// The exclusive lock: register (resolve) a template file with it.
+    ///
+    /// # Errors
+    /// When a thread panicked while registering a template.
+    pub fn write(&self) -> std::sync::LockResult<std::sync::RwLockWriteGuard<'_, Templates>> {
+        self.0.write()
+    }
 }
 
 #[cfg(test)]

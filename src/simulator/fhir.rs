@@ -10,7 +10,7 @@ use crate::envelope::{DuplicateKey, DuplicateMatrix, DuplicateVerdict};
 use crate::finding::Finding;
 use crate::message::{Format, Message};
 use crate::scenario::Action;
-use crate::template::{Context, Issue};
+use crate::template::{AckIds, Context, Issue};
 
 /// HL7's OperationOutcome code system (R4 `MSG_*` codes).
 pub const HL7_OUTCOME: &str = "http://terminology.hl7.org/CodeSystem/operation-outcome";
@@ -19,7 +19,9 @@ pub const MEDCOM_ERRORS: &str =
     "http://medcomfhir.dk/ig/terminology/CodeSystem/medcom-acknowledgement-error-codes";
 
 /// What the vendor remembers of FHIR messages: the receiver's matrix on (Bundle.id,
-/// MessageHeader.id), and the recent processed letters with their acknowledgements.
+/// MessageHeader.id) for the newest [`MATRIX_ENVELOPES`] envelopes, and the recent processed
+/// letters with their acknowledgements. Both are bounded, so `serve` under load keeps a bounded
+/// memory.
 pub(super) struct FhirState {
     matrix: DuplicateMatrix,
     /// MessageHeader.id -> the first copy and its acknowledgement, for the newest
@@ -27,6 +29,11 @@ pub(super) struct FhirState {
     /// answered as a new one, a follow-up to it cannot be built.
     answered: super::recent::Recent<Answered>,
 }
+
+/// How many envelopes the vendor's duplicate matrix remembers (Bundle.id with its
+/// MessageHeader.id, about 200 bytes each: some 40 MB at most). A copy that comes back after this
+/// many other envelopes is processed as new; resends come minutes after the first copy (KR7).
+const MATRIX_ENVELOPES: usize = 200_000;
 
 /// How many processed letters the vendor keeps (with their acknowledgements).
 const ANSWERED_ENTRIES: usize = 4096;
@@ -37,7 +44,7 @@ const ANSWERED_BYTES: usize = 128 * 1024 * 1024;
 impl Default for FhirState {
     fn default() -> FhirState {
         FhirState {
-            matrix: DuplicateMatrix::default(),
+            matrix: DuplicateMatrix::bounded(MATRIX_ENVELOPES),
             answered: super::recent::Recent::new(ANSWERED_ENTRIES, ANSWERED_BYTES),
         }
     }
@@ -186,17 +193,17 @@ impl Vendor {
         } else {
             issues
         };
-        let ctx = Context::acknowledgement(
+        // Built directly (`template::acknowledgement`): no template rendering, no copy of the
+        // acked message's payload on the hot path of `serve`.
+        let ids = AckIds::fresh();
+        let mut resource = crate::template::acknowledgement(
             &self.config.fhir_base,
             acked,
-            self.config.identity.clone(),
+            &self.config.identity,
             code,
-            issues,
+            &issues,
+            &ids,
         );
-        let mut resource = self
-            .templates
-            .render_resource("acknowledgement/ack", &ctx)
-            .map_err(|e| e.to_string())?;
         if self.has(Fault::WrongResponseIdentifier) {
             resource["entry"][0]["resource"]["response"]["identifier"] =
                 json!(uuid::Uuid::new_v4().to_string());
@@ -204,7 +211,7 @@ impl Vendor {
         if self.has(Fault::AckMissingProvenance)
             && let Some(entries) = resource.get_mut("entry").and_then(Value::as_array_mut)
         {
-            let ack_letter = ctx.ids.header.clone();
+            let ack_letter = ids.header.clone();
             entries.retain(|e| {
                 e.pointer("/resource/resourceType").and_then(Value::as_str) != Some("Provenance")
                     || e.pointer("/resource/target/0/reference")
@@ -214,7 +221,7 @@ impl Vendor {
                         })
             });
         }
-        Message::encode(&resource, format).map_err(|e| e.to_string())
+        Message::encode_owned(resource, format).map_err(|e| e.to_string())
     }
 
     /// Builds a reply or forward to a received message.

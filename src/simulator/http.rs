@@ -66,7 +66,7 @@ async fn receive(
     State(v): State<Arc<Vendor>>,
     method: axum::http::Method,
     headers: HeaderMap,
-    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+    body: axum::body::Body,
 ) -> Response {
     if method != axum::http::Method::POST {
         return outcome_response(
@@ -74,23 +74,15 @@ async fn receive(
             "POST a FHIR message (Bundle of type message) to any path",
         );
     }
-    let body = match body {
+    let body = match read_body(&headers, body).await {
         Ok(b) => b,
-        Err(e) => {
-            return outcome_response(
-                e.status(),
-                &format!(
-                    "the body could not be read ({e}); the limit is {} bytes",
-                    crate::MAX_BODY_BYTES
-                ),
-            );
-        }
+        Err(response) => return response,
     };
     let hint = headers
         .get(header::CONTENT_TYPE)
         .and_then(|h| h.to_str().ok())
         .and_then(Format::from_content_type);
-    let message = match Message::parse(Vec::from(body), hint) {
+    let message = match Message::parse(body, hint) {
         Ok(m) => m,
         Err(e) => return outcome_response(StatusCode::BAD_REQUEST, &e.to_string()),
     };
@@ -135,6 +127,43 @@ async fn receive(
         }
     }
     fhir_response(StatusCode::OK, &ack)
+}
+
+/// The body of a POSTed message, read frame by frame into one buffer of its `Content-Length`:
+/// a 100 MB message is held once, not as its frames plus the one copy collecting them makes.
+/// Over [`crate::MAX_BODY_BYTES`]: `413 Payload Too Large` with an OperationOutcome.
+async fn read_body(headers: &HeaderMap, mut body: axum::body::Body) -> Result<Vec<u8>, Response> {
+    use http_body_util::BodyExt as _;
+    let limit = crate::MAX_BODY_BYTES;
+    let too_large = |what: &str| {
+        outcome_response(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &format!("the body could not be read ({what}); the limit is {limit} bytes"),
+        )
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.trim().parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_large("Content-Length is over the limit"));
+    }
+    let mut out = Vec::with_capacity(declared.unwrap_or(0));
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| {
+            outcome_response(
+                StatusCode::BAD_REQUEST,
+                &format!("the body could not be read ({e}); the limit is {limit} bytes"),
+            )
+        })?;
+        if let Ok(data) = frame.into_data() {
+            if out.len() + data.len() > limit {
+                return Err(too_large("length limit exceeded"));
+            }
+            out.extend_from_slice(&data);
+        }
+    }
+    Ok(out)
 }
 
 /// `POST /_harness/session {"deliver-to": URL}`: where later acknowledgements go.

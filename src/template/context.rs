@@ -182,7 +182,7 @@ fn test_patient() -> Value {
     })
 }
 
-fn organization(org: &Organization) -> Value {
+pub(super) fn organization(org: &Organization) -> Value {
     json!({
         "resourceType": "Organization",
         "id": uuid::Uuid::new_v4().to_string(),
@@ -195,7 +195,7 @@ fn organization(org: &Organization) -> Value {
     })
 }
 
-fn reference_to(resource: &Value) -> String {
+pub(super) fn reference_to(resource: &Value) -> String {
     format!(
         "{}/{}",
         resource["resourceType"].as_str().unwrap_or("Resource"),
@@ -306,7 +306,7 @@ impl Context {
     }
 }
 
-fn previous_header_url(bundle: &Value) -> &str {
+pub(super) fn previous_header_url(bundle: &Value) -> &str {
     bundle
         .pointer("/entry/0/fullUrl")
         .and_then(Value::as_str)

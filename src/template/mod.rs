@@ -15,8 +15,10 @@
 //! `acknowledgement/ack`, `hospitalnotification/<EVENT>` for STIN, STAA, STOR, SLOR, SLHJ, MORS
 //! and their `RE_`/`AN_` revisions and cancellations) are embedded in the binary; a scenario may also name a file of its own.
 
+mod ack;
 mod context;
 
+pub use ack::{AckIds, acknowledgement};
 pub use context::{AttachmentInput, AttachmentSegment, Context, Ids, Issue, Organization};
 
 use handlebars::{

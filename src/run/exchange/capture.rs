@@ -15,8 +15,9 @@ use crate::oioxml::Emessage;
     reason = "a scenario captures a handful of items; boxing would buy nothing"
 )]
 pub(super) enum Item {
-    /// A FHIR message.
-    Message(Message),
+    /// A FHIR message, shared: the steps that read it later take the same copy (a message
+    /// with a big attachment is not copied per step).
+    Message(std::sync::Arc<Message>),
     /// A classic OIOXML letter, binary letter or receipt.
     Letter(Emessage),
 }
@@ -121,6 +122,14 @@ impl Captures {
     pub fn message(&self, name: &str) -> Option<&Message> {
         match &self.get(name)?.item {
             Item::Message(m) => Some(m),
+            Item::Letter(_) => None,
+        }
+    }
+
+    /// The FHIR message captured as `name`, shared (no copy).
+    pub fn message_shared(&self, name: &str) -> Option<std::sync::Arc<Message>> {
+        match &self.get(name)?.item {
+            Item::Message(m) => Some(m.clone()),
             Item::Letter(_) => None,
         }
     }
