@@ -6,7 +6,11 @@
 
 use serde::Serialize;
 
+use crate::certification::PackageSource;
 use crate::certification::protocol::{self, StepState};
+
+/// The warning of [`crate::certification::Certification::warning`] in Danish.
+const NO_PROFILES_DA: &str = "profilvalidering blev ikke udført: ingen af MedComs implementeringsguides blev indlæst, så meddelelserne blev kun bedømt efter MedComs regler, ikke efter IG'ens profiler. Installér MedComs pakker (`medcom-harness ig add PAKKE.tgz`), sæt MEDCOM_CORPUS, eller angiv --ig";
 use crate::run::RunOutcome;
 
 /// The template of the block, registered as the partial `certification`.
@@ -54,7 +58,7 @@ struct ProtocolView {
 struct StepView {
     id: String,
     title: String,
-    state: &'static str,
+    /// `passed`, `failed`, `skipped` (not run), `none` (no scenario).
     state_class: &'static str,
     verdict: Option<super::html::GradeView>,
     scenarios: String,
@@ -80,31 +84,38 @@ pub(super) fn coverage_of(run: &RunOutcome) -> protocol::Coverage {
 }
 
 impl CertificationView {
-    /// The view of `run`'s certification record; `None` when it has none.
-    pub(super) fn of(run: &RunOutcome) -> Option<CertificationView> {
+    /// The view of `run`'s certification record in `lang`; `None` when it has none.
+    pub(super) fn of(run: &RunOutcome, lang: super::Lang) -> Option<CertificationView> {
         let c = run.certification.as_ref()?;
+        let l = lang.labels();
         let s = &c.system;
         let coverage = coverage_of(run);
         Some(CertificationView {
             facts: vec![
                 Fact {
-                    name: "Vendor".to_owned(),
+                    name: l.vendor.to_owned(),
                     value: s.vendor.clone(),
                 },
                 Fact {
-                    name: "System".to_owned(),
+                    name: l.system.to_owned(),
                     value: s.name.clone(),
                 },
                 Fact {
-                    name: "Version".to_owned(),
+                    name: l.version.to_owned(),
                     value: s.version.clone(),
                 },
                 Fact {
-                    name: "Test type".to_owned(),
-                    value: s.test_type.map(|t| t.label().to_owned()),
+                    name: l.test_type.to_owned(),
+                    value: s.test_type.map(|t| {
+                        match t {
+                            crate::certification::TestType::SelfTest => l.test_types.self_test,
+                            crate::certification::TestType::FinalTest => l.test_types.final_test,
+                        }
+                        .to_owned()
+                    }),
                 },
                 Fact {
-                    name: "Tester".to_owned(),
+                    name: l.tester.to_owned(),
                     value: s.tester.clone(),
                 },
             ],
@@ -123,11 +134,15 @@ impl CertificationView {
                 .iter()
                 .map(|p| PackageView {
                     reference: p.reference(),
-                    source: p.source.label(),
+                    source: match p.source {
+                        PackageSource::Given => l.package_sources.given,
+                        PackageSource::PackageCache => l.package_sources.cache,
+                        PackageSource::Corpus => l.package_sources.corpus,
+                    },
                     path: p.path.clone(),
                 })
                 .collect(),
-            warning: c.warning(),
+            warning: c.warning().map(|en| lang.pick(en, NO_PROFILES_DA)),
             protocols: coverage
                 .protocols
                 .into_iter()
@@ -145,23 +160,21 @@ impl CertificationView {
                             .steps
                             .into_iter()
                             .map(|step| {
-                                let (state, state_class) = match (step.state, step.passed) {
-                                    (StepState::Automatic, Some(true)) => {
-                                        ("automatic: passed", "passed")
-                                    }
-                                    (StepState::Automatic, _) => ("automatic: failed", "failed"),
-                                    (StepState::NotRun, _) => ("not run", "skipped"),
-                                    (StepState::NotCovered, _) => ("not run: no scenario", "none"),
+                                // The state's words are the page's (`coverage_states`).
+                                let state_class = match (step.state, step.passed) {
+                                    (StepState::Automatic, Some(true)) => "passed",
+                                    (StepState::Automatic, _) => "failed",
+                                    (StepState::NotRun, _) => "skipped",
+                                    (StepState::NotCovered, _) => "none",
                                 };
                                 StepView {
                                     id: step.id,
                                     title: step.title,
-                                    state,
                                     state_class,
                                     verdict: step.verdict.map(super::html::GradeView::of),
                                     scenarios: step.scenarios.join(", "),
                                     manual: match (&step.manual, &usual) {
-                                        (Some(m), Some(u)) if m == u => Some("yes".to_owned()),
+                                        (Some(m), Some(u)) if m == u => Some(l.yes.to_owned()),
                                         (m, _) => m.clone(),
                                     },
                                 }
@@ -173,7 +186,7 @@ impl CertificationView {
             unknown: coverage
                 .unknown
                 .into_iter()
-                .map(|u| format!("{} (scenario {})", u.step, u.scenario))
+                .map(|u| format!("{} ({} {})", u.step, l.step_scenario, u.scenario))
                 .collect(),
         })
     }
