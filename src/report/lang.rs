@@ -579,7 +579,7 @@ const DA: Labels = Labels {
 mod tests {
     use super::*;
     use crate::report::sample;
-    use scraper::{ElementRef, Html, Node, Selector};
+    use scraper::{ElementRef, Html, Node};
 
     /// The English words of the report's frame, written out from the English report as a
     /// person reads it (not taken from [`EN`]): none may appear in a Danish report.
