@@ -24,6 +24,8 @@ pub(super) struct CertificationView {
     rules: Vec<Fact>,
     packages: Vec<PackageView>,
     warning: Option<&'static str>,
+    /// One warning per package older than the standard the scenarios test.
+    outdated: Vec<String>,
     protocols: Vec<ProtocolView>,
     unknown: Vec<String>,
 }
@@ -57,6 +59,8 @@ struct ProtocolView {
 #[derive(Serialize)]
 struct StepView {
     id: String,
+    /// The step's number in MedCom's protocol, when known.
+    number: Option<String>,
     title: String,
     /// `passed`, `failed`, `skipped` (not run), `none` (no scenario).
     state_class: &'static str,
@@ -143,6 +147,11 @@ impl CertificationView {
                 })
                 .collect(),
             warning: c.warning().map(|en| lang.pick(en, NO_PROFILES_DA)),
+            outdated: c
+                .outdated
+                .iter()
+                .map(|o| lang.pick(o.sentence(), o.sentence_da()))
+                .collect(),
             protocols: coverage
                 .protocols
                 .into_iter()
@@ -150,7 +159,10 @@ impl CertificationView {
                     let usual = usual_manual(&p.steps);
                     ProtocolView {
                         usual_manual: usual.clone(),
-                        title: p.title,
+                        title: match (lang, p.title_da) {
+                            (super::Lang::Da, Some(da)) => da,
+                            _ => p.title,
+                        },
                         source: p.source,
                         total: p.steps.len(),
                         automatic: p.automatic,
@@ -169,6 +181,7 @@ impl CertificationView {
                                 };
                                 StepView {
                                     id: step.id,
+                                    number: step.number,
                                     title: step.title,
                                     state_class,
                                     verdict: step.verdict.map(super::html::GradeView::of),

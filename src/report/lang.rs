@@ -679,7 +679,7 @@ mod tests {
                     .prev_siblings()
                     .filter(|n| n.value().is_element())
                     .count()
-                    == 1)
+                    == 2)
             || (v.name() == "td"
                 && el
                     .ancestors()
