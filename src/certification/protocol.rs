@@ -31,6 +31,9 @@ pub struct Protocol {
     /// The evidence a person adds for each step (a step may override); empty: none.
     #[serde(default)]
     pub manual: String,
+    /// `manual` in Danish, for `--lang da`.
+    #[serde(default)]
+    pub manual_da: Option<String>,
     /// The steps.
     #[serde(rename = "step")]
     pub steps: Vec<ProtocolStep>,
@@ -135,6 +138,9 @@ pub struct ProtocolCoverage {
     pub title_da: Option<String>,
     /// Where its step list comes from.
     pub source: String,
+    /// The protocol's usual manual evidence and its Danish words, for the report in Danish.
+    #[serde(skip)]
+    pub manual_da: Option<(String, String)>,
     /// Its steps, in protocol order.
     pub steps: Vec<StepCoverage>,
     /// Steps covered automatically.
@@ -251,6 +257,7 @@ pub fn coverage(protocols: &[Protocol], scenarios: &[ScenarioRef<'_>]) -> Covera
                 title: p.title.clone(),
                 title_da: p.title_da.clone(),
                 source: p.source.clone(),
+                manual_da: p.manual_da.clone().map(|da| (p.manual.clone(), da)),
                 automatic: steps
                     .iter()
                     .filter(|s| s.state == StepState::Automatic)

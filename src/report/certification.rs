@@ -16,6 +16,9 @@ use crate::run::RunOutcome;
 /// The template of the block, registered as the partial `certification`.
 pub(super) const TEMPLATE: &str = include_str!("certification.html.hbs");
 
+/// The coverage table's template, registered as the partial `coverage` (after the summary).
+pub(super) const COVERAGE: &str = include_str!("coverage.html.hbs");
+
 #[derive(Serialize)]
 pub(super) struct CertificationView {
     facts: Vec<Fact>,
@@ -156,9 +159,14 @@ impl CertificationView {
                 .protocols
                 .into_iter()
                 .map(|p| {
+                    // The protocol's manual evidence in the page's language.
+                    let words = |m: String| match (lang, &p.manual_da) {
+                        (super::Lang::Da, Some((en, da))) if *en == m => da.clone(),
+                        _ => m,
+                    };
                     let usual = usual_manual(&p.steps);
                     ProtocolView {
-                        usual_manual: usual.clone(),
+                        usual_manual: usual.clone().map(words),
                         title: match (lang, p.title_da) {
                             (super::Lang::Da, Some(da)) => da,
                             _ => p.title,
@@ -188,7 +196,7 @@ impl CertificationView {
                                     scenarios: step.scenarios.join(", "),
                                     manual: match (&step.manual, &usual) {
                                         (Some(m), Some(u)) if m == u => Some(l.yes.to_owned()),
-                                        (m, _) => m.clone(),
+                                        (m, _) => m.clone().map(words),
                                     },
                                 }
                             })

@@ -79,6 +79,9 @@ static REGISTRY: std::sync::LazyLock<Handlebars<'static>> = std::sync::LazyLock:
         .register_partial("certification", super::certification::TEMPLATE)
         .expect("the embedded certification template parses (checked by the tests)");
     registry
+        .register_partial("coverage", super::certification::COVERAGE)
+        .expect("the embedded coverage template parses (checked by the tests)");
+    registry
         .register_template_string("report", TEMPLATE)
         .expect("the embedded report template parses (checked by the tests)");
     registry

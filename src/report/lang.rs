@@ -427,7 +427,7 @@ const EN: Labels = Labels {
 const DA: Labels = Labels {
     kicker: "certificeringsrapport",
     title: "MedCom testrapport",
-    target: "Testet system",
+    target: "Testmål",
     harness_version: "Harness-version",
     started: "Startet",
     threshold: "Tærskel",
