@@ -936,7 +936,12 @@ fn prepare_and_run(args: &RunArgs, reports: &Reports) -> Result<i32, Failure> {
     outcome.certification = Some(record);
     console.summary(&report::cpr::redacted(&outcome, &secrets));
     reports.write(&outcome)?;
-    certify::record_operator_answers(&reports.paths.json, &reports.paths.html, &outcome);
+    certify::record_operator_answers(
+        &reports.paths.json,
+        &reports.paths.html,
+        &outcome,
+        std::env::var("USER").ok(),
+    );
     if outcome.status == run::RunStatus::Finished && !outcome.interrupted {
         report::Journal::mark_finished(&reports.paths.json).map_err(Failure::new)?;
     }

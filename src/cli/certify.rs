@@ -283,11 +283,13 @@ pub(super) fn lang(arg: LangArg) -> Lang {
 
 /// Records in the review log the answers a person gave at the terminal to the run's `instruct`
 /// steps (review::prompt), once `results` is written, and shows them in the HTML report
-/// `html`. The reviewer is the config's `tester`, else `$USER`, else `operator`.
+/// `html`. The reviewer is the config's `tester`, else `user` (`$USER`, read by cli.rs), else
+/// `operator`.
 pub(super) fn record_operator_answers(
     results: &std::path::Path,
     html: &std::path::Path,
     run: &medcom_harness::run::RunOutcome,
+    user: Option<String>,
 ) {
     let pending = review::prompt::take_pending();
     if pending.is_empty() {
@@ -297,7 +299,7 @@ pub(super) fn record_operator_answers(
         .certification
         .as_ref()
         .and_then(|c| c.system.tester.clone())
-        .or_else(|| std::env::var("USER").ok().filter(|u| !u.is_empty()))
+        .or_else(|| user.filter(|u| !u.is_empty()))
         .unwrap_or_else(|| "operator".to_owned());
     match review::prompt::record(results, run, &pending, &reviewer) {
         Ok(written) => {
