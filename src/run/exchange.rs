@@ -1014,13 +1014,13 @@ impl Exchange<'_> {
                     text: i.text.clone(),
                 });
                 let answer = tokio::task::spawn_blocking(|| {
-                    crate::review::prompt::ask(&mut std::io::stdin().lock(), &mut std::io::stderr())
+                    super::prompt::ask(&mut std::io::stdin().lock(), &mut std::io::stderr())
                 })
                 .await
                 .ok()
                 .and_then(Result::ok)
-                .unwrap_or(crate::review::prompt::Answer::Done);
-                crate::review::prompt::keep(crate::review::prompt::Pending {
+                .unwrap_or(super::prompt::Answer::Done);
+                super::prompt::keep(super::prompt::Pending {
                     scenario: self.scenario.id.clone(),
                     step: self.step_index,
                     instruction: i.text.clone(),
