@@ -845,8 +845,15 @@ fn prepare_and_run(args: &RunArgs, reports: &Reports) -> Result<i32, Failure> {
         .filter(|s| !finished.iter().any(|f| f.id == s.id))
         .collect();
     let found = ig_sources(&config.ig);
-    let record =
+    let mut record =
         certification::Certification::new(&config, args.config.as_deref(), found.packages.clone());
+    record.outdated = certification::outdated(
+        &found.packages,
+        scenarios.iter().map(|s| s.standard.as_str()),
+    );
+    for o in &record.outdated {
+        medcom_harness::errln!("warning: {}", o.sentence());
+    }
     let in_progress = run::RunOutcome {
         certification: Some(record.clone()),
         scenarios: finished.clone(),
@@ -930,6 +937,12 @@ fn prepare_and_run(args: &RunArgs, reports: &Reports) -> Result<i32, Failure> {
     outcome.certification = Some(record);
     console.summary(&report::cpr::redacted(&outcome, &secrets));
     reports.write(&outcome)?;
+    certify::record_operator_answers(
+        &reports.paths.json,
+        &reports.paths.html,
+        &outcome,
+        std::env::var("USER").ok(),
+    );
     if outcome.status == run::RunStatus::Finished && !outcome.interrupted {
         report::Journal::mark_finished(&reports.paths.json).map_err(Failure::new)?;
     }

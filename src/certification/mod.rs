@@ -12,10 +12,12 @@
 //! - `package.rs`: IG packages in the FHIR package cache and the MedCom corpus, `ig add`.
 //! - `protocol.rs`: MedCom's protocol step lists (`data/protocols.toml`) and the coverage table.
 
+mod outdated;
 mod package;
 pub mod protocol;
 
 pub use crate::config::{SystemUnderTest, TestType};
+pub use outdated::{Outdated, outdated};
 pub use package::{
     Found, IgPackage, MEDCOM_PREFIX, PackageError, PackageSource, cache_dir, describe,
     describe_all, discover, in_cache, in_corpus, install, load as load_packages,
@@ -43,6 +45,9 @@ pub struct Certification {
     pub ig_packages: Vec<IgPackage>,
     /// Whether messages were validated against profiles: false when no IG was loaded.
     pub profile_validation: bool,
+    /// Packages older than the standard the scenarios test (see [`outdated()`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outdated: Vec<Outdated>,
 }
 
 /// The `[rules]` table of `config` as the config file spells it.
@@ -127,6 +132,7 @@ impl Certification {
             config_sha256: format!("{:x}", Sha256::digest(canonical.as_bytes())),
             rules: rules(config),
             profile_validation: !packages.is_empty(),
+            outdated: Vec::new(),
             ig_packages: packages,
         }
     }

@@ -21,6 +21,9 @@ pub struct Protocol {
     pub id: String,
     /// For people: `CareCommunication, receive`.
     pub title: String,
+    /// The title in Danish, for `--lang da`: `Korrespondancemeddelelse, modtagelse`.
+    #[serde(default)]
+    pub title_da: Option<String>,
     /// The standard whose scenarios name these steps (`CareCommunication`).
     pub standard: String,
     /// Where the step list comes from.
@@ -28,6 +31,9 @@ pub struct Protocol {
     /// The evidence a person adds for each step (a step may override); empty: none.
     #[serde(default)]
     pub manual: String,
+    /// `manual` in Danish, for `--lang da`.
+    #[serde(default)]
+    pub manual_da: Option<String>,
     /// The steps.
     #[serde(rename = "step")]
     pub steps: Vec<ProtocolStep>,
@@ -39,6 +45,10 @@ pub struct Protocol {
 pub struct ProtocolStep {
     /// MedCom's step id: `R-A`, `S-Tek-C`, `send-ok`.
     pub id: String,
+    /// The number of the step in MedCom's test protocol (`3.2.7.1`), which names its evidence
+    /// files (`CareCommunication_3.2.7.1_A_R.xml`); absent where MedCom publishes no protocol.
+    #[serde(default)]
+    pub number: Option<String>,
     /// What the step is.
     pub title: String,
     /// Manual evidence for this step, overriding the protocol's (`""`: none).
@@ -96,6 +106,9 @@ pub enum StepState {
 pub struct StepCoverage {
     /// MedCom's step id.
     pub id: String,
+    /// Its number in MedCom's test protocol, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
     /// What the step is.
     pub title: String,
     /// Where it stands.
@@ -120,8 +133,14 @@ pub struct ProtocolCoverage {
     pub id: String,
     /// For people.
     pub title: String,
+    /// The title in Danish, when the data file gives one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title_da: Option<String>,
     /// Where its step list comes from.
     pub source: String,
+    /// The protocol's usual manual evidence and its Danish words, for the report in Danish.
+    #[serde(skip)]
+    pub manual_da: Option<(String, String)>,
     /// Its steps, in protocol order.
     pub steps: Vec<StepCoverage>,
     /// Steps covered automatically.
@@ -223,6 +242,7 @@ pub fn coverage(protocols: &[Protocol], scenarios: &[ScenarioRef<'_>]) -> Covera
                     ids.dedup();
                     StepCoverage {
                         id: step.id.clone(),
+                        number: step.number.clone(),
                         title: step.title.clone(),
                         state,
                         verdict: ran.iter().map(|s| s.verdict).max(),
@@ -235,7 +255,9 @@ pub fn coverage(protocols: &[Protocol], scenarios: &[ScenarioRef<'_>]) -> Covera
             ProtocolCoverage {
                 id: p.id.clone(),
                 title: p.title.clone(),
+                title_da: p.title_da.clone(),
                 source: p.source.clone(),
+                manual_da: p.manual_da.clone().map(|da| (p.manual.clone(), da)),
                 automatic: steps
                     .iter()
                     .filter(|s| s.state == StepState::Automatic)
@@ -269,6 +291,24 @@ mod tests {
             ids.dedup();
             assert_eq!(ids.len(), n, "duplicate step id in {}", p.id);
         }
+        // The CareCommunication protocols' numbers as MedCom's own cross-references in the
+        // protocols name them: receive "Load test data from 3.2.7.1 again" (the R-Tek-J
+        // doublet), send "test step 3.3.4.5" in S2 (the reply to S-A, 3.3.4.1 onwards).
+        let number = |protocol: &str, step: &str| {
+            protocols
+                .iter()
+                .find(|p| p.id == protocol)
+                .and_then(|p| p.steps.iter().find(|s| s.id == step))
+                .and_then(|s| s.number.clone())
+        };
+        assert_eq!(
+            number("carecommunication-receive", "R-Tek-J").as_deref(),
+            Some("3.2.7.1")
+        );
+        assert_eq!(
+            number("carecommunication-send", "S-A").as_deref(),
+            Some("3.3.4.1")
+        );
         // MedCom's Acknowledgement TestScripts 2.0.0 are 13 (DOMAIN facts: 13 scripts).
         let ack = protocols
             .iter()

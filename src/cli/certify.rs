@@ -280,3 +280,42 @@ pub(super) fn review_command(command: ReviewCommand) -> Result<i32, Failure> {
 pub(super) fn lang(arg: LangArg) -> Lang {
     arg.into()
 }
+
+/// Records in the review log the answers a person gave at the terminal to the run's `instruct`
+/// steps (review::prompt), once `results` is written, and shows them in the HTML report
+/// `html`. The reviewer is the config's `tester`, else `user` (`$USER`, read by cli.rs), else
+/// `operator`.
+pub(super) fn record_operator_answers(
+    results: &std::path::Path,
+    html: &std::path::Path,
+    run: &medcom_harness::run::RunOutcome,
+    user: Option<String>,
+) {
+    let pending = review::prompt::take_pending();
+    if pending.is_empty() {
+        return;
+    }
+    let reviewer = run
+        .certification
+        .as_ref()
+        .and_then(|c| c.system.tester.clone())
+        .or_else(|| user.filter(|u| !u.is_empty()))
+        .unwrap_or_else(|| "operator".to_owned());
+    match review::prompt::record(results, run, &pending, &reviewer) {
+        Ok(written) => {
+            let entries = review::read_log(&review::log_path(results)).unwrap_or_default();
+            if let Some(page) = std::fs::read_to_string(html)
+                .ok()
+                .and_then(|h| report::splice_reviews(&h, run, &entries))
+            {
+                let _ = report::write_report_file(html, page.as_bytes());
+            }
+            medcom_harness::errln!(
+                "recorded {} operator answer(s) in `{}` as {reviewer}",
+                written.len(),
+                review::log_path(results).display()
+            );
+        }
+        Err(e) => medcom_harness::errln!("warning: the operator's answers were not recorded: {e}"),
+    }
+}

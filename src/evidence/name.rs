@@ -29,7 +29,7 @@ use crate::run::{Direction, Evidence, RunOutcome};
 /// One message of a run with its evidence name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Named {
-    /// The name in the package, e.g. `CareCommunication_R-A_B_S.json`.
+    /// The name in the package, e.g. `CareCommunication_3.1.1.1_B_S.json`.
     pub name: String,
     /// The evidence file, relative to the folder of `results.json` (`evidence/<scenario>/e1.json`).
     pub file: String,
@@ -73,11 +73,26 @@ pub fn name_all(run: &RunOutcome) -> Vec<Named> {
             label: e.label.clone(),
         });
     };
+    // MedCom's protocols name a file by the test step's number (`3.2.7.1`); a step the bundled
+    // protocols number is named so, any other by its id.
+    let protocols = crate::certification::protocol::bundled();
+    let number = |standard: &str, step: &str| {
+        protocols
+            .iter()
+            .filter(|p| p.standard.eq_ignore_ascii_case(standard))
+            .flat_map(|p| &p.steps)
+            .find(|s| s.id == step)
+            .and_then(|s| s.number.clone())
+    };
     for s in &run.scenarios {
         let first = s
             .protocol_step
             .as_deref()
-            .and_then(|p| step_refs(&s.standard, p).into_iter().next());
+            .and_then(|p| step_refs(&s.standard, p).into_iter().next())
+            .map(|(standard, step)| {
+                let step = number(&standard, &step).unwrap_or(step);
+                (standard, step)
+            });
         let (standard, step) = match &first {
             Some((standard, step)) => (standard.as_str(), step.as_str()),
             None => (

@@ -6,11 +6,18 @@
 
 use serde::Serialize;
 
+use crate::certification::PackageSource;
 use crate::certification::protocol::{self, StepState};
+
+/// The warning of [`crate::certification::Certification::warning`] in Danish.
+const NO_PROFILES_DA: &str = "profilvalidering blev ikke udført: ingen af MedComs implementeringsguides blev indlæst, så meddelelserne blev kun bedømt efter MedComs regler, ikke efter IG'ens profiler. Installér MedComs pakker (`medcom-harness ig add PAKKE.tgz`), sæt MEDCOM_CORPUS, eller angiv --ig";
 use crate::run::RunOutcome;
 
 /// The template of the block, registered as the partial `certification`.
 pub(super) const TEMPLATE: &str = include_str!("certification.html.hbs");
+
+/// The coverage table's template, registered as the partial `coverage` (after the summary).
+pub(super) const COVERAGE: &str = include_str!("coverage.html.hbs");
 
 #[derive(Serialize)]
 pub(super) struct CertificationView {
@@ -20,6 +27,8 @@ pub(super) struct CertificationView {
     rules: Vec<Fact>,
     packages: Vec<PackageView>,
     warning: Option<&'static str>,
+    /// One warning per package older than the standard the scenarios test.
+    outdated: Vec<String>,
     protocols: Vec<ProtocolView>,
     unknown: Vec<String>,
 }
@@ -53,8 +62,10 @@ struct ProtocolView {
 #[derive(Serialize)]
 struct StepView {
     id: String,
+    /// The step's number in MedCom's protocol, when known.
+    number: Option<String>,
     title: String,
-    state: &'static str,
+    /// `passed`, `failed`, `skipped` (not run), `none` (no scenario).
     state_class: &'static str,
     verdict: Option<super::html::GradeView>,
     scenarios: String,
@@ -80,31 +91,38 @@ pub(super) fn coverage_of(run: &RunOutcome) -> protocol::Coverage {
 }
 
 impl CertificationView {
-    /// The view of `run`'s certification record; `None` when it has none.
-    pub(super) fn of(run: &RunOutcome) -> Option<CertificationView> {
+    /// The view of `run`'s certification record in `lang`; `None` when it has none.
+    pub(super) fn of(run: &RunOutcome, lang: super::Lang) -> Option<CertificationView> {
         let c = run.certification.as_ref()?;
+        let l = lang.labels();
         let s = &c.system;
         let coverage = coverage_of(run);
         Some(CertificationView {
             facts: vec![
                 Fact {
-                    name: "Vendor".to_owned(),
+                    name: l.vendor.to_owned(),
                     value: s.vendor.clone(),
                 },
                 Fact {
-                    name: "System".to_owned(),
+                    name: l.system.to_owned(),
                     value: s.name.clone(),
                 },
                 Fact {
-                    name: "Version".to_owned(),
+                    name: l.version.to_owned(),
                     value: s.version.clone(),
                 },
                 Fact {
-                    name: "Test type".to_owned(),
-                    value: s.test_type.map(|t| t.label().to_owned()),
+                    name: l.test_type.to_owned(),
+                    value: s.test_type.map(|t| {
+                        match t {
+                            crate::certification::TestType::SelfTest => l.test_types.self_test,
+                            crate::certification::TestType::FinalTest => l.test_types.final_test,
+                        }
+                        .to_owned()
+                    }),
                 },
                 Fact {
-                    name: "Tester".to_owned(),
+                    name: l.tester.to_owned(),
                     value: s.tester.clone(),
                 },
             ],
@@ -123,19 +141,36 @@ impl CertificationView {
                 .iter()
                 .map(|p| PackageView {
                     reference: p.reference(),
-                    source: p.source.label(),
+                    source: match p.source {
+                        PackageSource::Given => l.package_sources.given,
+                        PackageSource::PackageCache => l.package_sources.cache,
+                        PackageSource::Corpus => l.package_sources.corpus,
+                    },
                     path: p.path.clone(),
                 })
                 .collect(),
-            warning: c.warning(),
+            warning: c.warning().map(|en| lang.pick(en, NO_PROFILES_DA)),
+            outdated: c
+                .outdated
+                .iter()
+                .map(|o| lang.pick(o.sentence(), o.sentence_da()))
+                .collect(),
             protocols: coverage
                 .protocols
                 .into_iter()
                 .map(|p| {
+                    // The protocol's manual evidence in the page's language.
+                    let words = |m: String| match (lang, &p.manual_da) {
+                        (super::Lang::Da, Some((en, da))) if *en == m => da.clone(),
+                        _ => m,
+                    };
                     let usual = usual_manual(&p.steps);
                     ProtocolView {
-                        usual_manual: usual.clone(),
-                        title: p.title,
+                        usual_manual: usual.clone().map(words),
+                        title: match (lang, p.title_da) {
+                            (super::Lang::Da, Some(da)) => da,
+                            _ => p.title,
+                        },
                         source: p.source,
                         total: p.steps.len(),
                         automatic: p.automatic,
@@ -145,24 +180,23 @@ impl CertificationView {
                             .steps
                             .into_iter()
                             .map(|step| {
-                                let (state, state_class) = match (step.state, step.passed) {
-                                    (StepState::Automatic, Some(true)) => {
-                                        ("automatic: passed", "passed")
-                                    }
-                                    (StepState::Automatic, _) => ("automatic: failed", "failed"),
-                                    (StepState::NotRun, _) => ("not run", "skipped"),
-                                    (StepState::NotCovered, _) => ("not run: no scenario", "none"),
+                                // The state's words are the page's (`coverage_states`).
+                                let state_class = match (step.state, step.passed) {
+                                    (StepState::Automatic, Some(true)) => "passed",
+                                    (StepState::Automatic, _) => "failed",
+                                    (StepState::NotRun, _) => "skipped",
+                                    (StepState::NotCovered, _) => "none",
                                 };
                                 StepView {
                                     id: step.id,
+                                    number: step.number,
                                     title: step.title,
-                                    state,
                                     state_class,
                                     verdict: step.verdict.map(super::html::GradeView::of),
                                     scenarios: step.scenarios.join(", "),
                                     manual: match (&step.manual, &usual) {
-                                        (Some(m), Some(u)) if m == u => Some("yes".to_owned()),
-                                        (m, _) => m.clone(),
+                                        (Some(m), Some(u)) if m == u => Some(l.yes.to_owned()),
+                                        (m, _) => m.clone().map(words),
                                     },
                                 }
                             })
@@ -173,7 +207,7 @@ impl CertificationView {
             unknown: coverage
                 .unknown
                 .into_iter()
-                .map(|u| format!("{} (scenario {})", u.step, u.scenario))
+                .map(|u| format!("{} ({} {})", u.step, l.step_scenario, u.scenario))
                 .collect(),
         })
     }

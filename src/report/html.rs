@@ -79,6 +79,9 @@ static REGISTRY: std::sync::LazyLock<Handlebars<'static>> = std::sync::LazyLock:
         .register_partial("certification", super::certification::TEMPLATE)
         .expect("the embedded certification template parses (checked by the tests)");
     registry
+        .register_partial("coverage", super::certification::COVERAGE)
+        .expect("the embedded coverage template parses (checked by the tests)");
+    registry
         .register_template_string("report", TEMPLATE)
         .expect("the embedded report template parses (checked by the tests)");
     registry
@@ -239,7 +242,7 @@ pub(super) fn write_html_laid_out(
     write_parts(run, &page, &layout, head, &report_name, fresh.path()).map_err(failed)?;
     super::write_report_with(path, |w| {
         w.write_all(head.as_bytes())?;
-        write_part_index(run.scenarios.len(), &folder, w)?;
+        write_part_index(run.scenarios.len(), &folder, layout.lang, w)?;
         w.write_all(tail.as_bytes())
     })?;
     swap_in(fresh, &dir.join(&folder)).map_err(failed)
@@ -276,20 +279,25 @@ fn write_parts(
         prefix: format!("../{}", layout.prefix),
         ..layout.clone()
     };
+    let l = layout.lang.labels();
     for (k, chunk) in run.scenarios.chunks(PART_SCENARIOS).enumerate() {
         let first = k * PART_SCENARIOS;
         let file = std::fs::File::create(into.join(part_name(k)))?;
         let mut out = std::io::BufWriter::with_capacity(256 * 1024, file);
         write!(
             out,
-            "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n<title>Scenarios {}\u{2013}{}: {}</title>\n<style>{style}</style>\n</head>\n<body>\n<div class=\"wrap\">\n<p><a href=\"../{}\">&larr; Back to the summary</a> &middot; scenarios {}\u{2013}{} of {}</p>\n<main id=\"scenarios\">\n",
+            "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n<title>{} {}\u{2013}{}: {}</title>\n<style>{style}</style>\n</head>\n<body>\n<div class=\"wrap\">\n<p><a href=\"../{}\">&larr; {}</a> &middot; {} {}\u{2013}{} {} {}</p>\n<main id=\"scenarios\">\n",
             layout.lang.code(),
+            l.scenarios_cap,
             first + 1,
             first + chunk.len(),
             handlebars::html_escape(page.target),
             handlebars::html_escape(report_name),
+            l.back_to_summary,
+            l.scenarios_cap,
             first + 1,
             first + chunk.len(),
+            l.of,
             run.scenarios.len(),
         )?;
         for (j, s) in chunk.iter().enumerate() {
@@ -314,20 +322,25 @@ fn write_parts(
 fn write_part_index(
     scenarios: usize,
     folder: &str,
+    lang: Lang,
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
+    let l = lang.labels();
     write!(
         out,
-        "<p class=\"parts\">This run is large: each scenario's steps, findings and evidence are on a details page ({PART_SCENARIOS} scenarios a page), linked from the table above.</p>\n<ul class=\"parts\">\n"
+        "<p class=\"parts\">{} ({PART_SCENARIOS} {})</p>\n<ul class=\"parts\">\n",
+        l.parts_intro,
+        lang.pick("scenarios a page", "scenarier pr. side"),
     )?;
     for k in 0..scenarios.div_ceil(PART_SCENARIOS) {
         let first = k * PART_SCENARIOS + 1;
         let last = ((k + 1) * PART_SCENARIOS).min(scenarios);
         writeln!(
             out,
-            "<li><a href=\"{}/{}\">Scenarios {first}\u{2013}{last}</a></li>",
+            "<li><a href=\"{}/{}\">{} {first}\u{2013}{last}</a></li>",
             handlebars::html_escape(folder),
-            part_name(k)
+            part_name(k),
+            l.scenarios_cap,
         )?;
     }
     out.write_all(b"</ul>\n")
@@ -684,13 +697,13 @@ impl<'a> Page<'a> {
             .collect();
         let summary = run.summary();
         Page {
-            certification: super::certification::CertificationView::of(run),
+            certification: super::certification::CertificationView::of(run, layout.lang),
             target: &run.target,
             harness_version: &run.harness_version,
             started: &run.started,
             threshold: GradeView::of(run.threshold),
             duration: duration(run.duration),
-            verdict: super::verdict_word(run),
+            verdict: layout.lang.verdict(run.verdict()),
             verdict_class: match run.verdict() {
                 RunVerdict::Passed => "passed",
                 RunVerdict::Failed => "failed",
@@ -698,9 +711,9 @@ impl<'a> Page<'a> {
                     "incomplete"
                 }
             },
-            banner: banner(run),
+            banner: banner(run, layout.lang),
             not_applicable: &run.not_applicable,
-            left_out: left_out(&run.selection),
+            left_out: left_out(&run.selection, layout.lang),
             unclaimed_failures: run
                 .unclaimed_failures()
                 .map(|(e, f)| {
@@ -721,7 +734,7 @@ impl<'a> Page<'a> {
             scenarios,
             failing,
             unclaimed,
-            rules: cited_rules(run),
+            rules: cited_rules(run, layout.lang),
             linked: layout.linked,
             anchors,
             lang: layout.lang.code(),
@@ -900,7 +913,7 @@ impl<'a> EvidenceView<'a> {
             pretty: if layout.linked {
                 String::new()
             } else {
-                shown(e)
+                shown(e, layout.lang)
             },
             file,
         }
@@ -911,20 +924,22 @@ impl<'a> EvidenceView<'a> {
 /// 50 MB page. The whole item is in `evidence/` beside the JSON results.
 const SHOWN_BYTES: usize = crate::run::PREVIEW_BYTES;
 
-fn shown(e: &Evidence) -> String {
+fn shown(e: &Evidence, lang: Lang) -> String {
     if e.bytes.len() <= SHOWN_BYTES && !e.is_preview() {
         return e.pretty();
     }
     let head = String::from_utf8_lossy(&e.bytes[..e.bytes.len().min(SHOWN_BYTES)]).into_owned();
     format!(
-        "{head}\n\n[… {} more bytes not shown; the whole item is in the evidence folder beside the JSON results, SHA-256 {}]",
+        "{head}\n\n[… {} {}, SHA-256 {}]",
         e.size.max(e.bytes.len()) - e.bytes.len().min(SHOWN_BYTES),
+        lang.labels().more_bytes_not_shown,
         e.sha256
     )
 }
 
-/// The sentence saying what `--filter`/`--skip` left out, when they left out any scenario.
-fn left_out(selection: &crate::run::Selection) -> Option<String> {
+/// The sentence saying what `--filter`/`--skip` left out, when they left out any scenario, in
+/// `lang`.
+fn left_out(selection: &crate::run::Selection, lang: Lang) -> Option<String> {
     let texts = |flag: &str, list: &[String]| {
         (!list.is_empty()).then(|| {
             let quoted: Vec<String> = list.iter().map(|t| format!("`{t}`")).collect();
@@ -939,14 +954,17 @@ fn left_out(selection: &crate::run::Selection) -> Option<String> {
     .flatten()
     .collect();
     let filtered = (selection.left_out > 0).then(|| {
-        format!(
-            "{} scenario(s) left out by --filter/--skip ({}): the verdict covers only the scenarios that were selected.",
-            selection.left_out,
-            given.join("; ")
+        let (n, given) = (selection.left_out, given.join("; "));
+        lang.pick(
+            format!("{n} scenario(s) left out by --filter/--skip ({given}): the verdict covers only the scenarios that were selected."),
+            format!("{n} scenarie(r) udeladt af --filter/--skip ({given}): resultatet dækker kun de valgte scenarier."),
         )
     });
     let shared = selection.partition.as_deref().map(|p| {
-        format!("This run is one share of the suite (--partition {p}): the verdict covers only its scenarios until `medcom-harness report merge` joins the shares.")
+        lang.pick(
+            format!("This run is one share of the suite (--partition {p}): the verdict covers only its scenarios until `medcom-harness report merge` joins the shares."),
+            format!("Denne kørsel er én del af suiten (--partition {p}): resultatet dækker kun dens scenarier, indtil `medcom-harness report merge` samler delene."),
+        )
     });
     match (filtered, shared) {
         (Some(f), Some(p)) => Some(format!("{f} {p}")),
@@ -954,8 +972,8 @@ fn left_out(selection: &crate::run::Selection) -> Option<String> {
     }
 }
 
-/// The sentence under the header for a run that is not a plain pass or fail.
-fn banner(run: &RunOutcome) -> Option<String> {
+/// The sentence under the header for a run that is not a plain pass or fail, in `lang`.
+fn banner(run: &RunOutcome, lang: Lang) -> Option<String> {
     let s = run.summary();
     let note = run
         .note
@@ -967,33 +985,50 @@ fn banner(run: &RunOutcome) -> Option<String> {
             if run.status == crate::run::RunStatus::Finished =>
         {
             (!run.not_applicable.is_empty()).then(|| {
-                format!(
-                    "{} scenario(s) do not apply to this target and were not run (listed in the summary); the verdict covers the {} that ran.",
-                    run.not_applicable.len(),
-                    run.scenarios.len()
+                let (n, ran) = (run.not_applicable.len(), run.scenarios.len());
+                lang.pick(
+                    format!("{n} scenario(s) do not apply to this target and were not run (listed in the summary); the verdict covers the {ran} that ran."),
+                    format!("{n} scenarie(r) gælder ikke for dette testmål og blev ikke kørt (de står i oversigten); resultatet dækker de {ran}, der blev kørt."),
                 )
             })
         }
-        RunVerdict::InProgress => Some(
-            "In progress / not finished: this report was written when the run started and is replaced when it ends. If it is still here, the run was killed: medcom-harness run --resume finishes it."
-                .into(),
-        ),
-        RunVerdict::NotRun => Some(format!("Not run: the harness could not start the run{note}. No scenario ran; nothing here is a verdict on the vendor.")),
+        RunVerdict::InProgress => Some(lang.pick(
+            "In progress / not finished: this report was written when the run started and is replaced when it ends. If it is still here, the run was killed: medcom-harness run --resume finishes it.",
+            "I gang / ikke afsluttet: rapporten blev skrevet, da kørslen startede, og erstattes, når den slutter. Står den her stadig, blev kørslen afbrudt: medcom-harness run --resume gør den færdig.",
+        ).into()),
+        RunVerdict::NotRun => Some(lang.pick(
+            format!("Not run: the harness could not start the run{note}. No scenario ran; nothing here is a verdict on the vendor."),
+            format!("Ikke kørt: harnessen kunne ikke starte kørslen{note}. Intet scenarie blev kørt; intet her er en vurdering af leverandøren."),
+        )),
         RunVerdict::Incomplete
             if run.scenarios.is_empty() && !run.not_applicable.is_empty() =>
         {
-            Some(format!(
-                "Incomplete: no scenario ran: every scenario needs an exchange folder ({} not applicable to this target, listed in the summary). Run with `--target DIR` to test them.",
-                run.not_applicable.len()
+            let n = run.not_applicable.len();
+            Some(lang.pick(
+                format!("Incomplete: no scenario ran: every scenario needs an exchange folder ({n} not applicable to this target, listed in the summary). Run with `--target DIR` to test them."),
+                format!("Ufuldstændig: intet scenarie blev kørt: hvert scenarie kræver en udvekslingsmappe ({n} gælder ikke for dette testmål, de står i oversigten). Kør med `--target DIR` for at teste dem."),
             ))
         }
-        _ => Some(format!(
-            "Incomplete: not every scenario ran to its end ({} skipped, {} could not run{}){note}. A run passes only when every scenario ran and passed{}.",
-            s.skipped,
-            s.errors,
-            if run.interrupted || run.status == crate::run::RunStatus::Interrupted { ", the run was stopped early" } else { "" },
-            if run.allow_skipped || s.skipped == 0 { "" } else { "; --allow-skipped lets skipped scenarios pass" }
-        )),
+        _ => {
+            let stopped = run.interrupted || run.status == crate::run::RunStatus::Interrupted;
+            let skips_block = !(run.allow_skipped || s.skipped == 0);
+            Some(lang.pick(
+                format!(
+                    "Incomplete: not every scenario ran to its end ({} skipped, {} could not run{}){note}. A run passes only when every scenario ran and passed{}.",
+                    s.skipped,
+                    s.errors,
+                    if stopped { ", the run was stopped early" } else { "" },
+                    if skips_block { "; --allow-skipped lets skipped scenarios pass" } else { "" }
+                ),
+                format!(
+                    "Ufuldstændig: ikke alle scenarier blev kørt til ende ({} sprunget over, {} kunne ikke køres{}){note}. En kørsel er kun bestået, når alle scenarier er kørt og bestået{}.",
+                    s.skipped,
+                    s.errors,
+                    if stopped { ", kørslen blev stoppet før tid" } else { "" },
+                    if skips_block { "; --allow-skipped lader oversprungne scenarier bestå" } else { "" }
+                ),
+            ))
+        }
     }
 }
 
@@ -1051,13 +1086,10 @@ fn links<'a>(ids: &'a [String], anchors: &HashMap<&str, String>) -> Vec<LinkView
         .collect()
 }
 
-/// What the report says of an invariant whose IG text was not at hand.
-const NO_IG_TEXT: &str = "An invariant of a loaded profile; the IG's text of it was not available when the finding was made.";
-
 /// Every rule that the run's findings cite: catalogue rules (envelope rules included) in
 /// catalogue order with their default grade, then profile invariants by key with the IG's text
 /// and the worst grade they were given.
-fn cited_rules(run: &RunOutcome) -> Vec<RuleView<'_>> {
+fn cited_rules(run: &RunOutcome, lang: Lang) -> Vec<RuleView<'_>> {
     let findings: Vec<&Finding> = run
         .scenarios
         .iter()
@@ -1094,7 +1126,7 @@ fn cited_rules(run: &RunOutcome) -> Vec<RuleView<'_>> {
                     .iter()
                     .filter(|g| g.rule == f.rule)
                     .find_map(|g| g.rule.statement())
-                    .unwrap_or(NO_IG_TEXT),
+                    .unwrap_or(lang.labels().no_ig_text),
             ),
             source: f.rule.source(),
         });
@@ -1220,7 +1252,7 @@ mod tests {
             reason: "needs a folder".into(),
         });
         assert_eq!(run.verdict(), RunVerdict::Incomplete);
-        let banner = banner(&run).unwrap_or_default();
+        let banner = banner(&run, Lang::En).unwrap_or_default();
         assert!(
             banner.contains("no scenario ran: every scenario needs an exchange folder"),
             "{banner}"

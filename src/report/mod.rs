@@ -41,7 +41,7 @@ mod merge;
 pub mod progress;
 mod review_view;
 #[cfg(test)]
-mod sample;
+pub(crate) mod sample;
 mod slug;
 pub mod testreport;
 

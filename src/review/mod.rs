@@ -15,6 +15,7 @@
 //! its test tool (the EU Interoperability Test Bed).
 
 mod log;
+pub mod prompt;
 
 pub use log::{
     Attached, Entry, Kind, ReviewError, Subject, append, attachment_dir, log_path, read_log,

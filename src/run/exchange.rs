@@ -1033,19 +1033,26 @@ impl Exchange<'_> {
                 }
             }
             Operator::Terminal => {
+                // The person answers at the terminal; the answer goes to the review log once
+                // the results are written (review::prompt).
                 (self.env.events)(Event::Instruction {
                     scenario: self.scenario.id.clone(),
                     text: i.text.clone(),
                 });
-                let _ = tokio::task::spawn_blocking(|| {
-                    let mut line = String::new();
-                    std::io::stdin().read_line(&mut line)
+                let answer = tokio::task::spawn_blocking(|| {
+                    super::prompt::ask(&mut std::io::stdin().lock(), &mut std::io::stderr())
                 })
-                .await;
-                Ok(StepResult::new(format!(
-                    "the operator was instructed: {}",
-                    i.text
-                )))
+                .await
+                .ok()
+                .and_then(Result::ok)
+                .unwrap_or(super::prompt::Answer::Done);
+                super::prompt::keep(super::prompt::Pending {
+                    scenario: self.scenario.id.clone(),
+                    step: self.step_index,
+                    instruction: i.text.clone(),
+                    answer: answer.clone(),
+                });
+                Ok(StepResult::new(answer.summary(&i.text)))
             }
             Operator::None => Err(Stop::Operator(format!(
                 "needs an operator (\"{}\"): run it at a terminal, or against the reference vendor",

@@ -10,6 +10,7 @@
 mod exchange;
 mod outcome;
 pub mod partition;
+pub mod prompt;
 
 pub use outcome::{
     Direction, Evidence, GoldenDiff, NotApplicable, PREVIEW_BYTES, RunOutcome, RunStatus,

@@ -280,3 +280,31 @@ fn init_writes_the_commented_template_and_refuses_to_overwrite_it() {
             .contains("[system]")
     );
 }
+
+#[test]
+fn an_older_medcom_package_in_the_cache_is_named_with_the_version_the_suite_wants() {
+    // The corpus's CareCommunication package is 4.0.0; the bundled CareCommunication scenarios
+    // test CareCommunication 5.0 (their `standard`).
+    let dir = tempfile::tempdir().expect("tmp");
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(&home).expect("home");
+    let tgz = corpus().join("medcomfhir-website/ig-packages/carecommunication-4.0.0.package.tgz");
+    let added = bin()
+        .env("HOME", &home)
+        .args(["ig", "add"])
+        .arg(&tgz)
+        .output()
+        .expect("ig add");
+    assert!(added.status.success(), "{added:?}");
+    let out = run_in(dir.path(), &home, &["--filter", "cc-new-json"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let warning = "medcom.fhir.dk.carecommunication#4.0.0 is older than CareCommunication 5.0";
+    assert!(stderr.contains(&format!("warning: {warning}")), "{stderr}");
+    let html = std::fs::read_to_string(dir.path().join("r.html")).expect("html");
+    assert!(html.contains(warning), "the report does not warn");
+    let results = results(dir.path());
+    assert_eq!(
+        results["certification"]["outdated"][0]["wanted"],
+        "CareCommunication 5.0"
+    );
+}

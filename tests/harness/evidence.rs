@@ -419,10 +419,13 @@ fn a_scenario_covering_several_protocol_steps_names_its_messages_by_the_first() 
         .into_iter()
         .map(|(n, _)| n)
         .collect();
-    // MedCom's convention with the scenario's own standard and its first step.
+    // MedCom's convention with the scenario's own standard and its first step, by the step's
+    // number in MedCom's protocol: R-A is loaded in test step 3.1.1.1 of "Test protocol for
+    // receiving a CareCommunication" 5.0.0, whose files are named "Standard name, the number of
+    // the relevant test step, consecutive letter, S or R, file type".
     for expected in [
-        "CareCommunication_R-A_A_R.json",
-        "CareCommunication_R-A_B_S.json",
+        "CareCommunication_3.1.1.1_A_R.json",
+        "CareCommunication_3.1.1.1_B_S.json",
     ] {
         assert!(
             names.contains(&expected.to_string()),

@@ -431,3 +431,27 @@ fn scenarios_an_http_endpoint_cannot_take_are_listed_as_not_applicable_not_skipp
     let html = std::fs::read_to_string(dir.path().join("r.html")).expect("html");
     assert!(html.contains("Not applicable to this target"));
 }
+
+#[test]
+fn without_a_terminal_an_instruct_step_asks_nothing_and_records_no_review() {
+    // stdin is not a terminal (null): the step is skipped as before, and the review log, where
+    // a terminal operator's answer would go, is not written.
+    let dir = tempfile::tempdir().expect("tmp");
+    let exchange = dir.path().join("exchange");
+    std::fs::create_dir_all(&exchange).expect("mkdir");
+    suite(
+        dir.path(),
+        "[[step]]\ninstruct = { text = \"Show the message in your system.\" }\n",
+    );
+    let target = exchange.display().to_string();
+    let out = run_in(dir.path(), &["--target", &target]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stderr.contains("not relevant"),
+        "a prompt was shown: {stderr}"
+    );
+    let json = results(dir.path());
+    assert_eq!(json["scenarios"][0]["status"], "skipped");
+    assert!(!dir.path().join("reports/review.jsonl").exists());
+}
