@@ -183,10 +183,20 @@ pub(super) fn evidence_command(command: EvidenceCommand) -> Result<i32, Failure>
         } => {
             let results = evidence::pack::results_path(&results);
             let password = password(false)?;
+            // A public key given where the secret key belongs fails to read; say so.
+            let public = std::fs::read_to_string(&key)
+                .is_ok_and(|t| t.starts_with("untrusted comment: minisign public key"));
             let pair = evidence::read_secret_key(&key, password).map_err(|e| Failure {
                 hint: matches!(e, EvidenceError::Key { .. }).then(|| {
-                    "check the password; a key from `medcom-harness key new` or `minisign -G`"
-                        .into()
+                    if public {
+                        format!(
+                            "`{}` is a public key: give the secret key (`medcom-harness key new --output KEY` wrote it as `KEY`, the public one as `KEY.pub`)",
+                            key.display()
+                        )
+                    } else {
+                        "check the password; a key from `medcom-harness key new` or `minisign -G`"
+                            .into()
+                    }
                 }),
                 error: Box::new(e),
             })?;

@@ -105,6 +105,8 @@ pub fn verify(bundle: &Path, public_key: &minisign::PublicKey) -> Result<Verdict
     };
     let mut problems = Vec::new();
     let mut contents: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    // Entries that are there but do not read back (already reported as changed).
+    let mut corrupt: std::collections::BTreeSet<String> = Default::default();
     for i in 0..archive.len() {
         let mut entry = archive.by_index(i).map_err(zip_error)?;
         if entry.is_dir() {
@@ -115,6 +117,7 @@ pub fn verify(bundle: &Path, public_key: &minisign::PublicKey) -> Result<Verdict
         if let Err(e) = entry.read_to_end(&mut bytes) {
             // A corrupt entry (a CRC that does not match) is a changed file, not a harness error.
             problems.push(Problem::Changed(format!("{name} ({e})")));
+            corrupt.insert(name);
             continue;
         }
         if contents.insert(name.clone(), bytes).is_some() {
@@ -167,7 +170,7 @@ pub fn verify(bundle: &Path, public_key: &minisign::PublicKey) -> Result<Verdict
                     }
                 }
                 for name in listed.keys() {
-                    if !contents.contains_key(name) {
+                    if !contents.contains_key(name) && !corrupt.contains(name) {
                         problems.push(Problem::Missing(name.clone()));
                     }
                 }
