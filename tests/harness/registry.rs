@@ -487,3 +487,82 @@ fn stats_and_capabilities_over_the_bundled_suite_count_what_the_run_exchanged() 
         .expect("validate runs");
     assert!(!String::from_utf8_lossy(&plain.stdout).contains("registry-"));
 }
+
+#[test]
+fn run_with_the_corpus_registry_passes_and_names_the_runs_own_identities_it_lacks() {
+    // The bundled suite's parties are the config's test identities ([harness] and [vendor]) and
+    // the embedded reference vendor's forward recipient, which no real register has. The run checks every party against the registry and says,
+    // for those two, which config key they are and what to add, without failing the run.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let seed = corpus().join("seed-rows");
+    let output = run_with_reports(
+        dir.path(),
+        &["run".as_ref(), "--registry".as_ref(), seed.as_os_str()],
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    for who in [
+        "config `[harness]`",
+        "config `[vendor]`",
+        "reference vendor's built-in forward recipient",
+    ] {
+        assert!(stderr.contains(who), "{who}: {stderr}");
+    }
+    assert!(stderr.contains("eer_fhir_org.json"), "{stderr}");
+    let run = read_json(&dir.path().join("results.json"));
+    let mut own = BTreeMap::<String, u64>::new();
+    let mut worse = Vec::new();
+    for s in run["scenarios"].as_array().expect("scenarios") {
+        for step in s["steps"].as_array().into_iter().flatten() {
+            for f in step["findings"].as_array().into_iter().flatten() {
+                let rule = f["rule"].as_str().unwrap_or("");
+                if !rule.starts_with("registry-") {
+                    continue;
+                }
+                let message = f["message"].as_str().unwrap_or("");
+                if f["grade"] == "F4" {
+                    let key = [
+                        "[harness] ean",
+                        "[harness] sor-id",
+                        "[vendor] ean",
+                        "[vendor] sor-id",
+                    ]
+                    .into_iter()
+                    .find(|k| message.contains(&format!("config `{k}`")))
+                    .or_else(|| {
+                        message
+                            .contains("built-in forward recipient")
+                            .then_some("forward recipient")
+                    })
+                    .unwrap_or("?");
+                    assert!(message.contains("add an EER"), "{message}");
+                    *own.entry(key.to_string()).or_default() += 1;
+                } else if f["grade"] != "OK" {
+                    worse.push(message.to_string());
+                }
+            }
+        }
+    }
+    assert!(worse.is_empty(), "{worse:?}");
+    assert!(!own.contains_key("?"), "{own:?}");
+    assert_eq!(own.len(), 5, "each own identifier is named: {own:?}");
+}
+
+#[test]
+fn a_registry_folder_without_parties_stops_the_run_naming_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let empty = dir.path().join("registry/sub");
+    std::fs::create_dir_all(&empty).expect("folders");
+    std::fs::write(empty.join("readme.md"), "nothing").expect("written");
+    let output = bin()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["run", "--list", "--registry"])
+        .arg(dir.path().join("registry"))
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("holds no party"), "{stderr}");
+    assert!(stderr.contains("registry"), "{stderr}");
+    assert!(stderr.contains("SorTree"), "{stderr}");
+}
