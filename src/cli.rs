@@ -602,6 +602,13 @@ fn registry_with_own(
         error: Box::new(e),
         hint: Some("give EER FHIR JSON (a Bundle of Organizations/Endpoints), a SOR XML v1 extract (`SorTree`), a SOR2 CSV export, or a folder of them".into()),
     })?;
+    if !loaded.skipped().is_empty() {
+        eprintln!(
+            "note: registry: passed over {} file(s) in its folders that are no SOR/EER data (first: {})",
+            loaded.skipped().len(),
+            loaded.skipped()[0].0.display()
+        );
+    }
     if let Some(c) = config {
         loaded.add_own(
             "the harness's own test identity",

@@ -566,3 +566,85 @@ fn a_registry_folder_without_parties_stops_the_run_naming_it() {
     assert!(stderr.contains("registry"), "{stderr}");
     assert!(stderr.contains("SorTree"), "{stderr}");
 }
+
+#[test]
+fn capabilities_counts_general_practices_by_the_eer_level_and_own_cvr() {
+    let out = tempfile::tempdir().expect("temp dir");
+    let status = bin()
+        .arg("capabilities")
+        .arg("--registry")
+        .arg(eer_organisations())
+        .arg("--output")
+        .arg(out.path())
+        .status()
+        .expect("capabilities runs");
+    assert!(status.success());
+    // Independently from the file: the municipalities' CVRs are their `kommune` owners'; a
+    // health institution (SI) without an EER unit type and with another CVR is a practice.
+    let file = read_json(&eer_organisations());
+    let orgs: Vec<&Value> = file["entry"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| &e["resource"])
+        .collect();
+    let has_code = |r: &Value, system: &str, code: Option<&str>| {
+        r["type"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|t| t["coding"].as_array().into_iter().flatten())
+            .any(|c| {
+                c["system"].as_str().is_some_and(|s| s.ends_with(system))
+                    && code.is_none_or(|code| c["code"] == code)
+            })
+    };
+    let cvr = |r: &Value| {
+        r["identifier"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|i| i["system"] == "http://cvr.dk")
+            .and_then(|i| i["value"].as_str().map(str::to_string))
+    };
+    let kommune: BTreeSet<String> = orgs
+        .iter()
+        .filter(|r| has_code(r, "eer-sor-unit-type", Some("kommune")))
+        .filter_map(|r| cvr(r))
+        .collect();
+    let mut expected: BTreeMap<&str, u64> = BTreeMap::new();
+    for r in &orgs {
+        let sector = match cvr(r) {
+            Some(c) if kommune.contains(&c) => "municipality",
+            Some(_)
+                if has_code(r, "eer-sor-organization-type", Some("SI"))
+                    && !has_code(r, "eer-sor-unit-type", None) =>
+            {
+                "general practice"
+            }
+            _ => "unknown",
+        };
+        *expected.entry(sector).or_default() += 1;
+    }
+    let found = read_json(&out.path().join("capabilities.json"));
+    let got: BTreeMap<&str, u64> = found["sectors"]
+        .as_object()
+        .expect("sectors")
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str(),
+                v["with_endpoint"].as_u64().expect("n")
+                    + v["without_endpoint"].as_u64().expect("n"),
+            )
+        })
+        .collect();
+    assert_eq!(got, expected);
+    let csv = std::fs::read_to_string(out.path().join("capabilities.csv")).expect("csv");
+    assert!(
+        csv.lines()
+            .next()
+            .is_some_and(|h| h.ends_with(",sector_source"))
+    );
+    assert!(csv.contains("inferred: EER health institution (SI) without a unit type"));
+}
