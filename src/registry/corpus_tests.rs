@@ -473,18 +473,6 @@ fn an_ehmi_sbdh_envelopes_parties_are_checked_like_a_message_headers() {
             .any(|(g, m)| *g == Grade::F3 && m.contains("belongs to another organisation"))
     );
     assert_eq!(graded(&found, "registry-accepts")[0].0, Grade::F2);
-    // Through `validate`'s entry for envelopes.
-    let settings = crate::validate::Settings {
-        registry: Some(Shared(std::sync::Arc::new(r))),
-        ..Default::default()
-    };
-    let found = crate::validate::bytes(wrong, &settings, None, None);
-    assert!(
-        found
-            .iter()
-            .any(|f| f.rule == "registry-accepts" && f.grade == Grade::F2),
-        "{found:?}"
-    );
 }
 
 #[test]

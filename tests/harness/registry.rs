@@ -648,3 +648,90 @@ fn capabilities_counts_general_practices_by_the_eer_level_and_own_cvr() {
     );
     assert!(csv.contains("inferred: EER health institution (SI) without a unit type"));
 }
+
+#[test]
+fn validate_checks_an_ehmi_sbdh_envelopes_parties_against_the_registry() {
+    // Our own ehmiSBDH (MedCom's layout, ehmiSBDH IG): sender GLN unknown to every register;
+    // the receiver is the home-care unit of our Endpoint fixture, whose endpoint declares
+    // HospitalNotification 3.0 and Acknowledgement 2.0 but not CareCommunication 5.0.
+    use medcom_harness::envelope::{
+        DocumentIdentification, RECEIVERID, SENDERID, SbdhEnvelope, Scope, wrap_sbdh,
+    };
+    let envelope = SbdhEnvelope::new(
+        "5790000000036",
+        "5790000160037",
+        DocumentIdentification {
+            standard: "carecommunication-message".into(),
+            type_version: "5.0".into(),
+            instance_identifier: "9a6ff822-08de-4a6f-9670-9fa4b9d2f0dc".into(),
+            document_type: "Bundle".into(),
+            multiple_type: Some(false),
+            creation_date_and_time: "2026-05-05T10:00:00+02:00".into(),
+        },
+        vec![
+            Scope::new(SENDERID, "8341000016002"),
+            Scope::new(RECEIVERID, "1119001000016000"),
+        ],
+        "application/fhir+xml",
+        b"<Bundle xmlns=\"http://hl7.org/fhir\"/>".to_vec(),
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("sbdh.xml");
+    std::fs::write(&file, wrap_sbdh(&envelope)).expect("written");
+    let judged = bin()
+        .args(["validate", "--format", "json", "--registry"])
+        .arg(eer_organisations())
+        .arg("--registry")
+        .arg(endpoint_fixture())
+        .arg("--registry")
+        .arg(corpus().join("seed-rows/sor-xml-v1/samples"))
+        .arg(&file)
+        .output()
+        .expect("validate runs");
+    let found = read_json_bytes(&judged.stdout);
+    let findings: Vec<(&str, &str, &str)> = found["files"][0]["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| {
+            f["rule"]
+                .as_str()
+                .is_some_and(|r| r.starts_with("registry-"))
+        })
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap_or(""),
+                f["grade"].as_str().unwrap_or(""),
+                f["location"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert!(
+        findings.contains(&(
+            "registry-gln",
+            "F2",
+            "StandardBusinessDocumentHeader/Sender"
+        )),
+        "{findings:?}"
+    );
+    assert!(
+        findings.contains(&(
+            "registry-sor-id",
+            "F3",
+            "StandardBusinessDocumentHeader/Sender"
+        )),
+        "{findings:?}"
+    );
+    assert!(
+        findings.contains(&(
+            "registry-accepts",
+            "F2",
+            "StandardBusinessDocumentHeader/Receiver"
+        )),
+        "{findings:?}"
+    );
+}
+
+fn read_json_bytes(bytes: &[u8]) -> Value {
+    serde_json::from_slice(bytes).expect("JSON")
+}
