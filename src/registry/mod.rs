@@ -187,8 +187,9 @@ pub struct Registry {
     pub files: Vec<PathBuf>,
     /// Files inside a folder that were not of a shape the registry reads, and why.
     skipped: Vec<(PathBuf, String)>,
-    /// This run's own identities from the config (`[harness]`, `[vendor]`), so a finding on
-    /// one that the registry lacks can say which config key it is and what to add.
+    /// This run's own test identities (config `[harness]`, `[vendor]`, the reference vendor's
+    /// forward recipient), so a finding on one that the registry lacks can say what it is and
+    /// what to add.
     own: Vec<OwnParty>,
     /// Units and endpoints read so far, merged ones included (a path that adds none is empty).
     records: usize,
