@@ -584,13 +584,76 @@ fn load_found(
 
 /// The SOR/EER registry of `paths`, loaded once for the whole command; `None` without paths.
 fn registry(paths: &[PathBuf]) -> Result<Option<medcom_harness::registry::Shared>, Failure> {
+    registry_with_own(paths, None, false)
+}
+
+/// [`registry`], knowing the run's own test identities (`[harness]`, `[vendor]` of `config`, and
+/// with `reference_vendor` the reference vendor's built-in forward recipient): a finding on one
+/// of them that the registry's files lack says what it is and what to add, and stderr says once
+/// which of them are missing.
+fn registry_with_own(
+    paths: &[PathBuf],
+    config: Option<&Config>,
+    reference_vendor: bool,
+) -> Result<Option<medcom_harness::registry::Shared>, Failure> {
     if paths.is_empty() {
         return Ok(None);
     }
-    let loaded = medcom_harness::registry::Registry::load(paths).map_err(|e| Failure {
+    let mut loaded = medcom_harness::registry::Registry::load(paths).map_err(|e| Failure {
         error: Box::new(e),
         hint: Some("give EER FHIR JSON (a Bundle of Organizations/Endpoints), a SOR XML v1 extract (`SorTree`), a SOR2 CSV export, or a folder of them".into()),
     })?;
+    if !loaded.skipped().is_empty() {
+        eprintln!(
+            "note: registry: passed over {} file(s) in its folders that are no SOR/EER data (first: {})",
+            loaded.skipped().len(),
+            loaded.skipped()[0].0.display()
+        );
+    }
+    if let Some(c) = config {
+        loaded.add_own(
+            "the harness's own test identity",
+            Some("harness"),
+            &c.harness.ean,
+            &c.harness.sor_id,
+        );
+        loaded.add_own(
+            "the identity of the system under test",
+            Some("vendor"),
+            &c.vendor.ean,
+            &c.vendor.sor_id,
+        );
+        if reference_vendor {
+            let to = VendorConfig::new(c.vendor.clone()).forward_to;
+            loaded.add_own(
+                "the reference vendor's built-in forward recipient (a test identity)",
+                None,
+                &to.ean,
+                &to.sor_id,
+            );
+        }
+        for (own, missing) in loaded.own_missing() {
+            let values = missing
+                .iter()
+                .map(|k| format!("{k} {}", if *k == "ean" { &own.gln } else { &own.sor_id }))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let set = own.table.as_ref().map_or_else(String::new, |t| {
+                format!(
+                    " or set `[{t}] {}` to a registered one",
+                    missing.join("`/`")
+                )
+            });
+            eprintln!(
+                "note: registry ({}): {} ({values}{}) is not in it; its findings are F4 and it is not checked: add it to the registry{set}",
+                loaded.files_named(),
+                own.who,
+                own.table
+                    .as_ref()
+                    .map_or_else(String::new, |t| format!(", config `[{t}]`")),
+            );
+        }
+    }
     Ok(Some(medcom_harness::registry::Shared(std::sync::Arc::new(
         loaded,
     ))))
@@ -708,7 +771,8 @@ fn prepare_and_run(args: &RunArgs, reports: &Reports) -> Result<i32, Failure> {
     let _ = reports.secrets.set(secrets.clone());
     config.ig.extend(args.ig.iter().cloned());
     config.registry.extend(args.registry.iter().cloned());
-    config.rules.registry = registry(&config.registry)?;
+    config.rules.registry =
+        registry_with_own(&config.registry, Some(&config), args.target.is_none())?;
     // `--system-version`, `--test-type`, `--tester` over the config's `[system]`.
     if let Some(v) = &args.system_version {
         config.system.version = Some(v.clone());
@@ -1010,7 +1074,7 @@ fn merge_command(args: &MergeArgs) -> Result<i32, Failure> {
 fn serve_command(args: ServeArgs) -> Result<i32, Failure> {
     let mut config = Config::load(args.config.as_deref()).map_err(Failure::new)?;
     config.registry.extend(args.registry.iter().cloned());
-    config.rules.registry = registry(&config.registry)?;
+    config.rules.registry = registry_with_own(&config.registry, Some(&config), true)?;
     let mut vc = VendorConfig::new(config.vendor.clone());
     vc.rules = config.rules.clone();
     vc.fault = args.fault;
@@ -1186,7 +1250,7 @@ fn validate_command(args: &ValidateArgs) -> Result<i32, Failure> {
         .collect();
     let settings = medcom_harness::validate::Settings {
         payload: args.payload,
-        registry: registry(&registry_paths)?,
+        registry: registry_with_own(&registry_paths, config.as_ref(), false)?,
         ..config.as_ref().map(|c| c.rules.clone()).unwrap_or_default()
     };
     // `--ig` adds to the config's `ig`.

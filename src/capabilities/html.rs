@@ -45,6 +45,20 @@ pub fn page(c: &Capabilities) -> String {
                 })
                 .collect::<Vec<_>>(),
         ));
+        out.push_str("<h2>Units per sector</h2><p class=\"note\">The sector of each unit and where it is read from is in the unit list and <code>capabilities.csv</code> (<code>sector_source</code>); <code>general practice</code> for an EER health institution without a unit type is inferred from its own CVR.</p>");
+        out.push_str(&table(
+            &["Sector", "With endpoint", "Without endpoint"],
+            &c.sectors
+                .iter()
+                .map(|(t, n)| {
+                    vec![
+                        t.clone(),
+                        n.with_endpoint.to_string(),
+                        n.without_endpoint.to_string(),
+                    ]
+                })
+                .collect::<Vec<_>>(),
+        ));
         out.push_str("<h2>Units and the message types they accept</h2>");
         out.push_str(&table(
             &[
@@ -67,7 +81,7 @@ pub fn page(c: &Capabilities) -> String {
                         u.unit_type.clone(),
                         u.municipality.clone().unwrap_or_default(),
                         u.region.clone().unwrap_or_default(),
-                        u.sector.clone(),
+                        format!("{} ({})", u.sector, u.sector_source),
                         u.gln.clone().unwrap_or_default(),
                         if u.has_endpoint { "yes" } else { "no" }.into(),
                         u.accepts.join(", "),

@@ -82,8 +82,10 @@ pub struct UnitLine {
     pub municipality: Option<String>,
     /// Region code, when known.
     pub region: Option<String>,
-    /// Sector.
+    /// Sector ([`crate::registry::Registry::sector_of`]).
     pub sector: String,
+    /// What in the registry the sector is read from (`EER unit type `plejehjem``, `inferred: …`).
+    pub sector_source: String,
     /// Parent SOR id, when the data has the tree.
     pub parent: Option<String>,
     /// Depth in the unit tree (0 at the top).
@@ -149,6 +151,8 @@ pub struct Capabilities {
     pub units: Vec<UnitLine>,
     /// Per unit type.
     pub unit_types: BTreeMap<String, TypeCount>,
+    /// Per sector ([`crate::registry::Registry::sector_of`]).
+    pub sectors: BTreeMap<String, TypeCount>,
     /// The tested matrix.
     pub matrix: Vec<Cell>,
     /// The approved-systems table.
@@ -161,11 +165,15 @@ pub fn build(registry: Option<&Registry>, traffic: &Traffic, filter: &Filter) ->
     if let Some(r) = registry {
         out.units = units(r).into_iter().filter(|u| filter.keeps(u)).collect();
         for u in &out.units {
-            let c = out.unit_types.entry(u.unit_type.clone()).or_default();
-            if u.has_endpoint {
-                c.with_endpoint += 1;
-            } else {
-                c.without_endpoint += 1;
+            for c in [
+                out.unit_types.entry(u.unit_type.clone()).or_default(),
+                out.sectors.entry(u.sector.clone()).or_default(),
+            ] {
+                if u.has_endpoint {
+                    c.with_endpoint += 1;
+                } else {
+                    c.without_endpoint += 1;
+                }
             }
         }
     }
@@ -192,6 +200,7 @@ fn units(r: &Registry) -> Vec<UnitLine> {
             municipality: u.municipality.clone(),
             region: u.region.clone(),
             sector: r.sector(&u.sor_id).to_string(),
+            sector_source: r.sector_of(&u.sor_id).source,
             parent: u.parent.clone(),
             depth: r.ancestors(&u.sor_id).len(),
             gln: r.location_number(&u.sor_id).map(|(g, _)| g.to_string()),
@@ -424,6 +433,7 @@ pub fn write(c: &Capabilities, dir: &Path) -> Result<(), CapabilitiesError> {
             "gln",
             "has_endpoint",
             "accepts",
+            "sector_source",
         ],
         c.units.iter().map(|u| {
             vec![
@@ -438,6 +448,7 @@ pub fn write(c: &Capabilities, dir: &Path) -> Result<(), CapabilitiesError> {
                 u.gln.clone().unwrap_or_default(),
                 u.has_endpoint.to_string(),
                 u.accepts.join("; "),
+                u.sector_source.clone(),
             ]
         }),
     )

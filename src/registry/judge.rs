@@ -58,13 +58,16 @@ pub fn judge(
                 rule::REGISTRY_GLN
                     .pass(format!("the {role}'s EAN/GLN `{gln}` is in the registry"))
                     .at(&p.location)
+            } else if let Some(own) = registry.own_by_gln(gln) {
+                own_missing(registry, role, own, "ean", gln).at(&p.location)
             } else {
                 rule::REGISTRY_GLN
                     .breach(format!(
-                        "the {role}'s EAN/GLN `{gln}` is not a location number in the registry ({} units, {} endpoints from {} file(s))",
+                        "the {role}'s EAN/GLN `{gln}` is not a location number in the registry ({} units, {} endpoints from {} file(s): {})",
                         registry.units().count(),
                         registry.endpoints().len(),
-                        registry.files.len()
+                        registry.files.len(),
+                        registry.files_named()
                     ))
                     .at(&p.location)
             });
@@ -81,6 +84,52 @@ pub fn judge(
     out
 }
 
+/// The finding on one of the run's own test identities (config `[harness]` or `[vendor]`, or
+/// the embedded reference vendor's forward recipient) that the registry's files lack: F4, so a
+/// run whose only gap is its own test identities still passes and says so, naming the config
+/// key and what to add. A party the run does not itself name stays F2 (`registry-gln`) or F3
+/// (`registry-sor-id`).
+fn own_missing(
+    registry: &Registry,
+    role: &str,
+    own: &super::OwnParty,
+    key: &str,
+    value: &str,
+) -> Finding {
+    let (check, what, add) = if key == "ean" {
+        (
+            rule::REGISTRY_GLN,
+            "EAN/GLN",
+            format!(
+                "add an EER Endpoint with identifier `http://www.gs1.org/gln|{value}` (or a SOR unit with `EanLocationCode` {value}) to the registry"
+            ),
+        )
+    } else {
+        (
+            rule::REGISTRY_SOR_ID,
+            "SOR id",
+            format!(
+                "add an EER Organization with identifier `urn:oid:1.2.208.176.1.1|{value}` (or a SOR unit with `SorIdentifier` {value}) to the registry"
+            ),
+        )
+    };
+    let (config, or_set) = match &own.table {
+        Some(table) => (
+            format!(" (config `[{table}] {key}`)"),
+            format!(", or set `[{table}] {key}` to the {what} the system is registered with"),
+        ),
+        None => (String::new(), String::new()),
+    };
+    check.finding(
+        Grade::F4,
+        format!(
+            "the {role}'s {what} `{value}` is {}{config} and is not in the registry ({}): it was not checked. To check it, {add}{or_set}",
+            own.who,
+            registry.files_named()
+        ),
+    )
+}
+
 fn name(registry: &Registry, sor: &str) -> String {
     registry.unit(sor).map_or_else(
         || format!("`{sor}`"),
@@ -90,8 +139,12 @@ fn name(registry: &Registry, sor: &str) -> String {
 
 fn sor_id(registry: &Registry, role: &str, sor: &str, gln: Option<&str>) -> Finding {
     let Some(unit) = registry.unit(sor) else {
+        if let Some(own) = registry.own_by_sor_id(sor) {
+            return own_missing(registry, role, own, "sor-id", sor);
+        }
         return rule::REGISTRY_SOR_ID.breach(format!(
-            "the {role}'s SOR id `{sor}` is not a unit in the registry"
+            "the {role}'s SOR id `{sor}` is not a unit in the registry ({})",
+            registry.files_named()
         ));
     };
     let Some(gln) = gln else {
@@ -195,7 +248,8 @@ fn accepts(registry: &Registry, p: &Party, t: &MessageType) -> Finding {
 /// The parties and message type of a classic OIOXML letter (`Emessage`: each letter's
 /// `Sender`/`Receiver` `EANIdentifier` and, with `IdentifierCode` `sorkode`, `Identifier`; the
 /// first `Letter`'s `TypeCode` and `VersionCode`) or a VANSEnvelope (`SenderID`/`ReceiverID` with
-/// `EndPointType="EAN"`, `Document/Name` and `Version`). `None` for other XML.
+/// `EndPointType="EAN"`, `Document/Name` and `Version`) or an ehmiSBDH envelope
+/// ([`sbdh_parties`]). `None` for other XML.
 pub fn parties_in_xml(bytes: &[u8]) -> Option<(Vec<Party>, Option<MessageType>)> {
     let text = crate::encoding::decode_xml(bytes).ok()?;
     let doc = roxmltree::Document::parse(text.trim_start_matches('\u{feff}')).ok()?;
@@ -264,6 +318,44 @@ pub fn parties_in_xml(bytes: &[u8]) -> Option<(Vec<Party>, Option<MessageType>)>
             });
             Some((parties, t))
         }
+        "StandardBusinessDocument" => sbdh_parties(bytes),
         _ => None,
     }
+}
+
+/// The parties and message type of an ehmiSBDH envelope: `Sender`/`Receiver` `Identifier`
+/// `0088:<GLN>` with the SOR ids of the `SENDERID`/`RECEIVERID` scopes, and the message type of
+/// `DocumentIdentification` `Standard` (`homecareobservation-message`) and `TypeVersion`
+/// (`1.2`), whose catalogue URI is the `DOCUMENTID` scope's (MedCom, ehmiSBDH IG,
+/// https://medcomehmi.dk/ig/dk-ehmi-sbdh/). An SBDH receipt (ebBP signal) has no message type
+/// here: what a receiver accepts is checked on messages. `None` when the SBDH is unreadable.
+fn sbdh_parties(bytes: &[u8]) -> Option<(Vec<Party>, Option<MessageType>)> {
+    use crate::envelope::{RECEIVERID, SENDERID};
+    let sbdh = crate::envelope::unwrap_sbdh(bytes).ok()?;
+    let parties = [
+        (Role::Sender, &sbdh.sender, SENDERID, "Sender"),
+        (Role::Receiver, &sbdh.receiver, RECEIVERID, "Receiver"),
+    ]
+    .into_iter()
+    .map(|(role, participant, scope, element)| Party {
+        role,
+        gln: participant
+            .gln()
+            .map(str::to_string)
+            .filter(|g| !g.is_empty()),
+        sor_id: sbdh
+            .scope_value(scope)
+            .map(str::to_string)
+            .filter(|s| !s.is_empty()),
+        location: format!("StandardBusinessDocumentHeader/{element}"),
+    })
+    .collect();
+    let id = &sbdh.document_identification;
+    let message_type = (!sbdh.is_signal() && id.standard.trim().ends_with("-message")).then(|| {
+        MessageType::Fhir {
+            name: id.standard.trim().to_string(),
+            version: id.type_version.trim().to_string(),
+        }
+    });
+    Some((parties, message_type))
 }

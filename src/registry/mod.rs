@@ -80,6 +80,16 @@ pub enum RegistryError {
         #[source]
         source: csv::Error,
     },
+    /// A path gave no unit and no endpoint: none of its files (or none at all) held a party.
+    #[error(
+        "registry path `{path}` holds no party: {files} file(s) read gave no unit and no endpoint; looked for EER FHIR `.json` (a Bundle, Organization or Endpoint), SOR XML v1 `.xml` (`SorTree`) and SOR2 `.csv` files, in subfolders too"
+    )]
+    Empty {
+        /// The file or folder given.
+        path: PathBuf,
+        /// How many files of it were read.
+        files: usize,
+    },
     /// A file is none of the shapes the registry reads.
     #[error("registry file `{path}` is {what}")]
     Shape {
@@ -175,6 +185,29 @@ pub struct Registry {
     org_refs: BTreeMap<String, String>,
     /// The files read.
     pub files: Vec<PathBuf>,
+    /// Files inside a folder that were not of a shape the registry reads, and why.
+    skipped: Vec<(PathBuf, String)>,
+    /// This run's own test identities (config `[harness]`, `[vendor]`, the reference vendor's
+    /// forward recipient), so a finding on one that the registry lacks can say what it is and
+    /// what to add.
+    own: Vec<OwnParty>,
+    /// Units and endpoints read so far, merged ones included (a path that adds none is empty).
+    records: usize,
+}
+
+/// One of the run's own test identities: the test tool (config `[harness]`), the system under
+/// test (config `[vendor]`), or a built-in one of the embedded reference vendor (its forward
+/// recipient).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnParty {
+    /// For people: `the harness's own test identity`.
+    pub who: String,
+    /// The config table that sets it (`harness`, `vendor`); `None` for a built-in identity.
+    pub table: Option<String>,
+    /// Its EAN/GLN.
+    pub gln: String,
+    /// Its SOR id.
+    pub sor_id: String,
 }
 
 /// A registry shared by every check of a run; equal only to itself (settings compare by it).
@@ -198,36 +231,116 @@ impl std::ops::Deref for Shared {
 
 impl Registry {
     /// Loads every path: a file by its extension (`.json` EER FHIR, `.xml` SOR XML v1, `.csv`
-    /// SOR2), a folder by the files in it (not recursive, sorted by name; other extensions are
-    /// skipped). Later files add to earlier ones; a unit read twice keeps the first values and
-    /// gains what the later one adds (a GLN, endpoints, a parent).
+    /// SOR2), a folder by the files in it and in its subfolders, at any depth (sorted by path;
+    /// files of other extensions are passed over, and so is a `.json`, `.xml` or `.csv` inside a
+    /// folder whose shape is not one the registry reads, such as a DGWS sample beside the SOR
+    /// extracts: [`Registry::skipped`] names them). Later files add to earlier ones; a unit read
+    /// twice keeps the first values and gains what the later one adds (a GLN, endpoints, a
+    /// parent).
     ///
     /// # Errors
     ///
-    /// [`RegistryError`] naming the file that could not be read or parsed.
+    /// [`RegistryError`] naming the file that could not be read or parsed, or
+    /// [`RegistryError::Empty`] naming a path that gave no unit and no endpoint at all.
     pub fn load(paths: &[PathBuf]) -> Result<Registry, RegistryError> {
         let mut registry = Registry::default();
         for path in paths {
+            let before = registry.records;
+            let read_before = registry.files.len();
             if path.is_dir() {
-                let read = |source| RegistryError::Read {
-                    path: path.clone(),
-                    source,
-                };
-                let mut files: Vec<PathBuf> = std::fs::read_dir(path)
-                    .map_err(read)?
-                    .filter_map(|e| e.ok().map(|e| e.path()))
-                    .filter(|p| p.is_file() && kind(p).is_some())
-                    .collect();
+                let mut files = Vec::new();
+                registry_files(path, &mut files)?;
                 files.sort();
                 for f in files {
-                    registry.load_file(&f)?;
+                    match registry.load_file(&f) {
+                        Ok(()) => {}
+                        Err(RegistryError::Shape { path, what }) => {
+                            registry.skipped.push((path, what));
+                        }
+                        Err(e) => return Err(e),
+                    }
                 }
             } else {
                 registry.load_file(path)?;
             }
+            if registry.records == before {
+                return Err(RegistryError::Empty {
+                    path: path.clone(),
+                    files: registry.files.len() - read_before,
+                });
+            }
         }
         registry.link();
         Ok(registry)
+    }
+
+    /// Records one of the run's own test identities (`who` for people, `table` the config table
+    /// that sets it, if one does). It is not added as a unit: the registry stays what its files
+    /// say, and a finding on this party when the files lack it says what it is and what to add.
+    pub fn add_own(&mut self, who: &str, table: Option<&str>, gln: &str, sor_id: &str) {
+        self.own.push(OwnParty {
+            who: who.to_string(),
+            table: table.map(str::to_string),
+            gln: gln.to_string(),
+            sor_id: sor_id.to_string(),
+        });
+    }
+
+    /// The run's own identity with location number `gln`, if `gln` is one.
+    pub fn own_by_gln(&self, gln: &str) -> Option<&OwnParty> {
+        self.own.iter().find(|o| o.gln == gln)
+    }
+
+    /// The run's own identity with SOR id `sor_id`, if `sor_id` is one.
+    pub fn own_by_sor_id(&self, sor_id: &str) -> Option<&OwnParty> {
+        self.own.iter().find(|o| o.sor_id == sor_id)
+    }
+
+    /// The run's own identities that the registry's files do not have, and which of the two
+    /// identifiers is missing (`ean`, `sor-id`).
+    pub fn own_missing(&self) -> Vec<(&OwnParty, Vec<&'static str>)> {
+        self.own
+            .iter()
+            .filter_map(|o| {
+                let mut missing = Vec::new();
+                if !self.knows_gln(&o.gln) {
+                    missing.push("ean");
+                }
+                if !self.units.contains_key(&o.sor_id) {
+                    missing.push("sor-id");
+                }
+                (!missing.is_empty()).then_some((o, missing))
+            })
+            .collect()
+    }
+
+    /// The files read, for messages: `eer_fhir_org.json, ONE_APOTEK.xml, …` (file names; at
+    /// most five, then how many more).
+    pub fn files_named(&self) -> String {
+        let mut names: Vec<String> = self
+            .files
+            .iter()
+            .take(5)
+            .map(|f| {
+                f.file_name().map_or_else(
+                    || f.display().to_string(),
+                    |n| n.to_string_lossy().into_owned(),
+                )
+            })
+            .collect();
+        if self.files.len() > 5 {
+            names.push(format!("and {} more", self.files.len() - 5));
+        }
+        if names.is_empty() {
+            "no file".to_string()
+        } else {
+            names.join(", ")
+        }
+    }
+
+    /// The files inside a registry folder that were passed over: path and what they are instead.
+    pub fn skipped(&self) -> &[(PathBuf, String)] {
+        &self.skipped
     }
 
     fn load_file(&mut self, path: &Path) -> Result<(), RegistryError> {
@@ -253,6 +366,7 @@ impl Registry {
 
     /// Adds `unit`, merging it into one already known by SOR id.
     pub(crate) fn add_unit(&mut self, unit: Unit) {
+        self.records += 1;
         match self.units.get_mut(&unit.sor_id) {
             None => {
                 self.units.insert(unit.sor_id.clone(), unit);
@@ -278,6 +392,7 @@ impl Registry {
     }
 
     pub(crate) fn add_endpoint(&mut self, endpoint: Endpoint) {
+        self.records += 1;
         self.endpoints.push(endpoint);
     }
 
@@ -395,30 +510,101 @@ impl Registry {
         out
     }
 
-    /// The sector of a unit, for statistics by sector pair: `municipality` (a unit of a
-    /// municipality, by EER unit type or a `kommune` owner's CVR), `general practice`, `hospital`,
-    /// `pharmacy` (SOR's SNOMED CT institution types 394761003, 22232009, 264372000), else
-    /// `unknown`.
+    /// The sector of a unit, for statistics by sector pair: [`Registry::sector_of`]'s name.
     pub fn sector(&self, sor_id: &str) -> &'static str {
+        self.sector_of(sor_id).name
+    }
+
+    /// The sector of a unit and what in the data says so. The unit is read first, then its
+    /// ancestors, nearest first; the first rule that applies decides:
+    ///
+    /// 1. SOR's institution type (SNOMED CT, SOR XML v1 `InstitutionType`, SOR2): 394761003
+    ///    `general practice`, 22232009 `hospital`, 264372000 `pharmacy`.
+    /// 2. EER's unit type (CodeSystem `eer-sor-unit-type`): a type only municipalities run
+    ///    ([`MUNICIPAL_UNIT_TYPES`]) is `municipality`, `region` is `region`.
+    /// 3. Owned by a municipality: its CVR is the CVR of an EER `kommune` owner.
+    /// 4. An EER health institution (organisation type `SI`, CodeSystem
+    ///    `eer-sor-organization-type`) with no EER unit type and a CVR of its own (no
+    ///    municipality's): `general practice`. EER gives practices no unit type (its unit type
+    ///    codes are the municipal and regional ones, and `eer-sor-io-organization-type` has
+    ///    `GeneralPractitioner` only for owners the corpus's extract does not carry); an SI with
+    ///    its own CVR is how almen praksis appears there. This is inferred, and the source says
+    ///    so: a private clinic that is not a general practice is counted with them.
+    ///
+    /// Else `unknown`.
+    pub fn sector_of(&self, sor_id: &str) -> Sector {
         let mut chain = vec![sor_id];
         chain.extend(self.ancestors(sor_id));
         for id in chain {
             let Some(u) = self.units.get(id) else {
                 continue;
             };
-            if u.municipality.is_some() {
-                return "municipality";
-            }
+            let eer = u.source == Some(Source::Eer);
+            let on = if id == sor_id {
+                String::new()
+            } else {
+                format!(" of ancestor {id}")
+            };
             match u.unit_type.as_deref() {
-                Some("394761003") => return "general practice",
-                Some("22232009") => return "hospital",
-                Some("264372000") => return "pharmacy",
-                Some(t) if MUNICIPAL_UNIT_TYPES.contains(&t) => return "municipality",
+                Some(code @ ("394761003" | "22232009" | "264372000")) if !eer => {
+                    let name = match code {
+                        "394761003" => "general practice",
+                        "22232009" => "hospital",
+                        _ => "pharmacy",
+                    };
+                    return Sector {
+                        name,
+                        source: format!("SOR institution type {code} (SNOMED CT){on}"),
+                    };
+                }
+                Some(t) if eer && MUNICIPAL_UNIT_TYPES.contains(&t) => {
+                    return Sector {
+                        name: "municipality",
+                        source: format!("EER unit type `{t}`{on}"),
+                    };
+                }
+                Some("region") if eer => {
+                    return Sector {
+                        name: "region",
+                        source: format!("EER unit type `region`{on}"),
+                    };
+                }
                 _ => {}
             }
+            if let Some(m) = &u.municipality {
+                return Sector {
+                    name: "municipality",
+                    source: format!(
+                        "CVR {} is {m}'s (EER `kommune` owner){on}",
+                        u.cvr.as_deref().unwrap_or("?")
+                    ),
+                };
+            }
+            if eer && u.level == "SI" && u.unit_type.is_none() && u.cvr.is_some() {
+                return Sector {
+                    name: "general practice",
+                    source: format!(
+                        "inferred: EER health institution (SI) without a unit type, with its own CVR {}{on}",
+                        u.cvr.as_deref().unwrap_or_default()
+                    ),
+                };
+            }
         }
-        "unknown"
+        Sector {
+            name: "unknown",
+            source: "no institution type, unit type or municipal owner in the registry".into(),
+        }
     }
+}
+
+/// A unit's sector and the data it is read from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Sector {
+    /// `municipality`, `region`, `general practice`, `hospital`, `pharmacy` or `unknown`.
+    pub name: &'static str,
+    /// What says so: `EER unit type `plejehjem``, `SOR institution type 394761003 (SNOMED CT)`,
+    /// `inferred: …`.
+    pub source: String,
 }
 
 /// EER's unit types (CodeSystem `eer-sor-unit-type`) that only municipalities run.
@@ -449,6 +635,23 @@ pub fn strip_sor_suffix(name: &str) -> &str {
         }
         _ => name,
     }
+}
+
+/// Collects the `.json`, `.xml` and `.csv` files below `dir`, at any depth.
+fn registry_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), RegistryError> {
+    let read = |source| RegistryError::Read {
+        path: dir.to_path_buf(),
+        source,
+    };
+    for entry in std::fs::read_dir(dir).map_err(read)? {
+        let path = entry.map_err(read)?.path();
+        if path.is_dir() {
+            registry_files(&path, out)?;
+        } else if path.is_file() && kind(&path).is_some() {
+            out.push(path);
+        }
+    }
+    Ok(())
 }
 
 enum Kind {

@@ -487,3 +487,251 @@ fn stats_and_capabilities_over_the_bundled_suite_count_what_the_run_exchanged() 
         .expect("validate runs");
     assert!(!String::from_utf8_lossy(&plain.stdout).contains("registry-"));
 }
+
+#[test]
+fn run_with_the_corpus_registry_passes_and_names_the_runs_own_identities_it_lacks() {
+    // The bundled suite's parties are the config's test identities ([harness] and [vendor]) and
+    // the embedded reference vendor's forward recipient, which no real register has. The run checks every party against the registry and says,
+    // for those two, which config key they are and what to add, without failing the run.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let seed = corpus().join("seed-rows");
+    let output = run_with_reports(
+        dir.path(),
+        &["run".as_ref(), "--registry".as_ref(), seed.as_os_str()],
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    for who in [
+        "config `[harness]`",
+        "config `[vendor]`",
+        "reference vendor's built-in forward recipient",
+    ] {
+        assert!(stderr.contains(who), "{who}: {stderr}");
+    }
+    assert!(stderr.contains("eer_fhir_org.json"), "{stderr}");
+    let run = read_json(&dir.path().join("results.json"));
+    let mut own = BTreeMap::<String, u64>::new();
+    let mut worse = Vec::new();
+    for s in run["scenarios"].as_array().expect("scenarios") {
+        for step in s["steps"].as_array().into_iter().flatten() {
+            for f in step["findings"].as_array().into_iter().flatten() {
+                let rule = f["rule"].as_str().unwrap_or("");
+                if !rule.starts_with("registry-") {
+                    continue;
+                }
+                let message = f["message"].as_str().unwrap_or("");
+                if f["grade"] == "F4" {
+                    let key = [
+                        "[harness] ean",
+                        "[harness] sor-id",
+                        "[vendor] ean",
+                        "[vendor] sor-id",
+                    ]
+                    .into_iter()
+                    .find(|k| message.contains(&format!("config `{k}`")))
+                    .or_else(|| {
+                        message
+                            .contains("built-in forward recipient")
+                            .then_some("forward recipient")
+                    })
+                    .unwrap_or("?");
+                    assert!(message.contains("add an EER"), "{message}");
+                    *own.entry(key.to_string()).or_default() += 1;
+                } else if f["grade"] != "OK" {
+                    worse.push(message.to_string());
+                }
+            }
+        }
+    }
+    assert!(worse.is_empty(), "{worse:?}");
+    assert!(!own.contains_key("?"), "{own:?}");
+    assert_eq!(own.len(), 5, "each own identifier is named: {own:?}");
+}
+
+#[test]
+fn a_registry_folder_without_parties_stops_the_run_naming_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let empty = dir.path().join("registry/sub");
+    std::fs::create_dir_all(&empty).expect("folders");
+    std::fs::write(empty.join("readme.md"), "nothing").expect("written");
+    let output = bin()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["run", "--list", "--registry"])
+        .arg(dir.path().join("registry"))
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("holds no party"), "{stderr}");
+    assert!(stderr.contains("registry"), "{stderr}");
+    assert!(stderr.contains("SorTree"), "{stderr}");
+}
+
+#[test]
+fn capabilities_counts_general_practices_by_the_eer_level_and_own_cvr() {
+    let out = tempfile::tempdir().expect("temp dir");
+    let status = bin()
+        .arg("capabilities")
+        .arg("--registry")
+        .arg(eer_organisations())
+        .arg("--output")
+        .arg(out.path())
+        .status()
+        .expect("capabilities runs");
+    assert!(status.success());
+    // Independently from the file: the municipalities' CVRs are their `kommune` owners'; a
+    // health institution (SI) without an EER unit type and with another CVR is a practice.
+    let file = read_json(&eer_organisations());
+    let orgs: Vec<&Value> = file["entry"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| &e["resource"])
+        .collect();
+    let has_code = |r: &Value, system: &str, code: Option<&str>| {
+        r["type"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|t| t["coding"].as_array().into_iter().flatten())
+            .any(|c| {
+                c["system"].as_str().is_some_and(|s| s.ends_with(system))
+                    && code.is_none_or(|code| c["code"] == code)
+            })
+    };
+    let cvr = |r: &Value| {
+        r["identifier"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|i| i["system"] == "http://cvr.dk")
+            .and_then(|i| i["value"].as_str().map(str::to_string))
+    };
+    let kommune: BTreeSet<String> = orgs
+        .iter()
+        .filter(|r| has_code(r, "eer-sor-unit-type", Some("kommune")))
+        .filter_map(|r| cvr(r))
+        .collect();
+    let mut expected: BTreeMap<&str, u64> = BTreeMap::new();
+    for r in &orgs {
+        let sector = match cvr(r) {
+            Some(c) if kommune.contains(&c) => "municipality",
+            Some(_)
+                if has_code(r, "eer-sor-organization-type", Some("SI"))
+                    && !has_code(r, "eer-sor-unit-type", None) =>
+            {
+                "general practice"
+            }
+            _ => "unknown",
+        };
+        *expected.entry(sector).or_default() += 1;
+    }
+    let found = read_json(&out.path().join("capabilities.json"));
+    let got: BTreeMap<&str, u64> = found["sectors"]
+        .as_object()
+        .expect("sectors")
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str(),
+                v["with_endpoint"].as_u64().expect("n")
+                    + v["without_endpoint"].as_u64().expect("n"),
+            )
+        })
+        .collect();
+    assert_eq!(got, expected);
+    let csv = std::fs::read_to_string(out.path().join("capabilities.csv")).expect("csv");
+    assert!(
+        csv.lines()
+            .next()
+            .is_some_and(|h| h.ends_with(",sector_source"))
+    );
+    assert!(csv.contains("inferred: EER health institution (SI) without a unit type"));
+}
+
+#[test]
+fn validate_checks_an_ehmi_sbdh_envelopes_parties_against_the_registry() {
+    // Our own ehmiSBDH (MedCom's layout, ehmiSBDH IG): sender GLN unknown to every register;
+    // the receiver is the home-care unit of our Endpoint fixture, whose endpoint declares
+    // HospitalNotification 3.0 and Acknowledgement 2.0 but not CareCommunication 5.0.
+    use medcom_harness::envelope::{
+        DocumentIdentification, RECEIVERID, SENDERID, SbdhEnvelope, Scope, wrap_sbdh,
+    };
+    let envelope = SbdhEnvelope::new(
+        "5790000000036",
+        "5790000160037",
+        DocumentIdentification {
+            standard: "carecommunication-message".into(),
+            type_version: "5.0".into(),
+            instance_identifier: "9a6ff822-08de-4a6f-9670-9fa4b9d2f0dc".into(),
+            document_type: "Bundle".into(),
+            multiple_type: Some(false),
+            creation_date_and_time: "2026-05-05T10:00:00+02:00".into(),
+        },
+        vec![
+            Scope::new(SENDERID, "8341000016002"),
+            Scope::new(RECEIVERID, "1119001000016000"),
+        ],
+        "application/fhir+xml",
+        b"<Bundle xmlns=\"http://hl7.org/fhir\"/>".to_vec(),
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("sbdh.xml");
+    std::fs::write(&file, wrap_sbdh(&envelope)).expect("written");
+    let judged = bin()
+        .args(["validate", "--format", "json", "--registry"])
+        .arg(eer_organisations())
+        .arg("--registry")
+        .arg(endpoint_fixture())
+        .arg("--registry")
+        .arg(corpus().join("seed-rows/sor-xml-v1/samples"))
+        .arg(&file)
+        .output()
+        .expect("validate runs");
+    let found = read_json_bytes(&judged.stdout);
+    let findings: Vec<(&str, &str, &str)> = found["files"][0]["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| {
+            f["rule"]
+                .as_str()
+                .is_some_and(|r| r.starts_with("registry-"))
+        })
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap_or(""),
+                f["grade"].as_str().unwrap_or(""),
+                f["location"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert!(
+        findings.contains(&(
+            "registry-gln",
+            "F2",
+            "StandardBusinessDocumentHeader/Sender"
+        )),
+        "{findings:?}"
+    );
+    assert!(
+        findings.contains(&(
+            "registry-sor-id",
+            "F3",
+            "StandardBusinessDocumentHeader/Sender"
+        )),
+        "{findings:?}"
+    );
+    assert!(
+        findings.contains(&(
+            "registry-accepts",
+            "F2",
+            "StandardBusinessDocumentHeader/Receiver"
+        )),
+        "{findings:?}"
+    );
+}
+
+fn read_json_bytes(bytes: &[u8]) -> Value {
+    serde_json::from_slice(bytes).expect("JSON")
+}
