@@ -78,7 +78,8 @@ pub(super) struct ReviewArgs {
     /// The reviewer's name.
     #[arg(long, value_name = "NAME")]
     name: String,
-    /// The step of MedCom's test protocol (as scenarios' `protocol-step` name it, e.g. `3.4`).
+    /// The step of MedCom's test protocol: its id as scenarios' `protocol-step` name it (`R-A`) or
+    /// MedCom's step number (`3.1.1.1`); the steps are listed in data/protocols.toml.
     #[arg(long, value_name = "STEP")]
     protocol_step: Option<String>,
     /// A scenario id of the run.

@@ -168,6 +168,28 @@ pub fn read_log(path: &Path) -> Result<Vec<Entry>, ReviewError> {
         .collect()
 }
 
+/// Whether `step` names a step of the bundled protocols (by id or MedCom's number) or one a
+/// scenario of `run` declares (`protocol-step`, several separated by commas, a step of another
+/// standard after that standard's name: `R-Tek-O, Acknowledgement send-fatal-error`).
+fn known_protocol_step(run: &RunOutcome, step: &str) -> bool {
+    let step = step.trim();
+    let bundled = crate::certification::protocol::bundled();
+    let in_protocols = bundled
+        .iter()
+        .flat_map(|p| &p.steps)
+        .any(|s| s.id == step || s.number.as_deref() == Some(step));
+    in_protocols
+        || run
+            .scenarios
+            .iter()
+            .filter_map(|s| s.protocol_step.as_deref())
+            .flat_map(|p| p.split(','))
+            .any(|named| {
+                let named = named.trim();
+                named == step || named.rsplit(' ').next() == Some(step)
+            })
+}
+
 /// Checks `entry` against `run`, fills in what the harness knows (number, time, run, the original
 /// grade of an override), copies `attach` beside the log, and appends the entry to the review log
 /// of `results`. Returns the entry as written.
@@ -191,6 +213,13 @@ pub fn append(
     let s = &entry.subject;
     if s.protocol_step.is_none() && s.scenario.is_none() {
         return invalid("say what the review is about: --protocol-step or --scenario".into());
+    }
+    if let Some(step) = &s.protocol_step
+        && !known_protocol_step(run, step)
+    {
+        return invalid(format!(
+            "`{step}` is no step of MedCom's test protocols (data/protocols.toml: an id such as `R-A` or a number such as `3.1.1.1`) nor a `protocol-step` of the run's scenarios"
+        ));
     }
     let scenario = match &s.scenario {
         None => None,

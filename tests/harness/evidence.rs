@@ -325,7 +325,7 @@ fn an_attested_step_copies_its_screenshot_into_the_signed_package() {
             "--name",
             "Ole",
             "--protocol-step",
-            "3.5",
+            "3.1.2.1",
             "--comment",
             "shown to the user",
             "--file",
@@ -346,7 +346,7 @@ fn an_attested_step_copies_its_screenshot_into_the_signed_package() {
             "--name",
             "Ole",
             "--protocol-step",
-            "3.6",
+            "R-C",
         ],
     );
     assert_eq!(
@@ -464,4 +464,33 @@ fn the_danish_report_uses_medcoms_danish_grade_names() {
         assert!(legend.contains(name), "{name} not in {legend}");
     }
     assert!(html.contains("<html lang=\"da\">"));
+}
+
+/// A review names a step MedCom's protocols (or the run's scenarios) have: a typo such as
+/// `NOPE-ZZ` is refused with exit 2 and nothing is recorded.
+#[test]
+fn a_review_of_an_unknown_protocol_step_is_refused() {
+    let dir = tempfile::tempdir().expect("tmp");
+    suite(dir.path());
+    let out = run_in(dir.path(), &["run"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run_in(
+        dir.path(),
+        &[
+            "review",
+            "attest",
+            "--name",
+            "Ole",
+            "--protocol-step",
+            "NOPE-ZZ",
+        ],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("`NOPE-ZZ` is no step"), "{err}");
+    assert!(!dir.path().join("reports/review.jsonl").exists());
 }
