@@ -54,6 +54,7 @@ pub use json::write_json;
 pub use junit::{render_junit, write_junit};
 pub use lang::Lang;
 pub use merge::{MergeError, merge};
+pub use shown::redacted_text;
 
 use std::path::Path;
 
@@ -336,7 +337,7 @@ pub fn write_all_redacted(
         mask: !options.show_cpr,
     };
     let linked = show.links_evidence(run);
-    let shown = show.run(run, &filed, !linked);
+    let shown = show.run(run, Some(&filed), !linked);
     drop(filed);
     let mut layout = html::Layout::linking(linked, relative_folder(&paths.html, &paths.json));
     layout.lang = options.lang;

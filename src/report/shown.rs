@@ -71,7 +71,12 @@ impl Shown<'_> {
     /// scenario, each copied once and rewritten in place. Scenario evidence keeps its bytes only
     /// `with_bytes` (the page copies them in); unclaimed messages always do (the page shows
     /// them), as they are few.
-    pub(super) fn run(&self, run: &RunOutcome, files: &Filed, with_bytes: bool) -> RunOutcome {
+    pub(super) fn run(
+        &self,
+        run: &RunOutcome,
+        files: Option<&Filed>,
+        with_bytes: bool,
+    ) -> RunOutcome {
         // Every field named, so a field added to the run is a compile error here, not a report
         // that silently leaves it out.
         let RunOutcome {
@@ -94,11 +99,13 @@ impl Shown<'_> {
         let bytes = |b: &[u8]| self.bytes(b);
         let scenarios = scenarios
             .iter()
-            .zip(&files.scenarios)
-            .map(|(s, filed)| {
+            .enumerate()
+            .map(|(i, s)| {
                 let mut s = light(s, with_bytes);
-                for (e, file) in s.evidence.iter_mut().zip(filed) {
-                    e.file.clone_from(file);
+                if let Some(filed) = files.and_then(|f| f.scenarios.get(i)) {
+                    for (e, file) in s.evidence.iter_mut().zip(filed) {
+                        e.file.clone_from(file);
+                    }
                 }
                 cpr::rewrite_scenario(&mut s, &text, &bytes);
                 s
@@ -106,10 +113,12 @@ impl Shown<'_> {
             .collect();
         let unclaimed = unclaimed
             .iter()
-            .zip(&files.unclaimed)
-            .map(|((e, f), file)| {
+            .enumerate()
+            .map(|(i, (e, f))| {
                 let (mut e, mut f) = (e.clone(), f.clone());
-                e.file.clone_from(file);
+                if let Some(file) = files.and_then(|f| f.unclaimed.get(i)) {
+                    e.file.clone_from(file);
+                }
                 e.label = text(&e.label);
                 if let Some(b) = bytes(&e.bytes) {
                     e.bytes = b;
@@ -172,4 +181,16 @@ fn light(s: &ScenarioOutcome, with_bytes: bool) -> ScenarioOutcome {
         evidence,
         duration: s.duration,
     }
+}
+
+/// `run` with every one of `secrets` (and every credential in a URL) replaced by `***` in its
+/// text, as the reports show it, and without the evidence bytes of its scenarios: for the
+/// console's summary after a run, which shows no message (a copy of a 10,000-scenario run's
+/// messages only to print its failures would double the run's memory).
+pub fn redacted_text(run: &RunOutcome, secrets: &Secrets) -> RunOutcome {
+    Shown {
+        secrets,
+        mask: false,
+    }
+    .run(run, None, false)
 }
