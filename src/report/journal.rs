@@ -235,15 +235,11 @@ impl Journal {
     }
 
     /// Closes the journal beside `results` with `{"finished": INSTANT}`: its run wrote its final
-    /// reports, so `--resume` has nothing to finish. A missing journal is left missing. Removes
-    /// the evidence of the run before it, put aside when this run started.
+    /// reports, so `--resume` has nothing to finish. A missing journal is left missing.
     ///
     /// # Errors
     /// [`ReportError::Journal`] naming the path.
     pub fn mark_finished(results: &Path) -> Result<(), ReportError> {
-        // The evidence of the earlier run in this folder, renamed aside when this one started,
-        // goes now that this run is over.
-        super::json::remove_old_evidence(results.parent().unwrap_or(Path::new("")));
         let path = Journal::path_for(results);
         if !path.is_file() {
             return Ok(());

@@ -169,9 +169,8 @@ pub(super) fn clear_evidence(dir: &Path) -> Result<(), ReportError> {
                 "this folder was not written by medcom-harness; move it or choose another report folder",
             )));
         }
-        // Renamed aside now and removed once the run is over (`Journal::mark_finished`):
-        // deleting thousands of files before or while the run writes its own doubled a rerun's
-        // time (ext4 inode churn on the hot path).
+        // Renamed aside and removed by a background thread: deleting thousands of files before
+        // the run starts doubled a rerun's time (ext4 inode churn on the hot path).
         let trash = tempfile::Builder::new()
             .prefix(OLD_EVIDENCE)
             .tempdir_in(dir)
@@ -179,6 +178,7 @@ pub(super) fn clear_evidence(dir: &Path) -> Result<(), ReportError> {
             .keep();
         std::fs::rename(&evidence, trash.join("evidence")).map_err(failed)?;
     }
+    remove_old_evidence(dir);
     private_dir(&evidence).map_err(failed)?;
     private_write(
         &evidence.join(MARKER),
@@ -191,25 +191,23 @@ pub(super) fn clear_evidence(dir: &Path) -> Result<(), ReportError> {
 /// The name prefix of a folder holding an earlier run's evidence, on its way out.
 const OLD_EVIDENCE: &str = ".medcom-harness-old-evidence";
 
-/// Removes every folder of earlier evidence in `dir` (also ones a killed run left behind): after
-/// a run, off its hot path. A folder that cannot be removed stays; the next run tries again.
-pub(super) fn remove_old_evidence(dir: &Path) {
-    let dir = if dir.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        dir
-    };
+/// Removes, in a background thread, every folder of earlier evidence in `dir` (also ones a
+/// killed run left behind). A folder that cannot be removed stays; the next run tries again.
+fn remove_old_evidence(dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
-    for entry in entries.filter_map(|e| e.ok()) {
-        if entry
-            .file_name()
-            .to_string_lossy()
-            .starts_with(OLD_EVIDENCE)
-        {
-            let _ = std::fs::remove_dir_all(entry.path());
-        }
+    let old: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(OLD_EVIDENCE))
+        .map(|e| e.path())
+        .collect();
+    if !old.is_empty() {
+        std::thread::spawn(move || {
+            for folder in old {
+                let _ = std::fs::remove_dir_all(folder);
+            }
+        });
     }
 }
 
