@@ -1,7 +1,10 @@
 //! Scale: the reports of a 10,000-scenario run (writing time, size, peak RSS) and the reference
 //! vendor's memory after 20,000 messages: `cargo bench --bench scale -- reports` and
 //! `cargo bench --bench scale -- serve` (each in its own process, so each peak is its own; with
-//! neither, both run, serve first).
+//! neither, both run, serve first). `-- loading` times loading 2,500, 5,000 and 10,000 scenario
+//! files (each a copy of the bundled `cc-receive-reply` under its own id), so that its growth
+//! shows; `-- golden` times the golden comparison of unordered arrays of 500 to 4,000 items,
+//! repeated and in reverse order (the pairing of unordered items).
 //!
 //! Memory figures are the process's own, from `/proc/self/status` (Linux): `VmRSS` (resident
 //! now) and `VmHWM` (the peak). The run of 10,000 scenarios is synthetic (two steps, two 6.5 KB
@@ -119,22 +122,66 @@ fn synthetic_run(n: usize) -> RunOutcome {
     run
 }
 
+/// CPU time of this process so far (user and system), in seconds, from `/proc/self/stat`
+/// (clock ticks of 1/100 s, Linux's `USER_HZ`).
+fn cpu_seconds() -> f64 {
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            // The fields after the command name (in parentheses, which may hold spaces).
+            let rest = s.rsplit_once(')')?.1.split_whitespace().collect::<Vec<_>>();
+            let utime: f64 = rest.get(11)?.parse().ok()?;
+            let stime: f64 = rest.get(12)?.parse().ok()?;
+            Some((utime + stime) / 100.0)
+        })
+        .unwrap_or(0.0)
+}
+
+/// Writes each evidence item's bytes to `evidence/<scenario>/<id>.json` beside the results and
+/// sets its `file`, keeping the bytes in memory: what a run's recorder (the journal) does while
+/// the run goes on, before the reports are written.
+fn record_evidence(run: &mut RunOutcome, dir: &std::path::Path) {
+    for s in &mut run.scenarios {
+        let folder = dir.join("evidence").join(&s.id);
+        std::fs::create_dir_all(&folder).expect("evidence folder");
+        for e in &mut s.evidence {
+            std::fs::write(folder.join(format!("{}.json", e.id)), &e.bytes).expect("evidence");
+            e.file = Some(format!("evidence/{}/{}.json", s.id, e.id));
+        }
+    }
+}
+
+/// The reports of `n` synthetic scenarios, timed (wall and CPU). The evidence files are written
+/// first, as a run's recorder writes them while the run goes on, and timed apart (unless
+/// `SCALE_UNRECORDED` is set: then the reports write them, and their time counts). With
+/// `SCALE_OUT=<folder>` the reports are written there and kept (to open `report.html`).
 fn reports(n: usize) {
-    let run = synthetic_run(n);
+    let mut run = synthetic_run(n);
     let before = status_kib("VmRSS:");
-    let dir = tempfile::tempdir().expect("temp dir");
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = std::env::var_os("SCALE_OUT")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| temp.path().to_path_buf());
     let paths = Paths {
-        html: dir.path().join("report.html"),
-        junit: dir.path().join("junit.xml"),
-        json: dir.path().join("results.json"),
+        html: dir.join("report.html"),
+        junit: dir.join("junit.xml"),
+        json: dir.join("results.json"),
     };
     paths.check().expect("report paths");
     let t = Instant::now();
+    // `SCALE_UNRECORDED=1`: the reports write the evidence files too (as the bench did before).
+    if std::env::var_os("SCALE_UNRECORDED").is_none() {
+        record_evidence(&mut run, &dir);
+    }
+    let recorded = t.elapsed().as_secs_f64();
+    let cpu = cpu_seconds();
+    let t = Instant::now();
     write_all(&run, &paths, &Options::default()).expect("reports written");
     let secs = t.elapsed().as_secs_f64();
+    let cpu = cpu_seconds() - cpu;
     let size = |p: &std::path::Path| std::fs::metadata(p).map_or(0, |m| m.len()) as f64 / 1e6;
     println!(
-        "reports, {n} scenarios: {secs:.2} s (HTML, JUnit, JSON and {} evidence files); report.html {:.1} MB, junit.xml {:.1} MB, results.json {:.1} MB; RSS before {:.0} MiB, peak {:.0} MiB",
+        "reports, {n} scenarios: {secs:.2} s wall, {cpu:.2} s CPU (HTML, JUnit, JSON; the {} evidence files, written before as a run's recorder does: {recorded:.2} s); report.html {:.1} MB, junit.xml {:.1} MB, results.json {:.1} MB; RSS before {:.0} MiB, peak {:.0} MiB",
         2 * n,
         size(&paths.html),
         size(&paths.junit),
@@ -207,6 +254,62 @@ fn serve(messages: usize) {
     });
 }
 
+/// Loading `n` scenario files from one folder, timed (the files are written before the clock
+/// starts, and removed after).
+fn loading(n: usize) {
+    let model = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("scenarios/carecommunication/reply-thread.toml"),
+    )
+    .expect("the bundled reply-thread scenario");
+    let dir = tempfile::tempdir().expect("temp dir");
+    for i in 0..n {
+        let text = model.replacen(
+            "id = \"cc-receive-reply\"",
+            &format!("id = \"cc-load-{i:05}\""),
+            1,
+        );
+        std::fs::write(dir.path().join(format!("s{i:05}.toml")), text).expect("scenario written");
+    }
+    let t = Instant::now();
+    let loaded = medcom_harness::scenario::load(&[dir.path().to_path_buf()]).expect("loads");
+    let secs = t.elapsed().as_secs_f64();
+    assert_eq!(loaded.len(), n);
+    println!(
+        "loading, {n} scenario files: {:.3} s ({:.1} µs a file)",
+        secs,
+        secs * 1e6 / n as f64
+    );
+}
+
+/// The golden comparison of one JSON document with an unordered array of `n` items, the
+/// actual's in reverse order: `n / 10` distinct items, each repeated ten times.
+fn golden(n: usize) {
+    use medcom_harness::golden::{CompareOptions, compare};
+    let item = |i: usize| {
+        format!(
+            r#"{{"code":"c{}","display":"Item {}"}}"#,
+            i % (n / 10),
+            i % (n / 10)
+        )
+    };
+    let golden: Vec<String> = (0..n).map(item).collect();
+    let actual: Vec<String> = (0..n).rev().map(item).collect();
+    let doc = |items: &[String]| format!(r#"{{"items":[{}]}}"#, items.join(","));
+    let opts = CompareOptions {
+        unordered: vec!["items".into()],
+        ..CompareOptions::default()
+    };
+    let t = Instant::now();
+    let outcome =
+        compare(doc(&golden).as_bytes(), doc(&actual).as_bytes(), &opts).expect("compares");
+    let secs = t.elapsed().as_secs_f64();
+    assert!(outcome.is_match(), "{:?}", outcome.differences.first());
+    println!(
+        "golden, unordered array of {n} items (reversed, each repeated 10 times): {secs:.3} s"
+    );
+}
+
 fn main() {
     let which = std::env::args().skip(1).find(|a| !a.starts_with('-'));
     if which.as_deref().is_none_or(|w| w == "serve") {
@@ -214,5 +317,15 @@ fn main() {
     }
     if which.as_deref().is_none_or(|w| w == "reports") {
         reports(count("SCALE_SCENARIOS", 10_000));
+    }
+    if which.as_deref() == Some("loading") {
+        for n in [2_500, 5_000, 10_000] {
+            loading(n);
+        }
+    }
+    if which.as_deref() == Some("golden") {
+        for n in [500, 1_000, 2_000, 4_000] {
+            golden(n);
+        }
     }
 }

@@ -999,7 +999,7 @@ fn prepare_and_run(args: &RunArgs, reports: &Reports) -> Result<i32, Failure> {
     outcome.scenarios.sort_by(|a, b| a.path.cmp(&b.path));
     outcome.selection = selection;
     outcome.certification = Some(record);
-    console.summary(&report::cpr::redacted(&outcome, &secrets));
+    console.summary(&report::redacted_text(&outcome, &secrets));
     reports.write(&outcome)?;
     certify::record_operator_answers(
         &reports.paths.json,

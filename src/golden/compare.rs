@@ -302,11 +302,67 @@ fn pair<V>(
     golden_len: usize,
     actual_len: usize,
     compatible: impl Fn(usize, usize) -> bool,
+    attempt: impl FnMut(usize, usize) -> Result<Attempt<V>, GoldenError>,
+) -> Result<Pairing<V>, GoldenError> {
+    pair_keyed(
+        golden_len,
+        actual_len,
+        |_| None::<()>,
+        |_| (),
+        compatible,
+        attempt,
+    )
+}
+
+/// [`pair`], with the items' contents as keys, so that the first pass costs one look-up per
+/// golden item instead of a comparison with every free actual item: `golden_key` is a golden
+/// item's content when it holds no placeholder (`None` otherwise), `actual_key` an actual item's
+/// content, written the same way. A golden item with a key takes the first free actual item with
+/// the same content (identical items match without any difference); one with no identical
+/// actual item waits for the second pass, which pairs it with an item it matches without a
+/// difference too when there is one (`ignore` can make different items equal). A golden item
+/// with placeholders is compared with the free items in turn, as before. So items that are
+/// repeated or merely reordered pair in linear time; only the items that differ are compared
+/// with each other.
+fn pair_keyed<V, K: std::hash::Hash + Eq>(
+    golden_len: usize,
+    actual_len: usize,
+    golden_key: impl Fn(usize) -> Option<K>,
+    actual_key: impl Fn(usize) -> K,
+    compatible: impl Fn(usize, usize) -> bool,
     mut attempt: impl FnMut(usize, usize) -> Result<Attempt<V>, GoldenError>,
 ) -> Result<Pairing<V>, GoldenError> {
+    let golden_keys: Vec<Option<K>> = (0..golden_len).map(golden_key).collect();
+    // Actual items by content, each list in the actual's order.
+    let mut twins: HashMap<K, std::collections::VecDeque<usize>> = HashMap::new();
+    if golden_keys.iter().any(Option::is_some) {
+        for a in 0..actual_len {
+            twins.entry(actual_key(a)).or_default().push_back(a);
+        }
+    }
     let mut pairs: Vec<Option<Attempt<V>>> = (0..golden_len).map(|_| None).collect();
     let mut taken = vec![false; actual_len];
     for (g, slot) in pairs.iter_mut().enumerate() {
+        if let Some(key) = &golden_keys[g] {
+            let twin = twins.get_mut(key).and_then(|list| {
+                while list.front().is_some_and(|&a| taken[a]) {
+                    list.pop_front();
+                }
+                list.iter()
+                    .copied()
+                    .find(|&a| !taken[a] && compatible(g, a))
+            });
+            if let Some(a) = twin {
+                let outcome = attempt(g, a)?;
+                if outcome.differences.is_empty() {
+                    taken[a] = true;
+                    *slot = Some(outcome);
+                    continue;
+                }
+            } else {
+                continue;
+            }
+        }
         for (a, is_taken) in taken.iter_mut().enumerate() {
             if *is_taken || !compatible(g, a) {
                 continue;
@@ -344,6 +400,24 @@ fn pair<V>(
         }
     }
     Ok(Pairing { pairs, taken })
+}
+
+/// A JSON item's content as [`pair_keyed`] keys it: its JSON text; for a golden item, `None`
+/// when it holds a placeholder (`{{`), which matches more than its own text.
+fn json_key(item: &Value, golden: bool) -> Option<String> {
+    let text = serde_json::to_string(item).ok()?;
+    (!golden || !text.contains("{{")).then_some(text)
+}
+
+/// Whether an XML node holds a placeholder (`{{`) in any text or attribute value.
+fn has_placeholder(node: &Node) -> bool {
+    match node {
+        Node::Text(text) => text.contains("{{"),
+        Node::Element(element) => {
+            element.attributes.iter().any(|a| a.value.contains("{{"))
+                || element.children.iter().any(has_placeholder)
+        }
+    }
 }
 
 /// What identifies an XML child for alignment: elements by namespace and local name, text as text.
@@ -672,9 +746,11 @@ impl Walker<'_> {
     ) -> Result<(Value, Value), GoldenError> {
         let golden_items = self.json_items(golden, path);
         let actual_items = self.json_items(actual, path);
-        let pairing = pair(
+        let pairing = pair_keyed(
             golden_items.len(),
             actual_items.len(),
+            |g| json_key(golden_items[g].1, true),
+            |a| json_key(actual_items[a].1, false).unwrap_or_default(),
             |g, a| {
                 let (golden, actual) = (golden_items[g].1, actual_items[a].1);
                 let placeholder = golden.as_str().is_some_and(|text| text.contains("{{"));
@@ -1219,9 +1295,11 @@ impl Walker<'_> {
         path: &mut Path,
         out: &mut Vec<Difference>,
     ) -> Result<(Vec<Node>, Vec<Node>), GoldenError> {
-        let pairing = pair(
+        let pairing = pair_keyed(
             golden.len(),
             actual.len(),
+            |g| (!has_placeholder(golden[g].node)).then_some(golden[g].node),
+            |a| actual[a].node,
             |g, a| golden[g].key == actual[a].key,
             |g, a| {
                 let mut differences = Vec::new();
@@ -1778,6 +1856,132 @@ mod tests {
         assert!(comparison.is_match(), "{:?}", comparison.differences);
         assert_eq!(comparison.diff, "");
         assert!(!run(golden, actual, &CompareOptions::default()).is_match());
+    }
+
+    /// The pairing before items were keyed by content: each golden item tried against every
+    /// free actual item. Kept as the reference [`pair_keyed`] must agree with.
+    fn pair_by_trying<V>(
+        golden_len: usize,
+        actual_len: usize,
+        compatible: impl Fn(usize, usize) -> bool,
+        mut attempt: impl FnMut(usize, usize) -> Result<Attempt<V>, GoldenError>,
+    ) -> Result<Pairing<V>, GoldenError> {
+        let mut pairs: Vec<Option<Attempt<V>>> = (0..golden_len).map(|_| None).collect();
+        let mut taken = vec![false; actual_len];
+        for (g, slot) in pairs.iter_mut().enumerate() {
+            for (a, is_taken) in taken.iter_mut().enumerate() {
+                if *is_taken || !compatible(g, a) {
+                    continue;
+                }
+                let outcome = attempt(g, a)?;
+                if outcome.differences.is_empty() {
+                    *is_taken = true;
+                    *slot = Some(outcome);
+                    break;
+                }
+            }
+        }
+        for (g, slot) in pairs.iter_mut().enumerate() {
+            if slot.is_some() {
+                continue;
+            }
+            let mut best: Option<(usize, Attempt<V>)> = None;
+            for (a, is_taken) in taken.iter().enumerate() {
+                if *is_taken || !compatible(g, a) {
+                    continue;
+                }
+                let outcome = attempt(g, a)?;
+                if best
+                    .as_ref()
+                    .is_none_or(|(_, b)| outcome.differences.len() < b.differences.len())
+                {
+                    best = Some((a, outcome));
+                }
+            }
+            if let Some((a, outcome)) = best {
+                taken[a] = true;
+                *slot = Some(outcome);
+            }
+        }
+        Ok(Pairing { pairs, taken })
+    }
+
+    #[test]
+    fn repeated_items_pair_the_same_by_content_key_as_by_trying_every_item() {
+        // Golden items with a repeated `A`, one placeholder that matches anything, and two items
+        // (`C`, `D`) whose twins are missing; a comparison counts one difference per differing
+        // item.
+        let golden = ["A", "B", "A", "{{any}}", "C", "D"];
+        let actual = ["C", "A", "X", "A", "B", "E"];
+        let attempt = |g: usize, a: usize| -> Result<Attempt<usize>, GoldenError> {
+            let same = golden[g] == "{{any}}" || golden[g] == actual[a];
+            Ok(Attempt {
+                differences: if same {
+                    Vec::new()
+                } else {
+                    vec![difference(
+                        &Path::default(),
+                        DifferenceKind::ValueMismatch,
+                        Some(golden[g].to_owned()),
+                        Some(actual[a].to_owned()),
+                    )]
+                },
+                golden: g,
+                actual: a,
+            })
+        };
+        let pairs = |p: Pairing<usize>| -> Vec<Option<(usize, usize)>> {
+            p.pairs
+                .into_iter()
+                .map(|slot| slot.map(|at| (at.golden, at.actual)))
+                .collect()
+        };
+        let keyed = pair_keyed(
+            golden.len(),
+            actual.len(),
+            |g| (!golden[g].contains("{{")).then_some(golden[g]),
+            |a| actual[a],
+            |_, _| true,
+            attempt,
+        )
+        .expect("pairs");
+        let tried =
+            pair_by_trying(golden.len(), actual.len(), |_, _| true, attempt).expect("pairs");
+        // By the rule: the first `A` takes the first free `A` (1), `B` its twin (4), the second
+        // `A` the next `A` (3), the placeholder the first free item (`C`, 0); `C` and `D` then
+        // take the items left, with one difference each, in order (2, 5).
+        let expected = vec![
+            Some((0, 1)),
+            Some((1, 4)),
+            Some((2, 3)),
+            Some((3, 0)),
+            Some((4, 2)),
+            Some((5, 5)),
+        ];
+        assert_eq!(pairs(keyed), expected);
+        assert_eq!(pairs(tried), expected);
+    }
+
+    #[test]
+    fn repeated_unordered_items_in_reverse_report_only_the_changed_one() {
+        // A CareCommunication's payload as an unordered array: the same text twice, one text
+        // changed; the actual's items come in reverse order.
+        let golden = r#"{"payload":[{"contentString":"Ring til os"},{"contentString":"Ring til os"},{"contentString":"Vi har sendt en recept"},{"contentString":"Ring til os"}]}"#;
+        let actual = r#"{"payload":[{"contentString":"Ring til os"},{"contentString":"Vi har sendt to recepter"},{"contentString":"Ring til os"},{"contentString":"Ring til os"}]}"#;
+        let opts = CompareOptions {
+            unordered: vec!["payload".to_owned()],
+            ..CompareOptions::default()
+        };
+        let comparison = run(golden, actual, &opts);
+        let found: Vec<(&str, &DifferenceKind)> = comparison
+            .differences
+            .iter()
+            .map(|d| (d.path.as_str(), &d.kind))
+            .collect();
+        assert_eq!(
+            found,
+            vec![("payload[2].contentString", &DifferenceKind::ValueMismatch)]
+        );
     }
 
     #[test]

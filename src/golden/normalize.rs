@@ -54,7 +54,7 @@ impl Document {
 }
 
 /// An XML element, reduced to what the comparison looks at.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(super) struct Element {
     /// The namespace URI, empty for no namespace.
     pub(super) namespace: String,
@@ -77,7 +77,7 @@ impl Element {
 }
 
 /// An XML attribute; namespace declarations are not attributes here.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(super) struct Attribute {
     pub(super) namespace: String,
     pub(super) name: String,
@@ -85,7 +85,7 @@ pub(super) struct Attribute {
 }
 
 /// A child of an XML element that the comparison looks at.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(super) enum Node {
     Element(Element),
     /// Text that is not whitespace only, with character and entity references resolved.

@@ -135,7 +135,7 @@ pub fn masked_scenario(scenario: &ScenarioOutcome) -> ScenarioOutcome {
     s
 }
 
-fn rewrite_scenario(
+pub(super) fn rewrite_scenario(
     s: &mut ScenarioOutcome,
     text: &dyn Fn(&str) -> String,
     bytes: &dyn Fn(&[u8]) -> Option<Vec<u8>>,

@@ -129,6 +129,16 @@ fn part_name(k: usize) -> String {
 }
 
 impl Layout {
+    /// Links evidence when `linked`, else copies it in; `prefix` as in [`Layout::prefix`].
+    pub(super) fn linking(linked: bool, prefix: String) -> Layout {
+        Layout {
+            linked,
+            prefix,
+            parts: None,
+            lang: Lang::En,
+        }
+    }
+
     /// Links evidence when the run's evidence, as the page would show it, exceeds
     /// [`INLINE_EVIDENCE_BYTES`].
     pub(super) fn for_run(run: &RunOutcome, prefix: String) -> Layout {

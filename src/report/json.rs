@@ -92,16 +92,45 @@ pub fn write_json(run: &RunOutcome, path: &Path) -> Result<(), ReportError> {
 /// `run` with every evidence item on disk beside `path` and its `file` set: items a recorder
 /// already wrote are left as they are, the others are written now.
 pub(super) fn file_all(run: &RunOutcome, path: &Path) -> Result<RunOutcome, ReportError> {
-    let dir = path.parent().unwrap_or(Path::new(""));
-    let mut filed = run.clone();
-    let mut folders = Slugs::default();
-    for scenario in &mut filed.scenarios {
-        let folder = folders.unique(&scenario.id);
-        file_evidence(dir, &folder, scenario.evidence.iter_mut())?;
+    let filed = file_each(run, path)?;
+    let mut run = run.clone();
+    for (scenario, files) in run.scenarios.iter_mut().zip(filed.scenarios) {
+        for (e, file) in scenario.evidence.iter_mut().zip(files) {
+            e.file = file;
+        }
     }
-    if !filed.unclaimed.is_empty() {
+    for ((e, _), file) in run.unclaimed.iter_mut().zip(filed.unclaimed) {
+        e.file = file;
+    }
+    Ok(run)
+}
+
+/// Where each evidence item of a run is on disk: the `file` of each scenario's items, in order,
+/// and of each unclaimed message (relative to the results file's folder, `/`-separated; `None`
+/// only for an item with neither bytes written nor a `file`, which does not happen).
+#[derive(Debug, Default)]
+pub(super) struct Filed {
+    /// Per scenario, per evidence item.
+    pub(super) scenarios: Vec<Vec<Option<String>>>,
+    /// Per unclaimed message.
+    pub(super) unclaimed: Vec<Option<String>>,
+}
+
+/// Writes every evidence item of `run` not yet on disk beside `path` and says where each one
+/// is, without copying the run: items a recorder already wrote keep their `file`.
+pub(super) fn file_each(run: &RunOutcome, path: &Path) -> Result<Filed, ReportError> {
+    let dir = path.parent().unwrap_or(Path::new(""));
+    let mut folders = Slugs::default();
+    let mut filed = Filed::default();
+    for scenario in &run.scenarios {
+        let folder = folders.unique(&scenario.id);
+        filed
+            .scenarios
+            .push(file_evidence(dir, &folder, scenario.evidence.iter())?);
+    }
+    if !run.unclaimed.is_empty() {
         let folder = folders.unique("unclaimed");
-        file_evidence(dir, &folder, filed.unclaimed.iter_mut().map(|(e, _)| e))?;
+        filed.unclaimed = file_evidence(dir, &folder, run.unclaimed.iter().map(|(e, _)| e))?;
     }
     Ok(filed)
 }
@@ -210,17 +239,21 @@ pub(super) fn private_write(file: &Path, bytes: &[u8]) -> std::io::Result<std::f
     Ok(f)
 }
 
-/// Writes each item's bytes to `dir/evidence/<folder>/<id>.<ext>` and records the relative path
-/// in its `file`.
+/// Writes each item's bytes to `dir/evidence/<folder>/<id>.<ext>` and returns the relative
+/// path of each (an item already written keeps its `file`). The folder is made once, before
+/// its first file.
 fn file_evidence<'e>(
     dir: &Path,
     folder: &str,
-    items: impl Iterator<Item = &'e mut Evidence>,
-) -> Result<(), ReportError> {
+    items: impl Iterator<Item = &'e Evidence>,
+) -> Result<Vec<Option<String>>, ReportError> {
     let folder_path = dir.join("evidence").join(folder);
     let mut names = Slugs::default();
+    let mut made = false;
+    let mut files = Vec::new();
     for evidence in items {
         if evidence.file.is_some() {
+            files.push(evidence.file.clone());
             continue;
         }
         let name = format!(
@@ -233,12 +266,14 @@ fn file_evidence<'e>(
             path: file.clone(),
             source,
         };
-        private_dir(&folder_path).map_err(failed)?;
+        if !made {
+            private_dir(&folder_path).map_err(failed)?;
+            made = true;
+        }
         private_write(&file, &evidence.bytes).map_err(failed)?;
-        let relative = format!("evidence/{folder}/{name}");
-        evidence.file = Some(relative);
+        files.push(Some(format!("evidence/{folder}/{name}")));
     }
-    Ok(())
+    Ok(files)
 }
 
 /// `json`, `xml` or `bin`, from a media type such as `application/fhir+json; fhirVersion=4.0`.

@@ -42,6 +42,7 @@ pub mod progress;
 mod review_view;
 #[cfg(test)]
 pub(crate) mod sample;
+mod shown;
 mod slug;
 pub mod testreport;
 
@@ -53,6 +54,7 @@ pub use json::write_json;
 pub use junit::{render_junit, write_junit};
 pub use lang::Lang;
 pub use merge::{MergeError, merge};
+pub use shown::redacted_text;
 
 use std::path::Path;
 
@@ -326,21 +328,39 @@ pub fn write_all_redacted(
     options: &Options,
     secrets: &crate::transport::Secrets,
 ) -> Result<(), ReportError> {
-    let filed = json::file_all(run, &paths.json)?;
-    let filed = cpr::redacted(&filed, secrets);
-    let shown = if options.show_cpr {
-        filed
-    } else {
-        cpr::masked(&filed)
+    // The evidence files first (the reports name them), then one copy of the run as the
+    // reports show it, rewritten scenario by scenario, without the message bytes unless the page
+    // copies them in (see `shown`).
+    let filed = json::file_each(run, &paths.json)?;
+    let show = shown::Shown {
+        secrets,
+        mask: !options.show_cpr,
     };
-    json::write_results(&shown, &paths.json)?;
-    testreport::write_testreports(&shown, &paths.json)?;
-    write_junit(&shown, &paths.junit)?;
-    let mut layout = html::Layout::for_run(&shown, relative_folder(&paths.html, &paths.json));
+    let linked = show.links_evidence(run);
+    let shown = show.run(run, Some(&filed), !linked);
+    drop(filed);
+    let mut layout = html::Layout::linking(linked, relative_folder(&paths.html, &paths.json));
     layout.lang = options.lang;
-    // A run that reuses a results folder keeps its review log: the page lists the entries about
-    // this run (by its start time) and none about another.
-    let reviews =
-        crate::review::read_log(&crate::review::log_path(&paths.json)).unwrap_or_default();
-    html::write_html_laid_out(&shown, &paths.html, &layout, &reviews)
+    // The three reports at once, one thread each (a run's reports are written on as many cores
+    // as there are); the first error in the order JSON, JUnit, HTML is the one returned.
+    let shown = &shown;
+    let (json, junit, html) = std::thread::scope(|scope| {
+        let json = scope.spawn(|| {
+            json::write_results(shown, &paths.json)?;
+            testreport::write_testreports(shown, &paths.json).map(drop)
+        });
+        let junit = scope.spawn(|| write_junit(shown, &paths.junit));
+        // A run that reuses a results folder keeps its review log: the page lists the entries
+        // about this run (by its start time) and none about another.
+        let reviews =
+            crate::review::read_log(&crate::review::log_path(&paths.json)).unwrap_or_default();
+        let html = html::write_html_laid_out(shown, &paths.html, &layout, &reviews);
+        (json.join(), junit.join(), html)
+    });
+    let joined = |r: std::thread::Result<Result<(), ReportError>>| {
+        r.unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    };
+    joined(json)?;
+    joined(junit)?;
+    html
 }

@@ -9,6 +9,7 @@ mod faults;
 mod folders;
 mod http;
 mod layering;
+mod partition;
 mod profile;
 mod registry;
 mod rules;
