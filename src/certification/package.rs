@@ -459,10 +459,7 @@ mod tests {
         for (sub, version) in [("core", "4.0.0"), ("carecommunication", "5.0.2")] {
             std::fs::create_dir_all(dir.path().join("ig").join(sub)).expect("mkdir");
             std::fs::write(
-                dir.path()
-                    .join("ig")
-                    .join(sub)
-                    .join("StructureDefinition-x.json"),
+                dir.path().join("ig").join(sub).join("StructureDefinition-x.json"),
                 format!(r#"{{"resourceType": "StructureDefinition", "version": "{version}"}}"#),
             )
             .expect("write");
