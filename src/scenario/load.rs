@@ -166,7 +166,7 @@ fn collect(path: &Path, files: &mut Vec<PathBuf>) -> Result<(), ScenarioError> {
         if p.is_dir() {
             collect(&p, files)?;
         } else if p.extension().is_some_and(|e| e == "toml")
-            || (p.extension().is_some_and(|e| e == "json") && is_testscript_file(&p))
+            || (p.extension().is_some_and(|e| e == "json") && is_scenario_json(&p))
         {
             files.push(p);
         }
@@ -174,22 +174,34 @@ fn collect(path: &Path, files: &mut Vec<PathBuf>) -> Result<(), ScenarioError> {
     Ok(())
 }
 
-/// Whether the `.json` file at `path` is a FHIR TestScript (a folder of MedCom's scripts also
-/// holds their example Bundles, which are not scenarios).
-fn is_testscript_file(path: &Path) -> bool {
-    std::fs::read(path).is_ok_and(|b| crate::testscript::is_testscript(&b))
+/// Whether the `.json` file at `path`, met in a folder, is a scenario: a FHIR TestScript, or a
+/// file that cannot be told apart from a broken one (not JSON, or JSON without a
+/// `resourceType`), which then fails to load naming the file as a broken TOML scenario does.
+/// Other FHIR resources are not scenarios: a folder of MedCom's scripts also holds their example
+/// Bundles and the IG's own resources. An unreadable file is a scenario too, so its read error
+/// is reported rather than the file skipped.
+fn is_scenario_json(path: &Path) -> bool {
+    std::fs::read(path).map_or(true, |b| {
+        !matches!(
+            crate::testscript::json_kind(&b),
+            crate::testscript::JsonKind::OtherResource(_)
+        )
+    })
 }
 
 /// A FHIR TestScript (JSON) as a scenario: its id, title and standard; the runner plays its
-/// actions ([`Scenario::testscript`]).
-fn load_testscript(path: &Path) -> Result<Scenario, ScenarioError> {
-    let script = crate::testscript::load(path).map_err(|e| ScenarioError::Invalid {
+/// actions ([`Scenario::testscript`]). A file that is not JSON is an error at the line and
+/// column of the syntax error; JSON that is not a TestScript, or a TestScript with nothing to
+/// run, is an error of the file ([`crate::testscript::parse`]).
+fn load_testscript(path: &Path, limit: u64) -> Result<Scenario, ScenarioError> {
+    let text = read_limited(path, limit)?;
+    let script = crate::testscript::parse(text.as_bytes()).map_err(|e| ScenarioError::Invalid {
         path: path.to_path_buf(),
-        line: 1,
-        column: 1,
-        message: e.to_string(),
+        line: e.line,
+        column: e.column,
+        message: e.message,
         hint: Some(
-            "a `.json` scenario is a FHIR TestScript resource (`\"resourceType\": \"TestScript\"`)"
+            "a `.json` scenario is a FHIR TestScript resource (`\"resourceType\": \"TestScript\"`) with at least one `test`"
                 .into(),
         ),
     })?;
@@ -263,7 +275,7 @@ fn read_limited(path: &Path, limit: u64) -> Result<String, ScenarioError> {
 /// As [`load_file`].
 pub fn load_file_limited(path: &Path, limit: u64) -> Result<Scenario, ScenarioError> {
     if path.extension().is_some_and(|e| e == "json") {
-        return load_testscript(path);
+        return load_testscript(path, limit);
     }
     let text = read_limited(path, limit)?;
     let invalid = |offset: usize, message: String, hint: Option<String>| {
@@ -900,5 +912,87 @@ mod tests {
         ));
         let s = load_file(&p).expect("loads");
         assert_eq!(s.tags, vec!["0012".to_string()]);
+    }
+
+    /// A minimal TestScript of our own: one test, one assert.
+    const SCRIPT: &str = r#"{"resourceType": "TestScript", "id": "ours",
+        "test": [{"action": [{"assert": {"expression": "true"}}]}]}"#;
+
+    fn folder(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().expect("temp dir");
+        for (name, text) in files {
+            std::fs::write(dir.path().join(name), text).expect("write");
+        }
+        dir
+    }
+
+    /// A truncated TestScript among good ones is not skipped: the run refuses, naming the file
+    /// and the line and column of the JSON syntax error, as for a broken TOML scenario.
+    #[test]
+    fn a_broken_json_file_in_a_folder_of_scripts_is_an_error_naming_it() {
+        // Line 3 is ` "test": [}`: the `}` where a value must be is its 11th character.
+        let broken = "{\"resourceType\": \"TestScript\",\n \"id\": \"cut\",\n \"test\": [}";
+        let dir = folder(&[("a.json", SCRIPT), ("b.json", broken)]);
+        let e = load(&[dir.path().to_path_buf()]).expect_err("a broken script");
+        match &e {
+            ScenarioError::Invalid {
+                path, line, column, ..
+            } => {
+                assert!(path.ends_with("b.json"), "{e}");
+                assert_eq!((*line, *column), (3, 11), "{e}");
+            }
+            other => panic!("not an Invalid error: {other}"),
+        }
+        assert!(e.to_string().contains("not valid JSON"), "{e}");
+        // Alone in its folder, it is named too (not "no scenario files found").
+        let alone = folder(&[("b.json", broken)]);
+        let e = load(&[alone.path().to_path_buf()]).expect_err("a broken script");
+        assert!(matches!(e, ScenarioError::Invalid { line: 3, .. }), "{e}");
+    }
+
+    /// JSON without a `resourceType` cannot be told from a broken script: an error naming the
+    /// file. Another FHIR resource in a folder (MedCom's example Bundles) is not a scenario;
+    /// named on its own, it is an error saying it is not a TestScript.
+    #[test]
+    fn json_that_is_not_a_testscript_is_named_or_skipped_as_a_folder_holds_it() {
+        let bundle = r#"{"resourceType": "Bundle", "id": "b", "type": "message"}"#;
+        let dir = folder(&[("a.json", SCRIPT), ("c.json", "{\"id\": \"x\"}")]);
+        let e = load(&[dir.path().to_path_buf()]).expect_err("no resourceType");
+        assert!(
+            matches!(&e, ScenarioError::Invalid { path, .. } if path.ends_with("c.json")),
+            "{e}"
+        );
+        assert!(e.to_string().contains("resourceType"), "{e}");
+
+        let dir = folder(&[("a.json", SCRIPT), ("Bundle-x.json", bundle)]);
+        let loaded = load(&[dir.path().to_path_buf()]).expect("the Bundle is not a scenario");
+        assert_eq!(loaded.len(), 1);
+        assert_eq!(loaded[0].id, "ours");
+        let e = load(&[dir.path().join("Bundle-x.json")]).expect_err("named on its own");
+        assert!(e.to_string().contains("not a TestScript"), "{e}");
+        assert!(e.to_string().contains("Bundle-x.json"), "{e}");
+    }
+
+    /// Several broken files are all listed at once, TOML and JSON alike.
+    #[test]
+    fn broken_json_and_toml_files_are_listed_together() {
+        let dir = folder(&[
+            ("a.json", "{\"resourceType\": \"TestScript\""),
+            ("b.toml", "id = "),
+        ]);
+        let e = load(&[dir.path().to_path_buf()]).expect_err("two broken files");
+        match e {
+            ScenarioError::Several { errors } => assert_eq!(errors.len(), 2),
+            other => panic!("not Several: {other}"),
+        }
+    }
+
+    /// A TestScript with no test checks nothing, so it must never pass: the loader refuses it.
+    #[test]
+    fn a_testscript_without_a_test_is_an_error_not_a_pass() {
+        let dir = folder(&[("x.json", r#"{"resourceType":"TestScript","id":"x"}"#)]);
+        let e = load(&[dir.path().join("x.json")]).expect_err("no test");
+        assert!(e.to_string().contains("has no test"), "{e}");
+        assert!(e.to_string().contains("x.json"), "{e}");
     }
 }

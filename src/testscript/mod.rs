@@ -68,28 +68,70 @@ pub enum LoadError {
         source: std::io::Error,
     },
     /// Not a TestScript in JSON.
-    #[error("`{}` is not a FHIR TestScript in JSON: {message}", .path.display())]
+    #[error("`{}` is not a FHIR TestScript in JSON: {}", .path.display(), .error)]
     Invalid {
         /// The file.
         path: std::path::PathBuf,
-        /// What is wrong.
-        message: String,
+        /// What is wrong, and where.
+        error: ParseError,
     },
+}
+
+/// What is wrong with the text of a `.json` scenario, with its 1-based position when the JSON
+/// itself is broken (otherwise line 1, column 1: the whole resource).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct ParseError {
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl ParseError {
+    fn whole(message: impl Into<String>) -> Self {
+        ParseError {
+            line: 1,
+            column: 1,
+            message: message.into(),
+        }
+    }
+}
+
+/// What a `.json` file holds, as the scenario loader sorts a folder: a TestScript, another FHIR
+/// resource (MedCom's script folders hold example Bundles and the IG's own resources, which are
+/// not scenarios), or something that cannot be told apart from a broken TestScript (not JSON,
+/// or JSON without a `resourceType`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JsonKind {
+    /// `"resourceType": "TestScript"`.
+    TestScript,
+    /// A FHIR resource of this other type.
+    OtherResource(String),
+    /// Not JSON, or JSON without a string `resourceType`.
+    Unknown,
+}
+
+/// Sorts the bytes of a `.json` file ([`JsonKind`]).
+pub fn json_kind(bytes: &[u8]) -> JsonKind {
+    let Ok(value) = serde_json::from_slice::<Value>(bytes) else {
+        return JsonKind::Unknown;
+    };
+    match value.get("resourceType").and_then(Value::as_str) {
+        Some("TestScript") => JsonKind::TestScript,
+        Some(other) => JsonKind::OtherResource(other.to_string()),
+        None => JsonKind::Unknown,
+    }
 }
 
 /// Whether `bytes` (a `.json` file) is a FHIR resource of type `TestScript`.
 pub fn is_testscript(bytes: &[u8]) -> bool {
-    serde_json::from_slice::<Value>(bytes)
-        .ok()
-        .and_then(|v| {
-            v.get("resourceType")
-                .and_then(Value::as_str)
-                .map(str::to_string)
-        })
-        .is_some_and(|t| t == "TestScript")
+    json_kind(bytes) == JsonKind::TestScript
 }
 
-/// Reads the TestScript in `path`.
+/// Reads the TestScript in `path` ([`parse`]).
 ///
 /// # Errors
 /// [`LoadError`].
@@ -98,15 +140,64 @@ pub fn load(path: &Path) -> Result<TestScript, LoadError> {
         path: path.to_path_buf(),
         source,
     })?;
-    let script: TestScript = serde_json::from_slice(&bytes).map_err(|e| LoadError::Invalid {
+    parse(&bytes).map_err(|error| LoadError::Invalid {
         path: path.to_path_buf(),
-        message: e.to_string(),
+        error,
+    })
+}
+
+/// Parses a TestScript from the bytes of a `.json` file, refusing what cannot run as one: text
+/// that is not JSON (with the line and column of the syntax error), JSON without a
+/// `resourceType`, a resource of another type, a TestScript without `id`, and one with nothing
+/// to run — no `test` and no setup action (R4 TestScript: `test.action` is 1..*; a script
+/// that checks nothing must never pass).
+///
+/// # Errors
+/// [`ParseError`] saying what is wrong.
+pub fn parse(bytes: &[u8]) -> Result<TestScript, ParseError> {
+    let value: Value = serde_json::from_slice(bytes).map_err(|e| {
+        let text = e.to_string();
+        // serde_json ends its message with the position, which the error carries on its own.
+        let message = text
+            .rsplit_once(" at line ")
+            .map_or(text.as_str(), |(m, _)| m)
+            .to_string();
+        ParseError {
+            line: e.line().max(1),
+            column: e.column().max(1),
+            message: format!("not valid JSON: {message}"),
+        }
     })?;
-    if script.resource_type != "TestScript" || script.id.is_empty() {
-        return Err(LoadError::Invalid {
-            path: path.to_path_buf(),
-            message: "no `resourceType` `TestScript` with an `id`".into(),
-        });
+    match value.get("resourceType").and_then(Value::as_str) {
+        Some("TestScript") => {}
+        Some(other) => {
+            return Err(ParseError::whole(format!(
+                "a FHIR `{other}` resource, not a TestScript"
+            )));
+        }
+        None => {
+            return Err(ParseError::whole(
+                "JSON without a `resourceType`, so not a FHIR TestScript",
+            ));
+        }
+    }
+    let script: TestScript =
+        serde_json::from_value(value).map_err(|e| ParseError::whole(e.to_string()))?;
+    if script.id.is_empty() {
+        return Err(ParseError::whole("the TestScript has no `id`"));
+    }
+    let setup_actions = script.setup.as_ref().map_or(0, |s| s.action.len());
+    if script.test.is_empty() && setup_actions == 0 {
+        return Err(ParseError::whole(format!(
+            "TestScript `{}` has no test: no `test` and no `setup` action, so nothing to run and nothing that could pass",
+            script.id
+        )));
+    }
+    if let Some(i) = script.test.iter().position(|t| t.action.is_empty()) {
+        return Err(ParseError::whole(format!(
+            "TestScript `{}`: `test[{i}]` has no `action` (FHIR R4 TestScript.test.action is 1..*)",
+            script.id
+        )));
     }
     Ok(script)
 }

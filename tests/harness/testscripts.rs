@@ -411,3 +411,55 @@ fn a_real_vendor_without_a_terminal_gets_the_instruction_in_the_report() {
         "{create}"
     );
 }
+
+/// An operation whose `sourceId` names a fixture the script does not declare is the script's
+/// defect (R4 TestScript: `operation.sourceId` is the id of one of its `fixture`s), whether the
+/// vendor or the harness performs it: an error naming the element and the id, never a pass, and
+/// the actions after it still run.
+#[test]
+fn an_undeclared_fixture_in_an_operation_is_an_error_of_the_script() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let script = serde_json::json!({
+        "resourceType": "TestScript",
+        "id": "harness-undeclared-fixture",
+        "status": "active",
+        "origin": [{"index": 1, "profile": {"code": "FHIR-Client"}}],
+        "destination": [{"index": 1, "profile": {"code": "FHIR-Server"}}],
+        "fixture": [{"id": "create-new-message-01",
+                     "resource": {"reference": "../Fixtures/CareCommunication-fixture-empty.xml"}}],
+        "setup": {"action": [
+            {"operation": {"type": {"code": "create"}, "resource": "Bundle",
+                           "sourceId": "gone"}}
+        ]},
+        "test": [{"name": "send", "description": "Post CareCommunication to the server.",
+            "action": [
+                {"operation": {"type": {"code": "create"}, "resource": "Bundle", "origin": 1,
+                               "destination": 1, "sourceId": "nope"}},
+                {"operation": {"type": {"code": "create"}, "resource": "Bundle", "origin": 1,
+                               "destination": 1, "sourceId": "create-new-message-01"}},
+                {"assert": {"description": "a Bundle came", "direction": "request",
+                            "resource": "Bundle"}}
+            ]}]
+    });
+    let path = dir.path().join("TestScript-undeclared.json");
+    std::fs::write(&path, script.to_string()).expect("script");
+    let (_d, results) = run(&[path], None);
+    let s = scenario(&results, "harness-undeclared-fixture");
+    assert_eq!(s["status"], "error", "{s}");
+    let steps = s["steps"].as_array().expect("steps");
+    assert_eq!(steps.len(), 4, "{s}");
+    let step = |i: usize| steps[i].to_string();
+    assert!(
+        step(0).contains("setup.action[0].operation.sourceId") && step(0).contains("`gone`"),
+        "{}",
+        step(0)
+    );
+    assert!(
+        step(1).contains("test[0].action[0].operation.sourceId") && step(1).contains("`nope`"),
+        "{}",
+        step(1)
+    );
+    // The run went on: the declared fixture's create and the assert after it judged the vendor.
+    assert_eq!(steps[2]["status"], "ran", "{s}");
+    assert_eq!(steps[3]["status"], "ran", "{s}");
+}

@@ -230,6 +230,15 @@ pub(in crate::run) async fn run(
             });
         }
     }
+    if steps.is_empty() {
+        // The loader refuses such a script; a script that ran nothing must never pass.
+        error.get_or_insert_with(|| {
+            format!(
+                "TestScript `{}` has no test: nothing ran, so nothing passed",
+                script.id
+            )
+        });
+    }
     let kr2 = play.x.acks_of_own_acks();
     if let Some(last) = steps.last_mut() {
         last.findings.extend(kr2);
@@ -314,6 +323,29 @@ impl Play<'_, '_> {
             .iter()
             .find(|f| f.id == id)
             .and_then(|f| f.resource.as_ref()?.reference.clone())
+    }
+
+    /// The script's own defect when an operation's `sourceId` names a fixture the script does
+    /// not declare (R4 TestScript: `operation.sourceId` is the id of a `fixture`): an error of
+    /// the script naming `{element}.operation.sourceId`, never a verdict on the vendor.
+    fn undeclared(&self, id: &str, element: &str) -> Option<Verdict> {
+        if self.script.fixture.iter().any(|f| f.id == id) {
+            return None;
+        }
+        let declared: Vec<String> = self
+            .script
+            .fixture
+            .iter()
+            .map(|f| format!("`{}`", f.id))
+            .collect();
+        let declared = if declared.is_empty() {
+            "it declares none".to_string()
+        } else {
+            format!("it declares {}", declared.join(", "))
+        };
+        Some(Verdict::Error(format!(
+            "{element}.operation.sourceId: fixture `{id}` is not declared in the script ({declared})"
+        )))
     }
 
     /// The message a fixture id, request id or response id names, if there is one yet.
@@ -469,6 +501,9 @@ impl Play<'_, '_> {
                 let Some(id) = op.source_id.clone() else {
                     return Verdict::Error(format!("{element}: a `{code}` without `sourceId`"));
                 };
+                if let Some(defect) = self.undeclared(&id, element) {
+                    return defect;
+                }
                 match self.fixture(&id, result).await {
                     Ok(msg) => {
                         let bundle_id = msg.identity.envelope_id.clone().unwrap_or_default();
@@ -909,6 +944,9 @@ impl Play<'_, '_> {
         let Some(fixture) = op.source_id.clone() else {
             return Verdict::Error(format!("{element}: a `create` without `sourceId`"));
         };
+        if let Some(defect) = self.undeclared(&fixture, element) {
+            return defect;
+        }
         for alias in [&op.request_id, &op.response_id].into_iter().flatten() {
             self.aliases.insert(alias.clone(), fixture.clone());
         }
