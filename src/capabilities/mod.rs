@@ -7,6 +7,19 @@
 //! list of approved systems (System, Leverandør, Systemtype, Standard, Standard ID (Version),
 //! Kanal, Teststatus) to compare with it.
 //!
+//! What proves a capability. A matrix cell lists every scenario that tested it, each once with
+//! its worst grade (two runs of one system that both ran a scenario give one entry). A scenario
+//! that deliberately sends broken or unacceptable input (tagged `negative` or `invalid`: an
+//! OIOXML letter without its VersionCode, a letter to an unknown EAN, a FHIR message that
+//! breaks a profile invariant) shows only that the system refuses it: its one cell is the
+//! feature `rejects invalid input`. In the approved-systems table a standard is `passed` for a
+//! run when every scenario of it passed (refusal tests included) and at least one scenario
+//! proves the exchange: it passed, is not such a refusal test, and a message of the standard's
+//! type went its direction (to the system for `receive`, from it for `send`) without an answer
+//! refusing it (acknowledgement `fatal-error`, negative receipt XCTL02). A standard tested only
+//! with broken input gets no row. The system is the run's `[system]` (`certification.system`
+//! in `results.json`: name and version, vendor as Leverandør), else its target.
+//!
 //! Written as `capabilities.json` (everything), `capabilities.csv` (the units),
 //! `capabilities-matrix.csv` and `capabilities-approved.csv`, and `capabilities.html`.
 
@@ -236,13 +249,17 @@ fn units(r: &Registry) -> Vec<UnitLine> {
     out
 }
 
-/// The system a run tested: `system.name` (and version) when the results say, else the target.
+/// The system a run tested: its `[system]` name and version (`TestJournal 1.2.3`) when the
+/// results record them, else the run's target.
 fn system(run: &crate::stats::traffic::Run) -> String {
-    match run.system["name"]
-        .as_str()
-        .or(run.system["system"].as_str())
-    {
-        Some(name) => match run.system["version"].as_str() {
+    let text = |k: &str| {
+        run.system[k]
+            .as_str()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+    };
+    match text("name").or(text("system")) {
+        Some(name) => match text("version") {
             Some(v) => format!("{name} {v}"),
             None => name.to_string(),
         },
@@ -260,6 +277,78 @@ fn main_standard(standard: &str) -> String {
         .to_string()
 }
 
+/// A main standard taken apart: `XDIS20 XD2030C (NotificationOfAdmission)` is `XDIS20` version
+/// `XD2030C`; `CareCommunication 5.0` is `CareCommunication` version `5.0`; `XDIS20
+/// (NotificationOfAdmission)` has no version (the parenthesis is the document's title).
+fn name_and_version(main: &str) -> (String, Option<String>) {
+    let mut parts = main.split_whitespace();
+    let name = parts.next().unwrap_or_default().to_string();
+    let version = parts
+        .next()
+        .filter(|v| !v.starts_with('('))
+        .map(str::to_string);
+    (name, version)
+}
+
+/// The message type a standard's messages carry, as [`crate::stats::traffic::Item`] reads it:
+/// the FHIR event code (`care-communication-message`) or the OIOXML `TypeCode` (`XDIS20`).
+fn message_type_of(name: &str) -> String {
+    match name {
+        "CareCommunication" => "care-communication-message".into(),
+        "HospitalNotification" => "hospital-notification-message".into(),
+        "Acknowledgement" => "acknowledgement-message".into(),
+        other => other.to_string(),
+    }
+}
+
+/// Whether a scenario deliberately sends a broken or unacceptable input to see it refused (the
+/// suite tags these `negative` (OIOXML syntax errors, unknown receivers) or `invalid` (FHIR
+/// messages that break a profile)). It proves the refusal, never the capability.
+fn deliberately_broken(s: &crate::stats::traffic::Scenario) -> bool {
+    s.tags.iter().any(|t| t == "negative" || t == "invalid")
+}
+
+/// `send` when the scenario has the system send, else `receive`.
+fn direction_of(s: &crate::stats::traffic::Scenario) -> &'static str {
+    if s.tags.iter().any(|t| t == "send") {
+        "send"
+    } else {
+        "receive"
+    }
+}
+
+/// Whether `s` proves its system can exchange its main standard's messages in its direction
+/// (see the module docs): it passed, is not [`deliberately_broken`], and a message of that type
+/// went the scenario's way (to the system for `receive`: evidence `sent`; from it for `send`:
+/// `received`) and no answer refused it (an acknowledgement `fatal-error`, a negative receipt
+/// XCTL02).
+fn proves(traffic: &Traffic, s: &crate::stats::traffic::Scenario) -> bool {
+    if s.status != "passed" || deliberately_broken(s) {
+        return false;
+    }
+    let (name, _) = name_and_version(&main_standard(&s.standard));
+    let wanted = message_type_of(&name);
+    let way = if direction_of(s) == "send" {
+        "received"
+    } else {
+        "sent"
+    };
+    let mine = |i: &&crate::stats::traffic::Item| i.run == s.run && i.scenario == s.id;
+    let refused = |id: &str| {
+        traffic.items.iter().filter(mine).any(|a| {
+            a.answers.as_deref() == Some(id)
+                && (a.statistical_code == "MCM:FCTL#fatal-error" || a.message_type == "XCTL02")
+        })
+    };
+    traffic.items.iter().filter(mine).any(|i| {
+        matches!(i.kind, Kind::Fhir | Kind::Oioxml)
+            && i.answers.is_none()
+            && i.direction == way
+            && i.message_type == wanted
+            && !i.id.as_deref().is_some_and(refused)
+    })
+}
+
 /// Grades from best to worst, for "the worst verdict".
 fn rank(verdict: &str) -> usize {
     ["OK", "F4", "F3", "F2", "F1"]
@@ -271,64 +360,69 @@ fn rank(verdict: &str) -> usize {
 /// (system, standard, direction, feature).
 type CellKey = (String, String, String, String);
 
+/// The matrix feature of a [`deliberately_broken`] scenario: all it shows.
+pub const REJECTS_INVALID: &str = "rejects invalid input";
+
 fn matrix(traffic: &Traffic) -> Vec<Cell> {
-    let mut cells: BTreeMap<CellKey, Vec<(String, String)>> = BTreeMap::new();
+    // Per cell, each scenario once (two runs of one system may both run it), with its worst grade.
+    let mut cells: BTreeMap<CellKey, BTreeMap<String, String>> = BTreeMap::new();
     for s in &traffic.scenarios {
         let Some(run) = traffic.runs.get(s.run) else {
             continue;
         };
-        let direction = if s.tags.iter().any(|t| t == "send") {
-            "send"
+        let direction = direction_of(s);
+        let mut features: Vec<String> = Vec::new();
+        if deliberately_broken(s) {
+            features.push(REJECTS_INVALID.to_string());
         } else {
-            "receive"
-        };
-        let items: Vec<_> = traffic
-            .items
-            .iter()
-            .filter(|i| {
+            let items = traffic.items.iter().filter(|i| {
                 i.run == s.run
                     && i.scenario == s.id
                     && matches!(i.kind, Kind::Fhir | Kind::Oioxml)
                     && i.answers.is_none()
                     && i.message_type != "acknowledgement-message"
-            })
-            .collect();
-        let mut features: Vec<String> = Vec::new();
-        for i in &items {
-            features.push(format!("format {}", i.format));
-            if let Some(a) = &i.activity {
-                features.push(format!("activity {}", a.trim_end_matches("-message")));
+            });
+            for i in items {
+                features.push(format!("format {}", i.format));
+                if let Some(a) = &i.activity {
+                    features.push(format!("activity {}", a.trim_end_matches("-message")));
+                }
+                for m in &i.attachments {
+                    features.push(format!("attachment {m}"));
+                }
             }
-            for m in &i.attachments {
-                features.push(format!("attachment {m}"));
-            }
+            let folder = s.tags.iter().any(|t| t == "folder")
+                || !(run.target.starts_with("http") || run.target.starts_with("embedded"));
+            features.push(format!(
+                "transport {}",
+                if folder { "folder" } else { "HTTP" }
+            ));
         }
-        let folder = s.tags.iter().any(|t| t == "folder")
-            || !(run.target.starts_with("http") || run.target.starts_with("embedded"));
-        features.push(format!(
-            "transport {}",
-            if folder { "folder" } else { "HTTP" }
-        ));
         features.sort();
         features.dedup();
         for f in features {
-            cells
+            let proofs = cells
                 .entry((
                     system(run),
                     main_standard(&s.standard),
                     direction.to_string(),
                     f,
                 ))
-                .or_default()
-                .push((s.id.clone(), s.verdict.clone()));
+                .or_default();
+            let grade = proofs
+                .entry(s.id.clone())
+                .or_insert_with(|| s.verdict.clone());
+            if rank(&s.verdict) > rank(grade) {
+                *grade = s.verdict.clone();
+            }
         }
     }
     cells
         .into_iter()
         .map(|((system, standard, direction, feature), proofs)| Cell {
             verdict: proofs
-                .iter()
-                .map(|(_, v)| v.as_str())
+                .values()
+                .map(String::as_str)
                 .max_by_key(|v| rank(v))
                 .unwrap_or("OK")
                 .to_string(),
@@ -342,38 +436,63 @@ fn matrix(traffic: &Traffic) -> Vec<Cell> {
 }
 
 /// `CareCommunication 5.0` -> (`CareCommunication`, `FDIS91 (5.0)`); `XDIS91 XD9134L` ->
-/// (`XDIS91`, `XDIS91 (XD9134L)`). The FHIR standards' ids are MedCom's SOR-EDI codes
-/// (ConceptMap `medcom-messaging-mapFhirToSorEdi`).
+/// (`XDIS91`, `XDIS91 (XD9134L)`); `XDIS20 (NotificationOfAdmission)` (no version) ->
+/// (`XDIS20`, `XDIS20`). The FHIR standards' ids are MedCom's SOR-EDI codes (ConceptMap
+/// `medcom-messaging-mapFhirToSorEdi`).
 fn standard_id(standard: &str) -> (String, String) {
-    let mut parts = standard.split_whitespace();
-    let name = parts.next().unwrap_or_default().to_string();
-    let version = parts.next().unwrap_or_default();
+    let (name, version) = name_and_version(standard);
     let id = match name.as_str() {
         "CareCommunication" => "FDIS91".to_string(),
         "HospitalNotification" => "FDIS20".to_string(),
         "Acknowledgement" => "FCTL".to_string(),
         other => other.to_string(),
     };
-    (name, format!("{id} ({version})"))
+    let id = match version {
+        Some(v) => format!("{id} ({v})"),
+        None => id,
+    };
+    (name, id)
 }
 
 fn approved(traffic: &Traffic) -> Vec<Approved> {
+    // One row per run and standard; the scenarios of a standard's versions share it.
     let mut rows: BTreeMap<(usize, String), Vec<&crate::stats::traffic::Scenario>> =
         BTreeMap::new();
     for s in &traffic.scenarios {
-        rows.entry((s.run, main_standard(&s.standard)))
-            .or_default()
-            .push(s);
+        let (name, _) = name_and_version(&main_standard(&s.standard));
+        rows.entry((s.run, name)).or_default().push(s);
     }
     rows.into_iter()
-        .filter_map(|((run, standard), scenarios)| {
+        .filter_map(|((run, name), scenarios)| {
             let r = traffic.runs.get(run)?;
-            let (name, id) = standard_id(&standard);
+            // Only scenarios that exchange real messages name a row and its versions: a
+            // standard tested only with broken input is not listed at all.
+            let mut ids: Vec<String> = scenarios
+                .iter()
+                .filter(|s| !deliberately_broken(s))
+                .map(|s| standard_id(&main_standard(&s.standard)).1)
+                .collect();
+            ids.sort();
+            ids.dedup();
+            if ids.is_empty() {
+                return None;
+            }
             let folder = scenarios
                 .iter()
                 .any(|s| s.tags.iter().any(|t| t == "folder"));
-            let passed = scenarios.iter().all(|s| s.status == "passed");
-            let text = |k: &str| r.system[k].as_str().unwrap_or("—").to_string();
+            let proving: Vec<_> = scenarios.iter().filter(|s| proves(traffic, s)).collect();
+            let mut directions: Vec<&str> = proving.iter().map(|s| direction_of(s)).collect();
+            directions.sort();
+            directions.dedup();
+            let passed = !proving.is_empty() && scenarios.iter().all(|s| s.status == "passed");
+            let text = |k: &str| {
+                r.system[k]
+                    .as_str()
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty())
+                    .unwrap_or("—")
+                    .to_string()
+            };
             Some(Approved {
                 system: system(r),
                 leverandor: text("vendor"),
@@ -383,7 +502,7 @@ fn approved(traffic: &Traffic) -> Vec<Approved> {
                     .unwrap_or("—")
                     .to_string(),
                 standard: name,
-                standard_id: id,
+                standard_id: ids.join(", "),
                 kanal: if folder {
                     "VANS (folder)"
                 } else {
@@ -391,10 +510,16 @@ fn approved(traffic: &Traffic) -> Vec<Approved> {
                 }
                 .into(),
                 teststatus: format!(
-                    "{} in harness test {} ({} scenario(s))",
+                    "{} in harness test {} ({} of {} scenario(s) prove it{})",
                     if passed { "passed" } else { "not passed" },
                     r.started.get(..10).unwrap_or(&r.started),
-                    scenarios.len()
+                    proving.len(),
+                    scenarios.len(),
+                    if directions.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {}", directions.join(", "))
+                    }
                 ),
             })
         })
@@ -539,5 +664,114 @@ mod tests {
             ("XDIS91".into(), "XDIS91 (XD9134L)".into())
         );
         assert_eq!(main_standard("XDIS91 XD9134L / XCTL03"), "XDIS91 XD9134L");
+    }
+}
+
+#[cfg(test)]
+mod proof_tests {
+    use super::*;
+    use crate::stats::traffic::{Item, Run, Scenario};
+
+    fn scenario(id: &str, standard: &str, tags: &[&str]) -> Scenario {
+        Scenario {
+            run: 0,
+            id: id.into(),
+            title: String::new(),
+            standard: standard.into(),
+            tags: tags.iter().map(|t| t.to_string()).collect(),
+            status: "passed".into(),
+            verdict: "OK".into(),
+        }
+    }
+
+    fn letter(scenario: &str, direction: &str, type_code: &str, id: &str) -> Item {
+        Item {
+            run: 0,
+            scenario: scenario.into(),
+            evidence: "e1".into(),
+            direction: direction.into(),
+            kind: Kind::Oioxml,
+            format: "xml".into(),
+            message_type: type_code.into(),
+            statistical_code: type_code.into(),
+            month: None,
+            at_ms: None,
+            id: Some(id.into()),
+            answers: None,
+            activity: None,
+            attachments: Vec::new(),
+            sender: (None, None),
+            receiver: (None, None),
+        }
+    }
+
+    fn traffic(scenarios: Vec<Scenario>, items: Vec<Item>) -> Traffic {
+        Traffic {
+            runs: vec![Run {
+                file: "results.json".into(),
+                target: "exchange folder `x`".into(),
+                started: "2026-12-07T18:00:00Z".into(),
+                verdict: "OK".into(),
+                system: serde_json::json!({"vendor": "Test A/S", "name": "TestJournal"}),
+            }],
+            scenarios,
+            items,
+        }
+    }
+
+    #[test]
+    fn a_version_less_standard_gets_its_id_without_doubled_parentheses() {
+        assert_eq!(
+            standard_id("XDIS20 (NotificationOfAdmission)"),
+            ("XDIS20".into(), "XDIS20".into())
+        );
+        assert_eq!(
+            standard_id("XLA201 XLA2011001A (WorkingDisabilityRequest)"),
+            ("XLA201".into(), "XLA201 (XLA2011001A)".into())
+        );
+    }
+
+    #[test]
+    fn only_a_passed_valid_exchange_in_the_scenarios_direction_proves_a_standard() {
+        let std = "XDIS20 XD2030C (NotificationOfAdmission) / XCTL03";
+        let good = scenario("good", std, &["receive", "folder"]);
+        let broken = scenario("broken", std, &["receive", "negative", "folder"]);
+        let wrong_way = scenario("wrong-way", std, &["send", "folder"]);
+        let mut failed = scenario("failed", std, &["receive", "folder"]);
+        failed.status = "failed".into();
+        let refused = scenario("refused", std, &["receive", "folder"]);
+        let mut receipt = letter("refused", "received", "XCTL02", "E9");
+        receipt.answers = Some("E5".into());
+        let t = traffic(
+            vec![
+                good.clone(),
+                broken.clone(),
+                wrong_way.clone(),
+                failed.clone(),
+                refused.clone(),
+            ],
+            vec![
+                letter("good", "sent", "XDIS20", "E1"),
+                letter("broken", "sent", "XDIS20", "E2"),
+                // A send scenario where only the harness sent an XDIS20: not the system's.
+                letter("wrong-way", "sent", "XDIS20", "E3"),
+                letter("failed", "sent", "XDIS20", "E4"),
+                letter("refused", "sent", "XDIS20", "E5"),
+                receipt,
+            ],
+        );
+        assert!(proves(&t, &good));
+        assert!(!proves(&t, &broken));
+        assert!(!proves(&t, &wrong_way));
+        assert!(!proves(&t, &failed));
+        assert!(!proves(&t, &refused));
+
+        // Only the broken scenario: no row at all, and its one matrix cell is the refusal.
+        let only = traffic(vec![broken], vec![letter("broken", "sent", "XDIS20", "E2")]);
+        let c = build(None, &only, &Filter::default());
+        assert!(c.approved.is_empty(), "{:?}", c.approved);
+        assert_eq!(c.matrix.len(), 1);
+        assert_eq!(c.matrix[0].feature, REJECTS_INVALID);
+        assert_eq!(c.matrix[0].system, "TestJournal");
     }
 }

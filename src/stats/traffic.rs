@@ -104,7 +104,9 @@ pub struct Run {
     pub started: String,
     /// `verdict`.
     pub verdict: String,
-    /// The system under test when the results say (`system`: vendor, name, version, type).
+    /// The system under test when the results say: the certification record's `[system]`
+    /// (`certification.system` in `results.json`: `vendor`, `name`, `version`, `test_type`, …),
+    /// else a top-level `system`; `null` when neither is there.
     pub system: Value,
 }
 
@@ -142,7 +144,11 @@ pub fn read(paths: &[PathBuf]) -> Result<Traffic, StatsError> {
             target: text(&doc["target"]),
             started: text(&doc["started"]),
             verdict: text(&doc["verdict"]),
-            system: doc["system"].clone(),
+            system: if doc["certification"]["system"].is_object() {
+                doc["certification"]["system"].clone()
+            } else {
+                doc["system"].clone()
+            },
         });
         let dir = path.parent().unwrap_or(Path::new("."));
         for s in doc["scenarios"].as_array().into_iter().flatten() {

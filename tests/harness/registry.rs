@@ -735,3 +735,189 @@ fn validate_checks_an_ehmi_sbdh_envelopes_parties_against_the_registry() {
 fn read_json_bytes(bytes: &[u8]) -> Value {
     serde_json::from_slice(bytes).expect("JSON")
 }
+
+/// The scenarios of the bundled suite that send a deliberately broken letter: their files ask
+/// for `syntax-error = true` (read from the scenario files, not from our results).
+fn syntax_error_scenarios() -> BTreeSet<String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/oioxml");
+    let mut out = BTreeSet::new();
+    for entry in std::fs::read_dir(dir).expect("scenario folder") {
+        let text = std::fs::read_to_string(entry.expect("entry").path()).expect("scenario");
+        if text.contains("syntax-error = true") {
+            let id = text
+                .lines()
+                .find_map(|l| l.strip_prefix("id = "))
+                .expect("id")
+                .trim_matches('"')
+                .to_string();
+            out.insert(id);
+        }
+    }
+    out
+}
+
+/// `XDIS20 XD2030C (NotificationOfAdmission) / XCTL03` -> `XDIS20`, `Some("XD2030C")`.
+fn standard_parts(standard: &str) -> (String, Option<String>) {
+    let main = standard.split(['/', ';']).next().expect("main");
+    let mut words = main.split_whitespace();
+    let name = words.next().expect("name").to_string();
+    let version = words
+        .next()
+        .filter(|w| !w.starts_with('('))
+        .map(str::to_string);
+    (name, version)
+}
+
+#[test]
+fn capabilities_names_the_recorded_system_lists_each_scenario_once_and_ignores_broken_letters() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let output = run_with_reports(dir.path(), &["run".as_ref()]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let first = dir.path().join("results.json");
+    let run = read_json(&first);
+    let target = run["target"].as_str().expect("target").to_string();
+    // The same run as a second system, recorded the way `[system]` is: certification.system.
+    let mut second = run.clone();
+    second["certification"]["system"] =
+        serde_json::json!({ "vendor": "Test A/S", "name": "TestJournal", "version": "1.2.3" });
+    let second_path = dir.path().join("second.json");
+    std::fs::write(&second_path, second.to_string()).expect("write");
+    // And again, the same system, with one scenario graded worse: its cells list it once, worst.
+    let mut third = second.clone();
+    let worse = "cc-new-json";
+    for s in third["scenarios"].as_array_mut().expect("scenarios") {
+        if s["id"] == worse {
+            s["verdict"] = "F2".into();
+            s["status"] = "failed".into();
+        }
+    }
+    let third_path = dir.path().join("third.json");
+    std::fs::write(&third_path, third.to_string()).expect("write");
+    // A fourth system that ran XDIS20 and XLA201 only with the broken letters.
+    let broken = syntax_error_scenarios();
+    assert_eq!(
+        broken,
+        BTreeSet::from([
+            "xdis20-syntax-error".into(),
+            "xla201-syntax-error".into(),
+            "xdis91-syntax-error".into()
+        ])
+    );
+    let mut fourth = run.clone();
+    fourth["certification"]["system"] = serde_json::json!({ "name": "OnlyBroken" });
+    fourth["scenarios"]
+        .as_array_mut()
+        .expect("scenarios")
+        .retain(|s| {
+            let id = s["id"].as_str().expect("id");
+            broken.contains(id) || !(id.starts_with("xdis20") || id.starts_with("xla201"))
+        });
+    let fourth_path = dir.path().join("fourth.json");
+    std::fs::write(&fourth_path, fourth.to_string()).expect("write");
+
+    let caps = dir.path().join("caps");
+    let status = bin()
+        .arg("capabilities")
+        .args([&first, &second_path, &third_path, &fourth_path])
+        .arg("--output")
+        .arg(&caps)
+        .status()
+        .expect("capabilities runs");
+    assert!(status.success());
+    let found = read_json(&caps.join("capabilities.json"));
+
+    // 1. The recorded system names its rows; the run without one falls back to its target.
+    let approved = found["approved"].as_array().expect("approved");
+    let systems: BTreeSet<(&str, &str)> = approved
+        .iter()
+        .map(|a| {
+            (
+                a["system"].as_str().expect("system"),
+                a["leverandor"].as_str().expect("vendor"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        systems,
+        BTreeSet::from([
+            (target.as_str(), "—"),
+            ("TestJournal 1.2.3", "Test A/S"),
+            ("OnlyBroken", "—"),
+        ])
+    );
+    let csv = std::fs::read_to_string(caps.join("capabilities-approved.csv")).expect("csv");
+    assert!(csv.contains("TestJournal 1.2.3,Test A/S,"), "{csv}");
+    let matrix = found["matrix"].as_array().expect("matrix");
+    assert!(matrix.iter().any(|c| c["system"] == "TestJournal 1.2.3"));
+
+    // 2. Two runs of TestJournal: each cell lists a scenario once, with its worst grade.
+    let mut seen_worse = 0;
+    for c in matrix.iter().filter(|c| c["system"] == "TestJournal 1.2.3") {
+        let listed: Vec<&str> = c["scenarios"]
+            .as_array()
+            .expect("scenarios")
+            .iter()
+            .map(|s| s.as_str().expect("text"))
+            .collect();
+        let ids: BTreeSet<&str> = listed.iter().filter_map(|s| s.split(' ').next()).collect();
+        assert_eq!(ids.len(), listed.len(), "{c}");
+        if ids.contains(worse) {
+            seen_worse += 1;
+            assert!(listed.contains(&format!("{worse} (F2)").as_str()), "{c}");
+            assert_eq!(c["verdict"], "F2", "{c}");
+        }
+    }
+    assert!(seen_worse > 0);
+
+    // 3. No doubled parentheses; the standard ids are the versions of the real scenarios.
+    let mut expected_ids: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for s in run["scenarios"].as_array().expect("scenarios") {
+        let id = s["id"].as_str().expect("id");
+        let (name, version) = standard_parts(s["standard"].as_str().expect("standard"));
+        if name.starts_with('X') && !broken.contains(id) {
+            expected_ids
+                .entry(name.clone())
+                .or_default()
+                .insert(format!(
+                    "{name} ({})",
+                    version.expect("a real letter's version")
+                ));
+        }
+    }
+    for a in approved
+        .iter()
+        .filter(|a| a["system"] == "TestJournal 1.2.3")
+    {
+        let id = a["standard_id"].as_str().expect("id");
+        assert!(!id.contains("(("), "{a}");
+        if let Some(ids) = expected_ids.get(a["standard"].as_str().expect("standard")) {
+            let want: Vec<&str> = ids.iter().map(String::as_str).collect();
+            assert_eq!(id, want.join(", "), "{a}");
+        }
+    }
+    // Broken letters never approve: OnlyBroken has no XDIS20 or XLA201 row, and its matrix
+    // shows them only as refusals.
+    let only_broken: BTreeSet<&str> = approved
+        .iter()
+        .filter(|a| a["system"] == "OnlyBroken")
+        .filter_map(|a| a["standard"].as_str())
+        .collect();
+    assert!(only_broken.contains("XDIS91"), "{only_broken:?}");
+    assert!(
+        !only_broken.contains("XDIS20") && !only_broken.contains("XLA201"),
+        "{only_broken:?}"
+    );
+    for c in matrix {
+        for s in c["scenarios"].as_array().expect("scenarios") {
+            let id = s.as_str().and_then(|s| s.split(' ').next()).expect("id");
+            if broken.contains(id) {
+                assert_eq!(c["feature"], "rejects invalid input", "{c}");
+            }
+        }
+    }
+}
