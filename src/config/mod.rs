@@ -164,7 +164,7 @@ struct RawParty {
 
 /// A duration in whole seconds (`30`) or as text (`"30s"`, `"2m"`), like a scenario's `within`.
 #[derive(Debug, Clone, Copy)]
-struct Seconds(Duration);
+pub(crate) struct Seconds(pub(crate) Duration);
 
 impl<'de> Deserialize<'de> for Seconds {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Seconds, D::Error> {

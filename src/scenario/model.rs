@@ -446,42 +446,9 @@ mod duration_opt {
     use serde::{Deserialize, Deserializer};
     use std::time::Duration;
 
-    /// Whole seconds (`30`), fractional seconds (`0.5`) or text (`"30s"`, `"2m"`), as the
-    /// config's `default-within` takes them.
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Raw {
-        Number(u64),
-        Fraction(f64),
-        Text(String),
-    }
-
+    /// Whole seconds (`30`), fractional seconds (`0.5`) or text (`"30s"`, `"2m"`), at most a day:
+    /// read exactly as the config's `default-within` is.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
-        let (text, duration) = match Raw::deserialize(d).map_err(|_| {
-            serde::de::Error::custom("a duration is seconds (`30`) or text like `30s` or `10m`")
-        })? {
-            Raw::Number(n) => (n.to_string(), Duration::from_secs(n)),
-            Raw::Fraction(f) => (
-                f.to_string(),
-                Duration::try_from_secs_f64(f).map_err(|_| {
-                    serde::de::Error::custom(format!("`{f}` is not a duration in seconds"))
-                })?,
-            ),
-            Raw::Text(text) => {
-                let duration = humantime::parse_duration(&text).map_err(|e| {
-                    serde::de::Error::custom(format!(
-                        "`{text}` is not a duration like `30s` or `10m`: {e}"
-                    ))
-                })?;
-                (text, duration)
-            }
-        };
-        // A wait longer than a day is a typo, and would overflow the clock arithmetic.
-        if duration > crate::config::MAX_WAIT {
-            return Err(serde::de::Error::custom(format!(
-                "`{text}` is longer than the longest wait, 24 hours"
-            )));
-        }
-        Ok(Some(duration))
+        crate::config::Seconds::deserialize(d).map(|s| Some(s.0))
     }
 }

@@ -179,6 +179,24 @@ impl Inbox {
             Some((bytes, findings)) => (Some(bytes), findings),
             None => (None, Vec::new()),
         };
+        self.push_received(|seq| Received {
+            seq,
+            origin,
+            bytes,
+            media_type,
+            message,
+            written_in_place,
+            letter,
+            envelope,
+            envelope_findings,
+            refused,
+            headers: Vec::new(),
+        })
+    }
+
+    /// Numbers an arrival and adds it whole under the lock, then wakes the waiters. Returns the
+    /// arrival number.
+    fn push_received(&self, received: impl FnOnce(u64) -> Received) -> u64 {
         let seq = {
             let mut state = self
                 .state
@@ -186,22 +204,7 @@ impl Inbox {
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             state.next_seq += 1;
             let seq = state.next_seq;
-            state.items.push((
-                Received {
-                    seq,
-                    origin,
-                    bytes,
-                    media_type,
-                    message,
-                    written_in_place,
-                    letter,
-                    envelope,
-                    envelope_findings,
-                    refused,
-                    headers: Vec::new(),
-                },
-                false,
-            ));
+            state.items.push((received(seq), false));
             seq
         };
         self.notify.notify_waiters();
@@ -218,33 +221,19 @@ impl Inbox {
         message: Result<Message, String>,
         headers: Vec<(String, String)>,
     ) -> u64 {
-        let seq = {
-            let mut state = self
-                .state
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            state.next_seq += 1;
-            let seq = state.next_seq;
-            state.items.push((
-                Received {
-                    seq,
-                    origin,
-                    bytes,
-                    media_type,
-                    message,
-                    written_in_place: false,
-                    letter: None,
-                    envelope: None,
-                    envelope_findings: Vec::new(),
-                    refused: None,
-                    headers,
-                },
-                false,
-            ));
-            seq
-        };
-        self.notify.notify_waiters();
-        seq
+        self.push_received(|seq| Received {
+            seq,
+            origin,
+            bytes,
+            media_type,
+            message,
+            written_in_place: false,
+            letter: None,
+            envelope: None,
+            envelope_findings: Vec::new(),
+            refused: None,
+            headers,
+        })
     }
 
     /// Adds what arrived, read once ([`crate::arrival::Arrival::read`]): a FHIR message, an
