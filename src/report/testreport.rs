@@ -32,6 +32,22 @@ pub fn folder(json: &Path) -> PathBuf {
 /// [`ReportError::Write`] naming the file.
 pub fn write_testreports(run: &RunOutcome, json: &Path) -> Result<usize, ReportError> {
     let dir = folder(json);
+    // The folder holds this run's TestReports only: one left by an earlier run in the same folder
+    // (another script, another selection) would read as part of this run.
+    if let Ok(entries) = std::fs::read_dir(&dir) {
+        let keep: std::collections::HashSet<String> = run
+            .scenarios
+            .iter()
+            .filter(|s| s.tags.iter().any(|t| t == "testscript"))
+            .map(|s| format!("{}.json", super::slug::slug(&s.id)))
+            .collect();
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.ends_with(".json") && !keep.contains(&name) && entry.path().is_file() {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
     let mut n = 0;
     for s in run
         .scenarios
@@ -114,8 +130,14 @@ pub fn test_report(
         ScenarioStatus::Failed => "fail",
         ScenarioStatus::Error | ScenarioStatus::Skipped => "pending",
     };
+    // R4 TestReport.status: `completed` when every action ran (a script whose own defects made
+    // some asserts errors still ran to its end); `stopped` when the run ended it early (actions
+    // left unrun) or never started it.
+    let ran_to_end =
+        !s.steps.is_empty() && s.steps.iter().all(|st| st.status != StepStatus::Skipped);
     let status = match s.status {
         ScenarioStatus::Passed | ScenarioStatus::Failed => "completed",
+        ScenarioStatus::Error if ran_to_end => "completed",
         ScenarioStatus::Error | ScenarioStatus::Skipped => "stopped",
     };
     let score = if s.steps.is_empty() {

@@ -154,6 +154,76 @@ fn medcom_scripts_pass_against_the_reference_vendor_with_a_test_report_each() {
         assert_eq!(report["status"], "completed", "{id}");
         conforms(model, "TestReport", &report, "TestReport");
     }
+    // A script whose own defects made some asserts errors still ran every action: R4's
+    // `completed` ("stopped" is an execution stopped before its end), result `pending`.
+    for id in &errors {
+        let path = dir.path().join(format!("reports/testreports/{id}.json"));
+        let report: Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).expect("TestReport"))
+                .expect("JSON");
+        assert_eq!(report["status"], "completed", "{id}");
+        assert_eq!(report["result"], "pending", "{id}");
+    }
+}
+
+/// `testreports/` holds the TestReports of the run that wrote it: a rerun of fewer scripts in the
+/// same folder leaves none of the earlier run's behind, and `evidence pack` carries them.
+#[test]
+fn testreports_are_the_last_runs_and_go_into_the_evidence_package() {
+    let all = scripts();
+    let (dir, _) = run(&all[..3], None);
+    let reports = dir.path().join("reports/testreports");
+    let count = || std::fs::read_dir(&reports).expect("testreports").count();
+    assert_eq!(count(), 3);
+    let out = bin()
+        .current_dir(dir.path())
+        .arg("run")
+        .arg(&all[0])
+        .arg("--ig")
+        .arg(corpus().join("medcomfhir-website/ig"))
+        .args(["--config", "fast.toml"])
+        .output()
+        .expect("rerun");
+    assert!(
+        out.status.code().is_some(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(count(), 1, "only the rerun's script");
+    // The package carries it, under report/testreports/.
+    let with_password = |args: &[&str]| {
+        use std::io::Write;
+        let mut child = bin()
+            .current_dir(dir.path())
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(b"pw\n")
+            .expect("password");
+        let out = child.wait_with_output().expect("wait");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    with_password(&["key", "new", "--output", "k"]);
+    with_password(&["evidence", "pack", "--key", "k", "--output", "e.zip"]);
+    let zip = zip::ZipArchive::new(std::fs::File::open(dir.path().join("e.zip")).expect("zip"))
+        .expect("a zip");
+    let names: Vec<String> = zip
+        .file_names()
+        .filter_map(|n| n.ok().map(|n| n.into_owned()))
+        .filter(|n| n.starts_with("report/testreports/"))
+        .collect();
+    assert_eq!(names.len(), 1, "{names:?}");
 }
 
 /// Each CareCommunication and acknowledgement fault profile of the reference vendor fails at
