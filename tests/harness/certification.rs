@@ -308,3 +308,42 @@ fn an_older_medcom_package_in_the_cache_is_named_with_the_version_the_suite_want
         "CareCommunication 5.0"
     );
 }
+
+/// A MedCom script that names the profile release it means (`…|5.0.1`), judged with only an older
+/// package in the cache (CareCommunication 4.0.0), does not fail the correct reference vendor:
+/// the older release's breaches are graded F4, as the profile validator grades a version it
+/// does not have.
+#[test]
+fn a_testscript_judged_by_an_older_package_grades_its_profile_breaches_f4() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(&home).expect("home");
+    for p in [
+        "carecommunication-4.0.0",
+        "core-2.4.0",
+        "messaging-2.2.0",
+        "terminology-1.7.0",
+    ] {
+        let tgz = corpus().join(format!("medcomfhir-website/ig-packages/{p}.package.tgz"));
+        let added = bin()
+            .env("HOME", &home)
+            .args(["ig", "add"])
+            .arg(&tgz)
+            .output()
+            .expect("ig add");
+        assert!(added.status.success(), "{added:?}");
+    }
+    let script = corpus().join(
+        "medcomfhir-website/ig/carecommunicationtestscripts/5.0.0/TestScript-carecommunication-send-new-message.json",
+    );
+    let out = bin()
+        .current_dir(dir.path())
+        .env("HOME", &home)
+        .env_remove("MEDCOM_CORPUS")
+        .arg("run")
+        .arg(&script)
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+}

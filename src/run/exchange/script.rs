@@ -1399,13 +1399,33 @@ impl Play<'_, '_> {
                 .take(3)
                 .map(|f| format!("{} {}", f.rule, f.message))
                 .collect();
+            // The script names the release it means (`…|5.0.1`); judged by another release
+            // (an older package in the cache), a breach is that release's, graded F4 as the
+            // profile validator grades a version it does not have (`profile-version`).
+            let pin = canonical.split_once('|').map(|(_, v)| v);
+            let loaded = ig.profile(base).and_then(|p| p.version.clone());
+            let major_minor = |v: &str| v.split('.').take(2).collect::<Vec<_>>().join(".");
+            let other_release = match (pin, loaded.as_deref()) {
+                (Some(pin), Some(loaded)) => major_minor(pin) != major_minor(loaded),
+                _ => false,
+            };
+            let note = if other_release {
+                format!(
+                    " (graded F4: the script asks for version {} of the profile, the loaded guide has {}; load the package of version {} to judge them)",
+                    pin.unwrap_or_default(),
+                    loaded.as_deref().unwrap_or_default(),
+                    pin.unwrap_or_default()
+                )
+            } else {
+                String::new()
+            };
             Verdict::Fail(
                 format!(
-                    "{} profile error(s) against `{canonical}`: {}",
+                    "{} profile error(s) against `{canonical}`: {}{note}",
                     errors.len(),
                     first.join("; ")
                 ),
-                warn,
+                warn || other_release,
             )
         }
     }
