@@ -17,7 +17,13 @@
 //! proves the exchange: it passed, is not such a refusal test, and a message of the standard's
 //! type went its direction (to the system for `receive`, from it for `send`) without an answer
 //! refusing it (acknowledgement `fatal-error`, negative receipt XCTL02). A standard tested only
-//! with broken input gets no row. The system is the run's `[system]` (`certification.system`
+//! with broken input gets no row. A run of MedCom's FHIR TestScripts (scenarios tagged
+//! `testscript`) has no direction tags: a script is `send` when the system sent a message of
+//! its standard's type (the harness may first send the message it answers, replies to or
+//! forwards), else `receive`; for the Acknowledgement standard the acknowledgement is the
+//! message. In a matrix cell a scenario that did not pass is never `OK`: `ERROR` when it could
+//! not run to its end (a published script's own defect included), `FAILED` when it failed with
+//! no worse grade; neither proves anything. The system is the run's `[system]` (`certification.system`
 //! in `results.json`: name and version, vendor as Leverandør), else its target.
 //!
 //! Written as `capabilities.json` (everything), `capabilities.csv` (the units),
@@ -308,12 +314,64 @@ fn deliberately_broken(s: &crate::stats::traffic::Scenario) -> bool {
     s.tags.iter().any(|t| t == "negative" || t == "invalid")
 }
 
-/// `send` when the scenario has the system send, else `receive`.
-fn direction_of(s: &crate::stats::traffic::Scenario) -> &'static str {
-    if s.tags.iter().any(|t| t == "send") {
+/// Whether `s` ran one of MedCom's FHIR TestScripts (tagged `testscript`): its tags say
+/// nothing of its direction, its exchanged messages do.
+fn is_testscript(s: &crate::stats::traffic::Scenario) -> bool {
+    s.tags.iter().any(|t| t == "testscript")
+}
+
+/// The message type the scenario's main standard is about (`care-communication-message`).
+fn wanted_type(s: &crate::stats::traffic::Scenario) -> String {
+    message_type_of(&name_and_version(&main_standard(&s.standard)).0)
+}
+
+/// Whether item `i` is a message of the standard's own type `wanted` (an answer counts only
+/// when the standard is the acknowledgement itself).
+fn of_standard(i: &crate::stats::traffic::Item, wanted: &str) -> bool {
+    matches!(i.kind, Kind::Fhir | Kind::Oioxml)
+        && i.message_type == wanted
+        && (i.answers.is_none() || wanted == "acknowledgement-message")
+}
+
+/// `send` when the scenario has the system send, else `receive`. A suite scenario says so in
+/// its tags. A TestScript scenario is read from what it exchanged: `send` when the system sent
+/// a message of the standard's type (MedCom's `*-send-*` scripts: the harness may first send
+/// the message the system answers, replies to or forwards), `receive` when only the harness
+/// did; with no such message, the script's name (`acknowledgement-send-…`) decides.
+fn direction_of(traffic: &Traffic, s: &crate::stats::traffic::Scenario) -> &'static str {
+    if !is_testscript(s) {
+        return if s.tags.iter().any(|t| t == "send") {
+            "send"
+        } else {
+            "receive"
+        };
+    }
+    let wanted = wanted_type(s);
+    let mine = || {
+        traffic
+            .items
+            .iter()
+            .filter(|i| i.run == s.run && i.scenario == s.id && of_standard(i, &wanted))
+    };
+    if mine().any(|i| i.direction == "received") {
+        "send"
+    } else if mine().any(|i| i.direction == "sent") {
+        "receive"
+    } else if s.id.split('-').any(|w| w == "send") {
         "send"
     } else {
         "receive"
+    }
+}
+
+/// The grade a scenario shows in a matrix cell: its worst grade, except that a scenario that
+/// did not pass is never `OK` there: `ERROR` when it could not run to its end (a script's own
+/// defect, something the harness could not do), `FAILED` when it failed without a worse grade.
+fn cell_grade(s: &crate::stats::traffic::Scenario) -> String {
+    match s.status.as_str() {
+        "error" => "ERROR".into(),
+        "failed" if s.verdict == "OK" => "FAILED".into(),
+        _ => s.verdict.clone(),
     }
 }
 
@@ -326,9 +384,8 @@ fn proves(traffic: &Traffic, s: &crate::stats::traffic::Scenario) -> bool {
     if s.status != "passed" || deliberately_broken(s) {
         return false;
     }
-    let (name, _) = name_and_version(&main_standard(&s.standard));
-    let wanted = message_type_of(&name);
-    let way = if direction_of(s) == "send" {
+    let wanted = wanted_type(s);
+    let way = if direction_of(traffic, s) == "send" {
         "received"
     } else {
         "sent"
@@ -341,17 +398,13 @@ fn proves(traffic: &Traffic, s: &crate::stats::traffic::Scenario) -> bool {
         })
     };
     traffic.items.iter().filter(mine).any(|i| {
-        matches!(i.kind, Kind::Fhir | Kind::Oioxml)
-            && i.answers.is_none()
-            && i.direction == way
-            && i.message_type == wanted
-            && !i.id.as_deref().is_some_and(refused)
+        of_standard(i, &wanted) && i.direction == way && !i.id.as_deref().is_some_and(refused)
     })
 }
 
 /// Grades from best to worst, for "the worst verdict".
 fn rank(verdict: &str) -> usize {
-    ["OK", "F4", "F3", "F2", "F1"]
+    ["OK", "F4", "F3", "F2", "F1", "FAILED", "ERROR"]
         .iter()
         .position(|g| *g == verdict)
         .unwrap_or(5)
@@ -370,7 +423,14 @@ fn matrix(traffic: &Traffic) -> Vec<Cell> {
         let Some(run) = traffic.runs.get(s.run) else {
             continue;
         };
-        let direction = direction_of(s);
+        let direction = direction_of(traffic, s);
+        // A TestScript's own features are those of the system's messages, not of the ones
+        // the harness sent first to be answered, replied to or forwarded.
+        let way = if direction == "send" {
+            "received"
+        } else {
+            "sent"
+        };
         let mut features: Vec<String> = Vec::new();
         if deliberately_broken(s) {
             features.push(REJECTS_INVALID.to_string());
@@ -381,6 +441,7 @@ fn matrix(traffic: &Traffic) -> Vec<Cell> {
                     && matches!(i.kind, Kind::Fhir | Kind::Oioxml)
                     && i.answers.is_none()
                     && i.message_type != "acknowledgement-message"
+                    && (!is_testscript(s) || i.direction == way)
             });
             for i in items {
                 features.push(format!("format {}", i.format));
@@ -409,11 +470,10 @@ fn matrix(traffic: &Traffic) -> Vec<Cell> {
                     f,
                 ))
                 .or_default();
-            let grade = proofs
-                .entry(s.id.clone())
-                .or_insert_with(|| s.verdict.clone());
-            if rank(&s.verdict) > rank(grade) {
-                *grade = s.verdict.clone();
+            let shown = cell_grade(s);
+            let grade = proofs.entry(s.id.clone()).or_insert_with(|| shown.clone());
+            if rank(&shown) > rank(grade) {
+                *grade = shown;
             }
         }
     }
@@ -481,7 +541,8 @@ fn approved(traffic: &Traffic) -> Vec<Approved> {
                 .iter()
                 .any(|s| s.tags.iter().any(|t| t == "folder"));
             let proving: Vec<_> = scenarios.iter().filter(|s| proves(traffic, s)).collect();
-            let mut directions: Vec<&str> = proving.iter().map(|s| direction_of(s)).collect();
+            let mut directions: Vec<&str> =
+                proving.iter().map(|s| direction_of(traffic, s)).collect();
             directions.sort();
             directions.dedup();
             let passed = !proving.is_empty() && scenarios.iter().all(|s| s.status == "passed");
@@ -773,5 +834,61 @@ mod proof_tests {
         assert_eq!(c.matrix.len(), 1);
         assert_eq!(c.matrix[0].feature, REJECTS_INVALID);
         assert_eq!(c.matrix[0].system, "TestJournal");
+    }
+
+    fn fhir(scenario: &str, direction: &str, event: &str, id: &str) -> Item {
+        Item {
+            kind: Kind::Fhir,
+            format: "json".into(),
+            ..letter(scenario, direction, event, id)
+        }
+    }
+
+    #[test]
+    fn a_testscript_takes_its_direction_from_who_sent_the_standards_message() {
+        let std = "CareCommunication 5.0.0";
+        // A reply script: the harness sends the new message, the system replies.
+        let reply = scenario("cc-send-reply", std, &["testscript"]);
+        let receive = scenario("cc-receive-new", std, &["testscript"]);
+        // An acknowledgement send script: the harness sends a notification, the system acks.
+        let ack = scenario("ack-send-ok", "Acknowledgement 2.0.0", &["testscript"]);
+        let mut ack_item = fhir("ack-send-ok", "received", "acknowledgement-message", "A2");
+        ack_item.answers = Some("H1".into());
+        let mut defect = scenario("cc-send-defect", std, &["testscript"]);
+        defect.status = "error".into();
+        let t = traffic(
+            vec![reply.clone(), receive.clone(), ack.clone(), defect.clone()],
+            vec![
+                fhir("cc-send-reply", "sent", "care-communication-message", "C1"),
+                fhir(
+                    "cc-send-reply",
+                    "received",
+                    "care-communication-message",
+                    "C2",
+                ),
+                fhir("cc-receive-new", "sent", "care-communication-message", "C3"),
+                fhir("ack-send-ok", "sent", "hospital-notification-message", "H1"),
+                ack_item,
+                fhir(
+                    "cc-send-defect",
+                    "received",
+                    "care-communication-message",
+                    "C4",
+                ),
+            ],
+        );
+        assert_eq!(direction_of(&t, &reply), "send");
+        assert_eq!(direction_of(&t, &receive), "receive");
+        assert_eq!(direction_of(&t, &ack), "send");
+        assert!(proves(&t, &reply) && proves(&t, &receive) && proves(&t, &ack));
+        assert!(!proves(&t, &defect));
+        let c = build(None, &t, &Filter::default());
+        for cell in c
+            .matrix
+            .iter()
+            .filter(|c| c.scenarios.iter().any(|s| s.starts_with("cc-send-defect ")))
+        {
+            assert_eq!(cell.verdict, "ERROR", "{cell:?}");
+        }
     }
 }

@@ -921,3 +921,158 @@ fn capabilities_names_the_recorded_system_lists_each_scenario_once_and_ignores_b
         }
     }
 }
+
+/// `capabilities` over a run of MedCom's own FHIR TestScripts (the acknowledgement scripts and
+/// the CareCommunication 5.0.0 scripts, against the embedded reference vendor): each script
+/// gets the direction of the messages it exchanged, a script that did not pass is never `OK`
+/// in a cell, and every passed script proves its standard. Expected values are read straight
+/// from the run's own `results.json`.
+#[test]
+fn capabilities_over_medcoms_testscripts_take_direction_and_proof_from_the_exchanged_messages() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ig = corpus().join("medcomfhir-website/ig");
+    let output = run_with_reports(
+        dir.path(),
+        &[
+            "run".as_ref(),
+            ig.join("acknowledgementtestscript").as_os_str(),
+            ig.join("carecommunicationtestscripts/5.0.0").as_os_str(),
+            "--ig".as_ref(),
+            ig.as_os_str(),
+        ],
+    );
+    let results = dir.path().join("results.json");
+    assert!(
+        results.exists(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let run = read_json(&results);
+    let scenarios = run["scenarios"].as_array().expect("scenarios");
+    let caps = dir.path().join("caps");
+    let status = bin()
+        .arg("capabilities")
+        .arg(&results)
+        .arg("--output")
+        .arg(&caps)
+        .status()
+        .expect("capabilities runs");
+    assert!(status.success());
+    let found = read_json(&caps.join("capabilities.json"));
+
+    // Independently: a script is `send` when the vendor sent (evidence `received`) a message
+    // of its standard's type, else `receive`.
+    let message_type = |standard: &str| {
+        if standard.starts_with("Acknowledgement") {
+            "acknowledgement"
+        } else {
+            "care-communication-message"
+        }
+    };
+    let direction: BTreeMap<&str, &str> = scenarios
+        .iter()
+        .map(|s| {
+            let wanted = message_type(s["standard"].as_str().expect("standard"));
+            let vendor_sent = s["evidence"].as_array().expect("evidence").iter().any(|e| {
+                e["direction"] == "received"
+                    && e["label"].as_str().is_some_and(|l| l.starts_with(wanted))
+            });
+            (
+                s["id"].as_str().expect("id"),
+                if vendor_sent { "send" } else { "receive" },
+            )
+        })
+        .collect();
+    let status_of: BTreeMap<&str, &str> = scenarios
+        .iter()
+        .map(|s| {
+            (
+                s["id"].as_str().expect("id"),
+                s["status"].as_str().expect("status"),
+            )
+        })
+        .collect();
+    // MedCom's scripts say their direction in their names; the exchanged messages agree.
+    assert!(
+        direction
+            .iter()
+            .filter(|(id, _)| id.contains("-send-"))
+            .all(|(_, d)| *d == "send"),
+        "{direction:?}"
+    );
+    assert!(
+        direction
+            .iter()
+            .filter(|(id, _)| id.contains("-receive-"))
+            .all(|(_, d)| *d == "receive"),
+        "{direction:?}"
+    );
+
+    let matrix = found["matrix"].as_array().expect("matrix");
+    let mut listed = BTreeSet::new();
+    for cell in matrix {
+        for entry in cell["scenarios"].as_array().expect("scenarios") {
+            let entry = entry.as_str().expect("entry");
+            let id = entry.split(' ').next().expect("id");
+            listed.insert(id.to_string());
+            assert_eq!(
+                cell["direction"].as_str(),
+                direction.get(id).copied(),
+                "{id} in {cell}"
+            );
+            if status_of[id] != "passed" {
+                assert!(!entry.ends_with("(OK)"), "{entry} ({})", status_of[id]);
+                assert_ne!(cell["verdict"], "OK", "{cell}");
+            }
+        }
+    }
+    assert_eq!(
+        listed.len(),
+        scenarios.len(),
+        "every script is in the matrix"
+    );
+
+    let approved = found["approved"].as_array().expect("approved");
+    for (standard, prefix) in [
+        ("Acknowledgement", "acknowledgement-"),
+        ("CareCommunication", "carecommunication-"),
+    ] {
+        let mine: Vec<&str> = status_of
+            .iter()
+            .filter(|(id, _)| id.starts_with(prefix))
+            .map(|(_, s)| *s)
+            .collect();
+        let passed = mine.iter().filter(|s| **s == "passed").count();
+        let mut ways: Vec<&str> = direction
+            .iter()
+            .filter(|(id, _)| id.starts_with(prefix) && status_of[**id] == "passed")
+            .map(|(_, d)| *d)
+            .collect();
+        ways.sort();
+        ways.dedup();
+        let row = approved
+            .iter()
+            .find(|a| a["standard"] == standard)
+            .unwrap_or_else(|| panic!("a row for {standard}: {approved:?}"));
+        let teststatus = row["teststatus"].as_str().expect("teststatus");
+        let verdict = if passed == mine.len() {
+            "passed "
+        } else {
+            "not passed "
+        };
+        assert!(teststatus.starts_with(verdict), "{teststatus}");
+        let proof = format!(
+            "({passed} of {} scenario(s) prove it: {})",
+            mine.len(),
+            ways.join(", ")
+        );
+        assert!(teststatus.ends_with(&proof), "{teststatus}, want {proof}");
+    }
+    // This run: all acknowledgement scripts pass, some CareCommunication scripts end as the
+    // published scripts' own defects.
+    assert!(
+        status_of
+            .iter()
+            .any(|(id, s)| id.starts_with("carecommunication-") && *s == "error")
+    );
+}
