@@ -28,9 +28,13 @@ pub fn stale() -> Vec<String> {
         .collect()
 }
 
-/// The built binary.
+/// The harness binary, with `MEDCOM_CORPUS` set to [`corpus`]: the binary reads the corpus only
+/// from that variable, so a test run without it (the README's `cargo test`) gives the binary
+/// the same corpus the tests use, as `.ci/run` does by exporting it.
 pub fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_medcom-harness"))
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_medcom-harness"));
+    cmd.env("MEDCOM_CORPUS", corpus());
+    cmd
 }
 
 /// A `serve` process on a free port; killed on drop.
