@@ -5,27 +5,38 @@
 //!
 //! Beside the JSON results (conventionally `reports/`):
 //!
-//! - `evidence/<scenario>/<evidence>.<ext>`: every item's bytes, written and synced the moment
-//!   it is captured (the layout of [`super::write_json`]'s module docs). [`Journal::start`]
-//!   empties the folder of an earlier run first.
+//! - `evidence/<scenario>/<evidence>.<ext>`: every item's bytes, written the moment it is
+//!   captured (the layout of [`super::write_json`]'s module docs). [`Journal::start`] empties
+//!   the folder of an earlier run first.
 //! - `.journal.jsonl`: one JSON object a line. The first is `{"journal": "medcom-harness",
 //!   "version": 2, "started": INSTANT, "plan": PLAN}`, where [`Plan`] is what decides the verdict
 //!   (target, fault, config digest, threshold, scenario ids); each later line is
 //!   `{"scenario": OUTCOME}`, a finished scenario in the shape of `results.json`'s `scenarios[]`
-//!   (evidence with `file`), appended and synced before that scenario's job is free to start the
-//!   next one. `{"finished": INSTANT}` closes the journal of a run whose final reports were
-//!   written ([`Journal::mark_finished`]).
+//!   (evidence with `file`, `size` and `sha256`), appended before that scenario's job is free to
+//!   start the next one. `{"finished": INSTANT}` closes the journal of a run whose final reports
+//!   were written ([`Journal::mark_finished`]).
+//!
+//! # Durability
+//!
+//! A line is in the operating system's hands once written, so `kill -9` of the harness loses at
+//! most the scenarios under way without any `fsync`. Against a crash of the machine itself the
+//! journal is synced at most every [`SYNC_EVERY`] (group commit) and at the end, and nothing is
+//! trusted on faith: resume runs again any scenario whose evidence files are missing or whose
+//! size or SHA-256 differ from what its line records. Syncing every file and line as it was
+//! written cost three `fsync`s a scenario, which were most of a run's wall time on ext4.
 //!
 //! [`Journal::resume`] reads it back: it refuses a finished run and a run planned otherwise
 //! (another target, fault, config, threshold or selection: its outcomes would pass a vendor that
 //! was never tested), a line cut short by the kill is dropped (and cut off), a scenario named
-//! twice keeps its last outcome, and a scenario whose evidence files are gone is run again.
+//! twice keeps its last outcome, and a scenario whose evidence files are gone, cut short or
+//! altered is run again.
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead as _, Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
@@ -36,6 +47,10 @@ use crate::run::{Evidence, PREVIEW_BYTES, Recorder, ScenarioOutcome};
 
 /// The journal's file name, beside the JSON results.
 pub const FILE_NAME: &str = ".journal.jsonl";
+
+/// The longest a finished scenario's line waits to be synced to disk (group commit): a crash of
+/// the machine loses at most this much of a run, which `--resume` runs again.
+pub const SYNC_EVERY: Duration = Duration::from_secs(1);
 
 /// What decides a run's verdict, recorded in the journal's header: `--resume` goes on only under
 /// the same plan.
@@ -100,7 +115,7 @@ pub struct Journal {
     dir: PathBuf,
     /// The journal file.
     path: PathBuf,
-    file: Mutex<File>,
+    file: Mutex<Appender>,
     /// Scenario id -> its evidence folder name, fixed for the whole selection at the start so
     /// that a resumed run files evidence where [`super::write_json`] expects it.
     folders: HashMap<String, String>,
@@ -139,7 +154,7 @@ impl Journal {
             folders: folders(ids),
             dir,
             path,
-            file: Mutex::new(file),
+            file: Mutex::new(Appender::new(file)),
         })
     }
 
@@ -218,7 +233,7 @@ impl Journal {
             .into_iter()
             .filter_map(|mut o| {
                 for e in &mut o.evidence {
-                    e.bytes = preview(&dir, e)?;
+                    e.bytes = intact_preview(&dir, e)?;
                 }
                 Some(o)
             })
@@ -228,7 +243,7 @@ impl Journal {
                 folders: folders(ids),
                 dir,
                 path,
-                file: Mutex::new(file),
+                file: Mutex::new(Appender::new(file)),
             },
             finished,
         ))
@@ -280,14 +295,62 @@ fn folders(ids: &[&str]) -> HashMap<String, String> {
         .collect()
 }
 
-/// The first [`PREVIEW_BYTES`] of an evidence item's file; `None` when the file is missing.
-fn preview(dir: &Path, e: &Evidence) -> Option<Vec<u8>> {
-    let file = File::open(dir.join(e.file.as_deref()?)).ok()?;
+/// The first [`PREVIEW_BYTES`] of an evidence item's file, read back whole to check it; `None`
+/// when the file is missing, or its size or SHA-256 is not what the journal recorded (a crash
+/// of the machine cut it short).
+fn intact_preview(dir: &Path, e: &Evidence) -> Option<Vec<u8>> {
+    let mut file = File::open(dir.join(e.file.as_deref()?)).ok()?;
+    let mut hasher = Sha256::new();
     let mut bytes = Vec::new();
-    file.take(PREVIEW_BYTES as u64)
-        .read_to_end(&mut bytes)
-        .ok()?;
-    Some(bytes)
+    let mut size = 0usize;
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = file.read(&mut buf).ok()?;
+        if n == 0 {
+            break;
+        }
+        let chunk = &buf[..n];
+        hasher.update(chunk);
+        let room = PREVIEW_BYTES.saturating_sub(bytes.len());
+        bytes.extend_from_slice(&chunk[..n.min(room)]);
+        size += n;
+    }
+    (size == e.size && format!("{:x}", hasher.finalize()) == e.sha256).then_some(bytes)
+}
+
+/// The journal file, appended to, synced at most every [`SYNC_EVERY`].
+#[derive(Debug)]
+struct Appender {
+    file: File,
+    synced: Instant,
+}
+
+impl Appender {
+    fn new(file: File) -> Appender {
+        Appender {
+            file,
+            synced: Instant::now(),
+        }
+    }
+
+    /// Appends `line`; syncs when the last sync is [`SYNC_EVERY`] ago.
+    fn append(&mut self, line: &[u8]) -> std::io::Result<()> {
+        self.file.write_all(line)?;
+        if self.synced.elapsed() >= SYNC_EVERY {
+            self.file.sync_data()?;
+            self.synced = Instant::now();
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Journal {
+    /// The last lines reach the disk when the run ends, however it ends.
+    fn drop(&mut self) {
+        if let Ok(appender) = self.file.get_mut() {
+            let _ = appender.file.sync_data();
+        }
+    }
 }
 
 /// Syncs a folder, so the names of the files just made in it survive a crash too.
@@ -317,8 +380,7 @@ impl Recorder for Journal {
             slug(&evidence.id),
             super::json::extension(&evidence.media_type)
         );
-        let file = super::json::private_write(&folder.join(&name), &evidence.bytes)?;
-        file.sync_all()?;
+        super::json::private_write(&folder.join(&name), &evidence.bytes)?;
         let folder_name = folder
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -330,11 +392,6 @@ impl Recorder for Journal {
     }
 
     fn scenario_finished(&self, outcome: &ScenarioOutcome) -> std::io::Result<()> {
-        let folder = self.folder(&outcome.id);
-        if folder.is_dir() {
-            sync_dir(&folder)?;
-            sync_dir(&self.dir.join("evidence"))?;
-        }
         // The journal is a report on disk: its text shows CPR numbers masked.
         let outcome = super::cpr::masked_scenario(outcome);
         let mut line = serde_json::to_vec(&serde_json::json!({ "scenario": outcome }))
@@ -344,8 +401,7 @@ impl Recorder for Journal {
             .file
             .lock()
             .map_err(|_| std::io::Error::other("the journal's lock is poisoned"))?;
-        file.write_all(&line)?;
-        file.sync_all()
+        file.append(&line)
     }
 }
 
@@ -404,6 +460,36 @@ mod tests {
         let text = std::fs::read_to_string(journal.path()).expect("journal");
         assert!(text.ends_with('\n'), "the cut line is cut off");
         assert!(!text.contains("cut"));
+    }
+
+    #[test]
+    fn a_scenario_whose_evidence_a_crash_cut_short_or_altered_is_run_again() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let results = tmp.path().join("reports").join("results.json");
+        std::fs::create_dir_all(results.parent().expect("dir")).expect("mkdir");
+        let run = sample::run();
+        let ids: Vec<&str> = run.scenarios.iter().map(|s| s.id.as_str()).collect();
+        let journal = Journal::start(&results, &ids, &plan(&ids)).expect("starts");
+        let mut files = Vec::new();
+        for i in [0, 1] {
+            let mut done = run.scenarios[i].clone();
+            journal.scenario_started(&done.id).expect("started");
+            for e in &mut done.evidence {
+                journal.evidence(&done.id, e).expect("evidence written");
+            }
+            journal.scenario_finished(&done).expect("finished");
+            files.push(done.evidence[0].file.clone().expect("filed"));
+        }
+        drop(journal);
+        let reports = tmp.path().join("reports");
+        // The machine went down before the page cache reached the disk: one file is cut short,
+        // the other holds the right number of wrong bytes.
+        let cut = std::fs::read(reports.join(&files[0])).expect("read");
+        std::fs::write(reports.join(&files[0]), &cut[..cut.len() / 2]).expect("cut");
+        let altered = vec![b'x'; std::fs::read(reports.join(&files[1])).expect("read").len()];
+        std::fs::write(reports.join(&files[1]), altered).expect("alter");
+        let (_, finished) = Journal::resume(&results, &ids, &plan(&ids)).expect("resumes");
+        assert!(finished.is_empty(), "both are run again: {finished:?}");
     }
 
     #[test]

@@ -51,6 +51,11 @@ fn secret_query_name(name: &str) -> bool {
 /// `http://u:***@h/fhir?token=***&x=1`. A URL without credentials comes back unchanged, byte
 /// for byte; text that does not parse as a URL comes back unchanged.
 pub fn redact_url(url: &str) -> String {
+    // Only a userinfo (`@`) or a query (`?`) can hold a credential: the FHIR ids of every
+    // message (`fullUrl`, references) need no parse.
+    if !url.contains(['@', '?']) {
+        return url.to_string();
+    }
     let Ok(mut parsed) = reqwest::Url::parse(url) else {
         return url.to_string();
     };
