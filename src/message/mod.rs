@@ -258,11 +258,17 @@ impl Message {
     pub fn encode_owned(resource: Value, format: Format) -> Result<Message, MessageError> {
         let bytes = match format {
             Format::Json => {
-                serde_json::to_vec_pretty(&resource).map_err(|e| MessageError::Json {
-                    line: 0,
-                    column: 0,
-                    message: e.to_string(),
-                })?
+                // Written into a buffer big enough from the start: growing one by doubling
+                // copies it, and with a 100 MB attachment the copy was the run's peak memory.
+                let mut bytes = Vec::with_capacity(pretty_json_size_bound(&resource, 0));
+                serde_json::to_writer_pretty(&mut bytes, &resource).map_err(|e| {
+                    MessageError::Json {
+                        line: 0,
+                        column: 0,
+                        message: e.to_string(),
+                    }
+                })?;
+                bytes
             }
             Format::Xml => crate::fhir::json_to_xml(&resource)?.into_bytes(),
         };
@@ -332,4 +338,65 @@ pub fn now_instant() -> String {
         time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
     now.format(&format)
         .unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_string())
+}
+
+/// An upper bound of the size of `value` pretty-printed by `serde_json` (two spaces an
+/// indentation level) at nesting `depth`; a string with anything to escape is counted as if every
+/// byte took six (`\uXXXX`). Unused capacity costs address space, not memory.
+fn pretty_json_size_bound(value: &Value, depth: usize) -> usize {
+    fn string(s: &str) -> usize {
+        let escaped = s
+            .bytes()
+            .any(|b| b < 0x20 || b == b'"' || b == b'\\' || b >= 0x7f);
+        2 + if escaped { s.len() * 6 } else { s.len() }
+    }
+    let line = 2 * depth + 2;
+    match value {
+        Value::Null | Value::Bool(_) => 5,
+        Value::Number(n) => n.to_string().len(),
+        Value::String(s) => string(s),
+        Value::Array(items) => {
+            4 + line
+                + items
+                    .iter()
+                    .map(|v| line + 1 + pretty_json_size_bound(v, depth + 1))
+                    .sum::<usize>()
+        }
+        Value::Object(members) => {
+            4 + line
+                + members
+                    .iter()
+                    .map(|(k, v)| line + 3 + string(k) + pretty_json_size_bound(v, depth + 1))
+                    .sum::<usize>()
+        }
+    }
+}
+
+#[cfg(test)]
+mod size_bound_tests {
+    use super::*;
+
+    #[test]
+    fn the_size_bound_is_never_below_serde_jsons_pretty_output() {
+        let deep = serde_json::json!({
+            "resourceType": "Bundle",
+            "entry": [{"resource": {"a": [[[1, 2.5, -3]], {"b": {"c": [null, true, false]}}]}}],
+            "text": "line\nbreak \"quoted\" back\\slash tab\t æøå € \u{1}",
+            "empty": {}, "none": [], "k\"ey": "v",
+        });
+        for value in [
+            deep,
+            serde_json::json!([]),
+            serde_json::json!("x"),
+            serde_json::json!(1),
+        ] {
+            let printed = serde_json::to_vec_pretty(&value).expect("prints");
+            assert!(
+                pretty_json_size_bound(&value, 0) >= printed.len(),
+                "{} < {} for {value}",
+                pretty_json_size_bound(&value, 0),
+                printed.len()
+            );
+        }
+    }
 }

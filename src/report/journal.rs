@@ -119,6 +119,8 @@ pub struct Journal {
     /// Scenario id -> its evidence folder name, fixed for the whole selection at the start so
     /// that a resumed run files evidence where [`super::write_json`] expects it.
     folders: HashMap<String, String>,
+    /// The scenarios whose evidence folder this run made (made with the first item).
+    made: Mutex<std::collections::HashSet<String>>,
 }
 
 impl Journal {
@@ -155,6 +157,7 @@ impl Journal {
             dir,
             path,
             file: Mutex::new(Appender::new(file)),
+            made: Mutex::default(),
         })
     }
 
@@ -244,6 +247,7 @@ impl Journal {
                 dir,
                 path,
                 file: Mutex::new(Appender::new(file)),
+                made: Mutex::default(),
             },
             finished,
         ))
@@ -275,6 +279,36 @@ impl Journal {
     /// The journal file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Writes `bytes` as `evidence`'s file in `scenario`'s folder (made with the first item),
+    /// owner-only, and sets its `file`.
+    fn write_evidence(
+        &self,
+        scenario: &str,
+        evidence: &mut Evidence,
+        bytes: &[u8],
+    ) -> std::io::Result<()> {
+        let folder = self.folder(scenario);
+        let first = self
+            .made
+            .lock()
+            .map_or(true, |mut made| made.insert(scenario.to_owned()));
+        if first {
+            super::json::private_dir(&folder)?;
+        }
+        let name = format!(
+            "{}.{}",
+            slug(&evidence.id),
+            super::json::extension(&evidence.media_type)
+        );
+        create_private(&folder.join(&name), bytes)?;
+        let folder_name = folder
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        evidence.file = Some(format!("evidence/{folder_name}/{name}"));
+        Ok(())
     }
 
     fn folder(&self, scenario: &str) -> PathBuf {
@@ -316,6 +350,23 @@ fn intact_preview(dir: &Path, e: &Evidence) -> Option<Vec<u8>> {
         size += n;
     }
     (size == e.size && format!("{:x}", hasher.finalize()) == e.sha256).then_some(bytes)
+}
+
+/// Writes `bytes` to a new file, readable by the owner only (created 0600: the umask can only
+/// take bits away). A file already there (a scenario id written twice) is replaced as
+/// [`super::json::private_write`] does.
+fn create_private(file: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(file) {
+        Ok(mut f) => f.write_all(bytes),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            super::json::private_write(file, bytes).map(drop)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// The journal file, appended to, synced at most every [`SYNC_EVERY`].
@@ -365,6 +416,9 @@ fn sync_dir(dir: &Path) -> std::io::Result<()> {
 
 impl Recorder for Journal {
     fn scenario_started(&self, scenario: &str) -> std::io::Result<()> {
+        if let Ok(mut made) = self.made.lock() {
+            made.remove(scenario);
+        }
         let folder = self.folder(scenario);
         if folder.exists() {
             std::fs::remove_dir_all(&folder)?;
@@ -373,22 +427,27 @@ impl Recorder for Journal {
     }
 
     fn evidence(&self, scenario: &str, evidence: &mut Evidence) -> std::io::Result<()> {
-        let folder = self.folder(scenario);
-        super::json::private_dir(&folder)?;
-        let name = format!(
-            "{}.{}",
-            slug(&evidence.id),
-            super::json::extension(&evidence.media_type)
-        );
-        super::json::private_write(&folder.join(&name), &evidence.bytes)?;
-        let folder_name = folder
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        evidence.file = Some(format!("evidence/{folder_name}/{name}"));
-        evidence.bytes.truncate(PREVIEW_BYTES);
-        evidence.bytes.shrink_to_fit();
-        Ok(())
+        let bytes = std::mem::take(&mut evidence.bytes);
+        let written = self.write_evidence(scenario, evidence, &bytes);
+        evidence.bytes = bytes;
+        if written.is_ok() {
+            evidence.bytes.truncate(PREVIEW_BYTES);
+            evidence.bytes.shrink_to_fit();
+        }
+        written
+    }
+
+    fn evidence_of(
+        &self,
+        scenario: &str,
+        evidence: &mut Evidence,
+        bytes: &[u8],
+    ) -> std::io::Result<()> {
+        let written = self.write_evidence(scenario, evidence, bytes);
+        if written.is_err() {
+            evidence.bytes = bytes.to_vec();
+        }
+        written
     }
 
     fn scenario_finished(&self, outcome: &ScenarioOutcome) -> std::io::Result<()> {

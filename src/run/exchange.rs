@@ -285,16 +285,48 @@ impl Exchange<'_> {
         id
     }
 
+    /// As [`Exchange::add_evidence`] for bytes the caller keeps: the recorder writes them from
+    /// the caller's buffer, and only their preview is copied (a big message is not copied to
+    /// become evidence). Without a recorder, or when writing fails, the evidence holds a copy.
+    fn add_evidence_of(
+        &mut self,
+        direction: Direction,
+        label: String,
+        media_type: String,
+        bytes: &[u8],
+    ) -> String {
+        let id = format!("e{}", self.evidence.len() + 1);
+        let Some(recorder) = &self.env.recorder else {
+            return self.add_evidence(direction, label, media_type, bytes.to_vec());
+        };
+        let mut evidence = Evidence::preview_of(id.clone(), direction, label, media_type, bytes);
+        if let Err(e) = recorder.evidence_of(&self.scenario.id, &mut evidence, bytes)
+            && self.unrecorded.is_none()
+        {
+            self.unrecorded = Some(format!("failed to write evidence `{id}` to disk: {e}"));
+        }
+        self.evidence.push(evidence);
+        id
+    }
+
     fn capture(&mut self, name: &str, message: &Message, evidence: &str) -> &mut Capture {
         self.capture_owned(name, message.clone(), evidence)
     }
 
     /// As [`Exchange::capture`], keeping `message` itself rather than a copy.
     fn capture_owned(&mut self, name: &str, message: Message, evidence: &str) -> &mut Capture {
-        self.captures.insert(
-            name,
-            Capture::new(Item::Message(std::sync::Arc::new(message)), evidence),
-        )
+        self.capture_shared(name, std::sync::Arc::new(message), evidence)
+    }
+
+    /// As [`Exchange::capture`], sharing `message` (the one that was sent: no copy).
+    fn capture_shared(
+        &mut self,
+        name: &str,
+        message: std::sync::Arc<Message>,
+        evidence: &str,
+    ) -> &mut Capture {
+        self.captures
+            .insert(name, Capture::new(Item::Message(message), evidence))
     }
 
     /// The message captured as `name`, shared (no copy).
@@ -315,15 +347,15 @@ impl Exchange<'_> {
     /// ([`Stop::Error`]), never findings.
     async fn deliver(
         &mut self,
-        message: &Message,
+        message: &std::sync::Arc<Message>,
         result: &mut StepResult,
     ) -> Result<(String, u64, bool), Stop> {
         self.within_size_limit(message.bytes.len(), "message")?;
-        let sent = self.add_evidence(
+        let sent = self.add_evidence_of(
             Direction::Sent,
             message.label(),
             message.format.media_type().into(),
-            message.bytes.clone(),
+            &message.bytes,
         );
         result.evidence.push(sent.clone());
         let seq = self.env.inbox.next_send();
@@ -348,7 +380,7 @@ impl Exchange<'_> {
                 }
                 return Ok((sent, seq, true));
             }
-            Route::Http(url) => self.env.http.send_to(url, message).await,
+            Route::Http(url) => self.env.http.send_shared(url, message).await,
         };
         let finding = check::delivery(
             delivery.status,
@@ -507,9 +539,10 @@ impl Exchange<'_> {
             message.label(),
             s.as_
         ));
+        let message = std::sync::Arc::new(message);
         let (evidence, seq, delivered) = self.deliver(&message, &mut result).await?;
         let step = self.step_index;
-        let capture = self.capture_owned(&s.as_, message, &evidence);
+        let capture = self.capture_shared(&s.as_, message, &evidence);
         capture.send_seq = Some(seq);
         capture.undelivered_at = (!delivered).then_some(step);
         Ok(result)
@@ -704,9 +737,10 @@ impl Exchange<'_> {
             message.identity.envelope_id.as_deref().unwrap_or("?"),
             message.identity.letter_id.as_deref().unwrap_or("?")
         ));
+        let message = std::sync::Arc::new(message);
         let (evidence, seq, delivered) = self.deliver(&message, &mut result).await?;
         let step = self.step_index;
-        let capture = self.capture(&name, &message, &evidence);
+        let capture = self.capture_shared(&name, message, &evidence);
         capture.send_seq = Some(seq);
         capture.undelivered_at = (!delivered).then_some(step);
         Ok(result)
@@ -952,8 +986,9 @@ impl Exchange<'_> {
             self.own_acks.push(l.clone());
         }
         let mut result = StepResult::new(format!("acknowledged `{}` with `{code}`", a.for_));
+        let message = std::sync::Arc::new(message);
         let (evidence, _, _) = self.deliver(&message, &mut result).await?;
-        self.capture(&format!("{}-ack", a.for_), &message, &evidence);
+        self.capture_shared(&format!("{}-ack", a.for_), message, &evidence);
         Ok(result)
     }
 
@@ -1184,11 +1219,11 @@ impl Exchange<'_> {
         label: String,
         result: &mut StepResult,
     ) -> String {
-        let ev = self.add_evidence(
+        let ev = self.add_evidence_of(
             Direction::Received,
             label,
             received.media_type.clone(),
-            received.bytes.clone(),
+            &received.bytes,
         );
         result.evidence.push(ev.clone());
         if received.written_in_place {
@@ -1215,11 +1250,11 @@ impl Exchange<'_> {
             }
             return;
         };
-        let id = self.add_evidence(
+        let id = self.add_evidence_of(
             Direction::Received,
             format!("VANSEnvelope carrying {payload_evidence}"),
             "application/xml".into(),
-            bytes.clone(),
+            bytes,
         );
         result.evidence.push(id.clone());
         for f in &received.envelope_findings {

@@ -80,6 +80,20 @@ pub trait Recorder: Send + Sync + std::fmt::Debug {
     /// # Errors
     /// The I/O error; the scenario becomes an error of the harness, its bytes stay in memory.
     fn evidence(&self, scenario: &str, evidence: &mut Evidence) -> std::io::Result<()>;
+    /// As [`Recorder::evidence`], for evidence made by [`Evidence::preview_of`]: writes `bytes`,
+    /// the whole item (its `bytes` hold only the preview), without a copy of them.
+    ///
+    /// # Errors
+    /// As [`Recorder::evidence`]; the evidence then holds a copy of all of `bytes`.
+    fn evidence_of(
+        &self,
+        scenario: &str,
+        evidence: &mut Evidence,
+        bytes: &[u8],
+    ) -> std::io::Result<()> {
+        evidence.bytes = bytes.to_vec();
+        self.evidence(scenario, evidence)
+    }
     /// A scenario finished: its outcome is durable (written and synced) when this returns.
     ///
     /// # Errors

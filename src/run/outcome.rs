@@ -76,6 +76,29 @@ impl Evidence {
         }
     }
 
+    /// Evidence for `bytes` that keeps only their first [`PREVIEW_BYTES`] in memory (hashed and
+    /// sized whole): for a [`crate::run::Recorder`] to write the whole from the caller's
+    /// buffer, so a 100 MB message is not copied to become evidence.
+    pub fn preview_of(
+        id: String,
+        direction: Direction,
+        label: String,
+        media_type: String,
+        bytes: &[u8],
+    ) -> Evidence {
+        Evidence {
+            id,
+            direction,
+            label,
+            media_type,
+            sha256: crate::message::AttachmentData::of(bytes),
+            size: bytes.len(),
+            file: None,
+            at: Some(captured_at()),
+            bytes: bytes[..bytes.len().min(PREVIEW_BYTES)].to_vec(),
+        }
+    }
+
     /// Whether `bytes` holds only the start of the item (the rest is in `file`).
     pub fn is_preview(&self) -> bool {
         self.bytes.len() < self.size

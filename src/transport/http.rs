@@ -167,15 +167,32 @@ impl HttpTransport {
     /// POSTs `message` with its media type to `url`, with this transport's authentication and
     /// limits; returns what came back. A redirect is not followed.
     pub async fn send_to(&self, url: &str, message: &Message) -> Delivery {
+        self.post_message(url, message.format, message.bytes.clone().into())
+            .await
+    }
+
+    /// As [`HttpTransport::send_to`] for a message the caller shares: the body is sent from the
+    /// message's own bytes, not a copy of them (a 100 MB attachment stays one buffer).
+    pub async fn send_shared(&self, url: &str, message: &std::sync::Arc<Message>) -> Delivery {
+        let body = Bytes::from_owner(SharedBody(std::sync::Arc::clone(message)));
+        self.post_message(url, message.format, body.into()).await
+    }
+
+    async fn post_message(
+        &self,
+        url: &str,
+        format: crate::message::Format,
+        body: reqwest::Body,
+    ) -> Delivery {
         let result = self
             .client
             .post(url)
             .header(
                 header::CONTENT_TYPE,
-                format!("{}; charset=utf-8", message.format.media_type()),
+                format!("{}; charset=utf-8", format.media_type()),
             )
-            .header(header::ACCEPT, message.format.media_type())
-            .body(message.bytes.clone())
+            .header(header::ACCEPT, format.media_type())
+            .body(body)
             .send()
             .await;
         match result {
@@ -533,6 +550,15 @@ async fn receive(
     match problem {
         None => StatusCode::ACCEPTED.into_response(),
         Some(e) => outcome(StatusCode::BAD_REQUEST, e),
+    }
+}
+
+/// A shared message's bytes as an HTTP body.
+struct SharedBody(std::sync::Arc<Message>);
+
+impl AsRef<[u8]> for SharedBody {
+    fn as_ref(&self) -> &[u8] {
+        &self.0.bytes
     }
 }
 

@@ -751,9 +751,10 @@ impl Play<'_, '_> {
             message.format.media_type().to_string(),
         )];
         self.headers.insert(id.to_string(), sent_headers.clone());
+        let message = std::sync::Arc::new(message);
         let (evidence, seq, delivered) = self.x.deliver(&message, result).await?;
         self.last.request_headers = Some(sent_headers);
-        self.last.request = Some(message.clone());
+        self.last.request = Some(Message::clone(&message));
         if !delivered {
             self.last.missing = Some("the vendor could not be reached".into());
             return Ok(format!("delivered `{id}`: no response ({evidence})"));
