@@ -66,7 +66,8 @@ pub enum UpdateGolden {
 /// Keeps a run on disk while it happens, so `kill -9` loses at most the scenarios under way:
 /// evidence as it is captured, each scenario's outcome the moment it finishes. The reports'
 /// journal (`report::Journal`) is one; the runner calls it from its tasks, so every method
-/// returns only when what it was given is on disk.
+/// returns only when what it was given is written (in the operating system's hands: a killed
+/// harness loses none of it; the journal syncs to the disk itself in groups).
 pub trait Recorder: Send + Sync + std::fmt::Debug {
     /// A scenario (by id) is about to run: whatever an earlier, unfinished attempt left of it
     /// is dropped.
@@ -94,7 +95,8 @@ pub trait Recorder: Send + Sync + std::fmt::Debug {
         evidence.bytes = bytes.to_vec();
         self.evidence(scenario, evidence)
     }
-    /// A scenario finished: its outcome is durable (written and synced) when this returns.
+    /// A scenario finished: its outcome is written when this returns (and synced to the disk
+    /// within the recorder's group-commit interval).
     ///
     /// # Errors
     /// The I/O error; the run stops.
