@@ -369,6 +369,12 @@ fn create_private(file: &Path, bytes: &[u8]) -> std::io::Result<()> {
     }
 }
 
+/// A finished scenario's journal line, serialised straight from the outcome.
+#[derive(Serialize)]
+struct ScenarioLine<'a> {
+    scenario: &'a ScenarioOutcome,
+}
+
 /// The journal file, appended to, synced at most every [`SYNC_EVERY`].
 #[derive(Debug)]
 struct Appender {
@@ -453,7 +459,7 @@ impl Recorder for Journal {
     fn scenario_finished(&self, outcome: &ScenarioOutcome) -> std::io::Result<()> {
         // The journal is a report on disk: its text shows CPR numbers masked.
         let outcome = super::cpr::masked_scenario(outcome);
-        let mut line = serde_json::to_vec(&serde_json::json!({ "scenario": outcome }))
+        let mut line = serde_json::to_vec(&ScenarioLine { scenario: &outcome })
             .map_err(std::io::Error::other)?;
         line.push(b'\n');
         let mut file = self

@@ -707,12 +707,15 @@ pub fn merge_by_id(
     earlier: Vec<ScenarioOutcome>,
     later: Vec<ScenarioOutcome>,
 ) -> Vec<ScenarioOutcome> {
-    let mut merged: Vec<ScenarioOutcome> = Vec::with_capacity(earlier.len() + later.len());
+    let mut merged: Vec<Option<ScenarioOutcome>> = Vec::with_capacity(earlier.len() + later.len());
+    let mut at: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for s in earlier.into_iter().chain(later) {
-        merged.retain(|m| m.id != s.id);
-        merged.push(s);
+        if let Some(i) = at.insert(s.id.clone(), merged.len()) {
+            merged[i] = None;
+        }
+        merged.push(Some(s));
     }
-    merged
+    merged.into_iter().flatten().collect()
 }
 
 /// The run's templates, shared by the scenarios that run at once: rendering takes a shared lock

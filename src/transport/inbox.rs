@@ -61,7 +61,10 @@ pub struct Received {
 #[derive(Debug, Default)]
 struct State {
     next_seq: u64,
-    items: Vec<(Received, bool)>,
+    /// The arrivals no step claimed yet, in order. A claimed arrival leaves (the step owns it):
+    /// keeping them all made every claim scan the whole run's arrivals, and held every message
+    /// of a 10,000-scenario run in memory.
+    items: Vec<Received>,
 }
 
 /// Bundle.id -> (bytes, media type) of the Bundles the listener serves.
@@ -204,7 +207,7 @@ impl Inbox {
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             state.next_seq += 1;
             let seq = state.next_seq;
-            state.items.push((received(seq), false));
+            state.items.push(received(seq));
             seq
         };
         self.notify.notify_waiters();
@@ -330,12 +333,8 @@ impl Inbox {
             .state
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let (item, claimed) = state
-            .items
-            .iter_mut()
-            .find(|(r, claimed)| !*claimed && matches(r))?;
-        *claimed = true;
-        Some(item.clone())
+        let at = state.items.iter().position(|r| matches(r))?;
+        Some(state.items.remove(at))
     }
 
     /// Every arrival no step claimed, in order.
@@ -344,12 +343,7 @@ impl Inbox {
             .state
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        state
-            .items
-            .iter()
-            .filter(|(_, claimed)| !claimed)
-            .map(|(r, _)| r.clone())
-            .collect()
+        state.items.clone()
     }
 }
 
