@@ -333,7 +333,7 @@ impl Inbox {
             .state
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let at = state.items.iter().position(|r| matches(r))?;
+        let at = state.items.iter().position(&mut *matches)?;
         Some(state.items.remove(at))
     }
 
