@@ -64,13 +64,18 @@ impl<'de> Visitor<'de> for Strict {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut out = Map::new();
         while let Some(key) = map.next_key::<String>()? {
-            if out.contains_key(&key) {
-                return Err(de::Error::custom(format!(
-                    "the property `{key}` appears twice in one object; FHIR JSON names each property once"
-                )));
+            // One lookup per name: the vacant slot is filled once its value is read.
+            match out.entry(key) {
+                serde_json::map::Entry::Occupied(seen) => {
+                    return Err(de::Error::custom(format!(
+                        "the property `{}` appears twice in one object; FHIR JSON names each property once",
+                        seen.key()
+                    )));
+                }
+                serde_json::map::Entry::Vacant(slot) => {
+                    slot.insert(map.next_value_seed(Strict)?);
+                }
             }
-            let v = map.next_value_seed(Strict)?;
-            out.insert(key, v);
         }
         Ok(Value::Object(out))
     }
