@@ -40,11 +40,11 @@ async fn hello(State(v): State<Arc<Vendor>>) -> impl IntoResponse {
     )
 }
 
-fn fhir_response(status: StatusCode, message: &Message) -> Response {
+fn fhir_response(status: StatusCode, message: Message) -> Response {
     (
         status,
         [(header::CONTENT_TYPE, message.format.media_type())],
-        message.bytes.clone(),
+        message.bytes,
     )
         .into_response()
 }
@@ -126,7 +126,7 @@ async fn receive(
             return StatusCode::ACCEPTED.into_response();
         }
     }
-    fhir_response(StatusCode::OK, &ack)
+    fhir_response(StatusCode::OK, ack)
 }
 
 /// The body of a POSTed message, read frame by frame into one buffer of its `Content-Length`:
