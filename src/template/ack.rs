@@ -95,9 +95,9 @@ pub fn acknowledgement(
         .and_then(Value::as_array)
     {
         keep.extend(
-            agents
-                .iter()
-                .filter_map(|a| a.pointer("/who/reference").and_then(Value::as_str)),
+            agents.iter().filter_map(|a| {
+                crate::message::pointer(a, "/who/reference").and_then(Value::as_str)
+            }),
         );
     }
     let referenced = |o: &Value| {
