@@ -398,7 +398,12 @@ mod tests {
         {
             let state = v.letters.lock().expect("state");
             assert_eq!(state.matrix.len(), 2);
-            assert!(state.by_letter.get(letters[0].0.letter_identifier()).is_none());
+            assert!(
+                state
+                    .by_letter
+                    .get(letters[0].0.letter_identifier())
+                    .is_none()
+            );
         }
         let (newest, bytes) = &letters[2];
         assert_eq!(
