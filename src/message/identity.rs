@@ -121,7 +121,7 @@ impl Identity {
     /// Extracts the identity of a message Bundle (FHIR JSON shape). Missing parts stay `None`:
     /// judging what is missing is the checks' job.
     pub fn extract(bundle: &Value) -> Identity {
-        let header_entry = bundle.pointer("/entry/0");
+        let header_entry = super::pointer(bundle, "/entry/0");
         let header_url = header_entry
             .and_then(|e| e.get("fullUrl"))
             .and_then(Value::as_str)
@@ -166,7 +166,7 @@ impl Identity {
                     .and_then(Value::as_array)
                     .is_some_and(|exts| {
                         exts.iter().any(|x| {
-                            x.pointer("/valueCoding/code").and_then(Value::as_str)
+                            super::pointer(x, "/valueCoding/code").and_then(Value::as_str)
                                 == Some("primary")
                         })
                     })
@@ -188,7 +188,7 @@ impl Identity {
             .and_then(Value::as_str)
             .map(str::to_string);
         let category = communication
-            .and_then(|c| c.pointer("/category/0/coding/0/code"))
+            .and_then(|c| super::pointer(c, "/category/0/coding/0/code"))
             .and_then(Value::as_str)
             .map(str::to_string);
         let attachments = communication
@@ -217,10 +217,10 @@ impl Identity {
             timestamp: str_at(bundle, "/timestamp"),
             letter_id: str_at(header, "/id"),
             event: str_at(header, "/eventCoding/code"),
-            sender: party(header.pointer("/sender/reference").and_then(Value::as_str)),
+            sender: party(super::pointer(header, "/sender/reference").and_then(Value::as_str)),
             receiver: party(
                 primary
-                    .and_then(|d| d.pointer("/receiver/reference"))
+                    .and_then(|d| super::pointer(d, "/receiver/reference"))
                     .and_then(Value::as_str),
             ),
             provenances,
@@ -309,7 +309,7 @@ fn provenance(p: &Value) -> ProvenanceInfo {
 }
 
 fn str_at(v: &Value, pointer: &str) -> Option<String> {
-    v.pointer(pointer)
+    super::pointer(v, pointer)
         .and_then(Value::as_str)
         .map(str::to_string)
 }

@@ -1,6 +1,7 @@
 //! Reading FHIR JSON strictly: RFC 8259 says the names in an object SHOULD be unique, and FHIR's
 //! JSON format has no meaning for a repeated property, so a repeated name is an error at its
-//! line and column (serde_json alone keeps the last one silently).
+//! line and column (serde_json alone keeps the last one silently). Also [`pointer`], a JSON
+//! Pointer lookup that allocates nothing.
 
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
@@ -64,16 +65,44 @@ impl<'de> Visitor<'de> for Strict {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut out = Map::new();
         while let Some(key) = map.next_key::<String>()? {
-            if out.contains_key(&key) {
-                return Err(de::Error::custom(format!(
-                    "the property `{key}` appears twice in one object; FHIR JSON names each property once"
-                )));
+            // One lookup per name: the vacant slot is filled once its value is read.
+            match out.entry(key) {
+                serde_json::map::Entry::Occupied(seen) => {
+                    return Err(de::Error::custom(format!(
+                        "the property `{}` appears twice in one object; FHIR JSON names each property once",
+                        seen.key()
+                    )));
+                }
+                serde_json::map::Entry::Vacant(slot) => {
+                    slot.insert(map.next_value_seed(Strict)?);
+                }
             }
-            let v = map.next_value_seed(Strict)?;
-            out.insert(key, v);
         }
         Ok(Value::Object(out))
     }
+}
+
+/// `value.pointer(path)`: the value at JSON Pointer `path` (RFC 6901), without the two new
+/// strings per segment serde_json's lookup writes to unescape it. A path with an escape (`~`)
+/// goes to serde_json.
+pub(crate) fn pointer<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
+    let Some(rest) = path.strip_prefix('/') else {
+        return value.pointer(path);
+    };
+    if rest.contains('~') {
+        return value.pointer(path);
+    }
+    rest.split('/').try_fold(value, |here, segment| match here {
+        Value::Object(map) => map.get(segment),
+        // RFC 6901 §4: an array index is `0` or digits without a leading zero.
+        Value::Array(items) => {
+            if segment.starts_with('+') || (segment.starts_with('0') && segment.len() != 1) {
+                return None;
+            }
+            items.get(segment.parse::<usize>().ok()?)
+        }
+        _ => None,
+    })
 }
 
 #[cfg(test)]
@@ -93,5 +122,40 @@ mod tests {
             serde_json::from_slice::<Value>(text).expect("valid")
         );
         assert!(from_slice_strict(b"{} x").is_err(), "trailing characters");
+    }
+
+    /// RFC 6901 §5's examples: the lookup finds what serde_json's `pointer` finds.
+    #[test]
+    fn pointer_finds_what_serde_json_finds() {
+        let doc = serde_json::json!({
+            "foo": ["bar", "baz"], "": 0, "a/b": 1, "c%d": 2, "e^f": 3, "g|h": 4,
+            "i\\j": 5, "k\"l": 6, " ": 7, "m~n": 8,
+            "entry": [{"resource": {"id": "x"}}]
+        });
+        for path in [
+            "",
+            "/foo",
+            "/foo/0",
+            "/foo/1",
+            "/foo/2",
+            "/foo/01",
+            "/foo/+1",
+            "/foo/-1",
+            "/",
+            "/a~1b",
+            "/c%d",
+            "/e^f",
+            "/g|h",
+            "/i\\j",
+            "/k\"l",
+            "/ ",
+            "/m~0n",
+            "/entry/0/resource/id",
+            "/entry/0/resource/id/x",
+            "/missing",
+            "no-slash",
+        ] {
+            assert_eq!(pointer(&doc, path), doc.pointer(path), "{path}");
+        }
     }
 }

@@ -15,6 +15,7 @@ pub use attachment::{Attachment, AttachmentData};
 pub use bundle::{Resolution, entries, resolve, resolve_how, resources_of_type};
 pub use code::{AckCode, AckCodes, Activity, V2Code};
 pub use identity::{Entity, Identity, Party, ProvenanceInfo, Response, reference_names};
+pub(crate) use json::pointer;
 
 use serde_json::Value;
 

@@ -20,8 +20,8 @@ pub const MEDCOM_ERRORS: &str =
 
 /// What the vendor remembers of FHIR messages: the receiver's matrix on (Bundle.id,
 /// MessageHeader.id) for the newest [`MATRIX_ENVELOPES`] envelopes, and the recent processed
-/// letters with their acknowledgements. Both are bounded, so `serve` under load keeps a bounded
-/// memory.
+/// letters with their acknowledgements, as the bytes they travelled in. Both are bounded, so
+/// `serve` under load keeps a bounded memory.
 pub(super) struct FhirState {
     matrix: DuplicateMatrix,
     /// MessageHeader.id -> the first copy and its acknowledgement, for the newest
@@ -33,12 +33,12 @@ pub(super) struct FhirState {
 /// How many envelopes the vendor's duplicate matrix remembers (Bundle.id with its
 /// MessageHeader.id, about 200 bytes each: some 40 MB at most). A copy that comes back after this
 /// many other envelopes is processed as new; resends come minutes after the first copy (KR7).
-const MATRIX_ENVELOPES: usize = 200_000;
+pub(super) const MATRIX_ENVELOPES: usize = 200_000;
 
 /// How many processed letters the vendor keeps (with their acknowledgements).
-const ANSWERED_ENTRIES: usize = 4096;
-/// What those letters may weigh together, in bytes of memory (estimated from their sizes on the
-/// wire: bytes kept plus parsed JSON, about four times the wire size).
+pub(super) const ANSWERED_ENTRIES: usize = 4096;
+/// What those letters may weigh together, in bytes: their sizes on the wire plus their
+/// acknowledgements' (only the bytes are kept; they are parsed again when needed).
 const ANSWERED_BYTES: usize = 128 * 1024 * 1024;
 
 impl Default for FhirState {
@@ -50,21 +50,39 @@ impl Default for FhirState {
     }
 }
 
-/// A processed letter and its acknowledgement, shared (not copied) with those who read them.
+/// A processed letter and its acknowledgement, as the bytes they travelled in, shared (not
+/// copied) with those who read them. A parsed message weighs several times its bytes, and only
+/// a duplicate (rare) or a follow-up (rarer) needs one: they parse these bytes again.
 #[derive(Clone)]
 struct Answered {
-    message: Arc<Message>,
-    ack: Arc<Message>,
+    message: Arc<Stored>,
+    ack: Arc<Stored>,
+}
+
+/// The bytes of a message and their format.
+struct Stored {
+    bytes: Vec<u8>,
+    format: Format,
+}
+
+impl Stored {
+    /// The message again, parsed from its bytes.
+    fn parse(&self) -> Result<Message, String> {
+        Message::parse(self.bytes.clone(), Some(self.format)).map_err(|e| e.to_string())
+    }
 }
 
 impl Vendor {
     /// A message it received and processed, by MessageHeader.id.
     pub(super) fn received_letter(&self, letter: &str) -> Option<Message> {
-        let state = self.fhir.lock().ok()?;
-        state
+        let stored = self
+            .fhir
+            .lock()
+            .ok()?
             .answered
             .get(letter.trim())
-            .map(|a| Message::clone(&a.message))
+            .map(|a| a.message.clone())?;
+        stored.parse().ok()
     }
 
     /// The acknowledgement for a received message, by the duplicate matrix.
@@ -97,7 +115,7 @@ impl Vendor {
                     expression: None,
                 };
                 return self.acknowledge(
-                    &earlier.message,
+                    &earlier.message.parse()?,
                     "fatal-error",
                     vec![issue],
                     message.format,
@@ -105,7 +123,7 @@ impl Vendor {
             }
             // MR8: the same acknowledgement as the first copy, for a lost response and a resend
             // alike, resent as any letter is (MedCom's `send-*-duplicate-*` TestScripts).
-            return resent(&earlier.ack);
+            return resent(&earlier.ack.parse()?);
         }
         let (code, issues) = if verdict == DuplicateVerdict::EnvelopeIdReused {
             (
@@ -167,10 +185,16 @@ impl Vendor {
         // After a technical error (`transient-error`) the letter was not processed either: its
         // resend is processed anew and acknowledged `ok` (KR5).
         if verdict == DuplicateVerdict::Process && code != "transient-error" {
-            let weight = 4 * (message.bytes.len() + ack.bytes.len());
+            let weight = message.bytes.len() + ack.bytes.len();
             let answered = Answered {
-                message: Arc::new(message),
-                ack: Arc::new(ack.clone()),
+                message: Arc::new(Stored {
+                    format: message.format,
+                    bytes: message.bytes,
+                }),
+                ack: Arc::new(Stored {
+                    bytes: ack.bytes.clone(),
+                    format: ack.format,
+                }),
             };
             self.fhir
                 .lock()
@@ -240,7 +264,8 @@ impl Vendor {
             .map(|a| a.message.clone())
             .ok_or_else(|| {
                 format!("the reference vendor received no message with MessageHeader.id `{letter}`")
-            })?;
+            })?
+            .parse()?;
         let (template, to, text) = match action {
             Action::SendLetter | Action::HospitalNotification => {
                 return Err("a letter or a HospitalNotification is not a follow-up".to_string());

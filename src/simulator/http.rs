@@ -40,11 +40,11 @@ async fn hello(State(v): State<Arc<Vendor>>) -> impl IntoResponse {
     )
 }
 
-fn fhir_response(status: StatusCode, message: &Message) -> Response {
+fn fhir_response(status: StatusCode, message: Message) -> Response {
     (
         status,
         [(header::CONTENT_TYPE, message.format.media_type())],
-        message.bytes.clone(),
+        message.bytes,
     )
         .into_response()
 }
@@ -92,7 +92,12 @@ async fn receive(
         v.note_ack(&message);
         return StatusCode::OK.into_response();
     }
-    let label = message.label();
+    // Only a logging vendor (`serve`) writes the label.
+    let label = if v.config.log {
+        message.label()
+    } else {
+        String::new()
+    };
     let ack = match v.answer(message) {
         Ok(ack) => ack,
         Err(e) => return outcome_response(StatusCode::INTERNAL_SERVER_ERROR, &e),
@@ -100,19 +105,21 @@ async fn receive(
     // The no-ack fault processes the message (so it can be replied to) but never answers.
     if v.has(Fault::NoAck) {
         if v.config.log {
-            eprintln!("received {label}; not acknowledged (fault no-ack)");
+            log_line(format_args!(
+                "received {label}; not acknowledged (fault no-ack)"
+            ));
         }
         return StatusCode::ACCEPTED.into_response();
     }
     if v.config.log {
-        eprintln!(
+        log_line(format_args!(
             "received {label}; acknowledged `{}`",
             ack.identity
                 .response
                 .as_ref()
                 .and_then(|r| r.code.as_deref())
                 .unwrap_or("?")
-        );
+        ));
     }
     if v.config.ack_delivery == AckDelivery::Later {
         let target = v.deliver_to.lock().ok().and_then(|t| t.clone());
@@ -126,7 +133,16 @@ async fn receive(
             return StatusCode::ACCEPTED.into_response();
         }
     }
-    fhir_response(StatusCode::OK, &ack)
+    fhir_response(StatusCode::OK, ack)
+}
+
+/// One line of `serve`'s log on stderr, written at once: stderr is unbuffered, and `eprintln!`
+/// wrote each piece of the line with its own system call.
+fn log_line(line: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    let mut text = line.to_string();
+    text.push('\n');
+    let _ = std::io::stderr().write_all(text.as_bytes());
 }
 
 /// The body of a POSTed message, read frame by frame into one buffer of its `Content-Length`:

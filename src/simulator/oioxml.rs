@@ -4,23 +4,52 @@
 //! ([`crate::oioxml::form`]) in both roles: it receipts those it receives and, on instruction,
 //! sends any of them, an answer answering the letter of the type it answers.
 
-use std::collections::HashMap;
+use std::collections::VecDeque;
 
 use super::Fault;
+use super::fhir::{ANSWERED_ENTRIES, MATRIX_ENVELOPES};
+use super::recent::Recent;
 use super::vendor::Vendor;
 use crate::envelope::{DuplicateKey, DuplicateMatrix, DuplicateVerdict};
 
-/// What the reference vendor remembers of classic OIOXML letters: the receiver's matrix and the
-/// receipt it gave for each dedup key and each letter.
-#[derive(Default)]
+/// What the reference vendor remembers of classic OIOXML letters: the receiver's matrix on
+/// (Envelope/Identifier, Letter/Identifier) for the newest [`MATRIX_ENVELOPES`] envelopes, and
+/// the receipt it gave for each of the newest [`ANSWERED_ENTRIES`] dedup keys and letters, as
+/// for FHIR messages: bounded, so `serve` under load keeps a bounded memory. A duplicate of a
+/// letter whose receipt is forgotten is judged as a new letter.
 pub(super) struct LetterState {
     matrix: DuplicateMatrix,
-    by_key: HashMap<crate::oioxml::DedupKey, crate::oioxml::Emessage>,
-    by_letter: HashMap<String, crate::oioxml::Emessage>,
+    by_key: Recent<crate::oioxml::Emessage, crate::oioxml::DedupKey>,
+    by_letter: Recent<crate::oioxml::Emessage>,
     /// The last party that sent a letter: where `send-letter` instructions send to.
     last_sender: Option<crate::oioxml::Party>,
-    /// The home care and LÆ letters received, oldest first: what an instructed answer answers.
-    forms: Vec<crate::oioxml::form::Form>,
+    /// The newest [`ANSWERED_ENTRIES`] home care and LÆ letters received, oldest first: what an
+    /// instructed answer answers.
+    forms: VecDeque<crate::oioxml::form::Form>,
+    /// How many forms it keeps.
+    max_forms: usize,
+}
+
+impl Default for LetterState {
+    fn default() -> LetterState {
+        LetterState::bounded(MATRIX_ENVELOPES, ANSWERED_ENTRIES)
+    }
+}
+
+impl LetterState {
+    /// An empty memory of the newest `envelopes` envelopes in the matrix and the newest
+    /// `receipts` receipts (per dedup key and per letter) and forms, the oldest forgotten first.
+    /// Receipts are small (a few KB); their count bounds them.
+    fn bounded(envelopes: usize, receipts: usize) -> LetterState {
+        LetterState {
+            matrix: DuplicateMatrix::bounded(envelopes),
+            by_key: Recent::keyed(receipts, usize::MAX),
+            by_letter: Recent::new(receipts, usize::MAX),
+            last_sender: None,
+            forms: VecDeque::new(),
+            max_forms: receipts.max(1),
+        }
+    }
 }
 
 impl Vendor {
@@ -44,7 +73,10 @@ impl Vendor {
             state.last_sender = Some(x.sender.clone());
         }
         if let Body::Form(f) = &letter.body {
-            state.forms.push(f.clone());
+            if state.forms.len() >= state.max_forms {
+                state.forms.pop_front();
+            }
+            state.forms.push_back(f.clone());
         }
         let key = letter.dedup_key();
         let verdict = state
@@ -114,11 +146,11 @@ impl Vendor {
                 r.letters.clear();
             }
         }
-        state.by_key.insert(key.clone(), receipt.clone());
-        state
-            .by_letter
-            .entry(key.letter)
-            .or_insert_with(|| receipt.clone());
+        state.by_key.insert(key.clone(), receipt.clone(), 0);
+        // A letter keeps the receipt of its first copy.
+        if state.by_letter.get(&key.letter).is_none() {
+            state.by_letter.insert(key.letter, receipt.clone(), 0);
+        }
         (fault != Some(Fault::NoReceipt)).then_some(receipt)
     }
 
@@ -228,7 +260,7 @@ impl Vendor {
             });
             let last = state
                 .forms
-                .last()
+                .back()
                 .map(|f| {
                     (
                         f.sender_ean().to_string(),
@@ -308,5 +340,87 @@ impl Vendor {
                 .unwrap_or_default(),
             outbox.display()
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::VendorConfig;
+    use super::*;
+    use crate::oioxml::{Emessage, build};
+
+    fn vendor() -> Vendor {
+        Vendor::new(VendorConfig::new(crate::template::Organization {
+            ean: "5790000000029".into(),
+            sor_id: "999981000016002".into(),
+            name: "Modtager".into(),
+        }))
+        .expect("vendor")
+    }
+
+    /// A new XDIS91 letter to `v`, asking for a positive receipt, with its bytes.
+    fn letter(v: &Vendor) -> (Emessage, Vec<u8>) {
+        let me = &v.config.identity;
+        let (letter, _) = build::xdis91(
+            build::party("5790000000012", "999991000016001", "Afsender"),
+            build::party(&me.ean, &me.sor_id, &me.name),
+            "Epikrise",
+            "Kære kolleger",
+            &[],
+        );
+        let bytes = crate::oioxml::write(&letter, crate::oioxml::Encoding::Utf8);
+        (letter, bytes)
+    }
+
+    /// The same letter in a new envelope: a resend after a lost receipt.
+    fn resend(letter: &Emessage) -> Emessage {
+        let mut again = letter.clone();
+        again.envelope.identifier = build::identifier('E');
+        again
+    }
+
+    fn receipt_id(receipt: Option<Emessage>) -> String {
+        receipt.expect("a receipt").envelope.identifier
+    }
+
+    /// MedCom's receiver matrix (governance 020/043, MR8): a resend gets the first copy's
+    /// receipt while the vendor remembers the letter; past the bound the oldest letter is
+    /// forgotten, and its resend is judged as a new letter (a receipt of its own).
+    #[test]
+    fn past_the_bound_the_oldest_letter_is_forgotten_but_a_duplicate_within_it_is_answered() {
+        let v = vendor();
+        *v.letters.lock().expect("state") = LetterState::bounded(2, 2);
+        let letters: Vec<(Emessage, Vec<u8>)> = (0..3).map(|_| letter(&v)).collect();
+        let firsts: Vec<String> = letters
+            .iter()
+            .map(|(l, bytes)| receipt_id(v.receipt_for(l, bytes)))
+            .collect();
+        {
+            let state = v.letters.lock().expect("state");
+            assert_eq!(state.matrix.len(), 2);
+            assert!(
+                state
+                    .by_letter
+                    .get(letters[0].0.letter_identifier())
+                    .is_none()
+            );
+        }
+        let (newest, bytes) = &letters[2];
+        assert_eq!(
+            receipt_id(v.receipt_for(&resend(newest), bytes)),
+            firsts[2],
+            "a duplicate within the bound gets the first copy's receipt"
+        );
+        assert_eq!(
+            receipt_id(v.receipt_for(newest, bytes)),
+            firsts[2],
+            "the same envelope again gets its receipt again"
+        );
+        let (oldest, bytes) = &letters[0];
+        assert_ne!(
+            receipt_id(v.receipt_for(&resend(oldest), bytes)),
+            firsts[0],
+            "the oldest letter was forgotten: its resend gets a new receipt"
+        );
     }
 }

@@ -7,24 +7,34 @@
 //! answer a duplicate (MR8) or build a follow-up are needed only for a while after they
 //! arrived, so they live here.
 
+use std::borrow::Borrow;
 use std::collections::{HashMap, VecDeque};
+use std::hash::Hash;
 
 /// Up to `max_entries` values by key, weighing at most `max_bytes` together (by the weight each
 /// was inserted with); inserting past either bound forgets the oldest first. The newest entry
-/// is always kept, whatever its weight.
+/// is always kept, whatever its weight. Keys are strings unless told (`K`).
 #[derive(Debug)]
-pub(super) struct Recent<V> {
-    map: HashMap<String, (V, usize)>,
+pub(super) struct Recent<V, K = String> {
+    map: HashMap<K, (V, usize)>,
     /// Keys from oldest to newest.
-    order: VecDeque<String>,
+    order: VecDeque<K>,
     bytes: usize,
     max_entries: usize,
     max_bytes: usize,
 }
 
 impl<V> Recent<V> {
-    /// An empty memory of at most `max_entries` values weighing `max_bytes` together.
+    /// An empty memory by string keys of at most `max_entries` values weighing `max_bytes`
+    /// together.
     pub(super) fn new(max_entries: usize, max_bytes: usize) -> Recent<V> {
+        Recent::keyed(max_entries, max_bytes)
+    }
+}
+
+impl<V, K: Hash + Eq + Clone> Recent<V, K> {
+    /// An empty memory of at most `max_entries` values weighing `max_bytes` together.
+    pub(super) fn keyed(max_entries: usize, max_bytes: usize) -> Recent<V, K> {
         Recent {
             map: HashMap::new(),
             order: VecDeque::new(),
@@ -35,13 +45,17 @@ impl<V> Recent<V> {
     }
 
     /// The value under `key`, if still remembered.
-    pub(super) fn get(&self, key: &str) -> Option<&V> {
+    pub(super) fn get<Q>(&self, key: &Q) -> Option<&V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
         self.map.get(key).map(|(v, _)| v)
     }
 
     /// Remembers `value` under `key` with `weight` (bytes), replacing an earlier value of that
     /// key, then forgets the oldest entries until both bounds hold.
-    pub(super) fn insert(&mut self, key: String, value: V, weight: usize) {
+    pub(super) fn insert(&mut self, key: K, value: V, weight: usize) {
         match self.map.insert(key.clone(), (value, weight)) {
             Some((_, old)) => self.bytes -= old,
             None => self.order.push_back(key),

@@ -95,9 +95,9 @@ pub fn acknowledgement(
         .and_then(Value::as_array)
     {
         keep.extend(
-            agents
-                .iter()
-                .filter_map(|a| a.pointer("/who/reference").and_then(Value::as_str)),
+            agents.iter().filter_map(|a| {
+                crate::message::pointer(a, "/who/reference").and_then(Value::as_str)
+            }),
         );
     }
     let referenced = |o: &Value| {
@@ -121,39 +121,39 @@ pub fn acknowledgement(
     if !issues.is_empty() {
         response["details"] = json!({"reference": format!("OperationOutcome/{}", ids.outcome)});
     }
+    // `json!` serializes every expression it is given into a new Value; what is already a Value
+    // (the response, copied resources, the entries) is moved in after, in the same key order.
     let mut entries = Vec::with_capacity(4 + organizations.len());
-    entries.push(json!({
-        "fullUrl": header_full,
-        "resource": {
-            "resourceType": "MessageHeader",
-            "id": ids.header,
-            "meta": {"profile": ["http://medcomfhir.dk/ig/acknowledgement/StructureDefinition/medcom-messaging-acknowledgementHeader"]},
-            "eventCoding": {"system": "http://medcomfhir.dk/ig/terminology/CodeSystem/medcom-messaging-eventCodes", "code": "acknowledgement-message"},
-            "destination": [{
-                "extension": [{"url": "http://medcomfhir.dk/ig/messaging/StructureDefinition/medcom-messaging-destinationUseExtension",
-                               "valueCoding": {"system": "http://medcomfhir.dk/ig/terminology/CodeSystem/medcom-messaging-destinationUse", "code": "primary"}}],
-                "endpoint": format!("https://sor2.sum.dsdn.dk/#id={}", receiver.sor_id),
-                "receiver": {"reference": receiver_ref}
-            }],
-            "sender": {"reference": sender_ref},
-            "source": {"endpoint": format!("https://sor2.sum.dsdn.dk/#id={}", sender.sor_id)},
-            "response": response
-        }
-    }));
+    let mut header = json!({
+        "resourceType": "MessageHeader",
+        "id": ids.header,
+        "meta": {"profile": ["http://medcomfhir.dk/ig/acknowledgement/StructureDefinition/medcom-messaging-acknowledgementHeader"]},
+        "eventCoding": {"system": "http://medcomfhir.dk/ig/terminology/CodeSystem/medcom-messaging-eventCodes", "code": "acknowledgement-message"},
+        "destination": [{
+            "extension": [{"url": "http://medcomfhir.dk/ig/messaging/StructureDefinition/medcom-messaging-destinationUseExtension",
+                           "valueCoding": {"system": "http://medcomfhir.dk/ig/terminology/CodeSystem/medcom-messaging-destinationUse", "code": "primary"}}],
+            "endpoint": format!("https://sor2.sum.dsdn.dk/#id={}", receiver.sor_id),
+            "receiver": {"reference": receiver_ref}
+        }],
+        "sender": {"reference": sender_ref},
+        "source": {"endpoint": format!("https://sor2.sum.dsdn.dk/#id={}", sender.sor_id)}
+    });
+    header["response"] = response;
+    entries.push(entry(header_full.clone(), header));
     if let Some(latest) = latest.filter(|p| p.as_object().is_some_and(|o| !o.is_empty())) {
-        entries.push(json!({
-            "fullUrl": format!("{base}Provenance/{}", text_of(&latest["id"])),
-            "resource": latest
-        }));
+        entries.push(entry(
+            format!("{base}Provenance/{}", text_of(&latest["id"])),
+            latest.clone(),
+        ));
     }
     let revision = if header_url.is_empty() {
         format!("MessageHeader/{letter_id}")
     } else {
         header_url.to_string()
     };
-    entries.push(json!({
-        "fullUrl": format!("{base}Provenance/{}", ids.provenance),
-        "resource": {
+    entries.push(entry(
+        format!("{base}Provenance/{}", ids.provenance),
+        json!({
             "resourceType": "Provenance",
             "id": ids.provenance,
             "meta": {"profile": ["http://medcomfhir.dk/ig/messaging/StructureDefinition/medcom-messaging-provenance"]},
@@ -163,13 +163,13 @@ pub fn acknowledgement(
             "activity": {"coding": [{"system": "http://medcomfhir.dk/ig/terminology/CodeSystem/medcom-messaging-activityCodes", "code": "acknowledgement"}]},
             "agent": [{"who": {"reference": sender_ref}}],
             "entity": [{"role": "revision", "what": {"reference": revision}}]
-        }
-    }));
+        }),
+    ));
     for org in organizations {
-        entries.push(json!({
-            "fullUrl": format!("{base}Organization/{}", text_of(&org["id"])),
-            "resource": org
-        }));
+        entries.push(entry(
+            format!("{base}Organization/{}", text_of(&org["id"])),
+            org,
+        ));
     }
     if !issues.is_empty() {
         let issue: Vec<Value> = issues
@@ -187,24 +187,34 @@ pub fn acknowledgement(
                 issue
             })
             .collect();
-        entries.push(json!({
-            "fullUrl": format!("{base}OperationOutcome/{}", ids.outcome),
-            "resource": {
-                "resourceType": "OperationOutcome",
-                "id": ids.outcome,
-                "meta": {"profile": ["http://medcomfhir.dk/ig/acknowledgement/StructureDefinition/medcom-acknowledgement-operationoutcome"]},
-                "issue": issue
-            }
-        }));
+        let mut outcome = json!({
+            "resourceType": "OperationOutcome",
+            "id": ids.outcome,
+            "meta": {"profile": ["http://medcomfhir.dk/ig/acknowledgement/StructureDefinition/medcom-acknowledgement-operationoutcome"]}
+        });
+        outcome["issue"] = Value::Array(issue);
+        entries.push(entry(
+            format!("{base}OperationOutcome/{}", ids.outcome),
+            outcome,
+        ));
     }
-    json!({
+    let mut ack = json!({
         "resourceType": "Bundle",
         "id": ids.bundle,
         "meta": {"profile": ["http://medcomfhir.dk/ig/acknowledgement/StructureDefinition/medcom-messaging-acknowledgement"]},
         "type": "message",
-        "timestamp": ids.now,
-        "entry": entries
-    })
+        "timestamp": ids.now
+    });
+    ack["entry"] = Value::Array(entries);
+    ack
+}
+
+/// A Bundle entry: `fullUrl`, then `resource` (moved in, not serialized again).
+fn entry(full_url: String, resource: Value) -> Value {
+    let mut entry = serde_json::Map::with_capacity(2);
+    entry.insert("fullUrl".to_string(), Value::String(full_url));
+    entry.insert("resource".to_string(), resource);
+    Value::Object(entry)
 }
 
 /// A JSON value as a template writes it into text: a string as is, anything else as JSON.

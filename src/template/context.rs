@@ -307,8 +307,7 @@ impl Context {
 }
 
 pub(super) fn previous_header_url(bundle: &Value) -> &str {
-    bundle
-        .pointer("/entry/0/fullUrl")
+    crate::message::pointer(bundle, "/entry/0/fullUrl")
         .and_then(Value::as_str)
         .unwrap_or("")
 }

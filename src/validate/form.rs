@@ -50,15 +50,34 @@ pub fn narratives(message: &Message) -> Vec<Finding> {
         return Vec::new();
     }
     let mut out = Vec::new();
-    walk(&message.resource, "Bundle", &mut out);
+    walk(&message.resource, &Path::Root("Bundle"), &mut out);
     out
 }
 
-fn walk(value: &Value, path: &str, out: &mut Vec<Finding>) {
+/// Where [`walk`] is in the resource, as a chain to the root: written out as a FHIRPath-like
+/// location (`Bundle.entry[1].resource.text`) only for a breach, so a valid message (what
+/// `serve` answers thousands of a second) costs no string per node.
+enum Path<'a> {
+    Root(&'a str),
+    Key(&'a Path<'a>, &'a str),
+    Index(&'a Path<'a>, usize),
+}
+
+impl std::fmt::Display for Path<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Path::Root(name) => f.write_str(name),
+            Path::Key(parent, key) => write!(f, "{parent}.{key}"),
+            Path::Index(parent, i) => write!(f, "{parent}[{i}]"),
+        }
+    }
+}
+
+fn walk(value: &Value, path: &Path<'_>, out: &mut Vec<Finding>) {
     match value {
         Value::Object(map) => {
             for (key, child) in map {
-                let here = format!("{path}.{key}");
+                let here = Path::Key(path, key);
                 if key == "text"
                     && let Some(div) = child.get("div")
                 {
@@ -79,7 +98,7 @@ fn walk(value: &Value, path: &str, out: &mut Vec<Finding>) {
         }
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
-                walk(item, &format!("{path}[{i}]"), out);
+                walk(item, &Path::Index(path, i), out);
             }
         }
         _ => {}
