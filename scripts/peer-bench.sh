@@ -105,8 +105,18 @@ if command -v wrk >/dev/null; then
 local f = io.open("$work/body.json"); local body = f:read("*a"); f:close()
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/fhir+json"
-local n = 0
-local function id() n = n + 1; return string.format("%08x-0000-4000-8000-%012x", math.random(0, 0x7fffffff), n) end
+-- Ids unique across threads and across runs against the same serve: each thread numbers its
+-- own requests under a per-run prefix (wrk's threads share one random sequence otherwise, and a
+-- repeated id takes serve's cheaper duplicate path).
+local threads = 0
+function setup(thread) threads = threads + 1; thread:set("tid", threads) end
+local n, run
+function init(args)
+  n = 0
+  math.randomseed(os.time() * 1000 + tid)
+  run = string.format("%08x", (os.time() * 16 + math.random(0, 15)) % 0x100000000)
+end
+local function id() n = n + 1; return string.format("%s-%04x-4000-8000-%012x", run, tid, n) end
 request = function() return wrk.format(nil, nil, nil, (body:gsub("__BUNDLE__", id()):gsub("__HEADER__", id()))) end
 LUA
   # serve's capacity at 2 to 16 connections; the ratio is against the best of them.
