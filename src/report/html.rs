@@ -1,13 +1,16 @@
 //! The HTML report: one self-contained file a vendor hands to MedCom, at any run size quick to open.
 //!
 //! The page is `report.html.hbs` (embedded at build time) rendered by handlebars with its default
-//! HTML escaping over a view built here from the [`RunOutcome`]; each scenario's section is
-//! `scenario.html.hbs`, rendered and written one scenario at a time where the page has its
-//! `scenario-sections` marker (the page is streamed, never held whole); the partials both use are
-//! in `partials/`. Every value from a run (ids, messages, evidence bytes, diffs) goes through
-//! `{{…}}`, never `{{{…}}}`, so nothing a vendor's system sent can become markup. The file has
-//! inline CSS, no script and no external resource. Grades and statuses are always written as
-//! text, so the report reads the same printed in black and white.
+//! HTML escaping over a view built here from the [`RunOutcome`]. The parts that repeat once per
+//! scenario, the summary's table of scenarios and each scenario's section, are written straight
+//! to the output by the `section` module where the page has its `scenario-table` and
+//! `scenario-sections` markers (the page is streamed, never held whole): through handlebars they
+//! were most of a large run's report time. The partials the page's appendices use are in
+//! `partials/`; `section` writes the same markup with the same escaping. Every value from a run
+//! (ids, messages, evidence bytes, diffs) is HTML-escaped (`{{…}}`, never `{{{…}}}`, in the
+//! templates), so nothing a vendor's system sent can become markup. The file has inline CSS, no
+//! script and no external resource. Grades and statuses are always written as text, so the
+//! report reads the same printed in black and white.
 //!
 //! Size: a run whose evidence (as shown) stays within [`INLINE_EVIDENCE_BYTES`] gets one
 //! self-contained file with every message pretty-printed in a collapsible block and only
@@ -20,7 +23,7 @@
 //! (verdict, counts, every finding worse than the threshold, the scenario table), then one section
 //! per scenario (failing findings first, then steps with findings and golden diffs, then
 //! evidence), unclaimed messages, and the rules the findings cite. A new section is a new block
-//! in `report.html.hbs` (page-wide) or `scenario.html.hbs` (per scenario) over new view fields.
+//! in `report.html.hbs` (page-wide) or in `section` (per scenario) over new view fields.
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
@@ -39,7 +42,6 @@ use crate::run::{
 };
 
 const TEMPLATE: &str = include_str!("report.html.hbs");
-const SCENARIO: &str = include_str!("scenario.html.hbs");
 /// The partials both templates use, by name.
 const PARTIALS: [(&str, &str); 6] = [
     ("text", include_str!("partials/text.hbs")),
@@ -57,6 +59,26 @@ const REVIEWS_END: &str = "<!-- /medcom-harness:reviews -->";
 
 /// Where report.html.hbs takes the scenario sections, streamed one at a time.
 const SECTIONS_MARKER: &str = "<!--scenario-sections-->";
+/// Where report.html.hbs takes the summary's table of scenarios, written by [`section`].
+const TABLE_MARKER: &str = "<!--scenario-table-->";
+
+mod section;
+
+/// The page as rendered by its template, cut where the streamed parts go: before the
+/// scenario table, between it and the sections, and after the sections.
+struct Cut<'a> {
+    head: &'a str,
+    middle: &'a str,
+    tail: &'a str,
+}
+
+impl<'a> Cut<'a> {
+    fn of(whole: &'a str) -> Cut<'a> {
+        let (head, rest) = whole.split_once(TABLE_MARKER).unwrap_or((whole, ""));
+        let (middle, tail) = rest.split_once(SECTIONS_MARKER).unwrap_or((rest, ""));
+        Cut { head, middle, tail }
+    }
+}
 
 /// The most evidence (bytes shown, summed over the run) the page copies in; a run with more
 /// links every item to its file instead, so that a run of 10,000 scenarios still makes a page a
@@ -84,9 +106,6 @@ static REGISTRY: std::sync::LazyLock<Handlebars<'static>> = std::sync::LazyLock:
     registry
         .register_template_string("report", TEMPLATE)
         .expect("the embedded report template parses (checked by the tests)");
-    registry
-        .register_template_string("scenario", SCENARIO)
-        .expect("the embedded scenario template parses (checked by the tests)");
     registry
         .register_partial("reviews", REVIEWS)
         .expect("the embedded reviews template parses (checked by the tests)");
@@ -240,7 +259,7 @@ pub(super) fn write_html_laid_out(
     let whole = REGISTRY
         .render("report", &page)
         .map_err(|e| failed(std::io::Error::other(e)))?;
-    let (head, tail) = whole.split_once(SECTIONS_MARKER).unwrap_or((&whole, ""));
+    let cut = Cut::of(&whole);
     let fresh = tempfile::Builder::new()
         .prefix(".medcom-harness-details")
         .tempdir_in(dir)
@@ -249,11 +268,13 @@ pub(super) fn write_html_laid_out(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    write_parts(run, &page, &layout, head, &report_name, fresh.path()).map_err(failed)?;
+    write_parts(run, &page, &layout, cut.head, &report_name, fresh.path()).map_err(failed)?;
     super::write_report_with(path, |w| {
-        w.write_all(head.as_bytes())?;
+        w.write_all(cut.head.as_bytes())?;
+        section::scenario_table(w, run, &page.anchors, &layout)?;
+        w.write_all(cut.middle.as_bytes())?;
         write_part_index(run.scenarios.len(), &folder, layout.lang, w)?;
-        w.write_all(tail.as_bytes())
+        w.write_all(cut.tail.as_bytes())
     })?;
     swap_in(fresh, &dir.join(&folder)).map_err(failed)
 }
@@ -318,9 +339,7 @@ fn write_parts(
                 &page.anchors[first + j],
                 &inner,
             );
-            REGISTRY
-                .render_to_write("scenario", &view, &mut out)
-                .map_err(std::io::Error::other)?;
+            section::scenario(&mut out, &view)?;
         }
         out.write_all(b"</main>\n</div>\n</body>\n</html>\n")?;
         out.flush()?;
@@ -396,15 +415,15 @@ fn stream_html(
     let whole = REGISTRY
         .render("report", &page)
         .map_err(std::io::Error::other)?;
-    let (head, tail) = whole.split_once(SECTIONS_MARKER).unwrap_or((&whole, ""));
-    out.write_all(head.as_bytes())?;
+    let cut = Cut::of(&whole);
+    out.write_all(cut.head.as_bytes())?;
+    section::scenario_table(out, run, &page.anchors, layout)?;
+    out.write_all(cut.middle.as_bytes())?;
     for (i, (s, anchors)) in run.scenarios.iter().zip(&page.anchors).enumerate() {
         let view = ScenarioView::new(i + 1, s, run.threshold, anchors, layout);
-        REGISTRY
-            .render_to_write("scenario", &view, &mut *out)
-            .map_err(std::io::Error::other)?;
+        section::scenario(out, &view)?;
     }
-    out.write_all(tail.as_bytes())
+    out.write_all(cut.tail.as_bytes())
 }
 
 /// The anchors of one scenario: its section's and each evidence item's, by evidence id.
@@ -474,8 +493,6 @@ struct Page<'a> {
     errors: usize,
     skipped: usize,
     total: usize,
-    /// The summary table's rows; each scenario's section is streamed after the page's head.
-    scenarios: Vec<RowView<'a>>,
     failing: Vec<FailingView<'a>>,
     unclaimed: Vec<UnclaimedView<'a>>,
     rules: Vec<RuleView<'a>>,
@@ -490,24 +507,6 @@ struct Page<'a> {
     l: &'static Labels,
     /// The review log's entries about this run.
     reviews: Vec<super::review_view::ReviewView>,
-}
-
-/// A scenario's row in the summary table.
-#[derive(Serialize)]
-struct RowView<'a> {
-    number: usize,
-    /// The page holding the scenario's section: empty for this one, else its details page.
-    page: String,
-    anchor: String,
-    id: &'a str,
-    title: &'a str,
-    protocol_step: Option<&'a str>,
-    status: &'static str,
-    status_word: &'static str,
-    verdict: GradeView,
-    /// See [`ScenarioView::has_findings`].
-    has_findings: bool,
-    duration: String,
 }
 
 #[derive(Serialize)]
@@ -670,29 +669,11 @@ impl<'a> Page<'a> {
             })
             .collect();
         let mut failing = Vec::new();
-        let scenarios = run
-            .scenarios
-            .iter()
-            .zip(&anchors)
-            .enumerate()
-            .map(|(i, (s, a))| {
-                let page = layout.page_of(i);
-                failing.extend(failing_views(s, run.threshold, a, &page));
-                RowView {
-                    number: i + 1,
-                    page,
-                    anchor: a.scenario.clone(),
-                    id: &s.id,
-                    title: &s.title,
-                    protocol_step: s.protocol_step.as_deref(),
-                    status: status_class(s.status),
-                    status_word: status_word(s.status),
-                    verdict: GradeView::of(s.verdict),
-                    has_findings: has_findings(s),
-                    duration: duration(s.duration),
-                }
-            })
-            .collect();
+        for (i, (s, a)) in run.scenarios.iter().zip(&anchors).enumerate() {
+            if s.failures(run.threshold).next().is_some() {
+                failing.extend(failing_views(s, run.threshold, a, &layout.page_of(i)));
+            }
+        }
         let unclaimed = run
             .unclaimed
             .iter()
@@ -741,7 +722,6 @@ impl<'a> Page<'a> {
             errors: summary.errors,
             skipped: summary.skipped,
             total: run.scenarios.len(),
-            scenarios,
             failing,
             unclaimed,
             rules: cited_rules(run, layout.lang),
