@@ -1599,6 +1599,39 @@ mod tests {
     }
 
     #[test]
+    fn a_long_scenario_table_comes_in_blocks_with_one_header_and_the_same_columns() {
+        let run = sample::large(1_001);
+        let html = render_html(&run);
+        let doc = Html::parse_document(&html);
+        let blocks = select(&doc, "#summary div.rows > table.scenarios");
+        assert_eq!(blocks.len(), 1_001_usize.div_ceil(section::BLOCK_ROWS));
+        let rows = Selector::parse("tbody tr").expect("valid CSS");
+        let cols = Selector::parse("colgroup").expect("valid CSS");
+        let head = Selector::parse("thead").expect("valid CSS");
+        let counts: Vec<usize> = blocks.iter().map(|b| b.select(&rows).count()).collect();
+        assert_eq!(counts.iter().sum::<usize>(), 1_001, "{counts:?}");
+        assert!(
+            counts[..counts.len() - 1]
+                .iter()
+                .all(|&n| n == section::BLOCK_ROWS)
+        );
+        let colgroups: BTreeSet<String> = blocks
+            .iter()
+            .filter_map(|b| b.select(&cols).next().map(|c| c.html()))
+            .collect();
+        assert_eq!(
+            colgroups.len(),
+            1,
+            "every block has the same columns: {colgroups:?}"
+        );
+        let headed: Vec<usize> = blocks.iter().map(|b| b.select(&head).count()).collect();
+        assert_eq!(headed[0], 1);
+        assert!(headed[1..].iter().all(|&n| n == 0), "{headed:?}");
+        // The browser skips laying out a block until it is near the view.
+        assert!(html.contains("div.rows { content-visibility: auto;"));
+    }
+
+    #[test]
     fn a_small_run_copies_its_evidence_in_and_links_no_file() {
         let html = render_html(&sample::run());
         let doc = Html::parse_document(&html);
