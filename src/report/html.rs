@@ -61,23 +61,46 @@ const REVIEWS_END: &str = "<!-- /medcom-harness:reviews -->";
 const SECTIONS_MARKER: &str = "<!--scenario-sections-->";
 /// Where report.html.hbs takes the summary's table of scenarios, written by [`section`].
 const TABLE_MARKER: &str = "<!--scenario-table-->";
+/// Where report.html.hbs takes the table of failing findings (when there are any), written by
+/// [`section`].
+const FAILING_MARKER: &str = "<!--failing-table-->";
 
 mod section;
 
-/// The page as rendered by its template, cut where the streamed parts go: before the
-/// scenario table, between it and the sections, and after the sections.
-struct Cut<'a> {
-    head: &'a str,
-    middle: &'a str,
-    tail: &'a str,
+/// A place in the page where a streamed part goes.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Part {
+    /// The summary's table of failing findings.
+    Failing,
+    /// The summary's table of scenarios.
+    Table,
+    /// The scenario sections (or, for a large run, the list of details pages).
+    Sections,
 }
 
-impl<'a> Cut<'a> {
-    fn of(whole: &'a str) -> Cut<'a> {
-        let (head, rest) = whole.split_once(TABLE_MARKER).unwrap_or((whole, ""));
-        let (middle, tail) = rest.split_once(SECTIONS_MARKER).unwrap_or((rest, ""));
-        Cut { head, middle, tail }
+/// Writes `whole`, the page as its template rendered it, to `out`, with `part` writing each
+/// streamed part where its marker is.
+fn fill(
+    whole: &str,
+    out: &mut dyn std::io::Write,
+    mut part: impl FnMut(Part, &mut dyn std::io::Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let markers = [
+        (FAILING_MARKER, Part::Failing),
+        (TABLE_MARKER, Part::Table),
+        (SECTIONS_MARKER, Part::Sections),
+    ];
+    let mut rest = whole;
+    while let Some((at, marker, which)) = markers
+        .iter()
+        .filter_map(|(m, p)| rest.find(m).map(|at| (at, *m, *p)))
+        .min_by_key(|(at, _, _)| *at)
+    {
+        out.write_all(&rest.as_bytes()[..at])?;
+        part(which, out)?;
+        rest = &rest[at + marker.len()..];
     }
+    out.write_all(rest.as_bytes())
 }
 
 /// The most evidence (bytes shown, summed over the run) the page copies in; a run with more
@@ -259,7 +282,6 @@ pub(super) fn write_html_laid_out(
     let whole = REGISTRY
         .render("report", &page)
         .map_err(|e| failed(std::io::Error::other(e)))?;
-    let cut = Cut::of(&whole);
     let fresh = tempfile::Builder::new()
         .prefix(".medcom-harness-details")
         .tempdir_in(dir)
@@ -268,13 +290,13 @@ pub(super) fn write_html_laid_out(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    write_parts(run, &page, &layout, cut.head, &report_name, fresh.path()).map_err(failed)?;
+    write_parts(run, &page, &layout, &whole, &report_name, fresh.path()).map_err(failed)?;
     super::write_report_with(path, |w| {
-        w.write_all(cut.head.as_bytes())?;
-        section::scenario_table(w, run, &page.anchors, &layout)?;
-        w.write_all(cut.middle.as_bytes())?;
-        write_part_index(run.scenarios.len(), &folder, layout.lang, w)?;
-        w.write_all(cut.tail.as_bytes())
+        fill(&whole, w, |part, w| match part {
+            Part::Failing => section::failing_table(w, run, &page.anchors, &layout),
+            Part::Table => section::scenario_table(w, run, &page.anchors, &layout),
+            Part::Sections => write_part_index(run.scenarios.len(), &folder, layout.lang, w),
+        })
     })?;
     swap_in(fresh, &dir.join(&folder)).map_err(failed)
 }
@@ -415,15 +437,17 @@ fn stream_html(
     let whole = REGISTRY
         .render("report", &page)
         .map_err(std::io::Error::other)?;
-    let cut = Cut::of(&whole);
-    out.write_all(cut.head.as_bytes())?;
-    section::scenario_table(out, run, &page.anchors, layout)?;
-    out.write_all(cut.middle.as_bytes())?;
-    for (i, (s, anchors)) in run.scenarios.iter().zip(&page.anchors).enumerate() {
-        let view = ScenarioView::new(i + 1, s, run.threshold, anchors, layout);
-        section::scenario(out, &view)?;
-    }
-    out.write_all(cut.tail.as_bytes())
+    fill(&whole, out, |part, out| match part {
+        Part::Failing => section::failing_table(out, run, &page.anchors, layout),
+        Part::Table => section::scenario_table(out, run, &page.anchors, layout),
+        Part::Sections => {
+            for (i, (s, anchors)) in run.scenarios.iter().zip(&page.anchors).enumerate() {
+                let view = ScenarioView::new(i + 1, s, run.threshold, anchors, layout);
+                section::scenario(out, &view)?;
+            }
+            Ok(())
+        }
+    })
 }
 
 /// The anchors of one scenario: its section's and each evidence item's, by evidence id.
@@ -493,7 +517,8 @@ struct Page<'a> {
     errors: usize,
     skipped: usize,
     total: usize,
-    failing: Vec<FailingView<'a>>,
+    /// How many findings are worse than the threshold (the table of them is streamed).
+    failing: usize,
     unclaimed: Vec<UnclaimedView<'a>>,
     rules: Vec<RuleView<'a>>,
     /// Evidence is linked to its files, not copied in (a large run).
@@ -668,12 +693,11 @@ impl<'a> Page<'a> {
                 Anchors { scenario, evidence }
             })
             .collect();
-        let mut failing = Vec::new();
-        for (i, (s, a)) in run.scenarios.iter().zip(&anchors).enumerate() {
-            if s.failures(run.threshold).next().is_some() {
-                failing.extend(failing_views(s, run.threshold, a, &layout.page_of(i)));
-            }
-        }
+        let failing = run
+            .scenarios
+            .iter()
+            .map(|s| s.failures(run.threshold).count())
+            .sum();
         let unclaimed = run
             .unclaimed
             .iter()
@@ -1629,6 +1653,34 @@ mod tests {
         assert!(headed[1..].iter().all(|&n| n == 0), "{headed:?}");
         // The browser skips laying out a block until it is near the view.
         assert!(html.contains("div.rows { content-visibility: auto;"));
+    }
+
+    #[test]
+    fn every_failing_finding_is_listed_once_in_blocks_when_every_scenario_fails() {
+        let mut run = sample::large(600);
+        for s in &mut run.scenarios {
+            s.status = ScenarioStatus::Failed;
+            s.verdict = Grade::F1;
+            s.steps[0]
+                .findings
+                .push(crate::rule::KR3.breach("Acknowledged `fatal-error`."));
+        }
+        let findings: usize = run
+            .scenarios
+            .iter()
+            .map(|s| s.failures(run.threshold).count())
+            .sum();
+        let html = render_html(&run);
+        let doc = Html::parse_document(&html);
+        let blocks = select(&doc, "#summary div.rows > table.failing-all");
+        assert_eq!(blocks.len(), findings.div_ceil(section::BLOCK_ROWS));
+        assert_eq!(
+            select(&doc, "#summary table.failing-all tbody tr.fail").len(),
+            findings
+        );
+        assert_eq!(select(&doc, "#summary table.failing-all thead").len(), 1);
+        let heading = select(&doc, "#failing");
+        assert!(text(&heading[0]).contains(&format!("({findings})")));
     }
 
     #[test]

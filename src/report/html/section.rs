@@ -1,25 +1,28 @@
 //! The high-volume parts of the HTML report written straight to the output: each scenario's
-//! section and the summary table's rows, one per scenario.
+//! section, and the summary's tables of failing findings and of scenarios.
 //!
-//! Everything else on the page is `report.html.hbs`. These two parts repeat once per scenario,
-//! and through handlebars they were most of a large run's report time: a run of 10,000
-//! scenarios spent 82 % of its report CPU rendering sections (each view turned into a JSON value,
-//! each partial looked up and expanded per use). Here each part is a function over the same
-//! views, writing the markup the templates wrote, byte for byte, with every value from a run
-//! escaped by handlebars' own [`handlebars::html_escape`] (the escaping `{{…}}` applies). The
-//! small pieces mirror the partials in `partials/` (which the page's appendices still use); the
-//! test `the_written_pieces_match_the_partials` keeps the two the same.
+//! Everything else on the page is `report.html.hbs`. These parts repeat once per scenario (or
+//! finding), and through handlebars they were most of a large run's report time: a run of 10,000
+//! scenarios spent 82 % of its report CPU rendering sections and most of the rest the tables'
+//! rows (each view turned into a JSON value, each partial looked up and expanded per use). Here
+//! each part is a function over the same views, writing the markup the templates wrote, byte for
+//! byte, with every value from a run escaped by handlebars' own [`handlebars::html_escape`] (the
+//! escaping `{{…}}` applies). The small pieces mirror the partials in `partials/` (which the
+//! page's appendices still use); the test `the_written_pieces_match_the_partials` keeps the two
+//! the same.
 //!
-//! The summary table is written in blocks of [`BLOCK_ROWS`] rows, each block its own table in a
-//! `div.rows` that the browser lays out only when it scrolls into view (`content-visibility:
+//! The two summary tables are written in blocks of [`BLOCK_ROWS`] rows, each block its own table
+//! in a `div.rows` that the browser lays out only when it scrolls into view (`content-visibility:
 //! auto`), the columns fixed by a shared `colgroup` so that the blocks line up as one table. A
-//! page of 10,000 rows so opens in about the time of a page of a few hundred.
+//! page of 10,000 rows so opens in about the time of a page of a few hundred (headless Chromium,
+//! `--dump-dom`: 1.5 s where the page with one 10,000-row table took 4.5 s, 0.6 s of either
+//! being the browser's start-up).
 
 use std::io::Write;
 
 use super::{
     EvidenceView, FindingView, GradeView, Layout, LinkView, Piece, ScenarioView, duration,
-    has_findings, status_class,
+    failing_views, has_findings, status_class,
 };
 use crate::report::lang::Labels;
 use crate::run::RunOutcome;
@@ -515,6 +518,80 @@ fn row(
     out.write_all(b"</td><td class=\"num\">")?;
     esc(out, &duration(s.duration))?;
     out.write_all(b"</td></tr>\n")
+}
+
+/// The summary's table of every finding worse than the threshold, scenario by scenario, in
+/// blocks of [`BLOCK_ROWS`] as the scenario table is (a vendor that fails every scenario makes
+/// tens of thousands of rows).
+pub(super) fn failing_table(
+    out: &mut dyn Write,
+    run: &RunOutcome,
+    anchors: &[super::Anchors],
+    layout: &Layout,
+) -> std::io::Result<()> {
+    let l = layout.lang.labels();
+    let rule_ch = run
+        .scenarios
+        .iter()
+        .flat_map(|s| s.failures(run.threshold))
+        .map(|(_, f)| f.rule.as_str().chars().count())
+        .max()
+        .unwrap_or(10)
+        .clamp(6, 30)
+        + 3;
+    let head = |out: &mut dyn Write, first: bool| -> std::io::Result<()> {
+        writeln!(
+            out,
+            "  <div class=\"rows\"><table class=\"failing-all\"><colgroup><col style=\"width: 7ch\"><col style=\"width: {rule_ch}ch\"><col style=\"width: 30%\"><col></colgroup>"
+        )?;
+        if first {
+            out.write_all(b"    <thead><tr><th>")?;
+            esc(out, l.grade)?;
+            out.write_all(b"</th><th>")?;
+            esc(out, l.rule)?;
+            out.write_all(b"</th><th>")?;
+            esc(out, l.scenario_step)?;
+            out.write_all(b"</th><th>")?;
+            esc(out, l.finding)?;
+            out.write_all(b"</th></tr></thead>\n")?;
+        }
+        out.write_all(b"    <tbody>\n")
+    };
+    // The template's line break follows the last block.
+    const TAIL: &[u8] = b"    </tbody>\n  </table></div>";
+    head(out, true)?;
+    let mut n = 0;
+    for (i, (s, a)) in run.scenarios.iter().zip(anchors).enumerate() {
+        if s.failures(run.threshold).next().is_none() {
+            continue;
+        }
+        for f in failing_views(s, run.threshold, a, &layout.page_of(i)) {
+            if n > 0 && n % BLOCK_ROWS == 0 {
+                out.write_all(TAIL)?;
+                out.write_all(b"\n")?;
+                head(out, false)?;
+            }
+            n += 1;
+            out.write_all(b"      <tr class=\"fail\"><td class=\"g\">")?;
+            grade(out, &f.finding.grade, l)?;
+            out.write_all(b"</td><td class=\"r\"><code class=\"rule\">")?;
+            esc(out, f.finding.rule)?;
+            out.write_all(b"</code></td><td><a href=\"")?;
+            esc(out, &f.scenario_page)?;
+            out.write_all(b"#")?;
+            esc(out, &f.scenario_anchor)?;
+            out.write_all(b"\">")?;
+            esc(out, f.scenario_id)?;
+            out.write_all(b"</a><span class=\"where\">")?;
+            esc(out, l.step_word)?;
+            write!(out, " {} <code>", f.step)?;
+            esc(out, f.kind)?;
+            out.write_all(b"</code></span></td><td><span class=\"message\">")?;
+            text(out, &f.finding.message)?;
+            out.write_all(b"</span></td></tr>\n")?;
+        }
+    }
+    out.write_all(TAIL)
 }
 
 #[cfg(test)]
