@@ -10,7 +10,9 @@
 //! now) and `VmHWM` (the peak). The run of 10,000 scenarios is synthetic (two steps, two 6.5 KB
 //! messages each, one in ten failing with a KR3 finding), built in memory before the clock
 //! starts; its size is printed as the RSS before writing. `SCALE_SCENARIOS` and
-//! `SCALE_MESSAGES` change the counts.
+//! `SCALE_MESSAGES` change the counts. When a headless Chromium is there (`chromium`, or the
+//! browser `SCALE_CHROMIUM` names), `reports` also prints how long it takes to open the
+//! `report.html` (`--dump-dom`), beside its start-up on an empty page.
 
 use std::time::{Duration, Instant};
 
@@ -189,6 +191,50 @@ fn reports(n: usize) {
         mib(before),
         mib(status_kib("VmHWM:")),
     );
+    chromium(&paths.html);
+}
+
+/// Seconds headless Chromium takes to load `page` and print its DOM (`--dump-dom`, which waits
+/// for the page to load), the median of three; `None` when it cannot be started.
+fn chromium_seconds(browser: &str, page: &std::path::Path) -> Option<f64> {
+    let mut times = Vec::new();
+    for _ in 0..3 {
+        let t = Instant::now();
+        let done = std::process::Command::new(browser)
+            .args(["--headless", "--disable-gpu", "--no-sandbox", "--dump-dom"])
+            .arg(format!("file://{}", page.display()))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .ok()?;
+        if !done.success() {
+            return None;
+        }
+        times.push(t.elapsed().as_secs_f64());
+    }
+    times.sort_by(f64::total_cmp);
+    Some(times[1])
+}
+
+/// Prints how long headless Chromium takes to open the report at `html`, beside its start-up
+/// (an empty page), when a browser is there: `SCALE_CHROMIUM` names it, else `chromium`.
+fn chromium(html: &std::path::Path) {
+    let browser = std::env::var("SCALE_CHROMIUM").unwrap_or_else(|_| "chromium".into());
+    let empty = html.with_file_name("empty.html");
+    if std::fs::write(&empty, "<!DOCTYPE html><title>empty</title>").is_err() {
+        return;
+    }
+    let html = std::fs::canonicalize(html).unwrap_or_else(|_| html.to_path_buf());
+    let empty_path = std::fs::canonicalize(&empty).unwrap_or_else(|_| empty.clone());
+    if let (Some(page), Some(start)) = (
+        chromium_seconds(&browser, &html),
+        chromium_seconds(&browser, &empty_path),
+    ) {
+        println!(
+            "report.html in headless {browser} (--dump-dom, median of 3): {page:.2} s; an empty page (start-up): {start:.2} s"
+        );
+    }
+    let _ = std::fs::remove_file(empty);
 }
 
 fn serve(messages: usize) {

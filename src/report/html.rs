@@ -1,13 +1,16 @@
 //! The HTML report: one self-contained file a vendor hands to MedCom, at any run size quick to open.
 //!
 //! The page is `report.html.hbs` (embedded at build time) rendered by handlebars with its default
-//! HTML escaping over a view built here from the [`RunOutcome`]; each scenario's section is
-//! `scenario.html.hbs`, rendered and written one scenario at a time where the page has its
-//! `scenario-sections` marker (the page is streamed, never held whole); the partials both use are
-//! in `partials/`. Every value from a run (ids, messages, evidence bytes, diffs) goes through
-//! `{{…}}`, never `{{{…}}}`, so nothing a vendor's system sent can become markup. The file has
-//! inline CSS, no script and no external resource. Grades and statuses are always written as
-//! text, so the report reads the same printed in black and white.
+//! HTML escaping over a view built here from the [`RunOutcome`]. The parts that repeat once per
+//! scenario, the summary's table of scenarios and each scenario's section, are written straight
+//! to the output by the `section` module where the page has its `scenario-table` and
+//! `scenario-sections` markers (the page is streamed, never held whole): through handlebars they
+//! were most of a large run's report time. The partials the page's appendices use are in
+//! `partials/`; `section` writes the same markup with the same escaping. Every value from a run
+//! (ids, messages, evidence bytes, diffs) is HTML-escaped (`{{…}}`, never `{{{…}}}`, in the
+//! templates), so nothing a vendor's system sent can become markup. The file has inline CSS, no
+//! script and no external resource. Grades and statuses are always written as text, so the
+//! report reads the same printed in black and white.
 //!
 //! Size: a run whose evidence (as shown) stays within [`INLINE_EVIDENCE_BYTES`] gets one
 //! self-contained file with every message pretty-printed in a collapsible block and only
@@ -20,7 +23,7 @@
 //! (verdict, counts, every finding worse than the threshold, the scenario table), then one section
 //! per scenario (failing findings first, then steps with findings and golden diffs, then
 //! evidence), unclaimed messages, and the rules the findings cite. A new section is a new block
-//! in `report.html.hbs` (page-wide) or `scenario.html.hbs` (per scenario) over new view fields.
+//! in `report.html.hbs` (page-wide) or in `section` (per scenario) over new view fields.
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
@@ -39,7 +42,6 @@ use crate::run::{
 };
 
 const TEMPLATE: &str = include_str!("report.html.hbs");
-const SCENARIO: &str = include_str!("scenario.html.hbs");
 /// The partials both templates use, by name.
 const PARTIALS: [(&str, &str); 6] = [
     ("text", include_str!("partials/text.hbs")),
@@ -57,6 +59,49 @@ const REVIEWS_END: &str = "<!-- /medcom-harness:reviews -->";
 
 /// Where report.html.hbs takes the scenario sections, streamed one at a time.
 const SECTIONS_MARKER: &str = "<!--scenario-sections-->";
+/// Where report.html.hbs takes the summary's table of scenarios, written by [`section`].
+const TABLE_MARKER: &str = "<!--scenario-table-->";
+/// Where report.html.hbs takes the table of failing findings (when there are any), written by
+/// [`section`].
+const FAILING_MARKER: &str = "<!--failing-table-->";
+
+mod section;
+
+/// A place in the page where a streamed part goes.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Part {
+    /// The summary's table of failing findings.
+    Failing,
+    /// The summary's table of scenarios.
+    Table,
+    /// The scenario sections (or, for a large run, the list of details pages).
+    Sections,
+}
+
+/// Writes `whole`, the page as its template rendered it, to `out`, with `part` writing each
+/// streamed part where its marker is.
+fn fill(
+    whole: &str,
+    out: &mut dyn std::io::Write,
+    mut part: impl FnMut(Part, &mut dyn std::io::Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let markers = [
+        (FAILING_MARKER, Part::Failing),
+        (TABLE_MARKER, Part::Table),
+        (SECTIONS_MARKER, Part::Sections),
+    ];
+    let mut rest = whole;
+    while let Some((at, marker, which)) = markers
+        .iter()
+        .filter_map(|(m, p)| rest.find(m).map(|at| (at, *m, *p)))
+        .min_by_key(|(at, _, _)| *at)
+    {
+        out.write_all(&rest.as_bytes()[..at])?;
+        part(which, out)?;
+        rest = &rest[at + marker.len()..];
+    }
+    out.write_all(rest.as_bytes())
+}
 
 /// The most evidence (bytes shown, summed over the run) the page copies in; a run with more
 /// links every item to its file instead, so that a run of 10,000 scenarios still makes a page a
@@ -84,9 +129,6 @@ static REGISTRY: std::sync::LazyLock<Handlebars<'static>> = std::sync::LazyLock:
     registry
         .register_template_string("report", TEMPLATE)
         .expect("the embedded report template parses (checked by the tests)");
-    registry
-        .register_template_string("scenario", SCENARIO)
-        .expect("the embedded scenario template parses (checked by the tests)");
     registry
         .register_partial("reviews", REVIEWS)
         .expect("the embedded reviews template parses (checked by the tests)");
@@ -240,7 +282,6 @@ pub(super) fn write_html_laid_out(
     let whole = REGISTRY
         .render("report", &page)
         .map_err(|e| failed(std::io::Error::other(e)))?;
-    let (head, tail) = whole.split_once(SECTIONS_MARKER).unwrap_or((&whole, ""));
     let fresh = tempfile::Builder::new()
         .prefix(".medcom-harness-details")
         .tempdir_in(dir)
@@ -249,11 +290,13 @@ pub(super) fn write_html_laid_out(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    write_parts(run, &page, &layout, head, &report_name, fresh.path()).map_err(failed)?;
+    write_parts(run, &page, &layout, &whole, &report_name, fresh.path()).map_err(failed)?;
     super::write_report_with(path, |w| {
-        w.write_all(head.as_bytes())?;
-        write_part_index(run.scenarios.len(), &folder, layout.lang, w)?;
-        w.write_all(tail.as_bytes())
+        fill(&whole, w, |part, w| match part {
+            Part::Failing => section::failing_table(w, run, &page.anchors, &layout),
+            Part::Table => section::scenario_table(w, run, &page.anchors, &layout),
+            Part::Sections => write_part_index(run.scenarios.len(), &folder, layout.lang, w),
+        })
     })?;
     swap_in(fresh, &dir.join(&folder)).map_err(failed)
 }
@@ -318,9 +361,7 @@ fn write_parts(
                 &page.anchors[first + j],
                 &inner,
             );
-            REGISTRY
-                .render_to_write("scenario", &view, &mut out)
-                .map_err(std::io::Error::other)?;
+            section::scenario(&mut out, &view)?;
         }
         out.write_all(b"</main>\n</div>\n</body>\n</html>\n")?;
         out.flush()?;
@@ -396,15 +437,17 @@ fn stream_html(
     let whole = REGISTRY
         .render("report", &page)
         .map_err(std::io::Error::other)?;
-    let (head, tail) = whole.split_once(SECTIONS_MARKER).unwrap_or((&whole, ""));
-    out.write_all(head.as_bytes())?;
-    for (i, (s, anchors)) in run.scenarios.iter().zip(&page.anchors).enumerate() {
-        let view = ScenarioView::new(i + 1, s, run.threshold, anchors, layout);
-        REGISTRY
-            .render_to_write("scenario", &view, &mut *out)
-            .map_err(std::io::Error::other)?;
-    }
-    out.write_all(tail.as_bytes())
+    fill(&whole, out, |part, out| match part {
+        Part::Failing => section::failing_table(out, run, &page.anchors, layout),
+        Part::Table => section::scenario_table(out, run, &page.anchors, layout),
+        Part::Sections => {
+            for (i, (s, anchors)) in run.scenarios.iter().zip(&page.anchors).enumerate() {
+                let view = ScenarioView::new(i + 1, s, run.threshold, anchors, layout);
+                section::scenario(out, &view)?;
+            }
+            Ok(())
+        }
+    })
 }
 
 /// The anchors of one scenario: its section's and each evidence item's, by evidence id.
@@ -474,9 +517,8 @@ struct Page<'a> {
     errors: usize,
     skipped: usize,
     total: usize,
-    /// The summary table's rows; each scenario's section is streamed after the page's head.
-    scenarios: Vec<RowView<'a>>,
-    failing: Vec<FailingView<'a>>,
+    /// How many findings are worse than the threshold (the table of them is streamed).
+    failing: usize,
     unclaimed: Vec<UnclaimedView<'a>>,
     rules: Vec<RuleView<'a>>,
     /// Evidence is linked to its files, not copied in (a large run).
@@ -490,24 +532,6 @@ struct Page<'a> {
     l: &'static Labels,
     /// The review log's entries about this run.
     reviews: Vec<super::review_view::ReviewView>,
-}
-
-/// A scenario's row in the summary table.
-#[derive(Serialize)]
-struct RowView<'a> {
-    number: usize,
-    /// The page holding the scenario's section: empty for this one, else its details page.
-    page: String,
-    anchor: String,
-    id: &'a str,
-    title: &'a str,
-    protocol_step: Option<&'a str>,
-    status: &'static str,
-    status_word: &'static str,
-    verdict: GradeView,
-    /// See [`ScenarioView::has_findings`].
-    has_findings: bool,
-    duration: String,
 }
 
 #[derive(Serialize)]
@@ -669,30 +693,11 @@ impl<'a> Page<'a> {
                 Anchors { scenario, evidence }
             })
             .collect();
-        let mut failing = Vec::new();
-        let scenarios = run
+        let failing = run
             .scenarios
             .iter()
-            .zip(&anchors)
-            .enumerate()
-            .map(|(i, (s, a))| {
-                let page = layout.page_of(i);
-                failing.extend(failing_views(s, run.threshold, a, &page));
-                RowView {
-                    number: i + 1,
-                    page,
-                    anchor: a.scenario.clone(),
-                    id: &s.id,
-                    title: &s.title,
-                    protocol_step: s.protocol_step.as_deref(),
-                    status: status_class(s.status),
-                    status_word: status_word(s.status),
-                    verdict: GradeView::of(s.verdict),
-                    has_findings: has_findings(s),
-                    duration: duration(s.duration),
-                }
-            })
-            .collect();
+            .map(|s| s.failures(run.threshold).count())
+            .sum();
         let unclaimed = run
             .unclaimed
             .iter()
@@ -741,7 +746,6 @@ impl<'a> Page<'a> {
             errors: summary.errors,
             skipped: summary.skipped,
             total: run.scenarios.len(),
-            scenarios,
             failing,
             unclaimed,
             rules: cited_rules(run, layout.lang),
@@ -1616,6 +1620,67 @@ mod tests {
             .map(|e| e.file_name())
             .collect();
         assert_eq!(leftovers.len(), 2, "{leftovers:?}");
+    }
+
+    #[test]
+    fn a_long_scenario_table_comes_in_blocks_with_one_header_and_the_same_columns() {
+        let run = sample::large(1_001);
+        let html = render_html(&run);
+        let doc = Html::parse_document(&html);
+        let blocks = select(&doc, "#summary div.rows > table.scenarios");
+        assert_eq!(blocks.len(), 1_001_usize.div_ceil(section::BLOCK_ROWS));
+        let rows = Selector::parse("tbody tr").expect("valid CSS");
+        let cols = Selector::parse("colgroup").expect("valid CSS");
+        let head = Selector::parse("thead").expect("valid CSS");
+        let counts: Vec<usize> = blocks.iter().map(|b| b.select(&rows).count()).collect();
+        assert_eq!(counts.iter().sum::<usize>(), 1_001, "{counts:?}");
+        assert!(
+            counts[..counts.len() - 1]
+                .iter()
+                .all(|&n| n == section::BLOCK_ROWS)
+        );
+        let colgroups: BTreeSet<String> = blocks
+            .iter()
+            .filter_map(|b| b.select(&cols).next().map(|c| c.html()))
+            .collect();
+        assert_eq!(
+            colgroups.len(),
+            1,
+            "every block has the same columns: {colgroups:?}"
+        );
+        let headed: Vec<usize> = blocks.iter().map(|b| b.select(&head).count()).collect();
+        assert_eq!(headed[0], 1);
+        assert!(headed[1..].iter().all(|&n| n == 0), "{headed:?}");
+        // The browser skips laying out a block until it is near the view.
+        assert!(html.contains("div.rows { content-visibility: auto;"));
+    }
+
+    #[test]
+    fn every_failing_finding_is_listed_once_in_blocks_when_every_scenario_fails() {
+        let mut run = sample::large(600);
+        for s in &mut run.scenarios {
+            s.status = ScenarioStatus::Failed;
+            s.verdict = Grade::F1;
+            s.steps[0]
+                .findings
+                .push(crate::rule::KR3.breach("Acknowledged `fatal-error`."));
+        }
+        let findings: usize = run
+            .scenarios
+            .iter()
+            .map(|s| s.failures(run.threshold).count())
+            .sum();
+        let html = render_html(&run);
+        let doc = Html::parse_document(&html);
+        let blocks = select(&doc, "#summary div.rows > table.failing-all");
+        assert_eq!(blocks.len(), findings.div_ceil(section::BLOCK_ROWS));
+        assert_eq!(
+            select(&doc, "#summary table.failing-all tbody tr.fail").len(),
+            findings
+        );
+        assert_eq!(select(&doc, "#summary table.failing-all thead").len(), 1);
+        let heading = select(&doc, "#failing");
+        assert!(text(&heading[0]).contains(&format!("({findings})")));
     }
 
     #[test]

@@ -16,7 +16,9 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
+use quick_junit::{NonSuccessKind, Property, TestCase, TestCaseStatus, XmlString};
+use quick_xml::Writer;
+use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 
 use super::ReportError;
 use crate::finding::Finding;
@@ -79,51 +81,9 @@ const SUITE: &str = "medcom-harness";
 ///
 /// [`ReportError::Junit`] when the XML cannot be serialized.
 pub fn render_junit(run: &RunOutcome) -> Result<String, ReportError> {
-    junit_report(run)
-        .to_string()
-        .map_err(|source| ReportError::Junit { source })
-}
-
-/// The JUnit document of `run`, ready to serialize.
-fn junit_report(run: &RunOutcome) -> Report {
-    let mut suite = TestSuite::new(SUITE);
-    suite.set_time(run.duration);
-    suite.add_properties([
-        Property::new("target", run.target.as_str()),
-        Property::new("threshold", run.threshold.as_str()),
-        Property::new("started", run.started.as_str()),
-        Property::new("harness-version", run.harness_version.as_str()),
-        Property::new("verdict", super::verdict_word(run)),
-    ]);
-    suite.add_properties(certification_properties(run));
-    suite.add_test_cases(run.scenarios.iter().map(|s| test_case(s, run)));
-    if let Some(why) = unfinished(run) {
-        // CI reads a suite with no failure and no error as green: a run that is not a verdict
-        // is one test case in error.
-        let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
-        status.set_type(super::verdict_word(run));
-        status.set_message(why);
-        let mut case = TestCase::new(RUN_CASE, status);
-        case.set_classname(SUITE);
-        suite.add_test_case(case);
-    }
-    if !run.unclaimed.is_empty() {
-        let mut out = String::from("messages no scenario claimed:\n");
-        for (evidence, finding) in &run.unclaimed {
-            let _ = writeln!(
-                out,
-                "  {} ({}): {}",
-                evidence.id,
-                evidence.label,
-                finding_line(finding)
-            );
-        }
-        suite.set_system_out(out);
-    }
-    let mut report = Report::new(SUITE);
-    report.set_time(run.duration);
-    report.add_test_suite(suite);
-    report
+    let mut out = Vec::new();
+    stream_junit(run, &mut out).map_err(|e| ReportError::Junit { source: e.into() })?;
+    Ok(String::from_utf8(out).expect("the XML writer writes UTF-8"))
 }
 
 /// Writes the JUnit XML report of `run` to `path` (conventionally `reports/junit.xml`), creating
@@ -134,9 +94,185 @@ fn junit_report(run: &RunOutcome) -> Report {
 /// [`ReportError::Junit`] when the XML cannot be serialized, [`ReportError::Write`] with `path`
 /// when the folder cannot be created or the file written.
 pub fn write_junit(run: &RunOutcome, path: &Path) -> Result<(), ReportError> {
-    let report = junit_report(run);
-    // Streamed to the file: the document of 10,000 scenarios is never a string in memory.
-    super::write_report_with(path, |w| report.serialize(w).map_err(std::io::Error::other))
+    super::write_report_with(path, |w| stream_junit(run, w))
+}
+
+/// The kind of test case a scenario of `status` is: `None` for a pass.
+fn kind(status: ScenarioStatus) -> Option<Kind> {
+    match status {
+        ScenarioStatus::Passed => None,
+        ScenarioStatus::Failed => Some(Kind::Failure),
+        ScenarioStatus::Error => Some(Kind::Error),
+        ScenarioStatus::Skipped => Some(Kind::Skipped),
+    }
+}
+
+/// A test case that did not pass.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Failure,
+    Error,
+    Skipped,
+}
+
+/// Writes the JUnit document of `run` to `out` one test case at a time: the counts the suite's
+/// tag carries come from the scenarios' statuses first, then each scenario's test case is built
+/// (as a `quick_junit` [`TestCase`], which cleans its text), written and dropped. The markup is
+/// what `quick_junit` writes for a whole [`quick_junit::Report`] (indented by 4, an XML
+/// declaration, a trailing line break): a run of 10,000 scenarios is never a document in memory.
+fn stream_junit(run: &RunOutcome, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let unfinished = unfinished(run);
+    let count = |k: Kind| {
+        run.scenarios
+            .iter()
+            .filter(|s| kind(s.status) == Some(k))
+            .count()
+    };
+    let (failures, skipped) = (count(Kind::Failure), count(Kind::Skipped));
+    let errors = count(Kind::Error) + usize::from(unfinished.is_some());
+    let tests = run.scenarios.len() + usize::from(unfinished.is_some());
+    let time = format!("{:.3}", run.duration.as_secs_f64());
+    let counts = [
+        ("tests", tests.to_string()),
+        ("skipped", skipped.to_string()),
+        ("failures", failures.to_string()),
+        ("errors", errors.to_string()),
+    ];
+    let mut w = Writer::new_with_indent(out, b' ', 4);
+    w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
+    let mut report = BytesStart::new("testsuites");
+    report.push_attribute(("name", SUITE));
+    report.extend_attributes(counts.iter().map(|(k, v)| (*k, v.as_str())));
+    report.push_attribute(("time", time.as_str()));
+    w.write_event(Event::Start(report))?;
+    let mut suite = BytesStart::new("testsuite");
+    suite.push_attribute(("name", SUITE));
+    // The suite's tag lists its counts in another order than the report's.
+    for k in ["tests", "skipped", "errors", "failures"] {
+        let (_, v) = counts.iter().find(|(name, _)| *name == k).expect("a count");
+        suite.push_attribute((k, v.as_str()));
+    }
+    suite.push_attribute(("time", time.as_str()));
+    w.write_event(Event::Start(suite))?;
+    let properties: Vec<Property> = [
+        Property::new("target", run.target.as_str()),
+        Property::new("threshold", run.threshold.as_str()),
+        Property::new("started", run.started.as_str()),
+        Property::new("harness-version", run.harness_version.as_str()),
+        Property::new("verdict", super::verdict_word(run)),
+    ]
+    .into_iter()
+    .chain(certification_properties(run))
+    .collect();
+    w.write_event(Event::Start(BytesStart::new("properties")))?;
+    for p in &properties {
+        let mut tag = BytesStart::new("property");
+        tag.extend_attributes([("name", p.name.as_str()), ("value", p.value.as_str())]);
+        w.write_event(Event::Empty(tag))?;
+    }
+    w.write_event(Event::End(BytesEnd::new("properties")))?;
+    for s in &run.scenarios {
+        write_case(&mut w, &test_case(s, run))?;
+    }
+    if let Some(why) = unfinished {
+        // CI reads a suite with no failure and no error as green: a run that is not a verdict
+        // is one test case in error.
+        let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+        status.set_type(super::verdict_word(run));
+        status.set_message(why);
+        let mut case = TestCase::new(RUN_CASE, status);
+        case.set_classname(SUITE);
+        write_case(&mut w, &case)?;
+    }
+    if !run.unclaimed.is_empty() {
+        let mut text = String::from("messages no scenario claimed:\n");
+        for (evidence, finding) in &run.unclaimed {
+            let _ = writeln!(
+                text,
+                "  {} ({}): {}",
+                evidence.id,
+                evidence.label,
+                finding_line(finding)
+            );
+        }
+        write_text_element(&mut w, "system-out", &XmlString::new(text))?;
+    }
+    w.write_event(Event::End(BytesEnd::new("testsuite")))?;
+    w.write_event(Event::End(BytesEnd::new("testsuites")))?;
+    w.write_event(Event::Eof)?;
+    w.write_indent()
+}
+
+/// Writes one test case as `quick_junit` does: a self-closing tag when it has no status and no
+/// output; else its status element (with its description as text) and its `<system-out>`.
+fn write_case<W: std::io::Write>(w: &mut Writer<W>, case: &TestCase) -> std::io::Result<()> {
+    let mut tag = BytesStart::new("testcase");
+    tag.push_attribute(("name", case.name.as_str()));
+    if let Some(classname) = &case.classname {
+        tag.push_attribute(("classname", classname.as_str()));
+    }
+    if let Some(time) = case.time {
+        tag.push_attribute(("time", format!("{:.3}", time.as_secs_f64()).as_str()));
+    }
+    let status = match &case.status {
+        TestCaseStatus::Success { .. } => None,
+        TestCaseStatus::NonSuccess {
+            kind,
+            message,
+            ty,
+            description,
+            ..
+        } => Some((
+            match kind {
+                NonSuccessKind::Failure => "failure",
+                NonSuccessKind::Error => "error",
+            },
+            message,
+            ty,
+            description,
+        )),
+        TestCaseStatus::Skipped {
+            message,
+            ty,
+            description,
+        } => Some(("skipped", message, ty, description)),
+    };
+    if status.is_none() && case.system_out.is_none() {
+        return w.write_event(Event::Empty(tag));
+    }
+    w.write_event(Event::Start(tag))?;
+    if let Some((name, message, ty, description)) = status {
+        let mut tag = BytesStart::new(name);
+        if let Some(message) = message {
+            tag.push_attribute(("message", message.as_str()));
+        }
+        if let Some(ty) = ty {
+            tag.push_attribute(("type", ty.as_str()));
+        }
+        match description {
+            Some(description) => {
+                w.write_event(Event::Start(tag))?;
+                w.write_event(Event::Text(BytesText::new(description.as_str())))?;
+                w.write_event(Event::End(BytesEnd::new(name)))?;
+            }
+            None => w.write_event(Event::Empty(tag))?,
+        }
+    }
+    if let Some(out) = &case.system_out {
+        write_text_element(w, "system-out", out)?;
+    }
+    w.write_event(Event::End(BytesEnd::new("testcase")))
+}
+
+/// `<name>text</name>`, the text escaped.
+fn write_text_element<W: std::io::Write>(
+    w: &mut Writer<W>,
+    name: &str,
+    text: &XmlString,
+) -> std::io::Result<()> {
+    w.write_event(Event::Start(BytesStart::new(name)))?;
+    w.write_event(Event::Text(BytesText::new(text.as_str())))?;
+    w.write_event(Event::End(BytesEnd::new(name)))
 }
 
 /// The name of the test case that stands for a run which is not a verdict.
