@@ -429,7 +429,9 @@ impl RunOutcome {
     /// The run's verdict. A run passes only when it finished, every scenario passed and no
     /// unclaimed arrival failed ([`RunOutcome::unclaimed_failures`]); a
     /// skipped scenario passes only with `allow_skipped`; a scenario that could not run never
-    /// does. A failed scenario makes the run fail, whatever else happened.
+    /// does. A run of no scenario is incomplete, except a share of `--partition` that the hash
+    /// gave none (a small suite over many CI jobs): it passes, for `report merge` to join. A
+    /// failed scenario makes the run fail, whatever else happened.
     pub fn verdict(&self) -> RunVerdict {
         let s = self.summary();
         match self.status {
@@ -443,7 +445,7 @@ impl RunOutcome {
             || self.status == RunStatus::Interrupted
             || s.errors > 0
             || (s.skipped > 0 && !self.allow_skipped)
-            || self.scenarios.is_empty()
+            || (self.scenarios.is_empty() && self.selection.partition.is_none())
         {
             RunVerdict::Incomplete
         } else {

@@ -108,3 +108,51 @@ fn report_merge_of_two_hash_partitions_equals_the_unpartitioned_run() {
         assert!(junit.contains(id.as_str()), "{id} not in the merged JUnit");
     }
 }
+
+#[test]
+fn a_share_the_hash_gives_no_scenario_passes_empty_and_the_merge_takes_it() {
+    // One scenario over four shares: three of them hold nothing, as in a CI matrix wider than a
+    // small suite.
+    let tmp = tempfile::tempdir().expect("tmp");
+    let mut results = Vec::new();
+    let mut ran = 0;
+    for k in 1..=4 {
+        let dir = tmp.path().join(format!("share-{k}"));
+        let partition = format!("hash:{k}/4");
+        let out = crate::support::run_with_reports(
+            &dir,
+            &[
+                "run".as_ref(),
+                "scenarios/carecommunication/new-json.toml".as_ref(),
+                "--partition".as_ref(),
+                partition.as_ref(),
+            ],
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "share {k} passes: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        ran += facts(&dir.join("results.json")).0.len();
+        results.push(dir.join("results.json"));
+    }
+    assert_eq!(ran, 1, "the scenario ran in exactly one share");
+    let merged = tmp.path().join("merged.json");
+    let out = crate::support::bin()
+        .args(["report", "merge"])
+        .args(&results)
+        .arg("--report-json")
+        .arg(&merged)
+        .output()
+        .expect("report merge");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (facts, _, verdict) = facts(&merged);
+    assert_eq!(facts.len(), 1);
+    assert_eq!(verdict, "PASSED");
+}
