@@ -478,6 +478,21 @@ impl Failure {
     }
 }
 
+/// Waits for Ctrl-C (SIGINT) or, on Unix, SIGTERM; `false` when neither can be listened for.
+async fn stop_signal() -> bool {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            return tokio::select! {
+                c = tokio::signal::ctrl_c() => c.is_ok(),
+                t = term.recv() => t.is_some(),
+            };
+        }
+    }
+    tokio::signal::ctrl_c().await.is_ok()
+}
+
 fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -887,6 +902,13 @@ fn prepare_and_run(args: &RunArgs, reports: &Reports) -> Result<i32, Failure> {
         threshold: config.threshold.as_str().to_owned(),
         scenarios: ids.iter().map(|id| id.to_string()).collect(),
     };
+    // Held to the end of the run, reports included.
+    let _folder = report::FolderLock::take(&reports.paths.json).map_err(|e| Failure {
+        hint: matches!(e, report::ReportError::FolderInUse { .. }).then(|| {
+            "wait for that run to end, or give this one other report paths (`--report-json DIR/results.json`)".to_string()
+        }),
+        error: Box::new(e),
+    })?;
     let (journal, finished) = if args.resume {
         report::Journal::resume(&reports.paths.json, &ids, &plan).map_err(|e| {
             let hint = match &e {
@@ -976,9 +998,10 @@ fn prepare_and_run(args: &RunArgs, reports: &Reports) -> Result<i32, Failure> {
             shown.event(&e);
         };
         let ran = runtime()?.block_on(async move {
-            // Ctrl-C stops the run early; what was exchanged so far still goes into the reports.
+            // Ctrl-C, or SIGTERM (how CI systems and `docker stop` cancel a job), stops the run
+            // early; what was exchanged so far still goes into the reports.
             tokio::spawn(async move {
-                if tokio::signal::ctrl_c().await.is_ok() {
+                if stop_signal().await {
                     medcom_harness::errln!(
                         "interrupted: finishing the reports with what was exchanged so far"
                     );

@@ -257,23 +257,30 @@ pub(super) fn write_html_laid_out(
     layout: &Layout,
     reviews: &[crate::review::Entry],
 ) -> Result<(), ReportError> {
-    if !layout.linked {
-        return super::write_report_with(path, |w| stream_html(run, layout, reviews, w));
-    }
-    let failed = |source| ReportError::Write {
-        path: path.to_path_buf(),
-        source,
-    };
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(failed)?;
     let stem = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "report".into());
     let folder = format!("{}-details", super::slug::slug(&stem));
+    if !layout.linked {
+        super::write_report_with(path, |w| stream_html(run, layout, reviews, w))?;
+        // An earlier, bigger run's details pages would lie beside a report that links none of
+        // them (and ship with the folder as CI artifacts): they go, when they are the harness's.
+        let stale = dir.join(&folder);
+        if stale.join(DETAILS_MARKER).is_file() {
+            let _ = std::fs::remove_dir_all(&stale);
+        }
+        return Ok(());
+    }
+    let failed = |source| ReportError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    std::fs::create_dir_all(dir).map_err(failed)?;
     let layout = Layout {
         parts: Some(folder.clone()),
         ..layout.clone()
@@ -1699,6 +1706,33 @@ mod tests {
             .iter()
             .map(|s| s.select(&dt).map(|d| text(&d)).collect())
             .collect()
+    }
+
+    #[test]
+    fn a_small_report_over_a_large_ones_folder_removes_its_details_pages() {
+        let run = sample::run();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("report.html");
+        let linked = Layout {
+            linked: true,
+            ..Layout::for_run(&run, String::new())
+        };
+        write_html_laid_out(&run, &path, &linked, &[]).expect("large layout written");
+        assert!(dir.path().join("report-details/part-0001.html").is_file());
+        let inline = Layout {
+            linked: false,
+            ..Layout::for_run(&run, String::new())
+        };
+        write_html_laid_out(&run, &path, &inline, &[]).expect("small layout written");
+        assert!(
+            !dir.path().join("report-details").exists(),
+            "no details page is left that the new report does not link"
+        );
+        // A folder of that name the harness did not write is left alone.
+        std::fs::create_dir(dir.path().join("report-details")).expect("mkdir");
+        std::fs::write(dir.path().join("report-details/mine.txt"), "x").expect("write");
+        write_html_laid_out(&run, &path, &inline, &[]).expect("written again");
+        assert!(dir.path().join("report-details/mine.txt").is_file());
     }
 
     #[test]

@@ -48,6 +48,59 @@ use crate::run::{Evidence, PREVIEW_BYTES, Recorder, ScenarioOutcome};
 /// The journal's file name, beside the JSON results.
 pub const FILE_NAME: &str = ".journal.jsonl";
 
+/// The lock file of a report folder, beside the journal: one run at a time writes there.
+pub const LOCK_FILE: &str = ".medcom-harness.lock";
+
+/// A run's hold on its report folder (the folder of the JSON results: journal and evidence),
+/// released when dropped. Two runs into one folder each deleted and overwrote the other's
+/// evidence, and the report of either said `finished` over files that were gone or changed.
+#[derive(Debug)]
+pub struct FolderLock {
+    _file: File,
+}
+
+impl FolderLock {
+    /// Takes the folder of `results` (made if missing) for this run.
+    ///
+    /// # Errors
+    /// [`ReportError::FolderInUse`] when another run holds it, naming its process id;
+    /// [`ReportError::Journal`] when the lock file cannot be made.
+    pub fn take(results: &Path) -> Result<FolderLock, ReportError> {
+        let dir = results.parent().unwrap_or(Path::new("")).to_path_buf();
+        let path = dir.join(LOCK_FILE);
+        let failed = |source| ReportError::Journal {
+            path: path.clone(),
+            source,
+        };
+        if !dir.as_os_str().is_empty() {
+            std::fs::create_dir_all(&dir).map_err(failed)?;
+        }
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(failed)?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let mut pid = String::new();
+                let _ = file.read_to_string(&mut pid);
+                let pid = pid.trim();
+                return Err(ReportError::FolderInUse {
+                    dir,
+                    pid: (!pid.is_empty()).then(|| pid.to_owned()),
+                });
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(failed(e)),
+        }
+        file.set_len(0).map_err(failed)?;
+        writeln!(file, "{}", std::process::id()).map_err(failed)?;
+        Ok(FolderLock { _file: file })
+    }
+}
+
 /// The longest a finished scenario's line waits to be synced to disk (group commit): a crash of
 /// the machine loses at most this much of a run, which `--resume` runs again.
 pub const SYNC_EVERY: Duration = Duration::from_secs(1);
@@ -232,6 +285,9 @@ impl Journal {
         drop(reader);
         // A line the kill cut short is cut off, so the next one starts on a line of its own.
         file.set_len(complete).map_err(failed)?;
+        // A rerun killed while it moved the run before it aside left that run's evidence (patient
+        // data) in a hidden folder: it goes now, as the rerun would have removed it.
+        super::json::remove_old_evidence(&dir);
         let finished = finished
             .into_iter()
             .filter_map(|mut o| {
@@ -555,6 +611,19 @@ mod tests {
         std::fs::write(reports.join(&files[1]), altered).expect("alter");
         let (_, finished) = Journal::resume(&results, &ids, &plan(&ids)).expect("resumes");
         assert!(finished.is_empty(), "both are run again: {finished:?}");
+    }
+
+    #[test]
+    fn a_second_run_into_a_held_report_folder_is_refused_naming_the_first() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let results = tmp.path().join("reports").join("results.json");
+        let held = FolderLock::take(&results).expect("the first run takes the folder");
+        let err = FolderLock::take(&results).expect_err("the second is refused");
+        let text = err.to_string();
+        assert!(text.contains("another medcom-harness run"), "{text}");
+        assert!(text.contains(&std::process::id().to_string()), "{text}");
+        drop(held);
+        FolderLock::take(&results).expect("free again once the first ends");
     }
 
     #[test]

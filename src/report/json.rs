@@ -193,7 +193,7 @@ const OLD_EVIDENCE: &str = ".medcom-harness-old-evidence";
 
 /// Removes, in a background thread, every folder of earlier evidence in `dir` (also ones a
 /// killed run left behind). A folder that cannot be removed stays; the next run tries again.
-fn remove_old_evidence(dir: &Path) {
+pub(super) fn remove_old_evidence(dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };

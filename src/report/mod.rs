@@ -49,7 +49,7 @@ pub mod testreport;
 use std::path::PathBuf;
 
 pub use html::{render_html, render_html_in, splice_reviews, write_html, write_html_in};
-pub use journal::{Journal, Plan};
+pub use journal::{FolderLock, Journal, Plan};
 pub use json::write_json;
 pub use junit::{render_junit, write_junit};
 pub use lang::Lang;
@@ -125,6 +125,18 @@ pub enum ReportError {
         dir: PathBuf,
         /// What differs, one phrase each.
         differences: Vec<String>,
+    },
+    /// Another run holds the report folder (its lock file).
+    #[error(
+        "another medcom-harness run{} is writing its journal and evidence into `{}`",
+        .pid.as_deref().map(|p| format!(" (process {p})")).unwrap_or_default(),
+        .dir.display()
+    )]
+    FolderInUse {
+        /// The report folder.
+        dir: PathBuf,
+        /// The other run's process id, as its lock file says.
+        pid: Option<String>,
     },
     /// The journal could not be read or written.
     #[error("failed to use the run's journal `{}`", .path.display())]

@@ -94,13 +94,11 @@ pub(crate) async fn run_scenario(env: &Env, scenario: &Scenario) -> ScenarioOutc
         } else {
             let mut interrupt = env.interrupt.clone();
             let result = if *interrupt.borrow() {
-                Err(Stop::Error(
-                    "not run: the run was interrupted (Ctrl-C)".into(),
-                ))
+                Err(Stop::Error(format!("not run: {}", super::STOPPED)))
             } else {
                 tokio::select! {
                     r = x.step(step) => r,
-                    _ = interrupt.wait_for(|stop| *stop) => Err(Stop::Error("interrupted (Ctrl-C) while the step ran".into())),
+                    _ = interrupt.wait_for(|stop| *stop) => Err(Stop::Error(format!("cut short while the step ran: {}", super::STOPPED))),
                 }
             };
             match result {

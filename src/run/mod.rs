@@ -245,6 +245,19 @@ pub async fn run(
     run_until(scenarios, settings, events, interrupt).await
 }
 
+/// Why a step did not run or end when the run stopped early: a step's `reason` ends with it.
+/// The cause is the run's own note (the harness could not keep its evidence) or Ctrl-C/SIGTERM.
+pub(crate) const STOPPED: &str =
+    "the run stopped early (Ctrl-C, SIGTERM, or the harness's own error in the run's note)";
+
+/// Whether a step of `outcome` was cut short or not run because the run stopped.
+fn cut_short(outcome: &ScenarioOutcome) -> bool {
+    outcome
+        .steps
+        .iter()
+        .any(|s| s.reason.as_deref().is_some_and(|r| r.ends_with(STOPPED)))
+}
+
 /// As [`run`], stopping early when `interrupt` turns `true` (Ctrl-C): the step under way ends as
 /// an error "interrupted", later steps and scenarios are not run, and the outcome keeps every
 /// message already exchanged, so the reports still hold the evidence.
@@ -435,8 +448,9 @@ pub async fn run_until(
                 );
             }
             let outcome = exchange::run_scenario(&env, &scenario).await;
-            // A scenario cut short by a stop is not finished: `--resume` runs it again.
-            let stopped = *env.interrupt.borrow();
+            // A scenario cut short by a stop is not finished: `--resume` runs it again. One that
+            // ran to its end before the stop is kept, as the report counts it.
+            let stopped = *env.interrupt.borrow() && cut_short(&outcome);
             if let Some(r) = env.recorder.as_ref().filter(|_| !stopped)
                 && let Err(e) = r.scenario_finished(&outcome)
             {

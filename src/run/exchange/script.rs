@@ -152,7 +152,7 @@ pub(in crate::run) async fn run(
                 (
                     "action",
                     String::new(),
-                    Verdict::Error("not run: the run was interrupted (Ctrl-C)".into()),
+                    Verdict::Error(format!("not run: {}", crate::run::STOPPED)),
                     StepResult::new(""),
                 )
             } else if let Some(op) = &action.operation {
