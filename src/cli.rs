@@ -901,6 +901,7 @@ fn prepare_and_run(args: &RunArgs, reports: &Reports) -> Result<i32, Failure> {
         config: report::Plan::config_digest(args.config.as_deref()).map_err(Failure::new)?,
         threshold: config.threshold.as_str().to_owned(),
         scenarios: ids.iter().map(|id| id.to_string()).collect(),
+        scenario_files: report::Plan::files_digest(scenarios.iter().map(|s| s.path.as_path())),
     };
     // Held to the end of the run, reports included.
     let _folder = report::FolderLock::take(&reports.paths.json).map_err(|e| Failure {

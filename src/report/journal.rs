@@ -119,6 +119,11 @@ pub struct Plan {
     pub threshold: String,
     /// The selected scenario ids, in report order.
     pub scenarios: Vec<String>,
+    /// SHA-256 (lower-case hex) over the selected scenario files' paths and bytes
+    /// ([`Plan::files_digest`]): a scenario edited after the kill is not resumed on its old
+    /// outcome. Empty in journals written before it existed.
+    #[serde(default)]
+    pub scenario_files: String,
 }
 
 impl Plan {
@@ -132,6 +137,20 @@ impl Plan {
             None => "built-in".to_owned(),
             Some(p) => format!("sha256:{:x}", Sha256::digest(std::fs::read(p)?)),
         })
+    }
+
+    /// The digest [`Plan::scenario_files`] records for the files at `paths`, in that order (a
+    /// file that cannot be read counts as empty: the scenarios were read a moment ago).
+    pub fn files_digest<'p>(paths: impl IntoIterator<Item = &'p Path>) -> String {
+        let mut hasher = Sha256::new();
+        for path in paths {
+            let bytes = std::fs::read(path).unwrap_or_default();
+            hasher.update(path.to_string_lossy().as_bytes());
+            hasher.update([0]);
+            hasher.update((bytes.len() as u64).to_le_bytes());
+            hasher.update(&bytes);
+        }
+        format!("sha256:{:x}", hasher.finalize())
     }
 
     /// What differs from `earlier`, one phrase each (`target `a` before, `b` now`); empty when
@@ -149,6 +168,9 @@ impl Plan {
         .collect();
         if earlier.config != self.config {
             out.push("the config file's contents differ".to_owned());
+        }
+        if earlier.scenario_files != self.scenario_files && earlier.scenarios == self.scenarios {
+            out.push("a scenario file changed since the killed run".to_owned());
         }
         if earlier.scenarios != self.scenarios {
             out.push(format!(
@@ -533,6 +555,7 @@ mod tests {
 
     fn plan(ids: &[&str]) -> Plan {
         Plan {
+            scenario_files: String::new(),
             target: "embedded reference vendor".into(),
             fault: None,
             config: "built-in".into(),
@@ -724,6 +747,27 @@ mod tests {
         let err = Journal::resume(&results, &ids[..1], &fewer).expect_err("refused");
         assert!(err.to_string().contains("selected scenarios"), "{err}");
         Journal::resume(&results, &ids, &plan(&ids)).expect("the same plan resumes");
+    }
+
+    #[test]
+    fn resume_after_a_scenario_file_changed_is_refused() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let scenario = tmp.path().join("s.toml");
+        std::fs::write(&scenario, "code = \"ok\"").expect("write");
+        let before = Plan {
+            scenario_files: Plan::files_digest([scenario.as_path()]),
+            ..plan(&["a"])
+        };
+        std::fs::write(&scenario, "code = \"fatal-error\"").expect("edit");
+        let after = Plan {
+            scenario_files: Plan::files_digest([scenario.as_path()]),
+            ..plan(&["a"])
+        };
+        assert_eq!(
+            after.differences(&before),
+            vec!["a scenario file changed since the killed run".to_owned()]
+        );
+        assert!(before.differences(&before).is_empty());
     }
 
     #[test]
