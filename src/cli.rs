@@ -904,7 +904,12 @@ fn prepare_and_run(args: &RunArgs, reports: &Reports) -> Result<i32, Failure> {
         scenario_files: report::Plan::files_digest(scenarios.iter().map(|s| s.path.as_path())),
     };
     // Held to the end of the run, reports included.
-    let _folder = report::FolderLock::take(&reports.paths.json).map_err(|e| Failure {
+    let folder = if args.resume {
+        report::FolderLock::take_over(&reports.paths.json, std::time::Duration::from_secs(60))
+    } else {
+        report::FolderLock::take(&reports.paths.json)
+    };
+    let _folder = folder.map_err(|e| Failure {
         hint: matches!(e, report::ReportError::FolderInUse { .. }).then(|| {
             "wait for that run to end, or give this one other report paths (`--report-json DIR/results.json`)".to_string()
         }),

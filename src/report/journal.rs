@@ -66,6 +66,21 @@ impl FolderLock {
     /// [`ReportError::FolderInUse`] when another run holds it, naming its process id;
     /// [`ReportError::Journal`] when the lock file cannot be made.
     pub fn take(results: &Path) -> Result<FolderLock, ReportError> {
+        FolderLock::try_take(results, None)
+    }
+
+    /// As [`FolderLock::take`], for `--resume`: a run still holding the folder is the run to be
+    /// finished, whose killer missed it (`kill -9` of a wrapper such as `timeout` leaves the
+    /// harness under it running). It is asked to stop as Ctrl-C would (SIGTERM: it writes its
+    /// reports and journal), and the folder is taken once it has, within `patience`.
+    ///
+    /// # Errors
+    /// As [`FolderLock::take`], when the other run does not let go in time.
+    pub fn take_over(results: &Path, patience: Duration) -> Result<FolderLock, ReportError> {
+        FolderLock::try_take(results, Some(patience))
+    }
+
+    fn try_take(results: &Path, patience: Option<Duration>) -> Result<FolderLock, ReportError> {
         let dir = results.parent().unwrap_or(Path::new("")).to_path_buf();
         let path = dir.join(LOCK_FILE);
         let failed = |source| ReportError::Journal {
@@ -87,11 +102,32 @@ impl FolderLock {
             Err(std::fs::TryLockError::WouldBlock) => {
                 let mut pid = String::new();
                 let _ = file.read_to_string(&mut pid);
-                let pid = pid.trim();
-                return Err(ReportError::FolderInUse {
-                    dir,
-                    pid: (!pid.is_empty()).then(|| pid.to_owned()),
-                });
+                let pid = pid.trim().to_owned();
+                let in_use = || ReportError::FolderInUse {
+                    dir: dir.clone(),
+                    pid: (!pid.is_empty()).then(|| pid.clone()),
+                };
+                let (Some(patience), Ok(other)) = (patience, pid.parse::<i32>()) else {
+                    return Err(in_use());
+                };
+                crate::errln!(
+                    "note: the run being resumed is still running (process {other}); asking it to stop and waiting for it"
+                );
+                // The process id is the one the other run wrote into the lock file it holds,
+                // so it is alive and is that run.
+                let _ = std::process::Command::new("kill")
+                    .args(["-TERM", &other.to_string()])
+                    .status();
+                let deadline = Instant::now() + patience;
+                loop {
+                    std::thread::sleep(Duration::from_millis(100));
+                    match file.try_lock() {
+                        Ok(()) => break,
+                        Err(std::fs::TryLockError::WouldBlock) if Instant::now() < deadline => {}
+                        Err(std::fs::TryLockError::WouldBlock) => return Err(in_use()),
+                        Err(std::fs::TryLockError::Error(e)) => return Err(failed(e)),
+                    }
+                }
             }
             Err(std::fs::TryLockError::Error(e)) => return Err(failed(e)),
         }
