@@ -31,6 +31,17 @@ use crate::run::RunOutcome;
 pub(super) const BLOCK_ROWS: usize = 250;
 
 /// Writes `s` HTML-escaped as `{{s}}` does.
+/// A table's header row: each cell's attributes (`""` or ` class="num"`) and label (escaped).
+fn thead(out: &mut dyn Write, cells: &[(&str, &str)]) -> std::io::Result<()> {
+    out.write_all(b"    <thead><tr>")?;
+    for (attributes, label) in cells {
+        write!(out, "<th{attributes}>")?;
+        esc(out, label)?;
+        out.write_all(b"</th>")?;
+    }
+    out.write_all(b"</tr></thead>\n")
+}
+
 fn esc(out: &mut dyn Write, s: &str) -> std::io::Result<()> {
     if s.bytes()
         .any(|b| matches!(b, b'<' | b'>' | b'"' | b'&' | b'\'' | b'`' | b'='))
@@ -446,19 +457,18 @@ pub(super) fn scenario_table(
             "  <div class=\"rows\"><table class=\"scenarios\"><colgroup><col style=\"width: {number_ch}ch\"><col style=\"width: {status_ch}ch\"><col style=\"width: 7ch\"><col style=\"width: {id_ch}ch\"><col><col style=\"width: 12ch\"><col style=\"width: 11ch\"></colgroup>"
         )?;
         if first {
-            out.write_all(b"    <thead><tr><th class=\"num\">#</th><th>")?;
-            esc(out, l.status)?;
-            out.write_all(b"</th><th>")?;
-            esc(out, l.verdict)?;
-            out.write_all(b"</th><th>")?;
-            esc(out, l.scenario)?;
-            out.write_all(b"</th><th>")?;
-            esc(out, l.title_col)?;
-            out.write_all(b"</th><th>")?;
-            esc(out, l.protocol_step)?;
-            out.write_all(b"</th><th class=\"num\">")?;
-            esc(out, l.duration)?;
-            out.write_all(b"</th></tr></thead>\n")?;
+            thead(
+                out,
+                &[
+                    (" class=\"num\"", "#"),
+                    ("", l.status),
+                    ("", l.verdict),
+                    ("", l.scenario),
+                    ("", l.title_col),
+                    ("", l.protocol_step),
+                    (" class=\"num\"", l.duration),
+                ],
+            )?;
         }
         out.write_all(b"    <tbody>\n")
     };
@@ -545,15 +555,15 @@ pub(super) fn failing_table(
             "  <div class=\"rows\"><table class=\"failing-all\"><colgroup><col style=\"width: 7ch\"><col style=\"width: {rule_ch}ch\"><col style=\"width: 30%\"><col></colgroup>"
         )?;
         if first {
-            out.write_all(b"    <thead><tr><th>")?;
-            esc(out, l.grade)?;
-            out.write_all(b"</th><th>")?;
-            esc(out, l.rule)?;
-            out.write_all(b"</th><th>")?;
-            esc(out, l.scenario_step)?;
-            out.write_all(b"</th><th>")?;
-            esc(out, l.finding)?;
-            out.write_all(b"</th></tr></thead>\n")?;
+            thead(
+                out,
+                &[
+                    ("", l.grade),
+                    ("", l.rule),
+                    ("", l.scenario_step),
+                    ("", l.finding),
+                ],
+            )?;
         }
         out.write_all(b"    <tbody>\n")
     };
