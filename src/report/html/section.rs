@@ -31,6 +31,48 @@ use crate::run::RunOutcome;
 pub(super) const BLOCK_ROWS: usize = 250;
 
 /// Writes `s` HTML-escaped as `{{s}}` does.
+/// A long summary table written in blocks of [`BLOCK_ROWS`] rows: each block its own table
+/// opened the same way (`opening`: the `div.rows`, the table and its `colgroup`), the first
+/// with the header row.
+struct Blocks {
+    opening: String,
+    rows: usize,
+}
+
+impl Blocks {
+    /// The `</tbody>` and `</table></div>` that close a block; the template's line break follows
+    /// the last one.
+    const TAIL: &'static [u8] = b"    </tbody>\n  </table></div>";
+
+    /// Opens the first block, with the header row of `cells` (as [`thead`]).
+    fn start(
+        out: &mut dyn Write,
+        opening: String,
+        cells: &[(&str, &str)],
+    ) -> std::io::Result<Blocks> {
+        writeln!(out, "{opening}")?;
+        thead(out, cells)?;
+        out.write_all(b"    <tbody>\n")?;
+        Ok(Blocks { opening, rows: 0 })
+    }
+
+    /// Before each row: closes a full block and opens the next.
+    fn next_row(&mut self, out: &mut dyn Write) -> std::io::Result<()> {
+        if self.rows > 0 && self.rows.is_multiple_of(BLOCK_ROWS) {
+            out.write_all(Self::TAIL)?;
+            writeln!(out, "\n{}", self.opening)?;
+            out.write_all(b"    <tbody>\n")?;
+        }
+        self.rows += 1;
+        Ok(())
+    }
+
+    /// Closes the last block.
+    fn end(out: &mut dyn Write) -> std::io::Result<()> {
+        out.write_all(Self::TAIL)
+    }
+}
+
 /// A table's header row: each cell's attributes (`""` or ` class="num"`) and label (escaped).
 fn thead(out: &mut dyn Write, cells: &[(&str, &str)]) -> std::io::Result<()> {
     out.write_all(b"    <thead><tr>")?;
@@ -451,39 +493,26 @@ pub(super) fn scenario_table(
         .clamp(10, 40)
         + 2;
     let number_ch = run.scenarios.len().to_string().len().max(1) + 3;
-    let head = |out: &mut dyn Write, first: bool| -> std::io::Result<()> {
-        writeln!(
-            out,
+    let mut table = Blocks::start(
+        out,
+        format!(
             "  <div class=\"rows\"><table class=\"scenarios\"><colgroup><col style=\"width: {number_ch}ch\"><col style=\"width: {status_ch}ch\"><col style=\"width: 7ch\"><col style=\"width: {id_ch}ch\"><col><col style=\"width: 12ch\"><col style=\"width: 11ch\"></colgroup>"
-        )?;
-        if first {
-            thead(
-                out,
-                &[
-                    (" class=\"num\"", "#"),
-                    ("", l.status),
-                    ("", l.verdict),
-                    ("", l.scenario),
-                    ("", l.title_col),
-                    ("", l.protocol_step),
-                    (" class=\"num\"", l.duration),
-                ],
-            )?;
-        }
-        out.write_all(b"    <tbody>\n")
-    };
-    // The template's line break follows the last block.
-    const TAIL: &[u8] = b"    </tbody>\n  </table></div>";
-    head(out, true)?;
+        ),
+        &[
+            (" class=\"num\"", "#"),
+            ("", l.status),
+            ("", l.verdict),
+            ("", l.scenario),
+            ("", l.title_col),
+            ("", l.protocol_step),
+            (" class=\"num\"", l.duration),
+        ],
+    )?;
     for (i, (s, a)) in run.scenarios.iter().zip(anchors).enumerate() {
-        if i > 0 && i % BLOCK_ROWS == 0 {
-            out.write_all(TAIL)?;
-            out.write_all(b"\n")?;
-            head(out, false)?;
-        }
+        table.next_row(out)?;
         row(out, i, s, a, layout, l)?;
     }
-    out.write_all(TAIL)
+    Blocks::end(out)
 }
 
 /// One row of the summary table.
@@ -549,39 +578,24 @@ pub(super) fn failing_table(
         .unwrap_or(10)
         .clamp(6, 30)
         + 3;
-    let head = |out: &mut dyn Write, first: bool| -> std::io::Result<()> {
-        writeln!(
-            out,
+    let mut table = Blocks::start(
+        out,
+        format!(
             "  <div class=\"rows\"><table class=\"failing-all\"><colgroup><col style=\"width: 7ch\"><col style=\"width: {rule_ch}ch\"><col style=\"width: 30%\"><col></colgroup>"
-        )?;
-        if first {
-            thead(
-                out,
-                &[
-                    ("", l.grade),
-                    ("", l.rule),
-                    ("", l.scenario_step),
-                    ("", l.finding),
-                ],
-            )?;
-        }
-        out.write_all(b"    <tbody>\n")
-    };
-    // The template's line break follows the last block.
-    const TAIL: &[u8] = b"    </tbody>\n  </table></div>";
-    head(out, true)?;
-    let mut n = 0;
+        ),
+        &[
+            ("", l.grade),
+            ("", l.rule),
+            ("", l.scenario_step),
+            ("", l.finding),
+        ],
+    )?;
     for (i, (s, a)) in run.scenarios.iter().zip(anchors).enumerate() {
         if s.failures(run.threshold).next().is_none() {
             continue;
         }
         for f in failing_views(s, run.threshold, a, &layout.page_of(i)) {
-            if n > 0 && n % BLOCK_ROWS == 0 {
-                out.write_all(TAIL)?;
-                out.write_all(b"\n")?;
-                head(out, false)?;
-            }
-            n += 1;
+            table.next_row(out)?;
             out.write_all(b"      <tr class=\"fail\"><td class=\"g\">")?;
             grade(out, &f.finding.grade, l)?;
             out.write_all(b"</td><td class=\"r\"><code class=\"rule\">")?;
@@ -601,7 +615,7 @@ pub(super) fn failing_table(
             out.write_all(b"</span></td></tr>\n")?;
         }
     }
-    out.write_all(TAIL)
+    Blocks::end(out)
 }
 
 #[cfg(test)]
