@@ -416,7 +416,7 @@ impl Journal {
             slug(&evidence.id),
             super::json::extension(&evidence.media_type)
         );
-        create_private(&folder.join(&name), bytes)?;
+        super::json::private_write(&folder.join(&name), bytes)?;
         let folder_name = folder
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -464,23 +464,6 @@ fn intact_preview(dir: &Path, e: &Evidence) -> Option<Vec<u8>> {
         size += n;
     }
     (size == e.size && format!("{:x}", hasher.finalize()) == e.sha256).then_some(bytes)
-}
-
-/// Writes `bytes` to a new file, readable by the owner only (created 0600: the umask can only
-/// take bits away). A file already there (a scenario id written twice) is replaced as
-/// [`super::json::private_write`] does.
-fn create_private(file: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut options = OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    match options.open(file) {
-        Ok(mut f) => f.write_all(bytes),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            super::json::private_write(file, bytes).map(drop)
-        }
-        Err(e) => Err(e),
-    }
 }
 
 /// A finished scenario's journal line, serialised straight from the outcome.
@@ -600,12 +583,17 @@ mod tests {
         }
     }
 
+    /// `results.json` in a made `reports/` folder under `tmp`, and the sample run.
+    fn reports_of_sample(tmp: &Path) -> (PathBuf, crate::run::RunOutcome) {
+        let results = tmp.join("reports").join("results.json");
+        std::fs::create_dir_all(results.parent().expect("dir")).expect("mkdir");
+        (results, sample::run())
+    }
+
     #[test]
     fn a_finished_scenario_and_its_evidence_survive_and_a_cut_line_is_dropped() {
         let tmp = tempfile::tempdir().expect("tmp");
-        let results = tmp.path().join("reports").join("results.json");
-        std::fs::create_dir_all(results.parent().expect("dir")).expect("mkdir");
-        let run = sample::run();
+        let (results, run) = reports_of_sample(tmp.path());
         let ids: Vec<&str> = run.scenarios.iter().map(|s| s.id.as_str()).collect();
         let journal = Journal::start(&results, &ids, &plan(&ids)).expect("starts");
         let mut done = run.scenarios[1].clone();
@@ -645,9 +633,7 @@ mod tests {
     #[test]
     fn a_scenario_whose_evidence_a_crash_cut_short_or_altered_is_run_again() {
         let tmp = tempfile::tempdir().expect("tmp");
-        let results = tmp.path().join("reports").join("results.json");
-        std::fs::create_dir_all(results.parent().expect("dir")).expect("mkdir");
-        let run = sample::run();
+        let (results, run) = reports_of_sample(tmp.path());
         let ids: Vec<&str> = run.scenarios.iter().map(|s| s.id.as_str()).collect();
         let journal = Journal::start(&results, &ids, &plan(&ids)).expect("starts");
         let mut files = Vec::new();

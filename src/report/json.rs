@@ -228,6 +228,19 @@ pub(super) fn private_dir(dir: &Path) -> std::io::Result<()> {
 /// data.
 pub(super) fn private_write(file: &Path, bytes: &[u8]) -> std::io::Result<std::fs::File> {
     use std::io::Write as _;
+    // A new file is created 0600 (the umask can only take bits away): no chmod needed.
+    let mut fresh = std::fs::OpenOptions::new();
+    fresh.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut fresh, 0o600);
+    match fresh.open(file) {
+        Ok(mut f) => {
+            f.write_all(bytes)?;
+            return Ok(f);
+        }
+        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => return Err(e),
+        Err(_) => {}
+    }
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
