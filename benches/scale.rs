@@ -139,16 +139,17 @@ fn cpu_seconds() -> f64 {
         .unwrap_or(0.0)
 }
 
-/// Writes each evidence item's bytes to `evidence/<scenario>/<id>.json` beside the results and
+/// Writes each evidence item's bytes to `evidence/<scenario>.<id>.json` beside the results and
 /// sets its `file`, keeping the bytes in memory: what a run's recorder (the journal) does while
 /// the run goes on, before the reports are written.
 fn record_evidence(run: &mut RunOutcome, dir: &std::path::Path) {
+    let folder = dir.join("evidence");
+    std::fs::create_dir_all(&folder).expect("evidence folder");
     for s in &mut run.scenarios {
-        let folder = dir.join("evidence").join(&s.id);
-        std::fs::create_dir_all(&folder).expect("evidence folder");
         for e in &mut s.evidence {
-            std::fs::write(folder.join(format!("{}.json", e.id)), &e.bytes).expect("evidence");
-            e.file = Some(format!("evidence/{}/{}.json", s.id, e.id));
+            let name = format!("{}.{}.json", s.id, e.id);
+            std::fs::write(folder.join(&name), &e.bytes).expect("evidence");
+            e.file = Some(format!("evidence/{name}"));
         }
     }
 }

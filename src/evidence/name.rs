@@ -31,7 +31,7 @@ use crate::run::{Direction, Evidence, RunOutcome};
 pub struct Named {
     /// The name in the package, e.g. `CareCommunication_3.1.1.1_B_S.json`.
     pub name: String,
-    /// The evidence file, relative to the folder of `results.json` (`evidence/<scenario>/e1.json`).
+    /// The evidence file, relative to the folder of `results.json` (`evidence/<scenario>.e1.json`).
     pub file: String,
     /// The scenario id, or `unclaimed`.
     pub scenario: String,

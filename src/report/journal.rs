@@ -5,7 +5,7 @@
 //!
 //! Beside the JSON results (conventionally `reports/`):
 //!
-//! - `evidence/<scenario>/<evidence>.<ext>`: every item's bytes, written the moment it is
+//! - `evidence/<scenario>.<evidence>.<ext>`: every item's bytes, written the moment it is
 //!   captured (the layout of [`super::write_json`]'s module docs). [`Journal::start`] empties
 //!   the folder of an earlier run first.
 //! - `.journal.jsonl`: one JSON object a line. The first is `{"journal": "medcom-harness",
@@ -227,11 +227,9 @@ pub struct Journal {
     /// The journal file.
     path: PathBuf,
     file: Mutex<Appender>,
-    /// Scenario id -> its evidence folder name, fixed for the whole selection at the start so
-    /// that a resumed run files evidence where [`super::write_json`] expects it.
+    /// Scenario id -> the name its evidence files start with, fixed for the whole selection at
+    /// the start so that a resumed run files evidence where [`super::write_json`] expects it.
     folders: HashMap<String, String>,
-    /// The scenarios whose evidence folder this run made (made with the first item).
-    made: Mutex<std::collections::HashSet<String>>,
 }
 
 impl Journal {
@@ -268,7 +266,6 @@ impl Journal {
             dir,
             path,
             file: Mutex::new(Appender::new(file)),
-            made: Mutex::default(),
         })
     }
 
@@ -346,7 +343,7 @@ impl Journal {
         // A rerun killed while it moved the run before it aside left that run's evidence (patient
         // data) in a hidden folder: it goes now, as the rerun would have removed it.
         super::json::remove_old_evidence(&dir);
-        let finished = finished
+        let finished: Vec<ScenarioOutcome> = finished
             .into_iter()
             .filter_map(|mut o| {
                 for e in &mut o.evidence {
@@ -355,13 +352,23 @@ impl Journal {
                 Some(o)
             })
             .collect();
+        // The scenarios to run again start with no evidence: whatever their earlier attempt
+        // left (an item this attempt may not capture) goes.
+        let kept: std::collections::HashSet<&str> = finished
+            .iter()
+            .flat_map(|o| &o.evidence)
+            .filter_map(|e| e.file.as_deref())
+            .collect();
+        prune_evidence(&dir, &kept).map_err(|source| ReportError::WriteEvidence {
+            path: dir.join("evidence"),
+            source,
+        })?;
         Ok((
             Journal {
                 folders: folders(ids),
                 dir,
                 path,
                 file: Mutex::new(Appender::new(file)),
-                made: Mutex::default(),
             },
             finished,
         ))
@@ -395,47 +402,34 @@ impl Journal {
         &self.path
     }
 
-    /// Writes `bytes` as `evidence`'s file in `scenario`'s folder (made with the first item),
-    /// owner-only, and sets its `file`.
+    /// Writes `bytes` as `evidence`'s file in the evidence folder, named for `scenario` and the
+    /// item, owner-only, and sets its `file`.
     fn write_evidence(
         &self,
         scenario: &str,
         evidence: &mut Evidence,
         bytes: &[u8],
     ) -> std::io::Result<()> {
-        let folder = self.folder(scenario);
-        let first = self
-            .made
-            .lock()
-            .map_or(true, |mut made| made.insert(scenario.to_owned()));
-        if first {
-            super::json::private_dir(&folder)?;
-        }
-        let name = format!(
-            "{}.{}",
-            slug(&evidence.id),
-            super::json::extension(&evidence.media_type)
+        let name = super::json::evidence_name(
+            &self.evidence_name(scenario),
+            &evidence.id,
+            &evidence.media_type,
         );
-        super::json::private_write(&folder.join(&name), bytes)?;
-        let folder_name = folder
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        evidence.file = Some(format!("evidence/{folder_name}/{name}"));
+        super::json::private_write(&self.dir.join("evidence").join(&name), bytes)?;
+        evidence.file = Some(format!("evidence/{name}"));
         Ok(())
     }
 
-    fn folder(&self, scenario: &str) -> PathBuf {
-        let name = self
-            .folders
+    /// The name `scenario`'s evidence files start with.
+    fn evidence_name(&self, scenario: &str) -> String {
+        self.folders
             .get(scenario)
             .cloned()
-            .unwrap_or_else(|| slug(scenario));
-        self.dir.join("evidence").join(name)
+            .unwrap_or_else(|| slug(scenario))
     }
 }
 
-/// Unique evidence folder names for `ids`, in the order [`super::write_json`] hands them out.
+/// Unique evidence names (the start of each evidence file's name) for `ids`, in the order [`super::write_json`] hands them out.
 fn folders(ids: &[&str]) -> HashMap<String, String> {
     let mut slugs = Slugs::default();
     ids.iter()
@@ -507,6 +501,44 @@ impl Drop for Journal {
     }
 }
 
+/// Removes every file in `dir/evidence` that `kept` (paths relative to `dir`, `/`-separated)
+/// does not name, but the folder's marker; a folder in it (the layout of harness versions that
+/// gave each scenario one) goes with the files in it that `kept` does not name, when that empties
+/// it.
+fn prune_evidence(dir: &Path, kept: &std::collections::HashSet<&str>) -> std::io::Result<()> {
+    let evidence = dir.join("evidence");
+    let entries = match std::fs::read_dir(&evidence) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    for entry in entries {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') {
+            continue;
+        }
+        if entry.file_type()?.is_dir() {
+            let mut left = false;
+            for inner in std::fs::read_dir(entry.path())? {
+                let inner = inner?;
+                let file = format!("evidence/{name}/{}", inner.file_name().to_string_lossy());
+                if kept.contains(file.as_str()) {
+                    left = true;
+                } else {
+                    std::fs::remove_file(inner.path())?;
+                }
+            }
+            if !left {
+                std::fs::remove_dir(entry.path())?;
+            }
+        } else if !kept.contains(format!("evidence/{name}").as_str()) {
+            std::fs::remove_file(entry.path())?;
+        }
+    }
+    Ok(())
+}
+
 /// Syncs a folder, so the names of the files just made in it survive a crash too.
 fn sync_dir(dir: &Path) -> std::io::Result<()> {
     let dir = if dir.as_os_str().is_empty() {
@@ -518,14 +550,9 @@ fn sync_dir(dir: &Path) -> std::io::Result<()> {
 }
 
 impl Recorder for Journal {
-    fn scenario_started(&self, scenario: &str) -> std::io::Result<()> {
-        if let Ok(mut made) = self.made.lock() {
-            made.remove(scenario);
-        }
-        let folder = self.folder(scenario);
-        if folder.exists() {
-            std::fs::remove_dir_all(&folder)?;
-        }
+    fn scenario_started(&self, _scenario: &str) -> std::io::Result<()> {
+        // Nothing to clear: a new run starts with an empty evidence folder, and a resumed one
+        // has removed every file no finished scenario names (see `Journal::resume`).
         Ok(())
     }
 
@@ -656,6 +683,62 @@ mod tests {
         std::fs::write(reports.join(&files[1]), altered).expect("alter");
         let (_, finished) = Journal::resume(&results, &ids, &plan(&ids)).expect("resumes");
         assert!(finished.is_empty(), "both are run again: {finished:?}");
+    }
+
+    #[test]
+    fn resume_removes_the_evidence_of_scenarios_it_runs_again_and_keeps_the_finished_ones() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let (results, run) = reports_of_sample(tmp.path());
+        let ids: Vec<&str> = run.scenarios.iter().map(|s| s.id.as_str()).collect();
+        let journal = Journal::start(&results, &ids, &plan(&ids)).expect("starts");
+        let mut done = run.scenarios[0].clone();
+        for e in &mut done.evidence {
+            journal.evidence(&done.id, e).expect("evidence written");
+        }
+        journal.scenario_finished(&done).expect("finished");
+        // The kill came while the next scenario had captured its first message.
+        let mut cut = run.scenarios[1].clone();
+        journal
+            .evidence(&cut.id, &mut cut.evidence[0])
+            .expect("evidence written");
+        drop(journal);
+        let reports = tmp.path().join("reports");
+        let left = reports.join(cut.evidence[0].file.as_deref().expect("filed"));
+        assert!(left.is_file());
+        let (_, finished) = Journal::resume(&results, &ids, &plan(&ids)).expect("resumes");
+        assert_eq!(finished.len(), 1);
+        assert!(!left.exists(), "the unfinished scenario's evidence goes");
+        for e in &finished[0].evidence {
+            assert!(reports.join(e.file.as_deref().expect("filed")).is_file());
+        }
+        assert!(
+            reports
+                .join("evidence")
+                .join(".medcom-harness-evidence")
+                .is_file(),
+            "the marker stays"
+        );
+    }
+
+    #[test]
+    fn evidence_files_lie_flat_in_one_folder_named_for_scenario_and_item() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let (results, run) = reports_of_sample(tmp.path());
+        let ids: Vec<&str> = run.scenarios.iter().map(|s| s.id.as_str()).collect();
+        let journal = Journal::start(&results, &ids, &plan(&ids)).expect("starts");
+        let mut done = run.scenarios[0].clone();
+        for e in &mut done.evidence {
+            journal.evidence(&done.id, e).expect("evidence written");
+        }
+        for e in &done.evidence {
+            let file = e.file.as_deref().expect("filed");
+            let name = file.strip_prefix("evidence/").expect("in evidence/");
+            assert!(!name.contains('/'), "`{file}` is in a subfolder");
+            let (rest, _ext) = name.rsplit_once('.').expect("an extension");
+            let (scenario, item) = rest.rsplit_once('.').expect("scenario.item");
+            assert_eq!(scenario, slug(&done.id));
+            assert_eq!(item, e.id);
+        }
     }
 
     #[test]

@@ -39,10 +39,13 @@
 //! # Evidence files
 //!
 //! The bytes of every evidence item are written, exactly as they travelled, to
-//! `evidence/<scenario>/<evidence>.<ext>` beside the results file (`evidence/unclaimed/…` for
+//! `evidence/<scenario>.<evidence>.<ext>` beside the results file (`evidence/unclaimed.…` for
 //! unclaimed messages), and `file` holds that path relative to the results file's folder, with
-//! `/` separators. `<scenario>` and `<evidence>` are the ids reduced to `[A-Za-z0-9._-]` (made unique
-//! if two ids reduce to the same name); `<ext>` is `json`, `xml` or `bin` by media type. A run
+//! `/` separators. `<scenario>` is the id reduced to `[A-Za-z0-9._-]` and `<evidence>` to
+//! `[A-Za-z0-9_-]` (each made unique if two ids reduce to the same name, so a name splits back
+//! at its last two dots); `<ext>` is `json`, `xml` or `bin` by media type. One flat folder, not a
+//! folder per scenario: making a folder cost more than writing a file on ext4, and was a tenth of
+//! a run's CPU time. A run
 //! writes them as they are captured (see [`super::Journal`], which also empties `evidence/` when
 //! a run starts); [`write_json`] writes those not yet on disk. The bytes are kept exactly, CPR
 //! numbers included: the evidence folder holds personal data.
@@ -52,7 +55,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::ReportError;
-use super::slug::Slugs;
+use super::slug::{Slugs, slug};
 use crate::run::{Evidence, RunOutcome, Summary};
 
 /// The results document: the run, with `file` filled in, plus the derived counts.
@@ -252,15 +255,26 @@ pub(super) fn private_write(file: &Path, bytes: &[u8]) -> std::io::Result<std::f
     Ok(f)
 }
 
-/// Writes each item's bytes to `dir/evidence/<folder>/<id>.<ext>` and returns the relative
-/// path of each (an item already written keeps its `file`). The folder is made once, before
-/// its first file.
+/// The file name of evidence item `item` of the scenario whose evidence name is `scenario`:
+/// `<scenario>.<item>.<ext>`, the item's id reduced to `[A-Za-z0-9_-]` so the name splits back
+/// at its last two dots (see the module docs).
+pub(super) fn evidence_name(scenario: &str, item: &str, media_type: &str) -> String {
+    format!(
+        "{scenario}.{}.{}",
+        slug(item).replace('.', "_"),
+        extension(media_type)
+    )
+}
+
+/// Writes each item's bytes to `dir/evidence/<scenario>.<id>.<ext>` and returns the relative
+/// path of each (an item already written keeps its `file`). The evidence folder is made once,
+/// before the first file.
 fn file_evidence<'e>(
     dir: &Path,
-    folder: &str,
+    scenario: &str,
     items: impl Iterator<Item = &'e Evidence>,
 ) -> Result<Vec<Option<String>>, ReportError> {
-    let folder_path = dir.join("evidence").join(folder);
+    let folder_path = dir.join("evidence");
     let mut names = Slugs::default();
     let mut made = false;
     let mut files = Vec::new();
@@ -269,10 +283,10 @@ fn file_evidence<'e>(
             files.push(evidence.file.clone());
             continue;
         }
-        let name = format!(
-            "{}.{}",
-            names.unique(&evidence.id),
-            extension(&evidence.media_type)
+        let name = evidence_name(
+            scenario,
+            &names.unique(&evidence.id.replace('.', "_")),
+            &evidence.media_type,
         );
         let file: PathBuf = folder_path.join(&name);
         let failed = |source| ReportError::WriteEvidence {
@@ -284,7 +298,7 @@ fn file_evidence<'e>(
             made = true;
         }
         private_write(&file, &evidence.bytes).map_err(failed)?;
-        files.push(Some(format!("evidence/{folder}/{name}")));
+        files.push(Some(format!("evidence/{name}")));
     }
     Ok(files)
 }
@@ -387,7 +401,11 @@ mod tests {
             .as_str()
             .expect("`file` is set");
         let parts: Vec<&str> = file.split('/').collect();
-        assert_eq!(parts.len(), 3, "`{file}` is not evidence/<scenario>/<item>");
+        assert_eq!(
+            parts.len(),
+            2,
+            "`{file}` is not evidence/<scenario>.<item>.<ext>"
+        );
         assert!(
             parts.iter().all(|p| !p.is_empty() && !p.starts_with('.')),
             "`{file}`"

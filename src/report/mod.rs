@@ -14,7 +14,7 @@
 //!   is a `<failure>`, a scenario the harness could not run an `<error>`, a skipped one
 //!   `<skipped>`.
 //! - [`write_json`]: `reports/results.json`, the stable interface for scripts and merges, plus
-//!   the evidence bytes under `reports/evidence/<scenario>/<evidence>.<ext>`.
+//!   the evidence bytes under `reports/evidence/<scenario>.<evidence>.<ext>`.
 //!
 //! - [`testreport::write_testreports`]: a FHIR R4 `TestReport` per TestScript scenario in
 //!   `reports/testreports/<script id>.json`, beside the JSON results.

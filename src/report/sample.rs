@@ -235,7 +235,7 @@ pub(crate) fn large(n: usize) -> RunOutcome {
                 e.size = e.bytes.len();
                 e.sha256 = crate::message::AttachmentData::of(&e.bytes);
                 e.file = Some(format!(
-                    "evidence/{}/{}.json",
+                    "evidence/{}.{}.json",
                     super::slug::slug(&s.id),
                     e.id
                 ));
