@@ -16,7 +16,8 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let trials = scenarios
+    let new_json = scenarios.iter().find(|s| s.id == "cc-new-json").cloned();
+    let mut trials: Vec<Trial> = scenarios
         .into_iter()
         .map(|scenario| {
             let name = scenario.id.clone();
@@ -24,11 +25,82 @@ fn main() {
             Trial::test(name, move || run_one(scenario)).with_kind(kind)
         })
         .collect();
+    if let Some(scenario) = new_json {
+        trials.push(Trial::test(
+            "evidence_the_disk_refuses_makes_the_scenario_an_error_and_stays_in_memory",
+            move || unwritable_evidence(scenario),
+        ));
+    }
     libtest_mimic::run(&args, trials).exit();
 }
 
-fn run_one(scenario: medcom_harness::scenario::Scenario) -> Result<(), Failed> {
-    let settings = Settings {
+/// A recorder on a full disk: every evidence write fails (`ENOSPC`), the deferred ones too.
+#[derive(Debug)]
+struct FullDisk;
+
+fn no_space() -> std::io::Error {
+    std::io::Error::from_raw_os_error(28)
+}
+
+impl run::Recorder for FullDisk {
+    fn scenario_started(&self, _: &str) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn evidence(&self, _: &str, _: &mut run::Evidence) -> std::io::Result<()> {
+        Err(no_space())
+    }
+    fn evidence_deferred(
+        &self,
+        _: &str,
+        evidence: &mut run::Evidence,
+        bytes: Vec<u8>,
+    ) -> std::io::Result<Option<run::DeferredWrite>> {
+        evidence.file = Some("evidence/never-written.json".into());
+        Ok(Some(Box::new(move || Err((no_space(), bytes)))))
+    }
+    fn scenario_finished(&self, _: &run::ScenarioOutcome) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The harness's own failure to keep evidence is never a vendor's pass: the scenario is an
+/// error naming the item, and each item keeps its bytes in memory with no file claimed.
+fn unwritable_evidence(scenario: medcom_harness::scenario::Scenario) -> Result<(), Failed> {
+    let mut settings = settings()?;
+    settings.recorder = Some(std::sync::Arc::new(FullDisk));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let outcome = rt
+        .block_on(run::run(vec![scenario], settings, |_| {}))
+        .map_err(|e| e.to_string())?;
+    let s = &outcome.scenarios[0];
+    let reason = s.reason.clone().unwrap_or_default();
+    if s.status != ScenarioStatus::Error || !reason.contains("failed to write evidence `e1`") {
+        return Err(format!("{:?}: {reason}", s.status).into());
+    }
+    if s.evidence.is_empty() {
+        return Err("no evidence kept".into());
+    }
+    for e in &s.evidence {
+        if e.file.is_some() || e.bytes.len() != e.size {
+            return Err(format!(
+                "`{}` claims {:?}, holds {} of {} bytes",
+                e.id,
+                e.file,
+                e.bytes.len(),
+                e.size
+            )
+            .into());
+        }
+    }
+    Ok(())
+}
+
+fn settings() -> Result<Settings, Failed> {
+    Ok(Settings {
         config: Config::load(None).map_err(|e| e.to_string())?,
         target: Target::Embedded(None),
         jobs: 1,
@@ -41,7 +113,11 @@ fn run_one(scenario: medcom_harness::scenario::Scenario) -> Result<(), Failed> {
         schemas: std::env::var_os("MEDCOM_CORPUS")
             .map(|dir| medcom_harness::envelope::SchemaFiles::in_corpus(Path::new(&dir))),
         recorder: None,
-    };
+    })
+}
+
+fn run_one(scenario: medcom_harness::scenario::Scenario) -> Result<(), Failed> {
+    let settings = settings()?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -580,6 +580,26 @@ impl Recorder for Journal {
         written
     }
 
+    fn evidence_deferred(
+        &self,
+        scenario: &str,
+        evidence: &mut Evidence,
+        bytes: Vec<u8>,
+    ) -> std::io::Result<Option<crate::run::DeferredWrite>> {
+        let name = super::json::evidence_name(
+            &self.evidence_name(scenario),
+            &evidence.id,
+            &evidence.media_type,
+        );
+        let path = self.dir.join("evidence").join(&name);
+        evidence.file = Some(format!("evidence/{name}"));
+        Ok(Some(Box::new(move || {
+            super::json::private_write(&path, &bytes)
+                .map(drop)
+                .map_err(|e| (e, bytes))
+        })))
+    }
+
     fn scenario_finished(&self, outcome: &ScenarioOutcome) -> std::io::Result<()> {
         // The journal is a report on disk: its text shows CPR numbers masked.
         let outcome = super::cpr::masked_scenario(outcome);

@@ -60,6 +60,11 @@ struct Exchange<'a> {
     step_index: usize,
     /// Why evidence could not be kept on disk, when it could not: the harness's failure.
     unrecorded: Option<String>,
+    /// Evidence writes under way on blocking threads, by index in `evidence`.
+    pending: Vec<(
+        usize,
+        tokio::task::JoinHandle<Result<(), (std::io::Error, Vec<u8>)>>,
+    )>,
     /// The resend interval given to the reference vendor by the last `instruct` with an action
     /// (`None`: its default, KR7's 30 minutes).
     resend_after: Option<Duration>,
@@ -161,6 +166,7 @@ pub(crate) async fn run_scenario(env: &Env, scenario: &Scenario) -> ScenarioOutc
         status_reason = Some((ScenarioStatus::Skipped, why));
     }
     // Evidence the harness could not keep makes the scenario its error, whatever was judged.
+    x.settle_evidence().await;
     if let Some(why) = x.unrecorded.take() {
         status_reason = Some((ScenarioStatus::Error, why));
     }
@@ -233,6 +239,7 @@ impl<'a> Exchange<'a> {
             step_index: 0,
             resend_after: None,
             unrecorded: None,
+            pending: Vec::new(),
             stays: std::collections::BTreeMap::new(),
             hn_letters: std::collections::BTreeMap::new(),
         }
@@ -298,13 +305,58 @@ impl Exchange<'_> {
             return self.add_evidence(direction, label, media_type, bytes.to_vec());
         };
         let mut evidence = Evidence::preview_of(id.clone(), direction, label, media_type, bytes);
-        if let Err(e) = recorder.evidence_of(&self.scenario.id, &mut evidence, bytes)
-            && self.unrecorded.is_none()
-        {
-            self.unrecorded = Some(format!("failed to write evidence `{id}` to disk: {e}"));
+        // An item no bigger than its preview is written on a blocking thread from a copy of it,
+        // while the exchange goes on (creating the file was a quarter of a scenario's time); a
+        // bigger one from the caller's buffer, now, so it is never copied.
+        let runtime = tokio::runtime::Handle::try_current();
+        let written = match runtime {
+            Ok(runtime) if !evidence.is_preview() => {
+                let copy = evidence.bytes.clone();
+                recorder
+                    .evidence_deferred(&self.scenario.id, &mut evidence, copy)
+                    .map(|write| {
+                        if let Some(write) = write {
+                            let index = self.evidence.len();
+                            self.pending.push((index, runtime.spawn_blocking(write)));
+                        }
+                    })
+            }
+            _ => recorder.evidence_of(&self.scenario.id, &mut evidence, bytes),
+        };
+        if let Err(e) = written {
+            self.unrecorded(&id, &e);
         }
         self.evidence.push(evidence);
         id
+    }
+
+    /// Notes the first evidence item the harness could not keep on disk.
+    fn unrecorded(&mut self, id: &str, e: &std::io::Error) {
+        if self.unrecorded.is_none() {
+            self.unrecorded = Some(format!("failed to write evidence `{id}` to disk: {e}"));
+        }
+    }
+
+    /// Waits for the evidence writes still under way (see [`Exchange::add_evidence_of`]): an
+    /// item not written keeps its bytes in memory, loses its `file` and makes the scenario an
+    /// error of the harness.
+    async fn settle_evidence(&mut self) {
+        for (index, write) in std::mem::take(&mut self.pending) {
+            let failed = match write.await {
+                Ok(Ok(())) => None,
+                Ok(Err((e, bytes))) => Some((e, Some(bytes))),
+                Err(e) => Some((std::io::Error::other(e), None)),
+            };
+            if let Some((e, bytes)) = failed {
+                let id = self.evidence[index].id.clone();
+                self.unrecorded(&id, &e);
+                let evidence = &mut self.evidence[index];
+                evidence.file = None;
+                if let Some(bytes) = bytes {
+                    evidence.bytes = bytes;
+                }
+            }
+        }
     }
 
     fn capture(&mut self, name: &str, message: &Message, evidence: &str) -> &mut Capture {

@@ -63,11 +63,16 @@ pub enum UpdateGolden {
     Always,
 }
 
+/// An evidence write handed back by [`Recorder::evidence_deferred`]: run it once, anywhere; on
+/// failure it gives back the bytes it did not write.
+pub type DeferredWrite = Box<dyn FnOnce() -> Result<(), (std::io::Error, Vec<u8>)> + Send>;
+
 /// Keeps a run on disk while it happens, so `kill -9` loses at most the scenarios under way:
 /// evidence as it is captured, each scenario's outcome the moment it finishes. The reports'
 /// journal (`report::Journal`) is one; the runner calls it from its tasks, so every method
 /// returns only when what it was given is written (in the operating system's hands: a killed
-/// harness loses none of it; the journal syncs to the disk itself in groups).
+/// harness loses none of it; the journal syncs to the disk itself in groups), but
+/// [`Recorder::evidence_deferred`], whose writes the runner finishes before the scenario does.
 pub trait Recorder: Send + Sync + std::fmt::Debug {
     /// A scenario (by id) is about to run: whatever an earlier, unfinished attempt left of it
     /// is dropped.
@@ -94,6 +99,22 @@ pub trait Recorder: Send + Sync + std::fmt::Debug {
     ) -> std::io::Result<()> {
         evidence.bytes = bytes.to_vec();
         self.evidence(scenario, evidence)
+    }
+    /// As [`Recorder::evidence_of`] for a copy of the bytes the caller hands over: names the
+    /// item's file (sets `file`) now and returns the write itself, for the caller to run off the
+    /// exchange's path (on a blocking thread, while the vendor answers); `None` when the recorder
+    /// wrote the bytes already. A failed write gives back its bytes with the error: the caller
+    /// then keeps them in memory and clears `file`.
+    ///
+    /// # Errors
+    /// As [`Recorder::evidence`], when the recorder wrote the bytes already.
+    fn evidence_deferred(
+        &self,
+        scenario: &str,
+        evidence: &mut Evidence,
+        bytes: Vec<u8>,
+    ) -> std::io::Result<Option<DeferredWrite>> {
+        self.evidence_of(scenario, evidence, &bytes).map(|()| None)
     }
     /// A scenario finished: its outcome is written when this returns (and synced to the disk
     /// within the recorder's group-commit interval).

@@ -244,6 +244,7 @@ pub(in crate::run) async fn run(
         last.findings.extend(kr2);
     }
     let verdict = crate::finding::worst(steps.iter().flat_map(|s| s.findings.iter()));
+    x.settle_evidence().await;
     if let Some(why) = x.unrecorded.take() {
         error.get_or_insert(why);
     }
