@@ -49,6 +49,9 @@ impl StepResult {
     }
 }
 
+/// An evidence write under way on a blocking thread (see [`crate::run::DeferredWrite`]).
+type PendingWrite = tokio::task::JoinHandle<Result<(), (std::io::Error, Vec<u8>)>>;
+
 struct Exchange<'a> {
     env: &'a Env,
     scenario: &'a Scenario,
@@ -61,10 +64,7 @@ struct Exchange<'a> {
     /// Why evidence could not be kept on disk, when it could not: the harness's failure.
     unrecorded: Option<String>,
     /// Evidence writes under way on blocking threads, by index in `evidence`.
-    pending: Vec<(
-        usize,
-        tokio::task::JoinHandle<Result<(), (std::io::Error, Vec<u8>)>>,
-    )>,
+    pending: Vec<(usize, PendingWrite)>,
     /// The resend interval given to the reference vendor by the last `instruct` with an action
     /// (`None`: its default, KR7's 30 minutes).
     resend_after: Option<Duration>,
