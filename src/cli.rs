@@ -674,6 +674,23 @@ fn registry_with_own(
     ))))
 }
 
+/// The final reports of a run that ran could not be written (the cause is the source): never a
+/// reason to write a "not run" report, which would say no scenario ran.
+#[derive(Debug)]
+struct ReportsNotWritten(Box<dyn std::error::Error>);
+
+impl std::fmt::Display for ReportsNotWritten {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the run's reports could not be written")
+    }
+}
+
+impl std::error::Error for ReportsNotWritten {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(self.0.as_ref())
+    }
+}
+
 /// The reports of one `run`: written "in progress" at its start, "not run" when it cannot start,
 /// and finally from its outcome.
 struct Reports {
@@ -757,7 +774,8 @@ fn run_command(args: RunArgs) -> Result<i32, Failure> {
                     | report::ReportError::NoJournal { .. }
             )
         );
-        if args.list || refused {
+        let ran = f.error.downcast_ref::<ReportsNotWritten>().is_some();
+        if args.list || refused || ran {
             f
         } else {
             reports.not_run(f)
@@ -1038,7 +1056,17 @@ fn prepare_and_run(args: &RunArgs, reports: &Reports) -> Result<i32, Failure> {
     outcome.selection = selection;
     outcome.certification = Some(record);
     console.summary(&report::redacted_text(&outcome, &secrets));
-    reports.write(&outcome)?;
+    if let Some(note) = &outcome.note {
+        medcom_harness::errln!("error: the run stopped early: {note}");
+    }
+    reports.write(&outcome).map_err(|f| Failure {
+        // The run happened: its reports must not be replaced by a "not run" one.
+        error: Box::new(ReportsNotWritten(f.error)),
+        hint: Some(
+            "check the disk and permissions: the finished scenarios are in the journal beside the JSON results, and `medcom-harness run --resume` with the same arguments writes the reports without running them again"
+                .into(),
+        ),
+    })?;
     certify::record_operator_answers(
         &reports.paths.json,
         &reports.paths.html,
@@ -1049,9 +1077,6 @@ fn prepare_and_run(args: &RunArgs, reports: &Reports) -> Result<i32, Failure> {
         report::Journal::mark_finished(&reports.paths.json).map_err(Failure::new)?;
     }
     medcom_harness::errln!("report: {}", reports.paths.html.display());
-    if let Some(note) = &outcome.note {
-        medcom_harness::errln!("error: the run stopped early: {note}");
-    }
     if outcome.interrupted || outcome.status == run::RunStatus::Interrupted {
         medcom_harness::errln!(
             "hint: `medcom-harness run --resume` with the same arguments runs the scenarios this run did not finish"

@@ -51,8 +51,8 @@ pub fn read_run(results: &Path) -> Result<RunOutcome, EvidenceError> {
 /// Packs the run whose JSON results are `results` into the zip `output`, signed with `key`.
 ///
 /// The package holds every message of the run under its MedCom name (see
-/// [`super::name`]), `evidence-index.tsv`, `report/` with `results.json` and the `report.html`,
-/// `junit.xml` and `testreports/*.json` beside it (when there), `review/` with the review log and attachments beside
+/// [`super::name`]), `evidence-index.tsv`, `report/` with `results.json` and the `report.html`
+/// (with its `report-details/` pages), `junit.xml` and `testreports/*.json` beside it (when there), `review/` with the review log and attachments beside
 /// it (when there), and the signed manifest. The zip is written to a temporary file beside
 /// `output` and renamed over it at the end, so a failed pack leaves no half package.
 ///
@@ -111,6 +111,25 @@ pub fn pack(results: &Path, key: &KeyPair, output: &Path) -> Result<Packed, Evid
         let path = dir.join(report);
         if path.is_file() {
             files.push((format!("report/{report}"), read(&path)?));
+        }
+    }
+    // A large run's report keeps its scenario sections on details pages beside it: without
+    // them the packed report's links lead nowhere.
+    let details = dir.join("report-details");
+    if dir.join("report.html").is_file() && details.is_dir() {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(&details)
+            .map_err(|source| EvidenceError::Read {
+                path: details.clone(),
+                source,
+            })?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "html"))
+            .collect();
+        entries.sort();
+        for path in entries {
+            if let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) {
+                files.push((format!("report/report-details/{name}"), read(&path)?));
+            }
         }
     }
     // The FHIR TestReports of the run's TestScripts (`testreports/` beside the results, which

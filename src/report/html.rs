@@ -951,9 +951,12 @@ fn shown(e: &Evidence, lang: Lang) -> String {
     }
     let head = String::from_utf8_lossy(&e.bytes[..e.bytes.len().min(SHOWN_BYTES)]).into_owned();
     format!(
-        "{head}\n\n[… {} {}, SHA-256 {}]",
+        "{head}\n\n[… {} {}{}, SHA-256 {}]",
         e.size.max(e.bytes.len()) - e.bytes.len().min(SHOWN_BYTES),
         lang.labels().more_bytes_not_shown,
+        e.file
+            .as_deref()
+            .map_or_else(String::new, |f| format!(": {f}")),
         e.sha256
     )
 }

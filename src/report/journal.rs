@@ -42,7 +42,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
 use super::ReportError;
-use super::slug::{Slugs, slug};
+use super::slug::{Slugs, file_slug};
 use crate::run::{Evidence, PREVIEW_BYTES, Recorder, ScenarioOutcome};
 
 /// The journal's file name, beside the JSON results.
@@ -425,7 +425,7 @@ impl Journal {
         self.folders
             .get(scenario)
             .cloned()
-            .unwrap_or_else(|| slug(scenario))
+            .unwrap_or_else(|| file_slug(scenario))
     }
 }
 
@@ -433,7 +433,7 @@ impl Journal {
 fn folders(ids: &[&str]) -> HashMap<String, String> {
     let mut slugs = Slugs::default();
     ids.iter()
-        .map(|id| (id.to_string(), slugs.unique(id)))
+        .map(|id| (id.to_string(), slugs.unique_file(id)))
         .collect()
 }
 
@@ -756,7 +756,7 @@ mod tests {
             assert!(!name.contains('/'), "`{file}` is in a subfolder");
             let (rest, _ext) = name.rsplit_once('.').expect("an extension");
             let (scenario, item) = rest.rsplit_once('.').expect("scenario.item");
-            assert_eq!(scenario, slug(&done.id));
+            assert_eq!(scenario, file_slug(&done.id));
             assert_eq!(item, e.id);
         }
     }

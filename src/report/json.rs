@@ -126,13 +126,19 @@ pub(super) fn file_each(run: &RunOutcome, path: &Path) -> Result<Filed, ReportEr
     let mut folders = Slugs::default();
     let mut filed = Filed::default();
     for scenario in &run.scenarios {
-        let folder = folders.unique(&scenario.id);
-        filed
-            .scenarios
-            .push(file_evidence(dir, &folder, scenario.evidence.iter())?);
+        let folder = folders.unique_file(&scenario.id);
+        match file_evidence(dir, &folder, scenario.evidence.iter()) {
+            Ok(files) => filed.scenarios.push(files),
+            // The run could not keep this scenario's evidence, and the scenario says so (it is
+            // the harness's error): its reports are still written, the bytes shown from memory.
+            Err(_) if scenario.status == crate::run::ScenarioStatus::Error => filed
+                .scenarios
+                .push(scenario.evidence.iter().map(|e| e.file.clone()).collect()),
+            Err(e) => return Err(e),
+        }
     }
     if !run.unclaimed.is_empty() {
-        let folder = folders.unique("unclaimed");
+        let folder = folders.unique_file("unclaimed");
         filed.unclaimed = file_evidence(dir, &folder, run.unclaimed.iter().map(|(e, _)| e))?;
     }
     Ok(filed)
@@ -238,7 +244,13 @@ pub(super) fn private_write(file: &Path, bytes: &[u8]) -> std::io::Result<std::f
     std::os::unix::fs::OpenOptionsExt::mode(&mut fresh, 0o600);
     match fresh.open(file) {
         Ok(mut f) => {
-            f.write_all(bytes)?;
+            // A file the disk would not take whole goes: an empty or cut evidence file would
+            // look like the message.
+            if let Err(e) = f.write_all(bytes) {
+                drop(f);
+                let _ = std::fs::remove_file(file);
+                return Err(e);
+            }
             return Ok(f);
         }
         Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => return Err(e),

@@ -29,6 +29,25 @@ pub(crate) fn slug(text: &str) -> String {
     out
 }
 
+/// The longest slug [`file_slug`] gives, in bytes: a file name holds at most 255 bytes on
+/// common file systems, and an evidence file's name adds the item and extension to it.
+const FILE_SLUG_MAX: usize = 120;
+
+/// [`slug`] for a file name: one longer than [`FILE_SLUG_MAX`] keeps its first 100 bytes and
+/// ends in `-` and 16 hex digits of the SHA-256 of `text`, so two long ids that share a start
+/// stay apart and none makes a name the file system refuses.
+pub(crate) fn file_slug(text: &str) -> String {
+    use sha2::Digest as _;
+    let full = slug(text);
+    if full.len() <= FILE_SLUG_MAX {
+        return full;
+    }
+    let digest = sha2::Sha256::digest(text.as_bytes());
+    let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    // The slug is ASCII, so any byte index is a character boundary.
+    format!("{}-{hex}", &full[..100])
+}
+
 /// Hands out slugs that are unique among those it has handed out.
 #[derive(Debug, Default)]
 pub(crate) struct Slugs {
@@ -38,7 +57,15 @@ pub(crate) struct Slugs {
 impl Slugs {
     /// The slug of `text`, with `-2`, `-3`, … appended when an earlier call already took it.
     pub(crate) fn unique(&mut self, text: &str) -> String {
-        let base = slug(text);
+        self.unique_from(slug(text))
+    }
+
+    /// As [`Slugs::unique`], from [`file_slug`]: for file names.
+    pub(crate) fn unique_file(&mut self, text: &str) -> String {
+        self.unique_from(file_slug(text))
+    }
+
+    fn unique_from(&mut self, base: String) -> String {
         let mut candidate = base.clone();
         let mut n = 1;
         while !self.used.insert(candidate.clone()) {
@@ -96,5 +123,18 @@ mod tests {
         let c = slugs.unique("a b");
         assert!(a != b && b != c && a != c);
         assert!([&a, &b, &c].iter().all(|s| is_safe(s)));
+    }
+
+    #[test]
+    fn a_long_id_gets_a_file_name_the_file_system_takes_and_two_such_ids_stay_apart() {
+        let a = "L".repeat(300);
+        let b = format!("{}M", "L".repeat(299));
+        let (sa, sb) = (file_slug(&a), file_slug(&b));
+        assert!(sa.len() <= FILE_SLUG_MAX && sb.len() <= FILE_SLUG_MAX);
+        assert_ne!(sa, sb);
+        assert!(is_safe(&sa));
+        // NAME_MAX is 255 bytes on ext4, tmpfs, XFS, APFS and NTFS.
+        assert!(format!("{sa}.e1000.json").len() <= 255);
+        assert_eq!(file_slug("cc-new-json"), "cc-new-json");
     }
 }

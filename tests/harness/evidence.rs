@@ -173,6 +173,74 @@ fn a_packed_run_verifies_with_the_harness_and_with_minisign() {
 }
 
 #[test]
+fn a_large_runs_details_pages_go_into_the_package_beside_its_report() {
+    let dir = packed();
+    // A run too large to show inline keeps its scenario sections on pages in `report-details/`
+    // (written here by hand: a large run takes minutes); the packed report links to them.
+    let reports = dir.path().join("reports");
+    std::fs::create_dir_all(reports.join("report-details")).expect("mkdir");
+    std::fs::write(
+        reports.join("report-details").join("part-0001.html"),
+        "<!DOCTYPE html><title>Scenarios 1-500</title>",
+    )
+    .expect("page");
+    let out = with_stdin(
+        dir.path(),
+        &["evidence", "pack", "--key", "key", "--output", "large.zip"],
+        "pw\n",
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let names: Vec<String> = entries(&dir.path().join("large.zip"))
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
+    assert!(
+        names
+            .iter()
+            .any(|n| n == "report/report-details/part-0001.html"),
+        "{names:?}"
+    );
+    assert_eq!(verify(dir.path(), "large.zip").status.code(), Some(0));
+}
+
+#[test]
+fn a_300_character_scenario_id_passes_with_its_evidence_on_disk() {
+    // NAME_MAX is 255 bytes: the id itself cannot be the evidence file's name.
+    let dir = tempfile::tempdir().expect("tmp");
+    let id = "L".repeat(300);
+    write_scenario(
+        dir.path(),
+        &format!(
+            "id = \"{id}\"\ntitle = \"t\"\nstandard = \"CareCommunication 5.0\"\n[[step]]\nsend = {{ message = \"carecommunication/new\", as = \"first\" }}\n[[step]]\nexpect-ack = {{ for = \"first\" }}\n"
+        ),
+    );
+    let out = run_in(dir.path(), &["run"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let reports = dir.path().join("reports");
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(reports.join("results.json")).expect("results"))
+            .expect("json");
+    let items = json["scenarios"][0]["evidence"]
+        .as_array()
+        .expect("evidence");
+    assert_eq!(items.len(), 2);
+    for e in items {
+        let file = e["file"].as_str().expect("file");
+        assert!(reports.join(file).is_file(), "{file}");
+    }
+}
+
+#[test]
 fn a_changed_an_added_and_a_missing_file_are_each_named_and_rejected() {
     let dir = packed();
     let files = entries(&dir.path().join("bundle.zip"));
