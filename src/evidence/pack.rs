@@ -93,14 +93,17 @@ pub fn pack(results: &Path, key: &KeyPair, output: &Path) -> Result<Packed, Evid
                 ),
             });
         }
+        // A field holds no tab or line break (a scenario id may: TOML strings can), so every
+        // row has its six fields.
+        let field = |text: &str| text.replace(['\t', '\n', '\r'], " ");
         index.push_str(&format!(
             "{}\t{}\t{}\t{}\t{}\t{}\n",
-            n.name,
-            n.scenario,
+            field(&n.name),
+            field(&n.scenario),
             n.step.map(|s| s.to_string()).unwrap_or_default(),
-            n.evidence,
+            field(&n.evidence),
             n.sha256,
-            n.label.replace(['\t', '\n', '\r'], " ")
+            field(&n.label)
         ));
         files.push((n.name.clone(), bytes));
     }

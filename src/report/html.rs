@@ -913,13 +913,38 @@ impl<'a> DiffLine<'a> {
     }
 }
 
+/// What a relative file path must escape to be a link's `href` (RFC 3986 path characters stay;
+/// `/` separates segments): a merged run's share folder may be named `sh#1?x` or `sh 2`.
+const HREF_ESCAPED: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}')
+    .add(b'\\')
+    .add(b'^')
+    .add(b'|')
+    .add(b'[')
+    .add(b']');
+
+/// `path` (relative, `/`-separated) as a link target: percent-encoded (UTF-8) where a URL needs
+/// it; the page escapes it for HTML on top.
+fn href(path: &str) -> String {
+    percent_encoding::utf8_percent_encode(path, HREF_ESCAPED).to_string()
+}
+
 impl<'a> EvidenceView<'a> {
     fn new(e: &'a Evidence, anchor: String, layout: &Layout) -> EvidenceView<'a> {
         let file = e
             .file
             .as_deref()
             .filter(|_| layout.linked)
-            .map(|f| format!("{}{f}", layout.prefix));
+            .map(|f| href(&format!("{}{f}", layout.prefix)));
         EvidenceView {
             anchor,
             id: &e.id,
@@ -1208,6 +1233,24 @@ mod tests {
         run.scenarios
             .retain(|s| s.status == crate::run::ScenarioStatus::Passed);
         run
+    }
+
+    #[test]
+    fn an_evidence_link_escapes_what_a_url_path_cannot_hold() {
+        // RFC 3986: `#` starts a fragment, `?` a query; a space and non-ASCII are percent-encoded
+        // as UTF-8 (æ is C3 A6); `/`, `.` and `-` stay.
+        assert_eq!(
+            href("../sh#1?x/evidence/a b.e1.json"),
+            "../sh%231%3Fx/evidence/a%20b.e1.json"
+        );
+        assert_eq!(
+            href("../æ/evidence/x.e1.json"),
+            "../%C3%A6/evidence/x.e1.json"
+        );
+        assert_eq!(
+            href("evidence/cc-new_1.e1.json"),
+            "evidence/cc-new_1.e1.json"
+        );
     }
 
     #[test]

@@ -317,6 +317,27 @@ pub fn load_file_limited(path: &Path, limit: u64) -> Result<Scenario, ScenarioEr
         })
         .collect();
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    // The id names the scenario in every report, file name and console line.
+    if scenario.id.trim().is_empty() || scenario.id.chars().any(char::is_control) {
+        let offset = text
+            .match_indices("id")
+            .map(|(i, _)| i)
+            .find(|&i| {
+                (i == 0 || text.as_bytes()[i - 1] == b'\n')
+                    && text[i + 2..]
+                        .trim_start_matches([' ', '\t'])
+                        .starts_with('=')
+            })
+            .unwrap_or(0);
+        return Err(invalid(
+            offset,
+            format!(
+                "`id` {:?} must name the scenario: not empty, no control characters (tab, line break, NUL)",
+                scenario.id
+            ),
+            None,
+        ));
+    }
     if scenario.steps.is_empty() {
         return Err(invalid(
             0,
@@ -784,6 +805,19 @@ mod tests {
         // HEAD is three lines, then a blank line: the headers are on lines 5 and 9.
         assert_eq!(s.step_lines, [5, 9]);
         assert_eq!(s.step_location(2), format!("{}:9", p.display()));
+    }
+
+    #[test]
+    fn an_empty_id_or_one_with_a_control_character_is_refused_naming_its_line() {
+        for id in ["", "  ", "a\\tb", "a\\u0000b", "a\\nb"] {
+            let (_d, p) = write(&format!(
+                "# a comment\nid = \"{id}\"\ntitle = \"t\"\nstandard = \"CareCommunication 5.0\"\n[[step]]\nsend = {{ message = \"carecommunication/new\", as = \"first\" }}\n"
+            ));
+            let e = load_file(&p).expect_err(id);
+            let text = e.to_string();
+            assert!(text.contains("s.toml:2"), "{id}: {text}");
+            assert!(text.contains("`id`"), "{id}: {text}");
+        }
     }
 
     #[test]
