@@ -100,8 +100,7 @@ pub fn acknowledgement_with(
 /// breach, not judged here.
 fn reference_form(ack: &Message, acked: &Message) -> Vec<Finding> {
     let full_url = |m: &Message| {
-        m.resource
-            .pointer("/entry/0/fullUrl")
+        crate::message::pointer(&m.resource, "/entry/0/fullUrl")
             .and_then(serde_json::Value::as_str)
             .unwrap_or("")
             .to_string()

@@ -69,9 +69,21 @@ pub fn resolve_how<'a>(
     };
     if !from_full_url.starts_with("urn:")
         && let Some(base) = base_of(from_full_url)
-        && let Some(found) = by_full_url(&format!("{base}{rtype}/{rid}"))
     {
-        return Some((found, Resolution::Rules));
+        // The fullUrl `{base}{rtype}/{rid}`, compared piece by piece instead of written out.
+        let is_it = |url: &str| {
+            url.strip_prefix(base)
+                .and_then(|u| u.strip_prefix(rtype))
+                .and_then(|u| u.strip_prefix('/'))
+                == Some(rid)
+        };
+        if let Some(found) = all
+            .iter()
+            .find(|e| e.get("fullUrl").and_then(Value::as_str).is_some_and(is_it))
+            .and_then(|e| e.get("resource"))
+        {
+            return Some((found, Resolution::Rules));
+        }
     }
     all.iter()
         .filter_map(|e| e.get("resource"))

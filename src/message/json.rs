@@ -11,6 +11,15 @@ use serde_json::{Map, Value};
 /// # Errors
 /// serde_json's error, with line and column, for bad JSON or a repeated name.
 pub fn from_slice_strict(body: &[u8]) -> Result<Value, serde_json::Error> {
+    // UTF-8 checked once for the whole body (word at a time over ASCII) instead of string by
+    // string: serde_json's `str` reader is its slice reader without the per-string check. A
+    // body that is not UTF-8 is read by the slice reader, which reports where it breaks.
+    if let Ok(text) = std::str::from_utf8(body) {
+        let mut de = serde_json::Deserializer::from_str(text);
+        let value = Strict.deserialize(&mut de)?;
+        de.end()?;
+        return Ok(value);
+    }
     let mut de = serde_json::Deserializer::from_slice(body);
     let value = Strict.deserialize(&mut de)?;
     de.end()?;
@@ -122,6 +131,34 @@ mod tests {
             serde_json::from_slice::<Value>(text).expect("valid")
         );
         assert!(from_slice_strict(b"{} x").is_err(), "trailing characters");
+    }
+
+    /// Whichever reader reads a body, the value and the error (text, line, column) are
+    /// serde_json's own slice reader's.
+    #[test]
+    fn values_and_errors_are_serde_jsons_for_utf8_and_other_bodies() {
+        let bodies: [&[u8]; 8] = [
+            b"{\"a\": \"\xC3\xA6\xC3\xB8\xC3\xA5\", \"b\": [1, 2.5e-3, -0, \"\\u00e6\"]}",
+            b"{\"a\": \"\xE6\"}",
+            b"{\"a\":\n \"x\xFF\"}",
+            b"{\"a\": \"\\uD800\"}",
+            b"{\"a\": tru}",
+            b"{\"a\": 1,\n\n  }",
+            b"[1, 2",
+            b"{\"a\": \"ok\"} \xC3",
+        ];
+        for body in bodies {
+            let ours = from_slice_strict(body);
+            let theirs = serde_json::from_slice::<Value>(body);
+            match (ours, theirs) {
+                (Ok(a), Ok(b)) => assert_eq!(a, b),
+                (Err(a), Err(b)) => {
+                    assert_eq!(a.to_string(), b.to_string());
+                    assert_eq!((a.line(), a.column()), (b.line(), b.column()));
+                }
+                (a, b) => panic!("{:?} vs {:?} for {body:?}", a.is_ok(), b.is_ok()),
+            }
+        }
     }
 
     /// RFC 6901 §5's examples: the lookup finds what serde_json's `pointer` finds.

@@ -134,10 +134,28 @@ impl Message {
     /// [`MessageError`] when the body is not FHIR JSON/XML or not a Bundle of type `message` with
     /// a MessageHeader first.
     pub fn parse(bytes: Vec<u8>, hint: Option<Format>) -> Result<Message, MessageError> {
-        let format = match (Format::sniff(&bytes), hint) {
+        let (format, resource) = Message::read(&bytes, hint)?;
+        Message::from_resource(bytes, format, resource)
+    }
+
+    /// The resource of a message in `bytes`, checked as [`Message::parse`] checks it, without
+    /// the [`Identity`] (a rendered template's text is re-encoded before it is sent, and the
+    /// identity is read from that).
+    ///
+    /// # Errors
+    /// As [`Message::parse`].
+    pub fn parse_resource(bytes: &[u8], hint: Option<Format>) -> Result<Value, MessageError> {
+        let (_, resource) = Message::read(bytes, hint)?;
+        check_message_bundle(&resource)?;
+        Ok(resource)
+    }
+
+    /// The format of `bytes` and their resource as FHIR JSON.
+    fn read(bytes: &[u8], hint: Option<Format>) -> Result<(Format, Value), MessageError> {
+        let format = match (Format::sniff(bytes), hint) {
             (Some(sniffed), _) => sniffed,
             (None, _) => {
-                let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+                let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
                 let first = body.iter().find(|b| !b.is_ascii_whitespace()).copied();
                 let start = match first {
                     None => "it is empty".to_string(),
@@ -172,7 +190,7 @@ impl Message {
         };
         let resource = match format {
             Format::Json => {
-                let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+                let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
                 json::from_slice_strict(body).map_err(|e| {
                     // serde_json ends its text with the position, which the variant states.
                     let text = e.to_string();
@@ -187,9 +205,9 @@ impl Message {
                     }
                 })?
             }
-            Format::Xml => crate::fhir::xml_to_json(&bytes)?,
+            Format::Xml => crate::fhir::xml_to_json(bytes)?,
         };
-        Message::from_resource(bytes, format, resource)
+        Ok((format, resource))
     }
 
     /// Wraps an already parsed resource with its bytes.
@@ -201,28 +219,7 @@ impl Message {
         format: Format,
         resource: Value,
     ) -> Result<Message, MessageError> {
-        if resource.get("resourceType").and_then(Value::as_str) != Some("Bundle") {
-            return Err(MessageError::NotAMessage(format!(
-                "resourceType is {}, not `Bundle`",
-                resource.get("resourceType").map_or_else(
-                    || "missing".to_string(),
-                    |v| format!("`{}`", v.as_str().unwrap_or("?"))
-                )
-            )));
-        }
-        if resource.get("type").and_then(Value::as_str) != Some("message") {
-            return Err(MessageError::NotAMessage(
-                "Bundle.type is not `message`".to_string(),
-            ));
-        }
-        let first = resource
-            .pointer("/entry/0/resource/resourceType")
-            .and_then(Value::as_str);
-        if first != Some("MessageHeader") {
-            return Err(MessageError::NotAMessage(
-                "entry[0] is not a MessageHeader (bdl-12, medcom-messaging-1)".to_string(),
-            ));
-        }
+        check_message_bundle(&resource)?;
         let identity = Identity::extract(&resource);
         Ok(Message {
             bytes,
@@ -307,9 +304,7 @@ impl Message {
 
     /// The MessageHeader resource.
     pub fn header(&self) -> &Value {
-        self.resource
-            .pointer("/entry/0/resource")
-            .unwrap_or(&Value::Null)
+        json::pointer(&self.resource, "/entry/0/resource").unwrap_or(&Value::Null)
     }
 
     /// A short label for reports: event, activity and letter id.
@@ -332,6 +327,33 @@ impl Message {
         )
     }
 }
+
+/// [`MessageError::NotAMessage`] unless `resource` is a Bundle of type `message` with a
+/// MessageHeader first (FHIR `bdl-12`, MedCom `medcom-messaging-1`).
+fn check_message_bundle(resource: &Value) -> Result<(), MessageError> {
+    if resource.get("resourceType").and_then(Value::as_str) != Some("Bundle") {
+        return Err(MessageError::NotAMessage(format!(
+            "resourceType is {}, not `Bundle`",
+            resource.get("resourceType").map_or_else(
+                || "missing".to_string(),
+                |v| format!("`{}`", v.as_str().unwrap_or("?"))
+            )
+        )));
+    }
+    if resource.get("type").and_then(Value::as_str) != Some("message") {
+        return Err(MessageError::NotAMessage(
+            "Bundle.type is not `message`".to_string(),
+        ));
+    }
+    let first = json::pointer(resource, "/entry/0/resource/resourceType").and_then(Value::as_str);
+    if first != Some("MessageHeader") {
+        return Err(MessageError::NotAMessage(
+            "entry[0] is not a MessageHeader (bdl-12, medcom-messaging-1)".to_string(),
+        ));
+    }
+    Ok(())
+}
+
 /// The current instant as a FHIR instant: UTC, whole seconds, `Z`.
 pub fn now_instant() -> String {
     let now = time::OffsetDateTime::now_utc();
@@ -346,15 +368,20 @@ pub fn now_instant() -> String {
 /// byte took six (`\uXXXX`). Unused capacity costs address space, not memory.
 fn pretty_json_size_bound(value: &Value, depth: usize) -> usize {
     fn string(s: &str) -> usize {
-        let escaped = s
-            .bytes()
-            .any(|b| b < 0x20 || b == b'"' || b == b'\\' || b >= 0x7f);
+        // Every byte is looked at (no early exit), which the compiler does 32 at a time.
+        let escaped = s.bytes().fold(false, |e, b| {
+            e | (b < 0x20) | (b == b'"') | (b == b'\\') | (b >= 0x7f)
+        });
         2 + if escaped { s.len() * 6 } else { s.len() }
     }
     let line = 2 * depth + 2;
     match value {
         Value::Null | Value::Bool(_) => 5,
-        Value::Number(n) => n.to_string().len(),
+        // serde_json writes an integer in at most 20 characters (`-9223372036854775808`,
+        // `18446744073709551615`) and a finite f64 by `ryu` in at most 24 (its buffer's size);
+        // a Value holds no other number. Counting, not printing, allocates nothing.
+        Value::Number(n) if n.is_f64() => 24,
+        Value::Number(_) => 20,
         Value::String(s) => string(s),
         Value::Array(items) => {
             4 + line
@@ -376,6 +403,31 @@ fn pretty_json_size_bound(value: &Value, depth: usize) -> usize {
 #[cfg(test)]
 mod size_bound_tests {
     use super::*;
+
+    /// The longest numbers serde_json writes: i64/u64 extremes and `ryu`'s longest f64 forms
+    /// (17 significant digits with a 3-digit negative exponent and a sign).
+    #[test]
+    fn the_size_bound_covers_the_longest_numbers() {
+        let numbers = serde_json::json!([
+            i64::MIN,
+            u64::MAX,
+            -1.234_567_890_123_456_7e-308,
+            f64::MIN_POSITIVE,
+            -f64::MIN_POSITIVE,
+            5e-324,
+            f64::MAX,
+            f64::MIN,
+            -0.000_123_456_789_012_345_67,
+            0.1
+        ]);
+        for n in numbers.as_array().expect("array") {
+            let printed = serde_json::to_string(n).expect("prints");
+            assert!(
+                pretty_json_size_bound(n, 0) >= printed.len(),
+                "{printed} is longer than the bound"
+            );
+        }
+    }
 
     #[test]
     fn the_size_bound_is_never_below_serde_jsons_pretty_output() {

@@ -146,9 +146,25 @@ impl Templates {
             xml: engine(Format::Xml),
             formats: BTreeMap::new(),
         };
+        // The HospitalNotification template is compiled once and registered under each event
+        // name (compiling it is most of the start-up of a run); only its name differs.
+        let mut hospital_notification: Option<handlebars::Template> = None;
         for (name, source) in BUILTIN {
-            t.register(name, source, Format::Json)
-                .expect("built-in templates parse (checked by a unit test)");
+            match &hospital_notification {
+                Some(compiled) if *source == HOSPITAL_NOTIFICATION => {
+                    let mut named = compiled.clone();
+                    named.name = Some((*name).to_string());
+                    t.json.register_template(name, named);
+                    t.formats.insert((*name).to_string(), Format::Json);
+                }
+                _ => {
+                    t.register(name, source, Format::Json)
+                        .expect("built-in templates parse (checked by a unit test)");
+                    if *source == HOSPITAL_NOTIFICATION {
+                        hospital_notification = t.json.get_template(name).cloned();
+                    }
+                }
+            }
         }
         t
     }
@@ -234,8 +250,10 @@ impl Templates {
             Format::Json => &self.json,
             Format::Xml => &self.xml,
         };
+        // The context's JSON is handed over as handlebars' own context: `render` would
+        // serialize it into a second copy of itself first.
         let text = engine
-            .render(name, &context.to_json())
+            .render_with_context(name, &HbContext::from(context.to_json()))
             .map_err(|e| TemplateError::Render {
                 name: name.to_string(),
                 message: render_error_text(&e),
@@ -253,12 +271,13 @@ impl Templates {
         context: &Context,
     ) -> Result<serde_json::Value, TemplateError> {
         let (text, format) = self.render(name, context)?;
-        crate::message::Message::parse(text.into_bytes(), Some(format))
-            .map(|m| m.resource)
-            .map_err(|source| TemplateError::Output {
+        // Only the resource: the sent message's identity is read from its encoded bytes.
+        crate::message::Message::parse_resource(text.as_bytes(), Some(format)).map_err(|source| {
+            TemplateError::Output {
                 name: name.to_string(),
                 source,
-            })
+            }
+        })
     }
 }
 
@@ -287,6 +306,11 @@ fn engine(format: Format) -> Handlebars<'static> {
 
 /// Escapes text for the inside of a JSON string literal.
 pub fn escape_json(text: &str) -> String {
+    // Most values (ids, instants, references) have nothing to escape: RFC 8259 §7 escapes only
+    // `"`, `\\` and the control characters U+0000-U+001F.
+    if !text.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        return text.to_string();
+    }
     let quoted = serde_json::Value::String(text.to_string()).to_string();
     quoted[1..quoted.len() - 1].to_string()
 }
@@ -387,6 +411,71 @@ mod tests {
     #[test]
     fn json_escaping_keeps_quotes_and_newlines_inside_the_string() {
         assert_eq!(escape_json("a\"b\nc\\"), "a\\\"b\\nc\\\\");
+    }
+
+    /// RFC 8259 §7: inside a string `"`, `\\` and U+0000-U+001F must be escaped and nothing
+    /// else needs to be; what is written reads back (by serde_json's parser) as the text itself.
+    #[test]
+    fn json_escaping_reads_back_as_the_same_text_for_every_ascii_character_and_beyond() {
+        let mut texts: Vec<String> = (0u8..0x80).map(|b| char::from(b).to_string()).collect();
+        texts.extend(
+            [
+                "æøå €",
+                "plain id 1b4e28ba-2fa1-11d2-883f-0016d3cca427",
+                "\u{7f}\u{2028}",
+            ]
+            .map(String::from),
+        );
+        for text in texts {
+            let escaped = escape_json(&text);
+            let read: String =
+                serde_json::from_str(&format!("\"{escaped}\"")).expect("a JSON string literal");
+            assert_eq!(read, text, "{escaped}");
+            let must = text
+                .chars()
+                .any(|c| c == '"' || c == '\\' || u32::from(c) < 0x20);
+            assert_eq!(escaped != text, must, "{text:?} -> {escaped}");
+        }
+    }
+
+    /// The HospitalNotification template, compiled once and registered under every event
+    /// name, is what handlebars compiles from the source under that name.
+    #[test]
+    fn each_hospital_notification_name_holds_the_template_compiled_under_that_name() {
+        let t = Templates::builtin();
+        let mut fresh = engine(Format::Json);
+        for (name, source) in BUILTIN {
+            fresh
+                .register_template_string(name, source)
+                .expect("built-in templates parse");
+            assert_eq!(
+                t.json.get_template(name),
+                fresh.get_template(name),
+                "{name}"
+            );
+        }
+    }
+
+    /// Rendering from the context's JSON as handlebars' own context writes the bytes that
+    /// handlebars' plain `render` of the same data writes.
+    #[test]
+    fn a_rendered_message_is_what_plain_handlebars_renders_from_the_same_context() {
+        let org = |ean: &str| Organization {
+            ean: ean.into(),
+            sor_id: "999981000016002".into(),
+            name: "Æble & \"Pære\"".into(),
+        };
+        let mut ctx = Context::new_message(
+            "https://test.example/fhir/",
+            org("5790000000029"),
+            org("5790000000012"),
+        );
+        ctx.text = "Linje 1\nLinje 2 \"citat\" \\ <b>".into();
+        let t = Templates::builtin();
+        let name = "carecommunication/new";
+        let (ours, _) = t.render(name, &ctx).expect("renders");
+        let plain = t.json.render(name, &ctx.to_json()).expect("renders");
+        assert_eq!(ours, plain);
     }
 
     #[test]
