@@ -8,6 +8,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
+use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
@@ -165,7 +166,9 @@ impl fmt::Display for DifferenceKind {
 /// Both are FHIR JSON or FHIR XML, told apart by the first character that is not whitespace
 /// (`{` or `<`); a FHIR message in the other form than the golden is converted to the golden's
 /// form first. FHIR's own equality rules apply (message entries as a set, base64Binary by its
-/// bytes). The rules are in the module docs.
+/// bytes). The rules are in the module docs. To compare many messages with one golden, read it
+/// once with [`PreparedGolden::parse`] and call [`PreparedGolden::compare`]: the outcome is the
+/// same.
 ///
 /// # Errors
 ///
@@ -178,70 +181,220 @@ pub fn compare(
     actual: &[u8],
     opts: &CompareOptions,
 ) -> Result<Comparison, GoldenError> {
-    let mut golden = normalize::parse(expected, Side::Golden)?;
-    let parsed = normalize::parse(actual, Side::Actual)?;
-    let mut actual = fhir::actual_as(&golden, parsed, actual)?;
-    let format = golden.format();
-    if actual.format() != format {
-        return Err(GoldenError::FormatMismatch {
-            golden: format,
-            actual: actual.format(),
-        });
+    PreparedGolden::parse(expected)?.compare(actual, opts)
+}
+
+/// A golden read once and ready to be compared with any number of actual messages: parsed,
+/// its base64Binary values in canonical form, its placeholders read.
+///
+/// Preparing is what a comparison costs on the golden's side, so a run that holds one prepared
+/// golden per file (see [`super::GoldenCache`]) reads each golden once. What depends on the
+/// comparison (captures, patterns) is checked by [`PreparedGolden::compare`], in the same order
+/// and with the same errors as [`compare()`].
+#[derive(Debug)]
+pub struct PreparedGolden {
+    /// The golden, parsed, with canonical base64Binary values.
+    document: Document,
+    /// The captures the golden names, in the order a check of the golden meets them; the
+    /// walk ends with the first unknown placeholder, if any.
+    needs: Vec<Need>,
+}
+
+/// What a golden's placeholders need of a comparison, found when it was prepared.
+#[derive(Debug)]
+enum Need {
+    /// A `{{capture:NAME}}` at `path`: `name` must have been captured.
+    Capture { name: String, path: String },
+    /// A `{{…}}` that is no placeholder, at `path`: the golden is broken.
+    UnknownPlaceholder { placeholder: String, path: String },
+}
+
+impl PreparedGolden {
+    /// Reads a golden (FHIR JSON or XML, told by its first character).
+    ///
+    /// # Errors
+    ///
+    /// [`GoldenError`] when the golden cannot be parsed. A broken placeholder is not an error
+    /// here: [`PreparedGolden::compare`] reports it, after any error of the actual message, as
+    /// [`compare()`] does.
+    pub fn parse(expected: &[u8]) -> Result<Self, GoldenError> {
+        let mut document = normalize::parse(expected, Side::Golden)?;
+        match &mut document {
+            Document::Json(golden) => fhir::canonical_base64_json(golden),
+            Document::Xml(golden) => fhir::canonical_base64_xml(golden),
+        }
+        let mut needs = Vec::new();
+        let mut note = |text: &str, path: &Path| match Template::parse(text) {
+            Ok(None) => ControlFlow::Continue(()),
+            Ok(Some(template)) => {
+                needs.extend(template.capture_names().map(|name| Need::Capture {
+                    name: name.to_owned(),
+                    path: path.to_string(),
+                }));
+                ControlFlow::Continue(())
+            }
+            Err(UnknownPlaceholder(placeholder)) => {
+                needs.push(Need::UnknownPlaceholder {
+                    placeholder,
+                    path: path.to_string(),
+                });
+                ControlFlow::Break(())
+            }
+        };
+        let _ = match &document {
+            Document::Json(golden) => visit_json(golden, &mut Path::new(), &mut note),
+            Document::Xml(golden) => {
+                visit_element(golden, &mut Path::new(), root_step(golden), &mut note)
+            }
+        };
+        Ok(Self { document, needs })
     }
-    let message = match (&mut golden, &mut actual) {
-        (Document::Json(golden), Document::Json(actual)) => {
-            fhir::canonical_base64_json(golden);
-            fhir::canonical_base64_json(actual);
-            fhir::is_message_json(golden, actual)
-        }
-        (Document::Xml(golden), Document::Xml(actual)) => {
-            fhir::canonical_base64_xml(golden);
-            fhir::canonical_base64_xml(actual);
-            fhir::is_message_xml(golden, actual)
-        }
-        _ => false,
-    };
-    let walker = Walker {
-        captures: &opts.captures,
-        ignore: parse_patterns(&opts.ignore, format, PatternOption::Ignore)?,
-        unordered: parse_patterns(&opts.unordered, format, PatternOption::Unordered)?,
-        message,
-    };
-    let mut differences = Vec::new();
-    let (golden_view, actual_view) = match (&golden, &actual) {
-        (Document::Json(golden), Document::Json(actual)) => {
-            walker.check_json(golden, &mut Path::new())?;
-            let (g, a) = walker.json(golden, actual, &mut Path::new(), &mut differences)?;
-            (Document::Json(g), Document::Json(a))
-        }
-        (Document::Xml(golden), Document::Xml(actual)) => {
-            walker.check_element(golden, &mut Path::new(), root_step(golden))?;
-            let (g, a) = walker.xml_root(golden, actual, &mut differences)?;
-            (Document::Xml(g), Document::Xml(a))
-        }
-        _ => {
+
+    /// Compares the `actual` message with this golden, as [`compare()`] does.
+    ///
+    /// # Errors
+    ///
+    /// As [`compare()`].
+    pub fn compare(&self, actual: &[u8], opts: &CompareOptions) -> Result<Comparison, GoldenError> {
+        let golden = &self.document;
+        let parsed = normalize::parse(actual, Side::Actual)?;
+        let mut actual = fhir::actual_as(golden, parsed, actual)?;
+        let format = golden.format();
+        if actual.format() != format {
             return Err(GoldenError::FormatMismatch {
-                golden: golden.format(),
+                golden: format,
                 actual: actual.format(),
             });
         }
-    };
-    if differences.is_empty() {
-        // A match has nothing to show or update: rendering both forms and diffing them was a
-        // third of a comparison's time, spent on every passing scenario.
-        return Ok(Comparison {
+        let message = match (golden, &mut actual) {
+            (Document::Json(golden), Document::Json(actual)) => {
+                fhir::canonical_base64_json(actual);
+                fhir::is_message_json(golden, actual)
+            }
+            (Document::Xml(golden), Document::Xml(actual)) => {
+                fhir::canonical_base64_xml(actual);
+                fhir::is_message_xml(golden, actual)
+            }
+            _ => false,
+        };
+        let walker = Walker {
+            captures: &opts.captures,
+            ignore: parse_patterns(&opts.ignore, format, PatternOption::Ignore)?,
+            unordered: parse_patterns(&opts.unordered, format, PatternOption::Unordered)?,
+            message,
+        };
+        // Every placeholder of the golden is checked up front, so that a broken golden is an
+        // error whatever the actual message holds, even in ignored or unreached places.
+        for need in &self.needs {
+            match need {
+                Need::Capture { name, path } => {
+                    if !opts.captures.contains_key(name) {
+                        return Err(GoldenError::UnknownCapture {
+                            name: name.clone(),
+                            path: path.clone(),
+                            known: opts.captures.keys().cloned().collect(),
+                        });
+                    }
+                }
+                Need::UnknownPlaceholder { placeholder, path } => {
+                    return Err(GoldenError::UnknownPlaceholder {
+                        placeholder: placeholder.clone(),
+                        path: path.clone(),
+                    });
+                }
+            }
+        }
+        let mut differences = Vec::new();
+        let (golden_view, actual_view) = match (golden, &actual) {
+            (Document::Json(golden), Document::Json(actual)) => {
+                let (g, a) = walker.json(golden, actual, &mut Path::new(), &mut differences)?;
+                (Document::Json(g), Document::Json(a))
+            }
+            (Document::Xml(golden), Document::Xml(actual)) => {
+                let (g, a) = walker.xml_root(golden, actual, &mut differences)?;
+                (Document::Xml(g), Document::Xml(a))
+            }
+            _ => {
+                return Err(GoldenError::FormatMismatch {
+                    golden: golden.format(),
+                    actual: actual.format(),
+                });
+            }
+        };
+        if differences.is_empty() {
+            // A match has nothing to show or update: rendering both forms and diffing them was a
+            // third of a comparison's time, spent on every passing scenario.
+            return Ok(Comparison {
+                differences,
+                diff: String::new(),
+                updated_golden: String::new(),
+            });
+        }
+        let updated_golden = normalize::render(&actual_view);
+        let diff = unified_diff(&normalize::render(&golden_view), &updated_golden);
+        Ok(Comparison {
             differences,
-            diff: String::new(),
-            updated_golden: String::new(),
-        });
+            diff,
+            updated_golden,
+        })
     }
-    let updated_golden = normalize::render(&actual_view);
-    let diff = unified_diff(&normalize::render(&golden_view), &updated_golden);
-    Ok(Comparison {
-        differences,
-        diff,
-        updated_golden,
-    })
+}
+
+/// Calls `note` with every string of a JSON golden and its path, in document order, until it
+/// breaks.
+fn visit_json(
+    golden: &Value,
+    path: &mut Path,
+    note: &mut impl FnMut(&str, &Path) -> ControlFlow<()>,
+) -> ControlFlow<()> {
+    match golden {
+        Value::String(text) => note(text, path),
+        Value::Array(items) => items.iter().enumerate().try_for_each(|(index, item)| {
+            path.push(Step::Index(index));
+            let visited = visit_json(item, path, note);
+            path.pop();
+            visited
+        }),
+        Value::Object(members) => members.iter().try_for_each(|(key, member)| {
+            path.push(Step::Key(key.clone()));
+            let visited = visit_json(member, path, note);
+            path.pop();
+            visited
+        }),
+        Value::Null | Value::Bool(_) | Value::Number(_) => ControlFlow::Continue(()),
+    }
+}
+
+/// Calls `note` with every attribute value and text of an XML golden and its path, in document
+/// order, until it breaks, like [`visit_json`].
+fn visit_element(
+    golden: &Element,
+    path: &mut Path,
+    step: Step,
+    note: &mut impl FnMut(&str, &Path) -> ControlFlow<()>,
+) -> ControlFlow<()> {
+    path.push(step);
+    for attribute in &golden.attributes {
+        path.push(Step::Attribute(attribute.name.clone()));
+        let visited = note(&attribute.value, path);
+        path.pop();
+        visited?;
+    }
+    let (children, counts) = index_children(&golden.children);
+    for child in children {
+        let step = child.step(counts.get(&child.key).is_some_and(|&n| n > 1));
+        match child.node {
+            Node::Element(element) => visit_element(element, path, step, note)?,
+            Node::Text(text) => {
+                path.push(step);
+                let visited = note(text, path);
+                path.pop();
+                visited?;
+            }
+        }
+    }
+    path.pop();
+    ControlFlow::Continue(())
 }
 
 /// How long the line diff and the alignment of XML siblings may search for the smallest edit
@@ -532,56 +685,6 @@ impl Walker<'_> {
         template
             .matches(value, self.captures)
             .map_err(|UnknownCapture(name)| self.unknown_capture(&name, path))
-    }
-
-    /// Checks every placeholder of a JSON golden up front, so that a broken golden is an error
-    /// whatever the actual message holds, even in ignored or unreached places.
-    fn check_json(&self, golden: &Value, path: &mut Path) -> Result<(), GoldenError> {
-        match golden {
-            Value::String(text) => self.template(text, path).map(|_| ()),
-            Value::Array(items) => items.iter().enumerate().try_for_each(|(index, item)| {
-                path.push(Step::Index(index));
-                let checked = self.check_json(item, path);
-                path.pop();
-                checked
-            }),
-            Value::Object(members) => members.iter().try_for_each(|(key, member)| {
-                path.push(Step::Key(key.clone()));
-                let checked = self.check_json(member, path);
-                path.pop();
-                checked
-            }),
-            Value::Null | Value::Bool(_) | Value::Number(_) => Ok(()),
-        }
-    }
-
-    /// Checks every placeholder of an XML golden up front, like [`Self::check_json`].
-    fn check_element(
-        &self,
-        golden: &Element,
-        path: &mut Path,
-        step: Step,
-    ) -> Result<(), GoldenError> {
-        path.push(step);
-        for attribute in &golden.attributes {
-            path.push(Step::Attribute(attribute.name.clone()));
-            self.template(&attribute.value, path)?;
-            path.pop();
-        }
-        let (children, counts) = index_children(&golden.children);
-        for child in children {
-            let step = child.step(counts.get(&child.key).is_some_and(|&n| n > 1));
-            match child.node {
-                Node::Element(element) => self.check_element(element, path, step)?,
-                Node::Text(text) => {
-                    path.push(step);
-                    self.template(text, path)?;
-                    path.pop();
-                }
-            }
-        }
-        path.pop();
-        Ok(())
     }
 
     /// Compares two JSON values at `path`, returning their views.

@@ -1163,7 +1163,10 @@ impl Exchange<'_> {
             ignore,
             unordered,
         };
-        let comparison = crate::golden::compare(&expected, &actual.bytes, &opts)
+        let comparison = self
+            .env
+            .goldens
+            .compare(&path, &expected, &actual.bytes, &opts)
             .map_err(|e| Stop::Error(format!("golden `{}`: {e}", path.display())))?;
         if comparison.is_match() {
             return Ok((
