@@ -304,6 +304,23 @@ impl PreparedGolden {
                 }
             }
         }
+        if let (Document::Json(golden), Document::Json(actual)) = (golden, &actual) {
+            // Most comparisons of a run match: tell so without building the views. Anything
+            // else, an error included, goes through the full walk below, which decides.
+            let same = walker.same_json(golden, actual, &mut Path::new());
+            debug_assert!(
+                same.as_ref().is_err()
+                    || same.as_ref().ok() == Some(&walker.json_matches(golden, actual)),
+                "the quick walk and the full walk disagree on whether the documents match"
+            );
+            if let Ok(true) = same {
+                return Ok(Comparison {
+                    differences: Vec::new(),
+                    diff: String::new(),
+                    updated_golden: String::new(),
+                });
+            }
+        }
         let mut differences = Vec::new();
         let (golden_view, actual_view) = match (golden, &actual) {
             (Document::Json(golden), Document::Json(actual)) => {
@@ -452,6 +469,17 @@ struct Attempt<V> {
 struct Pairing<V> {
     pairs: Vec<Option<Attempt<V>>>,
     taken: Vec<bool>,
+}
+
+impl<V> Pairing<V> {
+    /// Whether every golden item is paired without a difference and every actual item taken:
+    /// the paired arrays have no difference at all.
+    fn is_perfect(&self) -> bool {
+        self.pairs
+            .iter()
+            .all(|pair| pair.as_ref().is_some_and(|p| p.differences.is_empty()))
+            && self.taken.iter().all(|&taken| taken)
+    }
 }
 
 /// Pairs golden items with actual items regardless of order.
@@ -756,15 +784,7 @@ impl Walker<'_> {
         path: &mut Path,
         out: &mut Vec<Difference>,
     ) -> Result<(Value, Value), GoldenError> {
-        let matched = template.is_any()
-            || match actual {
-                Value::String(value) => self.matches(template, value, path)?,
-                Value::Number(_) | Value::Bool(_) => template
-                    .sole_capture()
-                    .and_then(|name| self.captures.get(name))
-                    .is_some_and(|captured| *captured == normalize::json_text(actual)),
-                Value::Null | Value::Array(_) | Value::Object(_) => false,
-            };
+        let matched = self.template_matches(template, actual, path)?;
         let golden_view = Value::String(text.to_owned());
         if matched {
             return Ok((golden_view.clone(), golden_view));
@@ -781,6 +801,155 @@ impl Walker<'_> {
             Some(normalize::json_text(&actual_view)),
         ));
         Ok((golden_view, actual_view))
+    }
+
+    /// Whether a JSON value matches a golden template, as [`Self::json_template`] decides it.
+    fn template_matches(
+        &self,
+        template: &Template,
+        actual: &Value,
+        path: &Path,
+    ) -> Result<bool, GoldenError> {
+        Ok(template.is_any()
+            || match actual {
+                Value::String(value) => self.matches(template, value, path)?,
+                Value::Number(_) | Value::Bool(_) => template
+                    .sole_capture()
+                    .and_then(|name| self.captures.get(name))
+                    .is_some_and(|captured| *captured == normalize::json_text(actual)),
+                Value::Null | Value::Array(_) | Value::Object(_) => false,
+            })
+    }
+
+    /// Whether [`Self::json`] would find no difference between two JSON values at `path`,
+    /// answered without building the views or any difference, and stopping at the first
+    /// difference. Every decision is [`Self::json`]'s own: the same templates, the same
+    /// ignored paths, the same pairing of unordered items and message entries. A match (most
+    /// comparisons of a run) so costs a walk of both documents and nothing more; a mismatch is
+    /// walked again by [`Self::json`] for its differences and views.
+    fn same_json(
+        &self,
+        golden: &Value,
+        actual: &Value,
+        path: &mut Path,
+    ) -> Result<bool, GoldenError> {
+        if let Value::String(text) = golden
+            && let Some(template) = self.template(text, path)?
+        {
+            return self.template_matches(&template, actual, path);
+        }
+        match (golden, actual) {
+            (Value::Object(g), Value::Object(a)) => {
+                for (key, golden_member) in g {
+                    path.push(Step::Key(key.clone()));
+                    let same = if self.ignored(path) {
+                        Ok(true)
+                    } else {
+                        a.get(key).map_or(Ok(false), |member| {
+                            self.same_json(golden_member, member, path)
+                        })
+                    };
+                    path.pop();
+                    if !same? {
+                        return Ok(false);
+                    }
+                }
+                for key in a.keys().filter(|key| !g.contains_key(*key)) {
+                    path.push(Step::Key(key.clone()));
+                    let ignored = self.ignored(path);
+                    path.pop();
+                    if !ignored {
+                        return Ok(false);
+                    }
+                }
+                Ok(true)
+            }
+            (Value::Array(g), Value::Array(a)) => {
+                if self.message && path.is_top_member("entry") {
+                    let golden_items = self.json_items(g, path);
+                    let actual_items = self.json_items(a, path);
+                    let pairing =
+                        self.pair_json_entries(&golden_items, &actual_items, |g, a| {
+                            self.same_attempt(golden_items[g], actual_items[a].1, path)
+                        })?;
+                    Ok(pairing.is_perfect())
+                } else if self.unordered.iter().any(|p| p.matches_array(path)) {
+                    let golden_items = self.json_items(g, path);
+                    let actual_items = self.json_items(a, path);
+                    let pairing =
+                        self.pair_json_unordered(&golden_items, &actual_items, |g, a| {
+                            self.same_attempt(golden_items[g], actual_items[a].1, path)
+                        })?;
+                    Ok(pairing.is_perfect())
+                } else {
+                    for index in 0..g.len().max(a.len()) {
+                        path.push(Step::Index(index));
+                        let same = if self.ignored(path) {
+                            Ok(true)
+                        } else {
+                            match (g.get(index), a.get(index)) {
+                                (Some(g), Some(a)) => self.same_json(g, a, path),
+                                _ => Ok(false),
+                            }
+                        };
+                        path.pop();
+                        if !same? {
+                            return Ok(false);
+                        }
+                    }
+                    Ok(true)
+                }
+            }
+            (Value::Null, Value::Null) => Ok(true),
+            (Value::Bool(g), Value::Bool(a)) => Ok(g == a),
+            // The written form of a string is one-to-one with the string (every character has
+            // one escape or none), so equal strings are exactly equal texts.
+            (Value::String(g), Value::String(a)) => Ok(g == a),
+            // Numbers compare by their written form, as [`Self::json`] compares them: `-0.0`
+            // equals `0.0` as a float but not as text.
+            (Value::Number(_), Value::Number(_)) => {
+                Ok(normalize::json_text(golden) == normalize::json_text(actual))
+            }
+            _ => Ok(false),
+        }
+    }
+
+    /// Whether [`Self::json`] finds no difference; for checking [`Self::same_json`] in debug
+    /// builds.
+    fn json_matches(&self, golden: &Value, actual: &Value) -> bool {
+        let mut differences = Vec::new();
+        self.json(golden, actual, &mut Path::new(), &mut differences)
+            .is_ok_and(|_| differences.is_empty())
+    }
+
+    /// One attempt of pairing for [`Self::same_json`]: no view, and one stand-in difference
+    /// when the items differ. The pairing functions look only at whether an attempt has
+    /// differences and at how many; a stand-in count of one can change which partner a changed
+    /// item gets, but only once the arrays already differ, and then [`Self::json`] pairs them again.
+    fn same_attempt(
+        &self,
+        (index, golden): (usize, &Value),
+        actual: &Value,
+        path: &mut Path,
+    ) -> Result<Attempt<()>, GoldenError> {
+        path.push(Step::Index(index));
+        let same = self.same_json(golden, actual, path);
+        path.pop();
+        let differences = if same? {
+            Vec::new()
+        } else {
+            vec![Difference {
+                path: String::new(),
+                kind: DifferenceKind::ValueMismatch,
+                expected: None,
+                actual: None,
+            }]
+        };
+        Ok(Attempt {
+            differences,
+            golden: (),
+            actual: (),
+        })
     }
 
     fn json_object(
@@ -859,7 +1028,21 @@ impl Walker<'_> {
     ) -> Result<(Value, Value), GoldenError> {
         let golden_items = self.json_items(golden, path);
         let actual_items = self.json_items(actual, path);
-        let pairing = pair_keyed(
+        let pairing = self.pair_json_unordered(&golden_items, &actual_items, |g, a| {
+            self.view_attempt(golden_items[g], actual_items[a].1, path)
+        })?;
+        Ok(self.json_paired(&golden_items, &actual_items, pairing, path, out))
+    }
+
+    /// Pairs the items of an unordered JSON array ([`pair_keyed`]), each attempt made by
+    /// `attempt` (golden item, actual item, as positions in the two lists).
+    fn pair_json_unordered<V>(
+        &self,
+        golden_items: &[(usize, &Value)],
+        actual_items: &[(usize, &Value)],
+        attempt: impl FnMut(usize, usize) -> Result<Attempt<V>, GoldenError>,
+    ) -> Result<Pairing<V>, GoldenError> {
+        pair_keyed(
             golden_items.len(),
             actual_items.len(),
             |g| json_key(golden_items[g].1, true),
@@ -869,20 +1052,27 @@ impl Walker<'_> {
                 let placeholder = golden.as_str().is_some_and(|text| text.contains("{{"));
                 placeholder || std::mem::discriminant(golden) == std::mem::discriminant(actual)
             },
-            |g, a| {
-                let mut differences = Vec::new();
-                path.push(Step::Index(golden_items[g].0));
-                let views = self.json(golden_items[g].1, actual_items[a].1, path, &mut differences);
-                path.pop();
-                let (golden, actual) = views?;
-                Ok(Attempt {
-                    differences,
-                    golden,
-                    actual,
-                })
-            },
-        )?;
-        Ok(self.json_paired(&golden_items, &actual_items, pairing, path, out))
+            attempt,
+        )
+    }
+
+    /// One attempt of pairing for [`Self::json`]: the differences of the two items and their views.
+    fn view_attempt(
+        &self,
+        (index, golden): (usize, &Value),
+        actual: &Value,
+        path: &mut Path,
+    ) -> Result<Attempt<Value>, GoldenError> {
+        let mut differences = Vec::new();
+        path.push(Step::Index(index));
+        let views = self.json(golden, actual, path, &mut differences);
+        path.pop();
+        let (golden, actual) = views?;
+        Ok(Attempt {
+            differences,
+            golden,
+            actual,
+        })
     }
 
     /// The golden and actual views of two arrays whose items were paired: each pair's
@@ -933,6 +1123,20 @@ impl Walker<'_> {
     ) -> Result<(Value, Value), GoldenError> {
         let golden_items = self.json_items(golden, path);
         let actual_items = self.json_items(actual, path);
+        let pairing = self.pair_json_entries(&golden_items, &actual_items, |g, a| {
+            self.view_attempt(golden_items[g], actual_items[a].1, path)
+        })?;
+        Ok(self.json_paired(&golden_items, &actual_items, pairing, path, out))
+    }
+
+    /// Pairs the entries of a JSON message Bundle ([`Self::pair_entries`]), each attempt made
+    /// by `attempt` (golden entry, actual entry, as positions in the two lists).
+    fn pair_json_entries<V>(
+        &self,
+        golden_items: &[(usize, &Value)],
+        actual_items: &[(usize, &Value)],
+        attempt: impl FnMut(usize, usize) -> Result<Attempt<V>, GoldenError>,
+    ) -> Result<Pairing<V>, GoldenError> {
         let golden_keys: Vec<EntryKeys> = golden_items
             .iter()
             .map(|(_, item)| self.literal_keys(EntryKeys::of_json(item)))
@@ -943,19 +1147,7 @@ impl Walker<'_> {
             .collect();
         let first = golden_items.first().is_some_and(|(index, _)| *index == 0)
             && actual_items.first().is_some_and(|(index, _)| *index == 0);
-        let pairing = self.pair_entries(&golden_keys, &actual_keys, first, |g, a| {
-            let mut differences = Vec::new();
-            path.push(Step::Index(golden_items[g].0));
-            let views = self.json(golden_items[g].1, actual_items[a].1, path, &mut differences);
-            path.pop();
-            let (golden, actual) = views?;
-            Ok(Attempt {
-                differences,
-                golden,
-                actual,
-            })
-        })?;
-        Ok(self.json_paired(&golden_items, &actual_items, pairing, path, out))
+        self.pair_entries(&golden_keys, &actual_keys, first, attempt)
     }
 
     /// The golden's text as the value it stands for when it holds no placeholder other than
