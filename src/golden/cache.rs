@@ -99,3 +99,213 @@ impl GoldenCache {
         self.entries.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::path::Path;
+    use std::sync::Arc;
+
+    use super::super::{CompareOptions, DifferenceKind, GoldenError, Side, compare};
+    use super::GoldenCache;
+
+    /// An acknowledgement-like FHIR message Bundle answering letter `letter` with `code`: a
+    /// MessageHeader and an Organization, entries in the given order.
+    fn ack(id: &str, letter: &str, code: &str, organization_first: bool) -> String {
+        let header = format!(
+            r#"{{"fullUrl": "urn:uuid:{id}", "resource": {{"resourceType": "MessageHeader", "id": "{id}", "response": {{"identifier": "{letter}", "code": "{code}"}}}}}}"#
+        );
+        let organization = r#"{"fullUrl": "urn:uuid:org", "resource": {"resourceType": "Organization", "id": "org", "name": "Lægehuset"}}"#;
+        let entries = if organization_first {
+            format!("{organization}, {header}")
+        } else {
+            format!("{header}, {organization}")
+        };
+        format!(r#"{{"resourceType": "Bundle", "type": "message", "entry": [{entries}]}}"#)
+    }
+
+    /// A golden for [`ack`]: any header id, the letter by capture, the given code.
+    fn golden(code: &str) -> String {
+        ack("{{uuid}}", "{{capture:first.letter-id}}", code, false)
+    }
+
+    fn opts() -> CompareOptions {
+        CompareOptions {
+            captures: BTreeMap::from([(
+                "first.letter-id".to_owned(),
+                "5a1b2c3d-0000-4000-8000-000000000001".to_owned(),
+            )]),
+            ignore: vec!["entry[*].resource.text".to_owned()],
+            unordered: vec!["entry".to_owned()],
+        }
+    }
+
+    const ID: &str = "0d4f6e2a-1111-4222-8333-444455556666";
+    const LETTER: &str = "5a1b2c3d-0000-4000-8000-000000000001";
+
+    #[test]
+    fn a_golden_with_the_same_bytes_is_prepared_once() {
+        let cache = GoldenCache::new();
+        let path = Path::new("golden/cc/ack.json");
+        let bytes = golden("ok");
+        let first = cache.prepared(path, bytes.as_bytes()).expect("parses");
+        let again = cache.prepared(path, bytes.as_bytes()).expect("parses");
+        assert!(Arc::ptr_eq(&first, &again));
+        // The same text under another path is another file, prepared on its own.
+        let other = cache
+            .prepared(Path::new("golden/cc/other.json"), bytes.as_bytes())
+            .expect("parses");
+        assert!(!Arc::ptr_eq(&first, &other));
+    }
+
+    #[test]
+    fn a_golden_rewritten_during_the_run_is_read_anew() {
+        let cache = GoldenCache::new();
+        let path = Path::new("golden/cc/ack.json");
+        let actual = ack(ID, LETTER, "ok", false);
+        let before = cache
+            .compare(path, golden("ok").as_bytes(), actual.as_bytes(), &opts())
+            .expect("compares");
+        assert!(before.is_match(), "{:?}", before.differences);
+        // As `--update-golden always` (or a person) rewrites the file: now `ok` is wrong.
+        let after = cache
+            .compare(
+                path,
+                golden("fatal-error").as_bytes(),
+                actual.as_bytes(),
+                &opts(),
+            )
+            .expect("compares");
+        assert_eq!(after.differences.len(), 1, "{:?}", after.differences);
+        let difference = &after.differences[0];
+        assert_eq!(difference.path, "entry[0].resource.response.code");
+        assert_eq!(difference.kind, DifferenceKind::ValueMismatch);
+        assert_eq!(difference.expected.as_deref(), Some("\"fatal-error\""));
+        assert_eq!(difference.actual.as_deref(), Some("\"ok\""));
+    }
+
+    #[test]
+    fn a_golden_that_cannot_be_parsed_fails_at_every_comparison() {
+        let cache = GoldenCache::new();
+        let path = Path::new("golden/cc/ack.json");
+        let actual = ack(ID, LETTER, "ok", false);
+        cache
+            .compare(path, golden("ok").as_bytes(), actual.as_bytes(), &opts())
+            .expect("compares");
+        for _ in 0..2 {
+            let error = cache
+                .compare(path, b"{\"resourceType\": ", actual.as_bytes(), &opts())
+                .expect_err("a broken golden");
+            assert!(
+                matches!(
+                    error,
+                    GoldenError::Json {
+                        side: Side::Golden,
+                        line: 1,
+                        ..
+                    }
+                ),
+                "{error:?}"
+            );
+        }
+        let repaired = cache
+            .compare(path, golden("ok").as_bytes(), actual.as_bytes(), &opts())
+            .expect("compares");
+        assert!(repaired.is_match());
+    }
+
+    #[test]
+    fn the_cache_finds_what_compare_finds_for_a_match_and_a_mismatch() {
+        let cache = GoldenCache::new();
+        let path = Path::new("golden/cc/ack.json");
+        let expected = golden("ok");
+        // Entries after entry[0] are a set (bdl-12), so a reordered message still matches.
+        let matching = ack(ID, LETTER, "ok", false);
+        // A header that is not a UUID and a refusal: two differences.
+        let refusing = ack("not-a-uuid", LETTER, "fatal-error", false);
+        for actual in [&matching, &refusing, &matching] {
+            let cached = cache
+                .compare(path, expected.as_bytes(), actual.as_bytes(), &opts())
+                .expect("compares");
+            let direct =
+                compare(expected.as_bytes(), actual.as_bytes(), &opts()).expect("compares");
+            assert_eq!(cached, direct);
+        }
+        let refused = cache
+            .compare(path, expected.as_bytes(), refusing.as_bytes(), &opts())
+            .expect("compares");
+        let paths: Vec<&str> = refused
+            .differences
+            .iter()
+            .map(|d| d.path.as_str())
+            .collect();
+        assert_eq!(
+            paths,
+            [
+                "entry[0].fullUrl",
+                "entry[0].resource.id",
+                "entry[0].resource.response.code"
+            ]
+        );
+        assert!(
+            refused.diff.starts_with("--- golden\n+++ actual\n"),
+            "{}",
+            refused.diff
+        );
+        let lines = |sign: char, text: &str| {
+            refused
+                .diff
+                .lines()
+                .filter(|line| line.starts_with(sign) && line.contains(text))
+                .count()
+        };
+        assert_eq!(lines('-', "\"code\": \"ok\""), 1, "{}", refused.diff);
+        assert_eq!(
+            lines('+', "\"code\": \"fatal-error\""),
+            1,
+            "{}",
+            refused.diff
+        );
+        assert!(
+            refused
+                .updated_golden
+                .contains("{{capture:first.letter-id}}")
+        );
+    }
+
+    #[test]
+    fn an_unknown_capture_is_reported_after_the_actual_message_is_read() {
+        let cache = GoldenCache::new();
+        let path = Path::new("golden/cc/ack.json");
+        let expected = golden("ok");
+        let none = CompareOptions {
+            captures: BTreeMap::new(),
+            ..opts()
+        };
+        // An unreadable actual message is the first thing wrong, as with an uncached golden.
+        let error = cache
+            .compare(path, expected.as_bytes(), b"not a message", &none)
+            .expect_err("unreadable");
+        assert!(
+            matches!(error, GoldenError::UnknownFormat { side: Side::Actual }),
+            "{error:?}"
+        );
+        let actual = ack(ID, LETTER, "ok", false);
+        let error = cache
+            .compare(path, expected.as_bytes(), actual.as_bytes(), &none)
+            .expect_err("no capture");
+        match error {
+            GoldenError::UnknownCapture { name, path, known } => {
+                assert_eq!(name, "first.letter-id");
+                assert_eq!(path, "entry[0].resource.response.identifier");
+                assert!(known.is_empty());
+            }
+            other => panic!("{other:?}"),
+        }
+        // Once captured, the same prepared golden compares.
+        let compared = cache
+            .compare(path, expected.as_bytes(), actual.as_bytes(), &opts())
+            .expect("compares");
+        assert!(compared.is_match());
+    }
+}

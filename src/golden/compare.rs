@@ -2163,6 +2163,122 @@ mod tests {
         assert!(!run(golden, actual, &CompareOptions::default()).is_match());
     }
 
+    /// A match is told by a quick walk before the full one; debug builds check on every
+    /// comparison that both agree, so these cases, where a quick answer could go wrong, pin it.
+    #[test]
+    fn a_match_is_told_as_the_full_comparison_tells_it() {
+        let unordered_ignoring = |ignore: &str| CompareOptions {
+            ignore: vec![ignore.to_owned()],
+            unordered: vec!["a".to_owned()],
+            ..CompareOptions::default()
+        };
+        let cases = [
+            // Equal as floats, different as written: FHIR decimals keep their precision.
+            (
+                r#"{"v":-0.0}"#,
+                r#"{"v":0.0}"#,
+                CompareOptions::default(),
+                false,
+            ),
+            (
+                r#"{"v":1.50}"#,
+                r#"{"v":1.5}"#,
+                CompareOptions::default(),
+                true,
+            ),
+            // Unordered items that differ only where ignored pair up without a difference.
+            (
+                r#"{"a":[{"k":1,"m":1},{"k":2,"m":1}]}"#,
+                r#"{"a":[{"k":2,"m":2},{"k":1,"m":3}]}"#,
+                unordered_ignoring("a[*].m"),
+                true,
+            ),
+            (
+                r#"{"a":[{"k":1,"m":1},{"k":2,"m":1}]}"#,
+                r#"{"a":[{"k":2,"m":2},{"k":3,"m":3}]}"#,
+                unordered_ignoring("a[*].m"),
+                false,
+            ),
+            // A member only the actual message has is a difference unless it is ignored.
+            (
+                r#"{"a":[],"b":1}"#,
+                r#"{"a":[],"b":1,"c":2}"#,
+                unordered_ignoring("c"),
+                true,
+            ),
+            (
+                r#"{"a":[],"b":1}"#,
+                r#"{"a":[],"b":1,"c":2}"#,
+                unordered_ignoring("d"),
+                false,
+            ),
+            // An actual item left over in an unordered array is a difference.
+            (
+                r#"{"a":[1,2]}"#,
+                r#"{"a":[2,1,1]}"#,
+                unordered_ignoring("d"),
+                false,
+            ),
+            (
+                r#"{"a":[1,2]}"#,
+                r#"{"a":[2,1]}"#,
+                unordered_ignoring("d"),
+                true,
+            ),
+            // `{{any}}` as a whole value matches an object.
+            (
+                r#"{"a":"{{any}}"}"#,
+                r#"{"a":{"b":1}}"#,
+                CompareOptions::default(),
+                true,
+            ),
+            (
+                r#"{"a":"{{uuid}}"}"#,
+                r#"{"a":{"b":1}}"#,
+                CompareOptions::default(),
+                false,
+            ),
+        ];
+        for (golden, actual, opts, matches) in cases {
+            let comparison = run(golden, actual, &opts);
+            assert_eq!(comparison.is_match(), matches, "{golden} vs {actual}");
+            assert_eq!(comparison.diff.is_empty(), matches, "{}", comparison.diff);
+        }
+        // Message entries after entry[0] are a set (bdl-12); entry[0] is the MessageHeader.
+        let bundle = |entries: &str| {
+            format!(r#"{{"resourceType":"Bundle","type":"message","entry":[{entries}]}}"#)
+        };
+        let header = r#"{"resource":{"resourceType":"MessageHeader","id":"h"}}"#;
+        let patient = r#"{"resource":{"resourceType":"Patient","id":"p"}}"#;
+        let organization = r#"{"resource":{"resourceType":"Organization","id":"o"}}"#;
+        let golden = bundle(&format!("{header},{patient},{organization}"));
+        let options = CompareOptions::default();
+        assert!(
+            run(
+                &golden,
+                &bundle(&format!("{header},{organization},{patient}")),
+                &options
+            )
+            .is_match()
+        );
+        assert!(
+            !run(
+                &golden,
+                &bundle(&format!("{patient},{header},{organization}")),
+                &options
+            )
+            .is_match()
+        );
+        assert!(
+            !run(
+                &golden,
+                &bundle(&format!("{header},{organization}")),
+                &options
+            )
+            .is_match()
+        );
+    }
+
     /// The pairing before items were keyed by content: each golden item tried against every
     /// free actual item. Kept as the reference [`pair_keyed`] must agree with.
     fn pair_by_trying<V>(
