@@ -58,6 +58,24 @@ impl GoldenCache {
         self.prepared(path, expected)?.compare(actual, opts)
     }
 
+    /// As [`GoldenCache::compare`], for an actual message in FHIR JSON the caller holds parsed
+    /// already ([`PreparedGolden::compare_json`]): `resource` is what `actual` parses to.
+    ///
+    /// # Errors
+    ///
+    /// As [`super::compare()`].
+    pub fn compare_json(
+        &self,
+        path: &Path,
+        expected: &[u8],
+        actual: &[u8],
+        resource: &serde_json::Value,
+        opts: &CompareOptions,
+    ) -> Result<Comparison, GoldenError> {
+        self.prepared(path, expected)?
+            .compare_json(actual, resource, opts)
+    }
+
     /// The prepared golden for `expected`, the bytes of `path`: from the cache when the file still
     /// holds the bytes it was prepared from, else prepared now and kept.
     ///

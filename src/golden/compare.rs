@@ -266,15 +266,55 @@ impl PreparedGolden {
                 actual: actual.format(),
             });
         }
-        let message = match (golden, &mut actual) {
-            (Document::Json(golden), Document::Json(actual)) => {
+        match &mut actual {
+            Document::Json(actual) => {
                 fhir::canonical_base64_json(actual);
-                fhir::is_message_json(golden, actual)
+                self.judge(Actual::Json(actual), opts)
             }
-            (Document::Xml(golden), Document::Xml(actual)) => {
+            Document::Xml(actual) => {
                 fhir::canonical_base64_xml(actual);
-                fhir::is_message_xml(golden, actual)
+                self.judge(Actual::Xml(actual), opts)
             }
+        }
+    }
+
+    /// As [`Self::compare`], for an actual message in FHIR JSON that the caller holds parsed
+    /// already: `resource` must be what `actual` parses to as JSON (as
+    /// [`crate::message::Message::resource`] is for a message in JSON), so that it is not parsed
+    /// a second time. With an XML golden the bytes are compared as [`Self::compare`] does.
+    ///
+    /// # Errors
+    ///
+    /// As [`compare()`].
+    pub fn compare_json(
+        &self,
+        actual: &[u8],
+        resource: &Value,
+        opts: &CompareOptions,
+    ) -> Result<Comparison, GoldenError> {
+        if !matches!(self.document, Document::Json(_)) {
+            return self.compare(actual, opts);
+        }
+        // The message is copied only when a base64Binary value must lose its whitespace.
+        let canonical;
+        let resource = if fhir::has_spaced_base64(resource) {
+            let mut copy = resource.clone();
+            fhir::canonical_base64_json(&mut copy);
+            canonical = copy;
+            &canonical
+        } else {
+            resource
+        };
+        self.judge(Actual::Json(resource), opts)
+    }
+
+    /// Compares the actual message, in the golden's format with canonical base64Binary values.
+    fn judge(&self, actual: Actual<'_>, opts: &CompareOptions) -> Result<Comparison, GoldenError> {
+        let golden = &self.document;
+        let format = golden.format();
+        let message = match (golden, actual) {
+            (Document::Json(golden), Actual::Json(actual)) => fhir::is_message_json(golden, actual),
+            (Document::Xml(golden), Actual::Xml(actual)) => fhir::is_message_xml(golden, actual),
             _ => false,
         };
         let walker = Walker {
@@ -304,7 +344,7 @@ impl PreparedGolden {
                 }
             }
         }
-        if let (Document::Json(golden), Document::Json(actual)) = (golden, &actual) {
+        if let (Document::Json(golden), Actual::Json(actual)) = (golden, actual) {
             // Most comparisons of a run match: tell so without building the views. Anything
             // else, an error included, goes through the full walk below, which decides.
             let same = walker.same_json(golden, actual, &mut Path::new());
@@ -322,18 +362,18 @@ impl PreparedGolden {
             }
         }
         let mut differences = Vec::new();
-        let (golden_view, actual_view) = match (golden, &actual) {
-            (Document::Json(golden), Document::Json(actual)) => {
+        let (golden_view, actual_view) = match (golden, actual) {
+            (Document::Json(golden), Actual::Json(actual)) => {
                 let (g, a) = walker.json(golden, actual, &mut Path::new(), &mut differences)?;
                 (Document::Json(g), Document::Json(a))
             }
-            (Document::Xml(golden), Document::Xml(actual)) => {
+            (Document::Xml(golden), Actual::Xml(actual)) => {
                 let (g, a) = walker.xml_root(golden, actual, &mut differences)?;
                 (Document::Xml(g), Document::Xml(a))
             }
             _ => {
                 return Err(GoldenError::FormatMismatch {
-                    golden: golden.format(),
+                    golden: format,
                     actual: actual.format(),
                 });
             }
@@ -354,6 +394,22 @@ impl PreparedGolden {
             diff,
             updated_golden,
         })
+    }
+}
+
+/// The actual message as [`PreparedGolden::judge`] compares it, borrowed.
+#[derive(Debug, Clone, Copy)]
+enum Actual<'a> {
+    Json(&'a Value),
+    Xml(&'a Element),
+}
+
+impl Actual<'_> {
+    fn format(self) -> normalize::Format {
+        match self {
+            Self::Json(_) => normalize::Format::Json,
+            Self::Xml(_) => normalize::Format::Xml,
+        }
     }
 }
 
@@ -2277,6 +2333,32 @@ mod tests {
             )
             .is_match()
         );
+    }
+
+    #[test]
+    fn a_message_parsed_already_compares_as_its_bytes_do() {
+        // "Hello" in base64, once as written and once wrapped: equal as base64Binary.
+        let golden_json =
+            r#"{"resourceType":"Binary","contentType":"text/plain","data":"SGVsbG8="}"#;
+        let golden_xml = r#"<Binary xmlns="http://hl7.org/fhir"><contentType value="text/plain"/><data value="SGVsbG8="/></Binary>"#;
+        let actuals = [
+            r#"{"resourceType":"Binary","contentType":"text/plain","data":"SGVs\nbG8="}"#,
+            r#"{"resourceType":"Binary","contentType":"text/html","data":"SGVsbG8="}"#,
+        ];
+        for golden in [golden_json, golden_xml] {
+            let prepared = PreparedGolden::parse(golden.as_bytes()).expect("a golden");
+            for (actual, matches) in actuals.into_iter().zip([true, false]) {
+                let resource: Value = serde_json::from_str(actual).expect("JSON");
+                let parsed = prepared
+                    .compare_json(actual.as_bytes(), &resource, &options())
+                    .expect("a comparison");
+                let from_bytes = prepared
+                    .compare(actual.as_bytes(), &options())
+                    .expect("a comparison");
+                assert_eq!(parsed, from_bytes);
+                assert_eq!(parsed.is_match(), matches, "{golden} vs {actual}");
+            }
+        }
     }
 
     /// The pairing before items were keyed by content: each golden item tried against every

@@ -207,7 +207,7 @@ fn canonical_base64(text: &str) -> Option<String> {
 pub(super) fn canonical_base64_json(value: &mut Value) {
     // Most messages hold no base64 with whitespace at all; telling so by the strings alone is
     // much cheaper than the typed walk, which looks every member up in the R4 model.
-    if !has_spaced_base64(value, 0) {
+    if !has_spaced_base64(value) {
         return;
     }
     let Ok(model) = model::r4() else { return };
@@ -224,16 +224,22 @@ pub(super) fn canonical_base64_json(value: &mut Value) {
 /// Whether any string in `value` is one that [`canonical_base64`] would rewrite, whatever its
 /// type: when none is, the typed walk of [`canonical_base64_json`] would change nothing. Deeper
 /// than [`MAX_DEPTH`] it answers `true`, leaving the decision to the typed walk.
-fn has_spaced_base64(value: &Value, depth: usize) -> bool {
+pub(super) fn has_spaced_base64(value: &Value) -> bool {
+    spaced_base64_below(value, 0)
+}
+
+fn spaced_base64_below(value: &Value, depth: usize) -> bool {
     if depth > MAX_DEPTH {
         return true;
     }
     match value {
         Value::String(text) => could_be_spaced_base64(text) && canonical_base64(text).is_some(),
-        Value::Array(items) => items.iter().any(|item| has_spaced_base64(item, depth + 1)),
+        Value::Array(items) => items
+            .iter()
+            .any(|item| spaced_base64_below(item, depth + 1)),
         Value::Object(members) => members
             .values()
-            .any(|member| has_spaced_base64(member, depth + 1)),
+            .any(|member| spaced_base64_below(member, depth + 1)),
         Value::Null | Value::Bool(_) | Value::Number(_) => false,
     }
 }
