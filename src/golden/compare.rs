@@ -8,6 +8,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
+use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
@@ -165,7 +166,9 @@ impl fmt::Display for DifferenceKind {
 /// Both are FHIR JSON or FHIR XML, told apart by the first character that is not whitespace
 /// (`{` or `<`); a FHIR message in the other form than the golden is converted to the golden's
 /// form first. FHIR's own equality rules apply (message entries as a set, base64Binary by its
-/// bytes). The rules are in the module docs.
+/// bytes). The rules are in the module docs. To compare many messages with one golden, read it
+/// once with [`PreparedGolden::parse`] and call [`PreparedGolden::compare`]: the outcome is the
+/// same.
 ///
 /// # Errors
 ///
@@ -178,70 +181,293 @@ pub fn compare(
     actual: &[u8],
     opts: &CompareOptions,
 ) -> Result<Comparison, GoldenError> {
-    let mut golden = normalize::parse(expected, Side::Golden)?;
-    let parsed = normalize::parse(actual, Side::Actual)?;
-    let mut actual = fhir::actual_as(&golden, parsed, actual)?;
-    let format = golden.format();
-    if actual.format() != format {
-        return Err(GoldenError::FormatMismatch {
-            golden: format,
-            actual: actual.format(),
-        });
+    PreparedGolden::parse(expected)?.compare(actual, opts)
+}
+
+/// A golden read once and ready to be compared with any number of actual messages: parsed,
+/// its base64Binary values in canonical form, its placeholders read.
+///
+/// Preparing is what a comparison costs on the golden's side, so a run that holds one prepared
+/// golden per file (see [`super::GoldenCache`]) reads each golden once. What depends on the
+/// comparison (captures, patterns) is checked by [`PreparedGolden::compare`], in the same order
+/// and with the same errors as [`compare()`].
+#[derive(Debug)]
+pub struct PreparedGolden {
+    /// The golden, parsed, with canonical base64Binary values.
+    document: Document,
+    /// The captures the golden names, in the order a check of the golden meets them; the
+    /// walk ends with the first unknown placeholder, if any.
+    needs: Vec<Need>,
+}
+
+/// What a golden's placeholders need of a comparison, found when it was prepared.
+#[derive(Debug)]
+enum Need {
+    /// A `{{capture:NAME}}` at `path`: `name` must have been captured.
+    Capture { name: String, path: String },
+    /// A `{{…}}` that is no placeholder, at `path`: the golden is broken.
+    UnknownPlaceholder { placeholder: String, path: String },
+}
+
+impl PreparedGolden {
+    /// Reads a golden (FHIR JSON or XML, told by its first character).
+    ///
+    /// # Errors
+    ///
+    /// [`GoldenError`] when the golden cannot be parsed. A broken placeholder is not an error
+    /// here: [`PreparedGolden::compare`] reports it, after any error of the actual message, as
+    /// [`compare()`] does.
+    pub fn parse(expected: &[u8]) -> Result<Self, GoldenError> {
+        let mut document = normalize::parse(expected, Side::Golden)?;
+        match &mut document {
+            Document::Json(golden) => fhir::canonical_base64_json(golden),
+            Document::Xml(golden) => fhir::canonical_base64_xml(golden),
+        }
+        let mut needs = Vec::new();
+        let mut note = |text: &str, path: &Path| match Template::parse(text) {
+            Ok(None) => ControlFlow::Continue(()),
+            Ok(Some(template)) => {
+                needs.extend(template.capture_names().map(|name| Need::Capture {
+                    name: name.to_owned(),
+                    path: path.to_string(),
+                }));
+                ControlFlow::Continue(())
+            }
+            Err(UnknownPlaceholder(placeholder)) => {
+                needs.push(Need::UnknownPlaceholder {
+                    placeholder,
+                    path: path.to_string(),
+                });
+                ControlFlow::Break(())
+            }
+        };
+        let _ = match &document {
+            Document::Json(golden) => visit_json(golden, &mut Path::new(), &mut note),
+            Document::Xml(golden) => {
+                visit_element(golden, &mut Path::new(), root_step(golden), &mut note)
+            }
+        };
+        Ok(Self { document, needs })
     }
-    let message = match (&mut golden, &mut actual) {
-        (Document::Json(golden), Document::Json(actual)) => {
-            fhir::canonical_base64_json(golden);
-            fhir::canonical_base64_json(actual);
-            fhir::is_message_json(golden, actual)
-        }
-        (Document::Xml(golden), Document::Xml(actual)) => {
-            fhir::canonical_base64_xml(golden);
-            fhir::canonical_base64_xml(actual);
-            fhir::is_message_xml(golden, actual)
-        }
-        _ => false,
-    };
-    let walker = Walker {
-        captures: &opts.captures,
-        ignore: parse_patterns(&opts.ignore, format, PatternOption::Ignore)?,
-        unordered: parse_patterns(&opts.unordered, format, PatternOption::Unordered)?,
-        message,
-    };
-    let mut differences = Vec::new();
-    let (golden_view, actual_view) = match (&golden, &actual) {
-        (Document::Json(golden), Document::Json(actual)) => {
-            walker.check_json(golden, &mut Path::new())?;
-            let (g, a) = walker.json(golden, actual, &mut Path::new(), &mut differences)?;
-            (Document::Json(g), Document::Json(a))
-        }
-        (Document::Xml(golden), Document::Xml(actual)) => {
-            walker.check_element(golden, &mut Path::new(), root_step(golden))?;
-            let (g, a) = walker.xml_root(golden, actual, &mut differences)?;
-            (Document::Xml(g), Document::Xml(a))
-        }
-        _ => {
+
+    /// Compares the `actual` message with this golden, as [`compare()`] does.
+    ///
+    /// # Errors
+    ///
+    /// As [`compare()`].
+    pub fn compare(&self, actual: &[u8], opts: &CompareOptions) -> Result<Comparison, GoldenError> {
+        let golden = &self.document;
+        let parsed = normalize::parse(actual, Side::Actual)?;
+        let mut actual = fhir::actual_as(golden, parsed, actual)?;
+        let format = golden.format();
+        if actual.format() != format {
             return Err(GoldenError::FormatMismatch {
-                golden: golden.format(),
+                golden: format,
                 actual: actual.format(),
             });
         }
-    };
-    if differences.is_empty() {
-        // A match has nothing to show or update: rendering both forms and diffing them was a
-        // third of a comparison's time, spent on every passing scenario.
-        return Ok(Comparison {
-            differences,
-            diff: String::new(),
-            updated_golden: String::new(),
-        });
+        match &mut actual {
+            Document::Json(actual) => {
+                fhir::canonical_base64_json(actual);
+                self.judge(Actual::Json(actual), opts)
+            }
+            Document::Xml(actual) => {
+                fhir::canonical_base64_xml(actual);
+                self.judge(Actual::Xml(actual), opts)
+            }
+        }
     }
-    let updated_golden = normalize::render(&actual_view);
-    let diff = unified_diff(&normalize::render(&golden_view), &updated_golden);
-    Ok(Comparison {
-        differences,
-        diff,
-        updated_golden,
-    })
+
+    /// As [`Self::compare`], for an actual message in FHIR JSON that the caller holds parsed
+    /// already: `resource` must be what `actual` parses to as JSON (as
+    /// [`crate::message::Message::resource`] is for a message in JSON), so that it is not parsed
+    /// a second time. With an XML golden the bytes are compared as [`Self::compare`] does.
+    ///
+    /// # Errors
+    ///
+    /// As [`compare()`].
+    pub fn compare_json(
+        &self,
+        actual: &[u8],
+        resource: &Value,
+        opts: &CompareOptions,
+    ) -> Result<Comparison, GoldenError> {
+        if !matches!(self.document, Document::Json(_)) {
+            return self.compare(actual, opts);
+        }
+        // The message is copied only when a base64Binary value must lose its whitespace.
+        let canonical;
+        let resource = if fhir::has_spaced_base64(resource) {
+            let mut copy = resource.clone();
+            fhir::canonical_base64_json(&mut copy);
+            canonical = copy;
+            &canonical
+        } else {
+            resource
+        };
+        self.judge(Actual::Json(resource), opts)
+    }
+
+    /// Compares the actual message, in the golden's format with canonical base64Binary values.
+    fn judge(&self, actual: Actual<'_>, opts: &CompareOptions) -> Result<Comparison, GoldenError> {
+        let golden = &self.document;
+        let format = golden.format();
+        let message = match (golden, actual) {
+            (Document::Json(golden), Actual::Json(actual)) => fhir::is_message_json(golden, actual),
+            (Document::Xml(golden), Actual::Xml(actual)) => fhir::is_message_xml(golden, actual),
+            _ => false,
+        };
+        let walker = Walker {
+            captures: &opts.captures,
+            ignore: parse_patterns(&opts.ignore, format, PatternOption::Ignore)?,
+            unordered: parse_patterns(&opts.unordered, format, PatternOption::Unordered)?,
+            message,
+        };
+        // Every placeholder of the golden is checked up front, so that a broken golden is an
+        // error whatever the actual message holds, even in ignored or unreached places.
+        for need in &self.needs {
+            match need {
+                Need::Capture { name, path } => {
+                    if !opts.captures.contains_key(name) {
+                        return Err(GoldenError::UnknownCapture {
+                            name: name.clone(),
+                            path: path.clone(),
+                            known: opts.captures.keys().cloned().collect(),
+                        });
+                    }
+                }
+                Need::UnknownPlaceholder { placeholder, path } => {
+                    return Err(GoldenError::UnknownPlaceholder {
+                        placeholder: placeholder.clone(),
+                        path: path.clone(),
+                    });
+                }
+            }
+        }
+        if let (Document::Json(golden), Actual::Json(actual)) = (golden, actual) {
+            // Most comparisons of a run match: tell so without building the views. Anything
+            // else, an error included, goes through the full walk below, which decides.
+            let same = walker.same_json(golden, actual, &mut Path::new());
+            debug_assert!(
+                same.as_ref().is_err()
+                    || same.as_ref().ok() == Some(&walker.json_matches(golden, actual)),
+                "the quick walk and the full walk disagree on whether the documents match"
+            );
+            if let Ok(true) = same {
+                return Ok(Comparison {
+                    differences: Vec::new(),
+                    diff: String::new(),
+                    updated_golden: String::new(),
+                });
+            }
+        }
+        let mut differences = Vec::new();
+        let (golden_view, actual_view) = match (golden, actual) {
+            (Document::Json(golden), Actual::Json(actual)) => {
+                let (g, a) = walker.json(golden, actual, &mut Path::new(), &mut differences)?;
+                (Document::Json(g), Document::Json(a))
+            }
+            (Document::Xml(golden), Actual::Xml(actual)) => {
+                let (g, a) = walker.xml_root(golden, actual, &mut differences)?;
+                (Document::Xml(g), Document::Xml(a))
+            }
+            _ => {
+                return Err(GoldenError::FormatMismatch {
+                    golden: format,
+                    actual: actual.format(),
+                });
+            }
+        };
+        if differences.is_empty() {
+            // A match has nothing to show or update: rendering both forms and diffing them was a
+            // third of a comparison's time, spent on every passing scenario.
+            return Ok(Comparison {
+                differences,
+                diff: String::new(),
+                updated_golden: String::new(),
+            });
+        }
+        let updated_golden = normalize::render(&actual_view);
+        let diff = unified_diff(&normalize::render(&golden_view), &updated_golden);
+        Ok(Comparison {
+            differences,
+            diff,
+            updated_golden,
+        })
+    }
+}
+
+/// The actual message as [`PreparedGolden::judge`] compares it, borrowed.
+#[derive(Debug, Clone, Copy)]
+enum Actual<'a> {
+    Json(&'a Value),
+    Xml(&'a Element),
+}
+
+impl Actual<'_> {
+    fn format(self) -> normalize::Format {
+        match self {
+            Self::Json(_) => normalize::Format::Json,
+            Self::Xml(_) => normalize::Format::Xml,
+        }
+    }
+}
+
+/// Calls `note` with every string of a JSON golden and its path, in document order, until it
+/// breaks.
+fn visit_json(
+    golden: &Value,
+    path: &mut Path,
+    note: &mut impl FnMut(&str, &Path) -> ControlFlow<()>,
+) -> ControlFlow<()> {
+    match golden {
+        Value::String(text) => note(text, path),
+        Value::Array(items) => items.iter().enumerate().try_for_each(|(index, item)| {
+            path.push(Step::Index(index));
+            let visited = visit_json(item, path, note);
+            path.pop();
+            visited
+        }),
+        Value::Object(members) => members.iter().try_for_each(|(key, member)| {
+            path.push(Step::Key(key.clone()));
+            let visited = visit_json(member, path, note);
+            path.pop();
+            visited
+        }),
+        Value::Null | Value::Bool(_) | Value::Number(_) => ControlFlow::Continue(()),
+    }
+}
+
+/// Calls `note` with every attribute value and text of an XML golden and its path, in document
+/// order, until it breaks, like [`visit_json`].
+fn visit_element(
+    golden: &Element,
+    path: &mut Path,
+    step: Step,
+    note: &mut impl FnMut(&str, &Path) -> ControlFlow<()>,
+) -> ControlFlow<()> {
+    path.push(step);
+    for attribute in &golden.attributes {
+        path.push(Step::Attribute(attribute.name.clone()));
+        let visited = note(&attribute.value, path);
+        path.pop();
+        visited?;
+    }
+    let (children, counts) = index_children(&golden.children);
+    for child in children {
+        let step = child.step(counts.get(&child.key).is_some_and(|&n| n > 1));
+        match child.node {
+            Node::Element(element) => visit_element(element, path, step, note)?,
+            Node::Text(text) => {
+                path.push(step);
+                let visited = note(text, path);
+                path.pop();
+                visited?;
+            }
+        }
+    }
+    path.pop();
+    ControlFlow::Continue(())
 }
 
 /// How long the line diff and the alignment of XML siblings may search for the smallest edit
@@ -299,6 +525,17 @@ struct Attempt<V> {
 struct Pairing<V> {
     pairs: Vec<Option<Attempt<V>>>,
     taken: Vec<bool>,
+}
+
+impl<V> Pairing<V> {
+    /// Whether every golden item is paired without a difference and every actual item taken:
+    /// the paired arrays have no difference at all.
+    fn is_perfect(&self) -> bool {
+        self.pairs
+            .iter()
+            .all(|pair| pair.as_ref().is_some_and(|p| p.differences.is_empty()))
+            && self.taken.iter().all(|&taken| taken)
+    }
 }
 
 /// Pairs golden items with actual items regardless of order.
@@ -534,56 +771,6 @@ impl Walker<'_> {
             .map_err(|UnknownCapture(name)| self.unknown_capture(&name, path))
     }
 
-    /// Checks every placeholder of a JSON golden up front, so that a broken golden is an error
-    /// whatever the actual message holds, even in ignored or unreached places.
-    fn check_json(&self, golden: &Value, path: &mut Path) -> Result<(), GoldenError> {
-        match golden {
-            Value::String(text) => self.template(text, path).map(|_| ()),
-            Value::Array(items) => items.iter().enumerate().try_for_each(|(index, item)| {
-                path.push(Step::Index(index));
-                let checked = self.check_json(item, path);
-                path.pop();
-                checked
-            }),
-            Value::Object(members) => members.iter().try_for_each(|(key, member)| {
-                path.push(Step::Key(key.clone()));
-                let checked = self.check_json(member, path);
-                path.pop();
-                checked
-            }),
-            Value::Null | Value::Bool(_) | Value::Number(_) => Ok(()),
-        }
-    }
-
-    /// Checks every placeholder of an XML golden up front, like [`Self::check_json`].
-    fn check_element(
-        &self,
-        golden: &Element,
-        path: &mut Path,
-        step: Step,
-    ) -> Result<(), GoldenError> {
-        path.push(step);
-        for attribute in &golden.attributes {
-            path.push(Step::Attribute(attribute.name.clone()));
-            self.template(&attribute.value, path)?;
-            path.pop();
-        }
-        let (children, counts) = index_children(&golden.children);
-        for child in children {
-            let step = child.step(counts.get(&child.key).is_some_and(|&n| n > 1));
-            match child.node {
-                Node::Element(element) => self.check_element(element, path, step)?,
-                Node::Text(text) => {
-                    path.push(step);
-                    self.template(text, path)?;
-                    path.pop();
-                }
-            }
-        }
-        path.pop();
-        Ok(())
-    }
-
     /// Compares two JSON values at `path`, returning their views.
     fn json(
         &self,
@@ -653,15 +840,7 @@ impl Walker<'_> {
         path: &mut Path,
         out: &mut Vec<Difference>,
     ) -> Result<(Value, Value), GoldenError> {
-        let matched = template.is_any()
-            || match actual {
-                Value::String(value) => self.matches(template, value, path)?,
-                Value::Number(_) | Value::Bool(_) => template
-                    .sole_capture()
-                    .and_then(|name| self.captures.get(name))
-                    .is_some_and(|captured| *captured == normalize::json_text(actual)),
-                Value::Null | Value::Array(_) | Value::Object(_) => false,
-            };
+        let matched = self.template_matches(template, actual, path)?;
         let golden_view = Value::String(text.to_owned());
         if matched {
             return Ok((golden_view.clone(), golden_view));
@@ -678,6 +857,155 @@ impl Walker<'_> {
             Some(normalize::json_text(&actual_view)),
         ));
         Ok((golden_view, actual_view))
+    }
+
+    /// Whether a JSON value matches a golden template, as [`Self::json_template`] decides it.
+    fn template_matches(
+        &self,
+        template: &Template,
+        actual: &Value,
+        path: &Path,
+    ) -> Result<bool, GoldenError> {
+        Ok(template.is_any()
+            || match actual {
+                Value::String(value) => self.matches(template, value, path)?,
+                Value::Number(_) | Value::Bool(_) => template
+                    .sole_capture()
+                    .and_then(|name| self.captures.get(name))
+                    .is_some_and(|captured| *captured == normalize::json_text(actual)),
+                Value::Null | Value::Array(_) | Value::Object(_) => false,
+            })
+    }
+
+    /// Whether [`Self::json`] would find no difference between two JSON values at `path`,
+    /// answered without building the views or any difference, and stopping at the first
+    /// difference. Every decision is [`Self::json`]'s own: the same templates, the same
+    /// ignored paths, the same pairing of unordered items and message entries. A match (most
+    /// comparisons of a run) so costs a walk of both documents and nothing more; a mismatch is
+    /// walked again by [`Self::json`] for its differences and views.
+    fn same_json(
+        &self,
+        golden: &Value,
+        actual: &Value,
+        path: &mut Path,
+    ) -> Result<bool, GoldenError> {
+        if let Value::String(text) = golden
+            && let Some(template) = self.template(text, path)?
+        {
+            return self.template_matches(&template, actual, path);
+        }
+        match (golden, actual) {
+            (Value::Object(g), Value::Object(a)) => {
+                for (key, golden_member) in g {
+                    path.push(Step::Key(key.clone()));
+                    let same = if self.ignored(path) {
+                        Ok(true)
+                    } else {
+                        a.get(key).map_or(Ok(false), |member| {
+                            self.same_json(golden_member, member, path)
+                        })
+                    };
+                    path.pop();
+                    if !same? {
+                        return Ok(false);
+                    }
+                }
+                for key in a.keys().filter(|key| !g.contains_key(*key)) {
+                    path.push(Step::Key(key.clone()));
+                    let ignored = self.ignored(path);
+                    path.pop();
+                    if !ignored {
+                        return Ok(false);
+                    }
+                }
+                Ok(true)
+            }
+            (Value::Array(g), Value::Array(a)) => {
+                if self.message && path.is_top_member("entry") {
+                    let golden_items = self.json_items(g, path);
+                    let actual_items = self.json_items(a, path);
+                    let pairing =
+                        self.pair_json_entries(&golden_items, &actual_items, |g, a| {
+                            self.same_attempt(golden_items[g], actual_items[a].1, path)
+                        })?;
+                    Ok(pairing.is_perfect())
+                } else if self.unordered.iter().any(|p| p.matches_array(path)) {
+                    let golden_items = self.json_items(g, path);
+                    let actual_items = self.json_items(a, path);
+                    let pairing =
+                        self.pair_json_unordered(&golden_items, &actual_items, |g, a| {
+                            self.same_attempt(golden_items[g], actual_items[a].1, path)
+                        })?;
+                    Ok(pairing.is_perfect())
+                } else {
+                    for index in 0..g.len().max(a.len()) {
+                        path.push(Step::Index(index));
+                        let same = if self.ignored(path) {
+                            Ok(true)
+                        } else {
+                            match (g.get(index), a.get(index)) {
+                                (Some(g), Some(a)) => self.same_json(g, a, path),
+                                _ => Ok(false),
+                            }
+                        };
+                        path.pop();
+                        if !same? {
+                            return Ok(false);
+                        }
+                    }
+                    Ok(true)
+                }
+            }
+            (Value::Null, Value::Null) => Ok(true),
+            (Value::Bool(g), Value::Bool(a)) => Ok(g == a),
+            // The written form of a string is one-to-one with the string (every character has
+            // one escape or none), so equal strings are exactly equal texts.
+            (Value::String(g), Value::String(a)) => Ok(g == a),
+            // Numbers compare by their written form, as [`Self::json`] compares them: `-0.0`
+            // equals `0.0` as a float but not as text.
+            (Value::Number(_), Value::Number(_)) => {
+                Ok(normalize::json_text(golden) == normalize::json_text(actual))
+            }
+            _ => Ok(false),
+        }
+    }
+
+    /// Whether [`Self::json`] finds no difference; for checking [`Self::same_json`] in debug
+    /// builds.
+    fn json_matches(&self, golden: &Value, actual: &Value) -> bool {
+        let mut differences = Vec::new();
+        self.json(golden, actual, &mut Path::new(), &mut differences)
+            .is_ok_and(|_| differences.is_empty())
+    }
+
+    /// One attempt of pairing for [`Self::same_json`]: no view, and one stand-in difference
+    /// when the items differ. The pairing functions look only at whether an attempt has
+    /// differences and at how many; a stand-in count of one can change which partner a changed
+    /// item gets, but only once the arrays already differ, and then [`Self::json`] pairs them again.
+    fn same_attempt(
+        &self,
+        (index, golden): (usize, &Value),
+        actual: &Value,
+        path: &mut Path,
+    ) -> Result<Attempt<()>, GoldenError> {
+        path.push(Step::Index(index));
+        let same = self.same_json(golden, actual, path);
+        path.pop();
+        let differences = if same? {
+            Vec::new()
+        } else {
+            vec![Difference {
+                path: String::new(),
+                kind: DifferenceKind::ValueMismatch,
+                expected: None,
+                actual: None,
+            }]
+        };
+        Ok(Attempt {
+            differences,
+            golden: (),
+            actual: (),
+        })
     }
 
     fn json_object(
@@ -756,7 +1084,21 @@ impl Walker<'_> {
     ) -> Result<(Value, Value), GoldenError> {
         let golden_items = self.json_items(golden, path);
         let actual_items = self.json_items(actual, path);
-        let pairing = pair_keyed(
+        let pairing = self.pair_json_unordered(&golden_items, &actual_items, |g, a| {
+            self.view_attempt(golden_items[g], actual_items[a].1, path)
+        })?;
+        Ok(self.json_paired(&golden_items, &actual_items, pairing, path, out))
+    }
+
+    /// Pairs the items of an unordered JSON array ([`pair_keyed`]), each attempt made by
+    /// `attempt` (golden item, actual item, as positions in the two lists).
+    fn pair_json_unordered<V>(
+        &self,
+        golden_items: &[(usize, &Value)],
+        actual_items: &[(usize, &Value)],
+        attempt: impl FnMut(usize, usize) -> Result<Attempt<V>, GoldenError>,
+    ) -> Result<Pairing<V>, GoldenError> {
+        pair_keyed(
             golden_items.len(),
             actual_items.len(),
             |g| json_key(golden_items[g].1, true),
@@ -766,20 +1108,27 @@ impl Walker<'_> {
                 let placeholder = golden.as_str().is_some_and(|text| text.contains("{{"));
                 placeholder || std::mem::discriminant(golden) == std::mem::discriminant(actual)
             },
-            |g, a| {
-                let mut differences = Vec::new();
-                path.push(Step::Index(golden_items[g].0));
-                let views = self.json(golden_items[g].1, actual_items[a].1, path, &mut differences);
-                path.pop();
-                let (golden, actual) = views?;
-                Ok(Attempt {
-                    differences,
-                    golden,
-                    actual,
-                })
-            },
-        )?;
-        Ok(self.json_paired(&golden_items, &actual_items, pairing, path, out))
+            attempt,
+        )
+    }
+
+    /// One attempt of pairing for [`Self::json`]: the differences of the two items and their views.
+    fn view_attempt(
+        &self,
+        (index, golden): (usize, &Value),
+        actual: &Value,
+        path: &mut Path,
+    ) -> Result<Attempt<Value>, GoldenError> {
+        let mut differences = Vec::new();
+        path.push(Step::Index(index));
+        let views = self.json(golden, actual, path, &mut differences);
+        path.pop();
+        let (golden, actual) = views?;
+        Ok(Attempt {
+            differences,
+            golden,
+            actual,
+        })
     }
 
     /// The golden and actual views of two arrays whose items were paired: each pair's
@@ -830,6 +1179,20 @@ impl Walker<'_> {
     ) -> Result<(Value, Value), GoldenError> {
         let golden_items = self.json_items(golden, path);
         let actual_items = self.json_items(actual, path);
+        let pairing = self.pair_json_entries(&golden_items, &actual_items, |g, a| {
+            self.view_attempt(golden_items[g], actual_items[a].1, path)
+        })?;
+        Ok(self.json_paired(&golden_items, &actual_items, pairing, path, out))
+    }
+
+    /// Pairs the entries of a JSON message Bundle ([`Self::pair_entries`]), each attempt made
+    /// by `attempt` (golden entry, actual entry, as positions in the two lists).
+    fn pair_json_entries<V>(
+        &self,
+        golden_items: &[(usize, &Value)],
+        actual_items: &[(usize, &Value)],
+        attempt: impl FnMut(usize, usize) -> Result<Attempt<V>, GoldenError>,
+    ) -> Result<Pairing<V>, GoldenError> {
         let golden_keys: Vec<EntryKeys> = golden_items
             .iter()
             .map(|(_, item)| self.literal_keys(EntryKeys::of_json(item)))
@@ -840,19 +1203,7 @@ impl Walker<'_> {
             .collect();
         let first = golden_items.first().is_some_and(|(index, _)| *index == 0)
             && actual_items.first().is_some_and(|(index, _)| *index == 0);
-        let pairing = self.pair_entries(&golden_keys, &actual_keys, first, |g, a| {
-            let mut differences = Vec::new();
-            path.push(Step::Index(golden_items[g].0));
-            let views = self.json(golden_items[g].1, actual_items[a].1, path, &mut differences);
-            path.pop();
-            let (golden, actual) = views?;
-            Ok(Attempt {
-                differences,
-                golden,
-                actual,
-            })
-        })?;
-        Ok(self.json_paired(&golden_items, &actual_items, pairing, path, out))
+        self.pair_entries(&golden_keys, &actual_keys, first, attempt)
     }
 
     /// The golden's text as the value it stands for when it holds no placeholder other than
@@ -1866,6 +2217,148 @@ mod tests {
         assert!(comparison.is_match(), "{:?}", comparison.differences);
         assert_eq!(comparison.diff, "");
         assert!(!run(golden, actual, &CompareOptions::default()).is_match());
+    }
+
+    /// A match is told by a quick walk before the full one; debug builds check on every
+    /// comparison that both agree, so these cases, where a quick answer could go wrong, pin it.
+    #[test]
+    fn a_match_is_told_as_the_full_comparison_tells_it() {
+        let unordered_ignoring = |ignore: &str| CompareOptions {
+            ignore: vec![ignore.to_owned()],
+            unordered: vec!["a".to_owned()],
+            ..CompareOptions::default()
+        };
+        let cases = [
+            // Equal as floats, different as written: FHIR decimals keep their precision.
+            (
+                r#"{"v":-0.0}"#,
+                r#"{"v":0.0}"#,
+                CompareOptions::default(),
+                false,
+            ),
+            (
+                r#"{"v":1.50}"#,
+                r#"{"v":1.5}"#,
+                CompareOptions::default(),
+                true,
+            ),
+            // Unordered items that differ only where ignored pair up without a difference.
+            (
+                r#"{"a":[{"k":1,"m":1},{"k":2,"m":1}]}"#,
+                r#"{"a":[{"k":2,"m":2},{"k":1,"m":3}]}"#,
+                unordered_ignoring("a[*].m"),
+                true,
+            ),
+            (
+                r#"{"a":[{"k":1,"m":1},{"k":2,"m":1}]}"#,
+                r#"{"a":[{"k":2,"m":2},{"k":3,"m":3}]}"#,
+                unordered_ignoring("a[*].m"),
+                false,
+            ),
+            // A member only the actual message has is a difference unless it is ignored.
+            (
+                r#"{"a":[],"b":1}"#,
+                r#"{"a":[],"b":1,"c":2}"#,
+                unordered_ignoring("c"),
+                true,
+            ),
+            (
+                r#"{"a":[],"b":1}"#,
+                r#"{"a":[],"b":1,"c":2}"#,
+                unordered_ignoring("d"),
+                false,
+            ),
+            // An actual item left over in an unordered array is a difference.
+            (
+                r#"{"a":[1,2]}"#,
+                r#"{"a":[2,1,1]}"#,
+                unordered_ignoring("d"),
+                false,
+            ),
+            (
+                r#"{"a":[1,2]}"#,
+                r#"{"a":[2,1]}"#,
+                unordered_ignoring("d"),
+                true,
+            ),
+            // `{{any}}` as a whole value matches an object.
+            (
+                r#"{"a":"{{any}}"}"#,
+                r#"{"a":{"b":1}}"#,
+                CompareOptions::default(),
+                true,
+            ),
+            (
+                r#"{"a":"{{uuid}}"}"#,
+                r#"{"a":{"b":1}}"#,
+                CompareOptions::default(),
+                false,
+            ),
+        ];
+        for (golden, actual, opts, matches) in cases {
+            let comparison = run(golden, actual, &opts);
+            assert_eq!(comparison.is_match(), matches, "{golden} vs {actual}");
+            assert_eq!(comparison.diff.is_empty(), matches, "{}", comparison.diff);
+        }
+        // Message entries after entry[0] are a set (bdl-12); entry[0] is the MessageHeader.
+        let bundle = |entries: &str| {
+            format!(r#"{{"resourceType":"Bundle","type":"message","entry":[{entries}]}}"#)
+        };
+        let header = r#"{"resource":{"resourceType":"MessageHeader","id":"h"}}"#;
+        let patient = r#"{"resource":{"resourceType":"Patient","id":"p"}}"#;
+        let organization = r#"{"resource":{"resourceType":"Organization","id":"o"}}"#;
+        let golden = bundle(&format!("{header},{patient},{organization}"));
+        let options = CompareOptions::default();
+        assert!(
+            run(
+                &golden,
+                &bundle(&format!("{header},{organization},{patient}")),
+                &options
+            )
+            .is_match()
+        );
+        assert!(
+            !run(
+                &golden,
+                &bundle(&format!("{patient},{header},{organization}")),
+                &options
+            )
+            .is_match()
+        );
+        assert!(
+            !run(
+                &golden,
+                &bundle(&format!("{header},{organization}")),
+                &options
+            )
+            .is_match()
+        );
+    }
+
+    #[test]
+    fn a_message_parsed_already_compares_as_its_bytes_do() {
+        // "Hello" in base64, once as written and once wrapped: equal as base64Binary.
+        let golden_json =
+            r#"{"resourceType":"Binary","contentType":"text/plain","data":"SGVsbG8="}"#;
+        let golden_xml = r#"<Binary xmlns="http://hl7.org/fhir"><contentType value="text/plain"/><data value="SGVsbG8="/></Binary>"#;
+        let actuals = [
+            r#"{"resourceType":"Binary","contentType":"text/plain","data":"SGVs\nbG8="}"#,
+            r#"{"resourceType":"Binary","contentType":"text/html","data":"SGVsbG8="}"#,
+        ];
+        for golden in [golden_json, golden_xml] {
+            let prepared = PreparedGolden::parse(golden.as_bytes()).expect("a golden");
+            for (actual, matches) in actuals.into_iter().zip([true, false]) {
+                let resource: Value = serde_json::from_str(actual).expect("JSON");
+                let parsed = prepared
+                    .compare_json(actual.as_bytes(), &resource, &options())
+                    .expect("a comparison");
+                let from_bytes = prepared
+                    .compare(actual.as_bytes(), &options())
+                    .expect("a comparison");
+                assert_eq!(parsed, from_bytes);
+                assert_eq!(parsed.is_match(), matches, "{golden} vs {actual}");
+            }
+        }
     }
 
     /// The pairing before items were keyed by content: each golden item tried against every

@@ -205,6 +205,11 @@ fn canonical_base64(text: &str) -> Option<String> {
 /// A document that is not a FHIR resource, or a member the R4 model does not know, is left as
 /// it is.
 pub(super) fn canonical_base64_json(value: &mut Value) {
+    // Most messages hold no base64 with whitespace at all; telling so by the strings alone is
+    // much cheaper than the typed walk, which looks every member up in the R4 model.
+    if !has_spaced_base64(value) {
+        return;
+    }
     let Ok(model) = model::r4() else { return };
     if let Some(kind) = value
         .get("resourceType")
@@ -214,6 +219,47 @@ pub(super) fn canonical_base64_json(value: &mut Value) {
     {
         json_members(model, &kind, members, 0);
     }
+}
+
+/// Whether any string in `value` is one that [`canonical_base64`] would rewrite, whatever its
+/// type: when none is, the typed walk of [`canonical_base64_json`] would change nothing. Deeper
+/// than [`MAX_DEPTH`] it answers `true`, leaving the decision to the typed walk.
+pub(super) fn has_spaced_base64(value: &Value) -> bool {
+    spaced_base64_below(value, 0)
+}
+
+fn spaced_base64_below(value: &Value, depth: usize) -> bool {
+    if depth > MAX_DEPTH {
+        return true;
+    }
+    match value {
+        Value::String(text) => could_be_spaced_base64(text) && canonical_base64(text).is_some(),
+        Value::Array(items) => items
+            .iter()
+            .any(|item| spaced_base64_below(item, depth + 1)),
+        Value::Object(members) => members
+            .values()
+            .any(|member| spaced_base64_below(member, depth + 1)),
+        Value::Null | Value::Bool(_) | Value::Number(_) => false,
+    }
+}
+
+/// A quick test that `text` may be base64 with whitespace in it, without allocating: it holds
+/// whitespace, and its other characters are of the base64 alphabet and a multiple of 4 in
+/// number, as canonical padded base64 must be (RFC 4648, section 4). A `false` is certain.
+fn could_be_spaced_base64(text: &str) -> bool {
+    let mut spaced = false;
+    let mut count = 0usize;
+    for byte in text.bytes() {
+        if byte.is_ascii_whitespace() {
+            spaced = true;
+        } else if byte.is_ascii_alphanumeric() || matches!(byte, b'+' | b'/' | b'=') {
+            count += 1;
+        } else {
+            return false;
+        }
+    }
+    spaced && count.is_multiple_of(4)
 }
 
 /// How deep the typed walks go; deeper input is left as it is, which protects the stack.

@@ -5,7 +5,9 @@
 //! [`Comparison`]: the [`Difference`]s, each at a path, and a unified diff for people. A mismatch is
 //! data, never an error; [`GoldenError`] means the comparison could not be made (an unreadable
 //! document, a broken golden, a bad option). [`render_normalized`] writes a message in the
-//! normalized form the diff shows, for `--update-golden`.
+//! normalized form the diff shows, for `--update-golden`. A run reads each golden once:
+//! [`PreparedGolden`] is a golden parsed for many comparisons, and [`GoldenCache`] keeps one per
+//! file for as long as the file's bytes stay the same.
 //!
 //! # Formats
 //!
@@ -129,6 +131,7 @@
 //! `ns1`, … declared on its own element (`xml:` stays). An element whose content holds text is
 //! written on one line as it is, because whitespace inside text is significant.
 
+mod cache;
 mod compare;
 mod error;
 mod fhir;
@@ -136,7 +139,10 @@ mod normalize;
 mod path;
 mod placeholder;
 
-pub use compare::{CompareOptions, Comparison, Difference, DifferenceKind, compare};
+pub use cache::GoldenCache;
+pub use compare::{
+    CompareOptions, Comparison, Difference, DifferenceKind, PreparedGolden, compare,
+};
 pub use error::{GoldenError, PatternOption, Side};
 pub use normalize::{Format, render_normalized};
 pub use placeholder::generalize;

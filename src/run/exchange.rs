@@ -1215,8 +1215,21 @@ impl Exchange<'_> {
             ignore,
             unordered,
         };
-        let comparison = crate::golden::compare(&expected, &actual.bytes, &opts)
-            .map_err(|e| Stop::Error(format!("golden `{}`: {e}", path.display())))?;
+        // A message in JSON holds its parsed resource already: it is not parsed again.
+        let comparison = match actual.format {
+            Format::Json => self.env.goldens.compare_json(
+                &path,
+                &expected,
+                &actual.bytes,
+                &actual.resource,
+                &opts,
+            ),
+            Format::Xml => self
+                .env
+                .goldens
+                .compare(&path, &expected, &actual.bytes, &opts),
+        }
+        .map_err(|e| Stop::Error(format!("golden `{}`: {e}", path.display())))?;
         if comparison.is_match() {
             return Ok((
                 vec![rule::GOLDEN.pass(format!("matches golden `{golden}`"))],

@@ -250,6 +250,8 @@ pub(crate) struct Env {
     pub schemas: Option<crate::envelope::SchemaFiles>,
     /// Where evidence goes as it is captured.
     pub recorder: Option<Arc<dyn Recorder>>,
+    /// The goldens read so far, each parsed once for every scenario that compares with it.
+    pub goldens: crate::golden::GoldenCache,
 }
 
 /// Runs `scenarios` against the settings' target.
@@ -437,6 +439,7 @@ pub async fn run_until(
         schemas: schemas.clone(),
         ig,
         recorder: settings.recorder.clone(),
+        goldens: crate::golden::GoldenCache::new(),
     });
     (env.events)(Event::Started {
         scenarios: scenarios.len(),

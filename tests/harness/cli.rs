@@ -428,3 +428,47 @@ fn scenarios_left_out_by_skip_are_counted_in_every_report() {
         "the HTML header does not say what was left out"
     );
 }
+
+#[test]
+fn update_golden_always_rewrites_a_shared_golden_that_the_next_scenario_then_passes() {
+    let dir = tempfile::tempdir().expect("tmp");
+    std::fs::create_dir_all(dir.path().join("scenarios/cc")).expect("mkdir");
+    // Two scenarios, run one after the other, judge their acknowledgements by one golden.
+    for id in ["a", "b"] {
+        std::fs::write(
+            dir.path().join(format!("scenarios/cc/{id}.toml")),
+            format!(
+                "id = \"{id}\"\ntitle = \"{id}\"\nstandard = \"CareCommunication 5.0\"\n[[step]]\nsend = {{ message = \"carecommunication/new\", as = \"first\" }}\n[[step]]\nexpect-ack = {{ for = \"first\", golden = \"ack.json\" }}\n"
+            ),
+        )
+        .expect("write");
+    }
+    std::fs::create_dir_all(dir.path().join("golden/cc")).expect("mkdir");
+    let golden = dir.path().join("golden/cc/ack.json");
+    let bundled = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("golden/carecommunication/ack-ok.json"),
+    )
+    .expect("golden");
+    // A golden that expects the wrong code: the reference vendor answers `ok`.
+    std::fs::write(
+        &golden,
+        bundled.replace("\"code\": \"ok\"", "\"code\": \"transient-error\""),
+    )
+    .expect("w");
+    let out = bin()
+        .current_dir(dir.path())
+        .args(["run", "--update-golden", "always", "--jobs", "1"])
+        .output()
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    // The first scenario finds the wrong code and rewrites the golden; the second is judged by
+    // the rewritten golden, not by the one the run started with.
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains(": 1 passed, 1 failed, 0 errors"),
+        "{stdout}"
+    );
+    let rewritten = std::fs::read_to_string(&golden).expect("golden");
+    assert!(!rewritten.contains("transient-error"), "{rewritten}");
+    assert!(rewritten.contains("\"ok\""), "{rewritten}");
+}
