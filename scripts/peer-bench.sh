@@ -58,7 +58,7 @@ echo "harness --jobs 1: $(rate "$N" "$h1") exchanges/s (${h1} s); --jobs 2 / --j
 echo "harness CPU per exchange (user+sys, reports included): --jobs 1 $(cpu_ms 1) ms, --jobs 2 $(cpu_ms 2) ms, default $(cpu_ms default) ms"
 
 # One message the harness sent, with its two ids turned into placeholders.
-sent=$(find "$work/h1/evidence" -name e1.json -print -quit)
+sent=$(find "$work/h1/evidence" -name "*.e1.json" -print -quit)
 python3 - "$sent" "$work/body.json" <<'PY'
 import json, sys
 raw = open(sys.argv[1]).read()
