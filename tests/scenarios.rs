@@ -68,14 +68,7 @@ impl run::Recorder for FullDisk {
 fn unwritable_evidence(scenario: medcom_harness::scenario::Scenario) -> Result<(), Failed> {
     let mut settings = settings()?;
     settings.recorder = Some(std::sync::Arc::new(FullDisk));
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| e.to_string())?;
-    let outcome = rt
-        .block_on(run::run(vec![scenario], settings, |_| {}))
-        .map_err(|e| e.to_string())?;
+    let outcome = run_alone(scenario, settings)?;
     let s = &outcome.scenarios[0];
     let reason = s.reason.clone().unwrap_or_default();
     if s.status != ScenarioStatus::Error || !reason.contains("failed to write evidence `e1`") {
@@ -99,6 +92,21 @@ fn unwritable_evidence(scenario: medcom_harness::scenario::Scenario) -> Result<(
     Ok(())
 }
 
+/// `scenario` run by itself with `settings`, on a runtime of two worker threads.
+fn run_alone(
+    scenario: medcom_harness::scenario::Scenario,
+    settings: Settings,
+) -> Result<run::RunOutcome, Failed> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    Ok(rt
+        .block_on(run::run(vec![scenario], settings, |_| {}))
+        .map_err(|e| e.to_string())?)
+}
+
 fn settings() -> Result<Settings, Failed> {
     Ok(Settings {
         config: Config::load(None).map_err(|e| e.to_string())?,
@@ -118,14 +126,7 @@ fn settings() -> Result<Settings, Failed> {
 
 fn run_one(scenario: medcom_harness::scenario::Scenario) -> Result<(), Failed> {
     let settings = settings()?;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| e.to_string())?;
-    let outcome = rt
-        .block_on(run::run(vec![scenario], settings, |_| {}))
-        .map_err(|e| e.to_string())?;
+    let outcome = run_alone(scenario, settings)?;
     let s = &outcome.scenarios[0];
     if s.status == ScenarioStatus::Passed {
         return Ok(());

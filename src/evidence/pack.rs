@@ -69,13 +69,6 @@ pub fn pack(results: &Path, key: &KeyPair, output: &Path) -> Result<Packed, Evid
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
-    let read = |path: &Path| {
-        std::fs::read(path).map_err(|source| EvidenceError::Read {
-            path: path.to_path_buf(),
-            source,
-        })
-    };
-
     let named = name_all(&run);
     let mut index = String::from("name\tscenario\tstep\tevidence\tsha256\tlabel\n");
     for n in &named {
@@ -118,64 +111,32 @@ pub fn pack(results: &Path, key: &KeyPair, output: &Path) -> Result<Packed, Evid
     }
     // A large run's report keeps its scenario sections on details pages beside it: without
     // them the packed report's links lead nowhere.
-    let details = dir.join("report-details");
-    if dir.join("report.html").is_file() && details.is_dir() {
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(&details)
-            .map_err(|source| EvidenceError::Read {
-                path: details.clone(),
-                source,
-            })?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "html"))
-            .collect();
-        entries.sort();
-        for path in entries {
-            if let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) {
-                files.push((format!("report/report-details/{name}"), read(&path)?));
-            }
-        }
+    if dir.join("report.html").is_file() {
+        add_folder(
+            &mut files,
+            &dir.join("report-details"),
+            Some("html"),
+            "report/report-details",
+        )?;
     }
     // The FHIR TestReports of the run's TestScripts (`testreports/` beside the results, which
     // holds this run's only): the evidence for MedCom's "run the test scripts" steps.
-    let testreports = dir.join("testreports");
-    if testreports.is_dir() {
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(&testreports)
-            .map_err(|source| EvidenceError::Read {
-                path: testreports.clone(),
-                source,
-            })?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "json"))
-            .collect();
-        entries.sort();
-        for path in entries {
-            if let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) {
-                files.push((format!("report/testreports/{name}"), read(&path)?));
-            }
-        }
-    }
+    add_folder(
+        &mut files,
+        &dir.join("testreports"),
+        Some("json"),
+        "report/testreports",
+    )?;
     let log = crate::review::log_path(results);
     if log.is_file() {
         files.push(("review/review.jsonl".into(), read(&log)?));
     }
-    let attachments = crate::review::attachment_dir(results);
-    if attachments.is_dir() {
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(&attachments)
-            .map_err(|source| EvidenceError::Read {
-                path: attachments.clone(),
-                source,
-            })?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.is_file())
-            .collect();
-        entries.sort();
-        for path in entries {
-            let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-            if let Some(name) = name {
-                files.push((format!("review/files/{name}"), read(&path)?));
-            }
-        }
-    }
+    add_folder(
+        &mut files,
+        &crate::review::attachment_dir(results),
+        None,
+        "review/files",
+    )?;
 
     let sums: BTreeMap<String, String> = files
         .iter()
@@ -213,6 +174,42 @@ pub fn pack(results: &Path, key: &KeyPair, output: &Path) -> Result<Packed, Evid
 }
 
 /// Writes `files` as a zip at `output`, atomically.
+/// The bytes of the run's file at `path`.
+fn read(path: &Path) -> Result<Vec<u8>, EvidenceError> {
+    std::fs::read(path).map_err(|source| EvidenceError::Read {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Adds the files of `folder` (those ending in `.{ext}` when `ext` is given), in name order, as
+/// `{under}/{name}`; a missing folder adds nothing.
+fn add_folder(
+    files: &mut Vec<(String, Vec<u8>)>,
+    folder: &Path,
+    ext: Option<&str>,
+    under: &str,
+) -> Result<(), EvidenceError> {
+    if !folder.is_dir() {
+        return Ok(());
+    }
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(folder)
+        .map_err(|source| EvidenceError::Read {
+            path: folder.to_path_buf(),
+            source,
+        })?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file() && ext.is_none_or(|ext| p.extension().is_some_and(|x| x == ext)))
+        .collect();
+    entries.sort();
+    for path in entries {
+        if let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) {
+            files.push((format!("{under}/{name}"), read(&path)?));
+        }
+    }
+    Ok(())
+}
+
 fn write_zip(output: &Path, files: &[(String, Vec<u8>)]) -> Result<(), EvidenceError> {
     let write_error = |source| EvidenceError::Write {
         path: output.to_path_buf(),

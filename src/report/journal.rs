@@ -705,16 +705,24 @@ mod tests {
         assert!(finished.is_empty(), "both are run again: {finished:?}");
     }
 
-    #[test]
-    fn resume_removes_the_evidence_of_scenarios_it_runs_again_and_keeps_the_finished_ones() {
-        let tmp = tempfile::tempdir().expect("tmp");
-        let (results, run) = reports_of_sample(tmp.path());
+    /// A journal started on the sample run under `tmp`, the first scenario's evidence written:
+    /// (results path, run, journal, that scenario as written).
+    fn first_recorded(tmp: &Path) -> (PathBuf, crate::run::RunOutcome, Journal, ScenarioOutcome) {
+        let (results, run) = reports_of_sample(tmp);
         let ids: Vec<&str> = run.scenarios.iter().map(|s| s.id.as_str()).collect();
         let journal = Journal::start(&results, &ids, &plan(&ids)).expect("starts");
         let mut done = run.scenarios[0].clone();
         for e in &mut done.evidence {
             journal.evidence(&done.id, e).expect("evidence written");
         }
+        (results, run, journal, done)
+    }
+
+    #[test]
+    fn resume_removes_the_evidence_of_scenarios_it_runs_again_and_keeps_the_finished_ones() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let (results, run, journal, done) = first_recorded(tmp.path());
+        let ids: Vec<&str> = run.scenarios.iter().map(|s| s.id.as_str()).collect();
         journal.scenario_finished(&done).expect("finished");
         // The kill came while the next scenario had captured its first message.
         let mut cut = run.scenarios[1].clone();
@@ -743,13 +751,7 @@ mod tests {
     #[test]
     fn evidence_files_lie_flat_in_one_folder_named_for_scenario_and_item() {
         let tmp = tempfile::tempdir().expect("tmp");
-        let (results, run) = reports_of_sample(tmp.path());
-        let ids: Vec<&str> = run.scenarios.iter().map(|s| s.id.as_str()).collect();
-        let journal = Journal::start(&results, &ids, &plan(&ids)).expect("starts");
-        let mut done = run.scenarios[0].clone();
-        for e in &mut done.evidence {
-            journal.evidence(&done.id, e).expect("evidence written");
-        }
+        let (_, _, _journal, done) = first_recorded(tmp.path());
         for e in &done.evidence {
             let file = e.file.as_deref().expect("filed");
             let name = file.strip_prefix("evidence/").expect("in evidence/");

@@ -60,9 +60,16 @@ fn packed() -> tempfile::TempDir {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    pack_names(dir.path(), "bundle.zip");
+    dir
+}
+
+/// Packs the run in `dir` with key `key` (password `pw`) into `zip`, which must succeed, and
+/// returns the names of the package's entries.
+fn pack_names(dir: &Path, zip: &str) -> Vec<String> {
     let out = with_stdin(
-        dir.path(),
-        &["evidence", "pack", "--key", "key", "--output", "bundle.zip"],
+        dir,
+        &["evidence", "pack", "--key", "key", "--output", zip],
         "pw\n",
     );
     assert_eq!(
@@ -71,7 +78,10 @@ fn packed() -> tempfile::TempDir {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    dir
+    entries(&dir.join(zip))
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect()
 }
 
 fn verify(dir: &Path, bundle: &str) -> Output {
@@ -184,21 +194,7 @@ fn a_large_runs_details_pages_go_into_the_package_beside_its_report() {
         "<!DOCTYPE html><title>Scenarios 1-500</title>",
     )
     .expect("page");
-    let out = with_stdin(
-        dir.path(),
-        &["evidence", "pack", "--key", "key", "--output", "large.zip"],
-        "pw\n",
-    );
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let names: Vec<String> = entries(&dir.path().join("large.zip"))
-        .into_iter()
-        .map(|(name, _)| name)
-        .collect();
+    let names = pack_names(dir.path(), "large.zip");
     assert!(
         names
             .iter()
@@ -434,21 +430,7 @@ fn an_attested_step_copies_its_screenshot_into_the_signed_package() {
     assert!(attest.contains("1-shot.png"), "{attest}");
 
     with_stdin(dir.path(), &["key", "new", "--output", "key"], "pw\n");
-    let out = with_stdin(
-        dir.path(),
-        &["evidence", "pack", "--key", "key", "--output", "bundle.zip"],
-        "pw\n",
-    );
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let names: Vec<String> = entries(&dir.path().join("bundle.zip"))
-        .into_iter()
-        .map(|(n, _)| n)
-        .collect();
+    let names = pack_names(dir.path(), "bundle.zip");
     assert!(
         names.contains(&"review/review.jsonl".to_string()),
         "{names:?}"
