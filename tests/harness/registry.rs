@@ -461,7 +461,7 @@ fn stats_and_capabilities_over_the_bundled_suite_count_what_the_run_exchanged() 
     ));
 
     // validate with the registry: the suite's test parties are in no register.
-    let letter = dir.path().join("evidence/cc-new-json/e1.json");
+    let letter = dir.path().join("evidence/cc-new-json.e1.json");
     let judged = bin()
         .arg("validate")
         .arg("--format")

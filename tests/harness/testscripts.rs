@@ -406,25 +406,26 @@ fn hospital_notification_revisions_do_what_imp_05_and_imp_06_mean() {
     assert_eq!(six["status"], "error", "{six}");
     assert!(six.to_string().contains("test[1].action[12]"), "{six}");
     // The two HospitalNotifications the vendor sent in imp-06: their admission times differ.
-    let starts: Vec<String> = std::fs::read_dir(
-        d.path()
-            .join("reports/evidence/hospitalnotification-PF-send-imp-06"),
-    )
-    .expect("evidence")
-    .filter_map(|e| {
-        let v: Value = serde_json::from_str(&std::fs::read_to_string(e.ok()?.path()).ok()?).ok()?;
-        let header = &v["entry"][0]["resource"];
-        (header["eventCoding"]["code"] == "hospital-notification-message").then(|| {
-            v["entry"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .find(|e| e["resource"]["resourceType"] == "Encounter")
-                .map(|e| e["resource"]["period"]["start"].to_string())
-                .unwrap_or_default()
+    let starts: Vec<String> = std::fs::read_dir(d.path().join("reports/evidence"))
+        .expect("evidence")
+        .filter_map(|e| {
+            let e = e.ok()?;
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.starts_with("hospitalnotification-PF-send-imp-06.")
+                .then_some(())?;
+            let v: Value = serde_json::from_str(&std::fs::read_to_string(e.path()).ok()?).ok()?;
+            let header = &v["entry"][0]["resource"];
+            (header["eventCoding"]["code"] == "hospital-notification-message").then(|| {
+                v["entry"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .find(|e| e["resource"]["resourceType"] == "Encounter")
+                    .map(|e| e["resource"]["period"]["start"].to_string())
+                    .unwrap_or_default()
+            })
         })
-    })
-    .collect();
+        .collect();
     assert_eq!(starts.len(), 2, "{starts:?}");
     assert_ne!(starts[0], starts[1], "{starts:?}");
 }
