@@ -229,7 +229,7 @@ pub struct Journal {
     file: Mutex<Appender>,
     /// Scenario id -> the name its evidence files start with, fixed for the whole selection at
     /// the start so that a resumed run files evidence where [`super::write_json`] expects it.
-    folders: HashMap<String, String>,
+    names: HashMap<String, String>,
 }
 
 impl Journal {
@@ -262,7 +262,7 @@ impl Journal {
         file.sync_all().map_err(failed)?;
         sync_dir(&dir).map_err(failed)?;
         Ok(Journal {
-            folders: folders(ids),
+            names: evidence_names(ids),
             dir,
             path,
             file: Mutex::new(Appender::new(file)),
@@ -365,7 +365,7 @@ impl Journal {
         })?;
         Ok((
             Journal {
-                folders: folders(ids),
+                names: evidence_names(ids),
                 dir,
                 path,
                 file: Mutex::new(Appender::new(file)),
@@ -410,19 +410,29 @@ impl Journal {
         evidence: &mut Evidence,
         bytes: &[u8],
     ) -> std::io::Result<()> {
+        let path = self.file_of(scenario, evidence);
+        let written = super::json::private_write(&path, bytes).map(drop);
+        if written.is_err() {
+            evidence.file = None;
+        }
+        written
+    }
+
+    /// The path of `evidence`'s file (captured by `scenario`), set as its `file` (relative).
+    fn file_of(&self, scenario: &str, evidence: &mut Evidence) -> PathBuf {
         let name = super::json::evidence_name(
             &self.evidence_name(scenario),
             &evidence.id,
             &evidence.media_type,
         );
-        super::json::private_write(&self.dir.join("evidence").join(&name), bytes)?;
+        let path = self.dir.join("evidence").join(&name);
         evidence.file = Some(format!("evidence/{name}"));
-        Ok(())
+        path
     }
 
     /// The name `scenario`'s evidence files start with.
     fn evidence_name(&self, scenario: &str) -> String {
-        self.folders
+        self.names
             .get(scenario)
             .cloned()
             .unwrap_or_else(|| file_slug(scenario))
@@ -430,7 +440,7 @@ impl Journal {
 }
 
 /// Unique evidence names (the start of each evidence file's name) for `ids`, in the order [`super::write_json`] hands them out.
-fn folders(ids: &[&str]) -> HashMap<String, String> {
+fn evidence_names(ids: &[&str]) -> HashMap<String, String> {
     let mut slugs = Slugs::default();
     ids.iter()
         .map(|id| (id.to_string(), slugs.unique_file(id)))
@@ -586,13 +596,7 @@ impl Recorder for Journal {
         evidence: &mut Evidence,
         bytes: Vec<u8>,
     ) -> std::io::Result<Option<crate::run::DeferredWrite>> {
-        let name = super::json::evidence_name(
-            &self.evidence_name(scenario),
-            &evidence.id,
-            &evidence.media_type,
-        );
-        let path = self.dir.join("evidence").join(&name);
-        evidence.file = Some(format!("evidence/{name}"));
+        let path = self.file_of(scenario, evidence);
         Ok(Some(Box::new(move || {
             super::json::private_write(&path, &bytes)
                 .map(drop)
