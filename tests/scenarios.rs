@@ -26,9 +26,14 @@ fn main() {
         })
         .collect();
     if let Some(scenario) = new_json {
+        let again = scenario.clone();
         trials.push(Trial::test(
             "evidence_the_disk_refuses_makes_the_scenario_an_error_and_stays_in_memory",
             move || unwritable_evidence(scenario),
+        ));
+        trials.push(Trial::test(
+            "a_run_stopped_after_one_scenario_lists_the_others_as_not_started_not_as_errors",
+            move || stopped_after_one(again),
         ));
     }
     libtest_mimic::run(&args, trials).exit();
@@ -87,6 +92,57 @@ fn unwritable_evidence(scenario: medcom_harness::scenario::Scenario) -> Result<(
                 e.size
             )
             .into());
+        }
+    }
+    Ok(())
+}
+
+/// A stop (Ctrl-C) after the first of three scenarios: the first keeps its verdict, the two that
+/// never began are skipped ("not started"), not errors of the harness or the vendor, and the run
+/// says it was interrupted.
+fn stopped_after_one(scenario: medcom_harness::scenario::Scenario) -> Result<(), Failed> {
+    let three: Vec<_> = (1..=3)
+        .map(|i| {
+            let mut s = scenario.clone();
+            s.id = format!("{}-{i}", s.id);
+            s
+        })
+        .collect();
+    let (stop, interrupt) = tokio::sync::watch::channel(false);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let outcome = rt
+        .block_on(run::run_until(
+            three,
+            settings()?,
+            move |e| {
+                if let run::Event::ScenarioFinished(_) = e {
+                    let _ = stop.send(true);
+                }
+            },
+            interrupt,
+        ))
+        .map_err(|e| e.to_string())?;
+    if outcome.status != run::RunStatus::Interrupted {
+        return Err(format!("run status {:?}", outcome.status).into());
+    }
+    let statuses: Vec<_> = outcome.scenarios.iter().map(|s| s.status).collect();
+    if statuses
+        != [
+            ScenarioStatus::Passed,
+            ScenarioStatus::Skipped,
+            ScenarioStatus::Skipped,
+        ]
+    {
+        return Err(format!("{statuses:?}").into());
+    }
+    for s in &outcome.scenarios[1..] {
+        let reason = s.reason.clone().unwrap_or_default();
+        if !reason.starts_with("not started") || !s.evidence.is_empty() {
+            return Err(format!("`{}`: {reason}", s.id).into());
         }
     }
     Ok(())

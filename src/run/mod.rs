@@ -22,6 +22,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use futures_util::FutureExt as _;
+
 use crate::config::Config;
 use crate::finding::{Finding, Grade};
 use crate::scenario::Scenario;
@@ -169,7 +171,7 @@ impl Settings {
 
 /// Progress, for the console.
 #[derive(Debug, Clone)]
-pub enum Event {
+pub enum Event<'a> {
     /// The run is set up.
     Started {
         /// Scenarios to run.
@@ -188,8 +190,8 @@ pub enum Event {
         /// The text.
         text: String,
     },
-    /// A scenario finished.
-    ScenarioFinished(Box<ScenarioOutcome>),
+    /// A scenario finished (lent: the run keeps its outcome).
+    ScenarioFinished(&'a ScenarioOutcome),
 }
 
 /// Why a run could not start.
@@ -240,7 +242,7 @@ pub(crate) struct Env {
     pub operator: Operator,
     pub templates: SharedTemplates,
     pub update_golden: UpdateGolden,
-    pub events: Box<dyn Fn(Event) + Send + Sync>,
+    pub events: Box<dyn Fn(Event<'_>) + Send + Sync>,
     pub interrupt: tokio::sync::watch::Receiver<bool>,
     /// The loaded implementation guides, when the config names any.
     pub ig: Option<Arc<crate::validate::profile::Ig>>,
@@ -262,7 +264,7 @@ pub(crate) struct Env {
 pub async fn run(
     scenarios: Vec<Scenario>,
     settings: Settings,
-    events: impl Fn(Event) + Send + Sync + 'static,
+    events: impl Fn(Event<'_>) + Send + Sync + 'static,
 ) -> Result<RunOutcome, RunError> {
     let (_keep, interrupt) = tokio::sync::watch::channel(false);
     run_until(scenarios, settings, events, interrupt).await
@@ -290,7 +292,7 @@ fn cut_short(outcome: &ScenarioOutcome) -> bool {
 pub async fn run_until(
     scenarios: Vec<Scenario>,
     settings: Settings,
-    events: impl Fn(Event) + Send + Sync + 'static,
+    events: impl Fn(Event<'_>) + Send + Sync + 'static,
     interrupt: tokio::sync::watch::Receiver<bool>,
 ) -> Result<RunOutcome, RunError> {
     let started_at = Instant::now();
@@ -447,50 +449,57 @@ pub async fn run_until(
         target: target_label.clone(),
         listen: delivered_to,
     });
-    let permits = Arc::new(tokio::sync::Semaphore::new(settings.jobs.max(1)));
-    let mut tasks = Vec::new();
-    for scenario in scenarios {
-        let env = env.clone();
-        let permits = permits.clone();
-        let (stop, halted) = (stop.clone(), halted.clone());
+    // `--jobs` workers take the scenarios in turn (one task each, not one task per scenario
+    // waiting on a semaphore: a finished scenario then woke the next one's task, often on the
+    // other core). Each outcome goes to the scenario's slot, so none is lost to a worker.
+    let scenarios: Arc<[Scenario]> = scenarios.into();
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let slots: Arc<Mutex<Vec<Option<ScenarioOutcome>>>> =
+        Arc::new(Mutex::new(vec![None; scenarios.len()]));
+    let workers = settings.jobs.clamp(1, scenarios.len().max(1));
+    let mut tasks = Vec::with_capacity(workers);
+    for _ in 0..workers {
+        let (env, scenarios, next, slots) =
+            (env.clone(), scenarios.clone(), next.clone(), slots.clone());
+        let (stop, halted, interrupt) = (stop.clone(), halted.clone(), interrupt.clone());
         tasks.push(tokio::spawn(async move {
-            // The permit is held until the outcome is recorded: with `--jobs 1` a scenario's
-            // outcome is on disk before the next one starts.
-            let _permit = permits.acquire_owned().await;
-            let halt = |what: &str, e: std::io::Error| {
-                if let Ok(mut h) = halted.lock() {
-                    h.get_or_insert_with(|| format!("{what}: {e}"));
+            // A stop (Ctrl-C, or the recorder failing) starts no further scenario.
+            while !*env.interrupt.borrow() && !*interrupt.borrow() {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(scenario) = scenarios.get(i) else {
+                    break;
+                };
+                let outcome =
+                    std::panic::AssertUnwindSafe(finish_scenario(&env, scenario, &stop, &halted))
+                        .catch_unwind()
+                        .await
+                        .unwrap_or_else(|panic| panicked(scenario, &panic_text(panic.as_ref())));
+                if let Ok(mut slots) = slots.lock() {
+                    slots[i] = Some(outcome);
                 }
-                let _ = stop.send(true);
-            };
-            if let Some(r) = &env.recorder
-                && let Err(e) = r.scenario_started(&scenario.id)
-            {
-                halt(
-                    &format!("failed to prepare the evidence folder of `{}`", scenario.id),
-                    e,
-                );
             }
-            let outcome = exchange::run_scenario(&env, &scenario).await;
-            // A scenario cut short by a stop is not finished: `--resume` runs it again. One that
-            // ran to its end before the stop is kept, as the report counts it.
-            let stopped = *env.interrupt.borrow() && cut_short(&outcome);
-            if let Some(r) = env.recorder.as_ref().filter(|_| !stopped)
-                && let Err(e) = r.scenario_finished(&outcome)
-            {
-                halt("failed to write the run's journal", e);
-            }
-            (env.events)(Event::ScenarioFinished(Box::new(outcome.clone())));
-            outcome
         }));
     }
-    let mut outcomes = Vec::new();
     for task in tasks {
-        match task.await {
-            Ok(o) => outcomes.push(o),
-            Err(e) => outcomes.push(panicked(&e.to_string())),
-        }
+        // A worker never panics (each scenario's panic is caught above); a failed join leaves
+        // its scenario's slot empty, reported below.
+        let _ = task.await;
     }
+    let slots = std::mem::take(
+        &mut *slots
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    );
+    let stopped = *env.interrupt.borrow() || *interrupt.borrow();
+    let mut outcomes: Vec<ScenarioOutcome> = slots
+        .into_iter()
+        .zip(scenarios.iter())
+        .map(|(slot, scenario)| match slot {
+            Some(outcome) => outcome,
+            None if stopped => not_started(scenario),
+            None => panicked(scenario, "its task ended before the scenario did"),
+        })
+        .collect();
     outcomes.sort_by(|a, b| a.path.cmp(&b.path));
     // Files still in the vendor's outbox (arrived near the end, or there before a short run)
     // are waited for, so each becomes an arrival with evidence; what is still there after the
@@ -647,21 +656,111 @@ fn waiting_in(outbox: &std::path::Path) -> Vec<(String, Grade, String)> {
     left
 }
 
-fn panicked(text: &str) -> ScenarioOutcome {
+fn panicked(scenario: &Scenario, text: &str) -> ScenarioOutcome {
     ScenarioOutcome {
-        id: "(unknown)".into(),
-        title: "a scenario task panicked".into(),
-        path: String::new(),
-        standard: String::new(),
-        protocol_step: None,
-        tags: Vec::new(),
+        status: ScenarioStatus::Error,
+        reason: Some(format!("internal error, please report it: {text}")),
+        ..outcome_of(scenario)
+    }
+}
+
+/// A scenario the run stopped before it started: skipped, each step "not run" (so `--resume`
+/// runs it, and the report says the run was stopped rather than blaming the scenario).
+fn not_started(scenario: &Scenario) -> ScenarioOutcome {
+    let why = format!("not run: {STOPPED}");
+    ScenarioOutcome {
+        status: ScenarioStatus::Skipped,
+        reason: Some(format!(
+            "not started: the run stopped before it began ({STOPPED})"
+        )),
+        steps: (1..=scenario.steps.len())
+            .map(|index| StepOutcome {
+                index,
+                kind: scenario.steps[index - 1].get_ref().kind().to_string(),
+                summary: String::new(),
+                status: StepStatus::Skipped,
+                reason: Some(why.clone()),
+                error: None,
+                findings: Vec::new(),
+                evidence: Vec::new(),
+                diffs: Vec::new(),
+                duration: std::time::Duration::ZERO,
+            })
+            .collect(),
+        ..outcome_of(scenario)
+    }
+}
+
+/// An outcome naming `scenario`, with no steps, evidence or findings (status: error).
+fn outcome_of(scenario: &Scenario) -> ScenarioOutcome {
+    ScenarioOutcome {
+        id: scenario.id.clone(),
+        title: scenario.title.clone(),
+        path: scenario.path.display().to_string(),
+        standard: scenario.standard.clone(),
+        protocol_step: scenario.protocol_step.clone(),
+        tags: scenario.tags.clone(),
         status: ScenarioStatus::Error,
         verdict: Grade::Ok,
-        reason: Some(format!("internal error, please report it: {text}")),
+        reason: None,
         steps: Vec::new(),
         evidence: Vec::new(),
         duration: std::time::Duration::ZERO,
     }
+}
+
+/// The message of a caught panic.
+fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".into())
+}
+
+/// Runs `scenario`, records its outcome and tells the console; a recorder that cannot keep it
+/// stops the run (`stop`), with why in `halted`.
+async fn finish_scenario(
+    env: &Env,
+    scenario: &Scenario,
+    stop: &tokio::sync::watch::Sender<bool>,
+    halted: &Mutex<Option<String>>,
+) -> ScenarioOutcome {
+    let halt = |what: &str, e: std::io::Error| {
+        if let Ok(mut h) = halted.lock() {
+            h.get_or_insert_with(|| format!("{what}: {e}"));
+        }
+        let _ = stop.send(true);
+    };
+    if let Some(r) = &env.recorder
+        && let Err(e) = r.scenario_started(&scenario.id)
+    {
+        halt(
+            &format!("failed to prepare the evidence folder of `{}`", scenario.id),
+            e,
+        );
+    }
+    let mut outcome = exchange::run_scenario(env, scenario).await;
+    // A stop that came before its first step ran: the scenario never began.
+    let first_not_run = format!("not run: {STOPPED}");
+    if outcome.evidence.is_empty()
+        && outcome
+            .steps
+            .first()
+            .is_some_and(|s| s.reason.as_deref() == Some(first_not_run.as_str()))
+    {
+        outcome = not_started(scenario);
+    }
+    // A scenario cut short by a stop is not finished: `--resume` runs it again. One that ran to
+    // its end before the stop is kept, as the report counts it.
+    let stopped = *env.interrupt.borrow() && cut_short(&outcome);
+    if let Some(r) = env.recorder.as_ref().filter(|_| !stopped)
+        && let Err(e) = r.scenario_finished(&outcome)
+    {
+        halt("failed to write the run's journal", e);
+    }
+    (env.events)(Event::ScenarioFinished(&outcome));
+    outcome
 }
 
 /// Whether the harness may create files in the vendor's inbox `dir`: a hidden file (the folder
