@@ -52,8 +52,9 @@ pub fn read_run(results: &Path) -> Result<RunOutcome, EvidenceError> {
 ///
 /// The package holds every message of the run under its MedCom name (see
 /// [`super::name`]), `evidence-index.tsv`, `report/` with `results.json` and the `report.html`
-/// (with its `report-details/` pages), `junit.xml` and `testreports/*.json` beside it (when there), `review/` with the review log and attachments beside
-/// it (when there), and the signed manifest. The zip is written to a temporary file beside
+/// (with its `report-details/` pages; their evidence links lead to those names), `junit.xml` and
+/// `testreports/*.json` beside it (when there), `review/` with the review log and attachments
+/// beside it (when there), and the signed manifest. The zip is written to a temporary file beside
 /// `output` and renamed over it at the end, so a failed pack leaves no half package.
 ///
 /// # Errors
@@ -103,21 +104,33 @@ pub fn pack(results: &Path, key: &KeyPair, output: &Path) -> Result<Packed, Evid
     files.push((INDEX.to_string(), index.into_bytes()));
 
     files.push(("report/results.json".into(), read(results)?));
-    for report in ["report.html", "junit.xml"] {
-        let path = dir.join(report);
-        if path.is_file() {
-            files.push((format!("report/{report}"), read(&path)?));
-        }
+    // A large run's report links its evidence files (`evidence/…` beside it); in the package
+    // they have MedCom's names at its root, so the packed pages link those instead.
+    let relinked = Relinked::new(&named);
+    let html = dir.join("report.html");
+    if html.is_file() {
+        files.push((
+            "report/report.html".into(),
+            relinked.page(read(&html)?, "", "../"),
+        ));
+    }
+    let junit = dir.join("junit.xml");
+    if junit.is_file() {
+        files.push(("report/junit.xml".into(), read(&junit)?));
     }
     // A large run's report keeps its scenario sections on details pages beside it: without
     // them the packed report's links lead nowhere.
-    if dir.join("report.html").is_file() {
+    if html.is_file() {
+        let first = files.len();
         add_folder(
             &mut files,
             &dir.join("report-details"),
             Some("html"),
             "report/report-details",
         )?;
+        for (_, page) in &mut files[first..] {
+            *page = relinked.page(std::mem::take(page), "../", "../../");
+        }
     }
     // The FHIR TestReports of the run's TestScripts (`testreports/` beside the results, which
     // holds this run's only): the evidence for MedCom's "run the test scripts" steps.
@@ -173,7 +186,59 @@ pub fn pack(results: &Path, key: &KeyPair, output: &Path) -> Result<Packed, Evid
     })
 }
 
-/// Writes `files` as a zip at `output`, atomically.
+/// The report's links to evidence files, and the package names they lead to.
+struct Relinked<'a> {
+    /// Evidence file (as the run recorded it, `evidence/…`) -> its name in the package.
+    names: std::collections::HashMap<&'a str, &'a str>,
+}
+
+impl<'a> Relinked<'a> {
+    fn new(named: &'a [super::name::Named]) -> Relinked<'a> {
+        Relinked {
+            names: named
+                .iter()
+                .map(|n| (n.file.as_str(), n.name.as_str()))
+                .collect(),
+        }
+    }
+
+    /// `page` with each evidence link (`<a class="ev" href="{from}evidence/…">`, as the report
+    /// writes it) leading to the file's package name at `{to}`; one pass over the page. A page
+    /// that is not UTF-8, or a link to no evidence file of the run, is left as it is.
+    fn page(&self, page: Vec<u8>, from: &str, to: &str) -> Vec<u8> {
+        const LINK: &str = "<a class=\"ev\" href=\"";
+        let text = match String::from_utf8(page) {
+            Ok(text) => text,
+            Err(e) => return e.into_bytes(),
+        };
+        if self.names.is_empty() || !text.contains(LINK) {
+            return text.into_bytes();
+        }
+        let links: std::collections::HashMap<String, String> = self
+            .names
+            .iter()
+            .map(|(file, name)| {
+                (
+                    crate::report::href_attribute(&format!("{from}{file}")),
+                    crate::report::href_attribute(&format!("{to}{name}")),
+                )
+            })
+            .collect();
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text.as_str();
+        while let Some(at) = rest.find(LINK) {
+            let (before, link) = rest.split_at(at + LINK.len());
+            out.push_str(before);
+            let end = link.find('"').unwrap_or(link.len());
+            let (target, after) = link.split_at(end);
+            out.push_str(links.get(target).map_or(target, String::as_str));
+            rest = after;
+        }
+        out.push_str(rest);
+        out.into_bytes()
+    }
+}
+
 /// The bytes of the run's file at `path`.
 fn read(path: &Path) -> Result<Vec<u8>, EvidenceError> {
     std::fs::read(path).map_err(|source| EvidenceError::Read {

@@ -938,6 +938,12 @@ fn href(path: &str) -> String {
     percent_encoding::utf8_percent_encode(path, HREF_ESCAPED).to_string()
 }
 
+/// The attribute value of a link to `path` exactly as a page writes it: [`href`], then escaped
+/// for HTML. `evidence pack` finds the report's evidence links by it.
+pub(crate) fn href_attribute(path: &str) -> String {
+    handlebars::html_escape(&href(path))
+}
+
 impl<'a> EvidenceView<'a> {
     fn new(e: &'a Evidence, anchor: String, layout: &Layout) -> EvidenceView<'a> {
         let file = e

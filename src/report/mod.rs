@@ -48,6 +48,7 @@ pub mod testreport;
 
 use std::path::PathBuf;
 
+pub(crate) use html::href_attribute;
 pub use html::{render_html, render_html_in, splice_reviews, write_html, write_html_in};
 pub use journal::{FolderLock, Journal, Plan};
 pub use json::write_json;

@@ -204,6 +204,83 @@ fn a_large_runs_details_pages_go_into_the_package_beside_its_report() {
     assert_eq!(verify(dir.path(), "large.zip").status.code(), Some(0));
 }
 
+/// The `href`s of the evidence links (`<a class="ev" href="…">`) of an HTML page.
+fn evidence_links(page: &str) -> Vec<String> {
+    page.split("<a class=\"ev\" href=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .filter(|target| !target.starts_with('#'))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn a_packed_reports_evidence_links_lead_to_the_messages_in_the_package() {
+    // Evidence over the report's inline limit (4 MiB of previews of at most 256 KiB each) is
+    // linked, not copied in: 20 scenarios each sending a 300 kB PDF.
+    let dir = tempfile::tempdir().expect("tmp");
+    let folder = dir.path().join("scenarios/cc");
+    std::fs::create_dir_all(&folder).expect("mkdir");
+    let mut pdf = b"%PDF-1.4\n".to_vec();
+    pdf.resize(300_000, b' ');
+    std::fs::write(folder.join("big.pdf"), pdf).expect("pdf");
+    for i in 0..20 {
+        std::fs::write(
+            folder.join(format!("t{i}.toml")),
+            format!(
+                "id = \"t{i}\"\ntitle = \"t\"\nstandard = \"CareCommunication 5.0\"\nprotocol-step = \"3.4\"\n[[step]]\nsend = {{ message = \"carecommunication/new\", as = \"first\", category = \"discharge\", attachments = [{{ file = \"big.pdf\", content-type = \"application/pdf\", title = \"Stor\" }}] }}\n[[step]]\nexpect-ack = {{ for = \"first\" }}\n"
+            ),
+        )
+        .expect("scenario");
+    }
+    let out = run_in(dir.path(), &["run"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let out = with_stdin(dir.path(), &["key", "new", "--output", "key"], "pw\npw\n");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    pack_names(dir.path(), "bundle.zip");
+    let files = entries(&dir.path().join("bundle.zip"));
+    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    let mut linked = 0;
+    for (page, bytes) in files
+        .iter()
+        .filter(|(n, _)| n.starts_with("report/") && n.ends_with(".html"))
+    {
+        let folder = std::path::Path::new(page).parent().expect("folder");
+        for link in evidence_links(&String::from_utf8_lossy(bytes)) {
+            // Resolved as a browser resolves a relative link, from the page's folder.
+            let mut at: Vec<&str> = folder.iter().filter_map(|c| c.to_str()).collect();
+            for part in link.split('/') {
+                if part == ".." {
+                    at.pop();
+                } else {
+                    at.push(part);
+                }
+            }
+            let target = at.join("/");
+            assert!(
+                names.contains(&target.as_str()),
+                "{page} links `{link}`, and the package holds no `{target}`: {names:?}"
+            );
+            linked += 1;
+        }
+    }
+    assert!(
+        linked >= 2,
+        "the packed report links {linked} evidence files"
+    );
+    assert_eq!(verify(dir.path(), "bundle.zip").status.code(), Some(0));
+}
+
 #[test]
 fn a_300_character_scenario_id_passes_with_its_evidence_on_disk() {
     // NAME_MAX is 255 bytes: the id itself cannot be the evidence file's name.
