@@ -203,9 +203,9 @@ pub(super) fn evidence_command(command: EvidenceCommand) -> Result<i32, Failure>
             })?;
             let packed = evidence::pack(&results, &pair, &output).map_err(Failure::new)?;
             say!(
-                "wrote `{}`: {} files, {} messages named by MedCom's convention; signed: {}",
+                "wrote `{}`: {} files in the signed manifest ({} of them messages named by MedCom's convention), the manifest and its signature; signed: {}",
                 output.display(),
-                packed.files,
+                packed.listed,
                 packed.messages,
                 packed.trusted_comment
             );

@@ -17,6 +17,9 @@ use crate::run::RunOutcome;
 pub struct Packed {
     /// Files in the package, the manifest and its signature included.
     pub files: usize,
+    /// Files the signed manifest lists (all but the manifest and its signature), as the trusted
+    /// comment counts them.
+    pub listed: usize,
     /// Messages among them, named by MedCom's convention.
     pub messages: usize,
     /// The signed trusted comment.
@@ -181,6 +184,7 @@ pub fn pack(results: &Path, key: &KeyPair, output: &Path) -> Result<Packed, Evid
     write_zip(output, &files)?;
     Ok(Packed {
         files: files.len(),
+        listed: sums.len(),
         messages,
         trusted_comment,
     })
