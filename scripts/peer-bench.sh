@@ -4,7 +4,9 @@
 # through hurl (when installed) with equivalent asserts on the acknowledgement, and as a raw POST
 # loop through wrk; prints each rate and the ratios, and serve's RSS at the end.
 #
-#   scripts/peer-bench.sh [N]        (default N=2000; BIN=target/release/medcom-harness)
+#   scripts/peer-bench.sh [N]        (default N=2000; BIN=target/release/medcom-harness;
+#                                     ROUNDS=4: the harness and hurl measures are taken ROUNDS
+#                                     times in turn and their medians reported)
 #
 # Needs: a release build, python3, GNU time (/usr/bin/time); wrk and hurl are used when on PATH
 # (`apt-get install wrk`; `cargo install hurl --version 8.0.1 --locked`).
@@ -39,7 +41,8 @@ PY
 rate() { python3 -c "import sys; n,s=float(sys.argv[1]),float(sys.argv[2]); print(f'{n/s:.0f}')" "$@"; }
 secs() { python3 -c "import time; print(time.monotonic())"; }
 harness() {
-  local jobs=$1 out="$work/h$1"
+  # A fresh folder each round: a rerun in one folder would first delete the last run's files.
+  local jobs=$1 out="$work/h$1.r$r"
   local t0 t1
   t0=$(secs)
   local jobs_arg=(--jobs "$jobs")
@@ -51,14 +54,24 @@ harness() {
   python3 -c "print(f'{$t1-$t0:.3f}')"
 }
 cpu_ms() { python3 -c "import sys; u,s=open(sys.argv[1]).read().split()[-2:]; print(f'{(float(u)+float(s))*1000/$N:.2f}')" "$work/cpu$1"; }
-hd=$(harness default); h2=$(harness 2); h1=$(harness 1)
+median() { python3 -c "import statistics, sys; print(f'{statistics.median(map(float, sys.argv[1:])):.3f}')" "$@"; }
+ROUNDS=${ROUNDS:-4}
+# Rounds alternate the configurations, so a noisy moment of the shared machine touches all.
+declare -a HD H2 H1 CD C2 C1
+for r in $(seq "$ROUNDS"); do
+  HD+=("$(harness default)"); CD+=("$(cpu_ms default)")
+  H2+=("$(harness 2)"); C2+=("$(cpu_ms 2)")
+  H1+=("$(harness 1)"); C1+=("$(cpu_ms 1)")
+done
+hd=$(median "${HD[@]}"); h2=$(median "${H2[@]}"); h1=$(median "${H1[@]}")
+echo "median of $ROUNDS rounds:"
 echo "harness, default --jobs: $(rate "$N" "$hd") exchanges/s (${hd} s incl. reports)"
 echo "harness --jobs 2: $(rate "$N" "$h2") exchanges/s (${h2} s incl. reports)"
 echo "harness --jobs 1: $(rate "$N" "$h1") exchanges/s (${h1} s); --jobs 2 / --jobs 1 = $(python3 -c "print(f'{$h1/$h2:.2f}')")x"
-echo "harness CPU per exchange (user+sys, reports included): --jobs 1 $(cpu_ms 1) ms, --jobs 2 $(cpu_ms 2) ms, default $(cpu_ms default) ms"
+echo "harness CPU per exchange (user+sys, reports included): --jobs 1 $(median "${C1[@]}") ms, --jobs 2 $(median "${C2[@]}") ms, default $(median "${CD[@]}") ms"
 
 # One message the harness sent, with its two ids turned into placeholders.
-sent=$(find "$work/h1/evidence" -name "*.e1.json" -print -quit)
+sent=$(find "$work/h1.r1/evidence" -name "*.e1.json" -print -quit)
 python3 - "$sent" "$work/body.json" <<'PY'
 import json, sys
 raw = open(sys.argv[1]).read()
@@ -70,7 +83,8 @@ PY
 
 if command -v hurl >/dev/null; then
   # Every request inline with its own ids (hurl does not template a `file,` body), the header id
-  # the same wherever the message names it, as the harness's messages do.
+  # the same wherever the message names it, as the harness's messages do; new ids each round.
+  hurl_files() {
   python3 - "$work/body.json" "$work/bench" "$url" "$N" <<'PY2'
 import json, sys, uuid
 body = json.dumps(json.load(open(sys.argv[1])), separators=(",", ":"), ensure_ascii=False)
@@ -91,11 +105,17 @@ for part in range(2):
             one = body.replace("__BUNDLE__", str(uuid.uuid4())).replace("__HEADER__", str(uuid.uuid4()))
             out.write(f"POST {sys.argv[3]}\nContent-Type: application/fhir+json\n{one}\n{asserts}\n")
 PY2
-  t0=$(secs)
-  (cd "$work" && hurl --test --jobs 2 bench0.hurl bench1.hurl >"$work/hurl.log" 2>&1) || { echo "hurl: some asserts failed:"; grep -m3 -A3 "^error" "$work/hurl.log"; }
-  t1=$(secs)
-  hs=$(python3 -c "print(f'{$t1-$t0:.3f}')")
-  echo "hurl --jobs 2 (6 asserts): $(rate "$N" "$hs") requests/s; harness --jobs 2 / hurl = $(python3 -c "print(f'{$hs/$h2:.2f}')")x"
+  }
+  HS=()
+  for r in $(seq "$ROUNDS"); do
+    hurl_files
+    t0=$(secs)
+    (cd "$work" && hurl --test --jobs 2 bench0.hurl bench1.hurl >"$work/hurl.log" 2>&1) || { echo "hurl: some asserts failed:"; grep -m3 -A3 "^error" "$work/hurl.log"; }
+    t1=$(secs)
+    HS+=("$(python3 -c "print(f'{$t1-$t0:.3f}')")")
+  done
+  hs=$(median "${HS[@]}")
+  echo "hurl --jobs 2 (6 asserts, median of $ROUNDS): $(rate "$N" "$hs") requests/s; harness --jobs 2 / hurl = $(python3 -c "print(f'{$hs/$h2:.2f}')")x"
 else
   echo "hurl: not installed (cargo install hurl --version 8.0.1 --locked); skipped"
 fi
