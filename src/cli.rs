@@ -703,8 +703,17 @@ struct Reports {
 
 impl Reports {
     fn write(&self, run: &run::RunOutcome) -> Result<(), Failure> {
+        self.write_streamed(run, report::Streamed::default())
+    }
+
+    /// [`Reports::write`] with the scenarios' parts a [`report::ReportStream`] made during the run.
+    fn write_streamed(
+        &self,
+        run: &run::RunOutcome,
+        streamed: report::Streamed,
+    ) -> Result<(), Failure> {
         let secrets = self.secrets.get().cloned().unwrap_or_default();
-        report::write_all_redacted(run, &self.paths, &self.options, &secrets).map_err(|e| Failure {
+        report::write_all_streamed(run, &self.paths, &self.options, &secrets, streamed).map_err(|e| Failure {
             error: Box::new(e),
             hint: Some("the report paths were writable when the run started; check the disk and permissions".into()),
         })
@@ -933,7 +942,7 @@ fn prepare_and_run(args: &RunArgs, reports: &Reports) -> Result<i32, Failure> {
         }),
         error: Box::new(e),
     })?;
-    let (journal, finished) = if args.resume {
+    let (mut journal, finished) = if args.resume {
         report::Journal::resume(&reports.paths.json, &ids, &plan).map_err(|e| {
             let hint = match &e {
                 report::ReportError::ResumeFinished { .. } => "run without --resume to start a new run",
@@ -959,6 +968,18 @@ fn prepare_and_run(args: &RunArgs, reports: &Reports) -> Result<i32, Failure> {
             ids.len() - finished.len()
         );
     }
+    // Each scenario's part of the reports is made as it finishes, in the background (those the
+    // journal kept first): at the end only what needs the whole run is left.
+    let stream = std::sync::Arc::new(report::ReportStream::start(
+        &reports.paths,
+        &reports.options,
+        secrets.clone(),
+        config.threshold,
+    ));
+    for f in &finished {
+        stream.add(f.clone());
+    }
+    journal.stream_to(stream.clone());
     let scenarios: Vec<_> = scenarios
         .into_iter()
         .filter(|s| !finished.iter().any(|f| f.id == s.id))
@@ -1059,7 +1080,7 @@ fn prepare_and_run(args: &RunArgs, reports: &Reports) -> Result<i32, Failure> {
     if let Some(note) = &outcome.note {
         medcom_harness::errln!("error: the run stopped early: {note}");
     }
-    reports.write(&outcome).map_err(|f| Failure {
+    reports.write_streamed(&outcome, stream.finish()).map_err(|f| Failure {
         // The run happened: its reports must not be replaced by a "not run" one.
         error: Box::new(ReportsNotWritten(f.error)),
         hint: Some(

@@ -171,6 +171,15 @@ fn part_name(k: usize) -> String {
 }
 
 impl Layout {
+    /// The layout of the sections on a details page of a report laid out as `layout`: evidence
+    /// files are found from the details folder, one level below the report.
+    pub(super) fn for_details(layout: &Layout) -> Layout {
+        Layout {
+            prefix: format!("../{}", layout.prefix),
+            ..layout.clone()
+        }
+    }
+
     /// Links evidence when `linked`, else copies it in; `prefix` as in [`Layout::prefix`].
     pub(super) fn linking(linked: bool, prefix: String) -> Layout {
         Layout {
@@ -257,6 +266,19 @@ pub(super) fn write_html_laid_out(
     layout: &Layout,
     reviews: &[crate::review::Entry],
 ) -> Result<(), ReportError> {
+    write_html_streamed(run, path, layout, reviews, &[])
+}
+
+/// [`write_html_laid_out`], with the sections of the details pages made ahead where `sections`
+/// (by index into `run.scenarios`; shorter or `None`: made here) has one whose anchors are the
+/// ones the page gives its scenario (see `super::stream`).
+pub(super) fn write_html_streamed(
+    run: &RunOutcome,
+    path: &Path,
+    layout: &Layout,
+    reviews: &[crate::review::Entry],
+    sections: &[Option<SectionItem>],
+) -> Result<(), ReportError> {
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -297,7 +319,16 @@ pub(super) fn write_html_laid_out(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    write_parts(run, &page, &layout, &whole, &report_name, fresh.path()).map_err(failed)?;
+    write_parts(
+        run,
+        &page,
+        &layout,
+        &whole,
+        &report_name,
+        fresh.path(),
+        sections,
+    )
+    .map_err(failed)?;
     super::write_report_with(path, |w| {
         fill(&whole, w, |part, w| match part {
             Part::Failing => section::failing_table(w, run, &page.anchors, &layout),
@@ -320,6 +351,7 @@ fn write_parts(
     head: &str,
     report_name: &str,
     into: &Path,
+    sections: &[Option<SectionItem>],
 ) -> std::io::Result<()> {
     use std::io::Write as _;
     #[cfg(unix)]
@@ -334,11 +366,7 @@ fn write_parts(
         .and_then(|(_, rest)| rest.split_once("</style>"))
         .map(|(css, _)| css)
         .unwrap_or_default();
-    // Evidence files are found from the details folder, one level below the report.
-    let inner = Layout {
-        prefix: format!("../{}", layout.prefix),
-        ..layout.clone()
-    };
+    let inner = Layout::for_details(layout);
     let l = layout.lang.labels();
     for (k, chunk) in run.scenarios.chunks(PART_SCENARIOS).enumerate() {
         let first = k * PART_SCENARIOS;
@@ -361,14 +389,14 @@ fn write_parts(
             run.scenarios.len(),
         )?;
         for (j, s) in chunk.iter().enumerate() {
-            let view = ScenarioView::new(
-                first + j + 1,
-                s,
-                run.threshold,
-                &page.anchors[first + j],
-                &inner,
-            );
-            section::scenario(&mut out, &view)?;
+            let (i, anchors) = (first + j, &page.anchors[first + j]);
+            match sections.get(i).and_then(Option::as_ref) {
+                Some(made) if made.anchors == *anchors => made.write(&mut out, i + 1)?,
+                _ => {
+                    let view = ScenarioView::new(i + 1, s, run.threshold, anchors, &inner);
+                    section::scenario(&mut out, &view)?;
+                }
+            }
         }
         out.write_all(b"</main>\n</div>\n</body>\n</html>\n")?;
         out.flush()?;
@@ -458,9 +486,61 @@ fn stream_html(
 }
 
 /// The anchors of one scenario: its section's and each evidence item's, by evidence id.
+#[derive(Debug, PartialEq, Eq)]
 struct Anchors {
     scenario: String,
     evidence: Vec<String>,
+}
+
+/// One scenario's section on a details page, made ahead of the page (see `super::stream`): the
+/// markup before and after its number, with the anchors it was made with.
+#[derive(Debug)]
+pub(super) struct SectionItem {
+    /// The anchors the page gives the scenario when no other id takes its names first.
+    anchors: Anchors,
+    /// The section up to its number.
+    before: Vec<u8>,
+    /// The section from just after its number.
+    after: Vec<u8>,
+}
+
+impl SectionItem {
+    /// The section of `s` (as the reports show it) on a details page laid out as `layout`
+    /// ([`Layout::for_details`]), for a run judged at `threshold`; `None` if it cannot be made.
+    pub(super) fn of(
+        s: &ScenarioOutcome,
+        threshold: Grade,
+        layout: &Layout,
+    ) -> Option<SectionItem> {
+        let scenario = super::slug::slug(&s.id);
+        let evidence = s
+            .evidence
+            .iter()
+            .map(|e| super::slug::slug(&format!("{scenario}.{}", e.id)))
+            .collect();
+        let anchors = Anchors { scenario, evidence };
+        let view = ScenarioView::new(0, s, threshold, &anchors, layout);
+        let mut before = Vec::new();
+        section::scenario(&mut before, &view).ok()?;
+        // The number is the first thing of its kind: before it come the section's tag and the
+        // status and grade badges, whose text is fixed or escaped.
+        const NUMBER: &[u8] = b"<span class=\"n\">0.</span>";
+        let at = before.windows(NUMBER.len()).position(|w| w == NUMBER)?;
+        let mut after = before.split_off(at + NUMBER.len() - b"0.</span>".len());
+        after.remove(0);
+        Some(SectionItem {
+            anchors,
+            before,
+            after,
+        })
+    }
+
+    /// Writes the section numbered `number`.
+    fn write(&self, out: &mut dyn std::io::Write, number: usize) -> std::io::Result<()> {
+        out.write_all(&self.before)?;
+        write!(out, "{number}")?;
+        out.write_all(&self.after)
+    }
 }
 
 /// `html`, a report this harness wrote, with its reviews section replaced by one of `reviews`

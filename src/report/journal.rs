@@ -230,6 +230,8 @@ pub struct Journal {
     /// Scenario id -> the name its evidence files start with, fixed for the whole selection at
     /// the start so that a resumed run files evidence where [`super::write_json`] expects it.
     names: HashMap<String, String>,
+    /// Where each finished scenario goes once journaled, for its part of the reports.
+    stream: Option<std::sync::Arc<super::ReportStream>>,
 }
 
 impl Journal {
@@ -266,6 +268,7 @@ impl Journal {
             dir,
             path,
             file: Mutex::new(Appender::new(file)),
+            stream: None,
         })
     }
 
@@ -369,6 +372,7 @@ impl Journal {
                 dir,
                 path,
                 file: Mutex::new(Appender::new(file)),
+                stream: None,
             },
             finished,
         ))
@@ -395,6 +399,12 @@ impl Journal {
         let line = serde_json::json!({ "finished": crate::template::now_instant() });
         writeln!(file, "{line}").map_err(failed)?;
         file.sync_all().map_err(failed)
+    }
+
+    /// Hands every scenario journaled from now on to `stream` too, which makes its part of the
+    /// reports in the background (see [`super::ReportStream`]).
+    pub fn stream_to(&mut self, stream: std::sync::Arc<super::ReportStream>) {
+        self.stream = Some(stream);
     }
 
     /// The journal file.
@@ -614,7 +624,12 @@ impl Recorder for Journal {
             .file
             .lock()
             .map_err(|_| std::io::Error::other("the journal's lock is poisoned"))?;
-        file.append(&line)
+        file.append(&line)?;
+        drop(file);
+        if let Some(stream) = &self.stream {
+            stream.add(outcome.clone());
+        }
+        Ok(())
     }
 }
 

@@ -160,6 +160,93 @@ pub(super) fn write_results(run: &RunOutcome, path: &Path) -> Result<(), ReportE
     })
 }
 
+/// Scenario `s` as an item of the results' `scenarios` array: pretty-printed and indented as
+/// [`write_results`] writes it there (two levels, four spaces), without the line break and
+/// indentation before it. A JSON string holds no raw line break, so every line break in the
+/// text is one of the printer's.
+pub(super) fn scenario_item(s: &crate::run::ScenarioOutcome) -> Result<Vec<u8>, serde_json::Error> {
+    let flat = serde_json::to_vec_pretty(s)?;
+    let breaks = flat.iter().filter(|b| **b == b'\n').count();
+    let mut out = Vec::with_capacity(flat.len() + 4 * breaks);
+    for &b in &flat {
+        out.push(b);
+        if b == b'\n' {
+            out.extend_from_slice(b"    ");
+        }
+    }
+    Ok(out)
+}
+
+/// The results document of a run without its scenarios' items, split where they go: made
+/// first ([`Frame::of`]), then written with the items ([`Frame::write`]). The items of a run's
+/// scenarios are made while it runs (see `super::stream`); the document is the same, byte for
+/// byte, as [`write_results`] writes.
+pub(super) struct Frame {
+    /// The document with an empty `scenarios` array.
+    bytes: Vec<u8>,
+    /// Where its `[]` starts.
+    at: usize,
+    /// How many items go there.
+    items: usize,
+}
+
+impl Frame {
+    /// The frame of `run` (its `scenarios` are taken out for the moment and put back).
+    pub(super) fn of(run: &mut RunOutcome) -> Result<Frame, serde_json::Error> {
+        let (summary, passed, verdict, coverage) = (
+            run.summary(),
+            run.passed(),
+            run.verdict().as_str(),
+            coverage(run),
+        );
+        let scenarios = std::mem::take(&mut run.scenarios);
+        let items = scenarios.len();
+        let bytes = serde_json::to_vec_pretty(&Results {
+            run,
+            summary,
+            passed,
+            verdict,
+            coverage,
+        });
+        run.scenarios = scenarios;
+        let bytes = bytes?;
+        // The first top-level key `scenarios`: a top-level key is the only text at a line start
+        // indented by two spaces, and the keys before it hold plain values.
+        const KEY: &[u8] = b"\n  \"scenarios\": []";
+        let at = bytes
+            .windows(KEY.len())
+            .position(|w| w == KEY)
+            .map(|at| at + KEY.len() - 2)
+            .ok_or_else(|| serde_json::Error::io(std::io::Error::other("no `scenarios` key")))?;
+        Ok(Frame { bytes, at, items })
+    }
+
+    /// Writes the document to `path`, each scenario's item (see [`scenario_item`]) written by
+    /// `item`, by index into the run's scenarios.
+    pub(super) fn write(
+        &self,
+        path: &Path,
+        item: &dyn Fn(usize, &mut dyn std::io::Write) -> std::io::Result<()>,
+    ) -> Result<(), ReportError> {
+        let (head, tail) = (&self.bytes[..self.at], &self.bytes[self.at + 2..]);
+        super::write_report_with(path, |w| {
+            w.write_all(head)?;
+            if self.items == 0 {
+                w.write_all(b"[]")?;
+            } else {
+                w.write_all(b"[")?;
+                for i in 0..self.items {
+                    w.write_all(if i == 0 { b"\n    " } else { b",\n    " })?;
+                    item(i, w)?;
+                }
+                w.write_all(b"\n  ]")?;
+            }
+            w.write_all(tail)?;
+            w.write_all(b"\n")
+        })
+    }
+}
+
 /// The marker file by which an `evidence/` folder is known to be the harness's own.
 const MARKER: &str = ".medcom-harness-evidence";
 
@@ -424,6 +511,37 @@ mod tests {
         );
         assert!(path.parent().expect("a folder").join(file).is_file());
         assert!(!tmp.path().join("outside").exists());
+    }
+
+    #[test]
+    fn the_results_written_around_their_items_are_the_results_written_whole() {
+        let mut empty = sample::run();
+        empty.scenarios.clear();
+        let placeholder = RunOutcome::placeholder(
+            crate::run::RunStatus::InProgress,
+            "embedded reference vendor".into(),
+            crate::finding::Grade::F4,
+            None,
+        );
+        for run in [sample::run(), sample::large(9), empty, placeholder] {
+            let tmp = tempfile::tempdir().expect("a temp dir");
+            let (whole, parts) = (tmp.path().join("whole.json"), tmp.path().join("parts.json"));
+            write_results(&run, &whole).expect("written whole");
+            let mut framed = run.clone();
+            let frame = Frame::of(&mut framed).expect("a frame");
+            frame
+                .write(&parts, &|i, w| {
+                    w.write_all(
+                        &scenario_item(&framed.scenarios[i]).map_err(std::io::Error::other)?,
+                    )
+                })
+                .expect("written in parts");
+            let (whole, parts) = (
+                std::fs::read_to_string(&whole).expect("read"),
+                std::fs::read_to_string(&parts).expect("read"),
+            );
+            assert_eq!(whole, parts);
+        }
     }
 
     #[test]

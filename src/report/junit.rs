@@ -21,7 +21,7 @@ use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 
 use super::ReportError;
-use crate::finding::Finding;
+use crate::finding::{Finding, Grade};
 use crate::run::{RunOutcome, RunStatus, ScenarioOutcome, ScenarioStatus, StepOutcome, StepStatus};
 
 /// The certification record as suite properties: `system.vendor`, `system.name`,
@@ -121,6 +121,31 @@ enum Kind {
 /// what `quick_junit` writes for a whole [`quick_junit::Report`] (indented by 4, an XML
 /// declaration, a trailing line break): a run of 10,000 scenarios is never a document in memory.
 fn stream_junit(run: &RunOutcome, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    stream_junit_with(run, out, &|i, w| {
+        w.write_all(&case_item(&run.scenarios[i], run.threshold)?)
+    })
+}
+
+/// A scenario's `<testcase>` as [`stream_junit`] writes it in the suite: with the line break and
+/// the indentation before it, for a run whose threshold is `threshold`.
+pub(super) fn case_item(s: &ScenarioOutcome, threshold: Grade) -> std::io::Result<Vec<u8>> {
+    let mut w = Writer::new_with_indent(Vec::new(), b' ', 4);
+    // The writer's state where a test case goes in the document: two levels in (`testsuites`,
+    // `testsuite`), a line break due.
+    w.write_event(Event::Start(BytesStart::new("testsuites")))?;
+    w.write_event(Event::Start(BytesStart::new("testsuite")))?;
+    let start = w.get_ref().len();
+    write_case(&mut w, &test_case(s, threshold))?;
+    Ok(w.into_inner().split_off(start))
+}
+
+/// [`stream_junit`] with each scenario's test case written by `case`, by index into
+/// `run.scenarios`, as [`case_item`] makes it.
+pub(super) fn stream_junit_with(
+    run: &RunOutcome,
+    out: &mut dyn std::io::Write,
+    case: &dyn Fn(usize, &mut dyn std::io::Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let unfinished = unfinished(run);
     let count = |k: Kind| {
         run.scenarios
@@ -171,8 +196,9 @@ fn stream_junit(run: &RunOutcome, out: &mut dyn std::io::Write) -> std::io::Resu
         w.write_event(Event::Empty(tag))?;
     }
     w.write_event(Event::End(BytesEnd::new("properties")))?;
-    for s in &run.scenarios {
-        write_case(&mut w, &test_case(s, run))?;
+    // A case leaves the writer's indentation as it found it (two levels in, a line break due).
+    for i in 0..run.scenarios.len() {
+        case(i, w.get_mut())?;
     }
     if let Some(why) = unfinished {
         // CI reads a suite with no failure and no error as green: a run that is not a verdict
@@ -306,11 +332,11 @@ fn unfinished(run: &RunOutcome) -> Option<String> {
     }
 }
 
-fn test_case(s: &ScenarioOutcome, run: &RunOutcome) -> TestCase {
+fn test_case(s: &ScenarioOutcome, threshold: Grade) -> TestCase {
     let status = match s.status {
         ScenarioStatus::Passed => TestCaseStatus::success(),
         ScenarioStatus::Failed => {
-            let failures: Vec<(&StepOutcome, &Finding)> = s.failures(run.threshold).collect();
+            let failures: Vec<(&StepOutcome, &Finding)> = s.failures(threshold).collect();
             let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
             status.set_type(s.verdict.as_str());
             match failures.first() {
@@ -328,7 +354,7 @@ fn test_case(s: &ScenarioOutcome, run: &RunOutcome) -> TestCase {
                     status.set_message(s.reason.clone().unwrap_or_else(|| {
                         format!(
                             "verdict {} is worse than the threshold {}",
-                            s.verdict, run.threshold
+                            s.verdict, threshold
                         )
                     }));
                 }
@@ -444,6 +470,42 @@ mod tests {
 
     fn count(doc: &roxmltree::Document<'_>, name: &str) -> usize {
         doc.descendants().filter(|n| n.has_tag_name(name)).count()
+    }
+
+    #[test]
+    fn a_test_case_made_apart_is_the_test_case_the_suite_writes() {
+        let run = sample::run();
+        for s in &run.scenarios {
+            let open = |w: &mut Writer<Vec<u8>>| {
+                w.write_event(Event::Start(BytesStart::new("testsuites")))
+                    .and_then(|()| w.write_event(Event::Start(BytesStart::new("testsuite"))))
+                    .expect("written")
+            };
+            let close = |w: &mut Writer<Vec<u8>>| {
+                w.write_event(Event::End(BytesEnd::new("testsuite")))
+                    .and_then(|()| w.write_event(Event::End(BytesEnd::new("testsuites"))))
+                    .expect("written")
+            };
+            let mut whole = Writer::new_with_indent(Vec::new(), b' ', 4);
+            open(&mut whole);
+            for _ in 0..2 {
+                write_case(&mut whole, &test_case(s, run.threshold)).expect("written");
+            }
+            close(&mut whole);
+            let mut apart = Writer::new_with_indent(Vec::new(), b' ', 4);
+            open(&mut apart);
+            for _ in 0..2 {
+                let item = case_item(s, run.threshold).expect("made");
+                apart.get_mut().extend_from_slice(&item);
+            }
+            close(&mut apart);
+            assert_eq!(
+                String::from_utf8(whole.into_inner()).expect("UTF-8"),
+                String::from_utf8(apart.into_inner()).expect("UTF-8"),
+                "{}",
+                s.id
+            );
+        }
     }
 
     #[test]

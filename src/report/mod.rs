@@ -44,6 +44,7 @@ mod review_view;
 pub(crate) mod sample;
 mod shown;
 mod slug;
+mod stream;
 pub mod testreport;
 
 use std::path::PathBuf;
@@ -56,6 +57,7 @@ pub use junit::{render_junit, write_junit};
 pub use lang::Lang;
 pub use merge::{MergeError, merge};
 pub use shown::redacted_text;
+pub use stream::{ReportStream, Streamed};
 
 use std::path::Path;
 
@@ -341,17 +343,91 @@ pub fn write_all_redacted(
     options: &Options,
     secrets: &crate::transport::Secrets,
 ) -> Result<(), ReportError> {
+    write_all_streamed(run, paths, options, secrets, Streamed::default())
+}
+
+/// [`write_all_redacted`], with the parts of the scenarios a [`ReportStream`] made while the run
+/// went on (`streamed`, from [`ReportStream::finish`]): only what needs the whole run is made
+/// here. The reports are the same as without them (see the `stream` module).
+///
+/// # Errors
+/// The first [`ReportError`]; each names the file it could not write.
+pub fn write_all_streamed(
+    run: &RunOutcome,
+    paths: &Paths,
+    options: &Options,
+    secrets: &crate::transport::Secrets,
+    mut streamed: Streamed,
+) -> Result<(), ReportError> {
     // The evidence files first (the reports name them), then one copy of the run as the
-    // reports show it, rewritten scenario by scenario, without the message bytes unless the page
-    // copies them in (see `shown`).
+    // reports show it, rewritten scenario by scenario (or as it finished, by the stream),
+    // without the message bytes unless the page copies them in (see `shown`).
     let filed = json::file_each(run, &paths.json)?;
     let show = shown::Shown {
         secrets,
         mask: !options.show_cpr,
     };
-    let linked = show.links_evidence(run);
-    let shown = show.run(run, Some(&filed), !linked);
+    let files = |i: usize| filed.scenarios.get(i).map(Vec::as_slice);
+    let parts: Vec<Option<stream::Part>> = run
+        .scenarios
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            streamed.take(s).filter(|p| {
+                p.shown
+                    .evidence
+                    .iter()
+                    .map(|e| &e.file)
+                    .eq(files(i).unwrap_or_default())
+            })
+        })
+        .collect();
+    drop(streamed);
+    // Whether the page links the evidence (see `Shown::shown_len`), from the parts' counts.
+    let mut so_far = 0usize;
+    let linked = run.scenarios.iter().zip(&parts).any(|(s, p)| {
+        so_far += match p.as_ref().and_then(|p| p.shown_len) {
+            Some(len) => len,
+            None => s.evidence.iter().map(|e| show.shown_len(e)).sum(),
+        };
+        so_far > html::INLINE_EVIDENCE_BYTES
+    });
+    let n = run.scenarios.len();
+    let (mut scenarios, mut json_items, mut junit_items, mut sections) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    for (i, (s, part)) in run.scenarios.iter().zip(parts).enumerate() {
+        match part {
+            // A part made while the page might copy evidence in has its bytes; one made after
+            // the run was known to link it has none, and serves only a page that links.
+            Some(mut p) if p.with_bytes || linked => {
+                if linked {
+                    for e in &mut p.shown.evidence {
+                        e.bytes = Vec::new();
+                    }
+                }
+                scenarios.push(p.shown);
+                json_items.push(Some(p.json));
+                junit_items.push(Some(p.junit));
+                sections.push(p.html);
+            }
+            _ => {
+                scenarios.push(show.scenario(s, files(i), !linked));
+                json_items.push(None);
+                junit_items.push(None);
+                sections.push(None);
+            }
+        }
+    }
+    let mut shown = show.run_with(run, Some(&filed), scenarios);
     drop(filed);
+    let frame = json::Frame::of(&mut shown).map_err(|source| ReportError::Json {
+        path: paths.json.clone(),
+        source,
+    })?;
     let mut layout = html::Layout::linking(linked, relative_folder(&paths.html, &paths.json));
     layout.lang = options.lang;
     // The three reports at once, one thread each (a run's reports are written on as many cores
@@ -359,15 +435,27 @@ pub fn write_all_redacted(
     let shown = &shown;
     let (json, junit, html) = std::thread::scope(|scope| {
         let json = scope.spawn(|| {
-            json::write_results(shown, &paths.json)?;
+            frame.write(&paths.json, &|i, w| match &json_items[i] {
+                Some(item) => w.write_all(item),
+                None => w.write_all(
+                    &json::scenario_item(&shown.scenarios[i]).map_err(std::io::Error::other)?,
+                ),
+            })?;
             testreport::write_testreports(shown, &paths.json).map(drop)
         });
-        let junit = scope.spawn(|| write_junit(shown, &paths.junit));
+        let junit = scope.spawn(|| {
+            write_report_with(&paths.junit, |w| {
+                junit::stream_junit_with(shown, w, &|i, w| match &junit_items[i] {
+                    Some(item) => w.write_all(item),
+                    None => w.write_all(&junit::case_item(&shown.scenarios[i], shown.threshold)?),
+                })
+            })
+        });
         // A run that reuses a results folder keeps its review log: the page lists the entries
         // about this run (by its start time) and none about another.
         let reviews =
             crate::review::read_log(&crate::review::log_path(&paths.json)).unwrap_or_default();
-        let html = html::write_html_laid_out(shown, &paths.html, &layout, &reviews);
+        let html = html::write_html_streamed(shown, &paths.html, &layout, &reviews, &sections);
         (json.join(), junit.join(), html)
     });
     let joined = |r: std::thread::Result<Result<(), ReportError>>| {

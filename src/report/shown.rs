@@ -51,20 +51,33 @@ impl Shown<'_> {
         }
     }
 
-    /// Whether the page links the evidence of `run` instead of copying it in: the evidence as
-    /// the page would show it (each item rewritten, at most [`PREVIEW_BYTES`] of it) is more than
-    /// [`super::html::INLINE_EVIDENCE_BYTES`]. Stops rewriting once the sum is over it, so a
-    /// large run rewrites only its first few hundred items.
-    pub(super) fn links_evidence(&self, run: &RunOutcome) -> bool {
-        let mut shown = 0usize;
-        for e in run.scenarios.iter().flat_map(|s| &s.evidence) {
-            let len = self.bytes(&e.bytes).map_or(e.bytes.len(), |b| b.len());
-            shown += len.min(PREVIEW_BYTES);
-            if shown > super::html::INLINE_EVIDENCE_BYTES {
-                return true;
+    /// How many bytes of `e` the page would show: its bytes rewritten, at most
+    /// [`PREVIEW_BYTES`] of them. The page links the evidence of a run instead of copying it in
+    /// when their sum is more than [`super::html::INLINE_EVIDENCE_BYTES`] (see
+    /// [`super::write_all_streamed`], which stops counting once it is).
+    pub(super) fn shown_len(&self, e: &Evidence) -> usize {
+        let len = self.bytes(&e.bytes).map_or(e.bytes.len(), |b| b.len());
+        len.min(PREVIEW_BYTES)
+    }
+
+    /// Scenario `s` as the reports show it: copied once (its evidence bytes only `with_bytes`),
+    /// each evidence item's `file` set from `files` when given, its text rewritten in place.
+    pub(super) fn scenario(
+        &self,
+        s: &ScenarioOutcome,
+        files: Option<&[Option<String>]>,
+        with_bytes: bool,
+    ) -> ScenarioOutcome {
+        let text = |t: &str| self.text(t);
+        let bytes = |b: &[u8]| self.bytes(b);
+        let mut s = light(s, with_bytes);
+        if let Some(filed) = files {
+            for (e, file) in s.evidence.iter_mut().zip(filed) {
+                e.file.clone_from(file);
             }
         }
-        false
+        cpr::rewrite_scenario(&mut s, &text, &bytes);
+        s
     }
 
     /// `run` as the reports show it, with the `files` the evidence was written to: scenario by
@@ -77,6 +90,27 @@ impl Shown<'_> {
         files: Option<&Filed>,
         with_bytes: bool,
     ) -> RunOutcome {
+        let scenarios = run
+            .scenarios
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let filed = files.and_then(|f| f.scenarios.get(i)).map(Vec::as_slice);
+                self.scenario(s, filed, with_bytes)
+            })
+            .collect();
+        self.run_with(run, files, scenarios)
+    }
+
+    /// `run` as the reports show it, as [`Shown::run`], with its `scenarios` shown already
+    /// (by [`Shown::scenario`], in the run's order): the reports streamed during a run rewrote
+    /// each scenario as it finished.
+    pub(super) fn run_with(
+        &self,
+        run: &RunOutcome,
+        files: Option<&Filed>,
+        scenarios: Vec<ScenarioOutcome>,
+    ) -> RunOutcome {
         // Every field named, so a field added to the run is a compile error here, not a report
         // that silently leaves it out.
         let RunOutcome {
@@ -88,7 +122,7 @@ impl Shown<'_> {
             target,
             threshold,
             started,
-            scenarios,
+            scenarios: _,
             unclaimed,
             not_applicable,
             selection,
@@ -97,20 +131,6 @@ impl Shown<'_> {
         } = run;
         let text = |t: &str| self.text(t);
         let bytes = |b: &[u8]| self.bytes(b);
-        let scenarios = scenarios
-            .iter()
-            .enumerate()
-            .map(|(i, s)| {
-                let mut s = light(s, with_bytes);
-                if let Some(filed) = files.and_then(|f| f.scenarios.get(i)) {
-                    for (e, file) in s.evidence.iter_mut().zip(filed) {
-                        e.file.clone_from(file);
-                    }
-                }
-                cpr::rewrite_scenario(&mut s, &text, &bytes);
-                s
-            })
-            .collect();
         let unclaimed = unclaimed
             .iter()
             .enumerate()
