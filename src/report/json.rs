@@ -27,7 +27,8 @@
 //! | `coverage` | object, with `certification`: `protocols` (array of `{id, title, source, steps, automatic, manual, not_run}`; a step is `{id, title, state, verdict, passed, scenarios, manual}`, `state` one of `automatic`, `not-run`, `not-covered`) and `unknown` (steps the scenarios name that no protocol lists; absent when none) |
 //!
 //! A scenario: `id`, `title`, `path`, `standard`, `protocol_step` (absent when unstated), `tags`,
-//! `status` (`passed`, `failed`, `error`, `skipped`), `verdict` (worst grade), `reason` (absent
+//! `status` (`passed`, `failed`, `error`, `skipped`), `verdict` (worst grade; `ERROR` for status
+//! `error`, whose grade so far would read as a pass), `reason` (absent
 //! unless error or skipped), `steps`, `evidence`, `duration` (seconds). A step: `index` (1-based),
 //! `kind`, `summary`, `status` (`ran`, `skipped`, `error`), `reason`, `findings`, `evidence` (ids),
 //! `diffs` (absent when none; `golden`, `diff` as unified diff text), `duration`. A finding: `rule`,
@@ -542,6 +543,27 @@ mod tests {
             );
             assert_eq!(whole, parts);
         }
+    }
+
+    #[test]
+    fn a_scenario_the_harness_could_not_run_has_the_verdict_error_never_ok() {
+        let run = sample::run();
+        let error = &run.scenarios[2];
+        assert_eq!(error.status, crate::run::ScenarioStatus::Error);
+        // Its steps so far found nothing wrong: the grade alone would read as a pass.
+        assert_eq!(error.verdict, crate::finding::Grade::Ok);
+        let (_tmp, path, json) = written(&run);
+        assert_eq!(json["scenarios"][2]["status"], "error");
+        assert_eq!(json["scenarios"][2]["verdict"], "ERROR");
+        // The others keep their grade.
+        assert_eq!(json["scenarios"][0]["verdict"], "OK");
+        assert_eq!(json["scenarios"][1]["verdict"], "F2");
+        // Read back (`review`, `evidence pack`, `report merge`), its verdict is its worst grade.
+        let text = std::fs::read_to_string(&path).expect("results");
+        let back: RunOutcome = serde_json::from_str(&text).expect("read back");
+        assert_eq!(back.scenarios[2].status, crate::run::ScenarioStatus::Error);
+        assert_eq!(back.scenarios[2].verdict, crate::finding::Grade::Ok);
+        assert_eq!(back.scenarios[1].verdict, crate::finding::Grade::F2);
     }
 
     #[test]

@@ -321,6 +321,40 @@ mod tests {
     }
 
     #[test]
+    fn an_errored_scenario_merges_back_as_an_error_never_as_a_pass() {
+        let run = sample::run();
+        let tmp = tempfile::tempdir().expect("tmp");
+        let share = tmp.path().join("share");
+        write_all(&run, &paths(&share), &Options::default()).expect("written");
+        let verdict_of_error = |results: &Path| {
+            let json: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(results).expect("results"))
+                    .expect("JSON");
+            let scenarios = json["scenarios"].as_array().expect("scenarios").clone();
+            let error = scenarios
+                .iter()
+                .find(|s| s["status"] == "error")
+                .expect("the errored scenario")
+                .clone();
+            error["verdict"].clone()
+        };
+        assert_eq!(verdict_of_error(&share.join("results.json")), "ERROR");
+        let out = tmp.path().join("merged");
+        std::fs::create_dir_all(&out).expect("folder");
+        let merged =
+            merge(&[share.join("results.json")], &out.join("results.json")).expect("merged");
+        let error = merged
+            .scenarios
+            .iter()
+            .find(|s| s.status == crate::run::ScenarioStatus::Error)
+            .expect("still an error");
+        assert_eq!(error.verdict, Grade::Ok, "its worst grade, read back");
+        write_all(&merged, &paths(&out), &Options::default()).expect("written");
+        assert_eq!(verdict_of_error(&out.join("results.json")), "ERROR");
+        assert_eq!(merged.verdict(), run.verdict());
+    }
+
+    #[test]
     fn merging_the_shares_of_a_partitioned_run_gives_the_whole_runs_report() {
         let whole = sample::large(40);
         let tmp = tempfile::tempdir().expect("tmp");

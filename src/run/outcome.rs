@@ -213,7 +213,13 @@ pub enum ScenarioStatus {
 }
 
 /// One scenario as it ran.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+///
+/// Written (to `results.json` and the journal) with its fields in this order, `verdict` as the
+/// grade, but `ERROR` for a scenario the harness could not run (status `error`): its worst grade
+/// so far is often `OK`, which read as a pass, while the HTML report shows `ERROR` and JUnit an
+/// `<error>`. Read back, such a scenario's verdict is again the worst grade of its findings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(from = "StoredScenario")]
 pub struct ScenarioOutcome {
     /// The scenario's `id`.
     pub id: String,
@@ -242,6 +248,105 @@ pub struct ScenarioOutcome {
     /// Wall time.
     #[serde(serialize_with = "seconds", deserialize_with = "from_seconds")]
     pub duration: Duration,
+}
+
+/// The `verdict` written for a scenario the harness could not run.
+pub const ERROR_VERDICT: &str = "ERROR";
+
+impl Serialize for ScenarioOutcome {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        /// The duration in seconds, as [`seconds`] writes it.
+        struct Seconds(Duration);
+        impl Serialize for Seconds {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                seconds(&self.0, s)
+            }
+        }
+        let fields =
+            10 + usize::from(self.protocol_step.is_some()) + usize::from(self.reason.is_some());
+        let mut out = serializer.serialize_struct("ScenarioOutcome", fields)?;
+        out.serialize_field("id", &self.id)?;
+        out.serialize_field("title", &self.title)?;
+        out.serialize_field("path", &self.path)?;
+        out.serialize_field("standard", &self.standard)?;
+        match &self.protocol_step {
+            Some(step) => out.serialize_field("protocol_step", step)?,
+            None => out.skip_field("protocol_step")?,
+        }
+        out.serialize_field("tags", &self.tags)?;
+        out.serialize_field("status", &self.status)?;
+        match self.status {
+            ScenarioStatus::Error => out.serialize_field("verdict", ERROR_VERDICT)?,
+            _ => out.serialize_field("verdict", &self.verdict)?,
+        }
+        match &self.reason {
+            Some(reason) => out.serialize_field("reason", reason)?,
+            None => out.skip_field("reason")?,
+        }
+        out.serialize_field("steps", &self.steps)?;
+        out.serialize_field("evidence", &self.evidence)?;
+        out.serialize_field("duration", &Seconds(self.duration))?;
+        out.end()
+    }
+}
+
+/// A scenario as written ([`ScenarioOutcome`]'s `Serialize`), read back.
+#[derive(Deserialize)]
+struct StoredScenario {
+    id: String,
+    title: String,
+    path: String,
+    standard: String,
+    #[serde(default)]
+    protocol_step: Option<String>,
+    tags: Vec<String>,
+    status: ScenarioStatus,
+    /// `None` for [`ERROR_VERDICT`].
+    #[serde(deserialize_with = "grade_or_error")]
+    verdict: Option<Grade>,
+    #[serde(default)]
+    reason: Option<String>,
+    steps: Vec<StepOutcome>,
+    evidence: Vec<Evidence>,
+    #[serde(deserialize_with = "from_seconds")]
+    duration: Duration,
+}
+
+/// A grade (`OK`, `F4` … `F1`), or `None` for [`ERROR_VERDICT`].
+fn grade_or_error<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Grade>, D::Error> {
+    let text = String::deserialize(d)?;
+    if text == ERROR_VERDICT {
+        return Ok(None);
+    }
+    Grade::parse(&text)
+        .filter(|g| g.as_str() == text)
+        .map(Some)
+        .ok_or_else(|| {
+            serde::de::Error::unknown_variant(&text, &["OK", "F4", "F3", "F2", "F1", ERROR_VERDICT])
+        })
+}
+
+impl From<StoredScenario> for ScenarioOutcome {
+    fn from(s: StoredScenario) -> ScenarioOutcome {
+        let verdict = s
+            .verdict
+            .unwrap_or_else(|| crate::finding::worst(s.steps.iter().flat_map(|st| &st.findings)));
+        ScenarioOutcome {
+            id: s.id,
+            title: s.title,
+            path: s.path,
+            standard: s.standard,
+            protocol_step: s.protocol_step,
+            tags: s.tags,
+            status: s.status,
+            verdict,
+            reason: s.reason,
+            steps: s.steps,
+            evidence: s.evidence,
+            duration: s.duration,
+        }
+    }
 }
 
 impl ScenarioOutcome {
