@@ -359,16 +359,12 @@ impl Exchange<'_> {
         }
     }
 
-    fn capture(&mut self, name: &str, message: &Message, evidence: &str) -> &mut Capture {
-        self.capture_owned(name, message.clone(), evidence)
-    }
-
-    /// As [`Exchange::capture`], keeping `message` itself rather than a copy.
+    /// Captures `message` as `name`, keeping the message itself (no copy).
     fn capture_owned(&mut self, name: &str, message: Message, evidence: &str) -> &mut Capture {
         self.capture_shared(name, std::sync::Arc::new(message), evidence)
     }
 
-    /// As [`Exchange::capture`], sharing `message` (the one that was sent: no copy).
+    /// As [`Exchange::capture_owned`], sharing `message` (the one that was sent: no copy).
     fn capture_shared(
         &mut self,
         name: &str,
@@ -410,7 +406,7 @@ impl Exchange<'_> {
         result.evidence.push(sent.clone());
         let seq = self.env.inbox.next_send();
         let route = self.route();
-        let delivery = match &route {
+        let mut delivery = match &route {
             Route::Folder(folder) => {
                 let parcel = Parcel::fhir(message, seq, folder.packing);
                 self.within_size_limit(parcel.bytes.len(), "enveloped message")?;
@@ -442,10 +438,11 @@ impl Exchange<'_> {
         let taken =
             delivery.failure.is_none() && delivery.status.is_some_and(|s| (200..300).contains(&s));
         if taken && !delivery.body.iter().all(u8::is_ascii_whitespace) {
+            // Moved, not copied: a body the vendor's system took is not read again below.
             self.env.inbox.push(
                 Origin::Response { send_seq: seq },
-                delivery.body.clone(),
-                delivery.content_type.clone(),
+                std::mem::take(&mut delivery.body),
+                std::mem::take(&mut delivery.content_type),
             );
         }
         match (delivery.status, finding) {
@@ -547,10 +544,10 @@ impl Exchange<'_> {
         ctx.captures = self.captures.values();
         if let Some(event) = hn_event {
             let previous = match &s.follows {
-                Some(prev) => Some(self.captured(prev)?.clone()),
+                Some(prev) => Some(self.captured_shared(prev)?),
                 None => None,
             };
-            crate::hospitalnotification::prepare(&mut ctx, event, previous.as_ref())
+            crate::hospitalnotification::prepare(&mut ctx, event, previous.as_deref())
                 .map_err(|e| Stop::Error(e.to_string()))?;
         }
         // Registering a template file is exclusive and brief; rendering shares the lock, so
@@ -764,7 +761,7 @@ impl Exchange<'_> {
             .findings
             .extend(findings.into_iter().map(|f| f.with_evidence([ev.clone()])));
         let name = a.as_.clone().unwrap_or_else(|| format!("{}-ack", a.for_));
-        self.capture(&name, &ack, &ev).acknowledgement = true;
+        self.capture_owned(&name, ack, &ev).acknowledgement = true;
         Ok(result)
     }
 
@@ -772,7 +769,7 @@ impl Exchange<'_> {
         if self.captures.letter(&r.of).is_some() {
             return self.resend_letter(r).await;
         }
-        let original = self.captured(&r.of)?.clone();
+        let original = self.captured_shared(&r.of)?;
         let message = if r.same_envelope {
             original.repeat()
         } else {
@@ -798,7 +795,7 @@ impl Exchange<'_> {
 
     async fn expect_message(&mut self, m: &scenario::ExpectMessage) -> Result<StepResult, Stop> {
         let previous = match &m.follows {
-            Some(p) => Some(self.captured(p)?.clone()),
+            Some(p) => Some(self.captured_shared(p)?),
             None => None,
         };
         let prev_letter = previous.as_ref().and_then(|p| p.identity.letter_id.clone());
@@ -853,7 +850,10 @@ impl Exchange<'_> {
                 )));
             return Ok(result);
         };
-        let message = received.message.clone().map_err(Stop::Error)?;
+        // Taken out of the arrival, which the evidence reads only for its bytes: not copied.
+        let mut received = received;
+        let message =
+            std::mem::replace(&mut received.message, Err(String::new())).map_err(Stop::Error)?;
         let ev = self.received_evidence(&received, message.label(), &mut result);
         result.summary = format!("received {}", message.label());
         let mut findings = Vec::new();
@@ -903,12 +903,12 @@ impl Exchange<'_> {
         result
             .findings
             .extend(findings.into_iter().map(|f| f.with_evidence([ev.clone()])));
-        self.capture(&m.as_, &message, &ev);
+        self.capture_owned(&m.as_, message, &ev);
         Ok(result)
     }
 
     async fn expect_resends(&mut self, r: &scenario::ExpectResends) -> Result<StepResult, Stop> {
-        let first = self.captured(&r.of)?.clone();
+        let first = self.captured_shared(&r.of)?;
         let letter = first.identity.letter_id.clone().unwrap_or_default();
         let during = self.within(r.during);
         let limit = self.env.config.rules.resend_limit;
@@ -957,8 +957,8 @@ impl Exchange<'_> {
                         })
                 })
                 .await;
-            let Some(received) = found else { break };
-            let Ok(again) = received.message.clone() else {
+            let Some(mut received) = found else { break };
+            let Ok(again) = std::mem::replace(&mut received.message, Err(String::new())) else {
                 continue;
             };
             count += 1;
@@ -988,7 +988,7 @@ impl Exchange<'_> {
                 .findings
                 .extend(findings.into_iter().map(|f| f.with_evidence([ev.clone()])));
             let name = format!("{}-resend-{count}", r.of);
-            self.capture(&name, &again, &ev);
+            self.capture_owned(&name, again, &ev);
         }
         result.summary = format!(
             "{count} resend(s) of `{}` in {}",

@@ -1078,7 +1078,7 @@ impl Play<'_, '_> {
         self.last.own_response = true;
         // The harness acknowledges it as a receiver does.
         let name = format!("{fixture}@{}", self.x.step_index);
-        self.x.capture(&name, &message, &ev);
+        self.x.capture_owned(&name, message.clone(), &ev);
         let ack = crate::scenario::Ack {
             for_: name,
             code: None,
