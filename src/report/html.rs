@@ -266,18 +266,17 @@ pub(super) fn write_html_laid_out(
     layout: &Layout,
     reviews: &[crate::review::Entry],
 ) -> Result<(), ReportError> {
-    write_html_streamed(run, path, layout, reviews, &[])
+    write_html_streamed(run, path, layout, reviews, &|_| Ok(None))
 }
 
 /// [`write_html_laid_out`], with the sections of the details pages made ahead where `sections`
-/// (by index into `run.scenarios`; shorter or `None`: made here) has one whose anchors are the
-/// ones the page gives its scenario (see `super::stream`).
+/// has one whose anchors are the ones the page gives its scenario (see `super::stream`).
 pub(super) fn write_html_streamed(
     run: &RunOutcome,
     path: &Path,
     layout: &Layout,
     reviews: &[crate::review::Entry],
-    sections: &[Option<SectionItem>],
+    sections: Sections<'_>,
 ) -> Result<(), ReportError> {
     let dir = path
         .parent()
@@ -351,7 +350,7 @@ fn write_parts(
     head: &str,
     report_name: &str,
     into: &Path,
-    sections: &[Option<SectionItem>],
+    sections: Sections<'_>,
 ) -> std::io::Result<()> {
     use std::io::Write as _;
     #[cfg(unix)]
@@ -390,7 +389,7 @@ fn write_parts(
         )?;
         for (j, s) in chunk.iter().enumerate() {
             let (i, anchors) = (first + j, &page.anchors[first + j]);
-            match sections.get(i).and_then(Option::as_ref) {
+            match sections(i)? {
                 Some(made) if made.anchors == *anchors => made.write(&mut out, i + 1)?,
                 _ => {
                     let view = ScenarioView::new(i + 1, s, run.threshold, anchors, &inner);
@@ -486,22 +485,22 @@ fn stream_html(
 }
 
 /// The anchors of one scenario: its section's and each evidence item's, by evidence id.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct Anchors {
     scenario: String,
     evidence: Vec<String>,
 }
 
-/// One scenario's section on a details page, made ahead of the page (see `super::stream`): the
-/// markup before and after its number, with the anchors it was made with.
+/// One scenario's section on a details page, made ahead of the page (see `super::stream`): its
+/// markup without its number, where the number goes, and the anchors it was made with.
 #[derive(Debug)]
 pub(super) struct SectionItem {
     /// The anchors the page gives the scenario when no other id takes its names first.
     anchors: Anchors,
-    /// The section up to its number.
-    before: Vec<u8>,
-    /// The section from just after its number.
-    after: Vec<u8>,
+    /// The section without its number.
+    pub(super) bytes: Vec<u8>,
+    /// Where in `bytes` the number goes.
+    number_at: usize,
 }
 
 impl SectionItem {
@@ -520,28 +519,41 @@ impl SectionItem {
             .collect();
         let anchors = Anchors { scenario, evidence };
         let view = ScenarioView::new(0, s, threshold, &anchors, layout);
-        let mut before = Vec::new();
-        section::scenario(&mut before, &view).ok()?;
+        let mut bytes = Vec::new();
+        section::scenario(&mut bytes, &view).ok()?;
         // The number is the first thing of its kind: before it come the section's tag and the
         // status and grade badges, whose text is fixed or escaped.
         const NUMBER: &[u8] = b"<span class=\"n\">0.</span>";
-        let at = before.windows(NUMBER.len()).position(|w| w == NUMBER)?;
-        let mut after = before.split_off(at + NUMBER.len() - b"0.</span>".len());
-        after.remove(0);
+        let number_at = bytes.windows(NUMBER.len()).position(|w| w == NUMBER)? + NUMBER.len()
+            - b"0.</span>".len();
+        bytes.remove(number_at);
         Some(SectionItem {
             anchors,
-            before,
-            after,
+            bytes,
+            number_at,
         })
+    }
+
+    /// This section with its markup `bytes` (taken out to be kept elsewhere).
+    pub(super) fn with_bytes(&self, bytes: Vec<u8>) -> SectionItem {
+        SectionItem {
+            anchors: self.anchors.clone(),
+            bytes,
+            number_at: self.number_at,
+        }
     }
 
     /// Writes the section numbered `number`.
     fn write(&self, out: &mut dyn std::io::Write, number: usize) -> std::io::Result<()> {
-        out.write_all(&self.before)?;
+        out.write_all(&self.bytes[..self.number_at])?;
         write!(out, "{number}")?;
-        out.write_all(&self.after)
+        out.write_all(&self.bytes[self.number_at..])
     }
 }
+
+/// The sections of a run's details pages made ahead, by index into its scenarios: `None` for a
+/// scenario whose section is made with the page.
+pub(super) type Sections<'a> = &'a (dyn Fn(usize) -> std::io::Result<Option<SectionItem>> + Sync);
 
 /// `html`, a report this harness wrote, with its reviews section replaced by one of `reviews`
 /// about `run`, in the report's own language (its `<html lang>`); everything else stays as the

@@ -382,7 +382,13 @@ pub fn write_all_streamed(
             })
         })
         .collect();
+    let spool = streamed.spool.take();
     drop(streamed);
+    // A part's bytes, from the spool (there is one when there are parts).
+    let spooled = |span: stream::Span| match &spool {
+        Some(spool) => spool.read(span),
+        None => Err(std::io::Error::other("the reports' spool is gone")),
+    };
     // Whether the page links the evidence (see `Shown::shown_len`), from the parts' counts.
     let mut so_far = 0usize;
     let linked = run.scenarios.iter().zip(&parts).any(|(s, p)| {
@@ -435,8 +441,8 @@ pub fn write_all_streamed(
     let shown = &shown;
     let (json, junit, html) = std::thread::scope(|scope| {
         let json = scope.spawn(|| {
-            frame.write(&paths.json, &|i, w| match &json_items[i] {
-                Some(item) => w.write_all(item),
+            frame.write(&paths.json, &|i, w| match json_items[i] {
+                Some(item) => w.write_all(&spooled(item)?),
                 None => w.write_all(
                     &json::scenario_item(&shown.scenarios[i]).map_err(std::io::Error::other)?,
                 ),
@@ -445,8 +451,8 @@ pub fn write_all_streamed(
         });
         let junit = scope.spawn(|| {
             write_report_with(&paths.junit, |w| {
-                junit::stream_junit_with(shown, w, &|i, w| match &junit_items[i] {
-                    Some(item) => w.write_all(item),
+                junit::stream_junit_with(shown, w, &|i, w| match junit_items[i] {
+                    Some(item) => w.write_all(&spooled(item)?),
                     None => w.write_all(&junit::case_item(&shown.scenarios[i], shown.threshold)?),
                 })
             })
@@ -455,7 +461,11 @@ pub fn write_all_streamed(
         // about this run (by its start time) and none about another.
         let reviews =
             crate::review::read_log(&crate::review::log_path(&paths.json)).unwrap_or_default();
-        let html = html::write_html_streamed(shown, &paths.html, &layout, &reviews, &sections);
+        let section = |i: usize| match &sections[i] {
+            Some((item, span)) => spooled(*span).map(|bytes| Some(item.with_bytes(bytes))),
+            None => Ok(None),
+        };
+        let html = html::write_html_streamed(shown, &paths.html, &layout, &reviews, &section);
         (json.join(), junit.join(), html)
     });
     let joined = |r: std::thread::Result<Result<(), ReportError>>| {

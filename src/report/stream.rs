@@ -6,8 +6,10 @@
 //! in the background, what the reports show of it: the scenario rewritten as the reports show it
 //! (credentials redacted, CPR numbers masked unless shown; see `super::shown`), its item of
 //! `results.json`'s `scenarios`, its JUnit `<testcase>` and, once the run is known to link its
-//! evidence (a large run), its HTML section for the details pages. Each is kept as bytes, by
-//! scenario id. When the run is over, [`super::write_all_streamed`] writes the three reports
+//! evidence (a large run), its HTML section for the details pages. Their bytes go to a spool, an
+//! unnamed temporary file beside `results.json`, so that a 10,000-scenario run's parts are in
+//! the page cache, not in the harness's memory; the scenario ids index where. Without a spool
+//! (it cannot be made, or a write to it failed) nothing made ahead is used. When the run is over, [`super::write_all_streamed`] writes the three reports
 //! in the run's order (by path) with what needs the whole run (counts, verdict, summary,
 //! tables), taking each scenario's parts from here.
 //!
@@ -19,6 +21,8 @@
 //! the end, as before.
 
 use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufWriter, Read as _, Seek as _, SeekFrom, Write as _};
 use std::sync::Mutex;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread::JoinHandle;
@@ -41,12 +45,82 @@ pub(super) struct Part {
     pub(super) with_bytes: bool,
     /// The bytes of its evidence the page would show (see [`Shown::shown_len`]), when counted.
     pub(super) shown_len: Option<usize>,
-    /// Its item of `results.json`'s `scenarios` (see `super::json::scenario_item`).
-    pub(super) json: Vec<u8>,
-    /// Its JUnit `<testcase>` (see `super::junit::case_item`).
-    pub(super) junit: Vec<u8>,
-    /// Its HTML section for a details page, made once the run links its evidence.
-    pub(super) html: Option<super::html::SectionItem>,
+    /// Its item of `results.json`'s `scenarios` (see `super::json::scenario_item`), spooled.
+    pub(super) json: Span,
+    /// Its JUnit `<testcase>` (see `super::junit::case_item`), spooled.
+    pub(super) junit: Span,
+    /// Its HTML section for a details page, made once the run links its evidence: without its
+    /// markup, which is spooled.
+    pub(super) html: Option<(super::html::SectionItem, Span)>,
+}
+
+/// Where some bytes are in the [`Spool`].
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Span {
+    at: u64,
+    len: usize,
+}
+
+/// The parts' bytes, in a temporary file beside the JSON results (removed when closed; on Linux
+/// it never has a name): the page cache holds a 10,000-scenario run's parts, not the harness.
+#[derive(Debug)]
+pub(super) struct Spool {
+    file: Mutex<File>,
+}
+
+impl Spool {
+    /// The bytes at `span`.
+    pub(super) fn read(&self, span: Span) -> std::io::Result<Vec<u8>> {
+        let mut file = self
+            .file
+            .lock()
+            .map_err(|_| std::io::Error::other("the spool's lock is poisoned"))?;
+        file.seek(SeekFrom::Start(span.at))?;
+        let mut bytes = vec![0; span.len];
+        file.read_exact(&mut bytes)?;
+        Ok(bytes)
+    }
+}
+
+/// The spool being written.
+struct SpoolWriter {
+    out: BufWriter<File>,
+    len: u64,
+    /// Whether a write failed: the bytes after it are not where the spans say, so nothing
+    /// spooled is used (the reports make every part at the end).
+    failed: bool,
+}
+
+impl SpoolWriter {
+    /// Appends `bytes`; where they are.
+    fn put(&mut self, bytes: &[u8]) -> std::io::Result<Span> {
+        if self.failed {
+            return Err(std::io::Error::other(
+                "an earlier write to the spool failed",
+            ));
+        }
+        if let Err(e) = self.out.write_all(bytes) {
+            self.failed = true;
+            return Err(e);
+        }
+        let span = Span {
+            at: self.len,
+            len: bytes.len(),
+        };
+        self.len += bytes.len() as u64;
+        Ok(span)
+    }
+
+    /// The spool, to read.
+    fn finish(self) -> std::io::Result<Spool> {
+        if self.failed {
+            return Err(std::io::Error::other("a write to the spool failed"));
+        }
+        let file = self.out.into_inner().map_err(|e| e.into_error())?;
+        Ok(Spool {
+            file: Mutex::new(file),
+        })
+    }
 }
 
 /// What must agree between a scenario's outcome at the end and the one its [`Part`] was made
@@ -74,6 +148,8 @@ impl Key {
 #[derive(Debug, Default)]
 pub struct Streamed {
     parts: HashMap<String, Part>,
+    /// Their bytes; `None` when nothing was made.
+    pub(super) spool: Option<Spool>,
 }
 
 impl Streamed {
@@ -103,7 +179,8 @@ struct Worker {
     shown_so_far: usize,
     /// Whether that is over [`super::html::INLINE_EVIDENCE_BYTES`]: the page links evidence.
     linked: bool,
-    streamed: Streamed,
+    parts: HashMap<String, Part>,
+    spool: SpoolWriter,
 }
 
 impl ReportStream {
@@ -119,19 +196,32 @@ impl ReportStream {
         let mut section_layout =
             super::html::Layout::linking(true, super::relative_folder(&paths.html, &paths.json));
         section_layout.lang = options.lang;
-        let worker = Worker {
-            secrets,
-            mask: !options.show_cpr,
-            threshold,
-            section_layout: super::html::Layout::for_details(&section_layout),
-            shown_so_far: 0,
-            linked: false,
-            streamed: Streamed::default(),
-        };
-        let handle = std::thread::Builder::new()
-            .name("medcom-harness reports".into())
-            .spawn(move || worker.run(receiver))
-            .ok();
+        let dir = paths
+            .json
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(std::path::Path::new("."));
+        // Without a spool nothing is made ahead: the reports make every part at the end.
+        let handle = tempfile::tempfile_in(dir).ok().and_then(|file| {
+            let worker = Worker {
+                secrets,
+                mask: !options.show_cpr,
+                threshold,
+                section_layout: super::html::Layout::for_details(&section_layout),
+                shown_so_far: 0,
+                linked: false,
+                parts: HashMap::new(),
+                spool: SpoolWriter {
+                    out: BufWriter::with_capacity(256 * 1024, file),
+                    len: 0,
+                    failed: false,
+                },
+            };
+            std::thread::Builder::new()
+                .name("medcom-harness reports".into())
+                .spawn(move || worker.run(receiver))
+                .ok()
+        });
         ReportStream {
             sender: Mutex::new(handle.as_ref().map(|_| sender)),
             worker: Mutex::new(handle),
@@ -163,7 +253,13 @@ impl Worker {
         for outcome in receiver {
             self.add(&outcome);
         }
-        self.streamed
+        match self.spool.finish() {
+            Ok(spool) => Streamed {
+                parts: self.parts,
+                spool: Some(spool),
+            },
+            Err(_) => Streamed::default(),
+        }
     }
 
     fn show(&self) -> Shown<'_> {
@@ -174,9 +270,9 @@ impl Worker {
     }
 
     fn add(&mut self, s: &ScenarioOutcome) {
+        self.parts.remove(&s.id);
         // Evidence not on disk is written (and named) by the reports at the end.
         if s.evidence.iter().any(|e| e.file.is_none()) {
-            self.streamed.parts.remove(&s.id);
             return;
         }
         let show = self.show();
@@ -187,13 +283,16 @@ impl Worker {
             super::json::scenario_item(&shown),
             super::junit::case_item(&shown, self.threshold),
         ) else {
-            self.streamed.parts.remove(&s.id);
             return;
         };
-        let html = self
-            .linked
-            .then(|| super::html::SectionItem::of(&shown, self.threshold, &self.section_layout))
-            .flatten();
+        let (Ok(json), Ok(junit)) = (self.spool.put(&json), self.spool.put(&junit)) else {
+            return;
+        };
+        let html = if self.linked {
+            self.section(&shown)
+        } else {
+            None
+        };
         let part = Part {
             key: Key::of(s),
             shown,
@@ -203,7 +302,7 @@ impl Worker {
             junit,
             html,
         };
-        self.streamed.parts.insert(s.id.clone(), part);
+        self.parts.insert(s.id.clone(), part);
         if let Some(len) = shown_len {
             self.shown_so_far += len;
             if self.shown_so_far > super::html::INLINE_EVIDENCE_BYTES {
@@ -212,19 +311,27 @@ impl Worker {
         }
     }
 
+    /// The details-page section of `shown`, its markup spooled.
+    fn section(&mut self, shown: &ScenarioOutcome) -> Option<(super::html::SectionItem, Span)> {
+        let mut item = super::html::SectionItem::of(shown, self.threshold, &self.section_layout)?;
+        let span = self.spool.put(&std::mem::take(&mut item.bytes)).ok()?;
+        Some((item, span))
+    }
+
     /// The page links evidence: the parts made so far drop their bytes and get their sections.
     fn now_linked(&mut self) {
         self.linked = true;
-        for part in self.streamed.parts.values_mut() {
+        let mut parts = std::mem::take(&mut self.parts);
+        for part in parts.values_mut() {
             for e in &mut part.shown.evidence {
                 e.bytes = Vec::new();
             }
             part.with_bytes = false;
             if part.html.is_none() {
-                part.html =
-                    super::html::SectionItem::of(&part.shown, self.threshold, &self.section_layout);
+                part.html = self.section(&part.shown);
             }
         }
+        self.parts = parts;
     }
 }
 
