@@ -614,9 +614,9 @@ impl Recorder for Journal {
         })))
     }
 
-    fn scenario_finished(&self, outcome: &ScenarioOutcome) -> std::io::Result<()> {
+    fn scenario_finished(&self, original: &ScenarioOutcome) -> std::io::Result<()> {
         // The journal is a report on disk: its text shows CPR numbers masked.
-        let outcome = super::cpr::masked_scenario(outcome);
+        let outcome = super::cpr::masked_scenario(original);
         let mut line = serde_json::to_vec(&ScenarioLine { scenario: &outcome })
             .map_err(std::io::Error::other)?;
         line.push(b'\n');
@@ -626,8 +626,10 @@ impl Recorder for Journal {
             .map_err(|_| std::io::Error::other("the journal's lock is poisoned"))?;
         file.append(&line)?;
         drop(file);
+        // The reports mask as their options say (`--show-cpr` shows): they get the outcome
+        // itself, not the journal's masked text.
         if let Some(stream) = &self.stream {
-            stream.add(outcome.clone());
+            stream.add(original.clone());
         }
         Ok(())
     }
@@ -694,6 +696,52 @@ mod tests {
         let text = std::fs::read_to_string(journal.path()).expect("journal");
         assert!(text.ends_with('\n'), "the cut line is cut off");
         assert!(!text.contains("cut"));
+    }
+
+    #[test]
+    fn the_reports_streamed_from_the_journal_show_cpr_numbers_when_asked() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let (results, mut run) = reports_of_sample(tmp.path());
+        run.scenarios[1].title = "for patient 250947-9989".into();
+        let ids: Vec<&str> = run.scenarios.iter().map(|s| s.id.as_str()).collect();
+        let mut journal = Journal::start(&results, &ids, &plan(&ids)).expect("starts");
+        let paths = crate::report::Paths {
+            html: results.with_file_name("report.html"),
+            junit: results.with_file_name("junit.xml"),
+            json: results.clone(),
+        };
+        let options = crate::report::Options {
+            show_cpr: true,
+            ..crate::report::Options::default()
+        };
+        let stream = std::sync::Arc::new(crate::report::ReportStream::start(
+            &paths,
+            &options,
+            crate::transport::Secrets::default(),
+            run.threshold,
+        ));
+        journal.stream_to(stream.clone());
+        for s in &mut run.scenarios {
+            journal.scenario_started(&s.id).expect("started");
+            for e in &mut s.evidence {
+                journal.evidence(&s.id, e).expect("evidence written");
+            }
+            journal.scenario_finished(s).expect("finished");
+        }
+        let parts = stream.finish();
+        crate::report::write_all_streamed(
+            &run,
+            &paths,
+            &options,
+            &crate::transport::Secrets::default(),
+            parts,
+        )
+        .expect("written");
+        let json = std::fs::read_to_string(&results).expect("results");
+        assert!(json.contains("for patient 250947-9989"), "shown as asked");
+        // The journal itself masks.
+        let text = std::fs::read_to_string(journal.path()).expect("journal");
+        assert!(!text.contains("250947-9989"));
     }
 
     #[test]
