@@ -955,6 +955,19 @@ fn prepare_and_run(args: &RunArgs, reports: &Reports) -> Result<i32, Failure> {
             }
         })?
     } else {
+        // A killed run's console said nothing: say what a new run replaces.
+        if let Some(done) = report::Journal::unfinished(&reports.paths.json).filter(|n| *n > 0) {
+            medcom_harness::errln!(
+                "warning: {} held a run that did not finish ({done} scenario(s) done); this new run replaces it and its evidence (`--resume`, with the same target, fault, config, threshold and selection, would have finished it)",
+                reports
+                    .paths
+                    .json
+                    .parent()
+                    .filter(|d| !d.as_os_str().is_empty())
+                    .unwrap_or(std::path::Path::new("."))
+                    .display()
+            );
+        }
         (
             report::Journal::start(&reports.paths.json, &ids, &plan).map_err(Failure::new)?,
             Vec::new(),

@@ -373,7 +373,7 @@ impl Config {
             .map_or(Duration::from_secs(30), |s| s.0);
         if request_timeout.is_zero() {
             return Err(invalid(
-                "`request-timeout` must be at least 1 second".into(),
+                "`request-timeout` must be longer than 0 seconds: no request could be answered (seconds, or a duration such as \"500ms\")".into(),
             ));
         }
         let default_within = u

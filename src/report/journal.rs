@@ -378,6 +378,23 @@ impl Journal {
         ))
     }
 
+    /// How many scenarios the run journaled beside `results` finished, when that run did not
+    /// finish (killed, or stopped by Ctrl-C): what `--resume` would keep and a new run replaces.
+    /// `None` when there is no journal, it cannot be read, or its run finished.
+    pub fn unfinished(results: &Path) -> Option<usize> {
+        let text = std::fs::read(Journal::path_for(results)).ok()?;
+        let mut done = 0;
+        for line in text.split(|b| *b == b'\n') {
+            if line.starts_with(b"{\"finished\"") {
+                return None;
+            }
+            if line.starts_with(b"{\"scenario\"") {
+                done += 1;
+            }
+        }
+        Some(done)
+    }
+
     /// Closes the journal beside `results` with `{"finished": INSTANT}`: its run wrote its final
     /// reports, so `--resume` has nothing to finish. A missing journal is left missing.
     ///
@@ -975,6 +992,26 @@ mod tests {
         .expect("old journal");
         let err = Journal::resume(&results, &["a"], &plan(&["a"])).expect_err("refused");
         assert!(matches!(err, ReportError::ResumeMismatch { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn an_unfinished_journal_counts_its_finished_scenarios_until_the_run_finishes() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let (results, run) = reports_of_sample(tmp.path());
+        assert_eq!(Journal::unfinished(&results), None, "no journal");
+        let ids: Vec<&str> = run.scenarios.iter().map(|s| s.id.as_str()).collect();
+        let journal = Journal::start(&results, &ids, &plan(&ids)).expect("starts");
+        assert_eq!(Journal::unfinished(&results), Some(0));
+        let mut done = run.scenarios[0].clone();
+        journal.scenario_started(&done.id).expect("started");
+        for e in &mut done.evidence {
+            journal.evidence(&done.id, e).expect("evidence written");
+        }
+        journal.scenario_finished(&done).expect("finished");
+        drop(journal);
+        assert_eq!(Journal::unfinished(&results), Some(1));
+        Journal::mark_finished(&results).expect("marked");
+        assert_eq!(Journal::unfinished(&results), None, "its run finished");
     }
 
     #[test]

@@ -192,6 +192,14 @@ impl Paths {
                 .parent()
                 .filter(|d| !d.as_os_str().is_empty())
                 .unwrap_or(Path::new("."));
+            // A file where a folder of the path should be: name it (`create_dir_all` says only
+            // "File exists").
+            if let Some(file) = dir.ancestors().find(|a| a.is_file()) {
+                return Err(unusable(&format!(
+                    "cannot be written: `{}` is a file, not a folder",
+                    file.display()
+                )));
+            }
             std::fs::create_dir_all(dir).map_err(failed)?;
             tempfile::Builder::new()
                 .prefix(".medcom-harness-probe")

@@ -164,7 +164,7 @@ impl Fault {
             }
             Fault::AckMissingProvenance => "leaves the copied Provenance out of acknowledgements",
             Fault::DuplicateDifferentAck => {
-                "answers a duplicate with a different acknowledgement (MR8)"
+                "answers a letter resent in a new envelope (a duplicate, MR8) with a different acknowledgement; the same envelope again still gets its first answer"
             }
             Fault::ReplyResendsAttachment => "resends earlier attachment data in replies",
             Fault::ForwardDropsAttachment => {
