@@ -180,18 +180,13 @@ pub(crate) async fn run_scenario(env: &Env, scenario: &Scenario) -> ScenarioOutc
         None => (ScenarioStatus::Passed, None),
     };
     ScenarioOutcome {
-        id: scenario.id.clone(),
-        title: scenario.title.clone(),
-        path: scenario.path.display().to_string(),
-        standard: scenario.standard.clone(),
-        protocol_step: scenario.protocol_step.clone(),
-        tags: scenario.tags.clone(),
         status,
         verdict,
         reason,
         steps,
         evidence: x.evidence,
         duration: started.elapsed(),
+        ..crate::run::outcome_of(scenario)
     }
 }
 

@@ -692,7 +692,7 @@ fn not_started(scenario: &Scenario) -> ScenarioOutcome {
 }
 
 /// An outcome naming `scenario`, with no steps, evidence or findings (status: error).
-fn outcome_of(scenario: &Scenario) -> ScenarioOutcome {
+pub(super) fn outcome_of(scenario: &Scenario) -> ScenarioOutcome {
     ScenarioOutcome {
         id: scenario.id.clone(),
         title: scenario.title.clone(),

@@ -46,22 +46,28 @@ fn run_in(dir: &Path, args: &[&str]) -> Output {
 fn packed() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tmp");
     suite(dir.path());
-    let out = run_in(dir.path(), &["run"]);
+    run_and_pack(dir.path());
+    dir
+}
+
+/// Runs the scenarios in `dir` (which must pass), makes the key pair `key`/`key.pub` and packs
+/// `bundle.zip`.
+fn run_and_pack(dir: &Path) {
+    let out = run_in(dir, &["run"]);
     assert_eq!(
         out.status.code(),
         Some(0),
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
-    let out = with_stdin(dir.path(), &["key", "new", "--output", "key"], "pw\npw\n");
+    let out = with_stdin(dir, &["key", "new", "--output", "key"], "pw\npw\n");
     assert_eq!(
         out.status.code(),
         Some(0),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    pack_names(dir.path(), "bundle.zip");
-    dir
+    pack_names(dir, "bundle.zip");
 }
 
 /// Packs the run in `dir` with key `key` (password `pw`) into `zip`, which must succeed, and
@@ -233,21 +239,7 @@ fn a_packed_reports_evidence_links_lead_to_the_messages_in_the_package() {
         )
         .expect("scenario");
     }
-    let out = run_in(dir.path(), &["run"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    let out = with_stdin(dir.path(), &["key", "new", "--output", "key"], "pw\npw\n");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    pack_names(dir.path(), "bundle.zip");
+    run_and_pack(dir.path());
     let files = entries(&dir.path().join("bundle.zip"));
     let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
     let mut linked = 0;

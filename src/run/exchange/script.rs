@@ -258,18 +258,13 @@ pub(in crate::run) async fn run(
         (ScenarioStatus::Passed, None)
     };
     ScenarioOutcome {
-        id: scenario.id.clone(),
-        title: scenario.title.clone(),
-        path: scenario.path.display().to_string(),
-        standard: scenario.standard.clone(),
-        protocol_step: scenario.protocol_step.clone(),
-        tags: scenario.tags.clone(),
         status,
         verdict,
         reason,
         steps,
         evidence: x.evidence,
         duration: started.elapsed(),
+        ..crate::run::outcome_of(scenario)
     }
 }
 
