@@ -178,6 +178,17 @@ impl FhirPath {
         }
     }
 
+    /// [`FhirPath::index_bundle`] for the invariants of a profile: the engine's copy of the
+    /// Bundle has each attachment's `data` longer than [`LONG_DATA`] cut to its first
+    /// [`LONG_DATA`] characters (see [`for_invariants`]), so that a 100 MB attachment is not
+    /// copied whole into the engine's tree.
+    pub(crate) async fn index_bundle_for_invariants(&self, bundle: &Value) -> Registered<'_> {
+        match for_invariants(bundle) {
+            Some(shortened) => self.index_bundle(&shortened).await,
+            None => self.index_bundle(bundle).await,
+        }
+    }
+
     /// Indexes a Bundle for `resolve()` and registers it until the returned guard drops.
     pub(crate) async fn index_bundle(&self, bundle: &Value) -> Registered<'_> {
         let node = FhirNode::from_json(bundle);
@@ -901,9 +912,84 @@ impl octofhir_fhir_model::ValidationProvider for Conformance {
     }
 }
 
+/// The length over which an attachment's `data` is cut for the invariants (characters of
+/// base64, a multiple of 4 so that the cut text is still base64).
+pub(crate) const LONG_DATA: usize = 64 * 1024;
+
+/// `bundle` with every `data` string longer than [`LONG_DATA`] cut to its first [`LONG_DATA`]
+/// characters, or `None` when it has none. An invariant sees the same elements, present or
+/// empty as before, with base64 text; FHIR's and MedCom's invariants ask whether `data` exists
+/// (`att-1`, `ele-1`), never what it decodes to. The structure walk, MedCom's rules and the
+/// attachment checks read the message itself.
+pub(crate) fn for_invariants(bundle: &Value) -> Option<Value> {
+    fn has_long(v: &Value) -> bool {
+        match v {
+            Value::Object(m) => m.iter().any(|(k, v)| {
+                (k == "data" && v.as_str().is_some_and(|t| t.len() > LONG_DATA)) || has_long(v)
+            }),
+            Value::Array(a) => a.iter().any(has_long),
+            _ => false,
+        }
+    }
+    fn cut(v: &Value) -> Value {
+        match v {
+            Value::Object(m) => Value::Object(
+                m.iter()
+                    .map(|(k, v)| match v.as_str() {
+                        Some(t) if k == "data" && t.len() > LONG_DATA => {
+                            // Base64 is ASCII: any byte index is a character boundary; text
+                            // that is not ASCII is cut at the boundary before.
+                            let mut end = LONG_DATA;
+                            while !t.is_char_boundary(end) {
+                                end -= 1;
+                            }
+                            (k.clone(), Value::String(t[..end].to_string()))
+                        }
+                        _ => (k.clone(), cut(v)),
+                    })
+                    .collect(),
+            ),
+            Value::Array(a) => Value::Array(a.iter().map(cut).collect()),
+            other => other.clone(),
+        }
+    }
+    has_long(bundle).then(|| cut(bundle))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_long_attachment_data_is_cut_for_the_invariants() {
+        let short = serde_json::json!({"resourceType": "Bundle", "entry": [{"resource":
+            {"payload": [{"contentAttachment": {"contentType": "application/pdf", "data": "JVBERi0="}}]}}]});
+        assert_eq!(
+            for_invariants(&short),
+            None,
+            "nothing long: the Bundle itself"
+        );
+        let long = "QUJD".repeat(LONG_DATA); // 4 x LONG_DATA characters of base64
+        let text = "x".repeat(2 * LONG_DATA);
+        let bundle = serde_json::json!({"resourceType": "Bundle", "entry": [{"resource":
+            {"payload": [{"contentString": text}, {"contentAttachment": {"contentType": "application/pdf", "data": long}}]}}]});
+        let cut = for_invariants(&bundle).expect("cut");
+        let data = cut["entry"][0]["resource"]["payload"][1]["contentAttachment"]["data"]
+            .as_str()
+            .expect("data");
+        assert_eq!(data.len(), LONG_DATA);
+        assert_eq!(LONG_DATA % 4, 0, "whole base64 quads");
+        assert!(long.starts_with(data));
+        // Other long text and everything else stay as they are.
+        assert_eq!(
+            cut["entry"][0]["resource"]["payload"][0],
+            bundle["entry"][0]["resource"]["payload"][0]
+        );
+        assert_eq!(
+            cut["entry"][0]["resource"]["payload"][1]["contentAttachment"]["contentType"],
+            "application/pdf"
+        );
+    }
 
     #[test]
     fn bases_and_absolute_references() {

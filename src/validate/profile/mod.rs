@@ -453,7 +453,7 @@ pub(crate) async fn validate_resource(
 
 async fn validate_message(ig: &IgInner, fp: &FhirPath, bundle: &Value) -> Vec<Finding> {
     let mut out = Vec::new();
-    let reg = fp.index_bundle(bundle).await;
+    let reg = fp.index_bundle_for_invariants(bundle).await;
     let index: &BundleIndex = &reg.index;
     let root_loc = root_location(bundle);
     let is_bundle = root_loc == "Bundle";
