@@ -786,15 +786,14 @@ impl Walker<'_> {
         }
         match (golden, actual) {
             (Value::Object(g), Value::Object(a)) => self.json_object(g, a, path, out),
-            (Value::Array(g), Value::Array(a)) => {
-                if self.message && path.is_top_member("entry") {
-                    self.json_entries(g, a, path, out)
-                } else if self.unordered.iter().any(|p| p.matches_array(path)) {
-                    self.json_unordered(g, a, path, out)
-                } else {
-                    self.json_ordered(g, a, path, out)
+            (Value::Array(g), Value::Array(a)) => match self.array_pairing(path) {
+                Some(entries) => {
+                    let (golden_items, actual_items, pairing) =
+                        self.pair_json_array(entries, g, a, path, Self::view_attempt)?;
+                    Ok(self.json_paired(&golden_items, &actual_items, pairing, path, out))
                 }
-            }
+                None => self.json_ordered(g, a, path, out),
+            },
             (Value::Null, Value::Null)
             | (Value::Bool(_), Value::Bool(_))
             | (Value::Number(_), Value::Number(_))
@@ -921,21 +920,9 @@ impl Walker<'_> {
                 Ok(true)
             }
             (Value::Array(g), Value::Array(a)) => {
-                if self.message && path.is_top_member("entry") {
-                    let golden_items = self.json_items(g, path);
-                    let actual_items = self.json_items(a, path);
-                    let pairing =
-                        self.pair_json_entries(&golden_items, &actual_items, |g, a| {
-                            self.same_attempt(golden_items[g], actual_items[a].1, path)
-                        })?;
-                    Ok(pairing.is_perfect())
-                } else if self.unordered.iter().any(|p| p.matches_array(path)) {
-                    let golden_items = self.json_items(g, path);
-                    let actual_items = self.json_items(a, path);
-                    let pairing =
-                        self.pair_json_unordered(&golden_items, &actual_items, |g, a| {
-                            self.same_attempt(golden_items[g], actual_items[a].1, path)
-                        })?;
+                if let Some(entries) = self.array_pairing(path) {
+                    let (_, _, pairing) =
+                        self.pair_json_array(entries, g, a, path, Self::same_attempt)?;
                     Ok(pairing.is_perfect())
                 } else {
                     for index in 0..g.len().max(a.len()) {
@@ -1075,19 +1062,40 @@ impl Walker<'_> {
         Ok((Value::Array(golden_view), Value::Array(actual_view)))
     }
 
-    fn json_unordered(
+    /// How the JSON array at `path` is paired, item with item: `Some(true)` for the entries of a
+    /// message Bundle ([`Self::pair_json_entries`]), `Some(false)` for an array the golden's
+    /// `unordered` names ([`Self::pair_json_unordered`]), `None` index by index. [`Self::json`]
+    /// and [`Self::same_json`] ask here, so that they always pair alike.
+    fn array_pairing(&self, path: &Path) -> Option<bool> {
+        if self.message && path.is_top_member("entry") {
+            Some(true)
+        } else if self.unordered.iter().any(|p| p.matches_array(path)) {
+            Some(false)
+        } else {
+            None
+        }
+    }
+
+    /// The items of `golden` and `actual` not ignored, and their pairing as a message Bundle's
+    /// entries (`entries`) or as an unordered array, each attempt made by `attempt`.
+    #[allow(clippy::type_complexity)]
+    fn pair_json_array<'v, V>(
         &self,
-        golden: &[Value],
-        actual: &[Value],
+        entries: bool,
+        golden: &'v [Value],
+        actual: &'v [Value],
         path: &mut Path,
-        out: &mut Vec<Difference>,
-    ) -> Result<(Value, Value), GoldenError> {
+        attempt: impl Fn(&Self, (usize, &Value), &Value, &mut Path) -> Result<Attempt<V>, GoldenError>,
+    ) -> Result<(Vec<(usize, &'v Value)>, Vec<(usize, &'v Value)>, Pairing<V>), GoldenError> {
         let golden_items = self.json_items(golden, path);
         let actual_items = self.json_items(actual, path);
-        let pairing = self.pair_json_unordered(&golden_items, &actual_items, |g, a| {
-            self.view_attempt(golden_items[g], actual_items[a].1, path)
-        })?;
-        Ok(self.json_paired(&golden_items, &actual_items, pairing, path, out))
+        let attempt = |g: usize, a: usize| attempt(self, golden_items[g], actual_items[a].1, path);
+        let pairing = if entries {
+            self.pair_json_entries(&golden_items, &actual_items, attempt)?
+        } else {
+            self.pair_json_unordered(&golden_items, &actual_items, attempt)?
+        };
+        Ok((golden_items, actual_items, pairing))
     }
 
     /// Pairs the items of an unordered JSON array ([`pair_keyed`]), each attempt made by
@@ -1166,23 +1174,6 @@ impl Walker<'_> {
             }
         }
         (Value::Array(golden_view), Value::Array(actual_view))
-    }
-
-    /// Compares the entries of a FHIR message Bundle: `entry[0]` (the MessageHeader, `bdl-12`)
-    /// with `entry[0]`, the others as a set ([`Self::pair_entries`]).
-    fn json_entries(
-        &self,
-        golden: &[Value],
-        actual: &[Value],
-        path: &mut Path,
-        out: &mut Vec<Difference>,
-    ) -> Result<(Value, Value), GoldenError> {
-        let golden_items = self.json_items(golden, path);
-        let actual_items = self.json_items(actual, path);
-        let pairing = self.pair_json_entries(&golden_items, &actual_items, |g, a| {
-            self.view_attempt(golden_items[g], actual_items[a].1, path)
-        })?;
-        Ok(self.json_paired(&golden_items, &actual_items, pairing, path, out))
     }
 
     /// Pairs the entries of a JSON message Bundle ([`Self::pair_entries`]), each attempt made

@@ -382,7 +382,25 @@ impl Journal {
     /// finish (killed, or stopped by Ctrl-C): what `--resume` would keep and a new run replaces.
     /// `None` when there is no journal, it cannot be read, or its run finished.
     pub fn unfinished(results: &Path) -> Option<usize> {
-        let text = std::fs::read(Journal::path_for(results)).ok()?;
+        use std::io::{Read as _, Seek as _};
+        let path = Journal::path_for(results);
+        // A finished run's journal ends with its `finished` line: its tail tells, without
+        // reading a large run's whole journal at the start of the next run.
+        let mut file = File::open(&path).ok()?;
+        let len = file.metadata().ok()?.len();
+        file.seek(std::io::SeekFrom::Start(len.saturating_sub(4096)))
+            .ok()?;
+        let mut tail = Vec::new();
+        file.read_to_end(&mut tail).ok()?;
+        // The first piece of a tail cut mid-file is no whole line.
+        if tail
+            .split(|b| *b == b'\n')
+            .skip(usize::from(len > 4096))
+            .any(|line| line.starts_with(b"{\"finished\""))
+        {
+            return None;
+        }
+        let text = std::fs::read(&path).ok()?;
         let mut done = 0;
         for line in text.split(|b| *b == b'\n') {
             if line.starts_with(b"{\"finished\"") {

@@ -99,7 +99,7 @@ pub(crate) async fn run_scenario(env: &Env, scenario: &Scenario) -> ScenarioOutc
         } else {
             let mut interrupt = env.interrupt.clone();
             let result = if *interrupt.borrow() {
-                Err(Stop::Error(format!("not run: {}", super::STOPPED)))
+                Err(Stop::Error(super::not_run_stopped()))
             } else {
                 tokio::select! {
                     r = x.step(step) => r,

@@ -275,6 +275,11 @@ pub async fn run(
 pub(crate) const STOPPED: &str =
     "the run stopped early (Ctrl-C, SIGTERM, or the harness's own error in the run's note)";
 
+/// The `reason` of a step that the run's stop kept from running.
+pub(crate) fn not_run_stopped() -> String {
+    format!("not run: {STOPPED}")
+}
+
 /// Whether a step of `outcome` was cut short or not run because the run stopped.
 fn cut_short(outcome: &ScenarioOutcome) -> bool {
     outcome
@@ -667,7 +672,7 @@ fn panicked(scenario: &Scenario, text: &str) -> ScenarioOutcome {
 /// A scenario the run stopped before it started: skipped, each step "not run" (so `--resume`
 /// runs it, and the report says the run was stopped rather than blaming the scenario).
 fn not_started(scenario: &Scenario) -> ScenarioOutcome {
-    let why = format!("not run: {STOPPED}");
+    let why = not_run_stopped();
     ScenarioOutcome {
         status: ScenarioStatus::Skipped,
         reason: Some(format!(
@@ -742,12 +747,11 @@ async fn finish_scenario(
     }
     let mut outcome = exchange::run_scenario(env, scenario).await;
     // A stop that came before its first step ran: the scenario never began.
-    let first_not_run = format!("not run: {STOPPED}");
     if outcome.evidence.is_empty()
         && outcome
             .steps
             .first()
-            .is_some_and(|s| s.reason.as_deref() == Some(first_not_run.as_str()))
+            .is_some_and(|s| s.reason.as_deref() == Some(not_run_stopped().as_str()))
     {
         outcome = not_started(scenario);
     }

@@ -216,6 +216,23 @@ fn an_iso_8859_1_xctl_receipt_equals_its_utf8_golden_and_a_real_difference_is_fo
     assert!(stdout.contains("Sønderjylland"), "{stdout}");
 }
 
+/// `golden/cc/ack.json` under `dir`: the bundled `ack-ok.json` expecting the code
+/// `transient-error`, where the reference vendor answers `ok`.
+fn wrong_code_golden(dir: &Path) -> std::path::PathBuf {
+    std::fs::create_dir_all(dir.join("golden/cc")).expect("mkdir");
+    let golden = dir.join("golden/cc/ack.json");
+    let bundled = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("golden/carecommunication/ack-ok.json"),
+    )
+    .expect("golden");
+    std::fs::write(
+        &golden,
+        bundled.replace("\"code\": \"ok\"", "\"code\": \"transient-error\""),
+    )
+    .expect("w");
+    golden
+}
+
 #[test]
 fn update_golden_new_writes_a_new_file_that_keeps_the_placeholders() {
     let dir = tempfile::tempdir().expect("tmp");
@@ -223,18 +240,8 @@ fn update_golden_new_writes_a_new_file_that_keeps_the_placeholders() {
         dir.path(),
         "[[step]]\nsend = { message = \"carecommunication/new\", as = \"first\" }\n[[step]]\nexpect-ack = { for = \"first\", golden = \"ack.json\" }\n",
     );
-    std::fs::create_dir_all(dir.path().join("golden/cc")).expect("mkdir");
-    let golden = dir.path().join("golden/cc/ack.json");
-    let bundled = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("golden/carecommunication/ack-ok.json"),
-    )
-    .expect("golden");
     // A golden that expects the wrong code.
-    std::fs::write(
-        &golden,
-        bundled.replace("\"code\": \"ok\"", "\"code\": \"transient-error\""),
-    )
-    .expect("w");
+    let golden = wrong_code_golden(dir.path());
     let out = bin()
         .current_dir(dir.path())
         .args(["run", "--update-golden", "new"])
@@ -443,18 +450,7 @@ fn update_golden_always_rewrites_a_shared_golden_that_the_next_scenario_then_pas
         )
         .expect("write");
     }
-    std::fs::create_dir_all(dir.path().join("golden/cc")).expect("mkdir");
-    let golden = dir.path().join("golden/cc/ack.json");
-    let bundled = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("golden/carecommunication/ack-ok.json"),
-    )
-    .expect("golden");
-    // A golden that expects the wrong code: the reference vendor answers `ok`.
-    std::fs::write(
-        &golden,
-        bundled.replace("\"code\": \"ok\"", "\"code\": \"transient-error\""),
-    )
-    .expect("w");
+    let golden = wrong_code_golden(dir.path());
     let out = bin()
         .current_dir(dir.path())
         .args(["run", "--update-golden", "always", "--jobs", "1"])

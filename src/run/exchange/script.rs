@@ -152,7 +152,7 @@ pub(in crate::run) async fn run(
                 (
                     "action",
                     String::new(),
-                    Verdict::Error(format!("not run: {}", crate::run::STOPPED)),
+                    Verdict::Error(crate::run::not_run_stopped()),
                     StepResult::new(""),
                 )
             } else if let Some(op) = &action.operation {
