@@ -173,11 +173,24 @@ fn settings() -> Result<Settings, Failed> {
         allow_skipped: false,
         ig: None,
         // The library reads no environment variable: the envelope XSDs come from the corpus
-        // folder as the command line finds it.
-        schemas: std::env::var_os("MEDCOM_CORPUS")
-            .map(|dir| medcom_harness::envelope::SchemaFiles::in_corpus(Path::new(&dir))),
+        // folder (`$MEDCOM_CORPUS`, default `../shared/medcom`, as the other tests read it).
+        schemas: Some(medcom_harness::envelope::SchemaFiles::in_corpus(&corpus())),
         recorder: None,
     })
+}
+
+/// The MedCom corpus: `$MEDCOM_CORPUS`, default `../shared/medcom` (as `tests/harness` reads
+/// it). Panics when it is missing, so that the scenarios never run without the envelope XSDs.
+fn corpus() -> std::path::PathBuf {
+    let dir = std::env::var_os("MEDCOM_CORPUS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/medcom"));
+    assert!(
+        dir.join("PROVENANCE.tsv").is_file(),
+        "the MedCom corpus is missing at `{}` (set MEDCOM_CORPUS)",
+        dir.display()
+    );
+    dir
 }
 
 fn run_one(scenario: medcom_harness::scenario::Scenario) -> Result<(), Failed> {
