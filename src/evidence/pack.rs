@@ -109,12 +109,11 @@ pub fn pack(results: &Path, key: &KeyPair, output: &Path) -> Result<Packed, Evid
     files.push(("report/results.json".into(), read(results)?));
     // A large run's report links its evidence files (`evidence/…` beside it); in the package
     // they have MedCom's names at its root, so the packed pages link those instead.
-    let relinked = Relinked::new(&named);
     let html = dir.join("report.html");
     if html.is_file() {
         files.push((
             "report/report.html".into(),
-            relinked.page(read(&html)?, "", "../"),
+            Relinked::new(&named, "", "../").page(read(&html)?),
         ));
     }
     let junit = dir.join("junit.xml");
@@ -131,8 +130,9 @@ pub fn pack(results: &Path, key: &KeyPair, output: &Path) -> Result<Packed, Evid
             Some("html"),
             "report/report-details",
         )?;
+        let relinked = Relinked::new(&named, "../", "../../");
         for (_, page) in &mut files[first..] {
-            *page = relinked.page(std::mem::take(page), "../", "../../");
+            *page = relinked.page(std::mem::take(page));
         }
     }
     // The FHIR TestReports of the run's TestScripts (`testreports/` beside the results, which
@@ -190,44 +190,43 @@ pub fn pack(results: &Path, key: &KeyPair, output: &Path) -> Result<Packed, Evid
     })
 }
 
-/// The report's links to evidence files, and the package names they lead to.
-struct Relinked<'a> {
-    /// Evidence file (as the run recorded it, `evidence/…`) -> its name in the package.
-    names: std::collections::HashMap<&'a str, &'a str>,
+/// The report's links to evidence files, and the package names they lead to, for pages in one
+/// folder.
+struct Relinked {
+    /// The `href` of an evidence file's link (`{from}evidence/…`, as the report writes it) ->
+    /// the `href` of its package name (`{to}…`).
+    links: std::collections::HashMap<String, String>,
 }
 
-impl<'a> Relinked<'a> {
-    fn new(named: &'a [super::name::Named]) -> Relinked<'a> {
+impl Relinked {
+    /// The links of pages that reach the run's evidence as `{from}evidence/…` and the package's
+    /// root as `{to}`, for the evidence files `named`.
+    fn new(named: &[super::name::Named], from: &str, to: &str) -> Relinked {
         Relinked {
-            names: named
+            links: named
                 .iter()
-                .map(|n| (n.file.as_str(), n.name.as_str()))
+                .map(|n| {
+                    (
+                        crate::report::href_attribute(&format!("{from}{}", n.file)),
+                        crate::report::href_attribute(&format!("{to}{}", n.name)),
+                    )
+                })
                 .collect(),
         }
     }
 
-    /// `page` with each evidence link (`<a class="ev" href="{from}evidence/…">`, as the report
-    /// writes it) leading to the file's package name at `{to}`; one pass over the page. A page
-    /// that is not UTF-8, or a link to no evidence file of the run, is left as it is.
-    fn page(&self, page: Vec<u8>, from: &str, to: &str) -> Vec<u8> {
+    /// `page` with each evidence link (`<a class="ev" href="…">`) leading to the file's package
+    /// name; one pass over the page. A page that is not UTF-8, or a link to no evidence file of
+    /// the run, is left as it is.
+    fn page(&self, page: Vec<u8>) -> Vec<u8> {
         const LINK: &str = "<a class=\"ev\" href=\"";
         let text = match String::from_utf8(page) {
             Ok(text) => text,
             Err(e) => return e.into_bytes(),
         };
-        if self.names.is_empty() || !text.contains(LINK) {
+        if self.links.is_empty() || !text.contains(LINK) {
             return text.into_bytes();
         }
-        let links: std::collections::HashMap<String, String> = self
-            .names
-            .iter()
-            .map(|(file, name)| {
-                (
-                    crate::report::href_attribute(&format!("{from}{file}")),
-                    crate::report::href_attribute(&format!("{to}{name}")),
-                )
-            })
-            .collect();
         let mut out = String::with_capacity(text.len());
         let mut rest = text.as_str();
         while let Some(at) = rest.find(LINK) {
@@ -235,7 +234,7 @@ impl<'a> Relinked<'a> {
             out.push_str(before);
             let end = link.find('"').unwrap_or(link.len());
             let (target, after) = link.split_at(end);
-            out.push_str(links.get(target).map_or(target, String::as_str));
+            out.push_str(self.links.get(target).map_or(target, String::as_str));
             rest = after;
         }
         out.push_str(rest);
